@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/rights"
+)
+
+func computeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "compute",
+		Usage: "run private computations",
+		Subcommands: []*cli.Command{{
+			Name:  "run",
+			Usage: "run an op over a column of a grant's datasets on ciphertexts, and decrypt the answer",
+			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("buyer key name"),
+				&cli.StringFlag{Name: "grant", Usage: "grant id", Required: true},
+				&cli.StringFlag{Name: "op", Usage: "sum, mean or count", Required: true},
+				&cli.StringFlag{Name: "column", Usage: "column name", Required: true},
+				&cli.DurationFlag{Name: "timeout", Usage: "how long to wait for the committee", Value: 10 * time.Minute},
+			},
+			Action: func(c *cli.Context) error {
+				ops, err := marketplace.ParseOps(c.String("op"))
+				if err != nil {
+					return err
+				}
+				if len(ops) != 1 {
+					return fmt.Errorf("--op takes exactly one of sum, mean, count")
+				}
+				s, err := marketplace.Open(c.Context, c.String("home"))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+				defer cancel()
+				res, err := s.Compute(ctx, marketplace.ComputeRequest{From: c.String("from"), Grant: c.String("grant"),
+					Op: ops[0], Column: c.String("column"), Progress: progress(c)})
+				if err != nil {
+					return err
+				}
+				return emit(c, res, func(w io.Writer) { printResult(w, res) })
+			},
+		}},
+	}
+}
+
+func printResult(w io.Writer, r *marketplace.ComputeResult) {
+	fmt.Fprintf(w, "%s(%s) = %s\n", r.Op, r.Column, r.Result)
+	fmt.Fprintf(w, "computation %s under grant %s: %d rows of %s, price %d, completed at height %d",
+		r.Computation, r.Grant, r.Rows, strings.Join(r.Datasets, ","), r.Price, r.Height)
+	if r.Op != rights.OpCount {
+		fmt.Fprintf(w, ", evaluated and key-switched by %d committee members", len(r.Participants))
+	}
+	fmt.Fprintln(w)
+}

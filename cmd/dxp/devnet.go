@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dxplabs/dxp/marketplace"
+)
+
+func devnetCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "devnet",
+		Usage: "run a single-machine DXP network",
+		Subcommands: []*cli.Command{{
+			Name:  "start",
+			Usage: "start (first time: create) a devnet: one validator, a committee in-process, storage; runs until interrupted",
+			Flags: []cli.Flag{homeFlag,
+				&cli.StringFlag{Name: "rpc", Usage: "node RPC address (default " + marketplace.DefaultRPC + ", or the one recorded at first start)"},
+				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; fixed at first start)"},
+				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
+			},
+			Action: func(c *cli.Context) error {
+				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
+				dn, err := marketplace.StartDevnet(c.Context, marketplace.DevnetConfig{Home: c.String("home"),
+					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Log: log})
+				if err != nil {
+					return err
+				}
+				go func() {
+					if err := dn.WaitReady(c.Context); err == nil {
+						log.Info("committee ready: collective keys agreed on chain; the devnet serves computations")
+					}
+				}()
+				<-c.Context.Done()
+				log.Info("shutting down")
+				return dn.Stop()
+			},
+		}},
+	}
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the chain height and whether the committee is ready",
+		Flags: []cli.Flag{homeFlag, outputFlag},
+		Action: func(c *cli.Context) error {
+			s, err := marketplace.Open(c.Context, c.String("home"))
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			h, err := s.Chain.Height(c.Context)
+			if err != nil {
+				return err
+			}
+			committee, err := s.Chain.Committee(c.Context)
+			if err != nil {
+				return err
+			}
+			st := struct {
+				ChainID        string `json:"chain_id"`
+				Height         int64  `json:"height"`
+				CommitteeReady bool   `json:"committee_ready"`
+				Members        int    `json:"committee_members"`
+				Threshold      uint32 `json:"committee_threshold"`
+				RPC            string `json:"rpc"`
+				Storage        string `json:"storage"`
+			}{s.Config.ChainID, h, committee.Ready, len(committee.Members), committee.Threshold, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
+			return emit(c, st, func(w io.Writer) {
+				fmt.Fprintf(w, "chain %s at height %d\ncommittee: %d members, threshold %d, ready: %v\nrpc %s, storage %s\n",
+					st.ChainID, st.Height, st.Members, st.Threshold, st.CommitteeReady, st.RPC, st.Storage)
+			})
+		},
+	}
+}
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "run the whole DXP story on generated data in a temporary devnet, and check every result",
+		Flags: []cli.Flag{outputFlag,
+			&cli.StringFlag{Name: "home", Usage: "keep the demo's devnet in this directory (default: a temporary one, removed after)"},
+			&cli.IntFlag{Name: "rows", Usage: "rows per owner (two owners)", Value: 0},
+		},
+		Action: func(c *cli.Context) error {
+			cfg := marketplace.DemoConfig{Home: c.String("home")}
+			if n := c.Int("rows"); n != 0 {
+				if n < 1 || n > 1_000_000 {
+					return errors.New("--rows must be between 1 and 1000000")
+				}
+				cfg.Rows = [2]int{n, n}
+			}
+			if c.String("output") != "json" {
+				cfg.Out = c.App.Writer
+			}
+			ctx, cancel := context.WithCancel(c.Context)
+			defer cancel()
+			rep, err := marketplace.Demo(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			if c.String("output") == "json" {
+				return emit(c, rep, nil)
+			}
+			fmt.Fprintln(c.App.Writer, "\nWhere the time went:")
+			for _, s := range rep.Steps {
+				fmt.Fprintf(c.App.Writer, "  %-60s %7.2fs\n", s.Stage, s.Seconds)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,173 @@
+package marketplace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/dxplabs/dxp/mpc"
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/storage"
+)
+
+// ComputeRequest runs Op over Column of every dataset of Grant, as the grantee From.
+type ComputeRequest struct {
+	From   string
+	Grant  string
+	Op     rights.Op
+	Column string
+	// Progress, if set, receives a line when the computation changes stage.
+	Progress func(line string)
+}
+
+// ComputeResult is a decrypted, exact answer.
+type ComputeResult struct {
+	Computation  string           `json:"computation"`
+	Grant        string           `json:"grant"`
+	Op           rights.Op        `json:"op"`
+	Column       string           `json:"column"`
+	Datasets     []string         `json:"datasets"`
+	Rows         uint64           `json:"rows"`
+	Result       string           `json:"result"`
+	Price        uint64           `json:"price"`
+	Participants []rights.Address `json:"participants,omitempty"`
+	Output       string           `json:"output_digest,omitempty"`
+	Height       int64            `json:"height"`
+	Timings      []Timing         `json:"timings"`
+}
+
+// MeanDecimals is the least number of decimal places a mean is printed with.
+const MeanDecimals = 6
+
+// Compute requests a computation, waits for the committee, and decrypts the answer with the
+// buyer's RLWE secret key. The chain refuses a request the grant does not cover; the refusal is
+// returned as the error.
+func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResult, error) {
+	progress := req.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	buyer, err := s.Key(req.From)
+	if err != nil {
+		return nil, err
+	}
+	res := &ComputeResult{Grant: req.Grant, Op: req.Op, Column: req.Column}
+	start := time.Now()
+	receipt, err := s.submit(ctx, buyer, rights.Msg{RequestComputation: &rights.RequestComputation{
+		Grant: req.Grant, Op: req.Op, Column: req.Column}})
+	if err != nil {
+		return nil, err
+	}
+	res.Computation = receipt.ID
+	res.Timings = append(res.Timings, Timing{"request (chain checks the grant, escrows the price)", time.Since(start).Seconds()})
+	progress(fmt.Sprintf("computation %s accepted at height %d; waiting for the committee", receipt.ID, receipt.Height))
+
+	start = time.Now()
+	c, err := s.waitComputation(ctx, receipt.ID)
+	if err != nil {
+		return nil, err
+	}
+	res.Timings = append(res.Timings, Timing{"committee (evaluate, key-switch shares, on chain)", time.Since(start).Seconds()})
+	if c.Status != rights.ComputationCompleted {
+		return nil, fmt.Errorf("computation %s %s and was refunded: %s", c.ID, c.Status, c.Reason)
+	}
+	res.Datasets, res.Rows, res.Price, res.Height = c.Datasets, c.Rows, c.Escrow, c.Finished
+	res.Participants = c.Participants
+
+	if c.Op == rights.OpCount {
+		res.Result = new(big.Int).SetUint64(c.Rows).String()
+		return res, nil
+	}
+	start = time.Now()
+	total, err := s.open(ctx, buyer, c)
+	if err != nil {
+		return nil, err
+	}
+	res.Output = c.Output.String()
+	res.Timings = append(res.Timings, Timing{"decrypt (aggregate shares, key switch, decrypt)", time.Since(start).Seconds()})
+	scale, err := s.columnScale(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res.Result = FormatResult(c.Op, total, c.Rows, scale)
+	return res, nil
+}
+
+// FormatResult writes a decrypted total in the column's units: a sum keeps the column's scale, a
+// mean has at least MeanDecimals places (rounded half away from zero).
+func FormatResult(op rights.Op, total *big.Int, rows uint64, scale uint32) string {
+	switch op {
+	case rights.OpMean:
+		den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
+		den.Mul(den, new(big.Int).SetUint64(rows))
+		return new(big.Rat).SetFrac(total, den).FloatString(max(MeanDecimals, int(scale)))
+	case rights.OpCount:
+		return new(big.Int).SetUint64(rows).String()
+	default:
+		return FormatValue(total, scale)
+	}
+}
+
+func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Computation, error) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		c, err := s.Chain.Computation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != rights.ComputationPending {
+			return c, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("computation %s is still pending: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// open fetches the agreed output ciphertext and the participants' key-switch shares, and
+// decrypts the total with the buyer's secret key.
+func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (*big.Int, error) {
+	if len(buyer.RLWESecret) == 0 {
+		return nil, fmt.Errorf("key %q has no RLWE secret key to decrypt with", buyer.Name)
+	}
+	output, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.Output))
+	if err != nil {
+		return nil, fmt.Errorf("fetch the output of computation %s: %w", c.ID, err)
+	}
+	var shares [][]byte
+	for _, r := range c.Results {
+		if r.Output != c.Output {
+			continue // a member that disagreed with the agreed output
+		}
+		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(r.Share))
+		if err != nil {
+			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", r.Member, err)
+		}
+		shares = append(shares, sh)
+	}
+	if len(shares) == 0 {
+		return nil, errors.New("no key-switch shares agree with the output")
+	}
+	params, err := s.Params()
+	if err != nil {
+		return nil, err
+	}
+	return mpc.Open(params, buyer.RLWESecret, output, shares)
+}
+
+func (s *Session) columnScale(ctx context.Context, c *rights.Computation) (uint32, error) {
+	ds, err := s.Chain.Dataset(ctx, c.Datasets[0])
+	if err != nil {
+		return 0, err
+	}
+	col := findColumn(ds, c.Column)
+	if col == nil {
+		return 0, fmt.Errorf("dataset %s has no column %q", ds.ID, c.Column)
+	}
+	return col.Scale, nil
+}

@@ -1,0 +1,289 @@
+package marketplace
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/dxplabs/dxp/mpc"
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/storage"
+	"github.com/dxplabs/dxp/zk"
+)
+
+// DevnetConfig configures a single-machine network: one validator, a committee run in-process,
+// and storage. The zero value of every field but Home means its default.
+type DevnetConfig struct {
+	Home string
+	// RPC is where the node serves RPC; the CLI's other commands reach the devnet through it.
+	// Empty: the address recorded at first start, else DefaultRPC.
+	RPC string
+	// Storage is a directory or an s3:// URL; empty means Home/storage. It is fixed at first start.
+	Storage string
+	// Members is the committee size (all of them needed for now); zero means 3.
+	Members int
+	// ChunkSize is the number of values per listing proof; zero means DefaultChunkSize.
+	ChunkSize int
+	// TimeoutCommit is the block interval under load; zero means the node's default.
+	TimeoutCommit time.Duration
+	// Log receives progress lines (never secrets); nil discards them.
+	Log *slog.Logger
+}
+
+const (
+	// DefaultRPC is the devnet node's RPC address.
+	DefaultRPC = "tcp://127.0.0.1:26657"
+	// DefaultChunkSize values per listing proof: setup runs once per devnet, proving per chunk.
+	DefaultChunkSize = 1024
+	// openingCredit is what genesis gives every party that registers.
+	openingCredit = 1000
+	// computationDeadline in blocks; a devnet makes at least one block a second.
+	computationDeadline = 600
+)
+
+// Devnet is a running single-machine network.
+type Devnet struct {
+	Home   string
+	Config Config
+	node   *rights.Node
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errMu  sync.Mutex
+	errs   []error
+}
+
+// StartDevnet starts (and on first start, creates) a devnet in cfg.Home. It returns once the
+// node is running; the committee runs its key ceremony in the background (see WaitReady).
+func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
+	if cfg.Home == "" {
+		return nil, errors.New("devnet: a home directory is required")
+	}
+	if cfg.Members == 0 {
+		cfg.Members = 3
+	}
+	if cfg.ChunkSize == 0 {
+		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.Members < 1 || cfg.Members > 16 {
+		return nil, fmt.Errorf("devnet: a committee has 1 to 16 members, not %d", cfg.Members)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+		return nil, fmt.Errorf("devnet: create home: %w", err)
+	}
+	conf, err := LoadConfig(cfg.Home)
+	switch {
+	case errors.Is(err, ErrNoHome):
+		if conf, err = initDevnet(ctx, cfg, log); err != nil {
+			return nil, fmt.Errorf("devnet: first start: %w", err)
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if cfg.Storage != "" && cfg.Storage != conf.Storage {
+			return nil, fmt.Errorf("devnet: %s already keeps its data in %s; it cannot move to %s", cfg.Home, RedactURL(conf.Storage), RedactURL(cfg.Storage))
+		}
+		if cfg.RPC != "" && cfg.RPC != conf.RPC {
+			conf.RPC = cfg.RPC
+			if err := saveConfig(cfg.Home, conf); err != nil {
+				return nil, err
+			}
+		}
+		log.Info("resuming devnet", "home", cfg.Home, "chain", conf.ChainID)
+	}
+	bucket, err := OpenBucket(ctx, conf.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("devnet: open storage %s: %w", RedactURL(conf.Storage), err)
+	}
+	node, err := rights.StartNode(ctx, rights.NodeConfig{Home: filepath.Join(cfg.Home, "node"), RPCListen: conf.RPC,
+		TimeoutCommit: cfg.TimeoutCommit, Verifier: zk.Verifier{}})
+	if err != nil {
+		return nil, fmt.Errorf("devnet: start node: %w", err)
+	}
+	d := &Devnet{Home: cfg.Home, Config: *conf, node: node}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	if err := d.startMembers(runCtx, bucket, log); err != nil {
+		d.Stop()
+		return nil, err
+	}
+	log.Info("devnet running", "chain", conf.ChainID, "rpc", conf.RPC, "storage", RedactURL(conf.Storage))
+	return d, nil
+}
+
+func memberDir(home string, i int) string {
+	return filepath.Join(home, "committee", fmt.Sprintf("member-%d", i+1))
+}
+
+func memberKey(home string, i int) (*Key, error) {
+	return loadOrCreateKey(filepath.Join(memberDir(home, i), "identity.json"), fmt.Sprintf("member-%d", i+1), []rights.Role{rights.RoleMember})
+}
+
+func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *slog.Logger) error {
+	params, err := mpc.NewParams()
+	if err != nil {
+		return err
+	}
+	committee, err := d.node.Client().Committee(ctx)
+	if err != nil {
+		return fmt.Errorf("devnet: read the committee: %w", err)
+	}
+	for i := range committee.Members {
+		key, err := memberKey(d.Home, i)
+		if err != nil {
+			return fmt.Errorf("devnet: member %d: %w", i+1, err)
+		}
+		if key.Address() != committee.Members[i].Address {
+			return fmt.Errorf("devnet: member %d's identity in %s is not the one in genesis", i+1, memberDir(d.Home, i))
+		}
+		m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(memberDir(d.Home, i), "secret"),
+			Params: params, Board: newBoard(d.node.Client(), key), Objects: objects{bucket},
+			Logger: log.With("member", key.Name)})
+		if err != nil {
+			return fmt.Errorf("devnet: member %d: %w", i+1, err)
+		}
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				d.errMu.Lock()
+				d.errs = append(d.errs, fmt.Errorf("member %d: %w", i+1, err))
+				d.errMu.Unlock()
+			}
+		}()
+	}
+	return nil
+}
+
+// Chain is a local client of the devnet's node.
+func (d *Devnet) Chain() *rights.Client { return d.node.Client() }
+
+// WaitReady blocks until the committee's collective keys are agreed on chain.
+func (d *Devnet) WaitReady(ctx context.Context) error { return WaitCommitteeReady(ctx, d.node.Client()) }
+
+// WaitCommitteeReady polls the chain until the committee is ready or ctx ends.
+func WaitCommitteeReady(ctx context.Context, chain *rights.Client) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		c, err := chain.Committee(ctx)
+		if err != nil {
+			return err
+		}
+		if c.Ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the committee did not finish its key ceremony: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Stop stops the members and the node; the home keeps everything for the next start.
+func (d *Devnet) Stop() error {
+	d.cancel()
+	d.wg.Wait()
+	err := d.node.Stop()
+	d.errMu.Lock()
+	defer d.errMu.Unlock()
+	return errors.Join(append(d.errs, err)...)
+}
+
+// initDevnet writes everything a devnet needs before its first block: the regulator's key, the
+// committee's identities, the listing circuit's (insecure, devnet-only) proving keys and genesis.
+// config.json is written last: until it exists the home counts as not set up, and a start after an
+// interrupted first start does the setup again.
+func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Config, error) {
+	nodeHome := filepath.Join(cfg.Home, "node")
+	if rights.NodeInitialized(nodeHome) {
+		// An earlier first start stopped before writing config.json: no block was ever made.
+		if err := os.RemoveAll(nodeHome); err != nil {
+			return nil, err
+		}
+	}
+	conf := &Config{RPC: cfg.RPC, Storage: cfg.Storage}
+	if conf.RPC == "" {
+		conf.RPC = DefaultRPC
+	}
+	if conf.Storage == "" {
+		conf.Storage = filepath.Join(cfg.Home, "storage")
+	}
+	bucket, err := OpenBucket(ctx, conf.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("open storage %s: %w", RedactURL(conf.Storage), err)
+	}
+	regulator, err := loadOrCreateKey(keyPath(cfg.Home, "regulator"), "regulator", []rights.Role{rights.RoleRegulator})
+	if err != nil {
+		return nil, fmt.Errorf("regulator key: %w", err)
+	}
+	var members []rights.Member
+	for i := 0; i < cfg.Members; i++ {
+		k, err := memberKey(cfg.Home, i)
+		if err != nil {
+			return nil, fmt.Errorf("member %d key: %w", i+1, err)
+		}
+		members = append(members, rights.Member{Address: k.Address(), PubKey: k.Private.Public().(ed25519.PublicKey)})
+	}
+	log.Info("setting up the listing circuit (insecure, devnet only)", "chunk", cfg.ChunkSize)
+	start := time.Now()
+	pk, vk, err := zk.SetupListingInsecure(cfg.ChunkSize)
+	if err != nil {
+		return nil, fmt.Errorf("listing circuit setup: %w", err)
+	}
+	pkDigest, err := storage.PutBytes(ctx, bucket, pk)
+	if err != nil {
+		return nil, fmt.Errorf("upload the listing proving key: %w", err)
+	}
+	log.Info("listing circuit ready", "took", time.Since(start).Round(time.Millisecond), "pk_bytes", len(pk))
+	params, err := mpc.NewParams()
+	if err != nil {
+		return nil, err
+	}
+	var seed, id [32]byte
+	if _, err := rand.Read(seed[:]); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(id[:4]); err != nil {
+		return nil, err
+	}
+	conf.ChainID = "dxp-devnet-" + hex.EncodeToString(id[:4])
+	gen := rights.Genesis{
+		ChainID:    conf.ChainID,
+		Devnet:     true,
+		Regulators: []rights.Address{regulator.Address()},
+		Committee:  rights.Committee{Members: members, Threshold: uint32(cfg.Members), Epoch: 1, Seed: seed[:]},
+		Params: rights.Params{
+			OpeningCredit:       openingCredit,
+			ComputationDeadline: computationDeadline,
+			PlaintextModulus:    mpc.PlaintextModulus,
+			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
+			ListingChunkSize:    uint64(cfg.ChunkSize),
+			ListingVK:           vk,
+			ListingPK:           rights.Digest(pkDigest),
+			ListingSetup:        "insecure-devnet",
+			MaxGrantDatasets:    16,
+		},
+	}
+	if err := rights.InitNode(nodeHome, gen); err != nil {
+		return nil, fmt.Errorf("write genesis: %w", err)
+	}
+	if err := saveConfig(cfg.Home, conf); err != nil {
+		return nil, err
+	}
+	log.Info("devnet created", "chain", conf.ChainID, "regulator", regulator.Address())
+	return conf, nil
+}

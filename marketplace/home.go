@@ -1,0 +1,116 @@
+package marketplace
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dxplabs/dxp/storage"
+	fsstore "github.com/dxplabs/dxp/storage/fs"
+	s3store "github.com/dxplabs/dxp/storage/s3"
+)
+
+// A home directory holds everything one participant (or a whole devnet) keeps locally:
+//
+//	config.json          chain id, node RPC address, storage URL (0600: it may hold S3 credentials)
+//	node/                the CometBFT home of the devnet's validator, and the app state
+//	storage/             the fs bucket, unless storage is S3
+//	keys/NAME.json       identities (0600)
+//	committee/member-K/  a devnet committee member's identity and secret key share (0700)
+//	published/ID.json    an owner's secret salts of the commitments of a dataset it published (0600)
+const configFile = "config.json"
+
+// Config is what every command reads from a home.
+type Config struct {
+	ChainID string `json:"chain_id"`
+	RPC     string `json:"rpc"`     // e.g. tcp://127.0.0.1:26657
+	Storage string `json:"storage"` // a directory (fs) or s3://ACCESS:SECRET@HOST:PORT/BUCKET
+}
+
+// ErrNoHome means the directory was never set up by `dxp devnet start`.
+var ErrNoHome = errors.New("no DXP home here")
+
+// LoadConfig reads home/config.json.
+func LoadConfig(home string) (*Config, error) {
+	b, err := os.ReadFile(filepath.Join(home, configFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s has no %s; run `dxp devnet start --home %s` first", ErrNoHome, home, configFile, home)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s is not valid JSON: %w", filepath.Join(home, configFile), err)
+	}
+	return &c, nil
+}
+
+func saveConfig(home string, c *Config) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(home, configFile), append(b, '\n'), 0o600)
+}
+
+// writeFileAtomic writes a temp file beside path and renames it, so a crash leaves the old file
+// or the new one, never a torn one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%x", path, rnd)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// OpenBucket opens storage from a home's storage setting: an s3:// URL or a directory.
+func OpenBucket(ctx context.Context, where string) (storage.Bucket, error) {
+	if strings.HasPrefix(where, "s3://") {
+		cfg, err := s3store.ParseURL(where)
+		if err != nil {
+			return nil, err
+		}
+		return s3store.Open(ctx, cfg)
+	}
+	return fsstore.Open(where)
+}
+
+// RedactURL hides credentials in a storage URL so it can be printed or logged.
+func RedactURL(where string) string {
+	u, err := url.Parse(where)
+	if err != nil || u.User == nil {
+		return where
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}

@@ -1,0 +1,251 @@
+package marketplace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/storage"
+)
+
+// testChunk keeps the listing circuit's setup quick in tests; the flow is the same at any size.
+const testChunk = 64
+
+const testSchema = `{"columns":[
+ {"name":"delta","type":"integer","min":-5000,"max":5000},
+ {"name":"income","type":"decimal","scale":2,"min":0,"max":1000000}]}`
+
+func startDevnet(t *testing.T, home string) *Devnet {
+	t.Helper()
+	rpc, err := freeRPC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, ChunkSize: testChunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dn.WaitReady(ctx); err != nil {
+		dn.Stop()
+		t.Fatal(err)
+	}
+	return dn
+}
+
+func table(t *testing.T, rows int, seed int64) *Table {
+	t.Helper()
+	s, err := ParseSchema(strings.NewReader(testSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("delta,income\n")
+	for i := 0; i < rows; i++ {
+		v := (int64(i)*7919 + seed*104729) % 10001
+		fmt.Fprintf(&b, "%d,%d.%02d\n", v-5000, (v*37)%1000000, v%100)
+	}
+	tab, err := ReadTable("gen.csv", strings.NewReader(b.String()), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+func mustKey(t *testing.T, home, name string, role rights.Role) {
+	t.Helper()
+	if _, err := CreateKey(home, name, []rights.Role{role}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEndToEnd is the whole path on a real in-process CometBFT node, real storage, the real
+// committee ceremony, real proofs: two owners list, a buyer computes over both, a regulator
+// audits, and a restarted devnet keeps its chain, keys and data.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home := t.TempDir()
+	dn := startDevnet(t, home)
+	stopped := false
+	defer func() {
+		if !stopped {
+			dn.Stop()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "owner2", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+
+	// Two owners with different row counts, so chunks and ciphertexts are partly filled.
+	tables := []*Table{table(t, 150, 1), table(t, 97, 2)}
+	var ids []string
+	for i, owner := range []string{"owner1", "owner2"} {
+		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-data", Table: tables[i], Price: uint64(3 + i)})
+		if err != nil {
+			t.Fatalf("Publish(%s) = %v", owner, err)
+		}
+		if want := 2 * ((tables[i].Rows + testChunk - 1) / testChunk); pub.Chunks != want {
+			t.Errorf("Publish(%s) proved %d chunks, want %d", owner, pub.Chunks, want)
+		}
+		ids = append(ids, pub.Dataset)
+	}
+
+	// An owner cannot request grants, and a computation needs a grant.
+	if _, err := s.RequestGrant(ctx, GrantRequest{From: "owner1", Datasets: ids, Ops: []rights.Op{rights.OpSum}, Columns: []string{"income"}, Uses: 1}); err == nil {
+		t.Error("an owner without the buyer role requested a grant")
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: "gr-0000000000000000", Op: rights.OpSum, Column: "income"}); !isRefusal(err) {
+		t.Errorf("Compute without a grant = %v, want the chain's refusal", err)
+	}
+
+	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: ids,
+		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount}, Columns: []string{"income", "delta"}, Uses: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "income"}); !isRefusal(err) {
+		t.Errorf("Compute under a grant no holder approved = %v, want a refusal", err)
+	}
+	if g, err = s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil || g.State != rights.GrantRequested {
+		t.Fatalf("after one of two approvals: grant %+v, %v; want still requested", g, err)
+	}
+	if _, err := s.ActOnGrant(ctx, "buyer1", g.ID, Approve, ""); !isRefusal(err) {
+		t.Errorf("the grantee approving its own grant = %v, want a refusal", err)
+	}
+	if g, err = s.ActOnGrant(ctx, "owner2", g.ID, Approve, ""); err != nil || g.State != rights.GrantActive {
+		t.Fatalf("after both approvals: grant %+v, %v; want active", g, err)
+	}
+
+	schema := tables[0].Schema
+	buyer, err := s.Key("buyer1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Chain.Party(ctx, buyer.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := []struct {
+		op  rights.Op
+		col string
+	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpSum, "delta"}, {rights.OpMean, "delta"}, {rights.OpCount, "delta"}}
+	for _, q := range queries {
+		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Column: q.col})
+		if err != nil {
+			t.Fatalf("Compute(%s %s) = %v", q.op, q.col, err)
+		}
+		if want := plaintextAnswer(q.op, q.col, schema, tables); res.Result != want {
+			t.Errorf("Compute(%s %s) = %s, want the plaintext answer %s", q.op, q.col, res.Result, want)
+		}
+		if res.Rows != uint64(tables[0].Rows+tables[1].Rows) {
+			t.Errorf("Compute(%s %s) rows = %d, want %d", q.op, q.col, res.Rows, tables[0].Rows+tables[1].Rows)
+		}
+		if q.op != rights.OpCount && len(res.Participants) != 3 {
+			t.Errorf("Compute(%s %s) had %d participants, want 3", q.op, q.col, len(res.Participants))
+		}
+	}
+	after, err := s.Chain.Party(ctx, buyer.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paid, want := before.Balance-after.Balance, uint64(len(queries)*(3+4)); paid != want {
+		t.Errorf("buyer paid %d credits for %d computations, want %d", paid, len(queries), want)
+	}
+	if g, err = s.Chain.Grant(ctx, g.ID); err != nil || g.Used != uint64(len(queries)) {
+		t.Errorf("grant used %d times, want %d (%v)", g.Used, len(queries), err)
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "zip"}); !isRefusal(err) {
+		t.Errorf("Compute over a column outside the grant = %v, want a refusal", err)
+	}
+
+	report, err := s.Audit(ctx, "regulator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Datasets) != 2 || len(report.Grants) != 1 || len(report.Computations) != len(queries) {
+		t.Errorf("audit saw %d datasets, %d grants, %d computations; want 2, 1, %d", len(report.Datasets), len(report.Grants), len(report.Computations), len(queries))
+	}
+	for _, d := range report.Datasets {
+		if !d.ProofVerified {
+			t.Errorf("audit could not re-verify dataset %s", d.ID)
+		}
+	}
+	releases := 0
+	for _, p := range report.Payments {
+		if p.Kind == string(rights.PaymentRelease) {
+			releases++
+		}
+	}
+	if releases != 2*len(queries) {
+		t.Errorf("audit shows %d releases to holders, want %d", releases, 2*len(queries))
+	}
+	if _, err := s.Audit(ctx, "buyer1"); err == nil {
+		t.Error("a buyer could run the regulator's audit")
+	}
+
+	// Restart: same chain, keys and data; no second ceremony.
+	committee, err := s.Chain.Committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	height, err := s.Chain.Height(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	stopped = true
+	if err := dn.Stop(); err != nil {
+		t.Fatalf("Stop() = %v", err)
+	}
+	dn = startDevnet(t, home)
+	stopped = false
+	s2, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	h2, err := s2.Chain.Height(ctx)
+	if err != nil || h2 < height {
+		t.Fatalf("after restart height %d (%v), want at least %d", h2, err, height)
+	}
+	committee2, err := s2.Chain.Committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(committee2.Shares) != len(committee.Shares) || fmt.Sprint(committee2.Keys) != fmt.Sprint(committee.Keys) {
+		t.Errorf("restart changed the committee's keys or ran a second ceremony")
+	}
+	res, err := s2.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "income"})
+	if err != nil {
+		t.Fatalf("Compute after restart = %v", err)
+	}
+	if want := plaintextAnswer(rights.OpSum, "income", schema, tables); res.Result != want {
+		t.Errorf("Compute after restart = %s, want %s", res.Result, want)
+	}
+	ds, err := s2.Chain.Dataset(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := storage.HasObject(ctx, s2.Bucket, storage.Digest(ds.Columns[0].Ciphertexts[0])); err != nil || !ok {
+		t.Errorf("after restart a ciphertext of %s is missing from storage (%v)", ids[0], err)
+	}
+}
+
+func isRefusal(err error) bool {
+	var te *rights.TxError
+	return errors.As(err, &te)
+}

@@ -1,0 +1,268 @@
+package marketplace
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+
+	"github.com/dxplabs/dxp/rights"
+)
+
+// maxScale keeps every scaled value of a column inside int64: 10^18 < 2^63.
+const maxScale = 18
+
+// Schema declares a dataset's columns. It is read from JSON such as
+//
+//	{"columns":[{"name":"age","type":"integer","min":0,"max":120},
+//	            {"name":"income","type":"decimal","scale":2,"min":0,"max":1000000}]}
+//
+// Bounds are written in the column's natural units; they are kept as scaled integers.
+type Schema struct {
+	Columns []ColumnSchema
+}
+
+// ColumnSchema is one declared column. Min and Max are scaled: value × 10^Scale.
+type ColumnSchema struct {
+	Name     string
+	Type     rights.ColumnType
+	Scale    uint32
+	Min, Max int64
+}
+
+type schemaJSON struct {
+	Columns []struct {
+		Name  string          `json:"name"`
+		Type  string          `json:"type"`
+		Scale *uint32         `json:"scale"`
+		Min   json.RawMessage `json:"min"`
+		Max   json.RawMessage `json:"max"`
+	} `json:"columns"`
+}
+
+// ParseSchema reads and validates a schema document.
+func ParseSchema(r io.Reader) (*Schema, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var raw schemaJSON
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("schema is not valid JSON of the form {\"columns\":[{\"name\":…,\"type\":…,\"min\":…,\"max\":…}]}: %w", err)
+	}
+	if len(raw.Columns) == 0 {
+		return nil, errors.New("schema declares no columns")
+	}
+	s := &Schema{}
+	seen := map[string]bool{}
+	for i, c := range raw.Columns {
+		name := strings.TrimSpace(c.Name)
+		if name == "" {
+			return nil, fmt.Errorf("schema column %d has no name", i+1)
+		}
+		if len(name) > 64 {
+			return nil, fmt.Errorf("schema column %q: names are at most 64 characters", name)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("schema declares column %q twice", name)
+		}
+		seen[name] = true
+		col := ColumnSchema{Name: name, Type: rights.ColumnType(c.Type)}
+		switch col.Type {
+		case rights.TypeInteger:
+			if c.Scale != nil && *c.Scale != 0 {
+				return nil, fmt.Errorf("schema column %q: an integer column has no scale", name)
+			}
+		case rights.TypeDecimal:
+			if c.Scale == nil || *c.Scale < 1 || *c.Scale > maxScale {
+				return nil, fmt.Errorf("schema column %q: a decimal column needs a scale from 1 to %d (digits after the point)", name, maxScale)
+			}
+			col.Scale = *c.Scale
+		default:
+			return nil, fmt.Errorf("schema column %q: type %q is not one of integer, decimal", name, c.Type)
+		}
+		var err error
+		if col.Min, err = parseBound(c.Min, col.Scale); err != nil {
+			return nil, fmt.Errorf("schema column %q: min: %w", name, err)
+		}
+		if col.Max, err = parseBound(c.Max, col.Scale); err != nil {
+			return nil, fmt.Errorf("schema column %q: max: %w", name, err)
+		}
+		if col.Min > col.Max {
+			return nil, fmt.Errorf("schema column %q: min is greater than max", name)
+		}
+		s.Columns = append(s.Columns, col)
+	}
+	return s, nil
+}
+
+func parseBound(raw json.RawMessage, scale uint32) (int64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, errors.New("is missing; every column declares its bounds")
+	}
+	text := string(raw)
+	// Bounds may be written as JSON numbers or as strings; exponents are not accepted.
+	if strings.HasPrefix(text, `"`) {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return 0, err
+		}
+	}
+	return ParseValue(text, scale)
+}
+
+// ParseValue reads a plain decimal ("-12", "3.5") as an integer scaled by 10^scale. It refuses
+// more decimal places than scale, exponents, and magnitudes that do not fit in int64.
+func ParseValue(s string, scale uint32) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("missing value")
+	}
+	neg := false
+	body := s
+	if body[0] == '-' || body[0] == '+' {
+		neg = body[0] == '-'
+		body = body[1:]
+	}
+	whole, frac, hasPoint := strings.Cut(body, ".")
+	if whole == "" && frac == "" || hasPoint && frac == "" || !allDigits(whole) || !allDigits(frac) {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if uint32(len(frac)) > scale {
+		if scale == 0 {
+			return 0, fmt.Errorf("%q is not an integer", s)
+		}
+		return 0, fmt.Errorf("%q has %d decimal places, the schema allows %d", s, len(frac), scale)
+	}
+	digits := whole + frac + strings.Repeat("0", int(scale)-len(frac))
+	v, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if neg {
+		v.Neg(v)
+	}
+	if !v.IsInt64() {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return v.Int64(), nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatValue writes a scaled integer back in natural units with exactly scale decimals.
+func FormatValue(v *big.Int, scale uint32) string {
+	if scale == 0 {
+		return v.String()
+	}
+	r := new(big.Rat).SetFrac(v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+	return r.FloatString(int(scale))
+}
+
+// Table is a validated CSV: one slice of scaled values per schema column, in schema order.
+type Table struct {
+	Schema *Schema
+	Rows   int
+	Values [][]int64
+}
+
+// RowError names the line and column of a bad CSV value.
+type RowError struct {
+	File   string
+	Line   int
+	Column string
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s line %d, column %s: %v", e.File, e.Line, e.Column, e.Err)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// ReadTable reads a CSV with a header row and checks every value against the schema. name is
+// used in error messages. The header must name exactly the schema's columns, in any order.
+func ReadTable(name string, r io.Reader, s *Schema) (*Table, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // checked here, so the error can say which line and how many
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s is empty; it needs a header row naming the columns", name)
+	}
+	if err != nil {
+		return nil, csvError(name, err)
+	}
+	index := make([]int, len(s.Columns)) // schema column -> CSV field
+	for i := range index {
+		index[i] = -1
+	}
+	byName := map[string]int{}
+	for i, c := range s.Columns {
+		byName[c.Name] = i
+	}
+	for f, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		ci, ok := byName[h]
+		if !ok {
+			return nil, &RowError{File: name, Line: 1, Err: fmt.Errorf("header names column %q, which the schema does not declare", h)}
+		}
+		if index[ci] >= 0 {
+			return nil, &RowError{File: name, Line: 1, Err: fmt.Errorf("header names column %q twice", h)}
+		}
+		index[ci] = f
+	}
+	for ci, f := range index {
+		if f < 0 {
+			return nil, &RowError{File: name, Line: 1, Err: fmt.Errorf("header lacks column %q, which the schema declares", s.Columns[ci].Name)}
+		}
+	}
+	t := &Table{Schema: s, Values: make([][]int64, len(s.Columns))}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, &RowError{File: name, Line: line, Err: fmt.Errorf("has %d fields, the header has %d", len(rec), len(header))}
+		}
+		for ci, c := range s.Columns {
+			v, err := ParseValue(rec[index[ci]], c.Scale)
+			if err == nil && (v < c.Min || v > c.Max) {
+				err = fmt.Errorf("%s is outside the declared bounds [%s, %s]", strings.TrimSpace(rec[index[ci]]),
+					FormatValue(big.NewInt(c.Min), c.Scale), FormatValue(big.NewInt(c.Max), c.Scale))
+			}
+			if err != nil {
+				return nil, &RowError{File: name, Line: line, Column: c.Name, Err: err}
+			}
+			t.Values[ci] = append(t.Values[ci], v)
+		}
+		t.Rows++
+	}
+	if t.Rows == 0 {
+		return nil, fmt.Errorf("%s has a header but no rows", name)
+	}
+	return t, nil
+}
+
+func csvError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &RowError{File: name, Line: pe.Line, Err: pe.Err}
+	}
+	return fmt.Errorf("read %s: %w", name, err)
+}
