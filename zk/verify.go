@@ -1,0 +1,329 @@
+package zk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	curve "github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+)
+
+const (
+	// maxProofSize and maxKeySize bound the untrusted input VerifyListing
+	// parses. A listing proof is 196 bytes compressed (388 uncompressed) and
+	// a listing verifying key about 600 bytes compressed.
+	maxProofSize = 1 << 12
+	maxKeySize   = 1 << 14
+
+	// nbListingPublic is the number of public inputs of circuits.Listing:
+	// Commitment, Min and Max.
+	nbListingPublic = 3
+
+	// vkCacheSize bounds the parsed verifying keys kept in memory. A chain
+	// has one key per chunk size; a few dozen is plenty.
+	vkCacheSize = 32
+)
+
+// Verifier verifies listing proofs; it satisfies the chain's
+// rights.Verifier interface. The zero value is ready to use.
+type Verifier struct{}
+
+// VerifyListing calls the package-level VerifyListing.
+func (Verifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+	return VerifyListing(vk, proof, commitment, min, max)
+}
+
+// VerifyListing checks that proof proves knowledge of a chunk of values within
+// [min, max] whose salted commitment is commitment, under the verifying key
+// vk. It returns nil only for a valid proof. Every input may be untrusted:
+// malformed bytes yield an error wrapping ErrInvalidKey (vk) or
+// ErrInvalidProof (proof, commitment, bounds, failed verification), never a
+// panic.
+func VerifyListing(vk, proof, commitment []byte, min, max int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: internal panic: %v", ErrInvalidProof, r)
+		}
+	}()
+
+	if min > max {
+		return fmt.Errorf("%w: min %d > max %d", ErrInvalidProof, min, max)
+	}
+	if len(commitment) != fr.Bytes {
+		return fmt.Errorf("%w: commitment is %d bytes, want %d", ErrInvalidProof, len(commitment), fr.Bytes)
+	}
+	var c fr.Element
+	if err := c.SetBytesCanonical(commitment); err != nil {
+		return fmt.Errorf("%w: commitment is not a canonical field element", ErrInvalidProof)
+	}
+
+	key, err := parseVerifyingKey(vk)
+	if err != nil {
+		return err
+	}
+	p, err := parseProof(proof, len(key.CommitmentKeys))
+	if err != nil {
+		return err
+	}
+	public := fr.Vector{c, fieldInt64(min), fieldInt64(max)}
+	if err := groth16bn254.Verify(p, key, public); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	}
+	return nil
+}
+
+// vkCache holds parsed verifying keys by the SHA-256 of their encoding:
+// parsing a key checks subgroups and computes a pairing, which costs about as
+// much as verifying a proof. Parsed keys are only read afterwards, so they
+// are shared between goroutines.
+var vkCache = struct {
+	sync.Mutex
+	keys map[[sha256.Size]byte]*groth16bn254.VerifyingKey
+}{keys: make(map[[sha256.Size]byte]*groth16bn254.VerifyingKey)}
+
+// parseVerifyingKey decodes and checks an untrusted listing verifying key.
+func parseVerifyingKey(vk []byte) (*groth16bn254.VerifyingKey, error) {
+	digest := sha256.Sum256(vk)
+	vkCache.Lock()
+	key, ok := vkCache.keys[digest]
+	vkCache.Unlock()
+	if ok {
+		return key, nil
+	}
+
+	if len(vk) > maxKeySize {
+		return nil, fmt.Errorf("%w: verifying key is %d bytes, limit %d", ErrInvalidKey, len(vk), maxKeySize)
+	}
+	if err := checkKeyFraming(vk); err != nil {
+		return nil, fmt.Errorf("%w: verifying key: %w", ErrInvalidKey, err)
+	}
+	key = new(groth16bn254.VerifyingKey)
+	read, err := key.ReadFrom(bytes.NewReader(vk))
+	if err != nil {
+		return nil, fmt.Errorf("%w: verifying key: %w", ErrInvalidKey, err)
+	}
+	if read != int64(len(vk)) {
+		return nil, fmt.Errorf("%w: verifying key: %d trailing bytes", ErrInvalidKey, int64(len(vk))-read)
+	}
+	if err := checkKeyShape(key); err != nil {
+		return nil, fmt.Errorf("%w: verifying key: %w", ErrInvalidKey, err)
+	}
+
+	vkCache.Lock()
+	if len(vkCache.keys) >= vkCacheSize {
+		clear(vkCache.keys)
+	}
+	vkCache.keys[digest] = key
+	vkCache.Unlock()
+	return key, nil
+}
+
+// checkKeyShape checks that key is a key for a circuit with the listing
+// circuit's public inputs, so that gnark's Verify cannot index out of range.
+func checkKeyShape(key *groth16bn254.VerifyingKey) error {
+	nbCommitments := len(key.PublicAndCommitmentCommitted)
+	if len(key.CommitmentKeys) != nbCommitments {
+		return fmt.Errorf("%d commitment keys for %d commitments", len(key.CommitmentKeys), nbCommitments)
+	}
+	// K holds one point for the constant wire, one per public input and one
+	// per commitment.
+	if got, want := len(key.G1.K), 1+nbListingPublic+nbCommitments; got != want {
+		return fmt.Errorf("%d public points, want %d: not a listing key", got, want)
+	}
+	for _, committed := range key.PublicAndCommitmentCommitted {
+		for _, j := range committed {
+			if j < 1 || j > nbListingPublic {
+				return fmt.Errorf("commitment refers to public input %d of %d", j, nbListingPublic)
+			}
+		}
+	}
+	return nil
+}
+
+// parseProof decodes an untrusted proof that must carry nbCommitments
+// commitments.
+func parseProof(proof []byte, nbCommitments int) (*groth16bn254.Proof, error) {
+	if len(proof) > maxProofSize {
+		return nil, fmt.Errorf("%w: proof is %d bytes, limit %d", ErrInvalidProof, len(proof), maxProofSize)
+	}
+	if err := checkProofFraming(proof, nbCommitments); err != nil {
+		return nil, fmt.Errorf("%w: proof: %w", ErrInvalidProof, err)
+	}
+	p := new(groth16bn254.Proof)
+	read, err := p.ReadFrom(bytes.NewReader(proof))
+	if err != nil {
+		return nil, fmt.Errorf("%w: proof: %w", ErrInvalidProof, err)
+	}
+	if read != int64(len(proof)) {
+		return nil, fmt.Errorf("%w: proof: %d trailing bytes", ErrInvalidProof, int64(len(proof))-read)
+	}
+	return p, nil
+}
+
+// framing walks gnark's binary encoding of proofs and verifying keys without
+// decoding points. gnark's decoder allocates a slice as soon as it reads a
+// 32-bit length prefix, so a few garbage bytes could make it allocate
+// gigabytes; checking every prefix against the bytes left first bounds all
+// allocations by the (already bounded) input size.
+type framing struct {
+	b   []byte
+	err error
+}
+
+// point skips one G1 or G2 point, compressed or not; gnark marks an
+// uncompressed point by 0b00 in the two most significant bits.
+func (f *framing) point(g2 bool) {
+	if f.err != nil {
+		return
+	}
+	if len(f.b) == 0 {
+		f.err = fmt.Errorf("truncated")
+		return
+	}
+	size := curve.SizeOfG1AffineCompressed
+	if g2 {
+		size = curve.SizeOfG2AffineCompressed
+	}
+	if f.b[0]>>6 == 0 {
+		size *= 2
+	}
+	f.skip(size)
+}
+
+// length reads a 32-bit length prefix and checks that the rest of the input
+// can hold that many elements of at least minSize bytes each.
+func (f *framing) length(minSize int) int {
+	if f.err != nil {
+		return 0
+	}
+	if len(f.b) < 4 {
+		f.err = fmt.Errorf("truncated")
+		return 0
+	}
+	n := binary.BigEndian.Uint32(f.b)
+	f.b = f.b[4:]
+	if uint64(n)*uint64(minSize) > uint64(len(f.b)) {
+		f.err = fmt.Errorf("length prefix %d exceeds the input", n)
+		return 0
+	}
+	return int(n)
+}
+
+// uint64 reads a big-endian 64-bit integer.
+func (f *framing) uint64() uint64 {
+	if f.err != nil {
+		return 0
+	}
+	if len(f.b) < 8 {
+		f.err = fmt.Errorf("truncated")
+		return 0
+	}
+	v := binary.BigEndian.Uint64(f.b)
+	f.b = f.b[8:]
+	return v
+}
+
+func (f *framing) skip(n int) {
+	if f.err != nil {
+		return
+	}
+	if len(f.b) < n {
+		f.err = fmt.Errorf("truncated")
+		return
+	}
+	f.b = f.b[n:]
+}
+
+func (f *framing) end() error {
+	if f.err == nil && len(f.b) != 0 {
+		f.err = fmt.Errorf("%d trailing bytes", len(f.b))
+	}
+	return f.err
+}
+
+// checkProofFraming follows groth16/bn254 Proof.ReadFrom:
+// Ar (G1), Bs (G2), Krs (G1), []Commitments (G1), CommitmentPok (G1).
+func checkProofFraming(b []byte, nbCommitments int) error {
+	f := framing{b: b}
+	f.point(false)
+	f.point(true)
+	f.point(false)
+	n := f.length(curve.SizeOfG1AffineCompressed)
+	if f.err == nil && n != nbCommitments {
+		return fmt.Errorf("%d commitments, want %d", n, nbCommitments)
+	}
+	for range n {
+		f.point(false)
+	}
+	f.point(false)
+	return f.end()
+}
+
+// checkKeyFraming follows groth16/bn254 VerifyingKey.ReadFrom:
+// [α]1, [β]1, [β]2, [γ]2, [δ]1, [δ]2, []K (G1), [][]uint64 public and
+// commitment committed, uint32 number of commitment keys, then per key two
+// G2 points.
+func checkKeyFraming(b []byte) error {
+	f := framing{b: b}
+	f.point(false)
+	f.point(false)
+	f.point(true)
+	f.point(true)
+	f.point(false)
+	f.point(true)
+	for range f.length(curve.SizeOfG1AffineCompressed) {
+		f.point(false)
+	}
+	for range f.length(4) {
+		f.skip(8 * f.length(8))
+	}
+	for range f.length(2 * curve.SizeOfG2AffineCompressed) {
+		f.point(true)
+		f.point(true)
+	}
+	return f.end()
+}
+
+// checkProvingKeyFraming follows groth16/bn254 ProvingKey.ReadFrom, and
+// checks the two sizes gnark allocates by without a bound (the FFT domain
+// and the number of wires) against the values expected for the circuit:
+// domain (uint64 cardinality, five field elements, one byte), [α]1, [β]1,
+// [δ]1, []A, []B, []Z, []K (G1), [β]2, [δ]2, []B (G2), uint64 number of
+// wires, two uint64 infinity counts, two bool per wire, uint32 number of
+// commitment keys, then per key two []G1.
+func checkProvingKeyFraming(b []byte, cardinality uint64, nbWires int) error {
+	f := framing{b: b}
+	if got := f.uint64(); f.err == nil && got != cardinality {
+		return fmt.Errorf("domain size %d, want %d", got, cardinality)
+	}
+	f.skip(5*fr.Bytes + 1)
+	for range 3 {
+		f.point(false)
+	}
+	for range 4 {
+		for range f.length(curve.SizeOfG1AffineCompressed) {
+			f.point(false)
+		}
+	}
+	f.point(true)
+	f.point(true)
+	for range f.length(curve.SizeOfG2AffineCompressed) {
+		f.point(true)
+	}
+	if got := f.uint64(); f.err == nil && got != uint64(nbWires) {
+		return fmt.Errorf("%d wires, want %d", got, nbWires)
+	}
+	f.skip(16 + 2*nbWires)
+	for range f.length(8) {
+		for range 2 {
+			for range f.length(curve.SizeOfG1AffineCompressed) {
+				f.point(false)
+			}
+		}
+	}
+	return f.end()
+}
