@@ -179,7 +179,7 @@ type Computation struct {
 	Datasets  []string
 	Rows      uint64 // rows over all Datasets: the count, and the divisor of a mean
 	Status    ComputationStatus
-	Escrow    uint64 // credits held from the requester until completion or refund
+	Escrow    uint64 // credits taken from the requester; held while pending, then released or refunded
 	Deadline  int64  // last height at which results are accepted
 	Requested int64
 	Finished  int64 // height it completed, expired or was aborted
@@ -190,6 +190,9 @@ type Computation struct {
 	Output       Digest
 	Participants []Address
 	Reason       string // why it expired or was aborted
+	// Prices are the price of each of Datasets when the computation was requested (they sum to
+	// Escrow): what completion releases to each dataset's holder.
+	Prices []uint64
 }
 
 // PaymentKind says which way credits moved.

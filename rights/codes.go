@@ -1,0 +1,65 @@
+package rights
+
+import "fmt"
+
+// Codes of refused transactions and failed queries, as returned in the ABCI Code and in
+// TxError.Code. They are append-only: a code, once released, keeps its number and meaning.
+const (
+	CodeOK uint32 = 0
+
+	CodeInternal           uint32 = 1  // a bug or a storage failure; the tx changed nothing
+	CodeDecode             uint32 = 2  // not a canonical encoding of a Tx with exactly one Msg field
+	CodeChainID            uint32 = 3  // signed for another chain
+	CodeSignature          uint32 = 4  // bad public key or signature
+	CodeUnregistered       uint32 = 5  // sender is not a registered party
+	CodeReplay             uint32 = 6  // nonce already used
+	CodeNonceGap           uint32 = 7  // nonce ahead of the sender's next nonce
+	CodeAlreadyRegistered  uint32 = 8  // RegisterParty by a registered party
+	CodeBadRoles           uint32 = 9  // roles empty, unknown or duplicated
+	CodeRoleNotAllowed     uint32 = 10 // regulator or member role for an address genesis does not name
+	CodeMissingRLWEKey     uint32 = 11 // a buyer without an RLWE public key
+	CodeUnauthorized       uint32 = 12 // sender lacks the role, membership, holding or grant the tx needs
+	CodeBadEpoch           uint32 = 13 // ceremony share or dataset for another committee key epoch
+	CodeBadStep            uint32 = 14 // ceremony step name malformed
+	CodeBadDigests         uint32 = 15 // digest list empty, too long, or with a zero digest
+	CodeDuplicateShare     uint32 = 16 // member already posted this ceremony step
+	CodeCommitteeReady     uint32 = 17 // ceremony post after the committee's keys were agreed
+	CodeCommitteeNotReady  uint32 = 18 // the committee has no collective keys yet
+	CodeBadDataset         uint32 = 19 // dataset listing malformed (name, columns, types, bounds, counts)
+	CodeBadProof           uint32 = 20 // a listing chunk proof does not verify
+	CodeUnknownDataset     uint32 = 21 // no such dataset
+	CodeDatasetNotListed   uint32 = 22 // dataset exists but is not listed
+	CodeBadGrantRequest    uint32 = 23 // grant request malformed (datasets, ops, columns, uses)
+	CodeUnknownGrant       uint32 = 24 // no such grant
+	CodeGrantState         uint32 = 25 // the grant is not in a state that allows the action
+	CodeAlreadyApproved    uint32 = 26 // holder already approved the grant
+	CodeOpNotGranted       uint32 = 27 // the grant does not allow the op
+	CodeColumnNotGranted   uint32 = 28 // the grant does not cover the column
+	CodeNoUsesLeft         uint32 = 29 // every use of the grant is spent
+	CodeSchemaMismatch     uint32 = 30 // the column differs in type or scale across the datasets
+	CodeOverflow           uint32 = 31 // the result could reach half the plaintext modulus
+	CodeInsufficientFunds  uint32 = 32 // balance does not cover the escrow
+	CodeUnknownComputation uint32 = 33 // no such computation
+	CodeComputationState   uint32 = 34 // the computation is not pending
+	CodeAlreadySubmitted   uint32 = 35 // member already posted a result for the computation
+	CodeDeadlinePassed     uint32 = 36 // result posted after the computation's deadline
+	CodeBadText            uint32 = 37 // a free-text field (reason, description) too long or not UTF-8
+	CodeBadGenesis         uint32 = 38 // genesis invalid (InitChain only)
+	CodeNotFound           uint32 = 39 // query: no object with that id
+	CodeUnknownQuery       uint32 = 40 // query: unknown path
+	CodeBadHeight          uint32 = 41 // query: no state at that height
+)
+
+// TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
+// The ledger returns it for every refusal, and Client.Submit returns it when CheckTx or
+// FinalizeBlock refused the tx.
+type TxError struct {
+	Code uint32
+	Log  string
+}
+
+func (e *TxError) Error() string { return e.Log }
+
+func refuse(code uint32, format string, args ...any) *TxError {
+	return &TxError{Code: code, Log: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,151 @@
+package rights
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+)
+
+// InsecureDevnetSetup is the ListingSetup of a development (single-party) proving key setup. It
+// is accepted only in a Devnet genesis.
+const InsecureDevnetSetup = "insecure-devnet"
+
+// maxChainIDLen is CometBFT's limit.
+const maxChainIDLen = 50
+
+// Validate reports the first thing wrong with g, or nil.
+func (g *Genesis) Validate() error {
+	if g.ChainID == "" || len(g.ChainID) > maxChainIDLen {
+		return fmt.Errorf("rights: genesis: chain id must be 1 to %d bytes, got %d", maxChainIDLen, len(g.ChainID))
+	}
+	seen := map[Address]bool{}
+	for _, r := range g.Regulators {
+		if !validAddress(r) {
+			return fmt.Errorf("rights: genesis: regulator %q is not an address (40 lower-case hex digits)", r)
+		}
+		if seen[r] {
+			return fmt.Errorf("rights: genesis: regulator %s is listed twice", r)
+		}
+		seen[r] = true
+	}
+	if err := g.Committee.validate(); err != nil {
+		return fmt.Errorf("rights: genesis: committee: %w", err)
+	}
+	if err := g.Params.validate(g.Devnet); err != nil {
+		return fmt.Errorf("rights: genesis: params: %w", err)
+	}
+	return nil
+}
+
+func (c *Committee) validate() error {
+	n := len(c.Members)
+	if n == 0 {
+		return errors.New("it has no members")
+	}
+	if c.Threshold < 1 || int(c.Threshold) > n {
+		return fmt.Errorf("threshold %d is outside 1..%d (the number of members)", c.Threshold, n)
+	}
+	seen := map[Address]bool{}
+	for i, m := range c.Members {
+		if len(m.PubKey) != ed25519.PublicKeySize {
+			return fmt.Errorf("member %d: public key is %d bytes, want %d", i, len(m.PubKey), ed25519.PublicKeySize)
+		}
+		if want := AddressOf(m.PubKey); m.Address != want {
+			return fmt.Errorf("member %d: address %q is not the address of its public key (%s)", i, m.Address, want)
+		}
+		if seen[m.Address] {
+			return fmt.Errorf("member %s is listed twice", m.Address)
+		}
+		seen[m.Address] = true
+	}
+	if len(c.Shares) != 0 {
+		return errors.New("genesis cannot carry ceremony shares")
+	}
+	if c.Ready != (len(c.Keys) > 0) {
+		return errors.New("a committee is ready exactly when it has keys")
+	}
+	for i, k := range c.Keys {
+		if k.IsZero() {
+			return fmt.Errorf("key %d is the zero digest", i)
+		}
+	}
+	return nil
+}
+
+func (p *Params) validate(devnet bool) error {
+	switch {
+	case p.ComputationDeadline < 1:
+		return fmt.Errorf("computation deadline %d must be at least 1 block", p.ComputationDeadline)
+	case p.PlaintextModulus < 2:
+		return fmt.Errorf("plaintext modulus %d must be at least 2", p.PlaintextModulus)
+	case p.SlotsPerCiphertext < 1:
+		return errors.New("slots per ciphertext must be at least 1")
+	case p.ListingChunkSize < 1:
+		return errors.New("listing chunk size must be at least 1")
+	case len(p.ListingVK) == 0:
+		return errors.New("listing verifying key is empty")
+	case p.MaxGrantDatasets < 1:
+		return errors.New("max grant datasets must be at least 1")
+	}
+	if p.ListingSetup == InsecureDevnetSetup {
+		if !devnet {
+			return fmt.Errorf("listing setup %q is allowed only on a devnet", InsecureDevnetSetup)
+		}
+	} else if _, err := ParseDigest(p.ListingSetup); err != nil {
+		return fmt.Errorf("listing setup must be %q or the ceremony transcript digest: %w", InsecureDevnetSetup, err)
+	}
+	return nil
+}
+
+func validAddress(a Address) bool {
+	if len(a) != 40 {
+		return false
+	}
+	for _, c := range []byte(a) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// InitChain writes the genesis state at height b.Height (the chain's initial height): genesis,
+// params and committee, and a member Party with the opening credit for every committee member.
+func (l *Ledger) InitChain(gen Genesis, b Block) error {
+	if err := gen.Validate(); err != nil {
+		return &TxError{Code: CodeBadGenesis, Log: err.Error()}
+	}
+	old, err := l.Store.Get(keyGenesis)
+	if err != nil {
+		return fmt.Errorf("rights: init chain: %w", err)
+	}
+	if old != nil {
+		return refuse(CodeBadGenesis, "the chain already has a genesis")
+	}
+	cache := newCache(l.Store)
+	x := &exec{s: cache, b: b, gen: &gen}
+	for _, k := range []struct {
+		key []byte
+		v   any
+	}{{keyGenesis, &gen}, {keyParams, &gen.Params}, {keyCommittee, &gen.Committee}} {
+		if err := save(cache, k.key, k.v); err != nil {
+			return fmt.Errorf("rights: init chain: %w", err)
+		}
+	}
+	for _, m := range gen.Committee.Members {
+		p := &Party{
+			Address:    m.Address,
+			PubKey:     m.PubKey,
+			Roles:      []Role{RoleMember},
+			Balance:    gen.Params.OpeningCredit,
+			Registered: b.Height,
+		}
+		if err := x.putParty(p); err != nil {
+			return fmt.Errorf("rights: init chain: %w", err)
+		}
+	}
+	if err := cache.write(); err != nil {
+		return fmt.Errorf("rights: init chain: %w", err)
+	}
+	return nil
+}

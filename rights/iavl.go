@@ -1,0 +1,100 @@
+package rights
+
+import (
+	"fmt"
+
+	corestore "cosmossdk.io/core/store"
+	"github.com/cosmos/iavl"
+)
+
+// iavlStore is the production Store: the working (unsaved) version of an IAVL tree.
+type iavlStore struct {
+	tree *iavl.MutableTree
+}
+
+func (s iavlStore) Get(key []byte) ([]byte, error) {
+	v, err := s.tree.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("rights: iavl get: %w", err)
+	}
+	return v, nil
+}
+
+func (s iavlStore) Set(key, value []byte) error {
+	if _, err := s.tree.Set(key, value); err != nil {
+		return fmt.Errorf("rights: iavl set: %w", err)
+	}
+	return nil
+}
+
+func (s iavlStore) Delete(key []byte) error {
+	if _, _, err := s.tree.Remove(key); err != nil {
+		return fmt.Errorf("rights: iavl remove: %w", err)
+	}
+	return nil
+}
+
+func (s iavlStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	if s.tree.IsEmpty() {
+		return nil
+	}
+	it, err := s.tree.Iterator(prefix, prefixEnd(prefix), true)
+	if err != nil {
+		return fmt.Errorf("rights: iavl iterate: %w", err)
+	}
+	return drain(it, fn)
+}
+
+// iavlView is a read-only Store over one saved version of the tree, for queries and CheckTx.
+type iavlView struct {
+	tree *iavl.ImmutableTree
+}
+
+func (v iavlView) Get(key []byte) ([]byte, error) {
+	b, err := v.tree.Get(key)
+	if err != nil {
+		return nil, fmt.Errorf("rights: iavl get: %w", err)
+	}
+	return b, nil
+}
+
+func (v iavlView) Set(key, value []byte) error { return errReadOnly }
+func (v iavlView) Delete(key []byte) error     { return errReadOnly }
+
+func (v iavlView) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	if v.tree.Size() == 0 {
+		return nil
+	}
+	it, err := v.tree.Iterator(prefix, prefixEnd(prefix), true)
+	if err != nil {
+		return fmt.Errorf("rights: iavl iterate: %w", err)
+	}
+	return drain(it, fn)
+}
+
+// readOnly hides the writes of a Store (the working tree before the first commit).
+type readOnly struct{ s Store }
+
+func (r readOnly) Get(key []byte) ([]byte, error) { return r.s.Get(key) }
+func (r readOnly) Set(key, value []byte) error    { return errReadOnly }
+func (r readOnly) Delete(key []byte) error        { return errReadOnly }
+func (r readOnly) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	return r.s.Iterate(prefix, fn)
+}
+
+func drain(it corestore.Iterator, fn func(key, value []byte) bool) (err error) {
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("rights: iavl iterator close: %w", cerr)
+		}
+	}()
+	for ; it.Valid(); it.Next() {
+		if !fn(it.Key(), it.Value()) {
+			return nil
+		}
+	}
+	if ierr := it.Error(); ierr != nil {
+		return fmt.Errorf("rights: iavl iterate: %w", ierr)
+	}
+	return nil
+}

@@ -1,0 +1,419 @@
+package rights
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Verifier checks a listing proof; the chain is handed one (zk.Verifier in production), it does
+// not build one. VerifyListing returns nil when proof shows that the values committed to by
+// commitment all lie within [min, max] under the verifying key vk.
+type Verifier interface {
+	VerifyListing(vk, proof, commitment []byte, min, max int64) error
+}
+
+// Block is what the ledger knows of the block a tx runs in. The ledger reads nothing else from
+// the outside world: no clock, randomness, network or disk.
+type Block struct {
+	Height int64
+	Time   time.Time
+}
+
+// Ledger is the chain's deterministic state machine over a Store. The same Store contents, tx
+// bytes and Block give the same writes, result and events on every node.
+type Ledger struct {
+	Store    Store
+	Verifier Verifier
+}
+
+// Result is what an accepted tx did.
+type Result struct {
+	ID     string  // id of the dataset, grant or computation the tx created, if any
+	Events []Event // one per state change, in the order they happened
+}
+
+// Event is a state change, for the audit trail. The ABCI adapter turns each into an indexed
+// CometBFT event of type "dxp".
+type Event struct {
+	Action      string
+	Sender      Address   // who signed the tx; empty for end-of-block events
+	Parties     []Address // every party the change touches
+	Datasets    []string
+	Grant       string
+	Computation string
+	Attrs       []Attr // action-specific details (step, op, kind, amount, ...)
+}
+
+// Attr is an extra key-value detail of an Event.
+type Attr struct{ Key, Value string }
+
+// Deliver decodes raw and runs it. A refusal is a *TxError and changes nothing; any other error
+// is a storage failure or a bug.
+func (l *Ledger) Deliver(raw []byte, b Block) (*Result, error) {
+	tx, err := DecodeTx(raw)
+	if err != nil {
+		return nil, refuse(CodeDecode, "transaction is not a canonical DXP transaction: %v", err)
+	}
+	return l.DeliverTx(tx, b)
+}
+
+// DeliverTx runs a decoded tx: the common checks (chain id, signature, registration, nonce),
+// then its kind's rules. Writes are staged and reach the Store only if the tx is accepted.
+func (l *Ledger) DeliverTx(tx *Tx, b Block) (*Result, error) {
+	if err := tx.Msg.validate(); err != nil {
+		return nil, refuse(CodeDecode, "transaction is malformed: %v", err)
+	}
+	cache := newCache(l.Store)
+	x := &exec{s: cache, v: l.Verifier, b: b, tx: tx}
+	res, err := x.run()
+	if err != nil {
+		return nil, err
+	}
+	if err := cache.write(); err != nil {
+		return nil, fmt.Errorf("rights: apply %s: %w", tx.Msg.Kind(), err)
+	}
+	return res, nil
+}
+
+// EndBlock runs the end-of-block rules at b.Height after its txs: every pending computation whose
+// deadline has passed expires and is refunded.
+func (l *Ledger) EndBlock(b Block) ([]Event, error) {
+	cache := newCache(l.Store)
+	x := &exec{s: cache, v: l.Verifier, b: b}
+	if err := x.expire(); err != nil {
+		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
+	}
+	if err := cache.write(); err != nil {
+		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
+	}
+	return x.events, nil
+}
+
+// exec is one tx (or end of block) in flight: its staged store and the events it emitted.
+type exec struct {
+	s      Store
+	v      Verifier
+	b      Block
+	tx     *Tx
+	sender Address
+	gen    *Genesis
+	events []Event
+}
+
+func (x *exec) run() (*Result, error) {
+	gen, err := x.genesis()
+	if err != nil {
+		return nil, err
+	}
+	tx := x.tx
+	if tx.ChainID != gen.ChainID {
+		return nil, refuse(CodeChainID, "transaction is for chain %q, this chain is %q", tx.ChainID, gen.ChainID)
+	}
+	if err := VerifySig(tx); err != nil {
+		return nil, refuse(CodeSignature, "transaction signature is invalid: %v", err)
+	}
+	x.sender = tx.Sender()
+	party, err := x.party(x.sender)
+	if err != nil {
+		return nil, err
+	}
+	var next uint64
+	switch {
+	case party != nil:
+		next = party.Nonce
+	case tx.Msg.RegisterParty == nil:
+		return nil, refuse(CodeUnregistered, "sender %s is not a registered party; it must send RegisterParty first", x.sender)
+	}
+	if tx.Nonce < next {
+		return nil, refuse(CodeReplay, "nonce %d of %s was already used (replayed transaction); the next nonce is %d", tx.Nonce, x.sender, next)
+	}
+	if tx.Nonce > next {
+		return nil, refuse(CodeNonceGap, "nonce %d of %s is ahead of its next nonce %d", tx.Nonce, x.sender, next)
+	}
+
+	var id string
+	m := tx.Msg
+	switch {
+	case m.RegisterParty != nil:
+		err = x.registerParty(m.RegisterParty)
+	case m.PostCeremonyShare != nil:
+		err = x.postCeremonyShare(m.PostCeremonyShare)
+	case m.RegisterDataset != nil:
+		id, err = x.registerDataset(m.RegisterDataset)
+	case m.RequestGrant != nil:
+		id, err = x.requestGrant(m.RequestGrant)
+	case m.ApproveGrant != nil:
+		err = x.approveGrant(m.ApproveGrant)
+	case m.RejectGrant != nil:
+		err = x.rejectGrant(m.RejectGrant)
+	case m.RevokeGrant != nil:
+		err = x.revokeGrant(m.RevokeGrant)
+	case m.RequestComputation != nil:
+		id, err = x.requestComputation(m.RequestComputation)
+	case m.SubmitResult != nil:
+		err = x.submitResult(m.SubmitResult)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	// Reload: the kind's rules may have created the party or moved its credits.
+	party, err = x.party(x.sender)
+	if err != nil {
+		return nil, err
+	}
+	if party == nil {
+		return nil, fmt.Errorf("rights: %s: sender %s vanished", m.Kind(), x.sender)
+	}
+	party.Nonce++
+	if err := x.putParty(party); err != nil {
+		return nil, err
+	}
+	return &Result{ID: id, Events: x.events}, nil
+}
+
+// emit records an event; its Sender is the tx's sender, empty at the end of a block.
+func (x *exec) emit(e Event) {
+	e.Sender = x.sender
+	x.events = append(x.events, e)
+}
+
+// newID derives the id of the object a tx creates from what makes the tx unique on this chain.
+func (x *exec) newID(kind string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%d", kind, x.gen.ChainID, x.sender, x.tx.Nonce)
+	return kind + "-" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Keys of the state. Every object lives in the IAVL tree under one of these.
+var (
+	keyGenesis      = []byte("genesis")
+	keyParams       = []byte("params")
+	keyCommittee    = []byte("committee")
+	keyPaymentSeq   = []byte("seq/payment")
+	prefixParty     = []byte("party/")
+	prefixDataset   = []byte("dataset/")
+	prefixGrant     = []byte("grant/")
+	prefixComp      = []byte("computation/")
+	prefixPayment   = []byte("payment/")
+	prefixDeadline  = []byte("index/deadline/") // + 8-byte big-endian deadline + "/" + computation id
+	prefixPendingBy = []byte("index/pending/")  // + grant id + "/" + computation id
+	indexValue      = []byte{1}
+)
+
+func key(prefix []byte, id string) []byte { return append(append([]byte(nil), prefix...), id...) }
+
+func deadlineKey(deadline int64, id string) []byte {
+	k := append([]byte(nil), prefixDeadline...)
+	k = binary.BigEndian.AppendUint64(k, uint64(deadline))
+	k = append(k, '/')
+	return append(k, id...)
+}
+
+func pendingKey(grant, id string) []byte {
+	return key(prefixPendingBy, grant+"/"+id)
+}
+
+func paymentKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixPayment...), seq)
+}
+
+// load reads key into v; false if absent.
+func load(s Store, k []byte, v any) (bool, error) {
+	b, err := s.Get(k)
+	if err != nil {
+		return false, err
+	}
+	if b == nil {
+		return false, nil
+	}
+	if err := unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("rights: corrupt state at %q: %w", k, err)
+	}
+	return true, nil
+}
+
+func save(s Store, k []byte, v any) error {
+	b, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.Set(k, b)
+}
+
+func (x *exec) genesis() (*Genesis, error) {
+	if x.gen != nil {
+		return x.gen, nil
+	}
+	var g Genesis
+	ok, err := load(x.s, keyGenesis, &g)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("rights: the chain has no genesis (InitChain was not run)")
+	}
+	x.gen = &g
+	return x.gen, nil
+}
+
+func (x *exec) params() (*Params, error) {
+	var p Params
+	ok, err := load(x.s, keyParams, &p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("rights: the chain has no params")
+	}
+	return &p, nil
+}
+
+func (x *exec) committee() (*Committee, error) {
+	var c Committee
+	ok, err := load(x.s, keyCommittee, &c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("rights: the chain has no committee")
+	}
+	return &c, nil
+}
+
+// party returns nil, nil when a is not registered.
+func (x *exec) party(a Address) (*Party, error) {
+	var p Party
+	ok, err := load(x.s, key(prefixParty, string(a)), &p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (x *exec) putParty(p *Party) error { return save(x.s, key(prefixParty, string(p.Address)), p) }
+
+func (x *exec) dataset(id string) (*Dataset, error) {
+	var d Dataset
+	ok, err := load(x.s, key(prefixDataset, id), &d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(CodeUnknownDataset, "dataset %s does not exist", id)
+	}
+	return &d, nil
+}
+
+func (x *exec) grant(id string) (*Grant, error) {
+	var g Grant
+	ok, err := load(x.s, key(prefixGrant, id), &g)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(CodeUnknownGrant, "grant %s does not exist", id)
+	}
+	return &g, nil
+}
+
+func (x *exec) computation(id string) (*Computation, error) {
+	var c Computation
+	ok, err := load(x.s, key(prefixComp, id), &c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(CodeUnknownComputation, "computation %s does not exist", id)
+	}
+	return &c, nil
+}
+
+// pay moves amount along kind and records the Payment with the next sequence number.
+// escrow: from's balance to escrow; release: escrow to to; refund: escrow back to to.
+func (x *exec) pay(kind PaymentKind, comp *Computation, from, to Address, amount uint64) error {
+	switch kind {
+	case PaymentEscrow:
+		p, err := x.party(from)
+		if err != nil {
+			return err
+		}
+		if p == nil || p.Balance < amount {
+			return fmt.Errorf("rights: escrow %d from %s: balance too low", amount, from)
+		}
+		p.Balance -= amount
+		if err := x.putParty(p); err != nil {
+			return err
+		}
+	case PaymentRelease, PaymentRefund:
+		p, err := x.party(to)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return fmt.Errorf("rights: %s %d to %s: not a party", kind, amount, to)
+		}
+		if p.Balance+amount < p.Balance {
+			return fmt.Errorf("rights: %s %d to %s: balance overflows", kind, amount, to)
+		}
+		p.Balance += amount
+		if err := x.putParty(p); err != nil {
+			return err
+		}
+	}
+	var seq uint64
+	if _, err := load(x.s, keyPaymentSeq, &seq); err != nil {
+		return err
+	}
+	seq++
+	if err := save(x.s, keyPaymentSeq, seq); err != nil {
+		return err
+	}
+	pm := Payment{Seq: seq, Kind: kind, Computation: comp.ID, From: from, To: to, Amount: amount, Height: x.b.Height}
+	if err := save(x.s, paymentKey(seq), &pm); err != nil {
+		return err
+	}
+	parties := []Address{}
+	for _, a := range []Address{from, to} {
+		if a != "" {
+			parties = append(parties, a)
+		}
+	}
+	ev := Event{
+		Action:      "payment",
+		Parties:     parties,
+		Datasets:    comp.Datasets,
+		Grant:       comp.Grant,
+		Computation: comp.ID,
+		Attrs: []Attr{
+			{"kind", string(kind)},
+			{"amount", strconv.FormatUint(amount, 10)},
+			{"seq", strconv.FormatUint(seq, 10)},
+		},
+	}
+	x.emit(ev)
+	return nil
+}
+
+func containsAddr(list []Address, a Address) bool {
+	for _, v := range list {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

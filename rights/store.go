@@ -1,0 +1,167 @@
+package rights
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Store is the key-value state the ledger reads and writes. Get returns nil (and no error) for an
+// absent key. Iterate calls fn for every key starting with prefix, in ascending key order, until
+// fn returns false; fn must not write to the store. Values passed to fn and returned by Get must
+// not be modified.
+type Store interface {
+	Get(key []byte) ([]byte, error)
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	Iterate(prefix []byte, fn func(key, value []byte) bool) error
+}
+
+// MemStore is an in-memory Store, for tests and tools.
+type MemStore struct {
+	m map[string][]byte
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore { return &MemStore{m: map[string][]byte{}} }
+
+func (s *MemStore) Get(key []byte) ([]byte, error) { return s.m[string(key)], nil }
+
+func (s *MemStore) Set(key, value []byte) error {
+	if value == nil {
+		return fmt.Errorf("rights: set %q: nil value", key)
+	}
+	s.m[string(key)] = bytes.Clone(value)
+	return nil
+}
+
+func (s *MemStore) Delete(key []byte) error {
+	delete(s.m, string(key))
+	return nil
+}
+
+func (s *MemStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	keys := make([]string, 0)
+	for k := range s.m {
+		if bytes.HasPrefix([]byte(k), prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !fn([]byte(k), s.m[k]) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Snapshot returns every key and value, for comparing states in tests.
+func (s *MemStore) Snapshot() map[string][]byte {
+	out := make(map[string][]byte, len(s.m))
+	for k, v := range s.m {
+		out[k] = bytes.Clone(v)
+	}
+	return out
+}
+
+// cacheStore stages writes over a parent; write applies them in key order (the IAVL root depends
+// on insertion order, so the order must be deterministic), discard just drops them.
+type cacheStore struct {
+	parent Store
+	writes map[string][]byte // nil value: deleted
+}
+
+func newCache(parent Store) *cacheStore {
+	return &cacheStore{parent: parent, writes: map[string][]byte{}}
+}
+
+func (c *cacheStore) Get(key []byte) ([]byte, error) {
+	if v, ok := c.writes[string(key)]; ok {
+		return v, nil
+	}
+	return c.parent.Get(key)
+}
+
+func (c *cacheStore) Set(key, value []byte) error {
+	if value == nil {
+		return fmt.Errorf("rights: set %q: nil value", key)
+	}
+	c.writes[string(key)] = bytes.Clone(value)
+	return nil
+}
+
+func (c *cacheStore) Delete(key []byte) error {
+	c.writes[string(key)] = nil
+	return nil
+}
+
+func (c *cacheStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	merged := map[string][]byte{}
+	if err := c.parent.Iterate(prefix, func(k, v []byte) bool {
+		merged[string(k)] = v
+		return true
+	}); err != nil {
+		return err
+	}
+	for k, v := range c.writes {
+		if !bytes.HasPrefix([]byte(k), prefix) {
+			continue
+		}
+		if v == nil {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !fn([]byte(k), merged[k]) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// write applies the staged writes to the parent in ascending key order.
+func (c *cacheStore) write() error {
+	keys := make([]string, 0, len(c.writes))
+	for k := range c.writes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var err error
+		if v := c.writes[k]; v == nil {
+			err = c.parent.Delete([]byte(k))
+		} else {
+			err = c.parent.Set([]byte(k), v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.writes = map[string][]byte{}
+	return nil
+}
+
+// errReadOnly is returned by writes to a query view.
+var errReadOnly = errors.New("rights: store is read-only")
+
+// prefixEnd returns the smallest key greater than every key starting with prefix, or nil when
+// there is none (prefix is empty or all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

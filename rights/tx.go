@@ -1,0 +1,118 @@
+package rights
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// AddressOf returns the address of an ed25519 public key: the lower-case hex of the first 20
+// bytes of its SHA-256.
+func AddressOf(pub ed25519.PublicKey) Address {
+	sum := sha256.Sum256(pub)
+	return Address(hex.EncodeToString(sum[:20]))
+}
+
+// Kind names the one message a Msg carries ("register_party", "request_grant", ...), or "" when
+// it carries none or several.
+func (m Msg) Kind() string {
+	kind, n := "", 0
+	set := func(ok bool, name string) {
+		if ok {
+			kind = name
+			n++
+		}
+	}
+	set(m.RegisterParty != nil, "register_party")
+	set(m.PostCeremonyShare != nil, "post_ceremony_share")
+	set(m.RegisterDataset != nil, "register_dataset")
+	set(m.RequestGrant != nil, "request_grant")
+	set(m.ApproveGrant != nil, "approve_grant")
+	set(m.RejectGrant != nil, "reject_grant")
+	set(m.RevokeGrant != nil, "revoke_grant")
+	set(m.RequestComputation != nil, "request_computation")
+	set(m.SubmitResult != nil, "submit_result")
+	if n != 1 {
+		return ""
+	}
+	return kind
+}
+
+func (m Msg) validate() error {
+	if m.Kind() == "" {
+		return errors.New("a message must have exactly one field set")
+	}
+	return nil
+}
+
+// Sender is the address of the key that signed tx.
+func (tx *Tx) Sender() Address { return AddressOf(tx.PubKey) }
+
+// EncodeTx returns the canonical encoding of tx, the bytes broadcast to the chain.
+func EncodeTx(tx *Tx) ([]byte, error) {
+	if err := tx.Msg.validate(); err != nil {
+		return nil, fmt.Errorf("rights: encode tx: %w", err)
+	}
+	return marshal(tx)
+}
+
+// DecodeTx reads a tx written by EncodeTx. It refuses anything but the canonical encoding of a
+// Tx whose Msg has exactly one field set. It does not check the signature.
+func DecodeTx(b []byte) (*Tx, error) {
+	var tx Tx
+	if err := unmarshal(b, &tx); err != nil {
+		return nil, fmt.Errorf("rights: decode tx: %w", err)
+	}
+	if err := tx.Msg.validate(); err != nil {
+		return nil, fmt.Errorf("rights: decode tx: %w", err)
+	}
+	return &tx, nil
+}
+
+// SignBytes returns what the sender signs: the canonical encoding of tx with Sig nil.
+func SignBytes(tx *Tx) ([]byte, error) {
+	c := *tx
+	c.Sig = nil
+	b, err := marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("rights: sign bytes: %w", err)
+	}
+	return b, nil
+}
+
+// Sign sets tx.PubKey to key's public key and tx.Sig to its signature over SignBytes(tx).
+func Sign(key ed25519.PrivateKey, tx *Tx) error {
+	if len(key) != ed25519.PrivateKeySize {
+		return fmt.Errorf("rights: sign tx: private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
+	}
+	if err := tx.Msg.validate(); err != nil {
+		return fmt.Errorf("rights: sign tx: %w", err)
+	}
+	tx.PubKey = append([]byte(nil), key.Public().(ed25519.PublicKey)...)
+	msg, err := SignBytes(tx)
+	if err != nil {
+		return err
+	}
+	tx.Sig = ed25519.Sign(key, msg)
+	return nil
+}
+
+// VerifySig reports whether tx carries a valid signature by its PubKey.
+func VerifySig(tx *Tx) error {
+	if len(tx.PubKey) != ed25519.PublicKeySize {
+		return fmt.Errorf("public key is %d bytes, want %d", len(tx.PubKey), ed25519.PublicKeySize)
+	}
+	if len(tx.Sig) != ed25519.SignatureSize {
+		return fmt.Errorf("signature is %d bytes, want %d", len(tx.Sig), ed25519.SignatureSize)
+	}
+	msg, err := SignBytes(tx)
+	if err != nil {
+		return err
+	}
+	if !ed25519.Verify(tx.PubKey, msg, tx.Sig) {
+		return errors.New("signature does not verify against the public key")
+	}
+	return nil
+}
