@@ -1,0 +1,206 @@
+package s3_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dxplabs/dxp/storage"
+	"github.com/dxplabs/dxp/storage/s3"
+	"github.com/dxplabs/dxp/storage/s3/miniotest"
+	"github.com/dxplabs/dxp/storage/storagetest"
+)
+
+func open(t *testing.T, cfg s3.Config) *s3.Bucket {
+	t.Helper()
+	b, err := s3.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("Open(%s) = %v", cfg, err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	})
+	return b
+}
+
+func TestConformance(t *testing.T) {
+	cfg := miniotest.Start(t)
+	var n atomic.Int64
+	storagetest.Run(t, func(t *testing.T) storage.Bucket {
+		c := cfg
+		c.Bucket = fmt.Sprintf("conformance-%d", n.Add(1))
+		return open(t, c)
+	})
+}
+
+func TestOpenEnablesVersioning(t *testing.T) {
+	cfg := miniotest.Start(t)
+	cfg.Bucket = "versioned"
+	b := open(t, cfg)
+	v, err := b.Client().GetBucketVersioning(t.Context(), cfg.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Enabled() {
+		t.Errorf("bucket versioning is %q, want Enabled", v.Status)
+	}
+
+	// An overwritten object's earlier version is kept, which is what versioning is for.
+	for _, s := range []string{"one", "two"} {
+		if err := b.Put(t.Context(), "k", strings.NewReader(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var versions int
+	for obj := range b.Client().ListObjects(t.Context(), cfg.Bucket, minioListVersions("k")) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		versions++
+	}
+	if versions != 2 {
+		t.Errorf("%d versions of k after two puts, want 2", versions)
+	}
+
+	// Opening an existing bucket again works and keeps it.
+	b2 := open(t, cfg)
+	if _, err := b2.Stat(t.Context(), "k"); err != nil {
+		t.Errorf("Stat(k) after reopening = %v", err)
+	}
+}
+
+// A moved staging upload leaves no noncurrent version behind, but moving a key with history
+// does not resurrect its older version.
+func TestMoveVersions(t *testing.T) {
+	cfg := miniotest.Start(t)
+	b := open(t, cfg)
+	ctx := t.Context()
+	if err := b.Put(ctx, "src", strings.NewReader("only")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Move(ctx, "src", "dst"); err != nil {
+		t.Fatal(err)
+	}
+	if n := countVersions(t, b, "src"); n != 0 {
+		t.Errorf("%d versions or markers of src left after moving its only version, want 0", n)
+	}
+
+	for _, s := range []string{"old", "new"} {
+		if err := b.Put(ctx, "hist", strings.NewReader(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Move(ctx, "hist", "moved"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Stat(ctx, "hist"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Stat(hist) after Move = %v, want ErrNotFound", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	cfg := miniotest.Start(t)
+
+	bad := cfg
+	bad.SecretKey = "wrong-secret-key"
+	_, err := s3.Open(t.Context(), bad)
+	if err == nil {
+		t.Fatal("Open with a wrong secret key succeeded")
+	}
+	if msg := err.Error(); !strings.Contains(msg, cfg.Endpoint) || !strings.Contains(msg, cfg.Bucket) || strings.Contains(msg, bad.SecretKey) {
+		t.Errorf("Open error %q: want the endpoint and bucket named and the secret key absent", msg)
+	}
+
+	for _, tc := range []struct {
+		name string
+		edit func(*s3.Config)
+	}{
+		{"no endpoint", func(c *s3.Config) { c.Endpoint = "" }},
+		{"scheme in endpoint", func(c *s3.Config) { c.Endpoint = "http://" + c.Endpoint }},
+		{"no bucket", func(c *s3.Config) { c.Bucket = "" }},
+		{"bad bucket", func(c *s3.Config) { c.Bucket = "Upper_Case" }},
+		{"no access key", func(c *s3.Config) { c.AccessKey = "" }},
+		{"no secret key", func(c *s3.Config) { c.SecretKey = "" }},
+	} {
+		c := cfg
+		tc.edit(&c)
+		if _, err := s3.Open(t.Context(), c); err == nil {
+			t.Errorf("Open with %s succeeded", tc.name)
+		} else if cfg.SecretKey != "" && strings.Contains(err.Error(), cfg.SecretKey) {
+			t.Errorf("Open with %s: error %q reveals the secret key", tc.name, err)
+		}
+	}
+}
+
+func TestConfigString(t *testing.T) {
+	c := s3.Config{Endpoint: "h:9000", AccessKey: "AK", SecretKey: "SECRET", Bucket: "b", Region: "r"}
+	if got, want := c.String(), "s3://AK:REDACTED@h:9000/b?region=r"; got != want {
+		t.Errorf("String() = %s, want %s", got, want)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want s3.Config
+	}{
+		{"s3://AK:SK@127.0.0.1:9000/dxp", s3.Config{Endpoint: "127.0.0.1:9000", AccessKey: "AK", SecretKey: "SK", Bucket: "dxp"}},
+		{"s3://minio.example.com/data-1?secure=true&region=eu-west-1", s3.Config{Endpoint: "minio.example.com", Bucket: "data-1", Secure: true, Region: "eu-west-1"}},
+		{"s3://AK:s%2Fk%40x@[::1]:9000/dxp?secure=false", s3.Config{Endpoint: "[::1]:9000", AccessKey: "AK", SecretKey: "s/k@x", Bucket: "dxp"}},
+		{"s3://h/dxp/", s3.Config{Endpoint: "h", Bucket: "dxp"}},
+	} {
+		got, err := s3.ParseURL(tc.url)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseURL(%q) = %+v, %v, want %+v", tc.url, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseURLErrors(t *testing.T) {
+	const secret = "TOPSECRET"
+	for _, tc := range []struct {
+		url, want string // want: a word the error must contain
+	}{
+		{"", "scheme"},
+		{"http://AK:" + secret + "@h:9000/bkt", "scheme"},
+		{"s3:AK:" + secret + "@h/bkt", "s3://"},
+		{"foo:AK:" + secret + "@h/bkt", "s3://"},
+		{"s3:///bkt", "no host"},
+		{"s3://AK:" + secret + "@h:9000", "no bucket"},
+		{"s3://AK:" + secret + "@h:9000/", "no bucket"},
+		{"s3://AK:" + secret + "@h:9000/bkt/extra", "just a bucket"},
+		{"s3://AK:" + secret + "@h:9000/Bad_Bucket", "not valid"},
+		{"s3://AK:" + secret + "@h:9000/ab", "not valid"},
+		{"s3://AK@h:9000/bkt", "part of the credentials"},
+		{"s3://:" + secret + "@h:9000/bkt", "part of the credentials"},
+		{"s3://AK:@h:9000/bkt", "part of the credentials"},
+		{"s3://AK:" + secret + "@h:9000/bkt?secure=maybe", "secure"},
+		{"s3://AK:" + secret + "@h:9000/bkt?secure=true&secure=false", "2 times"},
+		{"s3://AK:" + secret + "@h:9000/bkt?tls=1", "unknown parameter"},
+		{"s3://AK:" + secret + "@h:9000/bkt?region=", "empty region"},
+		{"s3://AK:" + secret + "@h:9000/bkt?a=%zz", "malformed query"},
+		{"s3://AK:" + secret + "@h:9000/bkt#frag", "fragment"},
+		{"s3://AK:" + secret + "@h:port/bkt", "cannot be parsed"},
+		{"s3://AK:" + secret + "@h:9000/bkt\x7f", "cannot be parsed"},
+	} {
+		got, err := s3.ParseURL(tc.url)
+		if err == nil {
+			t.Errorf("ParseURL(%q) = %+v, want an error", tc.url, got)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) {
+			t.Errorf("ParseURL(%q) = %q, want it to mention %q", tc.url, msg, tc.want)
+		}
+		if strings.Contains(msg, secret) {
+			t.Errorf("ParseURL(%q) = %q reveals the secret key", tc.url, msg)
+		}
+		if strings.Count(msg, "\n") > 0 || strings.HasSuffix(msg, ".") {
+			t.Errorf("ParseURL(%q) = %q, want one line with no final period", tc.url, msg)
+		}
+	}
+}
