@@ -1,11 +1,15 @@
 package s3_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/storage/s3"
@@ -204,3 +208,34 @@ func TestParseURLErrors(t *testing.T) {
 		}
 	}
 }
+
+// A Put that fails after some parts were uploaded aborts its multipart upload, so the parts
+// do not sit on the server unlisted and taking space.
+func TestFailedPutAbortsUpload(t *testing.T) {
+	cfg := miniotest.Start(t)
+	b := open(t, cfg)
+	data := storagetest.Data(storagetest.BigSize, 1) // more than one part
+	errHalf := errors.New("reader failed after the first part")
+	err := b.Put(t.Context(), "big", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(errHalf)))
+	if !errors.Is(err, errHalf) {
+		t.Fatalf("Put = %v, want %v", err, errHalf)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	r := io.MultiReader(bytes.NewReader(data), readerFunc(func([]byte) (int, error) {
+		cancel()
+		return 0, context.Canceled
+	}))
+	if err := b.Put(ctx, "canceled", r); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put = %v, want context.Canceled", err)
+	}
+	for u := range b.Client().ListIncompleteUploads(t.Context(), cfg.Bucket, "", true) {
+		if u.Err != nil {
+			t.Fatal(u.Err)
+		}
+		t.Errorf("incomplete upload of %s (%d bytes) left on the server", u.Key, u.Size)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
