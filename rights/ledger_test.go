@@ -423,7 +423,7 @@ func TestRequestComputationRefusals(t *testing.T) {
 	w := newWorld(t, 2)
 	// Extra datasets for the schema, overflow and funds refusals.
 	dec := w.ok("buyer2", Msg{RegisterDataset: listing("decimal a", 4, 1, column("a", TypeDecimal, 2, 0, 100, 4))})
-	huge := w.ok("buyer2", Msg{RegisterDataset: listing("huge", 1000, 1, column("a", TypeInteger, 0, -(1 << 40), 1<<40, 1000))})
+	huge := w.ok("buyer2", Msg{RegisterDataset: listing("huge", 1000, 1, column("a", TypeInteger, 0, -(1<<40), 1<<40, 1000))})
 	dear := w.ok("buyer2", Msg{RegisterDataset: listing("dear", 1, 5000, column("a", TypeInteger, 0, 0, 1, 1))})
 	w.next()
 	grant := func(ds ...string) string {
