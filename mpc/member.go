@@ -114,6 +114,7 @@ type Member struct {
 	pcks   mhe.PublicKeySwitchProtocol
 	done   map[string]bool        // tasks whose result this process posted (the board may lag)
 	failed map[string]*failedTask // tasks waiting before a retry
+	now    func() time.Time       // the clock for retries; tests stop it
 }
 
 // epoch is a member's working state for one key epoch.
@@ -157,6 +158,7 @@ func NewMember(cfg MemberConfig) (*Member, error) {
 		pcks:   pcks,
 		done:   make(map[string]bool),
 		failed: make(map[string]*failedTask),
+		now:    time.Now,
 	}, nil
 }
 
@@ -607,7 +609,7 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 		if m.done[t.ID] {
 			continue
 		}
-		if f := m.failed[t.ID]; f != nil && time.Now().Before(f.next) {
+		if f := m.failed[t.ID]; f != nil && m.now().Before(f.next) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -620,7 +622,7 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 				m.failed[t.ID] = f
 			}
 			f.fails++
-			f.next = time.Now().Add(min(m.cfg.Poll<<min(f.fails, 10), 5*time.Minute))
+			f.next = m.now().Add(min(m.cfg.Poll<<min(f.fails, 10), 5*time.Minute))
 			errs = append(errs, fmt.Errorf("task %s: %w", t.ID, err))
 			continue
 		}

@@ -565,6 +565,9 @@ func TestTaskWithBadInputIsRefused(t *testing.T) {
 	f.chain.addTask(Task{ID: "no-inputs", Op: "sum", BuyerKey: f.buyerKey})
 	f.chain.addTask(Task{ID: "fine", Op: "sum", Inputs: good, BuyerKey: f.buyerKey})
 	m := f.members[0]
+	stopped := time.Now()
+	m.now = func() time.Time { return stopped }
+	defer func() { m.now = time.Now }()
 	progressed, err := m.Step(ctx)
 	if err == nil {
 		t.Fatal("Step() error = nil, want the bad tasks' errors")
@@ -584,6 +587,11 @@ func TestTaskWithBadInputIsRefused(t *testing.T) {
 	// The bad tasks wait before a retry rather than being re-evaluated on every poll.
 	if progressed, err := m.Step(ctx); err != nil || progressed {
 		t.Errorf("second Step() = %v, %v; want false, nil while the failed tasks back off", progressed, err)
+	}
+	// After the pause they are tried again.
+	stopped = stopped.Add(time.Hour)
+	if _, err := m.Step(ctx); err == nil {
+		t.Error("Step() after the back-off error = nil, want the bad tasks' errors again")
 	}
 	// The chain would expire them; drop them so later tests see a clean board.
 	for _, id := range []string{"bad-input", "bad-op", "bad-buyer-key", "no-inputs", "fine"} {

@@ -33,10 +33,11 @@ func Slots(p heint.Parameters) int { return p.MaxSlots() }
 // level so that later, multiplicative queries have levels to spend) are first reduced to it.
 // In BGV, dropping Q primes keeps the absolute noise e; decryption needs |m + T·e| < Q_level/2.
 // Level 1 keeps two primes (about 2^111): with T ≈ 2^50 that leaves about 2^60 for the noise,
-// which holds the sum's noise (below 2^30 even for 10^6 values and a full inner sum) plus the
-// members' smudging noise (N · bound ≤ N · 2^54, see smudging). It makes the inner sum's key
-// switches about three times cheaper than at the top level and the output and each key-switch
-// share 0.5 MB instead of 1.5 MB.
+// which holds the sum's own noise (about 2^21 after a full inner sum of fresh ciphertexts, see
+// TestInnerSumCoversAllSlots) plus every member's smudging noise (each below the smallest prime,
+// 2^54, so even 16 members stay below 2^58; see smudging). It makes the inner sum's key switches
+// about three times cheaper than at the top level and the output and each key-switch share 0.5 MB
+// instead of 1.5 MB.
 const evalLevel = 1
 
 // Smudging (noise flooding) for the public key switch toward the buyer.
