@@ -91,3 +91,72 @@ func BenchmarkSum1M(b *testing.B) {
 	b.ReportMetric(float64(shareT.Milliseconds())/n/float64(len(f.members)), "share-ms/member")
 	b.ReportMetric(float64(openT.Milliseconds())/n, "open-ms/op")
 }
+
+// BenchmarkSum1MTopLevel is the same query in raw lattigo at the top level (no level drop, no
+// serialization), for comparison with BenchmarkSum1M and the choice of evalLevel.
+func BenchmarkSum1MTopLevel(b *testing.B) {
+	f := sharedFixture(b)
+	vals := testValues(1_000_000, 4)
+	vals[0], vals[1] = 5, -7
+	want := sum(vals)
+	blobs, err := EncryptColumn(f.params, f.pk, vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newCodec(f.params)
+	cts := make([]*rlwe.Ciphertext, len(blobs))
+	for i, blob := range blobs {
+		if cts[i], err = c.ciphertext(blob, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	keys, err := f.members[0].evalKeys(context.Background(), f.chain.view())
+	if err != nil {
+		b.Fatal(err)
+	}
+	bpk, err := c.publicKey(f.buyerPK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bsk, err := c.secretKey(f.buyerSK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	top := f.params.MaxLevel()
+	ecd := heint.NewEncoder(f.params)
+	dec := rlwe.NewDecryptor(f.params, bsk)
+	for b.Loop() {
+		acc := heint.NewCiphertext(f.params, 1, top)
+		for _, ct := range cts {
+			if err := keys.eval.Add(acc, ct, acc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		out, err := innerSum(f.params, keys.eval, acc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pcks := f.members[0].pcks
+		agg := pcks.AllocateShare(top)
+		for _, mem := range f.members {
+			sk, err := mem.shareKey()
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := mem.pcks.AllocateShare(top)
+			mem.pcks.GenShare(sk, bpk, out, &s)
+			if err := pcks.AggregateShares(s, agg, &agg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		res := heint.NewCiphertext(f.params, 1, top)
+		pcks.KeySwitch(out, agg, res)
+		got := make([]int64, Slots(f.params))
+		if err := ecd.Decode(dec.DecryptNew(res), got); err != nil {
+			b.Fatal(err)
+		}
+		if got[0] != want.Int64() {
+			b.Fatalf("slot 0 = %d, want %s", got[0], want)
+		}
+	}
+}
