@@ -1,0 +1,397 @@
+package rights
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/libs/log"
+	"github.com/cosmos/iavl"
+	idb "github.com/cosmos/iavl/db"
+)
+
+// Version is the application's software version, reported by Info.
+const Version = "0.1.0"
+
+// AppVersion is the application's protocol version, reported by Info and set in the genesis
+// consensus params. Bump it when the state machine changes how it treats a tx.
+const AppVersion uint64 = 1
+
+// EventType is the type of every event the chain emits. Its attributes, all indexed, are:
+// action, sender (the tx signer), party (one per party touched), dataset (one per dataset),
+// grant, computation, and per action: role, step, epoch, uses, op, column, output, kind, amount,
+// seq; reason is recorded but not indexed.
+const EventType = "dxp"
+
+const iavlCacheSize = 10_000
+
+// App is the ABCI 2.0 application: a thin adapter that feeds CometBFT's blocks to the Ledger over
+// an IAVL tree, stages each block in the tree's working version and saves it on Commit.
+type App struct {
+	abci.BaseApplication
+
+	mu       sync.Mutex
+	db       idb.DB
+	tree     *iavl.MutableTree
+	verifier Verifier
+	logger   log.Logger
+
+	// committed is a read-only view of the last saved version (before the first save: of the
+	// working tree, which then holds only genesis). check stages the txs CheckTx accepted since
+	// the last Commit over it, so a sender can queue several txs with consecutive nonces.
+	committed Store
+	check     *cacheStore
+	last      Block // the last finalized block
+}
+
+var _ abci.Application = (*App)(nil)
+
+var errAppClosed = errors.New("rights: the app is closed")
+
+// NewApp opens (or creates) the application state in dir: an IAVL tree in its own goleveldb
+// database, separate from CometBFT's. verifier checks listing proofs.
+func NewApp(dir string, verifier Verifier) (*App, error) {
+	if verifier == nil {
+		return nil, errors.New("rights: new app: a listing proof verifier is required")
+	}
+	db, err := idb.NewGoLevelDB("appstate", dir)
+	if err != nil {
+		return nil, fmt.Errorf("rights: new app: open state database in %s: %w", dir, err)
+	}
+	tree := iavl.NewMutableTree(db, iavlCacheSize, false, iavl.NewNopLogger())
+	if _, err := tree.Load(); err != nil {
+		return nil, errors.Join(fmt.Errorf("rights: new app: load state: %w", err), db.Close())
+	}
+	app := &App{db: db, tree: tree, verifier: verifier, logger: log.NewNopLogger()}
+	if err := app.resetCheck(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return app, nil
+}
+
+// SetLogger sets where the app reports bugs (a panic turned into a refused tx) and failures.
+func (app *App) SetLogger(l log.Logger) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	app.logger = l
+}
+
+// Close closes the state database. The app must not be used afterwards.
+func (app *App) Close() error {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.tree == nil {
+		return nil
+	}
+	err := errors.Join(app.tree.Close(), app.db.Close())
+	app.tree = nil
+	if err != nil {
+		return fmt.Errorf("rights: close app: %w", err)
+	}
+	return nil
+}
+
+// resetCheck points the committed view at the last saved version and drops CheckTx's staging.
+func (app *App) resetCheck() error {
+	if v := app.tree.Version(); v > 0 {
+		imm, err := app.tree.GetImmutable(v)
+		if err != nil {
+			return fmt.Errorf("rights: load version %d: %w", v, err)
+		}
+		app.committed = iavlView{imm}
+	} else {
+		app.committed = readOnly{iavlStore{app.tree}}
+	}
+	app.check = newCache(app.committed)
+	return nil
+}
+
+// Info reports the last saved height and its AppHash, from which CometBFT replays on restart.
+func (app *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.tree == nil {
+		return nil, errAppClosed
+	}
+	res := &abci.ResponseInfo{Data: "dxp", Version: Version, AppVersion: AppVersion}
+	if v := app.tree.Version(); v > 0 {
+		res.LastBlockHeight = v
+		res.LastBlockAppHash = app.tree.Hash()
+	}
+	return res, nil
+}
+
+// InitChain writes the genesis state from AppStateBytes, the JSON of a Genesis.
+func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.tree == nil {
+		return nil, errAppClosed
+	}
+	var gen Genesis
+	dec := json.NewDecoder(bytes.NewReader(req.AppStateBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&gen); err != nil {
+		return nil, fmt.Errorf("rights: init chain: app_state is not a DXP genesis: %w", err)
+	}
+	if gen.ChainID == "" {
+		gen.ChainID = req.ChainId
+	}
+	if gen.ChainID != req.ChainId {
+		return nil, fmt.Errorf("rights: init chain: app_state names chain %q but CometBFT runs chain %q", gen.ChainID, req.ChainId)
+	}
+	initial := max(req.InitialHeight, 1)
+	if initial > 1 {
+		// IAVL versions then match block heights.
+		app.tree.SetInitialVersion(uint64(initial))
+	}
+	b := Block{Height: initial, Time: req.Time}
+	l := &Ledger{Store: iavlStore{app.tree}, Verifier: app.verifier}
+	if err := l.InitChain(gen, b); err != nil {
+		return nil, fmt.Errorf("rights: init chain: %w", err)
+	}
+	if err := app.resetCheck(); err != nil {
+		return nil, err
+	}
+	app.last = Block{Height: initial - 1, Time: req.Time}
+	return &abci.ResponseInitChain{AppHash: app.tree.WorkingHash()}, nil
+}
+
+// deliver runs one tx through the ledger, turning a panic (a bug) into a refusal that changed
+// nothing, and logging it.
+func (app *App) deliver(l *Ledger, tx []byte, b Block) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			app.logger.Error("BUG: the ledger panicked; the tx is refused", "height", b.Height, "panic", r, "stack", string(debug.Stack()))
+			res, err = nil, refuse(CodeInternal, "internal error while running the transaction (a bug, reported in the node log): %v", r)
+		}
+	}()
+	return l.Deliver(tx, b)
+}
+
+// CheckTx runs the tx against the committed state plus the txs already accepted into the
+// mempool, exactly as FinalizeBlock would.
+func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.tree == nil {
+		return nil, errAppClosed
+	}
+	b := Block{Height: app.last.Height + 1, Time: app.last.Time}
+	l := &Ledger{Store: app.check, Verifier: app.verifier}
+	res, err := app.deliver(l, req.Tx, b)
+	if err != nil {
+		var te *TxError
+		if !errors.As(err, &te) {
+			app.logger.Error("check tx failed", "err", err)
+			te = refuse(CodeInternal, "internal error while checking the transaction: %v", err)
+		}
+		return &abci.ResponseCheckTx{Code: te.Code, Log: te.Log}, nil
+	}
+	return &abci.ResponseCheckTx{Code: CodeOK, Data: []byte(res.ID), GasWanted: 1}, nil
+}
+
+// FinalizeBlock runs the block's txs in order on the working tree, then the end-of-block rules,
+// and returns the new AppHash. A refused tx gets a non-zero code and changes nothing; a storage
+// failure halts the node rather than let state diverge.
+func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.tree == nil {
+		return nil, errAppClosed
+	}
+	b := Block{Height: req.Height, Time: req.Time}
+	l := &Ledger{Store: iavlStore{app.tree}, Verifier: app.verifier}
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, tx := range req.Txs {
+		res, err := app.deliver(l, tx, b)
+		if err != nil {
+			var te *TxError
+			if !errors.As(err, &te) {
+				return nil, fmt.Errorf("rights: finalize block %d, tx %d: %w", b.Height, i, err)
+			}
+			results[i] = &abci.ExecTxResult{Code: te.Code, Log: te.Log}
+			continue
+		}
+		results[i] = &abci.ExecTxResult{Code: CodeOK, Data: []byte(res.ID), Events: abciEvents(res.Events)}
+	}
+	events, err := app.endBlock(l, b)
+	if err != nil {
+		return nil, err
+	}
+	app.last = b
+	return &abci.ResponseFinalizeBlock{
+		TxResults: results,
+		Events:    abciEvents(events),
+		AppHash:   app.tree.WorkingHash(),
+	}, nil
+}
+
+func (app *App) endBlock(l *Ledger, b Block) (events []Event, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			app.logger.Error("BUG: the ledger panicked at the end of a block", "height", b.Height, "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("rights: end block %d: panic: %v", b.Height, r)
+		}
+	}()
+	return l.EndBlock(b)
+}
+
+// Commit saves the working tree as the version of the finalized block.
+func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	if app.tree == nil {
+		return nil, errAppClosed
+	}
+	if _, _, err := app.tree.SaveVersion(); err != nil {
+		return nil, fmt.Errorf("rights: commit block %d: %w", app.last.Height, err)
+	}
+	if err := app.resetCheck(); err != nil {
+		return nil, err
+	}
+	return &abci.ResponseCommit{}, nil
+}
+
+// Query serves the state at req.Height (0: the last committed block) as canonical CBOR:
+// /party/<address>, /dataset/<id>, /datasets, /grant/<id>, /grants, /computation/<id>,
+// /computations, /payments, /committee, /genesis, /params.
+func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.ResponseQuery, err error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			app.logger.Error("BUG: query panicked", "path", req.Path, "panic", r, "stack", string(debug.Stack()))
+			res, err = &abci.ResponseQuery{Code: CodeInternal, Log: fmt.Sprintf("internal error while answering %s: %v", req.Path, r)}, nil
+		}
+	}()
+	if app.tree == nil {
+		return &abci.ResponseQuery{Code: CodeInternal, Log: errAppClosed.Error()}, nil
+	}
+	latest := app.tree.Version()
+	height := req.Height
+	view := app.committed
+	switch {
+	case height < 0 || height > latest:
+		return &abci.ResponseQuery{Code: CodeBadHeight, Log: fmt.Sprintf("no state at height %d; the last committed height is %d", height, latest)}, nil
+	case height == 0 || height == latest:
+		height = latest
+	default:
+		imm, err := app.tree.GetImmutable(height)
+		if err != nil {
+			return &abci.ResponseQuery{Code: CodeBadHeight, Log: fmt.Sprintf("no state at height %d: %v", height, err)}, nil
+		}
+		view = iavlView{imm}
+	}
+	value, k, err := route(&Ledger{Store: view}, req.Path)
+	if err != nil {
+		code := CodeInternal
+		var te *TxError
+		switch {
+		case errors.As(err, &te):
+			code = te.Code
+		case errors.Is(err, ErrNotFound):
+			code = CodeNotFound
+		default:
+			app.logger.Error("query failed", "path", req.Path, "err", err)
+		}
+		return &abci.ResponseQuery{Code: code, Log: err.Error(), Height: height}, nil
+	}
+	return &abci.ResponseQuery{Code: CodeOK, Key: k, Value: value, Height: height}, nil
+}
+
+// route answers one query path; it returns the value and, for single objects, the store key.
+func route(l *Ledger, path string) ([]byte, []byte, error) {
+	p := strings.TrimPrefix(path, "/")
+	kind, id, hasID := strings.Cut(p, "/")
+	if hasID && id == "" {
+		return nil, nil, refuse(CodeUnknownQuery, "query %q names no id", path)
+	}
+	var (
+		v   any
+		k   []byte
+		err error
+	)
+	switch {
+	case kind == "party" && hasID:
+		v, err = l.Party(Address(id))
+		k = key(prefixParty, id)
+	case kind == "dataset" && hasID:
+		v, err = l.Dataset(id)
+		k = key(prefixDataset, id)
+	case kind == "grant" && hasID:
+		v, err = l.Grant(id)
+		k = key(prefixGrant, id)
+	case kind == "computation" && hasID:
+		v, err = l.Computation(id)
+		k = key(prefixComp, id)
+	case hasID:
+		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
+	case kind == "parties":
+		v, err = l.Parties()
+	case kind == "datasets":
+		v, err = l.Datasets()
+	case kind == "grants":
+		v, err = l.Grants()
+	case kind == "computations":
+		v, err = l.Computations()
+	case kind == "payments":
+		v, err = l.Payments()
+	case kind == "committee":
+		v, err = l.Committee()
+		k = keyCommittee
+	case kind == "genesis":
+		v, err = l.Genesis()
+		k = keyGenesis
+	case kind == "params":
+		v, err = l.Params()
+		k = keyParams
+	default:
+		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := marshal(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, k, nil
+}
+
+// abciEvents turns ledger events into indexed CometBFT events.
+func abciEvents(evs []Event) []abci.Event {
+	if len(evs) == 0 {
+		return nil
+	}
+	out := make([]abci.Event, 0, len(evs))
+	for _, e := range evs {
+		var attrs []abci.EventAttribute
+		add := func(k, v string, index bool) {
+			if v != "" {
+				attrs = append(attrs, abci.EventAttribute{Key: k, Value: v, Index: index})
+			}
+		}
+		add("action", e.Action, true)
+		add("sender", string(e.Sender), true)
+		for _, p := range e.Parties {
+			add("party", string(p), true)
+		}
+		for _, d := range e.Datasets {
+			add("dataset", d, true)
+		}
+		add("grant", e.Grant, true)
+		add("computation", e.Computation, true)
+		for _, a := range e.Attrs {
+			add(a.Key, a.Value, a.Key != "reason")
+		}
+		out = append(out, abci.Event{Type: EventType, Attributes: attrs})
+	}
+	return out
+}

@@ -1,0 +1,317 @@
+package rights
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+)
+
+// abciChain drives an App through ABCI calls the way CometBFT would, with no node.
+type abciChain struct {
+	t      *testing.T
+	app    *App
+	height int64
+	nonces map[string]uint64
+}
+
+func newABCIChain(t *testing.T, dir string, v Verifier) *abciChain {
+	t.Helper()
+	app, err := NewApp(dir, v)
+	if err != nil {
+		t.Fatalf("NewApp: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := app.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return &abciChain{t: t, app: app, nonces: map[string]uint64{}}
+}
+
+func (c *abciChain) initChain() []byte {
+	c.t.Helper()
+	state, err := json.Marshal(testGenesis())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res, err := c.app.InitChain(context.Background(), &abci.RequestInitChain{
+		ChainId: testChainID, InitialHeight: 1, AppStateBytes: state, Time: time.Unix(1_700_000_000, 0),
+	})
+	if err != nil {
+		c.t.Fatalf("InitChain: %v", err)
+	}
+	return res.AppHash
+}
+
+// tx signs msg from name with the next nonce this chain handed out to name.
+func (c *abciChain) tx(name string, msg Msg) []byte {
+	n := c.nonces[name]
+	c.nonces[name] = n + 1
+	return signedTx(c.t, testKey(name), testChainID, n, msg)
+}
+
+func (c *abciChain) checkTx(tx []byte) *abci.ResponseCheckTx {
+	c.t.Helper()
+	res, err := c.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: tx})
+	if err != nil {
+		c.t.Fatalf("CheckTx: %v", err)
+	}
+	return res
+}
+
+// block finalizes and commits the next block and returns its results.
+func (c *abciChain) block(txs ...[]byte) *abci.ResponseFinalizeBlock {
+	c.t.Helper()
+	c.height++
+	res, err := c.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{
+		Height: c.height, Time: time.Unix(1_700_000_000+c.height, 0), Txs: txs,
+	})
+	if err != nil {
+		c.t.Fatalf("FinalizeBlock(%d): %v", c.height, err)
+	}
+	if len(res.TxResults) != len(txs) {
+		c.t.Fatalf("FinalizeBlock returned %d results for %d txs", len(res.TxResults), len(txs))
+	}
+	if _, err := c.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		c.t.Fatalf("Commit(%d): %v", c.height, err)
+	}
+	return res
+}
+
+func (c *abciChain) query(path string, height int64) *abci.ResponseQuery {
+	c.t.Helper()
+	res, err := c.app.Query(context.Background(), &abci.RequestQuery{Path: path, Height: height})
+	if err != nil {
+		c.t.Fatalf("Query(%s): %v", path, err)
+	}
+	return res
+}
+
+func (c *abciChain) info() *abci.ResponseInfo {
+	c.t.Helper()
+	res, err := c.app.Info(context.Background(), &abci.RequestInfo{})
+	if err != nil {
+		c.t.Fatalf("Info: %v", err)
+	}
+	return res
+}
+
+func codes(res *abci.ResponseFinalizeBlock) []uint32 {
+	var out []uint32
+	for _, r := range res.TxResults {
+		out = append(out, r.Code)
+	}
+	return out
+}
+
+func attr(ev abci.Event, key string) []string {
+	var out []string
+	for _, a := range ev.Attributes {
+		if a.Key == key {
+			out = append(out, a.Value)
+		}
+	}
+	return out
+}
+
+// runScript drives a chain through three blocks: registrations and a ceremony step (with a
+// queued second tx and a garbage tx), the keys, and a listing.
+func runScript(t *testing.T, c *abciChain) (ds string, hashes [][]byte) {
+	t.Helper()
+	reg := c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+	if r := c.checkTx(reg); r.Code != CodeOK {
+		t.Fatalf("CheckTx(register) = %d %q", r.Code, r.Log)
+	}
+	if r := c.checkTx(reg); r.Code != CodeReplay {
+		t.Errorf("CheckTx(same tx again) = %d %q, want replay", r.Code, r.Log)
+	}
+	ckg := c.tx("m1", Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: "ckg", Digests: []Digest{digestOf("ckg")}}})
+	rkg := c.tx("m1", Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: "rkg", Digests: []Digest{digestOf("rkg")}}})
+	for _, tx := range [][]byte{ckg, rkg} {
+		if r := c.checkTx(tx); r.Code != CodeOK {
+			t.Fatalf("CheckTx(queued ceremony step) = %d %q", r.Code, r.Log)
+		}
+	}
+	gap := signedTx(t, testKey("m1"), testChainID, 5, Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: "gkg", Digests: []Digest{digestOf("gkg")}}})
+	if r := c.checkTx(gap); r.Code != CodeNonceGap || r.Log == "" {
+		t.Errorf("CheckTx(nonce gap) = %d %q, want %d", r.Code, r.Log, CodeNonceGap)
+	}
+	if r := c.checkTx([]byte("garbage")); r.Code != CodeDecode {
+		t.Errorf("CheckTx(garbage) = %d, want %d", r.Code, CodeDecode)
+	}
+
+	res := c.block(reg, ckg, rkg, []byte("garbage"), reg)
+	if got, want := codes(res), []uint32{CodeOK, CodeOK, CodeOK, CodeDecode, CodeReplay}; !slices.Equal(got, want) {
+		t.Errorf("block 1 codes = %v, want %v (logs %v)", got, want, res.TxResults)
+	}
+	ev := res.TxResults[0].Events
+	if len(ev) != 1 || ev[0].Type != EventType || !slices.Equal(attr(ev[0], "action"), []string{"register_party"}) ||
+		!slices.Equal(attr(ev[0], "sender"), []string{string(addr("owner1"))}) {
+		t.Errorf("register events = %+v", ev)
+	}
+	for _, a := range ev[0].Attributes {
+		if !a.Index {
+			t.Errorf("attribute %s is not indexed", a.Key)
+		}
+	}
+	hashes = append(hashes, res.AppHash)
+
+	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
+	res = c.block(c.tx("m1", keys), c.tx("m2", keys))
+	if got := codes(res); !slices.Equal(got, []uint32{CodeOK, CodeOK}) {
+		t.Fatalf("block 2 codes = %v", res.TxResults)
+	}
+	hashes = append(hashes, res.AppHash)
+
+	res = c.block(c.tx("owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))}))
+	if res.TxResults[0].Code != CodeOK {
+		t.Fatalf("RegisterDataset = %+v", res.TxResults[0])
+	}
+	ds = string(res.TxResults[0].Data)
+	if got := attr(res.TxResults[0].Events[0], "dataset"); !slices.Equal(got, []string{ds}) {
+		t.Errorf("dataset attributes = %v, want [%s]", got, ds)
+	}
+	hashes = append(hashes, res.AppHash)
+	return ds, hashes
+}
+
+func TestAppABCI(t *testing.T) {
+	dir := t.TempDir()
+	c := newABCIChain(t, dir, testVerifier{})
+	if info := c.info(); info.LastBlockHeight != 0 || len(info.LastBlockAppHash) != 0 {
+		t.Fatalf("Info on an empty app = %+v", info)
+	}
+	if h := c.initChain(); len(h) != 32 {
+		t.Fatalf("InitChain AppHash = %x", h)
+	}
+	// Genesis is queryable before the first block.
+	if r := c.query("/party/"+string(addr("m1")), 0); r.Code != CodeOK {
+		t.Errorf("query member before block 1 = %d %q", r.Code, r.Log)
+	}
+	ds, hashes := runScript(t, c)
+
+	info := c.info()
+	if info.LastBlockHeight != 3 || !bytes.Equal(info.LastBlockAppHash, hashes[2]) || info.AppVersion != AppVersion {
+		t.Errorf("Info = height %d hash %x, want 3 %x", info.LastBlockHeight, info.LastBlockAppHash, hashes[2])
+	}
+
+	// Queries.
+	r := c.query("/party/"+string(addr("owner1")), 0)
+	var p Party
+	if r.Code != CodeOK || r.Height != 3 || Unmarshal(r.Value, &p) != nil || p.Nonce != 2 || p.Address != addr("owner1") {
+		t.Errorf("/party = %d %q height %d party %+v", r.Code, r.Log, r.Height, p)
+	}
+	var d Dataset
+	if r := c.query("/dataset/"+ds, 0); r.Code != CodeOK || Unmarshal(r.Value, &d) != nil || d.ID != ds {
+		t.Errorf("/dataset = %d %q %+v", r.Code, r.Log, d)
+	}
+	var list []Dataset
+	if r := c.query("/datasets", 0); r.Code != CodeOK || Unmarshal(r.Value, &list) != nil || len(list) != 1 {
+		t.Errorf("/datasets = %d %q %d", r.Code, r.Log, len(list))
+	}
+	var g Genesis
+	if r := c.query("/genesis", 0); r.Code != CodeOK || Unmarshal(r.Value, &g) != nil || g.ChainID != testChainID {
+		t.Errorf("/genesis = %d %q", r.Code, r.Log)
+	}
+	for _, path := range []string{"/grants", "/computations", "/payments", "/params"} {
+		if r := c.query(path, 0); r.Code != CodeOK {
+			t.Errorf("%s = %d %q", path, r.Code, r.Log)
+		}
+	}
+	// Height: the committee was not ready after block 1, and is after block 2.
+	var cm Committee
+	if r := c.query("/committee", 1); r.Code != CodeOK || r.Height != 1 || Unmarshal(r.Value, &cm) != nil || cm.Ready || len(cm.Shares) != 2 {
+		t.Errorf("/committee at 1 = %d %q ready %v shares %d", r.Code, r.Log, cm.Ready, len(cm.Shares))
+	}
+	if r := c.query("/committee", 2); Unmarshal(r.Value, &cm) != nil || !cm.Ready {
+		t.Errorf("/committee at 2 not ready")
+	}
+	if r := c.query("/dataset/"+ds, 2); r.Code != CodeNotFound {
+		t.Errorf("/dataset at height 2 = %d, want %d", r.Code, CodeNotFound)
+	}
+	for path, code := range map[string]uint32{
+		"/party/" + string(addr("nobody")): CodeNotFound,
+		"/grant/gr-none":                   CodeNotFound,
+		"/computation/cp-none":             CodeNotFound,
+		"/nothing":                         CodeUnknownQuery,
+		"/party/":                          CodeUnknownQuery,
+		"/datasets/x":                      CodeUnknownQuery,
+	} {
+		if r := c.query(path, 0); r.Code != code || r.Log == "" {
+			t.Errorf("%s = %d %q, want code %d", path, r.Code, r.Log, code)
+		}
+	}
+	if r := c.query("/genesis", 9); r.Code != CodeBadHeight {
+		t.Errorf("query at a future height = %d, want %d", r.Code, CodeBadHeight)
+	}
+
+	// Restart: a new App on the same directory resumes height and AppHash.
+	if err := c.app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := newABCIChain(t, dir, testVerifier{})
+	c2.height, c2.nonces = c.height, c.nonces
+	info2 := c2.info()
+	if info2.LastBlockHeight != 3 || !bytes.Equal(info2.LastBlockAppHash, hashes[2]) {
+		t.Errorf("Info after restart = height %d hash %x, want 3 %x", info2.LastBlockHeight, info2.LastBlockAppHash, hashes[2])
+	}
+	if r := c2.query("/dataset/"+ds, 0); r.Code != CodeOK {
+		t.Errorf("/dataset after restart = %d %q", r.Code, r.Log)
+	}
+	res := c2.block(c2.tx("owner1", Msg{RejectGrant: &RejectGrant{Grant: "gr-none"}}), c2.tx("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("k")}}))
+	if got := codes(res); !slices.Equal(got, []uint32{CodeUnknownGrant, CodeOK}) {
+		t.Errorf("block 4 after restart codes = %v", res.TxResults)
+	}
+
+	// The same blocks on a fresh app, without a restart, give the same hashes.
+	f := newABCIChain(t, t.TempDir(), testVerifier{})
+	f.initChain()
+	_, fresh := runScript(t, f)
+	for i := range fresh {
+		if !bytes.Equal(fresh[i], hashes[i]) {
+			t.Errorf("AppHash of block %d differs between two runs: %x vs %x", i+1, fresh[i], hashes[i])
+		}
+	}
+	r4 := f.block(f.tx("owner1", Msg{RejectGrant: &RejectGrant{Grant: "gr-none"}}), f.tx("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("k")}}))
+	if !bytes.Equal(r4.AppHash, res.AppHash) {
+		t.Errorf("AppHash after a restart differs from an uninterrupted run")
+	}
+}
+
+type panicVerifier struct{}
+
+func (panicVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+	panic("verifier exploded")
+}
+
+// TestAppRecoversPanic: a panic inside the ledger refuses the tx and changes nothing.
+func TestAppRecoversPanic(t *testing.T) {
+	c := newABCIChain(t, t.TempDir(), panicVerifier{})
+	c.initChain()
+	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
+	c.block(c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
+	before := c.block().AppHash
+	list := c.tx("owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))})
+	if r := c.checkTx(list); r.Code != CodeInternal {
+		t.Errorf("CheckTx with a panicking verifier = %d %q, want %d", r.Code, r.Log, CodeInternal)
+	}
+	res := c.block(list)
+	if res.TxResults[0].Code != CodeInternal {
+		t.Errorf("FinalizeBlock code = %d, want %d", res.TxResults[0].Code, CodeInternal)
+	}
+	// An empty block after an unchanged state has the hash an empty block would have had.
+	c2 := newABCIChain(t, t.TempDir(), panicVerifier{})
+	c2.initChain()
+	c2.block(c2.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}), c2.tx("m1", keys), c2.tx("m2", keys))
+	if b := c2.block().AppHash; !bytes.Equal(b, before) {
+		t.Fatalf("control chain diverged")
+	}
+	if b := c2.block().AppHash; !bytes.Equal(b, res.AppHash) {
+		t.Errorf("a panicking tx changed the state")
+	}
+}

@@ -1,0 +1,255 @@
+package rights
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"sync"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// Receipt is what an accepted tx left on the chain.
+type Receipt struct {
+	Height int64
+	TxHash string // upper-case hex, as CometBFT prints it
+	ID     string // the dataset, grant or computation id the tx created, if any
+}
+
+// Client signs and submits txs to a DXP chain and reads its state. It is safe for concurrent
+// use; Submits by the same key are serialized so their nonces follow each other.
+type Client struct {
+	rpc rpcclient.Client
+
+	mu      sync.Mutex
+	chainID string
+	senders map[Address]*sync.Mutex
+}
+
+func newClient(rpc rpcclient.Client) *Client {
+	return &Client{rpc: rpc, senders: map[Address]*sync.Mutex{}}
+}
+
+// Dial returns a client of the node whose RPC server listens at addr ("tcp://127.0.0.1:26657"
+// or "http://…"). It does not connect until used.
+func Dial(addr string) (*Client, error) {
+	c, err := rpchttp.New(addr, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("rights: dial %s: %w", addr, err)
+	}
+	return newClient(c), nil
+}
+
+// RPC returns the underlying CometBFT client, for what this one does not wrap: tx_search over
+// the "dxp" events, block and header queries, subscriptions.
+func (c *Client) RPC() rpcclient.Client { return c.rpc }
+
+// Close releases the client. A client returned by Node.Client needs no closing, but Close is
+// harmless.
+func (c *Client) Close() error {
+	if hc, ok := c.rpc.(*rpchttp.HTTP); ok && hc.IsRunning() {
+		if err := hc.Stop(); err != nil {
+			return fmt.Errorf("rights: close client: %w", err)
+		}
+	}
+	return nil
+}
+
+// Submit signs msg with key (fetching the chain id and the sender's next nonce), broadcasts it
+// and waits until it is committed in a block. A refusal, by CheckTx or in the block, is a
+// *TxError.
+func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*Receipt, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("rights: submit: private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
+	}
+	kind := msg.Kind()
+	if kind == "" {
+		return nil, errors.New("rights: submit: a message must have exactly one field set")
+	}
+	sender := AddressOf(key.Public().(ed25519.PublicKey))
+	lock := c.senderLock(sender)
+	lock.Lock()
+	defer lock.Unlock()
+
+	chainID, err := c.chain(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+	}
+	var nonce uint64
+	switch p, err := c.Party(ctx, sender); {
+	case err == nil:
+		nonce = p.Nonce
+	case errors.Is(err, ErrNotFound):
+	default:
+		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+	}
+	tx := &Tx{ChainID: chainID, Nonce: nonce, Msg: msg}
+	if err := Sign(key, tx); err != nil {
+		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+	}
+	raw, err := EncodeTx(tx)
+	if err != nil {
+		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+	}
+	res, err := c.broadcast(ctx, raw)
+	if err != nil {
+		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+	}
+	if res.CheckTx.Code != CodeOK {
+		return nil, &TxError{Code: res.CheckTx.Code, Log: res.CheckTx.Log}
+	}
+	if res.TxResult.Code != CodeOK {
+		return nil, &TxError{Code: res.TxResult.Code, Log: res.TxResult.Log}
+	}
+	return &Receipt{Height: res.Height, TxHash: res.Hash.String(), ID: string(res.TxResult.Data)}, nil
+}
+
+// broadcast is BroadcastTxCommit that returns when ctx ends (the local client ignores ctx).
+func (c *Client) broadcast(ctx context.Context, raw []byte) (*ctypes.ResultBroadcastTxCommit, error) {
+	type result struct {
+		res *ctypes.ResultBroadcastTxCommit
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		res, err := c.rpc.BroadcastTxCommit(ctx, cmttypes.Tx(raw))
+		ch <- result{res, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the tx to commit: %w", ctx.Err())
+	case r := <-ch:
+		if r.err != nil {
+			return nil, fmt.Errorf("broadcast: %w", r.err)
+		}
+		return r.res, nil
+	}
+}
+
+func (c *Client) senderLock(a Address) *sync.Mutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.senders[a]
+	if !ok {
+		l = &sync.Mutex{}
+		c.senders[a] = l
+	}
+	return l
+}
+
+func (c *Client) chain(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	id := c.chainID
+	c.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	g, err := c.Genesis(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.chainID = g.ChainID
+	c.mu.Unlock()
+	return g.ChainID, nil
+}
+
+// Height returns the height of the last committed block.
+func (c *Client) Height(ctx context.Context) (int64, error) {
+	st, err := c.rpc.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("rights: height: %w", err)
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// Query reads path (see App.Query) at height (0 = the last committed block) into v, and returns
+// the height the answer is from. An unknown id is ErrNotFound.
+func (c *Client) Query(ctx context.Context, path string, height int64, v any) (int64, error) {
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
+	if err != nil {
+		return 0, fmt.Errorf("rights: query %s: %w", path, err)
+	}
+	r := res.Response
+	switch r.Code {
+	case CodeOK:
+	case CodeNotFound:
+		return r.Height, fmt.Errorf("rights: query %s: %w", path, ErrNotFound)
+	default:
+		return r.Height, fmt.Errorf("rights: query %s: %w", path, &TxError{Code: r.Code, Log: r.Log})
+	}
+	if err := unmarshal(r.Value, v); err != nil {
+		return r.Height, fmt.Errorf("rights: query %s: decode answer: %w", path, err)
+	}
+	return r.Height, nil
+}
+
+func query[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if _, err := c.Query(ctx, path, 0, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func queryList[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var v []T
+	if _, err := c.Query(ctx, path, 0, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Party returns the party registered at a, or ErrNotFound.
+func (c *Client) Party(ctx context.Context, a Address) (*Party, error) {
+	return query[Party](ctx, c, "/party/"+string(a))
+}
+
+// Dataset returns dataset id, or ErrNotFound.
+func (c *Client) Dataset(ctx context.Context, id string) (*Dataset, error) {
+	return query[Dataset](ctx, c, "/dataset/"+id)
+}
+
+// Datasets returns every dataset, in id order.
+func (c *Client) Datasets(ctx context.Context) ([]Dataset, error) {
+	return queryList[Dataset](ctx, c, "/datasets")
+}
+
+// Grant returns grant id, or ErrNotFound.
+func (c *Client) Grant(ctx context.Context, id string) (*Grant, error) {
+	return query[Grant](ctx, c, "/grant/"+id)
+}
+
+// Grants returns every grant, in id order.
+func (c *Client) Grants(ctx context.Context) ([]Grant, error) {
+	return queryList[Grant](ctx, c, "/grants")
+}
+
+// Computation returns computation id, or ErrNotFound.
+func (c *Client) Computation(ctx context.Context, id string) (*Computation, error) {
+	return query[Computation](ctx, c, "/computation/"+id)
+}
+
+// Computations returns every computation, in id order.
+func (c *Client) Computations(ctx context.Context) ([]Computation, error) {
+	return queryList[Computation](ctx, c, "/computations")
+}
+
+// Payments returns every payment, in Seq order.
+func (c *Client) Payments(ctx context.Context) ([]Payment, error) {
+	return queryList[Payment](ctx, c, "/payments")
+}
+
+// Committee returns the committee and the state of its key ceremony.
+func (c *Client) Committee(ctx context.Context) (*Committee, error) {
+	return query[Committee](ctx, c, "/committee")
+}
+
+// Genesis returns the genesis the chain started from.
+func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
+	return query[Genesis](ctx, c, "/genesis")
+}

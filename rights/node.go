@@ -1,0 +1,361 @@
+package rights
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	dbm "github.com/cometbft/cometbft-db"
+	cfg "github.com/cometbft/cometbft/config"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/libs/log"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	cmttypes "github.com/cometbft/cometbft/types"
+	cmttime "github.com/cometbft/cometbft/types/time"
+	"github.com/syndtr/goleveldb/leveldb"
+)
+
+// Limits sized so a RegisterDataset carrying many chunk proofs (up to about 4 MiB) fits.
+const (
+	maxTxBytes    = 8 << 20  // mempool: largest tx accepted
+	maxBlockBytes = 32 << 20 // consensus: largest block
+	maxRPCBody    = 16 << 20 // RPC: largest request body (a tx travels base64 in JSON)
+)
+
+// NodeConfig says how to run an in-process node. The zero value of every field but Home and
+// Verifier means the default.
+type NodeConfig struct {
+	Home          string        // CometBFT config+data and the app DB live under it
+	RPCListen     string        // e.g. "tcp://127.0.0.1:26657"; "" = no RPC server
+	TimeoutCommit time.Duration // zero = 200ms
+	Verifier      Verifier
+	LogFile       string // "" = Home/node.log; CometBFT logs go there, never to stdout
+}
+
+func (c *NodeConfig) validate() error {
+	if c.Home == "" {
+		return errors.New("home directory is empty")
+	}
+	if c.Verifier == nil {
+		return errors.New("a listing proof verifier is required")
+	}
+	if c.TimeoutCommit < 0 {
+		return fmt.Errorf("timeout commit %v is negative", c.TimeoutCommit)
+	}
+	return nil
+}
+
+// appDir is where the application's IAVL database lives, apart from CometBFT's data.
+func appDir(home string) string { return filepath.Join(home, "app") }
+
+// cometConfig returns the CometBFT configuration DXP runs with: every listener on loopback, one
+// validator and no peers, empty blocks every second (deadlines need blocks), and limits raised
+// for large listings.
+func cometConfig(home, rpcListen, p2pListen string, timeoutCommit time.Duration) *cfg.Config {
+	if timeoutCommit == 0 {
+		timeoutCommit = 200 * time.Millisecond
+	}
+	c := cfg.DefaultConfig()
+	c.SetRoot(home)
+	c.Moniker = "dxp"
+	c.P2P.ListenAddress = p2pListen
+	c.P2P.PexReactor = false
+	c.P2P.AllowDuplicateIP = true
+	c.RPC.ListenAddress = rpcListen
+	c.RPC.GRPCListenAddress = ""
+	c.RPC.PprofListenAddress = ""
+	c.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
+	c.RPC.MaxBodyBytes = maxRPCBody
+	// The local client subscribes under one name for every BroadcastTxCommit in flight.
+	c.RPC.MaxSubscriptionsPerClient = 100
+	c.Instrumentation.Prometheus = false
+	c.Consensus.TimeoutCommit = timeoutCommit
+	c.Consensus.CreateEmptyBlocks = true
+	c.Consensus.CreateEmptyBlocksInterval = time.Second
+	c.Mempool.MaxTxBytes = maxTxBytes
+	c.TxIndex.Indexer = "kv"
+	return c
+}
+
+// NodeInitialized reports whether InitNode has set up home.
+func NodeInitialized(home string) bool {
+	c := cfg.DefaultConfig()
+	c.SetRoot(home)
+	for _, f := range []string{c.GenesisFile(), c.PrivValidatorKeyFile(), c.NodeKeyFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// InitNode sets up home for a single-validator chain starting from gen: the CometBFT config, a
+// fresh validator key and node key (written 0600), and genesis.json with app_state = gen. It
+// refuses a home that is already initialised.
+func InitNode(home string, gen Genesis) error {
+	if err := gen.Validate(); err != nil {
+		return fmt.Errorf("rights: init node: %w", err)
+	}
+	c := cometConfig(home, "", "tcp://127.0.0.1:26656", 0)
+	if _, err := os.Stat(c.GenesisFile()); err == nil {
+		return fmt.Errorf("rights: init node: %s is already initialised", home)
+	}
+	appState, err := json.Marshal(gen)
+	if err != nil {
+		return fmt.Errorf("rights: init node: genesis to JSON: %w", err)
+	}
+	for _, d := range []string{home, filepath.Join(home, cfg.DefaultConfigDir), filepath.Join(home, cfg.DefaultDataDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("rights: init node: %w", err)
+		}
+	}
+	if err := writeCometConfig(c); err != nil {
+		return fmt.Errorf("rights: init node: write config: %w", err)
+	}
+	pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	if err := savePV(pv); err != nil {
+		return fmt.Errorf("rights: init node: save validator key: %w", err)
+	}
+	if _, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile()); err != nil {
+		return fmt.Errorf("rights: init node: node key: %w", err)
+	}
+	pub, err := pv.GetPubKey()
+	if err != nil {
+		return fmt.Errorf("rights: init node: validator key: %w", err)
+	}
+	params := cmttypes.DefaultConsensusParams()
+	params.Block.MaxBytes = maxBlockBytes
+	params.Version.App = AppVersion
+	doc := &cmttypes.GenesisDoc{
+		ChainID:         gen.ChainID,
+		GenesisTime:     cmttime.Now(),
+		InitialHeight:   1,
+		ConsensusParams: params,
+		Validators:      []cmttypes.GenesisValidator{{Address: pub.Address(), PubKey: pub, Power: 10, Name: "dxp"}},
+		AppState:        appState,
+	}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return fmt.Errorf("rights: init node: genesis: %w", err)
+	}
+	if err := doc.SaveAs(c.GenesisFile()); err != nil {
+		return fmt.Errorf("rights: init node: write genesis: %w", err)
+	}
+	return nil
+}
+
+// writeCometConfig writes config.toml for reference and for `cometbft` tools; StartNode builds
+// its configuration in code and does not read it. The template writer panics on I/O errors.
+func writeCometConfig(c *cfg.Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	cfg.WriteConfigFile(filepath.Join(c.RootDir, cfg.DefaultConfigDir, "config.toml"), c)
+	return nil
+}
+
+// savePV writes the validator key and state; privval panics on I/O errors.
+func savePV(pv *privval.FilePV) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	pv.Save()
+	return nil
+}
+
+// loadPV loads the validator key and sign state. privval exits the process on a bad file, so the
+// files are checked first.
+func loadPV(keyFile, stateFile string) (*privval.FilePV, error) {
+	kb, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	var key privval.FilePVKey
+	if err := cmtjson.Unmarshal(kb, &key); err != nil {
+		return nil, fmt.Errorf("validator key %s: %w", keyFile, err)
+	}
+	if key.PrivKey == nil {
+		return nil, fmt.Errorf("validator key %s has no private key", keyFile)
+	}
+	sb, err := os.ReadFile(stateFile)
+	if err != nil {
+		return nil, err
+	}
+	var state privval.FilePVLastSignState
+	if err := cmtjson.Unmarshal(sb, &state); err != nil {
+		return nil, fmt.Errorf("validator state %s: %w", stateFile, err)
+	}
+	return privval.LoadFilePV(keyFile, stateFile), nil
+}
+
+// Node is a running in-process CometBFT node with the DXP app.
+type Node struct {
+	node    *nm.Node
+	app     *App
+	dbs     *dbTracker
+	logFile *os.File
+	client  *Client
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// StartNode starts the node initialised in cfg.Home, resuming its chain where it stopped.
+func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
+	if err := nc.validate(); err != nil {
+		return nil, fmt.Errorf("rights: start node: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rights: start node: %w", err)
+	}
+	if !NodeInitialized(nc.Home) {
+		return nil, fmt.Errorf("rights: start node: %s is not initialised (InitNode first)", nc.Home)
+	}
+	p2pAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, fmt.Errorf("rights: start node: pick a p2p port: %w", err)
+	}
+	c := cometConfig(nc.Home, nc.RPCListen, p2pAddr, nc.TimeoutCommit)
+
+	logPath := nc.LogFile
+	if logPath == "" {
+		logPath = filepath.Join(nc.Home, "node.log")
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("rights: start node: open log: %w", err)
+	}
+	logger := log.NewFilter(log.NewTMLogger(log.NewSyncWriter(logFile)),
+		log.AllowError(),
+		log.AllowInfoWith("module", "state"),
+		log.AllowInfoWith("module", "dxp"))
+
+	n := &Node{logFile: logFile, dbs: &dbTracker{}}
+	fail := func(err error) (*Node, error) {
+		return nil, errors.Join(fmt.Errorf("rights: start node: %w", err), n.closeAll())
+	}
+
+	if err := os.MkdirAll(appDir(nc.Home), 0o700); err != nil {
+		return fail(err)
+	}
+	n.app, err = NewApp(appDir(nc.Home), nc.Verifier)
+	if err != nil {
+		return fail(err)
+	}
+	n.app.SetLogger(logger.With("module", "dxp"))
+
+	pv, err := loadPV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+	if err != nil {
+		return fail(err)
+	}
+	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return fail(err)
+	}
+	n.node, err = nm.NewNodeWithContext(ctx, c, pv, nodeKey,
+		proxy.NewLocalClientCreator(n.app),
+		nm.DefaultGenesisDocProviderFunc(c),
+		n.dbs.provider,
+		nm.DefaultMetricsProvider(c.Instrumentation),
+		logger)
+	if err != nil {
+		return fail(err)
+	}
+	if err := n.node.Start(); err != nil {
+		n.node = nil
+		return fail(err)
+	}
+	n.client = newClient(local.New(n.node))
+	return n, nil
+}
+
+// Client returns a client that talks to the node in-process, without HTTP.
+func (n *Node) Client() *Client { return n.client }
+
+// Stop stops the node, waits for it to finish, and closes every database and the log.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() {
+		var errs []error
+		if n.node != nil {
+			if err := n.node.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("stop node: %w", err))
+			}
+			n.node.Wait()
+		}
+		errs = append(errs, n.closeAll())
+		if err := errors.Join(errs...); err != nil {
+			n.stopErr = fmt.Errorf("rights: stop node: %w", err)
+		}
+	})
+	return n.stopErr
+}
+
+// closeAll closes what the node opened: CometBFT's databases (its tx indexer is not closed by
+// Node.Stop), the app and the log.
+func (n *Node) closeAll() error {
+	var errs []error
+	errs = append(errs, n.dbs.closeAll())
+	if n.app != nil {
+		errs = append(errs, n.app.Close())
+	}
+	if n.logFile != nil {
+		errs = append(errs, n.logFile.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// dbTracker opens CometBFT's databases and remembers them so Stop can close them all.
+type dbTracker struct {
+	mu  sync.Mutex
+	dbs []dbm.DB
+}
+
+func (t *dbTracker) provider(ctx *cfg.DBContext) (dbm.DB, error) {
+	db, err := cfg.DefaultDBProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dbs = append(t.dbs, db)
+	return db, nil
+}
+
+func (t *dbTracker) closeAll() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []error
+	for _, db := range t.dbs {
+		if err := db.Close(); err != nil && !errors.Is(err, leveldb.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	t.dbs = nil
+	return errors.Join(errs...)
+}
+
+// freeLoopbackAddr returns a tcp://127.0.0.1:port address that was free a moment ago.
+func freeLoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		return "", err
+	}
+	return "tcp://" + addr, nil
+}

@@ -1,0 +1,219 @@
+package rights
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+func startTestNode(t *testing.T, ctx context.Context, home string) (*Node, *Client) {
+	t.Helper()
+	rpc, err := freeLoopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := StartNode(ctx, NodeConfig{Home: home, RPCListen: rpc, TimeoutCommit: 50 * time.Millisecond, Verifier: testVerifier{}})
+	if err != nil {
+		t.Fatalf("StartNode: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	c, err := Dial(strings.Replace(rpc, "tcp://", "http://", 1))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return n, c
+}
+
+func submit(t *testing.T, ctx context.Context, c *Client, name string, msg Msg) *Receipt {
+	t.Helper()
+	r, err := c.Submit(ctx, testKey(name), msg)
+	if err != nil {
+		t.Fatalf("%s by %s: %v", msg.Kind(), name, err)
+	}
+	return r
+}
+
+func TestNode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	home := t.TempDir()
+	if NodeInitialized(home) {
+		t.Fatal("NodeInitialized(empty dir) = true")
+	}
+	if _, err := StartNode(ctx, NodeConfig{Home: home, Verifier: testVerifier{}}); err == nil {
+		t.Fatal("StartNode on an uninitialised home succeeded")
+	}
+	if err := InitNode(home, testGenesis()); err != nil {
+		t.Fatalf("InitNode: %v", err)
+	}
+	if !NodeInitialized(home) {
+		t.Fatal("NodeInitialized after InitNode = false")
+	}
+	if err := InitNode(home, testGenesis()); err == nil || !strings.Contains(err.Error(), "already initialised") {
+		t.Fatalf("second InitNode = %v, want already initialised", err)
+	}
+
+	n, remote := startTestNode(t, ctx, home)
+	local := n.Client()
+
+	g, err := remote.Genesis(ctx)
+	if err != nil || g.ChainID != testChainID {
+		t.Fatalf("Genesis over HTTP = %+v, %v", g, err)
+	}
+	if _, err := remote.Party(ctx, addr("owner1")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Party(unregistered) = %v, want ErrNotFound", err)
+	}
+	regOwner := submit(t, ctx, remote, "owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+	submit(t, ctx, local, "buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("rlwe")}})
+
+	// Three members and a publisher share one node: concurrent Submits by different keys.
+	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for _, m := range testMembers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := local.Submit(ctx, testKey(m), keys); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := local.Submit(ctx, testKey("owner1"), Msg{RejectGrant: &RejectGrant{Grant: "gr-none"}}); err == nil {
+			errs <- errors.New("reject of an unknown grant accepted")
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	// Whichever member's keys come third arrive after the committee is ready: refused.
+	var late int
+	for err := range errs {
+		var te *TxError
+		if errors.As(err, &te) && te.Code == CodeCommitteeReady {
+			late++
+			continue
+		}
+		t.Fatalf("concurrent submit: %v", err)
+	}
+	if late != 1 {
+		t.Errorf("%d key posts refused as late, want 1 (threshold 2 of 3)", late)
+	}
+	cm, err := remote.Committee(ctx)
+	if err != nil || !cm.Ready {
+		t.Fatalf("Committee = %+v, %v; want ready", cm, err)
+	}
+
+	list := submit(t, ctx, remote, "owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))})
+	ds := list.ID
+	if d, err := local.Dataset(ctx, ds); err != nil || d.Holder != addr("owner1") {
+		t.Fatalf("Dataset(%s) = %+v, %v", ds, d, err)
+	}
+	gr := submit(t, ctx, local, "buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{ds}, Ops: []Op{OpCount, OpSum}, Columns: []string{"a"}, Uses: 3}}).ID
+	submit(t, ctx, remote, "owner1", Msg{ApproveGrant: &ApproveGrant{Grant: gr}})
+	cp := submit(t, ctx, local, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpCount, Column: "a"}}).ID
+	if c, err := remote.Computation(ctx, cp); err != nil || c.Status != ComputationCompleted || c.Rows != 10 {
+		t.Fatalf("count computation = %+v, %v", c, err)
+	}
+
+	// Refusals come back as *TxError.
+	_, err = remote.Submit(ctx, testKey("buyer"), Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpMean, Column: "a"}})
+	var te *TxError
+	if !errors.As(err, &te) || te.Code != CodeOpNotGranted || !strings.Contains(te.Error(), `does not allow op "mean"`) {
+		t.Errorf("Submit(mean) = %v, want a TxError with code %d", err, CodeOpNotGranted)
+	}
+	// A tx with a used nonce is refused. (The byte-identical replay is refused by the mempool
+	// cache while the node runs, and by the app after the restart below.)
+	reuse := signedTx(t, testKey("owner1"), testChainID, 0, Msg{RejectGrant: &RejectGrant{Grant: gr}})
+	res, err := remote.RPC().BroadcastTxCommit(ctx, cmttypes.Tx(reuse))
+	if err != nil || res.CheckTx.Code != CodeReplay || !strings.Contains(res.CheckTx.Log, "already used") {
+		t.Errorf("used-nonce broadcast = %+v, %v; want code %d", res, err, CodeReplay)
+	}
+	replay := signedTx(t, testKey("owner1"), testChainID, 0, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+	if _, err := remote.RPC().BroadcastTxSync(ctx, cmttypes.Tx(replay)); err == nil {
+		t.Errorf("byte-identical replay accepted by the mempool")
+	}
+
+	// tx_search answers "every flow touching dataset X" (listing, grant request, approval,
+	// computation) and "everything party Y did". The indexer runs behind the commit.
+	search := func(q string, want int) *ctypes.ResultTxSearch {
+		t.Helper()
+		for {
+			found, err := remote.RPC().TxSearch(ctx, q, false, nil, nil, "asc")
+			if err != nil {
+				t.Fatalf("TxSearch(%s): %v", q, err)
+			}
+			if found.TotalCount == want {
+				return found
+			}
+			if found.TotalCount > want || ctx.Err() != nil {
+				t.Fatalf("TxSearch(%s) found %d txs, want %d", q, found.TotalCount, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	search("dxp.dataset='"+ds+"'", 4)
+	search("dxp.grant='"+gr+"' AND dxp.action='request_computation'", 1)
+	if byOwner := search("dxp.sender='"+string(addr("owner1"))+"'", 3); byOwner.Txs[0].Hash.String() != regOwner.TxHash {
+		t.Errorf("owner1's first tx is %s, want its registration %s", byOwner.Txs[0].Hash, regOwner.TxHash)
+	}
+
+	payments, err := local.Payments(ctx)
+	if err != nil || len(payments) != 2 {
+		t.Errorf("Payments = %d, %v; want escrow and release", len(payments), err)
+	}
+	height, err := local.Height(ctx)
+	if err != nil || height < 1 {
+		t.Fatalf("Height = %d, %v", height, err)
+	}
+	if err := n.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+
+	// Restart on the same home: the same chain, state kept, new txs accepted.
+	n2, remote2 := startTestNode(t, ctx, home)
+	h2, err := n2.Client().Height(ctx)
+	if err != nil || h2 < height {
+		t.Fatalf("height after restart = %d, %v; want at least %d", h2, err, height)
+	}
+	if g2, err := remote2.Genesis(ctx); err != nil || g2.ChainID != testChainID {
+		t.Fatalf("Genesis after restart = %+v, %v", g2, err)
+	}
+	if d, err := remote2.Dataset(ctx, ds); err != nil || d.ID != ds {
+		t.Fatalf("Dataset after restart = %+v, %v", d, err)
+	}
+	res, err = remote2.RPC().BroadcastTxCommit(ctx, cmttypes.Tx(replay))
+	if err != nil || res.CheckTx.Code != CodeReplay {
+		t.Errorf("replay after restart = %+v, %v; want code %d", res, err, CodeReplay)
+	}
+	cp2 := submit(t, ctx, remote2, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpSum, Column: "a"}})
+	if c, err := n2.Client().Computation(ctx, cp2.ID); err != nil || c.Status != ComputationPending || cp2.Height <= height {
+		t.Errorf("computation after restart = %+v at height %d, %v", c, cp2.Height, err)
+	}
+	if gs, err := remote2.Grants(ctx); err != nil || len(gs) != 1 || gs[0].Used != 2 {
+		t.Errorf("Grants after restart = %+v, %v", gs, err)
+	}
+	if ds, err := remote2.Datasets(ctx); err != nil || len(ds) != 1 {
+		t.Errorf("Datasets after restart = %d, %v", len(ds), err)
+	}
+	if cs, err := remote2.Computations(ctx); err != nil || len(cs) != 2 {
+		t.Errorf("Computations after restart = %d, %v", len(cs), err)
+	}
+}
