@@ -55,7 +55,7 @@ type Attr struct{ Key, Value string }
 // Deliver decodes raw and runs it. A refusal is a *TxError and changes nothing; any other error
 // is a storage failure or a bug.
 func (l *Ledger) Deliver(raw []byte, b Block) (*Result, error) {
-	tx, err := DecodeTx(raw)
+	tx, err := decodeTx(raw)
 	if err != nil {
 		return nil, refuse(CodeDecode, "transaction is not a canonical DXP transaction: %v", err)
 	}

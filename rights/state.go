@@ -18,7 +18,7 @@ func one[T any](l *Ledger, k []byte, what string) (*T, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("rights: %s: %w", what, ErrNotFound)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
 	return &t, nil
 }

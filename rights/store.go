@@ -97,34 +97,50 @@ func (c *cacheStore) Delete(key []byte) error {
 	return nil
 }
 
+// Iterate merges the parent's keys with the staged writes in one ordered pass, so a caller
+// that stops early (the deadline index) reads only what it needs.
 func (c *cacheStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
-	merged := map[string][]byte{}
-	if err := c.parent.Iterate(prefix, func(k, v []byte) bool {
-		merged[string(k)] = v
+	var staged []string
+	for k := range c.writes {
+		if bytes.HasPrefix([]byte(k), prefix) {
+			staged = append(staged, k)
+		}
+	}
+	sort.Strings(staged)
+	i, stopped := 0, false
+	// flush yields the staged keys below limit (all of them if !bounded); false if fn stopped.
+	flush := func(limit string, bounded bool) bool {
+		for i < len(staged) && (!bounded || staged[i] < limit) {
+			k := staged[i]
+			i++
+			if v := c.writes[k]; v != nil && !fn([]byte(k), v) {
+				return false
+			}
+		}
 		return true
-	}); err != nil {
+	}
+	err := c.parent.Iterate(prefix, func(k, v []byte) bool {
+		ks := string(k)
+		if !flush(ks, true) {
+			stopped = true
+			return false
+		}
+		if i < len(staged) && staged[i] == ks { // overwritten or deleted here
+			i++
+			if v = c.writes[ks]; v == nil {
+				return true
+			}
+		}
+		if !fn(k, v) {
+			stopped = true
+			return false
+		}
+		return true
+	})
+	if err != nil || stopped {
 		return err
 	}
-	for k, v := range c.writes {
-		if !bytes.HasPrefix([]byte(k), prefix) {
-			continue
-		}
-		if v == nil {
-			delete(merged, k)
-		} else {
-			merged[k] = v
-		}
-	}
-	keys := make([]string, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !fn([]byte(k), merged[k]) {
-			return nil
-		}
-	}
+	flush("", false)
 	return nil
 }
 

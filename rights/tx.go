@@ -61,12 +61,20 @@ func EncodeTx(tx *Tx) ([]byte, error) {
 // DecodeTx reads a tx written by EncodeTx. It refuses anything but the canonical encoding of a
 // Tx whose Msg has exactly one field set. It does not check the signature.
 func DecodeTx(b []byte) (*Tx, error) {
-	var tx Tx
-	if err := unmarshal(b, &tx); err != nil {
+	tx, err := decodeTx(b)
+	if err != nil {
 		return nil, fmt.Errorf("rights: decode tx: %w", err)
 	}
+	return tx, nil
+}
+
+func decodeTx(b []byte) (*Tx, error) {
+	var tx Tx
+	if err := unmarshal(b, &tx); err != nil {
+		return nil, err
+	}
 	if err := tx.Msg.validate(); err != nil {
-		return nil, fmt.Errorf("rights: decode tx: %w", err)
+		return nil, err
 	}
 	return &tx, nil
 }
