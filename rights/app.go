@@ -3,6 +3,8 @@ package rights
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,7 +70,7 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 	if _, err := tree.Load(); err != nil {
 		return nil, errors.Join(fmt.Errorf("rights: new app: load state: %w", err), db.Close())
 	}
-	app := &App{db: db, tree: tree, verifier: verifier, logger: log.NewNopLogger()}
+	app := &App{db: db, tree: tree, verifier: newMemoVerifier(verifier), logger: log.NewNopLogger()}
 	if err := app.resetCheck(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -394,4 +396,42 @@ func abciEvents(evs []Event) []abci.Event {
 		out = append(out, abci.Event{Type: EventType, Attributes: attrs})
 	}
 	return out
+}
+
+// memoVerifier remembers which listing proofs verified, so a listing checked by CheckTx (and
+// rechecked while it waits in the mempool) is not verified again in FinalizeBlock. Only
+// successes are remembered, and only the inputs' hash, so for a deterministic verifier the
+// answers are exactly the inner verifier's. The App's mutex guards it.
+type memoVerifier struct {
+	inner Verifier
+	ok    map[[32]byte]bool
+}
+
+const memoVerifierMax = 1 << 16
+
+func newMemoVerifier(v Verifier) *memoVerifier {
+	return &memoVerifier{inner: v, ok: map[[32]byte]bool{}}
+}
+
+func (m *memoVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+	h := sha256.New()
+	for _, b := range [][]byte{vk, proof, commitment} {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
+		h.Write(b)
+	}
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(min)))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(max)))
+	var k [32]byte
+	h.Sum(k[:0])
+	if m.ok[k] {
+		return nil
+	}
+	if err := m.inner.VerifyListing(vk, proof, commitment, min, max); err != nil {
+		return err
+	}
+	if len(m.ok) >= memoVerifierMax {
+		clear(m.ok)
+	}
+	m.ok[k] = true
+	return nil
 }

@@ -315,3 +315,41 @@ func TestAppRecoversPanic(t *testing.T) {
 		t.Errorf("a panicking tx changed the state")
 	}
 }
+
+type countingVerifier struct{ calls int }
+
+func (v *countingVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+	v.calls++
+	return testVerifier{}.VerifyListing(vk, proof, commitment, min, max)
+}
+
+// TestAppVerifiesEachProofOnce: a listing's proofs verified by CheckTx are not verified again in
+// FinalizeBlock, and a bad proof is refused every time.
+func TestAppVerifiesEachProofOnce(t *testing.T) {
+	v := &countingVerifier{}
+	c := newABCIChain(t, t.TempDir(), v)
+	c.initChain()
+	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
+	c.block(c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
+	list := c.tx("owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))})
+	if r := c.checkTx(list); r.Code != CodeOK {
+		t.Fatalf("CheckTx = %d %q", r.Code, r.Log)
+	}
+	if v.calls != 3 {
+		t.Fatalf("CheckTx verified %d proofs, want 3", v.calls)
+	}
+	if res := c.block(list); res.TxResults[0].Code != CodeOK {
+		t.Fatalf("FinalizeBlock = %+v", res.TxResults[0])
+	}
+	if v.calls != 3 {
+		t.Errorf("FinalizeBlock verified again: %d calls, want 3", v.calls)
+	}
+	bad := listing("two", 4, 1, column("a", TypeInteger, 0, 0, 9, 4))
+	bad.Columns[0].Chunks[0].Proof = markedBadProof
+	tx := c.tx("owner1", Msg{RegisterDataset: bad})
+	for i := 0; i < 2; i++ {
+		if r := c.checkTx(tx); r.Code != CodeBadProof {
+			t.Errorf("CheckTx(bad proof) = %d %q, want %d", r.Code, r.Log, CodeBadProof)
+		}
+	}
+}
