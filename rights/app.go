@@ -71,6 +71,7 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 		return nil, errors.Join(fmt.Errorf("rights: new app: load state: %w", err), db.Close())
 	}
 	app := &App{db: db, tree: tree, verifier: newMemoVerifier(verifier), logger: log.NewNopLogger()}
+	app.last.Height = tree.Version() // CheckTx judges txs for the block after it
 	if err := app.resetCheck(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -262,8 +263,10 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 }
 
 // Query serves the state at req.Height (0: the last committed block) as canonical CBOR:
-// /party/<address>, /dataset/<id>, /datasets, /grant/<id>, /grants, /computation/<id>,
-// /computations, /payments, /committee, /genesis, /params.
+// /party/<address>, /parties, /dataset/<id>, /datasets, /grant/<id>, /grants,
+// /computation/<id>, /computations, /payments, /committee, /genesis, /params. An unknown id is
+// CodeNotFound, an unknown path CodeUnknownQuery, a height with no state CodeBadHeight.
+// Proofs (req.Prove) are not served yet; all state is in the IAVL tree so they can be.
 func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.ResponseQuery, err error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
