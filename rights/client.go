@@ -5,12 +5,20 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// Submit retries a tx whose nonce a pending tx of the same key (from another client) holds.
+const (
+	nonceRetries   = 20
+	nonceRetryWait = 150 * time.Millisecond
 )
 
 // Receipt is what an accepted tx left on the chain.
@@ -79,33 +87,51 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*
 	if err != nil {
 		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
 	}
-	var nonce uint64
-	switch p, err := c.Party(ctx, sender); {
-	case err == nil:
-		nonce = p.Nonce
-	case errors.Is(err, ErrNotFound):
-	default:
-		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+	for attempt := 0; ; attempt++ {
+		var nonce uint64
+		switch p, err := c.Party(ctx, sender); {
+		case err == nil:
+			nonce = p.Nonce
+		case errors.Is(err, ErrNotFound):
+		default:
+			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+		}
+		tx := &Tx{ChainID: chainID, Nonce: nonce, Msg: msg}
+		if err := Sign(key, tx); err != nil {
+			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+		}
+		raw, err := EncodeTx(tx)
+		if err != nil {
+			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+		}
+		res, err := c.broadcast(ctx, raw)
+		// The identical tx (same key, nonce and message) may already be pending, sent by
+		// another client: the mempool then refuses it as a duplicate.
+		duplicate := err != nil && strings.Contains(err.Error(), "tx already exists in cache")
+		if err != nil && !duplicate {
+			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+		}
+		if (duplicate || res.CheckTx.Code == CodeReplay) && attempt < nonceRetries {
+			// A tx of this key sent by another client holds the nonce in the mempool; once it
+			// commits the next nonce is free.
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("rights: submit %s: %w", kind, ctx.Err())
+			case <-time.After(nonceRetryWait):
+			}
+			continue
+		}
+		if duplicate {
+			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
+		}
+		if res.CheckTx.Code != CodeOK {
+			return nil, &TxError{Code: res.CheckTx.Code, Log: res.CheckTx.Log}
+		}
+		if res.TxResult.Code != CodeOK {
+			return nil, &TxError{Code: res.TxResult.Code, Log: res.TxResult.Log}
+		}
+		return &Receipt{Height: res.Height, TxHash: res.Hash.String(), ID: string(res.TxResult.Data)}, nil
 	}
-	tx := &Tx{ChainID: chainID, Nonce: nonce, Msg: msg}
-	if err := Sign(key, tx); err != nil {
-		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
-	}
-	raw, err := EncodeTx(tx)
-	if err != nil {
-		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
-	}
-	res, err := c.broadcast(ctx, raw)
-	if err != nil {
-		return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
-	}
-	if res.CheckTx.Code != CodeOK {
-		return nil, &TxError{Code: res.CheckTx.Code, Log: res.CheckTx.Log}
-	}
-	if res.TxResult.Code != CodeOK {
-		return nil, &TxError{Code: res.TxResult.Code, Log: res.TxResult.Log}
-	}
-	return &Receipt{Height: res.Height, TxHash: res.Hash.String(), ID: string(res.TxResult.Data)}, nil
 }
 
 // broadcast is BroadcastTxCommit that returns when ctx ends (the local client ignores ctx).

@@ -128,6 +128,21 @@ func TestNode(t *testing.T) {
 	}
 	gr := submit(t, ctx, local, "buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{ds}, Ops: []Op{OpCount, OpSum}, Columns: []string{"a"}, Uses: 3}}).ID
 	submit(t, ctx, remote, "owner1", Msg{ApproveGrant: &ApproveGrant{Grant: gr}})
+
+	// The same key through two clients at once: the second waits for the first's nonce.
+	ask := Msg{RequestGrant: &RequestGrant{Datasets: []string{ds}, Ops: []Op{OpMean}, Columns: []string{"a"}, Uses: 1}}
+	errs2 := make(chan error, 2)
+	for _, cl := range []*Client{local, remote} {
+		go func() {
+			_, err := cl.Submit(ctx, testKey("buyer"), ask)
+			errs2 <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs2; err != nil {
+			t.Fatalf("same key, two clients: %v", err)
+		}
+	}
 	cp := submit(t, ctx, local, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpCount, Column: "a"}}).ID
 	if c, err := remote.Computation(ctx, cp); err != nil || c.Status != ComputationCompleted || c.Rows != 10 {
 		t.Fatalf("count computation = %+v, %v", c, err)
@@ -151,7 +166,7 @@ func TestNode(t *testing.T) {
 		t.Errorf("byte-identical replay accepted by the mempool")
 	}
 
-	// tx_search answers "every flow touching dataset X" (listing, grant request, approval,
+	// tx_search answers "every flow touching dataset X" (listing, three grant requests, approval,
 	// computation) and "everything party Y did". The indexer runs behind the commit.
 	search := func(q string, want int) *ctypes.ResultTxSearch {
 		t.Helper()
@@ -169,7 +184,7 @@ func TestNode(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	search("dxp.dataset='"+ds+"'", 4)
+	search("dxp.dataset='"+ds+"'", 6)
 	search("dxp.grant='"+gr+"' AND dxp.action='request_computation'", 1)
 	if byOwner := search("dxp.sender='"+string(addr("owner1"))+"'", 3); byOwner.Txs[0].Hash.String() != regOwner.TxHash {
 		t.Errorf("owner1's first tx is %s, want its registration %s", byOwner.Txs[0].Hash, regOwner.TxHash)
@@ -207,8 +222,11 @@ func TestNode(t *testing.T) {
 	if c, err := n2.Client().Computation(ctx, cp2.ID); err != nil || c.Status != ComputationPending || cp2.Height <= height {
 		t.Errorf("computation after restart = %+v at height %d, %v", c, cp2.Height, err)
 	}
-	if gs, err := remote2.Grants(ctx); err != nil || len(gs) != 1 || gs[0].Used != 2 {
-		t.Errorf("Grants after restart = %+v, %v", gs, err)
+	if g, err := remote2.Grant(ctx, gr); err != nil || g.Used != 2 {
+		t.Errorf("Grant after restart = %+v, %v", g, err)
+	}
+	if gs, err := remote2.Grants(ctx); err != nil || len(gs) != 3 {
+		t.Errorf("Grants after restart = %d, %v; want 3", len(gs), err)
 	}
 	if ds, err := remote2.Datasets(ctx); err != nil || len(ds) != 1 {
 		t.Errorf("Datasets after restart = %d, %v", len(ds), err)
