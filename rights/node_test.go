@@ -126,6 +126,19 @@ func TestNode(t *testing.T) {
 	if d, err := local.Dataset(ctx, ds); err != nil || d.Holder != addr("owner1") {
 		t.Fatalf("Dataset(%s) = %+v, %v", ds, d, err)
 	}
+	// A listing of about 4 MiB (1100 chunks with 4 KiB proofs) fits through HTTP, the mempool
+	// and a block.
+	big := column("a", TypeInteger, 0, 0, 9, 4400)
+	for i := range big.Chunks {
+		big.Chunks[i].Proof = make([]byte, 4096)
+	}
+	bigTx := signedTx(t, testKey("owner1"), testChainID, 0, Msg{RegisterDataset: listing("big", 4400, 1, big)})
+	if len(bigTx) < 4<<20 {
+		t.Fatalf("big listing is %d bytes, want at least 4 MiB", len(bigTx))
+	}
+	if r := submit(t, ctx, remote, "owner1", Msg{RegisterDataset: listing("big", 4400, 1, big)}); r.ID == "" {
+		t.Errorf("big listing created no dataset")
+	}
 	gr := submit(t, ctx, local, "buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{ds}, Ops: []Op{OpCount, OpSum}, Columns: []string{"a"}, Uses: 3}}).ID
 	submit(t, ctx, remote, "owner1", Msg{ApproveGrant: &ApproveGrant{Grant: gr}})
 
@@ -186,7 +199,7 @@ func TestNode(t *testing.T) {
 	}
 	search("dxp.dataset='"+ds+"'", 6)
 	search("dxp.grant='"+gr+"' AND dxp.action='request_computation'", 1)
-	if byOwner := search("dxp.sender='"+string(addr("owner1"))+"'", 3); byOwner.Txs[0].Hash.String() != regOwner.TxHash {
+	if byOwner := search("dxp.sender='"+string(addr("owner1"))+"'", 4); byOwner.Txs[0].Hash.String() != regOwner.TxHash {
 		t.Errorf("owner1's first tx is %s, want its registration %s", byOwner.Txs[0].Hash, regOwner.TxHash)
 	}
 
@@ -228,7 +241,7 @@ func TestNode(t *testing.T) {
 	if gs, err := remote2.Grants(ctx); err != nil || len(gs) != 3 {
 		t.Errorf("Grants after restart = %d, %v; want 3", len(gs), err)
 	}
-	if ds, err := remote2.Datasets(ctx); err != nil || len(ds) != 1 {
+	if ds, err := remote2.Datasets(ctx); err != nil || len(ds) != 2 {
 		t.Errorf("Datasets after restart = %d, %v", len(ds), err)
 	}
 	if cs, err := remote2.Computations(ctx); err != nil || len(cs) != 2 {
