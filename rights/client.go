@@ -208,7 +208,7 @@ func (c *Client) Query(ctx context.Context, path string, height int64, v any) (i
 	default:
 		return r.Height, fmt.Errorf("rights: query %s: %w", path, &TxError{Code: r.Code, Log: r.Log})
 	}
-	if err := unmarshal(r.Value, v); err != nil {
+	if err := decode(r.Value, v); err != nil {
 		return r.Height, fmt.Errorf("rights: query %s: decode answer: %w", path, err)
 	}
 	return r.Height, nil

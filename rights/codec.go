@@ -49,9 +49,10 @@ func marshal(v any) ([]byte, error) {
 }
 
 // unmarshal reads canonical CBOR into v, refusing unknown fields, duplicate keys, trailing bytes,
-// indefinite lengths, tags and any non-canonical form (checked by re-encoding).
+// indefinite lengths, tags and any non-canonical form (checked by re-encoding). Txs are read so:
+// a signed tx has exactly one byte form.
 func unmarshal(b []byte, v any) error {
-	if err := decMode.Unmarshal(b, v); err != nil {
+	if err := decode(b, v); err != nil {
 		return err
 	}
 	again, err := encMode.Marshal(v)
@@ -64,13 +65,18 @@ func unmarshal(b []byte, v any) error {
 	return nil
 }
 
+// decode reads CBOR into v as strictly as unmarshal, except that fields missing from the input
+// are left zero: stored state and query answers written before a field was added still read.
+func decode(b []byte, v any) error { return decMode.Unmarshal(b, v) }
+
 // Marshal returns the canonical CBOR encoding of v, as the chain stores it and returns it from
 // queries. v is one of this package's types (or a slice of them).
 func Marshal(v any) ([]byte, error) { return marshal(v) }
 
-// Unmarshal reads the canonical CBOR encoding written by Marshal into v, strictly.
+// Unmarshal reads CBOR written by Marshal into v. It refuses unknown fields, duplicate keys,
+// trailing bytes, indefinite lengths and tags; fields missing from b are left zero.
 func Unmarshal(b []byte, v any) error {
-	if err := unmarshal(b, v); err != nil {
+	if err := decode(b, v); err != nil {
 		return fmt.Errorf("rights: decode %T: %w", v, err)
 	}
 	return nil

@@ -232,7 +232,7 @@ func load(s Store, k []byte, v any) (bool, error) {
 	if b == nil {
 		return false, nil
 	}
-	if err := unmarshal(b, v); err != nil {
+	if err := decode(b, v); err != nil {
 		return false, fmt.Errorf("rights: corrupt state at %q: %w", k, err)
 	}
 	return true, nil

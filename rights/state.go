@@ -78,7 +78,7 @@ func list[T any](s Store, prefix []byte) ([]T, error) {
 	var derr error
 	err := s.Iterate(prefix, func(k, v []byte) bool {
 		var t T
-		if err := unmarshal(v, &t); err != nil {
+		if err := decode(v, &t); err != nil {
 			derr = fmt.Errorf("rights: corrupt state at %q: %w", k, err)
 			return false
 		}

@@ -175,3 +175,33 @@ func FuzzDecodeTx(f *testing.F) {
 		}
 	})
 }
+
+// TestUnmarshalState: stored state written before a field existed still reads; a field the
+// reader does not know is refused.
+func TestUnmarshalState(t *testing.T) {
+	b, err := Marshal(&Computation{ID: "cp-1", Prices: []uint64{3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := cbor.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "Prices")
+	older, err := encMode.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Computation
+	if err := Unmarshal(older, &c); err != nil || c.ID != "cp-1" || c.Prices != nil {
+		t.Errorf("Unmarshal(without Prices) = %+v, %v", c, err)
+	}
+	m["Future"] = 1
+	newer, err := encMode.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Unmarshal(newer, &c); err == nil {
+		t.Errorf("Unmarshal(with an unknown field) = nil, want an error")
+	}
+}
