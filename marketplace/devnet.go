@@ -171,7 +171,9 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 func (d *Devnet) Chain() *rights.Client { return d.node.Client() }
 
 // WaitReady blocks until the committee's collective keys are agreed on chain.
-func (d *Devnet) WaitReady(ctx context.Context) error { return WaitCommitteeReady(ctx, d.node.Client()) }
+func (d *Devnet) WaitReady(ctx context.Context) error {
+	return WaitCommitteeReady(ctx, d.node.Client())
+}
 
 // WaitCommitteeReady polls the chain until the committee is ready or ctx ends.
 func WaitCommitteeReady(ctx context.Context, chain *rights.Client) error {

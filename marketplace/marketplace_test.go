@@ -113,7 +113,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: ids,
-		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount}, Columns: []string{"income", "delta"}, Uses: 5})
+		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount}, Columns: []string{"income", "delta"}, Uses: 6})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,4 +118,3 @@ func listDatasets(c *cli.Context) error {
 		}
 	})
 }
-
