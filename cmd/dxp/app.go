@@ -78,3 +78,57 @@ func progress(c *cli.Context) func(string) {
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
+
+// flagsFirst lets flags follow positional arguments (`dxp keys add NAME --role owner`), which
+// urfave/cli v2 would otherwise leave unparsed: it moves the leaf command's positional arguments
+// after its flags. Flags that are not booleans take the next word as their value.
+func flagsFirst(app *cli.App, args []string) []string {
+	cmds, i := app.Commands, 1
+	var leaf *cli.Command
+	for i < len(args) {
+		var next *cli.Command
+		for _, c := range cmds {
+			if c.HasName(args[i]) {
+				next = c
+			}
+		}
+		if next == nil {
+			break
+		}
+		leaf, cmds, i = next, next.Subcommands, i+1
+	}
+	if leaf == nil || len(leaf.Subcommands) > 0 {
+		return args
+	}
+	isBool := map[string]bool{"help": true, "h": true}
+	for _, f := range leaf.Flags {
+		if _, ok := f.(*cli.BoolFlag); ok {
+			for _, n := range f.Names() {
+				isBool[n] = true
+			}
+		}
+	}
+	out := append([]string{}, args[:i]...)
+	var positional []string
+	for j := i; j < len(args); j++ {
+		a := args[j]
+		switch {
+		case a == "--":
+			positional = append(positional, args[j+1:]...)
+			j = len(args)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			out = append(out, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && !isBool[name] && j+1 < len(args) {
+				out = append(out, args[j+1])
+				j++
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	if len(positional) > 0 {
+		out = append(append(out, "--"), positional...)
+	}
+	return out
+}

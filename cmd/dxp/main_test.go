@@ -23,7 +23,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	app.Writer, app.ErrWriter = &out, &errOut
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	err := app.RunContext(ctx, append([]string{"dxp"}, args...))
+	err := app.RunContext(ctx, flagsFirst(app, append([]string{"dxp"}, args...)))
 	return out.String(), err
 }
 
@@ -183,5 +183,23 @@ func TestErrorsAreOneLine(t *testing.T) {
 	}
 	if got := oneLine(errors.New("first\n  second\tthird")); got != "first second third" {
 		t.Errorf("oneLine() = %q, want %q", got, "first second third")
+	}
+}
+
+func TestFlagsFirst(t *testing.T) {
+	app := newApp()
+	tests := []struct{ in, want string }{
+		{"dxp keys add owner1 --role owner --home D", "dxp keys add --role owner --home D -- owner1"},
+		{"dxp keys add --role owner owner1", "dxp keys add --role owner -- owner1"},
+		{"dxp keys add --role=owner owner1 --home D", "dxp keys add --role=owner --home D -- owner1"},
+		{"dxp status --home D --output json", "dxp status --home D --output json"},
+		{"dxp grant list --home D", "dxp grant list --home D"},
+		{"dxp keys", "dxp keys"},
+		{"dxp nosuch a --b c", "dxp nosuch a --b c"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(flagsFirst(app, strings.Fields(tt.in)), " "); got != tt.want {
+			t.Errorf("flagsFirst(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
