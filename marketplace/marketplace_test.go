@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
+	s3store "github.com/dxplabs/dxp/storage/s3"
+	"github.com/dxplabs/dxp/storage/s3/miniotest"
 )
 
 // testChunk keeps the listing circuit's setup quick in tests; the flow is the same at any size.
@@ -248,4 +251,64 @@ func TestEndToEnd(t *testing.T) {
 func isRefusal(err error) bool {
 	var te *rights.TxError
 	return errors.As(err, &te)
+}
+
+// TestDevnetOnS3 runs a devnet whose storage is a real MinIO server: the committee's keys, the
+// ciphertexts and the shares all go through S3.
+func TestDevnetOnS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet and MinIO")
+	}
+	cfg := miniotest.Start(t)
+	where := fmt.Sprintf("s3://%s:%s@%s/%s", url.PathEscape(cfg.AccessKey), url.PathEscape(cfg.SecretKey), cfg.Endpoint, cfg.Bucket)
+	home := t.TempDir()
+	rpc, err := freeRPC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Storage: where, ChunkSize: testChunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dn.Stop()
+	if err := dn.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.Bucket.(*s3store.Bucket); !ok {
+		t.Fatalf("session storage is %T, want the S3 driver", s.Bucket)
+	}
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	tab := table(t, 80, 5)
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "on-s3", Table: tab, Price: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpSum}, Columns: []string{"delta"}, Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "delta"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := plaintextAnswer(rights.OpSum, "delta", tab.Schema, []*Table{tab}); res.Result != want {
+		t.Errorf("sum over S3-stored ciphertexts = %s, want %s", res.Result, want)
+	}
+	if conf, err := LoadConfig(home); err != nil || conf.Storage != where {
+		t.Errorf("config storage = %v (%v), want the S3 URL", conf, err)
+	}
+	if strings.Contains(RedactURL(where), cfg.SecretKey) {
+		t.Errorf("RedactURL kept the secret key")
+	}
 }
