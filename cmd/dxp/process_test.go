@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDevnetProcess runs `dxp devnet start` as a user does, in its own process: it becomes ready,
+// stops cleanly on SIGINT, and a second start on the same home resumes the same chain.
+func TestDevnetProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "dxp")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	home := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc := "tcp://" + l.Addr().String()
+	l.Close()
+
+	status := func() (height float64, ready bool) {
+		out, err := exec.Command(bin, "status", "--home", home, "--output", "json").Output()
+		if err != nil {
+			return 0, false
+		}
+		var st struct {
+			Height float64 `json:"height"`
+			Ready  bool    `json:"committee_ready"`
+		}
+		if json.Unmarshal(out, &st) != nil {
+			t.Fatalf("status printed %q, not JSON", out)
+		}
+		return st.Height, st.Ready
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "devnet", "start", "--home", home, "--rpc", rpc, "--chunk-size", "16")
+		logf, err := os.Create(filepath.Join(t.TempDir(), "devnet.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		for {
+			if _, ready := status(); ready {
+				return cmd
+			}
+			select {
+			case <-ctx.Done():
+				log, _ := os.ReadFile(logf.Name())
+				t.Fatalf("devnet never became ready:\n%s", log)
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	stop := func(cmd *exec.Cmd) {
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("devnet exited with %v after SIGINT, want a clean exit", err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("devnet did not stop within a minute of SIGINT")
+		}
+	}
+
+	cmd := start()
+	height, _ := status()
+	keys := committeeKeys(t, home)
+	if keys == "" {
+		t.Fatal("a ready committee has no keys on chain")
+	}
+	stop(cmd)
+	if _, ready := status(); ready {
+		t.Fatal("status still answers after the devnet stopped")
+	}
+	for _, f := range []string{"keys/regulator.json", "config.json"} {
+		fi, err := os.Stat(filepath.Join(home, f))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, want a 0600 file", f, err)
+		}
+	}
+
+	cmd = start()
+	h2, _ := status()
+	if h2 < height {
+		t.Errorf("after restart the chain is at height %v, before it was %v", h2, height)
+	}
+	if again := committeeKeys(t, home); again != keys {
+		t.Errorf("restart changed the committee's collective keys: a second ceremony ran")
+	}
+	stop(cmd)
+}
+
+// committeeKeys reads the committee's collective key digests from the audit report.
+func committeeKeys(t *testing.T, home string) string {
+	t.Helper()
+	out, err := run(t, "audit", "--home", home, "--from", "regulator", "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Committee struct {
+			Keys []string `json:"keys"`
+		} `json:"committee"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(r.Committee.Keys, ",")
+}
