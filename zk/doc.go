@@ -20,8 +20,10 @@
 //
 // Encodings: proofs and verifying keys are gnark's compressed binary encoding
 // (WriteTo); proving keys are gnark's uncompressed encoding (WriteRawTo),
-// which loads several times faster. Commitments and salts are 32-byte
-// big-endian canonical BN254 scalar field elements.
+// twice the size but loaded without decompressing points (at n = 1024, 36 MB
+// load in under 0.1 s, against 4.5 s for the 18 MB compressed form).
+// Commitments and salts are 32-byte big-endian canonical BN254 scalar field
+// elements.
 //
 // [VerifyListing] takes untrusted bytes: it bounds every length prefix before
 // gnark allocates, refuses trailing bytes, checks that the key has the shape

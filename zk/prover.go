@@ -38,7 +38,8 @@ type ListingProver struct {
 
 // NewListingProver compiles the listing circuit for chunks of n values and
 // loads pk, a proving key from SetupListingInsecure (or a ceremony) for the
-// same n. It refuses a key that does not match the circuit.
+// same n. It refuses a key that is malformed or does not match the circuit,
+// but it trusts the key's points (see the comment in the body).
 func NewListingProver(n int, pk []byte) (p *ListingProver, err error) {
 	ccs, err := CompileListing(n)
 	if err != nil {
@@ -53,8 +54,12 @@ func NewListingProver(n int, pk []byte) (p *ListingProver, err error) {
 		return nil, fmt.Errorf("%w: proving key for n = %d: %w", ErrInvalidKey, n, err)
 	}
 	defer recoverTo(&err, "zk: new listing prover")
+	// The proving key is the caller's own (trusted) input, so its points are
+	// not checked to be on the curve and in the subgroup: that check makes
+	// loading 30 to 40 times slower (about 1 s instead of 20 ms at n = 256),
+	// and a bad point can only yield proofs that the verifier rejects.
 	var key groth16bn254.ProvingKey
-	read, err := key.ReadFrom(bytes.NewReader(pk))
+	read, err := key.UnsafeReadFrom(bytes.NewReader(pk))
 	if err != nil {
 		return nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
 	}
