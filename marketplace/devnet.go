@@ -150,7 +150,7 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		}
 		m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(memberDir(d.Home, i), "secret"),
 			Params: params, Board: newBoard(d.node.Client(), key), Objects: objects{bucket},
-			Logger: log.With("member", key.Name)})
+			Logger: log})
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "dxp",
 		Usage: "a privacy-preserving data-element exchange: list data, grant its use, compute on ciphertexts, audit every flow",
 		Commands: []*cli.Command{
@@ -28,6 +28,21 @@ func newApp() *cli.App {
 		HideHelpCommand: true,
 		// Errors are printed once, by main, as one sentence.
 		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   usageError,
+	}
+	setUsageErrors(app.Commands)
+	return app
+}
+
+// usageError reports a bad flag or argument as one sentence instead of the whole help text.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return fmt.Errorf("%w (see `%s --help`)", err, c.Command.HelpName)
+}
+
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		setUsageErrors(c.Subcommands)
 	}
 }
 
