@@ -143,3 +143,19 @@ func keyProblem(key string) string {
 	}
 	return ""
 }
+
+// ContextReader returns a reader that fails with ctx's error once ctx is done, so a long copy or
+// upload stops between reads even when the driver has no request in flight.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return &ctxReader{ctx: ctx, r: r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -221,19 +221,7 @@ func (m *memBucket) Get(ctx context.Context, key string) (io.ReadCloser, error) 
 	if !ok {
 		return nil, fmt.Errorf("mem: %s: %w", key, storage.ErrNotFound)
 	}
-	return io.NopCloser(&ctxReader{ctx, bytes.NewReader(b)}), nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return io.NopCloser(storage.ContextReader(ctx, bytes.NewReader(b))), nil
 }
 
 func (m *memBucket) Stat(ctx context.Context, key string) (storage.Info, error) {

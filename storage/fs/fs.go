@@ -108,7 +108,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader) (err error) {
 			err = errors.Join(err, fmt.Errorf("storage/fs: put %s: remove temporary file: %w", key, rerr))
 		}
 	}()
-	if _, err := io.Copy(f, &ctxReader{ctx: ctx, r: r}); err != nil {
+	if _, err := io.Copy(f, storage.ContextReader(ctx, r)); err != nil {
 		return fmt.Errorf("storage/fs: put %s: %w", key, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -311,19 +311,6 @@ func (b *Bucket) Move(ctx context.Context, from, to string) error {
 		return fmt.Errorf("storage/fs: move %s to %s: %w", from, to, err)
 	}
 	return nil
-}
-
-// ctxReader stops a long copy once its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // fileReader is what Get returns: the file, read only while the Get's context is live.

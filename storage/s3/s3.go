@@ -111,7 +111,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/s3: put %s: %w", key, err)
 	}
-	_, err := b.client.PutObject(ctx, b.cfg.Bucket, key, &ctxReader{ctx: ctx, r: r}, -1, minio.PutObjectOptions{
+	_, err := b.client.PutObject(ctx, b.cfg.Bucket, key, storage.ContextReader(ctx, r), -1, minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		PartSize:    partSize,
 	})
@@ -275,18 +275,4 @@ func code(err error) string {
 func isNotFound(err error) bool {
 	c := code(err)
 	return c == "NoSuchKey" || c == "NoSuchBucket"
-}
-
-// ctxReader stops an upload once its context is done, even while minio-go is only reading
-// the next part into memory and has no request in flight.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
