@@ -266,7 +266,7 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 // /party/<address>, /parties, /dataset/<id>, /datasets, /grant/<id>, /grants,
 // /computation/<id>, /computations, /payments, /committee, /genesis, /params. An unknown id is
 // CodeNotFound, an unknown path CodeUnknownQuery, a height with no state CodeBadHeight.
-// Proofs (req.Prove) are not served yet; all state is in the IAVL tree so they can be.
+// With req.Prove a single object comes as its stored bytes with an ICS23 proof (see prove).
 func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.ResponseQuery, err error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
@@ -295,6 +295,9 @@ func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.Resp
 		view = iavlView{imm}
 	}
 	value, k, err := route(&Ledger{Store: view}, req.Path)
+	if req.Prove {
+		return app.prove(req.Path, height, k, err), nil
+	}
 	if err != nil {
 		code := CodeInternal
 		var te *TxError
@@ -361,7 +364,7 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, k, err // k lets a proven query prove the absence
 	}
 	b, err := marshal(v)
 	if err != nil {
