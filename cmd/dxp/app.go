@@ -24,6 +24,7 @@ func newApp() *cli.App {
 			grantCommand(),
 			computeCommand(),
 			auditCommand(),
+			queryCommand(),
 		},
 		HideHelpCommand: true,
 		// Errors are printed once, by main, as one sentence.

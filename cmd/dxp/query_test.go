@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dxplabs/dxp/rights"
+)
+
+type acceptAll struct{}
+
+func (acceptAll) VerifyListing(vk, proof, commitment []byte, min, max int64) error { return nil }
+
+// TestQueryProve reads objects with `dxp query --prove` from a running node whose home pins the
+// genesis validators.
+func TestQueryProve(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	home := t.TempDir()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := rights.AddressOf(pub)
+	gen := rights.Genesis{ChainID: "dxp-query-test", Devnet: true,
+		Committee: rights.Committee{Members: []rights.Member{{Address: member, PubKey: pub}}, Threshold: 1, Epoch: 1, Seed: []byte("seed")},
+		Params: rights.Params{OpeningCredit: 1, ComputationDeadline: 10, PlaintextModulus: 65537, SlotsPerCiphertext: 8,
+			ListingChunkSize: 4, ListingVK: []byte("vk"), ListingSetup: rights.InsecureDevnetSetup, MaxGrantDatasets: 1}}
+	nodeHome := filepath.Join(home, "node")
+	if err := rights.InitNode(nodeHome, gen); err != nil {
+		t.Fatal(err)
+	}
+	rpc := freeRPC(t)
+	n, err := rights.StartNode(ctx, rights.NodeConfig{Home: nodeHome, RPCListen: rpc, TimeoutCommit: 50 * time.Millisecond, Verifier: acceptAll{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	for h, _ := n.Client().Height(ctx); h < 1; h, _ = n.Client().Height(ctx) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	conf, _ := json.Marshal(map[string]string{"chain_id": gen.ChainID, "rpc": rpc, "storage": filepath.Join(home, "storage")})
+	write(t, filepath.Join(home, "config.json"), string(conf))
+
+	out := mustRun(t, "query", "party", string(member), "--prove", "--home", home)
+	if !strings.Contains(out, "proof verified against the AppHash of block") || !strings.Contains(out, "signed by 1 validators (of 1, the validator set of genesis)") {
+		t.Errorf("query --prove printed:\n%s\nwant the proof verified by the genesis validator", out)
+	}
+	res := decode[queryResult](t, mustRun(t, "query", "committee", "--prove", "--home", home, "--output", "json"))
+	if !res.Found || res.Proof == nil || !res.Proof.Verified || res.Proof.Block != res.Height+1 || !res.Proof.Pinned {
+		t.Errorf("query committee --prove --output json = %+v", res)
+	}
+	// --node without a home: the validator set is the node's, not pinned.
+	empty := t.TempDir()
+	res = decode[queryResult](t, mustRun(t, "query", "party", string(member), "--prove", "--node", rpc, "--home", empty, "--output", "json"))
+	if res.Proof == nil || res.Proof.Pinned || res.Proof.Signers != 1 {
+		t.Errorf("query --node --prove = %+v, want a proof by the node's validator set", res)
+	}
+	out, err = run(t, "query", "dataset", "ds-nothing", "--prove", "--home", home)
+	if err == nil || !strings.Contains(out, "absence proof verified") {
+		t.Errorf("query of an unknown dataset: %v\n%s\nwant an error and a verified absence proof", err, out)
+	}
+	if _, err := run(t, "query", "dataset", "ds-nothing", "--home", home); err == nil || !strings.Contains(err.Error(), "no dataset") {
+		t.Errorf("query of an unknown dataset without a proof: %v", err)
+	}
+	if _, err := run(t, "query", "widget", "x", "--home", home); err == nil || !strings.Contains(err.Error(), "unknown kind") {
+		t.Errorf("query of an unknown kind: %v", err)
+	}
+	if _, err := run(t, "query", "party", "--home", home); err == nil {
+		t.Error("query party without an id succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(home, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freeRPC(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "tcp://" + addr
+}
