@@ -46,12 +46,6 @@ func assignment(values []int64, salt fr.Element, min, max int64) *Listing {
 	return a
 }
 
-func fieldInt64(v int64) fr.Element {
-	var e fr.Element
-	e.SetInt64(v)
-	return e
-}
-
 func TestListing(t *testing.T) {
 	salt := testSalt()
 	const min, max = -500, 1_000_000
