@@ -6,26 +6,33 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/zk"
 )
 
 // AuditReport is every flow on the chain, as a regulator sees it. Proofs and commitments are
-// re-verified here, by the auditor, not taken from the chain's word.
+// re-verified here, by the auditor, not taken from the chain's word; so are the credit supply and
+// the privacy budgets.
 type AuditReport struct {
-	ChainID      string              `json:"chain_id"`
-	Height       int64               `json:"height"`
-	Auditor      rights.Address      `json:"auditor"`
-	Regulators   []rights.Address    `json:"regulators"`
-	Committee    AuditCommittee      `json:"committee"`
-	Datasets     []AuditDataset      `json:"datasets"`
-	Grants       []AuditGrant        `json:"grants"`
-	Computations []AuditComputation  `json:"computations"`
-	Payments     []AuditPayment      `json:"payments"`
-	Balances     map[string]uint64   `json:"balances"`
-	Problems     []string            `json:"problems"`
-	Parties      map[string][]string `json:"parties"` // address -> roles
+	ChainID          string              `json:"chain_id"`
+	Height           int64               `json:"height"`
+	Auditor          rights.Address      `json:"auditor"`
+	Regulators       []rights.Address    `json:"regulators"` // current: genesis' as changed by votes
+	Committee        AuditCommittee      `json:"committee"`
+	Datasets         []AuditDataset      `json:"datasets"`
+	Grants           []AuditGrant        `json:"grants"`
+	Computations     []AuditComputation  `json:"computations"`
+	Payments         []AuditPayment      `json:"payments"`
+	Products         []AuditProduct      `json:"products"`
+	Holds            []AuditHold         `json:"holds"`
+	RegulatorChanges []AuditProposal     `json:"regulator_changes"`
+	Epsilon          AuditEpsilon        `json:"epsilon"`
+	Supply           AuditSupply         `json:"supply"`
+	Balances         map[string]uint64   `json:"balances"`
+	Problems         []string            `json:"problems"`
+	Parties          map[string][]string `json:"parties"` // address -> roles
 }
 
 type AuditCommittee struct {
@@ -38,33 +45,46 @@ type AuditCommittee struct {
 }
 
 type AuditDataset struct {
-	ID            string         `json:"id"`
-	Name          string         `json:"name"`
-	Holder        rights.Address `json:"holder"`
-	Columns       []string       `json:"columns"`
-	Rows          uint64         `json:"rows"`
-	Price         uint64         `json:"price"`
-	Status        string         `json:"status"`
-	Commitment    rights.Digest  `json:"commitment"`
-	Manifest      rights.Digest  `json:"manifest"`
-	Chunks        int            `json:"chunks"`
-	ProofVerified bool           `json:"proof_verified"`
-	Registered    int64          `json:"registered_height"`
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Holder        rights.Address    `json:"holder"`
+	Columns       []string          `json:"columns"`
+	Tags          []string          `json:"tags,omitempty"`
+	Rows          uint64            `json:"rows"`
+	Price         uint64            `json:"price"`
+	Status        string            `json:"status"`
+	Frozen        bool              `json:"frozen"`
+	Approval      string            `json:"approval"`
+	EpsilonSpent  string            `json:"epsilon_spent"`
+	EpsilonTotal  string            `json:"epsilon_total,omitempty"`
+	Transfers     []rights.Transfer `json:"transfers,omitempty"`
+	Commitment    rights.Digest     `json:"commitment"`
+	Manifest      rights.Digest     `json:"manifest"`
+	Chunks        int               `json:"chunks"`
+	ProofVerified bool              `json:"proof_verified"`
+	Registered    int64             `json:"registered_height"`
 }
 
 type AuditGrant struct {
-	ID        string           `json:"id"`
-	Grantee   rights.Address   `json:"grantee"`
-	Datasets  []string         `json:"datasets"`
-	Ops       []rights.Op      `json:"ops"`
-	Columns   []string         `json:"columns"`
-	Uses      uint64           `json:"uses"`
-	Used      uint64           `json:"used"`
-	State     string           `json:"state"`
-	Holders   []rights.Address `json:"holders"`
-	Approvals []rights.Address `json:"approvals"`
-	Reason    string           `json:"reason,omitempty"`
-	Requested int64            `json:"requested_height"`
+	ID           string           `json:"id"`
+	Grantee      rights.Address   `json:"grantee"`
+	Datasets     []string         `json:"datasets"`
+	Ops          []rights.Op      `json:"ops"`
+	Columns      []string         `json:"columns"`
+	Purpose      string           `json:"purpose,omitempty"`
+	Uses         uint64           `json:"uses"`
+	Used         uint64           `json:"used"`
+	Epsilon      string           `json:"epsilon_budget"`
+	EpsilonSpent string           `json:"epsilon_spent"`
+	Expiry       rights.Expiry    `json:"expiry"`
+	Prices       []uint64         `json:"prices"`
+	State        string           `json:"state"`
+	Frozen       bool             `json:"frozen"`
+	Holders      []rights.Address `json:"holders"`
+	Approvals    []rights.Address `json:"approvals"`
+	Offered      []rights.Address `json:"approved_by_offer,omitempty"`
+	Reason       string           `json:"reason,omitempty"`
+	Requested    int64            `json:"requested_height"`
 }
 
 type AuditComputation struct {
@@ -72,13 +92,16 @@ type AuditComputation struct {
 	Requester    rights.Address   `json:"requester"`
 	Grant        string           `json:"grant"`
 	Op           rights.Op        `json:"op"`
-	Column       string           `json:"column"`
+	Column       string           `json:"column"` // the columns, comma-separated
+	Columns      []string         `json:"columns"`
+	Epsilon      string           `json:"epsilon,omitempty"`
 	Datasets     []string         `json:"datasets"`
 	Rows         uint64           `json:"rows"`
 	Status       string           `json:"status"`
 	ResultDigest string           `json:"result_digest,omitempty"`
 	Members      []rights.Address `json:"members"`
 	Disagreed    []rights.Address `json:"disagreed,omitempty"`
+	Product      string           `json:"product,omitempty"`
 	Escrow       uint64           `json:"price"`
 	Requested    int64            `json:"requested_height"`
 	Finished     int64            `json:"finished_height,omitempty"`
@@ -95,8 +118,65 @@ type AuditPayment struct {
 	Height      int64          `json:"height"`
 }
 
+type AuditProduct struct {
+	ID          string            `json:"id"`
+	Holder      rights.Address    `json:"holder"`
+	Computation string            `json:"computation"`
+	Grant       string            `json:"grant"`
+	Datasets    []string          `json:"datasets"`
+	Op          rights.Op         `json:"op"`
+	Columns     []string          `json:"columns"`
+	Output      string            `json:"output_digest,omitempty"`
+	Licensees   []rights.Address  `json:"licensees,omitempty"`
+	Transfers   []rights.Transfer `json:"transfers,omitempty"`
+	Frozen      bool              `json:"frozen"`
+	FrozenBy    []string          `json:"frozen_by,omitempty"` // hold ids, on it or on a source dataset
+	Issued      int64             `json:"issued_height"`
+}
+
+type AuditHold struct {
+	ID            string         `json:"id"`
+	Kind          string         `json:"kind"`
+	Target        string         `json:"target"`
+	Reason        string         `json:"reason"`
+	By            rights.Address `json:"by"`
+	Height        int64          `json:"height"`
+	InForce       bool           `json:"in_force"`
+	Released      int64          `json:"released_height,omitempty"`
+	ReleasedBy    rights.Address `json:"released_by,omitempty"`
+	ReleaseReason string         `json:"release_reason,omitempty"`
+}
+
+type AuditProposal struct {
+	ID         string           `json:"id"`
+	Change     string           `json:"change"`
+	Address    rights.Address   `json:"address"`
+	Proposer   rights.Address   `json:"proposer"`
+	Reason     string           `json:"reason,omitempty"`
+	Votes      []rights.Address `json:"votes"`
+	Status     string           `json:"status"`
+	Proposed   int64            `json:"proposed_height"`
+	Decided    int64            `json:"decided_height,omitempty"`
+	Regulators []rights.Address `json:"regulators_after,omitempty"`
+}
+
+// AuditEpsilon is the privacy budget spent, per grant and per dataset, as decimals.
+type AuditEpsilon struct {
+	Grants   map[string]string `json:"grants"`
+	Datasets map[string]string `json:"datasets"`
+}
+
+// AuditSupply checks that credits were neither made nor lost: every party's balance plus the
+// escrow of computations under way equals the opening credits handed out at registration.
+type AuditSupply struct {
+	Balances  uint64 `json:"balances"`
+	Escrow    uint64 `json:"escrow"`
+	Opening   uint64 `json:"opening_credits"`
+	Conserved bool   `json:"conserved"`
+}
+
 // Audit collects every flow on the chain for the regulator From and re-verifies every listing
-// proof and dataset commitment.
+// proof, dataset commitment, the credit supply and the privacy budgets.
 func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) {
 	k, err := s.Key(from)
 	if err != nil {
@@ -106,14 +186,22 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(gen.Regulators, k.Address()) {
-		return nil, fmt.Errorf("key %q (%s) is not a regulator named in genesis", from, k.Address())
+	regs, err := s.Chain.Regulators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(regs, k.Address()) {
+		return nil, fmt.Errorf("key %q (%s) is not a regulator", from, k.Address())
 	}
 	if _, err := s.Register(ctx, k); err != nil {
 		return nil, err
 	}
-	r := &AuditReport{ChainID: gen.ChainID, Auditor: k.Address(), Regulators: gen.Regulators,
-		Balances: map[string]uint64{}, Parties: map[string][]string{}, Problems: []string{}}
+	r := &AuditReport{ChainID: gen.ChainID, Auditor: k.Address(), Regulators: regs,
+		Balances: map[string]uint64{}, Parties: map[string][]string{}, Problems: []string{},
+		Datasets: []AuditDataset{}, Grants: []AuditGrant{}, Computations: []AuditComputation{}, Payments: []AuditPayment{},
+		Products: []AuditProduct{}, Holds: []AuditHold{}, RegulatorChanges: []AuditProposal{},
+		Epsilon: AuditEpsilon{Grants: map[string]string{}, Datasets: map[string]string{}}}
+	problem := func(format string, args ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, args...)) }
 	if r.Height, err = s.Chain.Height(ctx); err != nil {
 		return nil, err
 	}
@@ -126,22 +214,43 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	for _, m := range committee.Members {
 		r.Committee.Members = append(r.Committee.Members, m.Address)
 	}
-	if gen.Params.ListingSetup == "insecure-devnet" {
-		r.Problems = append(r.Problems, "listing proofs use the insecure devnet setup: whoever ran it could forge them")
+	if gen.Params.ListingSetup == rights.InsecureDevnetSetup {
+		problem("listing proofs use the insecure devnet setup: whoever ran it could forge them")
 	}
+
+	holds, err := s.Chain.Holds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inForce := map[string]string{} // kind/target -> hold id
+	for _, h := range holds {
+		r.Holds = append(r.Holds, AuditHold{ID: h.ID, Kind: string(h.Kind), Target: h.Target, Reason: h.Reason, By: h.By,
+			Height: h.Height, InForce: h.Released == 0, Released: h.Released, ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason})
+		if h.Released == 0 {
+			inForce[string(h.Kind)+"/"+h.Target] = h.ID
+		}
+	}
+	frozen := func(kind rights.HoldKind, id string) string { return inForce[string(kind)+"/"+id] }
 
 	datasets, err := s.Chain.Datasets(ctx)
 	if err != nil {
 		return nil, err
 	}
-	parties := map[rights.Address]bool{}
 	for _, ds := range datasets {
-		parties[ds.Holder] = true
-		a := AuditDataset{ID: ds.ID, Name: ds.Name, Holder: ds.Holder, Rows: ds.Rows, Price: ds.Price,
-			Status: string(ds.Status), Commitment: ds.Commitment, Manifest: ds.Manifest, Registered: ds.Registered}
+		a := AuditDataset{ID: ds.ID, Name: ds.Name, Holder: ds.Holder, Tags: ds.Tags, Rows: ds.Rows, Price: ds.Price,
+			Status: string(ds.Status), Frozen: frozen(rights.HoldDataset, ds.ID) != "", Approval: string(ds.Policy.Approval),
+			EpsilonSpent: rights.FormatMicro(ds.EpsilonSpent), Transfers: ds.Transfers,
+			Commitment: ds.Commitment, Manifest: ds.Manifest, Registered: ds.Registered}
+		if t := ds.Policy.EpsilonTotal; t > 0 {
+			a.EpsilonTotal = rights.FormatMicro(t)
+			if ds.EpsilonSpent > t {
+				problem("dataset %s spent epsilon %s, past its budget %s", ds.ID, a.EpsilonSpent, a.EpsilonTotal)
+			}
+		}
+		r.Epsilon.Datasets[ds.ID] = a.EpsilonSpent
 		verified := VerifyDatasetCommitment(&ds) == nil
 		if !verified {
-			r.Problems = append(r.Problems, fmt.Sprintf("dataset %s: its commitment does not bind its chunk commitments", ds.ID))
+			problem("dataset %s: its commitment does not bind its chunk commitments", ds.ID)
 		}
 		for _, c := range ds.Columns {
 			a.Columns = append(a.Columns, c.Name)
@@ -149,7 +258,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 				a.Chunks++
 				if err := zk.VerifyListing(gen.Params.ListingVK, ch.Proof, ch.Commitment, c.Min, c.Max); err != nil {
 					verified = false
-					r.Problems = append(r.Problems, fmt.Sprintf("dataset %s column %s chunk %d: %v", ds.ID, c.Name, i+1, err))
+					problem("dataset %s column %s chunk %d: %v", ds.ID, c.Name, i+1, err)
 				}
 			}
 		}
@@ -162,29 +271,71 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		return nil, err
 	}
 	for _, g := range grants {
-		parties[g.Grantee] = true
-		r.Grants = append(r.Grants, AuditGrant{ID: g.ID, Grantee: g.Grantee, Datasets: g.Datasets, Ops: g.Ops,
-			Columns: g.Columns, Uses: g.Uses, Used: g.Used, State: string(g.State), Holders: g.Holders,
-			Approvals: g.Approvals, Reason: g.Reason, Requested: g.Requested})
+		a := AuditGrant{ID: g.ID, Grantee: g.Grantee, Datasets: g.Datasets, Ops: g.Ops, Columns: g.Columns, Purpose: g.Purpose,
+			Uses: g.Uses, Used: g.Used, Epsilon: rights.FormatMicro(g.Epsilon), EpsilonSpent: rights.FormatMicro(g.EpsilonSpent),
+			Expiry: g.Expiry, Prices: g.Prices, State: string(g.State), Frozen: frozen(rights.HoldGrant, g.ID) != "",
+			Holders: g.Holders, Approvals: g.Approvals, Offered: g.Offered, Reason: g.Reason, Requested: g.Requested}
+		r.Grants = append(r.Grants, a)
+		r.Epsilon.Grants[g.ID] = a.EpsilonSpent
+		if g.Used > g.Uses {
+			problem("grant %s used %d times, past its %d uses", g.ID, g.Used, g.Uses)
+		}
+		if g.EpsilonSpent > g.Epsilon {
+			problem("grant %s spent epsilon %s, past its budget %s", g.ID, a.EpsilonSpent, a.Epsilon)
+		}
 	}
 
 	comps, err := s.Chain.Computations(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var escrow uint64
 	for _, c := range comps {
-		a := AuditComputation{ID: c.ID, Requester: c.Requester, Grant: c.Grant, Op: c.Op, Column: c.Column,
-			Datasets: c.Datasets, Rows: c.Rows, Status: string(c.Status), Members: c.Participants,
-			Escrow: c.Escrow, Requested: c.Requested, Finished: c.Finished, Reason: c.Reason}
+		a := AuditComputation{ID: c.ID, Requester: c.Requester, Grant: c.Grant, Op: c.Op, Column: strings.Join(c.Columns, ","),
+			Columns: c.Columns, Datasets: c.Datasets, Rows: c.Rows, Status: string(c.Status), Members: c.Participants,
+			Disagreed: c.Disagreed, Product: c.Product, Escrow: c.Escrow, Requested: c.Requested, Finished: c.Finished, Reason: c.Reason}
+		if c.Epsilon > 0 {
+			a.Epsilon = rights.FormatMicro(c.Epsilon)
+		}
 		if !c.Output.IsZero() {
 			a.ResultDigest = c.Output.String()
 		}
-		for _, res := range c.Results {
-			if c.Status == rights.ComputationCompleted && res.Output != c.Output {
-				a.Disagreed = append(a.Disagreed, res.Member)
-			}
+		if c.Status == rights.ComputationPending || c.Status == rights.ComputationSwitching {
+			escrow += c.Escrow
 		}
 		r.Computations = append(r.Computations, a)
+	}
+
+	products, err := s.Chain.Products(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range products {
+		a := AuditProduct{ID: p.ID, Holder: p.Holder, Computation: p.Computation, Grant: p.Grant, Datasets: p.Datasets,
+			Op: p.Op, Columns: p.Columns, Licensees: p.Licensees, Transfers: p.Transfers, Issued: p.Issued}
+		if !p.Output.IsZero() {
+			a.Output = p.Output.String()
+		}
+		if h := frozen(rights.HoldProduct, p.ID); h != "" {
+			a.FrozenBy = append(a.FrozenBy, h)
+		}
+		for _, d := range p.Datasets {
+			if h := frozen(rights.HoldDataset, d); h != "" {
+				a.FrozenBy = append(a.FrozenBy, h)
+			}
+		}
+		a.Frozen = len(a.FrozenBy) > 0
+		r.Products = append(r.Products, a)
+	}
+
+	proposals, err := s.Chain.Proposals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range proposals {
+		r.RegulatorChanges = append(r.RegulatorChanges, AuditProposal{ID: p.ID, Change: string(p.Change), Address: p.Address,
+			Proposer: p.Proposer, Reason: p.Reason, Votes: p.Votes, Status: string(p.Status), Proposed: p.Proposed,
+			Decided: p.Decided, Regulators: p.Regulators})
 	}
 
 	payments, err := s.Chain.Payments(ctx)
@@ -194,19 +345,23 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	for _, p := range payments {
 		r.Payments = append(r.Payments, AuditPayment{Seq: p.Seq, Kind: string(p.Kind), Computation: p.Computation,
 			From: p.From, To: p.To, Amount: p.Amount, Height: p.Height})
-		if p.To != "" {
-			parties[p.To] = true
+	}
+	parties, err := s.Chain.Parties(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parties {
+		r.Balances[string(p.Address)] = p.Balance
+		r.Supply.Balances += p.Balance
+		for _, role := range p.Roles {
+			r.Parties[string(p.Address)] = append(r.Parties[string(p.Address)], string(role))
 		}
 	}
-	for a := range parties {
-		p, err := s.Chain.Party(ctx, a)
-		if err != nil {
-			return nil, fmt.Errorf("party %s: %w", a, err)
-		}
-		r.Balances[string(a)] = p.Balance
-		for _, role := range p.Roles {
-			r.Parties[string(a)] = append(r.Parties[string(a)], string(role))
-		}
+	r.Supply.Escrow = escrow
+	r.Supply.Opening = gen.Params.OpeningCredit * uint64(len(parties))
+	r.Supply.Conserved = r.Supply.Balances+r.Supply.Escrow == r.Supply.Opening
+	if !r.Supply.Conserved {
+		problem("credit supply: balances %d + escrow %d != opening credits %d", r.Supply.Balances, r.Supply.Escrow, r.Supply.Opening)
 	}
 	return r, nil
 }

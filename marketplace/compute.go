@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/dxplabs/dxp/mpc"
@@ -12,12 +13,14 @@ import (
 	"github.com/dxplabs/dxp/storage"
 )
 
-// ComputeRequest runs Op over Column of every dataset of Grant, as the grantee From.
+// ComputeRequest runs Op over Columns of every dataset of Grant, as the grantee From.
 type ComputeRequest struct {
-	From   string
-	Grant  string
-	Op     rights.Op
-	Column string
+	From    string
+	Grant   string
+	Op      rights.Op
+	Columns []string
+	// Epsilon and Delta are the differential privacy to spend, in micro units; 0: an exact answer.
+	Epsilon, Delta uint64
 	// Progress, if set, receives a line when the computation changes stage.
 	Progress func(line string)
 }
@@ -27,15 +30,30 @@ type ComputeResult struct {
 	Computation  string           `json:"computation"`
 	Grant        string           `json:"grant"`
 	Op           rights.Op        `json:"op"`
-	Column       string           `json:"column"`
+	Column       string           `json:"column"` // the columns, comma-separated
+	Columns      []string         `json:"columns"`
 	Datasets     []string         `json:"datasets"`
 	Rows         uint64           `json:"rows"`
 	Result       string           `json:"result"`
 	Price        uint64           `json:"price"`
+	Product      string           `json:"product,omitempty"`
 	Participants []rights.Address `json:"participants,omitempty"`
+	Disagreed    []rights.Address `json:"disagreed,omitempty"`
 	Output       string           `json:"output_digest,omitempty"`
 	Height       int64            `json:"height"`
 	Timings      []Timing         `json:"timings"`
+}
+
+// CheckEvaluable refuses, before anything is escrowed, a computation today's committee does not
+// evaluate: it would pass its deadline and be refunded. The chain accepts every op.
+func CheckEvaluable(op rights.Op, epsilon uint64) error {
+	if op == rights.OpCount && epsilon == 0 || committeeEvaluates(op, epsilon) {
+		return nil
+	}
+	if epsilon > 0 {
+		return fmt.Errorf("the committee does not add differential-privacy noise yet, so a computation that spends epsilon (%s) cannot run", rights.FormatMicro(epsilon))
+	}
+	return fmt.Errorf("the committee evaluates sum, mean and count today; a %s is accepted by the chain but not evaluated yet", op)
 }
 
 // MeanDecimals is the least number of decimal places a mean is printed with.
@@ -53,10 +71,13 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if err != nil {
 		return nil, err
 	}
-	res := &ComputeResult{Grant: req.Grant, Op: req.Op, Column: req.Column}
+	if err := CheckEvaluable(req.Op, req.Epsilon); err != nil {
+		return nil, err
+	}
+	res := &ComputeResult{Grant: req.Grant, Op: req.Op, Column: strings.Join(req.Columns, ","), Columns: req.Columns}
 	start := time.Now()
 	receipt, err := s.submit(ctx, buyer, rights.Msg{RequestComputation: &rights.RequestComputation{
-		Grant: req.Grant, Op: req.Op, Column: req.Column}})
+		Grant: req.Grant, Op: req.Op, Columns: req.Columns, Epsilon: req.Epsilon, Delta: req.Delta}})
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +94,8 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if c.Status != rights.ComputationCompleted {
 		return nil, fmt.Errorf("computation %s %s and was refunded: %s", c.ID, c.Status, c.Reason)
 	}
-	res.Datasets, res.Rows, res.Price, res.Height = c.Datasets, c.Rows, c.Escrow, c.Finished
-	res.Participants = c.Participants
+	res.Datasets, res.Rows, res.Price, res.Height, res.Product = c.Datasets, c.Rows, c.Escrow, c.Finished, c.Product
+	res.Participants, res.Disagreed = c.Participants, c.Disagreed
 
 	if c.Op == rights.OpCount {
 		res.Result = new(big.Int).SetUint64(c.Rows).String()
@@ -118,12 +139,12 @@ func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Compu
 		if err != nil {
 			return nil, err
 		}
-		if c.Status != rights.ComputationPending {
+		if c.Status != rights.ComputationPending && c.Status != rights.ComputationSwitching {
 			return c, nil
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("computation %s is still pending: %w", id, ctx.Err())
+			return nil, fmt.Errorf("computation %s is still under way: %w", id, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -140,13 +161,10 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 		return nil, fmt.Errorf("fetch the output of computation %s: %w", c.ID, err)
 	}
 	var shares [][]byte
-	for _, r := range c.Results {
-		if r.Output != c.Output {
-			continue // a member that disagreed with the agreed output
-		}
-		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(r.Share))
+	for _, p := range c.Shares { // the participants', who evaluated the agreed output
+		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(p.Digest))
 		if err != nil {
-			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", r.Member, err)
+			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", p.Member, err)
 		}
 		shares = append(shares, sh)
 	}
@@ -165,9 +183,9 @@ func (s *Session) columnScale(ctx context.Context, c *rights.Computation) (uint3
 	if err != nil {
 		return 0, err
 	}
-	col := findColumn(ds, c.Column)
+	col := findColumn(ds, c.Columns[0])
 	if col == nil {
-		return 0, fmt.Errorf("dataset %s has no column %q", ds.ID, c.Column)
+		return 0, fmt.Errorf("dataset %s has no column %q", ds.ID, c.Columns[0])
 	}
 	return col.Scale, nil
 }

@@ -186,7 +186,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		col string
 	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpCount, "income"}, {rights.OpMean, "age"}} {
 		start = time.Now()
-		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Column: q.col})
+		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +204,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	}
 
 	say("8. Requests the grant does not cover are refused by the chain")
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "zip"}); err == nil {
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); err == nil {
 		return nil, errors.New("a computation over a column outside the grant was accepted")
 	} else {
 		say("     refused: %v", err)

@@ -17,7 +17,7 @@
 //	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner1", Name: "survey", Table: table, Price: 5})
 //	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, ...})
 //	g, err = s.ActOnGrant(ctx, "owner1", g.ID, marketplace.Approve, "")
-//	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Column: "income"})
+//	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
 //	report, err := s.Audit(ctx, "regulator")
 //
 // # What each flow guarantees

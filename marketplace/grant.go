@@ -3,7 +3,9 @@ package marketplace
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dxplabs/dxp/rights"
@@ -16,20 +18,55 @@ type GrantRequest struct {
 	Ops      []rights.Op
 	Columns  []string
 	Uses     uint64
+	Purpose  string
+	Epsilon  uint64        // privacy budget in micro-epsilon; 0: no computation may spend epsilon
+	Expiry   rights.Expiry // zero: no expiry
 }
 
 // ParseOps reads a comma-separated op list such as "sum,mean,count".
 func ParseOps(s string) ([]rights.Op, error) {
-	known := []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount}
 	var ops []rights.Op
 	for _, part := range SplitList(s) {
 		op := rights.Op(part)
-		if !slices.Contains(known, op) {
-			return nil, fmt.Errorf("op %q is not one of sum, mean, count", part)
+		if !slices.Contains(rights.Ops, op) {
+			return nil, fmt.Errorf("op %q is not one of %s", part, joinOps(rights.Ops))
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+func joinOps(ops []rights.Op) string {
+	s := make([]string, len(ops))
+	for i, o := range ops {
+		s[i] = string(o)
+	}
+	return strings.Join(s, ", ")
+}
+
+// ParseMicro reads a non-negative decimal such as "0.5" or "2" into micro units (500000,
+// 2000000): epsilon and delta as the chain counts them. More than six decimals is an error.
+func ParseMicro(s string) (uint64, error) {
+	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
+	if whole == "" && frac == "" || len(frac) > 6 || strings.Trim(whole+frac, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a decimal with at most 6 places, such as 0.5", s)
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	w, err := strconv.ParseUint(whole, 10, 64)
+	if err != nil || w > math.MaxUint64/1_000_000-1 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	f := uint64(0)
+	if frac != "" {
+		v, err := strconv.ParseUint((frac + "000000")[:6], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a decimal with at most 6 places, such as 0.5", s)
+		}
+		f = v
+	}
+	return w*1_000_000 + f, nil
 }
 
 // SplitList splits a comma-separated flag value, dropping blanks.
@@ -50,7 +87,8 @@ func (s *Session) RequestGrant(ctx context.Context, req GrantRequest) (*rights.G
 		return nil, err
 	}
 	receipt, err := s.submit(ctx, k, rights.Msg{RequestGrant: &rights.RequestGrant{
-		Datasets: req.Datasets, Ops: req.Ops, Columns: req.Columns, Uses: req.Uses}})
+		Datasets: req.Datasets, Ops: req.Ops, Columns: req.Columns, Uses: req.Uses,
+		Purpose: req.Purpose, Epsilon: req.Epsilon, Expiry: req.Expiry}})
 	if err != nil {
 		return nil, err
 	}

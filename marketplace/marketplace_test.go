@@ -111,7 +111,7 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := s.RequestGrant(ctx, GrantRequest{From: "owner1", Datasets: ids, Ops: []rights.Op{rights.OpSum}, Columns: []string{"income"}, Uses: 1}); err == nil {
 		t.Error("an owner without the buyer role requested a grant")
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: "gr-0000000000000000", Op: rights.OpSum, Column: "income"}); !isRefusal(err) {
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: "gr-0000000000000000", Op: rights.OpSum, Columns: []string{"income"}}); !isRefusal(err) {
 		t.Errorf("Compute without a grant = %v, want the chain's refusal", err)
 	}
 
@@ -120,7 +120,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "income"}); !isRefusal(err) {
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"income"}}); !isRefusal(err) {
 		t.Errorf("Compute under a grant no holder approved = %v, want a refusal", err)
 	}
 	if g, err = s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil || g.State != rights.GrantRequested {
@@ -147,7 +147,7 @@ func TestEndToEnd(t *testing.T) {
 		col string
 	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpSum, "delta"}, {rights.OpMean, "delta"}, {rights.OpCount, "delta"}}
 	for _, q := range queries {
-		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Column: q.col})
+		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
 		if err != nil {
 			t.Fatalf("Compute(%s %s) = %v", q.op, q.col, err)
 		}
@@ -171,7 +171,7 @@ func TestEndToEnd(t *testing.T) {
 	if g, err = s.Chain.Grant(ctx, g.ID); err != nil || g.Used != uint64(len(queries)) {
 		t.Errorf("grant used %d times, want %d (%v)", g.Used, len(queries), err)
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "zip"}); !isRefusal(err) {
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); !isRefusal(err) {
 		t.Errorf("Compute over a column outside the grant = %v, want a refusal", err)
 	}
 
@@ -232,7 +232,7 @@ func TestEndToEnd(t *testing.T) {
 	if len(committee2.Shares) != len(committee.Shares) || fmt.Sprint(committee2.Keys) != fmt.Sprint(committee.Keys) {
 		t.Errorf("restart changed the committee's keys or ran a second ceremony")
 	}
-	res, err := s2.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "income"})
+	res, err := s2.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"income"}})
 	if err != nil {
 		t.Fatalf("Compute after restart = %v", err)
 	}
@@ -298,7 +298,7 @@ func TestDevnetOnS3(t *testing.T) {
 	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Column: "delta"})
+	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
 	if err != nil {
 		t.Fatal(err)
 	}

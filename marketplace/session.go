@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
@@ -113,13 +115,36 @@ func (o objects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
 type board struct {
 	chain *rights.Client
 	key   *Key
+	// patience bounds how long PostResult waits for the committee to agree on the output; past it
+	// the share is kept here and posted by a later Tasks call, so a member never blocks on one
+	// computation while the others wait for it on another.
+	patience time.Duration
+	poll     time.Duration
 
 	mu       sync.Mutex
 	datasets map[string]*rights.Dataset // listed datasets never change their ciphertexts
+	shares   map[string][32]byte        // computation -> this member's share, not yet posted
+}
+
+// Waits of the board: how long PostResult waits for agreement, and how often it looks.
+const (
+	boardPatience = 10 * time.Second
+	boardPoll     = 100 * time.Millisecond
+)
+
+// committeeOps are the ops today's committee evaluates, without noise; the chain accepts every op
+// and epsilon, and the board hands the members only these (the others pass their deadline and
+// are refunded). A computation that spends epsilon is never handed to a committee that cannot
+// add the noise, which would release an exact answer under a privacy charge.
+var committeeOps = []rights.Op{rights.OpSum, rights.OpMean}
+
+func committeeEvaluates(op rights.Op, epsilon uint64) bool {
+	return epsilon == 0 && slices.Contains(committeeOps, op)
 }
 
 func newBoard(chain *rights.Client, key *Key) *board {
-	return &board{chain: chain, key: key, datasets: map[string]*rights.Dataset{}}
+	return &board{chain: chain, key: key, patience: boardPatience, poll: boardPoll,
+		datasets: map[string]*rights.Dataset{}, shares: map[string][32]byte{}}
 }
 
 func (b *board) Committee(ctx context.Context) (*mpc.CommitteeView, error) {
@@ -163,6 +188,10 @@ func (b *board) PostCeremony(ctx context.Context, step string, ds [][32]byte) er
 	return err
 }
 
+// Tasks returns the computations this member has work for: pending ones it has posted no output
+// for, and switching ones where it is a participant that has posted no share and holds none in
+// memory (it restarted between the two phases, so it evaluates again for a fresh share). Shares
+// kept from an earlier PostResult are posted here once their computation is switching.
 func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 	comps, err := b.chain.Computations(ctx)
 	if err != nil {
@@ -170,8 +199,30 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 	}
 	me := b.key.Address()
 	var tasks []mpc.Task
+	var errs []error
+	live := map[string]bool{}
 	for _, c := range comps {
-		if c.Status != rights.ComputationPending || c.Op == rights.OpCount || postedBy(c, me) {
+		if !committeeEvaluates(c.Op, c.Epsilon) {
+			continue
+		}
+		switch c.Status {
+		case rights.ComputationPending:
+			live[c.ID] = true
+			if postedBy(c.Outputs, me) {
+				continue
+			}
+		case rights.ComputationSwitching:
+			live[c.ID] = true
+			if !slices.Contains(c.Participants, me) || postedBy(c.Shares, me) {
+				continue
+			}
+			if sh, ok := b.keptShare(c.ID); ok {
+				if err := b.postShare(ctx, c.ID, sh); err != nil {
+					errs = append(errs, fmt.Errorf("computation %s: %w", c.ID, err))
+				}
+				continue
+			}
+		default:
 			continue
 		}
 		t, err := b.task(ctx, c)
@@ -180,16 +231,35 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 		}
 		tasks = append(tasks, t)
 	}
-	return tasks, nil
-}
-
-func postedBy(c rights.Computation, member rights.Address) bool {
-	for _, r := range c.Results {
-		if r.Member == member {
-			return true
+	b.mu.Lock()
+	for id := range b.shares {
+		if !live[id] {
+			delete(b.shares, id)
 		}
 	}
-	return false
+	b.mu.Unlock()
+	return tasks, errors.Join(errs...)
+}
+
+func postedBy(posts []rights.Post, member rights.Address) bool {
+	return slices.ContainsFunc(posts, func(p rights.Post) bool { return p.Member == member })
+}
+
+func (b *board) keptShare(id string) ([32]byte, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sh, ok := b.shares[id]
+	return sh, ok
+}
+
+func (b *board) postShare(ctx context.Context, id string, share [32]byte) error {
+	_, err := b.chain.Submit(ctx, b.key.Private, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: id, Share: share}})
+	if err == nil {
+		b.mu.Lock()
+		delete(b.shares, id)
+		b.mu.Unlock()
+	}
+	return err
 }
 
 func (b *board) task(ctx context.Context, c rights.Computation) (mpc.Task, error) {
@@ -199,14 +269,17 @@ func (b *board) task(ctx context.Context, c rights.Computation) (mpc.Task, error
 		return t, fmt.Errorf("requester %s: %w", c.Requester, err)
 	}
 	t.BuyerKey = requester.RLWEKey
+	if len(c.Columns) != 1 {
+		return t, fmt.Errorf("a %s over %d columns is not evaluated by this committee", c.Op, len(c.Columns))
+	}
 	for _, id := range c.Datasets {
 		ds, err := b.dataset(ctx, id)
 		if err != nil {
 			return t, err
 		}
-		col := findColumn(ds, c.Column)
+		col := findColumn(ds, c.Columns[0])
 		if col == nil {
-			return t, fmt.Errorf("dataset %s has no column %q", id, c.Column)
+			return t, fmt.Errorf("dataset %s has no column %q", id, c.Columns[0])
 		}
 		t.Inputs = append(t.Inputs, digests(col.Ciphertexts)...)
 	}
@@ -230,10 +303,61 @@ func (b *board) dataset(ctx context.Context, id string) (*rights.Dataset, error)
 	return ds, nil
 }
 
+// PostResult posts the member's output (phase one), then waits, within the computation's
+// deadline, ctx and the board's patience, for the committee to agree. A participant then posts
+// its share (phase two); a member that is not one is done. If the committee has not agreed in
+// time the share is kept, and Tasks posts it once the computation is switching.
 func (b *board) PostResult(ctx context.Context, task string, output, share [32]byte) error {
-	_, err := b.chain.Submit(ctx, b.key.Private, rights.Msg{SubmitResult: &rights.SubmitResult{
-		Computation: task, Output: output, Share: share}})
-	return err
+	me := b.key.Address()
+	c, err := b.chain.Computation(ctx, task)
+	if err != nil {
+		return err
+	}
+	if !postedBy(c.Outputs, me) {
+		if _, err := b.chain.Submit(ctx, b.key.Private, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: task, Output: output}}); err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	b.shares[task] = share
+	b.mu.Unlock()
+	wait, cancel := context.WithTimeout(ctx, b.patience)
+	defer cancel()
+	t := time.NewTicker(b.poll)
+	defer t.Stop()
+	for {
+		c, err := b.chain.Computation(ctx, task)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.Status == rights.ComputationSwitching && slices.Contains(c.Participants, me):
+			if postedBy(c.Shares, me) {
+				return nil
+			}
+			return b.postShare(ctx, task, share)
+		case c.Status != rights.ComputationPending:
+			// Agreed without this member, or no longer under way: nothing more to post.
+			b.mu.Lock()
+			delete(b.shares, task)
+			b.mu.Unlock()
+			return nil
+		}
+		h, err := b.chain.Height(ctx)
+		if err != nil {
+			return err
+		}
+		if h > c.Deadline {
+			return nil // the chain expires it at the end of the block
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wait.Done():
+			return nil // the share is kept; Tasks posts it once the committee agrees
+		case <-t.C:
+		}
+	}
 }
 
 func findColumn(ds *rights.Dataset, name string) *rights.Column {

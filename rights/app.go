@@ -264,7 +264,9 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 
 // Query serves the state at req.Height (0: the last committed block) as canonical CBOR:
 // /party/<address>, /parties, /dataset/<id>, /datasets, /grant/<id>, /grants,
-// /computation/<id>, /computations, /payments, /committee, /genesis, /params. An unknown id is
+// /computation/<id>, /computations, /product/<id>, /products, /hold/<id>, /holds,
+// /proposal/<id>, /proposals, /regulators, /payments, /committee, /genesis, /params, the
+// filtered lists of routeList, and /frozen/<kind>/<id> (the holds freezing an object). An unknown id is
 // CodeNotFound, an unknown path CodeUnknownQuery, a height with no state CodeBadHeight.
 // With req.Prove a single object comes as its stored bytes with an ICS23 proof (see prove).
 func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.ResponseQuery, err error) {
@@ -339,7 +341,20 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 	case kind == "computation" && hasID:
 		v, err = l.Computation(id)
 		k = key(prefixComp, id)
+	case kind == "product" && hasID:
+		v, err = l.Product(id)
+		k = key(prefixProduct, id)
+	case kind == "hold" && hasID:
+		v, err = l.Hold(id)
+		k = key(prefixHold, id)
+	case kind == "proposal" && hasID:
+		v, err = l.Proposal(id)
+		k = key(prefixProposal, id)
 	case hasID:
+		var ok bool
+		if v, ok, err = routeList(l, kind, id); ok {
+			break
+		}
 		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
 	case kind == "parties":
 		v, err = l.Parties()
@@ -351,6 +366,15 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 		v, err = l.Computations()
 	case kind == "payments":
 		v, err = l.Payments()
+	case kind == "products":
+		v, err = l.Products()
+	case kind == "holds":
+		v, err = l.Holds()
+	case kind == "proposals":
+		v, err = l.Proposals()
+	case kind == "regulators":
+		v, err = l.Regulators()
+		k = keyRegulators
 	case kind == "committee":
 		v, err = l.Committee()
 		k = keyCommittee

@@ -279,3 +279,74 @@ func (c *Client) Committee(ctx context.Context) (*Committee, error) {
 func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
 	return query[Genesis](ctx, c, "/genesis")
 }
+
+// Product returns product id, or ErrNotFound.
+func (c *Client) Product(ctx context.Context, id string) (*Product, error) {
+	return query[Product](ctx, c, "/product/"+id)
+}
+
+// Products returns every product, in id order.
+func (c *Client) Products(ctx context.Context) ([]Product, error) {
+	return queryList[Product](ctx, c, "/products")
+}
+
+// ProductsByHolder returns the products a holds, in id order.
+func (c *Client) ProductsByHolder(ctx context.Context, a Address) ([]Product, error) {
+	return queryList[Product](ctx, c, "/products/holder/"+string(a))
+}
+
+// DatasetsByHolder returns the datasets a holds, in id order.
+func (c *Client) DatasetsByHolder(ctx context.Context, a Address) ([]Dataset, error) {
+	return queryList[Dataset](ctx, c, "/datasets/holder/"+string(a))
+}
+
+// GrantsByGrantee returns the grants a requested, in id order.
+func (c *Client) GrantsByGrantee(ctx context.Context, a Address) ([]Grant, error) {
+	return queryList[Grant](ctx, c, "/grants/grantee/"+string(a))
+}
+
+// GrantsByDataset returns the grants over dataset id, in id order.
+func (c *Client) GrantsByDataset(ctx context.Context, id string) ([]Grant, error) {
+	return queryList[Grant](ctx, c, "/grants/dataset/"+id)
+}
+
+// ComputationsByGrant returns every computation under grant id, in id order.
+func (c *Client) ComputationsByGrant(ctx context.Context, id string) ([]Computation, error) {
+	return queryList[Computation](ctx, c, "/computations/grant/"+id)
+}
+
+// Hold returns hold id, or ErrNotFound.
+func (c *Client) Hold(ctx context.Context, id string) (*Hold, error) {
+	return query[Hold](ctx, c, "/hold/"+id)
+}
+
+// Holds returns every hold, in force or released, in id order.
+func (c *Client) Holds(ctx context.Context) ([]Hold, error) {
+	return queryList[Hold](ctx, c, "/holds")
+}
+
+// HoldsOn returns the holds in force that freeze an object (for a product: on it or on a source
+// dataset); none means it is not frozen.
+func (c *Client) HoldsOn(ctx context.Context, kind HoldKind, id string) ([]Hold, error) {
+	return queryList[Hold](ctx, c, "/frozen/"+string(kind)+"/"+id)
+}
+
+// Regulators returns the current regulators.
+func (c *Client) Regulators(ctx context.Context) ([]Address, error) {
+	return queryList[Address](ctx, c, "/regulators")
+}
+
+// Proposal returns regulator proposal id, or ErrNotFound.
+func (c *Client) Proposal(ctx context.Context, id string) (*Proposal, error) {
+	return query[Proposal](ctx, c, "/proposal/"+id)
+}
+
+// Proposals returns every regulator proposal, in id order.
+func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
+	return queryList[Proposal](ctx, c, "/proposals")
+}
+
+// Parties returns every registered party, in address order.
+func (c *Client) Parties(ctx context.Context) ([]Party, error) {
+	return queryList[Party](ctx, c, "/parties")
+}

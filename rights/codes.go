@@ -48,6 +48,26 @@ const (
 	CodeNotFound           uint32 = 39 // query: no object with that id
 	CodeUnknownQuery       uint32 = 40 // query: unknown path
 	CodeBadHeight          uint32 = 41 // query: no state at that height
+	CodeBadPolicy          uint32 = 42 // a dataset policy malformed (ops, columns, budgets, purposes, offer)
+	CodePolicyRefused      uint32 = 43 // a dataset's policy does not allow the request (op, column, purpose, rows, expiry)
+	CodeFrozen             uint32 = 44 // the party, dataset, grant or product is frozen by a regulator
+	CodeAlreadyFrozen      uint32 = 45 // freeze of an object already frozen
+	CodeNotFrozen          uint32 = 46 // unfreeze of an object not frozen
+	CodeEpsilon            uint32 = 47 // epsilon past the grant's or a dataset's budget or per-query limit
+	CodeDPRequired         uint32 = 48 // a policy requires differential privacy and the request spends no epsilon
+	CodeBadComputation     uint32 = 49 // computation request malformed (columns, edges, weights, delta)
+	CodeUnknownProduct     uint32 = 50 // no such product
+	CodeUnknownParty       uint32 = 51 // the named party is not registered
+	CodeBadTransfer        uint32 = 52 // transfer or licence to oneself, or to a party without the needed role
+	CodeUnknownProposal    uint32 = 53 // no such regulator proposal
+	CodeProposalState      uint32 = 54 // the proposal has already passed
+	CodeAlreadyVoted       uint32 = 55 // regulator already voted for the proposal
+	CodeBadProposal        uint32 = 56 // the change is moot or would leave no regulator
+	CodeBadExpiry          uint32 = 57 // an expiry already passed
+	CodeBadTags            uint32 = 58 // dataset tags malformed
+	CodeNotParticipant     uint32 = 59 // a key-switch share from a member that is not a participant
+	CodeAlreadyLicensed    uint32 = 60 // the party already holds or is licensed to operate the product
+	CodeBadHold            uint32 = 61 // freeze or unfreeze with an unknown kind or without a reason
 )
 
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.

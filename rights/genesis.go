@@ -97,6 +97,14 @@ func (p *Params) validate(devnet bool) error {
 	return nil
 }
 
+// regulatorsOf is genesis' regulator list as stored: never nil, so it encodes as a list.
+func regulatorsOf(g Genesis) []Address {
+	if g.Regulators == nil {
+		return []Address{}
+	}
+	return g.Regulators
+}
+
 func validAddress(a Address) bool {
 	if len(a) != 40 {
 		return false
@@ -127,7 +135,7 @@ func (l *Ledger) InitChain(gen Genesis, b Block) error {
 	for _, k := range []struct {
 		key []byte
 		v   any
-	}{{keyGenesis, &gen}, {keyParams, &gen.Params}, {keyCommittee, &gen.Committee}} {
+	}{{keyGenesis, &gen}, {keyParams, &gen.Params}, {keyCommittee, &gen.Committee}, {keyRegulators, regulatorsOf(gen)}} {
 		if err := save(cache, k.key, k.v); err != nil {
 			return fmt.Errorf("rights: init chain: %w", err)
 		}

@@ -228,7 +228,7 @@ func (h *harness) checkCredits() {
 		total += p.Balance
 	}
 	for _, c := range comps {
-		if c.Status == ComputationPending {
+		if c.Status == ComputationPending || c.Status == ComputationSwitching {
 			total += c.Escrow
 		}
 	}
@@ -247,7 +247,7 @@ func (h *harness) checkCredits() {
 	}
 	var pending uint64
 	for _, c := range comps {
-		if c.Status == ComputationPending {
+		if c.Status == ComputationPending || c.Status == ComputationSwitching {
 			pending += c.Escrow
 		}
 	}

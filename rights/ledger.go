@@ -80,11 +80,15 @@ func (l *Ledger) DeliverTx(tx *Tx, b Block) (*Result, error) {
 	return res, nil
 }
 
-// EndBlock runs the end-of-block rules at b.Height after its txs: every pending computation whose
-// deadline has passed expires and is refunded.
+// EndBlock runs the end-of-block rules at b.Height after its txs: every grant whose expiry has
+// passed by the next block expires (its computations under way are aborted and refunded), then
+// every computation whose deadline has passed expires and is refunded.
 func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 	cache := newCache(l.Store)
 	x := &exec{s: cache, v: l.Verifier, b: b}
+	if err := x.expireGrants(); err != nil {
+		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
+	}
 	if err := x.expire(); err != nil {
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
@@ -136,6 +140,14 @@ func (x *exec) run() (*Result, error) {
 		return nil, refuse(CodeNonceGap, "nonce %d of %s is ahead of its next nonce %d", tx.Nonce, x.sender, next)
 	}
 
+	if party != nil {
+		if h, err := x.holdOn(HoldParty, string(x.sender)); err != nil {
+			return nil, err
+		} else if h != nil {
+			return nil, refuse(CodeFrozen, "party %s is frozen by regulator hold %s (%s), so it cannot send transactions", x.sender, h.ID, h.Reason)
+		}
+	}
+
 	var id string
 	m := tx.Msg
 	switch {
@@ -155,8 +167,30 @@ func (x *exec) run() (*Result, error) {
 		err = x.revokeGrant(m.RevokeGrant)
 	case m.RequestComputation != nil:
 		id, err = x.requestComputation(m.RequestComputation)
-	case m.SubmitResult != nil:
-		err = x.submitResult(m.SubmitResult)
+	case m.SubmitOutput != nil:
+		err = x.submitOutput(m.SubmitOutput)
+	case m.SubmitShare != nil:
+		err = x.submitShare(m.SubmitShare)
+	case m.UpdateDataset != nil:
+		err = x.updateDataset(m.UpdateDataset)
+	case m.SetPolicy != nil:
+		err = x.setPolicy(m.SetPolicy)
+	case m.RetireDataset != nil:
+		err = x.retireDataset(m.RetireDataset)
+	case m.TransferHolding != nil:
+		err = x.transferHolding(m.TransferHolding)
+	case m.TransferProduct != nil:
+		err = x.transferProduct(m.TransferProduct)
+	case m.LicenseProduct != nil:
+		err = x.licenseProduct(m.LicenseProduct)
+	case m.Freeze != nil:
+		id, err = x.freeze(m.Freeze)
+	case m.Unfreeze != nil:
+		err = x.unfreeze(m.Unfreeze)
+	case m.ProposeRegulatorChange != nil:
+		id, err = x.proposeRegulatorChange(m.ProposeRegulatorChange)
+	case m.VoteRegulatorChange != nil:
+		err = x.voteRegulatorChange(m.VoteRegulatorChange)
 	}
 	if err != nil {
 		return nil, err
@@ -204,7 +238,51 @@ var (
 	prefixDeadline  = []byte("index/deadline/") // + 8-byte big-endian deadline + "/" + computation id
 	prefixPendingBy = []byte("index/pending/")  // + grant id + "/" + computation id
 	indexValue      = []byte{1}
+
+	keyRegulators  = []byte("regulators") // the current regulators; genesis names the first
+	prefixProduct  = []byte("product/")
+	prefixHold     = []byte("hold/")
+	prefixProposal = []byte("proposal/")
+	// Indexes for the list queries: each is prefix + owner + "/" + object id, value indexValue.
+	prefixDatasetByHolder  = []byte("index/dataset-holder/")
+	prefixGrantByGrantee   = []byte("index/grant-grantee/")
+	prefixGrantByDataset   = []byte("index/grant-dataset/")
+	prefixCompByGrant      = []byte("index/computation-grant/") // every use of a grant
+	prefixProductByHolder  = []byte("index/product-holder/")
+	prefixHoldOn           = []byte("index/hold-on/")             // + kind + "/" + target + "/" + hold id: holds in force
+	prefixGrantExpiryBlock = []byte("index/grant-expiry-height/") // + 8-byte height + "/" + grant id
+	prefixGrantExpiryTime  = []byte("index/grant-expiry-time/")   // + 8-byte unix time + "/" + grant id
 )
+
+// indexKey is prefix + owner + "/" + id.
+func indexKey(prefix []byte, owner, id string) []byte { return key(prefix, owner+"/"+id) }
+
+// setIndex and delIndex maintain one list index entry.
+func (x *exec) setIndex(prefix []byte, owner, id string) error {
+	return x.s.Set(indexKey(prefix, owner, id), indexValue)
+}
+
+func (x *exec) delIndex(prefix []byte, owner, id string) error {
+	return x.s.Delete(indexKey(prefix, owner, id))
+}
+
+// indexed returns the ids listed under prefix + owner + "/", in id order.
+func indexed(s Store, prefix []byte, owner string) ([]string, error) {
+	p := key(prefix, owner+"/")
+	var ids []string
+	err := s.Iterate(p, func(k, _ []byte) bool {
+		ids = append(ids, string(k[len(p):]))
+		return true
+	})
+	return ids, err
+}
+
+func timeKey(prefix []byte, at int64, id string) []byte {
+	k := append([]byte(nil), prefix...)
+	k = binary.BigEndian.AppendUint64(k, uint64(at))
+	k = append(k, '/')
+	return append(k, id...)
+}
 
 func key(prefix []byte, id string) []byte { return append(append([]byte(nil), prefix...), id...) }
 
@@ -320,6 +398,18 @@ func (x *exec) grant(id string) (*Grant, error) {
 		return nil, refuse(CodeUnknownGrant, "grant %s does not exist", id)
 	}
 	return &g, nil
+}
+
+func (x *exec) product(id string) (*Product, error) {
+	var p Product
+	ok, err := load(x.s, key(prefixProduct, id), &p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(CodeUnknownProduct, "product %s does not exist", id)
+	}
+	return &p, nil
 }
 
 func (x *exec) computation(id string) (*Computation, error) {

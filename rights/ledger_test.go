@@ -391,7 +391,7 @@ func TestGrants(t *testing.T) {
 func TestCountCompletesAtOnce(t *testing.T) {
 	w := newWorld(t, 2)
 	before1, before2, beforeB := w.party("owner1").Balance, w.party("owner2").Balance, w.party("buyer").Balance
-	id := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Column: "a"}})
+	id := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Columns: []string{"a"}}})
 	c := w.computation(id)
 	if c.Status != ComputationCompleted || c.Rows != 16 || c.Finished != w.height || c.Escrow != 50 || !c.Output.IsZero() || len(c.Participants) != 0 {
 		t.Errorf("count computation = %+v", c)
@@ -437,12 +437,12 @@ func TestRequestComputationRefusals(t *testing.T) {
 	mixed := grant(w.ds1, dec)
 	overflow := grant(huge)
 	costly := grant(dear)
-	// Use up the active grant.
-	w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Column: "a"}})
-	w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Column: "a"}})
+	// Use up the active grant: a count completes, a sum holds the last use while pending.
+	w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Columns: []string{"a"}}})
+	w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
 
 	rc := func(g string, op Op, col string) Msg {
-		return Msg{RequestComputation: &RequestComputation{Grant: g, Op: op, Column: col}}
+		return Msg{RequestComputation: &RequestComputation{Grant: g, Op: op, Columns: []string{col}}}
 	}
 	for _, tc := range []struct {
 		name   string
@@ -458,8 +458,8 @@ func TestRequestComputationRefusals(t *testing.T) {
 		{"column not granted", "buyer", rc(w.active, OpSum, "b"), CodeColumnNotGranted, `does not cover column "b"`},
 		{"no uses left", "buyer", rc(w.active, OpSum, "a"), CodeNoUsesLeft, "grant " + w.active + " has no uses left (2 of 2 used)"},
 		{"schema mismatch", "buyer", rc(mixed, OpSum, "a"), CodeSchemaMismatch, `column "a" is integer with scale 0 in ` + w.ds1 + " but decimal with scale 2 in " + dec},
-		{"overflow", "buyer", rc(overflow, OpSum, "a"), CodeOverflow, "could reach 1099511627776000, not below half the plaintext modulus (562949954011136)"},
-		{"overflow mean", "buyer", rc(overflow, OpMean, "a"), CodeOverflow, "a mean of column"},
+		{"overflow", "buyer", rc(overflow, OpSum, "a"), CodeOverflow, "a sum over 1000 rows could reach 1099511627776000 (column \"a\" with values up to 1099511627776 in magnitude), not below half the plaintext modulus (562949954011136)"},
+		{"overflow mean", "buyer", rc(overflow, OpMean, "a"), CodeOverflow, "a mean over 1000 rows"},
 		{"insufficient funds", "buyer", rc(costly, OpCount, "a"), CodeInsufficientFunds, "has 900 credits but the computation costs 5000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -473,9 +473,16 @@ func TestRequestComputationRefusals(t *testing.T) {
 	w.checkCredits()
 }
 
-func TestSumCompletesAtThreshold(t *testing.T) {
+// output and share are a member's two posts.
+func output(id string, d Digest) Msg {
+	return Msg{SubmitOutput: &SubmitOutput{Computation: id, Output: d}}
+}
+
+func share(id string, d Digest) Msg { return Msg{SubmitShare: &SubmitShare{Computation: id, Share: d}} }
+
+func TestSumCompletesInTwoPhases(t *testing.T) {
 	w := newWorld(t, 2)
-	id := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Column: "a"}})
+	id := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
 	c := w.computation(id)
 	if c.Status != ComputationPending || c.Deadline != w.height+testDeadline || c.Escrow != 50 || !slices.Equal(c.Prices, []uint64{30, 20}) {
 		t.Fatalf("pending computation = %+v", c)
@@ -483,13 +490,10 @@ func TestSumCompletesAtThreshold(t *testing.T) {
 	w.checkCredits()
 	w.next()
 	out, other := digestOf("output"), digestOf("other output")
-	res := func(out Digest, share string) Msg {
-		return Msg{SubmitResult: &SubmitResult{Computation: id, Output: out, Share: digestOf(share)}}
-	}
-	w.ok("m3", res(out, "m3 share"))
-	w.ok("m2", res(other, "m2 share"))
-	if c := w.computation(id); c.Status != ComputationPending || len(c.Results) != 2 {
-		t.Fatalf("after two disagreeing results: %+v", c)
+	w.ok("m3", output(id, out))
+	w.ok("m2", output(id, other))
+	if c := w.computation(id); c.Status != ComputationPending || len(c.Outputs) != 2 {
+		t.Fatalf("after two disagreeing outputs: %+v", c)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -498,11 +502,11 @@ func TestSumCompletesAtThreshold(t *testing.T) {
 		code   uint32
 		want   string
 	}{
-		{"not a member", "buyer", res(out, "x"), CodeUnauthorized, "is not a committee member"},
-		{"unknown computation", "m1", Msg{SubmitResult: &SubmitResult{Computation: "cp-nope", Output: out, Share: out}}, CodeUnknownComputation, "computation cp-nope does not exist"},
-		{"twice", "m3", res(out, "again"), CodeAlreadySubmitted, "already posted a result for computation " + id},
-		{"zero output", "m1", res(Digest{}, "x"), CodeBadDigests, "output digest is zero"},
-		{"zero share", "m1", Msg{SubmitResult: &SubmitResult{Computation: id, Output: out}}, CodeBadDigests, "share digest is zero"},
+		{"not a member", "buyer", output(id, out), CodeUnauthorized, "is not a committee member"},
+		{"unknown computation", "m1", output("cp-nope", out), CodeUnknownComputation, "computation cp-nope does not exist"},
+		{"twice", "m3", output(id, out), CodeAlreadySubmitted, "already posted an output for computation " + id},
+		{"zero output", "m1", output(id, Digest{}), CodeBadDigests, "output digest is zero"},
+		{"share before agreement", "m3", share(id, digestOf("s")), CodeComputationState, "has no agreed output yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.t = t
@@ -510,78 +514,118 @@ func TestSumCompletesAtThreshold(t *testing.T) {
 		})
 	}
 	w.t = t
-	b1, b2 := w.party("owner1").Balance, w.party("owner2").Balance
-	w.ok("m1", res(out, "m1 share"))
+	w.ok("m1", output(id, out))
 	c = w.computation(id)
-	want := []Address{addr("m1"), addr("m3")}
-	slices.Sort(want)
-	if c.Status != ComputationCompleted || c.Output != out || !slices.Equal(c.Participants, want) || c.Finished != w.height || len(c.Results) != 3 {
+	// The first Threshold members that posted the agreed output, in post order.
+	if c.Status != ComputationSwitching || c.Output != out || !slices.Equal(c.Participants, []Address{addr("m3"), addr("m1")}) ||
+		!slices.Equal(c.Disagreed, []Address{addr("m2")}) || len(c.Outputs) != 3 {
+		t.Fatalf("after agreement: %+v", c)
+	}
+	if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == "agree_output" && e.Computation == id }) {
+		t.Errorf("no agree_output event: %+v", w.events)
+	}
+	w.checkCredits()
+	w.refused("m2", share(id, digestOf("m2 share")), CodeNotParticipant, "is not a participant of computation "+id)
+	w.refused("m1", share(id, Digest{}), CodeBadDigests, "share digest is zero")
+	b1, b2 := w.party("owner1").Balance, w.party("owner2").Balance
+	w.ok("m1", share(id, digestOf("m1 share")))
+	if c := w.computation(id); c.Status != ComputationSwitching {
+		t.Fatalf("completed with one of two shares: %+v", c)
+	}
+	w.refused("m1", share(id, digestOf("again")), CodeAlreadySubmitted, "already posted a key-switch share")
+	w.ok("m3", share(id, digestOf("m3 share")))
+	c = w.computation(id)
+	if c.Status != ComputationCompleted || c.Finished != w.height || len(c.Shares) != 2 || c.Shares[1].Member != addr("m3") || c.Product == "" {
 		t.Errorf("completed computation = %+v", c)
 	}
 	if w.party("owner1").Balance-b1 != 30 || w.party("owner2").Balance-b2 != 20 {
 		t.Errorf("holders were not paid their prices")
 	}
-	w.refused("m2", res(out, "late"), CodeComputationState, "is completed, not pending")
-	if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == "complete_computation" && e.Computation == id }) {
-		t.Errorf("no complete_computation event: %+v", w.events)
+	p, err := w.l.Product(c.Product)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Holder != addr("buyer") || p.Computation != id || p.Grant != w.active || !slices.Equal(p.Datasets, []string{w.ds1, w.ds2}) ||
+		p.Output != out || p.Op != OpSum || !slices.Equal(p.Columns, []string{"a"}) || p.Issued != w.height {
+		t.Errorf("product = %+v", p)
+	}
+	w.refused("m2", output(id, out), CodeComputationState, "is completed, no longer under way")
+	for _, action := range []string{"complete_computation", "issue_product"} {
+		if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == action && e.Computation == id }) {
+			t.Errorf("no %s event: %+v", action, w.events)
+		}
 	}
 	w.checkCredits()
 }
 
 func TestExpiryRefundsAtDeadline(t *testing.T) {
-	w := newWorld(t, 2)
-	start := w.party("buyer").Balance
-	id := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Column: "a"}})
-	deadline := w.computation(id).Deadline
-	w.ok("m1", Msg{SubmitResult: &SubmitResult{Computation: id, Output: digestOf("o"), Share: digestOf("s")}})
-	for w.height < deadline {
-		w.next()
+	for _, phase := range []string{"pending", "switching"} {
+		t.Run(phase, func(t *testing.T) {
+			w := newWorld(t, 2)
+			start := w.party("buyer").Balance
+			id := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
+			deadline := w.computation(id).Deadline
+			w.ok("m1", output(id, digestOf("o")))
+			for w.height < deadline {
+				w.next()
+			}
+			// At the deadline height posts are still accepted, and the end of that block keeps it.
+			wantReason := "no output agreed by the committee by height " + strconv.FormatInt(deadline, 10)
+			if phase == "switching" {
+				w.ok("m2", output(id, digestOf("o")))
+				w.ok("m1", share(id, digestOf("s1")))
+				wantReason = "key-switch shares missing by height " + strconv.FormatInt(deadline, 10) + " from " + string(addr("m2"))
+			} else {
+				w.ok("m2", output(id, digestOf("different")))
+			}
+			w.next()
+			if c := w.computation(id); c.Status == ComputationExpired {
+				t.Fatalf("status after the deadline block = %s, want still under way", c.Status)
+			}
+			// One past the deadline: a post is refused, and the end of the block expires it.
+			w.refused("m3", output(id, digestOf("o")), CodeDeadlinePassed, "took posts until height")
+			w.next()
+			c := w.computation(id)
+			if c.Status != ComputationExpired || c.Reason != wantReason || c.Finished != deadline+1 {
+				t.Errorf("expired computation = status %s reason %q finished %d, want expired %q at %d", c.Status, c.Reason, c.Finished, wantReason, deadline+1)
+			}
+			if got := w.party("buyer").Balance; got != start {
+				t.Errorf("buyer balance after refund = %d, want %d", got, start)
+			}
+			if g := w.grant(w.active); g.Used != 0 {
+				t.Errorf("grant used after expiry = %d, want 0", g.Used)
+			}
+			ps := w.payments()
+			if last := ps[len(ps)-1]; last.Kind != PaymentRefund || last.To != addr("buyer") || last.Amount != 50 || last.Height != deadline+1 {
+				t.Errorf("last payment = %+v, want a refund of 50 to the buyer", last)
+			}
+			if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == "expire_computation" && e.Sender == "" }) {
+				t.Errorf("no expire_computation event at the end of the block: %+v", w.events)
+			}
+			// The index is gone: later blocks do nothing.
+			n := len(ps)
+			w.next()
+			if len(w.payments()) != n {
+				t.Errorf("a later block refunded again")
+			}
+			w.checkCredits()
+		})
 	}
-	// At the deadline height results are still accepted, and the end of that block keeps it.
-	w.ok("m2", Msg{SubmitResult: &SubmitResult{Computation: id, Output: digestOf("different"), Share: digestOf("s2")}})
-	w.next()
-	if c := w.computation(id); c.Status != ComputationPending {
-		t.Fatalf("status after the deadline block = %s, want pending", c.Status)
-	}
-	// One past the deadline: a result is refused, and the end of the block expires it.
-	w.refused("m3", Msg{SubmitResult: &SubmitResult{Computation: id, Output: digestOf("o"), Share: digestOf("s3")}}, CodeDeadlinePassed, "took results until height")
-	w.next()
-	c := w.computation(id)
-	wantReason := "no result from the committee by height " + strconv.FormatInt(deadline, 10)
-	if c.Status != ComputationExpired || c.Reason != wantReason || c.Finished != deadline+1 {
-		t.Errorf("expired computation = status %s reason %q finished %d, want expired %q at %d", c.Status, c.Reason, c.Finished, wantReason, deadline+1)
-	}
-	if got := w.party("buyer").Balance; got != start {
-		t.Errorf("buyer balance after refund = %d, want %d", got, start)
-	}
-	if g := w.grant(w.active); g.Used != 0 {
-		t.Errorf("grant used after expiry = %d, want 0", g.Used)
-	}
-	ps := w.payments()
-	if last := ps[len(ps)-1]; last.Kind != PaymentRefund || last.To != addr("buyer") || last.Amount != 50 || last.Height != deadline+1 {
-		t.Errorf("last payment = %+v, want a refund of 50 to the buyer", last)
-	}
-	if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == "expire_computation" && e.Sender == "" }) {
-		t.Errorf("no expire_computation event at the end of the block: %+v", w.events)
-	}
-	// The index is gone: later blocks do nothing.
-	n := len(ps)
-	w.next()
-	if len(w.payments()) != n {
-		t.Errorf("a later block refunded again")
-	}
-	w.checkCredits()
 }
 
 func TestRevokeAbortsPending(t *testing.T) {
 	w := newWorld(t, 2)
 	start := w.party("buyer").Balance
-	a := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Column: "a"}})
-	b := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Column: "a"}})
+	a := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
+	b := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
 	if w.party("buyer").Balance != start-100 {
 		t.Fatalf("escrow not taken")
 	}
 	w.next()
+	// a is in its second phase: the output is agreed and one share is in.
+	w.ok("m1", output(a, digestOf("o")))
+	w.ok("m2", output(a, digestOf("o")))
+	w.ok("m1", share(a, digestOf("s1")))
 	w.ok("owner2", Msg{RevokeGrant: &RevokeGrant{Grant: w.active, Reason: "breach"}})
 	for _, id := range []string{a, b} {
 		c := w.computation(id)
@@ -596,8 +640,9 @@ func TestRevokeAbortsPending(t *testing.T) {
 	if g.State != GrantRevoked || g.Used != 0 {
 		t.Errorf("grant = %+v", g)
 	}
-	w.refused("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Column: "a"}}, CodeGrantState, "is revoked, not active")
-	w.refused("m1", Msg{SubmitResult: &SubmitResult{Computation: a, Output: digestOf("o"), Share: digestOf("s")}}, CodeComputationState, "is aborted")
+	w.refused("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}}, CodeGrantState, "is revoked, not active")
+	w.refused("m2", share(a, digestOf("s2")), CodeComputationState, "is aborted")
+	w.refused("m1", output(b, digestOf("o")), CodeComputationState, "is aborted")
 	// Nothing is left to expire.
 	n := len(w.payments())
 	for i := 0; i < testDeadline+2; i++ {
@@ -614,8 +659,8 @@ func TestRevokeAbortsPending(t *testing.T) {
 func TestCreditConservation(t *testing.T) {
 	w := newWorld(t, 2)
 	w.checkCredits()
-	count := Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Column: "a"}}
-	sum := Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Column: "a"}}
+	count := Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpCount, Columns: []string{"a"}}}
+	sum := Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}}
 	w.ok("buyer", count)
 	w.checkCredits()
 	s := w.ok("buyer", sum)
@@ -629,7 +674,11 @@ func TestCreditConservation(t *testing.T) {
 	}
 	s = w.ok("buyer", sum)
 	for _, m := range []string{"m1", "m2"} {
-		w.ok(m, Msg{SubmitResult: &SubmitResult{Computation: s, Output: digestOf("o"), Share: digestOf(m)}})
+		w.ok(m, output(s, digestOf("o")))
+		w.checkCredits()
+	}
+	for _, m := range []string{"m1", "m2"} {
+		w.ok(m, share(s, digestOf(m)))
 		w.checkCredits()
 	}
 	w.ok("newcomer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})

@@ -156,13 +156,13 @@ func TestNode(t *testing.T) {
 			t.Fatalf("same key, two clients: %v", err)
 		}
 	}
-	cp := submit(t, ctx, local, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpCount, Column: "a"}}).ID
+	cp := submit(t, ctx, local, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpCount, Columns: []string{"a"}}}).ID
 	if c, err := remote.Computation(ctx, cp); err != nil || c.Status != ComputationCompleted || c.Rows != 10 {
 		t.Fatalf("count computation = %+v, %v", c, err)
 	}
 
 	// Refusals come back as *TxError.
-	_, err = remote.Submit(ctx, testKey("buyer"), Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpMean, Column: "a"}})
+	_, err = remote.Submit(ctx, testKey("buyer"), Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpMean, Columns: []string{"a"}}})
 	var te *TxError
 	if !errors.As(err, &te) || te.Code != CodeOpNotGranted || !strings.Contains(te.Error(), `does not allow op "mean"`) {
 		t.Errorf("Submit(mean) = %v, want a TxError with code %d", err, CodeOpNotGranted)
@@ -231,7 +231,7 @@ func TestNode(t *testing.T) {
 	if err != nil || res.CheckTx.Code != CodeReplay {
 		t.Errorf("replay after restart = %+v, %v; want code %d", res, err, CodeReplay)
 	}
-	cp2 := submit(t, ctx, remote2, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpSum, Column: "a"}})
+	cp2 := submit(t, ctx, remote2, "buyer", Msg{RequestComputation: &RequestComputation{Grant: gr, Op: OpSum, Columns: []string{"a"}}})
 	if c, err := n2.Client().Computation(ctx, cp2.ID); err != nil || c.Status != ComputationPending || cp2.Height <= height {
 		t.Errorf("computation after restart = %+v at height %d, %v", c, cp2.Height, err)
 	}

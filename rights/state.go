@@ -3,6 +3,7 @@ package rights
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrNotFound is returned for an id or address the chain does not know.
@@ -92,4 +93,146 @@ func list[T any](s Store, prefix []byte) ([]T, error) {
 		return nil, derr
 	}
 	return out, nil
+}
+
+// Product returns the product id.
+func (l *Ledger) Product(id string) (*Product, error) {
+	return one[Product](l, key(prefixProduct, id), "product "+id)
+}
+
+// Hold returns the hold id.
+func (l *Ledger) Hold(id string) (*Hold, error) {
+	return one[Hold](l, key(prefixHold, id), "hold "+id)
+}
+
+// Proposal returns the regulator proposal id.
+func (l *Ledger) Proposal(id string) (*Proposal, error) {
+	return one[Proposal](l, key(prefixProposal, id), "proposal "+id)
+}
+
+// Products returns every product, in id order.
+func (l *Ledger) Products() ([]Product, error) { return list[Product](l.Store, prefixProduct) }
+
+// Holds returns every hold, in force or released, in id order.
+func (l *Ledger) Holds() ([]Hold, error) { return list[Hold](l.Store, prefixHold) }
+
+// Proposals returns every regulator proposal, in id order.
+func (l *Ledger) Proposals() ([]Proposal, error) { return list[Proposal](l.Store, prefixProposal) }
+
+// Regulators returns the current regulators.
+func (l *Ledger) Regulators() ([]Address, error) {
+	var regs []Address
+	ok, err := load(l.Store, keyRegulators, &regs)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return regs, nil
+	}
+	g, err := l.Genesis()
+	if err != nil {
+		return nil, err
+	}
+	return regulatorsOf(*g), nil
+}
+
+// DatasetsByHolder returns the datasets a currently holds, in id order.
+func (l *Ledger) DatasetsByHolder(a Address) ([]Dataset, error) {
+	return byIndex[Dataset](l, prefixDatasetByHolder, string(a), prefixDataset)
+}
+
+// GrantsByGrantee returns the grants a requested, in id order.
+func (l *Ledger) GrantsByGrantee(a Address) ([]Grant, error) {
+	return byIndex[Grant](l, prefixGrantByGrantee, string(a), prefixGrant)
+}
+
+// GrantsByDataset returns the grants over dataset id, in id order.
+func (l *Ledger) GrantsByDataset(id string) ([]Grant, error) {
+	return byIndex[Grant](l, prefixGrantByDataset, id, prefixGrant)
+}
+
+// ComputationsByGrant returns every use of grant id, in id order.
+func (l *Ledger) ComputationsByGrant(id string) ([]Computation, error) {
+	return byIndex[Computation](l, prefixCompByGrant, id, prefixComp)
+}
+
+// ProductsByHolder returns the products a currently holds, in id order.
+func (l *Ledger) ProductsByHolder(a Address) ([]Product, error) {
+	return byIndex[Product](l, prefixProductByHolder, string(a), prefixProduct)
+}
+
+// HoldsOn returns the holds in force that freeze an object: for a product, those on it and on
+// its source datasets. An empty list means the object is not frozen.
+func (l *Ledger) HoldsOn(kind HoldKind, id string) ([]Hold, error) {
+	if !knownHoldKind(kind) {
+		return nil, refuse(CodeBadHold, "hold kind %q is unknown (want party, dataset, grant or product)", kind)
+	}
+	if kind == HoldProduct {
+		p, err := l.Product(id)
+		if err != nil {
+			return nil, err
+		}
+		holds, err := productHolds(l.Store, p)
+		if holds == nil {
+			holds = []Hold{}
+		}
+		return holds, err
+	}
+	h, err := holdOn(l.Store, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return []Hold{}, nil
+	}
+	return []Hold{*h}, nil
+}
+
+// byIndex loads the objects an index lists under owner.
+func byIndex[T any](l *Ledger, index []byte, owner string, objects []byte) ([]T, error) {
+	ids, err := indexed(l.Store, index, owner)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		var t T
+		ok, err := load(l.Store, key(objects, id), &t)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("rights: index %s%s/ names missing %s%s", index, owner, objects, id)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// routeList answers the filtered list queries, kind/by/id: /datasets/holder/<address>,
+// /grants/grantee/<address>, /grants/dataset/<id>, /computations/grant/<id>,
+// /products/holder/<address>, and /frozen/<kind>/<id>. ok is false for any other path.
+func routeList(l *Ledger, kind, rest string) (v any, ok bool, err error) {
+	by, id, cut := strings.Cut(rest, "/")
+	if !cut || id == "" || strings.Contains(id, "/") {
+		return nil, false, nil
+	}
+	switch kind + "/" + by {
+	case "datasets/holder":
+		v, err = l.DatasetsByHolder(Address(id))
+	case "grants/grantee":
+		v, err = l.GrantsByGrantee(Address(id))
+	case "grants/dataset":
+		v, err = l.GrantsByDataset(id)
+	case "computations/grant":
+		v, err = l.ComputationsByGrant(id)
+	case "products/holder":
+		v, err = l.ProductsByHolder(Address(id))
+	default:
+		if kind != "frozen" {
+			return nil, false, nil
+		}
+		v, err = l.HoldsOn(HoldKind(by), id)
+	}
+	return v, true, err
 }

@@ -33,7 +33,18 @@ func (m Msg) Kind() string {
 	set(m.RejectGrant != nil, "reject_grant")
 	set(m.RevokeGrant != nil, "revoke_grant")
 	set(m.RequestComputation != nil, "request_computation")
-	set(m.SubmitResult != nil, "submit_result")
+	set(m.SubmitOutput != nil, "submit_output")
+	set(m.SubmitShare != nil, "submit_share")
+	set(m.UpdateDataset != nil, "update_dataset")
+	set(m.SetPolicy != nil, "set_policy")
+	set(m.RetireDataset != nil, "retire_dataset")
+	set(m.TransferHolding != nil, "transfer_holding")
+	set(m.TransferProduct != nil, "transfer_product")
+	set(m.LicenseProduct != nil, "license_product")
+	set(m.Freeze != nil, "freeze")
+	set(m.Unfreeze != nil, "unfreeze")
+	set(m.ProposeRegulatorChange != nil, "propose_regulator_change")
+	set(m.VoteRegulatorChange != nil, "vote_regulator_change")
 	if n != 1 {
 		return ""
 	}

@@ -1,14 +1,33 @@
 package rights
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 )
 
-// requestComputation escrows the datasets' prices and opens a computation under an active grant.
-// A count is answered by the chain at once from the registered row counts.
+const (
+	maxRegressionColumns = 8  // x columns and y
+	maxHistogramBuckets  = 64 // edges + 1
+	microUnit            = 1_000_000
+)
+
+// spec is what requestComputation learned about the columns it checks.
+type colSpec struct {
+	name     string
+	first    *Column // as declared by the first dataset
+	min, max int64   // bounds over every dataset
+	maxAbs   *big.Int
+	cts      int // ciphertexts over every dataset
+}
+
+// requestComputation checks a computation against its grant, the datasets' policies, the privacy
+// budgets and the plaintext modulus, escrows the grant's prices and opens it. A count without
+// noise is answered by the chain at once from the registered row counts.
 func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	g, err := x.grant(m.Grant)
 	if err != nil {
@@ -17,62 +36,107 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	if g.Grantee != x.sender {
 		return "", refuse(CodeUnauthorized, "%s is not the grantee of grant %s", x.sender, g.ID)
 	}
+	if g.State == GrantExhausted {
+		return "", refuse(CodeNoUsesLeft, "grant %s has no uses left (%d of %d used); it is exhausted", g.ID, g.Used, g.Uses)
+	}
 	if g.State != GrantActive {
 		return "", refuse(CodeGrantState, "grant %s is %s, not active", g.ID, g.State)
+	}
+	if g.Expiry.Passed(x.b) {
+		return "", refuse(CodeGrantState, "grant %s expired %s", g.ID, describeExpiry(g.Expiry))
+	}
+	if err := x.notFrozen(HoldGrant, g.ID, "grant "+g.ID); err != nil {
+		return "", err
 	}
 	if !slices.Contains(g.Ops, m.Op) {
 		return "", refuse(CodeOpNotGranted, "grant %s does not allow op %q (it allows %s)", g.ID, m.Op, joinOps(g.Ops))
 	}
-	if !slices.Contains(g.Columns, m.Column) {
-		return "", refuse(CodeColumnNotGranted, "grant %s does not cover column %q", g.ID, m.Column)
+	if err := checkShape(m); err != nil {
+		return "", err
+	}
+	for _, c := range m.Columns {
+		if !slices.Contains(g.Columns, c) {
+			return "", refuse(CodeColumnNotGranted, "grant %s does not cover column %q", g.ID, c)
+		}
 	}
 	if g.Used >= g.Uses {
 		return "", refuse(CodeNoUsesLeft, "grant %s has no uses left (%d of %d used)", g.ID, g.Used, g.Uses)
 	}
 
 	var (
-		rows      uint64
-		escrow    uint64
-		prices    []uint64
-		first     *Column
-		firstID   string
-		datasets  []*Dataset
-		maxAbs    = new(big.Int)
-		committee *Committee
+		rows, escrow, minRows uint64
+		minRowsBy             string
+		prices                []uint64
+		datasets              []*Dataset
+		dp                    = g.DPRequired
+		cols                  = make([]*colSpec, len(m.Columns))
 	)
-	for _, id := range g.Datasets {
-		d, err := x.listed(id)
+	for i, c := range m.Columns {
+		cols[i] = &colSpec{name: c, maxAbs: new(big.Int)}
+	}
+	for i, id := range g.Datasets {
+		d, err := x.usable(id)
 		if err != nil {
 			return "", err
 		}
-		datasets = append(datasets, d)
-		col := d.column(m.Column)
-		if col == nil {
-			return "", refuse(CodeSchemaMismatch, "column %q is not in dataset %s", m.Column, id)
+		if err := checkUse(d, []Op{m.Op}, m.Columns, g.Purpose); err != nil {
+			return "", err
 		}
-		if first == nil {
-			first, firstID = col, id
-		} else if col.Type != first.Type || col.Scale != first.Scale {
-			return "", refuse(CodeSchemaMismatch, "column %q is %s with scale %d in %s but %s with scale %d in %s",
-				m.Column, first.Type, first.Scale, firstID, col.Type, col.Scale, id)
+		datasets = append(datasets, d)
+		for _, cs := range cols {
+			col := d.column(cs.name)
+			if col == nil {
+				return "", refuse(CodeSchemaMismatch, "column %q is not in dataset %s", cs.name, id)
+			}
+			if cs.first == nil {
+				cs.first, cs.min, cs.max = col, col.Min, col.Max
+			} else if col.Type != cs.first.Type || col.Scale != cs.first.Scale {
+				return "", refuse(CodeSchemaMismatch, "column %q is %s with scale %d in %s but %s with scale %d in %s",
+					cs.name, cs.first.Type, cs.first.Scale, g.Datasets[0], col.Type, col.Scale, id)
+			}
+			cs.min, cs.max = min(cs.min, col.Min), max(cs.max, col.Max)
+			for _, v := range []int64{col.Min, col.Max} {
+				if a := new(big.Int).Abs(big.NewInt(v)); a.Cmp(cs.maxAbs) > 0 {
+					cs.maxAbs = a
+				}
+			}
+			cs.cts += len(col.Ciphertexts)
 		}
 		if rows+d.Rows < rows {
 			return "", refuse(CodeOverflow, "the row count over the grant's datasets overflows")
 		}
 		rows += d.Rows
-		if escrow+d.Price < escrow {
+		price := d.Price // a grant approved before prices were fixed per grant
+		if len(g.Prices) == len(g.Datasets) {
+			price = g.Prices[i]
+		}
+		if escrow+price < escrow {
 			return "", refuse(CodeInsufficientFunds, "the prices of the grant's datasets add up to more than any balance can hold")
 		}
-		escrow += d.Price
-		prices = append(prices, d.Price)
-		for _, v := range []int64{col.Min, col.Max} {
-			if a := new(big.Int).Abs(big.NewInt(v)); a.Cmp(maxAbs) > 0 {
-				maxAbs = a
-			}
+		escrow += price
+		prices = append(prices, price)
+		if d.Policy.MinRows > minRows {
+			minRows, minRowsBy = d.Policy.MinRows, d.ID
 		}
+		dp = dp || d.Policy.DPRequired
 	}
-	if m.Op == OpSum || m.Op == OpMean {
-		if committee, err = x.committee(); err != nil {
+	if rows < minRows {
+		return "", refuse(CodePolicyRefused, "the computation covers %d rows, and the policy of dataset %s requires at least %d", rows, minRowsBy, minRows)
+	}
+	if err := x.checkEpsilon(m, g, datasets, dp); err != nil {
+		return "", err
+	}
+	params, err := x.params()
+	if err != nil {
+		return "", err
+	}
+	if err := checkOp(m, rows, cols, params.PlaintextModulus); err != nil {
+		return "", err
+	}
+	byCommittee := m.Op != OpCount || m.Epsilon > 0
+	if byCommittee {
+		committee, err := x.committee()
+		if err != nil {
 			return "", err
 		}
 		if !committee.Ready {
@@ -90,16 +154,6 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 				return "", refuse(CodeBadEpoch, "dataset %s is encrypted under key epoch %d, the committee is at epoch %d", d.ID, d.KeyEpoch, committee.Epoch)
 			}
 		}
-		params, err := x.params()
-		if err != nil {
-			return "", err
-		}
-		bound := new(big.Int).Mul(new(big.Int).SetUint64(rows), maxAbs)
-		half := new(big.Int).SetUint64(params.PlaintextModulus / 2)
-		if bound.Cmp(half) >= 0 {
-			return "", refuse(CodeOverflow, "a %s of column %q over %d rows with values up to %s in magnitude could reach %s, not below half the plaintext modulus (%d), so the encrypted result could wrap",
-				m.Op, m.Column, rows, maxAbs, bound, params.PlaintextModulus/2)
-		}
 	}
 	requester, err := x.party(x.sender)
 	if err != nil {
@@ -107,10 +161,6 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	}
 	if requester.Balance < escrow {
 		return "", refuse(CodeInsufficientFunds, "%s has %d credits but the computation costs %d", x.sender, requester.Balance, escrow)
-	}
-	params, err := x.params()
-	if err != nil {
-		return "", err
 	}
 
 	id := x.newID("cp")
@@ -120,33 +170,57 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		return "", refuse(CodeInternal, "computation id %s is already taken", id)
 	}
 	c := &Computation{
-		ID:        id,
-		Requester: x.sender,
-		Grant:     g.ID,
-		Op:        m.Op,
-		Column:    m.Column,
-		Datasets:  g.Datasets,
-		Rows:      rows,
-		Status:    ComputationPending,
-		Escrow:    escrow,
-		Deadline:  x.b.Height + params.ComputationDeadline,
-		Requested: x.b.Height,
-		Prices:    prices,
+		ID:          id,
+		Requester:   x.sender,
+		Grant:       g.ID,
+		Op:          m.Op,
+		Columns:     m.Columns,
+		Edges:       m.Edges,
+		Weights:     m.Weights,
+		WeightBound: m.WeightBound,
+		Epsilon:     m.Epsilon,
+		Delta:       m.Delta,
+		Datasets:    g.Datasets,
+		Rows:        rows,
+		Status:      ComputationPending,
+		Escrow:      escrow,
+		Deadline:    x.b.Height + params.ComputationDeadline,
+		Requested:   x.b.Height,
+		Prices:      prices,
 	}
 	g.Used++
+	if m.Epsilon > 0 {
+		g.EpsilonSpent += m.Epsilon
+		for _, d := range datasets {
+			d.EpsilonSpent += m.Epsilon
+			if err := save(x.s, key(prefixDataset, d.ID), d); err != nil {
+				return "", err
+			}
+		}
+	}
+	attrs := []Attr{{"op", string(c.Op)}}
+	for _, col := range c.Columns {
+		attrs = append(attrs, Attr{"column", col})
+	}
+	if c.Epsilon > 0 {
+		attrs = append(attrs, Attr{"epsilon", FormatMicro(c.Epsilon)})
+	}
 	x.emit(Event{
 		Action:      "request_computation",
 		Parties:     []Address{x.sender},
 		Datasets:    c.Datasets,
 		Grant:       g.ID,
 		Computation: id,
-		Attrs:       []Attr{{"op", string(c.Op)}, {"column", c.Column}},
+		Attrs:       attrs,
 	})
 	if err := x.pay(PaymentEscrow, c, x.sender, "", escrow); err != nil {
 		return "", err
 	}
-	if m.Op == OpCount {
-		if err := x.complete(c, nil); err != nil {
+	if err := x.setIndex(prefixCompByGrant, g.ID, id); err != nil {
+		return "", err
+	}
+	if !byCommittee {
+		if err := x.complete(c, g); err != nil {
 			return "", err
 		}
 	} else {
@@ -166,17 +240,195 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	return id, nil
 }
 
-// complete marks c completed by participants and releases each dataset's price to its holder.
-func (x *exec) complete(c *Computation, participants []Address) error {
+// checkShape refuses a request whose columns, edges, weights or delta do not fit its op.
+func checkShape(m *RequestComputation) error {
+	bad := func(format string, args ...any) error {
+		return refuse(CodeBadComputation, "a %s %s", m.Op, fmt.Sprintf(format, args...))
+	}
+	n := len(m.Columns)
+	if m.Op == OpRegression {
+		if n < 2 || n > maxRegressionColumns {
+			return bad("needs 2 to %d columns (x columns, then y), got %d", maxRegressionColumns, n)
+		}
+	} else if n != 1 {
+		return bad("needs exactly one column, got %d", n)
+	}
+	for i, c := range m.Columns {
+		if slices.Contains(m.Columns[:i], c) {
+			return bad("names column %q twice", c)
+		}
+	}
+	if m.Op != OpHistogram && len(m.Edges) > 0 {
+		return bad("takes no bucket edges")
+	}
+	if m.Op != OpDot && (len(m.Weights) > 0 || m.WeightBound > 0) {
+		return bad("takes no weights")
+	}
+	if m.Epsilon == 0 && m.Delta > 0 {
+		return bad("without noise (epsilon 0) takes no delta")
+	}
+	if m.Delta >= microUnit {
+		return bad("needs delta below 1, got %s", FormatMicro(m.Delta))
+	}
+	return nil
+}
+
+// checkEpsilon refuses a request that needs noise and has none, or that would spend past the
+// grant's budget, a dataset's per-query limit or a dataset's total budget.
+func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset, dp bool) error {
+	e := m.Epsilon
+	if e == 0 {
+		if dp {
+			for _, d := range datasets {
+				if d.Policy.DPRequired {
+					return refuse(CodeDPRequired, "dataset %s requires differential privacy, so the computation must spend epsilon", d.ID)
+				}
+			}
+			return refuse(CodeDPRequired, "grant %s requires differential privacy, so the computation must spend epsilon", g.ID)
+		}
+		return nil
+	}
+	if g.Epsilon == 0 {
+		return refuse(CodeEpsilon, "grant %s has no epsilon budget, so it cannot spend epsilon %s", g.ID, FormatMicro(e))
+	}
+	if g.EpsilonSpent+e > g.Epsilon || g.EpsilonSpent+e < e {
+		return refuse(CodeEpsilon, "epsilon %s would take grant %s past its budget (%s of %s spent)", FormatMicro(e), g.ID, FormatMicro(g.EpsilonSpent), FormatMicro(g.Epsilon))
+	}
+	for _, d := range datasets {
+		p := d.Policy
+		if p.EpsilonPerQuery > 0 && e > p.EpsilonPerQuery {
+			return refuse(CodeEpsilon, "epsilon %s is above dataset %s's per-query limit %s", FormatMicro(e), d.ID, FormatMicro(p.EpsilonPerQuery))
+		}
+		if p.EpsilonTotal > 0 && (d.EpsilonSpent+e > p.EpsilonTotal || d.EpsilonSpent+e < e) {
+			return refuse(CodeEpsilon, "epsilon %s would take dataset %s past its budget (%s of %s spent)", FormatMicro(e), d.ID, FormatMicro(d.EpsilonSpent), FormatMicro(p.EpsilonTotal))
+		}
+	}
+	return nil
+}
+
+// checkOp applies the op's own rules and refuses a query whose result could reach half the
+// plaintext modulus T, where the encrypted result would wrap:
+//
+//	sum, mean:         rows·maxabs < T/2
+//	variance, stddev:  rows·maxabs² < T/2
+//	regression:        rows·maxabs_i·maxabs_j < T/2 for every pair of columns, y included
+//	dot:               rows·maxabs·WeightBound < T/2
+//	histogram:         rows < T/2, edges strictly increasing within the column's bounds, at most 64 buckets
+func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus uint64) error {
+	half := new(big.Int).SetUint64(modulus / 2)
+	n := new(big.Int).SetUint64(rows)
+	bound := func(what string, factors ...*big.Int) error {
+		b := new(big.Int).Set(n)
+		for _, f := range factors {
+			b.Mul(b, f)
+		}
+		if b.Cmp(half) >= 0 {
+			return refuse(CodeOverflow, "a %s over %d rows could reach %s (%s), not below half the plaintext modulus (%s), so the encrypted result could wrap",
+				m.Op, rows, b, what, half)
+		}
+		return nil
+	}
+	c := cols[0]
+	col := fmt.Sprintf("column %q with values up to %s in magnitude", c.name, c.maxAbs)
+	switch m.Op {
+	case OpSum, OpMean:
+		return bound(col, c.maxAbs)
+	case OpVariance, OpStddev:
+		return bound("the squares of "+col, c.maxAbs, c.maxAbs)
+	case OpRegression:
+		for i := range cols {
+			for j := i; j < len(cols); j++ {
+				what := fmt.Sprintf("the products of columns %q and %q, up to %s and %s in magnitude", cols[i].name, cols[j].name, cols[i].maxAbs, cols[j].maxAbs)
+				if err := bound(what, cols[i].maxAbs, cols[j].maxAbs); err != nil {
+					return err
+				}
+			}
+		}
+	case OpDot:
+		if m.WeightBound == 0 {
+			return refuse(CodeBadComputation, "a dot product needs a weight bound (the largest weight magnitude) of at least 1")
+		}
+		if len(m.Weights) != c.cts {
+			return refuse(CodeBadComputation, "a dot product over column %q needs %d weight ciphertexts, one per input ciphertext, got %d", c.name, c.cts, len(m.Weights))
+		}
+		for i, w := range m.Weights {
+			if w.IsZero() {
+				return refuse(CodeBadDigests, "weight ciphertext %d digest is zero", i)
+			}
+		}
+		return bound(fmt.Sprintf("%s times weights up to %d", col, m.WeightBound), c.maxAbs, new(big.Int).SetUint64(m.WeightBound))
+	case OpHistogram:
+		k := len(m.Edges)
+		if k < 1 || k+1 > maxHistogramBuckets {
+			return refuse(CodeBadComputation, "a histogram needs 1 to %d bucket edges (at most %d buckets), got %d", maxHistogramBuckets-1, maxHistogramBuckets, k)
+		}
+		for i, e := range m.Edges {
+			if e < c.min || e > c.max {
+				return refuse(CodeBadComputation, "histogram edge %d of column %q lies outside its bounds [%d, %d]", e, c.name, c.min, c.max)
+			}
+			if i > 0 && e <= m.Edges[i-1] {
+				return refuse(CodeBadComputation, "histogram edges must be strictly increasing, and %d follows %d", e, m.Edges[i-1])
+			}
+		}
+		return bound("bucket counts", big.NewInt(1))
+	}
+	return nil
+}
+
+// liveness says why a computation may not complete now, or "" if it may: its grant, requester
+// and datasets must still be live and unfrozen.
+func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
+	if g.State != GrantActive {
+		return fmt.Sprintf("grant %s is %s", g.ID, g.State), nil
+	}
+	if g.Expiry.Passed(x.b) {
+		return fmt.Sprintf("grant %s expired %s", g.ID, describeExpiry(g.Expiry)), nil
+	}
+	checks := []struct {
+		kind   HoldKind
+		target string
+	}{{HoldGrant, g.ID}, {HoldParty, string(c.Requester)}}
+	for _, d := range c.Datasets {
+		checks = append(checks, struct {
+			kind   HoldKind
+			target string
+		}{HoldDataset, d})
+	}
+	for _, ch := range checks {
+		h, err := x.holdOn(ch.kind, ch.target)
+		if err != nil {
+			return "", err
+		}
+		if h != nil {
+			return fmt.Sprintf("%s %s is frozen by regulator hold %s (%s)", ch.kind, ch.target, h.ID, h.Reason), nil
+		}
+	}
+	for _, id := range c.Datasets {
+		d, err := x.dataset(id)
+		if err != nil {
+			return "", err
+		}
+		if d.Status != DatasetListed {
+			return fmt.Sprintf("dataset %s is %s", id, d.Status), nil
+		}
+		if d.Policy.Expiry.Passed(x.b) {
+			return fmt.Sprintf("the policy of dataset %s has expired (%s)", id, describeExpiry(d.Policy.Expiry)), nil
+		}
+	}
+	return "", nil
+}
+
+// complete marks c completed, issues its product to the requester, releases each dataset's price
+// to its holder now, and marks the grant exhausted when its last use completed. The caller saves g.
+func (x *exec) complete(c *Computation, g *Grant) error {
 	c.Status = ComputationCompleted
 	c.Finished = x.b.Height
-	c.Participants = participants
 	if err := x.unindex(c); err != nil {
 		return err
 	}
 	x.emit(Event{
 		Action:      "complete_computation",
-		Parties:     uniqueAddrs(append([]Address{c.Requester}, participants...)),
+		Parties:     uniqueAddrs(append([]Address{c.Requester}, c.Participants...)),
 		Datasets:    c.Datasets,
 		Grant:       c.Grant,
 		Computation: c.ID,
@@ -191,17 +443,73 @@ func (x *exec) complete(c *Computation, participants []Address) error {
 			return err
 		}
 	}
+	if err := x.issueProduct(c); err != nil {
+		return err
+	}
+	if g.Used >= g.Uses {
+		pending, err := indexed(x.s, prefixPendingBy, g.ID)
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			g.State = GrantExhausted
+			g.Updated = x.b.Height
+			x.grantEvent("exhaust_grant", g, Attr{"uses", formatUint(g.Uses)})
+		}
+	}
 	return save(x.s, key(prefixComp, c.ID), c)
 }
 
-// refund ends a pending computation without a result (expired or aborted): the escrow goes back
-// to the requester and the use is given back to the grant (which the caller saves).
+// issueProduct records the data product of a completed computation, held by its requester.
+func (x *exec) issueProduct(c *Computation) error {
+	sum := sha256.Sum256([]byte("product|" + c.ID))
+	id := "pd-" + hex.EncodeToString(sum[:])[:16]
+	p := &Product{
+		ID:          id,
+		Holder:      c.Requester,
+		Computation: c.ID,
+		Grant:       c.Grant,
+		Datasets:    c.Datasets,
+		Op:          c.Op,
+		Columns:     c.Columns,
+		Rows:        c.Rows,
+		Output:      c.Output,
+		Issued:      x.b.Height,
+	}
+	c.Product = id
+	if err := save(x.s, key(prefixProduct, id), p); err != nil {
+		return err
+	}
+	if err := x.setIndex(prefixProductByHolder, string(p.Holder), id); err != nil {
+		return err
+	}
+	x.emit(Event{Action: "issue_product", Parties: []Address{p.Holder}, Datasets: p.Datasets, Grant: p.Grant,
+		Computation: c.ID, Attrs: []Attr{{"product", id}}})
+	return nil
+}
+
+// refund ends a computation under way without a result (expired or aborted): the escrow goes back
+// to the requester, and the use and the epsilon back to the grant (which the caller saves) and the
+// datasets.
 func (x *exec) refund(c *Computation, g *Grant, status ComputationStatus, reason, action string) error {
 	c.Status = status
 	c.Finished = x.b.Height
 	c.Reason = reason
 	if g.Used > 0 {
 		g.Used--
+	}
+	if c.Epsilon > 0 {
+		g.EpsilonSpent -= min(g.EpsilonSpent, c.Epsilon)
+		for _, id := range c.Datasets {
+			d, err := x.dataset(id)
+			if err != nil {
+				return err
+			}
+			d.EpsilonSpent -= min(d.EpsilonSpent, c.Epsilon)
+			if err := save(x.s, key(prefixDataset, id), d); err != nil {
+				return err
+			}
+		}
 	}
 	if err := x.unindex(c); err != nil {
 		return err
@@ -227,61 +535,153 @@ func (x *exec) unindex(c *Computation) error {
 	return x.s.Delete(pendingKey(c.Grant, c.ID))
 }
 
-// submitResult records a member's result; when Threshold members agree on the output the
-// computation completes and the holders are paid.
-func (x *exec) submitResult(m *SubmitResult) error {
+// memberComputation loads a computation for a member's post, refusing non-members, unknown ids
+// and posts after the deadline.
+func (x *exec) memberComputation(id string) (*Computation, *Committee, error) {
 	committee, err := x.committee()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if committee.member(x.sender) < 0 {
-		return refuse(CodeUnauthorized, "%s is not a committee member", x.sender)
+		return nil, nil, refuse(CodeUnauthorized, "%s is not a committee member", x.sender)
 	}
-	c, err := x.computation(m.Computation)
+	c, err := x.computation(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Status != ComputationPending && c.Status != ComputationSwitching {
+		return nil, nil, refuse(CodeComputationState, "computation %s is %s, no longer under way", c.ID, c.Status)
+	}
+	if x.b.Height > c.Deadline {
+		return nil, nil, refuse(CodeDeadlinePassed, "computation %s took posts until height %d, this is height %d", c.ID, c.Deadline, x.b.Height)
+	}
+	return c, committee, nil
+}
+
+func posted(posts []Post, a Address) bool {
+	return slices.ContainsFunc(posts, func(p Post) bool { return p.Member == a })
+}
+
+// submitOutput records a member's output digest. When Threshold members posted the same digest,
+// it is the computation's output, they are its participants, and it moves to switching.
+func (x *exec) submitOutput(m *SubmitOutput) error {
+	c, committee, err := x.memberComputation(m.Computation)
 	if err != nil {
 		return err
 	}
-	if c.Status != ComputationPending {
-		return refuse(CodeComputationState, "computation %s is %s, not pending", c.ID, c.Status)
-	}
-	if x.b.Height > c.Deadline {
-		return refuse(CodeDeadlinePassed, "computation %s took results until height %d, this is height %d", c.ID, c.Deadline, x.b.Height)
-	}
-	for _, r := range c.Results {
-		if r.Member == x.sender {
-			return refuse(CodeAlreadySubmitted, "%s already posted a result for computation %s", x.sender, c.ID)
-		}
+	if posted(c.Outputs, x.sender) {
+		return refuse(CodeAlreadySubmitted, "%s already posted an output for computation %s", x.sender, c.ID)
 	}
 	if m.Output.IsZero() {
-		return refuse(CodeBadDigests, "result output digest is zero")
+		return refuse(CodeBadDigests, "output digest is zero")
 	}
-	if m.Share.IsZero() {
-		return refuse(CodeBadDigests, "result key-switch share digest is zero")
-	}
-	c.Results = append(c.Results, MemberResult{Member: x.sender, Output: m.Output, Share: m.Share, Height: x.b.Height})
+	c.Outputs = append(c.Outputs, Post{Member: x.sender, Digest: m.Output, Height: x.b.Height})
 	x.emit(Event{
-		Action:      "submit_result",
+		Action:      "submit_output",
 		Parties:     []Address{x.sender},
 		Datasets:    c.Datasets,
 		Grant:       c.Grant,
 		Computation: c.ID,
 		Attrs:       []Attr{{"output", m.Output.String()}},
 	})
-	var agree []Address
-	for _, r := range c.Results {
-		if r.Output == m.Output {
-			agree = append(agree, r.Member)
+	switch c.Status {
+	case ComputationSwitching: // a late member: recorded for the audit
+		if m.Output != c.Output {
+			c.Disagreed = append(c.Disagreed, x.sender)
 		}
-	}
-	if len(agree) >= int(committee.Threshold) {
-		slices.Sort(agree)
-		c.Output = m.Output
-		return x.complete(c, agree)
+	case ComputationPending:
+		var agree []Address
+		for _, p := range c.Outputs {
+			if p.Digest == m.Output {
+				agree = append(agree, p.Member)
+			}
+		}
+		if len(agree) >= int(committee.Threshold) {
+			c.Status = ComputationSwitching
+			c.Output = m.Output
+			c.Participants = agree[:committee.Threshold]
+			for _, p := range c.Outputs {
+				if p.Digest != m.Output {
+					c.Disagreed = append(c.Disagreed, p.Member)
+				}
+			}
+			attrs := []Attr{{"output", m.Output.String()}}
+			for _, a := range c.Disagreed {
+				attrs = append(attrs, Attr{"disagreed", string(a)})
+			}
+			x.emit(Event{
+				Action:      "agree_output",
+				Parties:     c.Participants,
+				Datasets:    c.Datasets,
+				Grant:       c.Grant,
+				Computation: c.ID,
+				Attrs:       attrs,
+			})
+		}
 	}
 	return save(x.s, key(prefixComp, c.ID), c)
 }
 
-// expire refunds every pending computation whose deadline is below the block height.
+// submitShare records a participant's key-switch share. When every participant posted, the
+// computation completes, unless its grant, requester or a dataset stopped being live meanwhile:
+// then it is aborted and refunded.
+func (x *exec) submitShare(m *SubmitShare) error {
+	c, _, err := x.memberComputation(m.Computation)
+	if err != nil {
+		return err
+	}
+	if c.Status != ComputationSwitching {
+		return refuse(CodeComputationState, "computation %s has no agreed output yet, so it takes no key-switch shares", c.ID)
+	}
+	if !slices.Contains(c.Participants, x.sender) {
+		return refuse(CodeNotParticipant, "%s is not a participant of computation %s (participants: %s)", x.sender, c.ID, joinAddrs(c.Participants))
+	}
+	if posted(c.Shares, x.sender) {
+		return refuse(CodeAlreadySubmitted, "%s already posted a key-switch share for computation %s", x.sender, c.ID)
+	}
+	if m.Share.IsZero() {
+		return refuse(CodeBadDigests, "key-switch share digest is zero")
+	}
+	c.Shares = append(c.Shares, Post{Member: x.sender, Digest: m.Share, Height: x.b.Height})
+	x.emit(Event{
+		Action:      "submit_share",
+		Parties:     []Address{x.sender},
+		Datasets:    c.Datasets,
+		Grant:       c.Grant,
+		Computation: c.ID,
+		Attrs:       []Attr{{"share", m.Share.String()}},
+	})
+	if len(c.Shares) < len(c.Participants) {
+		return save(x.s, key(prefixComp, c.ID), c)
+	}
+	g, err := x.grant(c.Grant)
+	if err != nil {
+		return err
+	}
+	why, err := x.liveness(c, g)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		err = x.refund(c, g, ComputationAborted, why, "abort_computation")
+	} else {
+		err = x.complete(c, g)
+	}
+	if err != nil {
+		return err
+	}
+	return save(x.s, key(prefixGrant, g.ID), g)
+}
+
+func joinAddrs(as []Address) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
+}
+
+// expire refunds every computation under way whose deadline is below the block height.
 func (x *exec) expire() error {
 	var due []string
 	var iterErr error
@@ -311,7 +711,16 @@ func (x *exec) expire() error {
 		if err != nil {
 			return err
 		}
-		why := fmt.Sprintf("no result from the committee by height %d", c.Deadline)
+		why := fmt.Sprintf("no output agreed by the committee by height %d", c.Deadline)
+		if c.Status == ComputationSwitching {
+			var missing []Address
+			for _, a := range c.Participants {
+				if !posted(c.Shares, a) {
+					missing = append(missing, a)
+				}
+			}
+			why = fmt.Sprintf("key-switch shares missing by height %d from %s", c.Deadline, joinAddrs(missing))
+		}
 		if err := x.refund(c, g, ComputationExpired, why, "expire_computation"); err != nil {
 			return err
 		}

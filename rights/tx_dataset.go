@@ -2,6 +2,11 @@ package rights
 
 import (
 	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,6 +19,10 @@ const (
 	commitmentSize = 32
 	maxReasonBytes = 512
 	maxGrantUses   = 1_000_000
+	maxTags        = 16
+	maxTag         = 32 // characters
+	maxPurposes    = 16
+	maxPurpose     = 64 // characters
 )
 
 // ceilDiv is ceil(a/b) for b > 0, without overflow.
@@ -147,10 +156,253 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		KeyEpoch:    m.KeyEpoch,
 		Status:      DatasetListed,
 		Registered:  x.b.Height,
+		Policy:      Policy{Approval: ApprovalRequired},
+		Updated:     x.b.Height,
 	}
 	if err := save(x.s, key(prefixDataset, id), d); err != nil {
 		return "", err
 	}
+	if err := x.setIndex(prefixDatasetByHolder, string(x.sender), id); err != nil {
+		return "", err
+	}
 	x.emit(Event{Action: "register_dataset", Parties: []Address{x.sender}, Datasets: []string{id}})
 	return id, nil
+}
+
+// holderDataset loads a listed, unfrozen dataset the sender holds, for one of the holder's actions.
+func (x *exec) holderDataset(id, action string) (*Dataset, error) {
+	d, err := x.dataset(id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Holder != x.sender {
+		return nil, refuse(CodeUnauthorized, "%s does not hold dataset %s, so it cannot %s it", x.sender, id, action)
+	}
+	if d.Status != DatasetListed {
+		return nil, refuse(CodeDatasetNotListed, "dataset %s is %s, so it cannot be changed", id, d.Status)
+	}
+	if err := x.notFrozen(HoldDataset, id, "dataset "+id); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (x *exec) datasetEvent(action string, d *Dataset, parties []Address, attrs ...Attr) {
+	x.emit(Event{Action: action, Parties: uniqueAddrs(append([]Address{x.sender}, parties...)), Datasets: []string{d.ID}, Attrs: attrs})
+}
+
+// checkLabel refuses a tag or purpose that is empty, too long, or not printable text.
+func checkLabel(what, s string, max int) error {
+	if n := utf8.RuneCountInString(s); n < 1 || n > max {
+		return fmt.Errorf("%s %q must be 1 to %d characters", what, s, max)
+	}
+	if !utf8.ValidString(s) || strings.ContainsRune(s, ',') || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return fmt.Errorf("%s %q must be printable text without commas", what, s)
+	}
+	return nil
+}
+
+func checkLabels(what string, list []string, maxN, maxLen int) error {
+	if len(list) > maxN {
+		return fmt.Errorf("at most %d %ss allowed, got %d", maxN, what, len(list))
+	}
+	for i, s := range list {
+		if err := checkLabel(what, s, maxLen); err != nil {
+			return err
+		}
+		if slices.Contains(list[:i], s) {
+			return fmt.Errorf("%s %q is named twice", what, s)
+		}
+	}
+	return nil
+}
+
+// updateDataset changes a dataset's description, tags or price.
+func (x *exec) updateDataset(m *UpdateDataset) error {
+	d, err := x.holderDataset(m.Dataset, "update")
+	if err != nil {
+		return err
+	}
+	if m.Description == nil && m.Tags == nil && m.Price == nil {
+		return refuse(CodeBadDataset, "update of dataset %s changes nothing (no description, tags or price)", d.ID)
+	}
+	var attrs []Attr
+	if m.Description != nil {
+		if len(*m.Description) > maxDescription || !utf8.ValidString(*m.Description) {
+			return refuse(CodeBadText, "dataset description must be UTF-8 of at most %d bytes, got %d bytes", maxDescription, len(*m.Description))
+		}
+		d.Description = *m.Description
+		attrs = append(attrs, Attr{"field", "description"})
+	}
+	if m.Tags != nil {
+		if err := checkLabels("tag", *m.Tags, maxTags, maxTag); err != nil {
+			return refuse(CodeBadTags, "dataset %s: %v", d.ID, err)
+		}
+		d.Tags = slices.Clone(*m.Tags)
+		attrs = append(attrs, Attr{"field", "tags"})
+		for _, t := range d.Tags {
+			attrs = append(attrs, Attr{"tag", t})
+		}
+	}
+	if m.Price != nil {
+		d.Price = *m.Price
+		attrs = append(attrs, Attr{"field", "price"}, Attr{"price", strconv.FormatUint(d.Price, 10)})
+	}
+	d.Updated = x.b.Height
+	x.datasetEvent("update_dataset", d, nil, attrs...)
+	return save(x.s, key(prefixDataset, d.ID), d)
+}
+
+// validatePolicy refuses a policy that is malformed for dataset d.
+func validatePolicy(d *Dataset, p *Policy, b Block) error {
+	bad := func(format string, args ...any) error {
+		return refuse(CodeBadPolicy, "policy of dataset %s: %s", d.ID, fmt.Sprintf(format, args...))
+	}
+	for i, o := range p.AllowedOps {
+		if !knownOp(o) {
+			return bad("op %q is unknown (want %s)", o, joinOps(Ops))
+		}
+		if slices.Contains(p.AllowedOps[:i], o) {
+			return bad("op %s is named twice", o)
+		}
+	}
+	for i, c := range p.AllowedColumns {
+		if d.column(c) == nil {
+			return bad("column %q is not in the dataset", c)
+		}
+		if slices.Contains(p.AllowedColumns[:i], c) {
+			return bad("column %q is named twice", c)
+		}
+	}
+	if p.EpsilonTotal > 0 && p.EpsilonPerQuery > p.EpsilonTotal {
+		return bad("epsilon per query %s is above the total %s", FormatMicro(p.EpsilonPerQuery), FormatMicro(p.EpsilonTotal))
+	}
+	if p.DPRequired && p.EpsilonTotal == 0 {
+		return bad("differential privacy is required but there is no epsilon budget (EpsilonTotal is 0)")
+	}
+	if err := checkLabels("purpose", p.Purposes, maxPurposes, maxPurpose); err != nil {
+		return bad("%v", err)
+	}
+	if p.Expiry.Height < 0 || p.Expiry.Time < 0 {
+		return bad("expiry must not be negative")
+	}
+	if p.Expiry.Passed(b) {
+		return refuse(CodeBadExpiry, "policy of dataset %s: its expiry has already passed at height %d", d.ID, b.Height)
+	}
+	switch p.Approval {
+	case ApprovalRequired:
+		if p.Offer != (OfferTerms{}) {
+			return bad("offer terms are set but approval is %q; set approval to %q", ApprovalRequired, ApprovalOffer)
+		}
+	case ApprovalOffer:
+		o := p.Offer
+		if o.MaxUses < 1 || o.MaxUses > maxGrantUses {
+			return bad("an offer must allow 1 to %d uses, got %d", maxGrantUses, o.MaxUses)
+		}
+		if o.MaxBlocks < 0 || o.MaxSeconds < 0 {
+			return bad("offer expiry limits must not be negative")
+		}
+		if p.DPRequired && o.Epsilon == 0 {
+			return bad("differential privacy is required but the offer grants no epsilon")
+		}
+		if p.EpsilonTotal > 0 && o.Epsilon > p.EpsilonTotal {
+			return bad("the offer's epsilon %s is above the dataset's total %s", FormatMicro(o.Epsilon), FormatMicro(p.EpsilonTotal))
+		}
+	default:
+		return bad("approval %q is unknown (want %q or %q)", p.Approval, ApprovalRequired, ApprovalOffer)
+	}
+	return nil
+}
+
+// setPolicy replaces a dataset's policy.
+func (x *exec) setPolicy(m *SetPolicy) error {
+	d, err := x.holderDataset(m.Dataset, "set the policy of")
+	if err != nil {
+		return err
+	}
+	if err := validatePolicy(d, &m.Policy, x.b); err != nil {
+		return err
+	}
+	d.Policy = m.Policy
+	d.Updated = x.b.Height
+	attrs := []Attr{{"approval", string(m.Policy.Approval)}, {"dp_required", strconv.FormatBool(m.Policy.DPRequired)}}
+	for _, o := range m.Policy.AllowedOps {
+		attrs = append(attrs, Attr{"op", string(o)})
+	}
+	x.datasetEvent("set_policy", d, nil, attrs...)
+	return save(x.s, key(prefixDataset, d.ID), d)
+}
+
+// retireDataset ends a listing and aborts, with refunds, the computations under way over it.
+func (x *exec) retireDataset(m *RetireDataset) error {
+	d, err := x.holderDataset(m.Dataset, "retire")
+	if err != nil {
+		return err
+	}
+	if err := checkReason(m.Reason); err != nil {
+		return err
+	}
+	d.Status = DatasetRetired
+	d.Reason = m.Reason
+	d.Updated = x.b.Height
+	x.datasetEvent("retire_dataset", d, nil, Attr{"reason", m.Reason})
+	if err := save(x.s, key(prefixDataset, d.ID), d); err != nil {
+		return err
+	}
+	why := fmt.Sprintf("dataset %s was retired by its holder", d.ID)
+	if m.Reason != "" {
+		why += ": " + m.Reason
+	}
+	return x.abortPending(func(c *Computation) bool { return slices.Contains(c.Datasets, d.ID) }, why)
+}
+
+// registeredParty returns the registered, unfrozen party at a, the recipient of a transfer.
+func (x *exec) recipient(a Address, what string) (*Party, error) {
+	if a == x.sender {
+		return nil, refuse(CodeBadTransfer, "%s cannot be transferred or licensed to its own holder %s", what, a)
+	}
+	p, err := x.party(a)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, refuse(CodeUnknownParty, "party %s is not registered, so %s cannot go to it", a, what)
+	}
+	if err := x.notFrozen(HoldParty, string(a), "party "+string(a)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// transferHolding hands a dataset to another owner.
+func (x *exec) transferHolding(m *TransferHolding) error {
+	d, err := x.holderDataset(m.Dataset, "transfer")
+	if err != nil {
+		return err
+	}
+	to, err := x.recipient(m.To, "dataset "+d.ID)
+	if err != nil {
+		return err
+	}
+	if !to.hasRole(RoleOwner) {
+		return refuse(CodeBadTransfer, "party %s does not hold the owner role, so it cannot hold dataset %s", m.To, d.ID)
+	}
+	if err := x.delIndex(prefixDatasetByHolder, string(d.Holder), d.ID); err != nil {
+		return err
+	}
+	if err := x.setIndex(prefixDatasetByHolder, string(m.To), d.ID); err != nil {
+		return err
+	}
+	d.Transfers = append(d.Transfers, Transfer{From: d.Holder, To: m.To, Height: x.b.Height})
+	d.Holder = m.To
+	d.Updated = x.b.Height
+	x.datasetEvent("transfer_holding", d, []Address{m.To}, Attr{"from", string(x.sender)}, Attr{"to", string(m.To)})
+	return save(x.s, key(prefixDataset, d.ID), d)
+}
+
+// FormatMicro writes a micro-unit amount (epsilon or delta) as a decimal: 500000 is "0.5".
+func FormatMicro(v uint64) string {
+	s := fmt.Sprintf("%d.%06d", v/1_000_000, v%1_000_000)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
 }

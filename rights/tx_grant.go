@@ -1,19 +1,15 @@
 package rights
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-func knownOp(o Op) bool {
-	switch o {
-	case OpSum, OpMean, OpCount:
-		return true
-	}
-	return false
-}
+func knownOp(o Op) bool { return slices.Contains(Ops, o) }
 
 func (d *Dataset) column(name string) *Column {
 	for i := range d.Columns {
@@ -36,6 +32,36 @@ func (x *exec) listed(id string) (*Dataset, error) {
 	return d, nil
 }
 
+// usable returns the dataset id if it may be granted or computed on now: listed, not frozen, and
+// its policy not expired.
+func (x *exec) usable(id string) (*Dataset, error) {
+	d, err := x.listed(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.notFrozen(HoldDataset, id, "dataset "+id); err != nil {
+		return nil, err
+	}
+	if d.Policy.Expiry.Passed(x.b) {
+		return nil, refuse(CodePolicyRefused, "the policy of dataset %s has expired (%s)", id, describeExpiry(d.Policy.Expiry))
+	}
+	return d, nil
+}
+
+func describeExpiry(e Expiry) string {
+	var parts []string
+	if e.Height > 0 {
+		parts = append(parts, fmt.Sprintf("height %d", e.Height))
+	}
+	if e.Time > 0 {
+		parts = append(parts, fmt.Sprintf("unix time %d", e.Time))
+	}
+	if len(parts) == 0 {
+		return "never"
+	}
+	return "at " + strings.Join(parts, " or ")
+}
+
 func checkReason(r string) error {
 	if len(r) > maxReasonBytes {
 		return refuse(CodeBadText, "reason is %d bytes, at most %d allowed", len(r), maxReasonBytes)
@@ -46,7 +72,48 @@ func checkReason(r string) error {
 	return nil
 }
 
-// requestGrant records the sender's request for a usage right over datasets.
+// checkUse refuses an op, columns or purpose that the policy of d does not allow.
+func checkUse(d *Dataset, ops []Op, columns []string, purpose string) error {
+	p := &d.Policy
+	if len(p.AllowedOps) > 0 {
+		for _, o := range ops {
+			if !slices.Contains(p.AllowedOps, o) {
+				return refuse(CodePolicyRefused, "the policy of dataset %s does not allow op %s (it allows %s)", d.ID, o, joinOps(p.AllowedOps))
+			}
+		}
+	}
+	if len(p.AllowedColumns) > 0 {
+		for _, c := range columns {
+			if !slices.Contains(p.AllowedColumns, c) {
+				return refuse(CodePolicyRefused, "the policy of dataset %s does not allow column %q (it allows %s)", d.ID, c, strings.Join(p.AllowedColumns, ", "))
+			}
+		}
+	}
+	if len(p.Purposes) > 0 && !slices.Contains(p.Purposes, purpose) {
+		return refuse(CodePolicyRefused, "the policy of dataset %s allows only the purposes %s, and the grant's purpose is %q", d.ID, strings.Join(p.Purposes, ", "), purpose)
+	}
+	return nil
+}
+
+// withinOffer reports whether the request is within the standard terms of d's offer.
+func withinOffer(d *Dataset, m *RequestGrant, b Block) bool {
+	if d.Policy.Approval != ApprovalOffer {
+		return false
+	}
+	o := d.Policy.Offer
+	switch {
+	case m.Uses > o.MaxUses, m.Epsilon > o.Epsilon:
+		return false
+	case o.MaxBlocks > 0 && (m.Expiry.Height == 0 || m.Expiry.Height > b.Height+o.MaxBlocks):
+		return false
+	case o.MaxSeconds > 0 && (m.Expiry.Time == 0 || m.Expiry.Time > b.Time.Unix()+o.MaxSeconds):
+		return false
+	}
+	return true
+}
+
+// requestGrant records the sender's request for a usage right over datasets; holders whose offer
+// covers it approve it at once.
 func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 	p, err := x.party(x.sender)
 	if err != nil {
@@ -68,7 +135,7 @@ func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 		if slices.Contains(m.Datasets[:i], id) {
 			return "", refuse(CodeBadGrantRequest, "dataset %s is named twice", id)
 		}
-		d, err := x.listed(id)
+		d, err := x.usable(id)
 		if err != nil {
 			return "", err
 		}
@@ -78,11 +145,11 @@ func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 		}
 	}
 	if len(m.Ops) == 0 {
-		return "", refuse(CodeBadGrantRequest, "a grant must name at least one op (sum, mean or count)")
+		return "", refuse(CodeBadGrantRequest, "a grant must name at least one op (%s)", joinOps(Ops))
 	}
 	for i, o := range m.Ops {
 		if !knownOp(o) {
-			return "", refuse(CodeBadGrantRequest, "op %q is unknown (want sum, mean or count)", o)
+			return "", refuse(CodeBadGrantRequest, "op %q is unknown (want %s)", o, joinOps(Ops))
 		}
 		if slices.Contains(m.Ops[:i], o) {
 			return "", refuse(CodeBadGrantRequest, "op %s is named twice", o)
@@ -104,6 +171,29 @@ func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 	if m.Uses < 1 || m.Uses > maxGrantUses {
 		return "", refuse(CodeBadGrantRequest, "a grant must allow 1 to %d uses, got %d", maxGrantUses, m.Uses)
 	}
+	if m.Purpose != "" {
+		if err := checkLabel("purpose", m.Purpose, maxPurpose); err != nil {
+			return "", refuse(CodeBadGrantRequest, "%v", err)
+		}
+	}
+	if m.Expiry.Height < 0 || m.Expiry.Time < 0 {
+		return "", refuse(CodeBadExpiry, "a grant's expiry must not be negative")
+	}
+	if m.Expiry.Passed(x.b) {
+		return "", refuse(CodeBadExpiry, "the grant would expire %s, which has passed at height %d", describeExpiry(m.Expiry), x.b.Height)
+	}
+	dp := false
+	for _, d := range datasets {
+		if err := checkUse(d, m.Ops, m.Columns, m.Purpose); err != nil {
+			return "", err
+		}
+		if d.Policy.DPRequired {
+			dp = true
+			if m.Epsilon == 0 {
+				return "", refuse(CodeDPRequired, "dataset %s requires differential privacy, so the grant needs an epsilon budget", d.ID)
+			}
+		}
+	}
 	slices.Sort(holders)
 	id := x.newID("gr")
 	if old, err := x.s.Get(key(prefixGrant, id)); err != nil {
@@ -112,40 +202,110 @@ func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 		return "", refuse(CodeInternal, "grant id %s is already taken", id)
 	}
 	g := &Grant{
-		ID:        id,
-		Grantee:   x.sender,
-		Datasets:  m.Datasets,
-		Ops:       m.Ops,
-		Columns:   m.Columns,
-		Uses:      m.Uses,
-		State:     GrantRequested,
-		Holders:   holders,
-		Requested: x.b.Height,
-		Updated:   x.b.Height,
+		ID:         id,
+		Grantee:    x.sender,
+		Datasets:   m.Datasets,
+		Ops:        m.Ops,
+		Columns:    m.Columns,
+		Purpose:    m.Purpose,
+		Uses:       m.Uses,
+		Epsilon:    m.Epsilon,
+		DPRequired: dp,
+		Expiry:     m.Expiry,
+		State:      GrantRequested,
+		Holders:    holders,
+		Approved:   make([]bool, len(m.Datasets)),
+		Prices:     make([]uint64, len(m.Datasets)),
+		Requested:  x.b.Height,
+		Updated:    x.b.Height,
 	}
-	if err := save(x.s, key(prefixGrant, id), g); err != nil {
+	if err := x.setIndex(prefixGrantByGrantee, string(x.sender), id); err != nil {
 		return "", err
+	}
+	for _, d := range m.Datasets {
+		if err := x.setIndex(prefixGrantByDataset, d, id); err != nil {
+			return "", err
+		}
+	}
+	if g.Expiry.Height > 0 {
+		if err := x.s.Set(timeKey(prefixGrantExpiryBlock, g.Expiry.Height, id), indexValue); err != nil {
+			return "", err
+		}
+	}
+	if g.Expiry.Time > 0 {
+		if err := x.s.Set(timeKey(prefixGrantExpiryTime, g.Expiry.Time, id), indexValue); err != nil {
+			return "", err
+		}
+	}
+	attrs := []Attr{{"uses", fmt.Sprint(g.Uses)}}
+	if g.Purpose != "" {
+		attrs = append(attrs, Attr{"purpose", g.Purpose})
+	}
+	if g.Epsilon > 0 {
+		attrs = append(attrs, Attr{"epsilon", FormatMicro(g.Epsilon)})
 	}
 	x.emit(Event{
 		Action:   "request_grant",
 		Parties:  append([]Address{x.sender}, holders...),
 		Datasets: g.Datasets,
 		Grant:    id,
-		Attrs:    []Attr{{"uses", fmt.Sprint(g.Uses)}},
+		Attrs:    attrs,
 	})
-	return id, nil
+	for _, h := range holders {
+		covered := true
+		for _, d := range datasets {
+			if d.Holder == h && !withinOffer(d, m, x.b) {
+				covered = false
+			}
+		}
+		if !covered {
+			continue
+		}
+		for i, d := range datasets {
+			if d.Holder == h {
+				g.Approved[i], g.Prices[i] = true, d.Policy.Offer.PricePerUse
+			}
+		}
+		g.Approvals = append(g.Approvals, h)
+		g.Offered = append(g.Offered, h)
+		x.grantEvent("approve_grant", g, Attr{"holder", string(h)}, Attr{"by", "offer"})
+	}
+	x.activateIfApproved(g)
+	return id, save(x.s, key(prefixGrant, id), g)
 }
 
-// holderGrant loads a grant the sender holds a dataset of.
-func (x *exec) holderGrant(id, action string) (*Grant, error) {
+// activateIfApproved makes a requested grant active once every dataset is approved.
+func (x *exec) activateIfApproved(g *Grant) {
+	if g.State == GrantRequested && !slices.Contains(g.Approved, false) {
+		g.State = GrantActive
+		g.Updated = x.b.Height
+		x.grantEvent("activate_grant", g)
+	}
+}
+
+// holderGrant loads a grant and the positions of its datasets the sender holds now: the holding
+// right carries the say over grants, so a transferee answers for a dataset it received.
+func (x *exec) holderGrant(id, action string) (*Grant, []*Dataset, []int, error) {
 	g, err := x.grant(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	if !slices.Contains(g.Holders, x.sender) {
-		return nil, refuse(CodeUnauthorized, "%s holds none of grant %s's datasets, so it cannot %s it", x.sender, id, action)
+	var held []int
+	var ds []*Dataset
+	for i, did := range g.Datasets {
+		d, err := x.dataset(did)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if d.Holder == x.sender {
+			held = append(held, i)
+			ds = append(ds, d)
+		}
 	}
-	return g, nil
+	if len(held) == 0 {
+		return nil, nil, nil, refuse(CodeUnauthorized, "%s holds none of grant %s's datasets, so it cannot %s it", x.sender, id, action)
+	}
+	return g, ds, held, nil
 }
 
 func (x *exec) grantEvent(action string, g *Grant, attrs ...Attr) {
@@ -158,32 +318,49 @@ func (x *exec) grantEvent(action string, g *Grant, attrs ...Attr) {
 	})
 }
 
-// approveGrant adds the sender's approval; the last holder's approval makes the grant active.
+// approveGrant approves the sender's datasets of a requested grant at their listing prices; the
+// last approval makes the grant active.
 func (x *exec) approveGrant(m *ApproveGrant) error {
-	g, err := x.holderGrant(m.Grant, "approve")
+	g, ds, held, err := x.holderGrant(m.Grant, "approve")
 	if err != nil {
 		return err
 	}
 	if g.State != GrantRequested {
 		return refuse(CodeGrantState, "grant %s is %s; only a requested grant can be approved", g.ID, g.State)
 	}
-	if slices.Contains(g.Approvals, x.sender) {
+	if g.Expiry.Passed(x.b) {
+		return refuse(CodeGrantState, "grant %s expired %s; it can no longer be approved", g.ID, describeExpiry(g.Expiry))
+	}
+	if len(g.Approved) != len(g.Datasets) { // a grant requested before per-dataset approvals
+		g.Approved, g.Prices = make([]bool, len(g.Datasets)), make([]uint64, len(g.Datasets))
+	}
+	fresh := false
+	for j, i := range held {
+		if g.Approved[i] {
+			continue
+		}
+		if _, err := x.usable(ds[j].ID); err != nil {
+			return err
+		}
+		g.Approved[i], g.Prices[i] = true, ds[j].Price
+		fresh = true
+	}
+	if !fresh {
 		return refuse(CodeAlreadyApproved, "%s already approved grant %s", x.sender, g.ID)
 	}
-	g.Approvals = append(g.Approvals, x.sender)
-	slices.Sort(g.Approvals)
-	g.Updated = x.b.Height
-	x.grantEvent("approve_grant", g)
-	if len(g.Approvals) == len(g.Holders) {
-		g.State = GrantActive
-		x.grantEvent("activate_grant", g)
+	if !slices.Contains(g.Approvals, x.sender) {
+		g.Approvals = append(g.Approvals, x.sender)
+		slices.Sort(g.Approvals)
 	}
+	g.Updated = x.b.Height
+	x.grantEvent("approve_grant", g, Attr{"holder", string(x.sender)})
+	x.activateIfApproved(g)
 	return save(x.s, key(prefixGrant, g.ID), g)
 }
 
 // rejectGrant turns down a requested grant.
 func (x *exec) rejectGrant(m *RejectGrant) error {
-	g, err := x.holderGrant(m.Grant, "reject")
+	g, _, _, err := x.holderGrant(m.Grant, "reject")
 	if err != nil {
 		return err
 	}
@@ -196,14 +373,14 @@ func (x *exec) rejectGrant(m *RejectGrant) error {
 	g.State = GrantRejected
 	g.Reason = m.Reason
 	g.Updated = x.b.Height
-	x.grantEvent("reject_grant", g)
+	x.grantEvent("reject_grant", g, Attr{"reason", m.Reason})
 	return save(x.s, key(prefixGrant, g.ID), g)
 }
 
 // revokeGrant ends a requested or active grant and aborts, with a refund, every computation
-// still pending under it.
+// still under way under it.
 func (x *exec) revokeGrant(m *RevokeGrant) error {
-	g, err := x.holderGrant(m.Grant, "revoke")
+	g, _, _, err := x.holderGrant(m.Grant, "revoke")
 	if err != nil {
 		return err
 	}
@@ -216,8 +393,17 @@ func (x *exec) revokeGrant(m *RevokeGrant) error {
 	g.State = GrantRevoked
 	g.Reason = m.Reason
 	g.Updated = x.b.Height
-	x.grantEvent("revoke_grant", g)
+	x.grantEvent("revoke_grant", g, Attr{"reason", m.Reason})
+	why := fmt.Sprintf("grant %s was revoked by %s", g.ID, x.sender)
+	if m.Reason != "" {
+		why += ": " + m.Reason
+	}
+	return x.endGrant(g, why)
+}
 
+// endGrant saves a grant that stopped being live and aborts, with refunds, the computations
+// under way under it.
+func (x *exec) endGrant(g *Grant, why string) error {
 	var pending []string
 	prefix := key(prefixPendingBy, g.ID+"/")
 	if err := x.s.Iterate(prefix, func(k, _ []byte) bool {
@@ -225,10 +411,6 @@ func (x *exec) revokeGrant(m *RevokeGrant) error {
 		return true
 	}); err != nil {
 		return err
-	}
-	why := fmt.Sprintf("grant %s was revoked by %s", g.ID, x.sender)
-	if m.Reason != "" {
-		why += ": " + m.Reason
 	}
 	for _, id := range pending {
 		c, err := x.computation(id)
@@ -240,6 +422,61 @@ func (x *exec) revokeGrant(m *RevokeGrant) error {
 		}
 	}
 	return save(x.s, key(prefixGrant, g.ID), g)
+}
+
+// expireGrants ends every requested or active grant whose expiry has passed by the next block:
+// height at most this block's, or time at most this block's time.
+func (x *exec) expireGrants() error {
+	type due struct {
+		k  []byte
+		id string
+	}
+	var list []due
+	collect := func(prefix []byte, limit int64) error {
+		var bad error
+		err := x.s.Iterate(prefix, func(k, _ []byte) bool {
+			rest := k[len(prefix):]
+			if len(rest) < 9 || rest[8] != '/' {
+				bad = fmt.Errorf("rights: malformed grant expiry index key %q", k)
+				return false
+			}
+			if int64(binary.BigEndian.Uint64(rest[:8])) > limit {
+				return false
+			}
+			list = append(list, due{append([]byte(nil), k...), string(rest[9:])})
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		return bad
+	}
+	if err := collect(prefixGrantExpiryBlock, x.b.Height); err != nil {
+		return err
+	}
+	if err := collect(prefixGrantExpiryTime, x.b.Time.Unix()); err != nil {
+		return err
+	}
+	for _, d := range list {
+		if err := x.s.Delete(d.k); err != nil {
+			return err
+		}
+		g, err := x.grant(d.id)
+		if err != nil {
+			return err
+		}
+		if g.State != GrantRequested && g.State != GrantActive {
+			continue
+		}
+		g.State = GrantExpired
+		g.Reason = "expired " + describeExpiry(g.Expiry)
+		g.Updated = x.b.Height
+		x.grantEvent("expire_grant", g, Attr{"reason", g.Reason})
+		if err := x.endGrant(g, fmt.Sprintf("grant %s %s", g.ID, g.Reason)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func uniqueAddrs(in []Address) []Address {
@@ -259,3 +496,5 @@ func joinOps(ops []Op) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+func formatUint(v uint64) string { return strconv.FormatUint(v, 10) }

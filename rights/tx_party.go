@@ -36,8 +36,14 @@ func (x *exec) registerParty(m *RegisterParty) error {
 	if err != nil {
 		return err
 	}
-	if slices.Contains(m.Roles, RoleRegulator) && !slices.Contains(x.gen.Regulators, x.sender) {
-		return refuse(CodeRoleNotAllowed, "role regulator is only for the regulators genesis names, and %s is not one", x.sender)
+	if slices.Contains(m.Roles, RoleRegulator) {
+		regs, err := x.regulators()
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(regs, x.sender) {
+			return refuse(CodeRoleNotAllowed, "role regulator is only for the regulators genesis names or a vote added, and %s is not one", x.sender)
+		}
 	}
 	if slices.Contains(m.Roles, RoleMember) {
 		c, err := x.committee()

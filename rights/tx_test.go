@@ -153,8 +153,9 @@ func FuzzDecodeTx(f *testing.F) {
 		{PostCeremonyShare: &PostCeremonyShare{Epoch: 1, Step: "keys", Digests: []Digest{{2}}}},
 		{RegisterDataset: &RegisterDataset{Name: "d", Rows: 1, Columns: []Column{{Name: "a", Type: TypeInteger, Ciphertexts: []Digest{{3}}, Chunks: []Chunk{{Commitment: make([]byte, 32), Proof: []byte("p")}}}}}},
 		{RequestGrant: &RequestGrant{Datasets: []string{"ds-1"}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}},
-		{RequestComputation: &RequestComputation{Grant: "gr-1", Op: OpCount, Column: "a"}},
-		{SubmitResult: &SubmitResult{Computation: "cp-1", Output: Digest{4}, Share: Digest{5}}},
+		{RequestComputation: &RequestComputation{Grant: "gr-1", Op: OpCount, Columns: []string{"a"}}},
+		{SubmitOutput: &SubmitOutput{Computation: "cp-1", Output: Digest{4}}},
+		{SubmitShare: &SubmitShare{Computation: "cp-1", Share: Digest{5}}},
 	} {
 		f.Add(signedTx(f, key, "dxp-fuzz", 3, m))
 	}

@@ -93,8 +93,69 @@ type Chunk struct {
 type DatasetStatus string
 
 const (
-	DatasetListed DatasetStatus = "listed"
+	DatasetListed  DatasetStatus = "listed"
+	DatasetRetired DatasetStatus = "retired" // by its holder: no new grants or computations
 )
+
+// Expiry ends a right at a block height or a block time, whichever comes first; a zero field sets
+// no limit. A right with Height H may be used in blocks up to and including H; one with Time T in
+// blocks whose time is before T (unix seconds). The chain judges expiry from the block alone.
+type Expiry struct {
+	Height int64
+	Time   int64 // unix seconds
+}
+
+// IsZero reports whether e sets no limit.
+func (e Expiry) IsZero() bool { return e.Height == 0 && e.Time == 0 }
+
+// Passed reports whether e has passed in block b.
+func (e Expiry) Passed(b Block) bool {
+	return e.Height > 0 && b.Height > e.Height || e.Time > 0 && b.Time.Unix() >= e.Time
+}
+
+// Approval says how a dataset's holder answers grant requests.
+type Approval string
+
+const (
+	// ApprovalRequired: the holder approves or rejects every request itself.
+	ApprovalRequired Approval = "required"
+	// ApprovalOffer: a request within the policy's Offer is approved by the chain on the holder's
+	// behalf at request time; any other request waits for the holder.
+	ApprovalOffer Approval = "offer"
+)
+
+// OfferTerms are a dataset's standard terms. A request is within them when it asks for at most
+// MaxUses uses and at most Epsilon of privacy budget, and, where MaxBlocks or MaxSeconds is set,
+// names an expiry no later than that many blocks or seconds after the request.
+type OfferTerms struct {
+	MaxUses     uint64
+	PricePerUse uint64 // credits per computation under a grant the offer approved
+	Epsilon     uint64 // micro-epsilon
+	MaxBlocks   int64
+	MaxSeconds  int64
+}
+
+// Policy is what a dataset's holder allows. Empty lists allow everything; epsilon figures are in
+// micro-epsilon (1e-6). EpsilonTotal 0 means the holder set no privacy budget: queries are
+// accepted with or without noise and their epsilon is only recorded; DPRequired needs a budget.
+type Policy struct {
+	AllowedOps      []Op
+	AllowedColumns  []string
+	MinRows         uint64 // an aggregate must cover at least this many rows (over all its datasets)
+	EpsilonTotal    uint64 // over the dataset's lifetime, across all grants
+	EpsilonPerQuery uint64 // 0: no per-query limit
+	DPRequired      bool   // every computation must spend epsilon (the committee adds noise)
+	Purposes        []string
+	Expiry          Expiry // after it no grant or computation may use the dataset
+	Approval        Approval
+	Offer           OfferTerms // with Approval offer
+}
+
+// Transfer is one change of holder, of a dataset or a product.
+type Transfer struct {
+	From, To Address
+	Height   int64
+}
 
 // Dataset is a listing. Holder carries the data resource holding right.
 type Dataset struct {
@@ -102,25 +163,39 @@ type Dataset struct {
 	Holder      Address
 	Name        string
 	Description string
+	Tags        []string
 	Columns     []Column
 	Rows        uint64
-	Price       uint64 // credits per computation that uses it
+	Price       uint64 // credits per computation, for grants approved by the holder from now on
 	Manifest    Digest // manifest object in storage
 	// Commitment binds every chunk commitment of every column; computed by the chain.
-	Commitment Digest
-	KeyEpoch   uint64 // the committee key epoch the ciphertexts are encrypted under
-	Status     DatasetStatus
-	Registered int64 // height
+	Commitment   Digest
+	KeyEpoch     uint64 // the committee key epoch the ciphertexts are encrypted under
+	Status       DatasetStatus
+	Registered   int64 // height
+	Policy       Policy
+	EpsilonSpent uint64 // micro-epsilon charged by pending and completed computations
+	Transfers    []Transfer
+	Reason       string // why it was retired
+	Updated      int64  // height of the last change by its holder
 }
 
 // Op is an aggregate a grant may allow.
 type Op string
 
 const (
-	OpSum   Op = "sum"
-	OpMean  Op = "mean"
-	OpCount Op = "count"
+	OpSum        Op = "sum"
+	OpMean       Op = "mean"
+	OpCount      Op = "count"
+	OpVariance   Op = "variance"
+	OpStddev     Op = "stddev"
+	OpHistogram  Op = "histogram"  // counts of a column's values between Edges
+	OpRegression Op = "regression" // sufficient statistics (XᵀX, Xᵀy) over Columns, y last
+	OpDot        Op = "dot"        // a column times buyer-supplied encrypted Weights
 )
+
+// Ops are every op, in the order they are documented.
+var Ops = []Op{OpSum, OpMean, OpCount, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot}
 
 // GrantState is the lifecycle of a usage right.
 type GrantState string
@@ -130,69 +205,168 @@ const (
 	GrantActive    GrantState = "active"
 	GrantRejected  GrantState = "rejected"
 	GrantRevoked   GrantState = "revoked"
+	GrantExpired   GrantState = "expired"   // passed its Expiry
+	GrantExhausted GrantState = "exhausted" // every use completed
 )
 
 // Grant is the data processing and usage right: a grantee may run Ops over Columns of Datasets,
-// Uses times.
+// Uses times, for Purpose, within Epsilon, until Expiry. Every use is a computation; the chain
+// lists them by grant (query /computations/grant/ID).
 type Grant struct {
-	ID        string
-	Grantee   Address
-	Datasets  []string
-	Ops       []Op
-	Columns   []string
-	Uses      uint64 // maximum number of computations
-	Used      uint64 // computations charged so far (pending ones included)
-	State     GrantState
-	Holders   []Address // distinct holders of Datasets when requested, sorted
-	Approvals []Address // holders that approved, sorted
-	Reason    string    // why it was rejected or revoked
-	Requested int64     // height
-	Updated   int64     // height of the last state change
+	ID       string
+	Grantee  Address
+	Datasets []string
+	Ops      []Op
+	Columns  []string
+	Purpose  string
+	Uses     uint64 // maximum number of computations
+	Used     uint64 // computations charged so far (pending ones included)
+	Epsilon  uint64 // privacy budget in micro-epsilon; 0: no computation may spend epsilon
+	// EpsilonSpent is charged by pending and completed computations.
+	EpsilonSpent uint64
+	DPRequired   bool // a dataset's policy required differential privacy when requested
+	Expiry       Expiry
+	State        GrantState
+	Holders      []Address // distinct holders of Datasets when requested, sorted
+	Approvals    []Address // holders that approved, sorted (those in Offered by the chain on their behalf)
+	Offered      []Address // holders whose offer covered the request, sorted
+	// Approved are the datasets whose holder approved, in Datasets order; the grant is active
+	// when all are. Prices are each dataset's price per use, fixed when it was approved (its
+	// listing price, or its offer's price); 0 until then.
+	Approved  []bool
+	Prices    []uint64
+	Reason    string // why it was rejected, revoked or expired
+	Requested int64  // height
+	Updated   int64  // height of the last state change
 }
 
 // ComputationStatus is the lifecycle of a computation.
 type ComputationStatus string
 
 const (
-	ComputationPending   ComputationStatus = "pending"
+	ComputationPending   ComputationStatus = "pending"   // waiting for Threshold members to agree on an output
+	ComputationSwitching ComputationStatus = "switching" // output agreed; waiting for the participants' key-switch shares
 	ComputationCompleted ComputationStatus = "completed"
 	ComputationExpired   ComputationStatus = "expired" // passed its deadline; refunded
-	ComputationAborted   ComputationStatus = "aborted" // its grant was revoked; refunded
+	ComputationAborted   ComputationStatus = "aborted" // its grant was revoked, expired or frozen, or a dataset or party frozen; refunded
 )
 
-// MemberResult is what one committee member posted for a computation: the digest of the output
-// ciphertext it evaluated and of its key-switch share toward the buyer.
-type MemberResult struct {
+// Post is a committee member's post for a computation: an output ciphertext digest or a
+// key-switch share digest.
+type Post struct {
 	Member Address
-	Output Digest
-	Share  Digest
+	Digest Digest
 	Height int64
 }
 
-// Computation is one run of an op over a column of a grant's datasets.
+// Computation is one run of an op over columns of a grant's datasets.
 type Computation struct {
 	ID        string
 	Requester Address
 	Grant     string
 	Op        Op
-	Column    string
-	Datasets  []string
-	Rows      uint64 // rows over all Datasets: the count, and the divisor of a mean
-	Status    ComputationStatus
-	Escrow    uint64 // credits taken from the requester; held while pending, then released or refunded
-	Deadline  int64  // last height at which results are accepted
-	Requested int64
-	Finished  int64 // height it completed, expired or was aborted
-	Results   []MemberResult
-	// Output is the output ciphertext digest that Threshold members agreed on; Participants are
-	// those members. Both are set when the computation completes (not for count, which the chain
-	// answers from the registered row counts).
+	Columns   []string
+	// Edges (histogram), Weights and WeightBound (dot) as requested.
+	Edges       []int64
+	Weights     []Digest
+	WeightBound uint64
+	Epsilon     uint64 // micro-epsilon charged to the grant and every dataset; 0: no noise
+	Delta       uint64 // micro-delta
+	Datasets    []string
+	Rows        uint64 // rows over all Datasets: the count, and the divisor of a mean
+	Status      ComputationStatus
+	Escrow      uint64 // credits taken from the requester; held until completion, then released or refunded
+	Deadline    int64  // last height at which outputs and shares are accepted
+	Requested   int64
+	Finished    int64 // height it completed, expired or was aborted
+	// Outputs are the members' output digests and Shares the participants' key-switch shares, in
+	// the order posted. Output is the digest Threshold members agreed on; Participants are the
+	// first Threshold members that posted it, in post order: they alone post shares. Disagreed are
+	// members that posted another output. Not set for a count without noise, which the chain
+	// answers from the registered row counts.
+	Outputs      []Post
+	Shares       []Post
 	Output       Digest
 	Participants []Address
+	Disagreed    []Address
 	Reason       string // why it expired or was aborted
-	// Prices are the price of each of Datasets when the computation was requested (they sum to
-	// Escrow): what completion releases to each dataset's holder.
-	Prices []uint64
+	// Prices are what each of Datasets costs under the grant (they sum to Escrow): what
+	// completion releases to each dataset's holder at that time.
+	Prices  []uint64
+	Product string // the product completion issued
+}
+
+// Product is the data product operating right: a completed computation's result, held by the
+// buyer that ran it or a transferee. Its lineage (datasets, grant, computation, output) never
+// changes. A product is frozen while it or any of its source datasets is under a hold.
+type Product struct {
+	ID          string
+	Holder      Address
+	Computation string
+	Grant       string
+	Datasets    []string
+	Op          Op
+	Columns     []string
+	Rows        uint64
+	Output      Digest    // the agreed output ciphertext; zero for a count the chain answered
+	Licensees   []Address // parties the holder licensed to operate it, in order licensed
+	Transfers   []Transfer
+	Issued      int64 // height
+}
+
+// HoldKind is what a regulator can freeze.
+type HoldKind string
+
+const (
+	HoldParty   HoldKind = "party"
+	HoldDataset HoldKind = "dataset"
+	HoldGrant   HoldKind = "grant"
+	HoldProduct HoldKind = "product"
+)
+
+// Hold is a regulator's freeze of one object, in force from Height until Released.
+type Hold struct {
+	ID            string
+	Kind          HoldKind
+	Target        string // the party's address or the object's id
+	Reason        string
+	By            Address
+	Height        int64
+	Released      int64 // height of the unfreeze; 0 while in force
+	ReleasedBy    Address
+	ReleaseReason string
+}
+
+// ProposalStatus is the lifecycle of a regulator change.
+type ProposalStatus string
+
+const (
+	ProposalOpen   ProposalStatus = "open"
+	ProposalPassed ProposalStatus = "passed"
+)
+
+// RegulatorChange is what a proposal does to the set of regulators.
+type RegulatorChange string
+
+const (
+	RegulatorAdd    RegulatorChange = "add"
+	RegulatorRemove RegulatorChange = "remove"
+)
+
+// Proposal is a proposed change to the regulators. It passes when a strict majority of the
+// regulators at the time of a vote have voted for it (the proposer's vote counts).
+type Proposal struct {
+	ID       string
+	Proposer Address
+	Change   RegulatorChange
+	Address  Address
+	Reason   string
+	Votes    []Address // in the order cast
+	Status   ProposalStatus
+	Proposed int64 // height
+	Decided  int64 // height it passed
+	// Regulators are the regulators after it passed.
+	Regulators []Address
 }
 
 // PaymentKind says which way credits moved.
@@ -266,21 +440,33 @@ type Genesis struct {
 	Params     Params
 }
 
-// Msg is the body of a transaction: exactly one field is set.
+// Msg is the body of a transaction: exactly one field is set. Field numbers are never reused
+// (9, the single-phase SubmitResult, is retired).
 type Msg struct {
-	RegisterParty      *RegisterParty      `cbor:"1,keyasint,omitempty"`
-	PostCeremonyShare  *PostCeremonyShare  `cbor:"2,keyasint,omitempty"`
-	RegisterDataset    *RegisterDataset    `cbor:"3,keyasint,omitempty"`
-	RequestGrant       *RequestGrant       `cbor:"4,keyasint,omitempty"`
-	ApproveGrant       *ApproveGrant       `cbor:"5,keyasint,omitempty"`
-	RejectGrant        *RejectGrant        `cbor:"6,keyasint,omitempty"`
-	RevokeGrant        *RevokeGrant        `cbor:"7,keyasint,omitempty"`
-	RequestComputation *RequestComputation `cbor:"8,keyasint,omitempty"`
-	SubmitResult       *SubmitResult       `cbor:"9,keyasint,omitempty"`
+	RegisterParty          *RegisterParty          `cbor:"1,keyasint,omitempty"`
+	PostCeremonyShare      *PostCeremonyShare      `cbor:"2,keyasint,omitempty"`
+	RegisterDataset        *RegisterDataset        `cbor:"3,keyasint,omitempty"`
+	RequestGrant           *RequestGrant           `cbor:"4,keyasint,omitempty"`
+	ApproveGrant           *ApproveGrant           `cbor:"5,keyasint,omitempty"`
+	RejectGrant            *RejectGrant            `cbor:"6,keyasint,omitempty"`
+	RevokeGrant            *RevokeGrant            `cbor:"7,keyasint,omitempty"`
+	RequestComputation     *RequestComputation     `cbor:"8,keyasint,omitempty"`
+	SubmitOutput           *SubmitOutput           `cbor:"10,keyasint,omitempty"`
+	SubmitShare            *SubmitShare            `cbor:"11,keyasint,omitempty"`
+	UpdateDataset          *UpdateDataset          `cbor:"12,keyasint,omitempty"`
+	SetPolicy              *SetPolicy              `cbor:"13,keyasint,omitempty"`
+	RetireDataset          *RetireDataset          `cbor:"14,keyasint,omitempty"`
+	TransferHolding        *TransferHolding        `cbor:"15,keyasint,omitempty"`
+	TransferProduct        *TransferProduct        `cbor:"16,keyasint,omitempty"`
+	LicenseProduct         *LicenseProduct         `cbor:"17,keyasint,omitempty"`
+	Freeze                 *Freeze                 `cbor:"18,keyasint,omitempty"`
+	Unfreeze               *Unfreeze               `cbor:"19,keyasint,omitempty"`
+	ProposeRegulatorChange *ProposeRegulatorChange `cbor:"20,keyasint,omitempty"`
+	VoteRegulatorChange    *VoteRegulatorChange    `cbor:"21,keyasint,omitempty"`
 }
 
 // RegisterParty registers the sender. Regulator and member roles are accepted only for addresses
-// named in genesis. A buyer names its RLWE public key object.
+// that are regulators or committee members. A buyer names its RLWE public key object.
 type RegisterParty struct {
 	Roles   []Role
 	RLWEKey Digest
@@ -293,7 +479,8 @@ type PostCeremonyShare struct {
 	Digests []Digest
 }
 
-// RegisterDataset lists a dataset held by the sender. The chain verifies every chunk proof.
+// RegisterDataset lists a dataset held by the sender. The chain verifies every chunk proof. Its
+// policy starts as ApprovalRequired with no other limit (SetPolicy changes it).
 type RegisterDataset struct {
 	Name        string
 	Description string
@@ -304,12 +491,46 @@ type RegisterDataset struct {
 	KeyEpoch    uint64
 }
 
-// RequestGrant asks the holders of Datasets for the right to run Ops over Columns, Uses times.
+// UpdateDataset changes what its holder (the sender) says of a dataset; nil fields are kept.
+// A new price applies to grants approved from then on.
+type UpdateDataset struct {
+	Dataset     string
+	Description *string
+	Tags        *[]string
+	Price       *uint64
+}
+
+// SetPolicy replaces a dataset's policy. It applies to grant requests and computations from then on.
+type SetPolicy struct {
+	Dataset string
+	Policy  Policy
+}
+
+// RetireDataset ends a listing: no new grants or computations, and computations under way are
+// aborted and refunded.
+type RetireDataset struct {
+	Dataset string
+	Reason  string
+}
+
+// TransferHolding hands a dataset's holding right to another registered owner. Grants and
+// products over it keep their lineage; completions pay whoever holds it then.
+type TransferHolding struct {
+	Dataset string
+	To      Address
+}
+
+// RequestGrant asks the holders of Datasets for the right to run Ops over Columns, Uses times,
+// for Purpose, spending at most Epsilon (micro-epsilon), until Expiry. A holder whose policy
+// offers terms that cover the request approves it at once.
 type RequestGrant struct {
 	Datasets []string
 	Ops      []Op
 	Columns  []string
 	Uses     uint64
+	Purpose  string
+	Epsilon  uint64
+	Expiry   Expiry
 }
 
 type ApproveGrant struct{ Grant string }
@@ -324,20 +545,71 @@ type RevokeGrant struct {
 	Reason string
 }
 
-// RequestComputation runs Op over Column of every dataset in Grant; the price of each dataset is
-// escrowed from the sender.
+// RequestComputation runs Op over Columns of every dataset in Grant; the grant's price of each
+// dataset is escrowed from the sender and Epsilon is charged to the grant's and every dataset's
+// budget. Ops take one column, except regression (x columns then y, at least two). Edges are a
+// histogram's bucket edges in the column's scaled units, strictly increasing within its bounds;
+// Weights (one ciphertext per input ciphertext, under the collective key) and WeightBound (the
+// largest weight magnitude) are a dot product's. Epsilon and Delta are in micro units.
 type RequestComputation struct {
-	Grant  string
-	Op     Op
-	Column string
+	Grant       string
+	Op          Op
+	Columns     []string
+	Edges       []int64
+	Weights     []Digest
+	WeightBound uint64
+	Epsilon     uint64
+	Delta       uint64
 }
 
-// SubmitResult is a committee member's output and key-switch share for a pending computation.
-type SubmitResult struct {
+// SubmitOutput is a committee member's output ciphertext digest for a pending computation.
+type SubmitOutput struct {
 	Computation string
 	Output      Digest
+}
+
+// SubmitShare is a participant's key-switch share digest, toward the buyer's key, for a
+// computation whose output the committee agreed.
+type SubmitShare struct {
+	Computation string
 	Share       Digest
 }
+
+// TransferProduct hands a product to another registered party.
+type TransferProduct struct {
+	Product string
+	To      Address
+}
+
+// LicenseProduct licenses another registered party to operate a product.
+type LicenseProduct struct {
+	Product string
+	To      Address
+}
+
+// Freeze puts a regulator's hold on a party, dataset, grant or product.
+type Freeze struct {
+	Kind   HoldKind
+	ID     string
+	Reason string
+}
+
+// Unfreeze releases the hold in force on an object.
+type Unfreeze struct {
+	Kind   HoldKind
+	ID     string
+	Reason string
+}
+
+// ProposeRegulatorChange proposes adding or removing a regulator; the proposer votes for it.
+type ProposeRegulatorChange struct {
+	Change  RegulatorChange
+	Address Address
+	Reason  string
+}
+
+// VoteRegulatorChange is a regulator's vote for an open proposal.
+type VoteRegulatorChange struct{ Proposal string }
 
 // Tx is a signed transaction. Sig is the ed25519 signature by PubKey over the canonical encoding
 // of the Tx with Sig empty. The sender is the address of PubKey.

@@ -22,8 +22,9 @@ func computeCommand() *cli.Command {
 			Usage: "run an op over a column of a grant's datasets on ciphertexts, and decrypt the answer",
 			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("buyer key name"),
 				&cli.StringFlag{Name: "grant", Usage: "grant id", Required: true},
-				&cli.StringFlag{Name: "op", Usage: "sum, mean or count", Required: true},
-				&cli.StringFlag{Name: "column", Usage: "column name", Required: true},
+				&cli.StringFlag{Name: "op", Usage: "sum, mean or count (the committee evaluates these today)", Required: true},
+				&cli.StringFlag{Name: "column", Aliases: []string{"columns"}, Usage: "column name (comma-separated for a regression: x columns, then y)", Required: true},
+				&cli.StringFlag{Name: "epsilon", Usage: "differential privacy to spend, e.g. 0.5 (default: none, an exact answer)"},
 				&cli.DurationFlag{Name: "timeout", Usage: "how long to wait for the committee", Value: 10 * time.Minute},
 			},
 			Action: func(c *cli.Context) error {
@@ -32,7 +33,16 @@ func computeCommand() *cli.Command {
 					return err
 				}
 				if len(ops) != 1 {
-					return fmt.Errorf("--op takes exactly one of sum, mean, count")
+					return fmt.Errorf("--op takes exactly one op")
+				}
+				var epsilon uint64
+				if e := c.String("epsilon"); e != "" {
+					if epsilon, err = marketplace.ParseMicro(e); err != nil {
+						return fmt.Errorf("--epsilon: %w", err)
+					}
+				}
+				if err := marketplace.CheckEvaluable(ops[0], epsilon); err != nil {
+					return err
 				}
 				s, err := marketplace.Open(c.Context, c.String("home"))
 				if err != nil {
@@ -42,7 +52,7 @@ func computeCommand() *cli.Command {
 				ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 				defer cancel()
 				res, err := s.Compute(ctx, marketplace.ComputeRequest{From: c.String("from"), Grant: c.String("grant"),
-					Op: ops[0], Column: c.String("column"), Progress: progress(c)})
+					Op: ops[0], Columns: marketplace.SplitList(c.String("column")), Epsilon: epsilon, Progress: progress(c)})
 				if err != nil {
 					return err
 				}
@@ -59,5 +69,11 @@ func printResult(w io.Writer, r *marketplace.ComputeResult) {
 	if r.Op != rights.OpCount {
 		fmt.Fprintf(w, ", evaluated and key-switched by %d committee members", len(r.Participants))
 	}
+	if len(r.Disagreed) > 0 {
+		fmt.Fprintf(w, " (%d disagreed, recorded on chain)", len(r.Disagreed))
+	}
 	fmt.Fprintln(w)
+	if r.Product != "" {
+		fmt.Fprintf(w, "product %s issued to you: its lineage is on chain\n", r.Product)
+	}
 }
