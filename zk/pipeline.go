@@ -1,0 +1,160 @@
+package zk
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/dxplabs/dxp/circuits"
+)
+
+// ChunkJob is one chunk for [ChunkProver.ProveChunks].
+type ChunkJob struct {
+	Seq      int     // the caller's sequence number, copied to the result
+	Values   []int64 // 1 to n values; read, never modified
+	Min, Max int64
+}
+
+// ChunkResult is the outcome of one ChunkJob: a proof or an error.
+type ChunkResult struct {
+	Seq   int
+	Proof ChunkProof
+	Err   error
+}
+
+// ProofWorkers returns how many chunks to prove at once by default: half the
+// cores, at least one. Groth16 proving already spreads each proof over every
+// core (MSMs and FFTs), but its witness solving, key bookkeeping and
+// allocation phases are largely sequential, so a second proof in flight
+// fills the gaps; more than that adds memory (about 0.4 GB per 16,384-value
+// proof) for no further gain. See BenchmarkProveChunks for the measurements.
+func ProofWorkers() int {
+	return max(1, runtime.GOMAXPROCS(0)/2)
+}
+
+// ProveChunks proves the jobs it receives on workers goroutines (workers <=
+// 0 means ProofWorkers()) and sends one result per job on the returned
+// channel, in completion order (use Seq to put them back in order). The
+// channel is closed once jobs is closed and every job taken has its result,
+// or once ctx is done: then no further job is taken, a proof under way is
+// finished and dropped, and jobs still in the channel are left there. The
+// caller must keep receiving until the channel is closed or cancel ctx.
+//
+// A failed job does not stop the others; cancel ctx to stop early.
+func (p *ChunkProver) ProveChunks(ctx context.Context, jobs <-chan ChunkJob, workers int) <-chan ChunkResult {
+	if workers <= 0 {
+		workers = ProofWorkers()
+	}
+	results := make(chan ChunkResult)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				var job ChunkJob
+				var ok bool
+				select {
+				case <-ctx.Done():
+					return
+				case job, ok = <-jobs:
+					if !ok {
+						return
+					}
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				cp, err := p.Prove(job.Values, job.Min, job.Max)
+				select {
+				case results <- ChunkResult{Seq: job.Seq, Proof: cp, Err: err}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	return results
+}
+
+// RawProve is the baseline that `dxp bench publish` sets beside
+// ProveChunks: it proves each chunk with nothing but what a gnark user
+// would write — circuits.NewChunkAssignment, frontend.NewWitness and
+// groth16.Prove on the prover's compiled circuit and key — workers chunks at
+// a time (workers <= 0 means ProofWorkers()), and discards the proofs. It
+// pads short chunks with min like Prove, but draws no fresh salt (it uses
+// salt 1), checks no bounds beyond what the assignment builder needs, and
+// serialises nothing. It returns the first error.
+func (p *ChunkProver) RawProve(ctx context.Context, chunks [][]int64, min, max int64, workers int) error {
+	if workers <= 0 {
+		workers = ProofWorkers()
+	}
+	n, w := p.lay.N, p.lay.W
+	salt := fieldInt64(1)
+	next := make(chan []int64)
+	errs := make(chan error, workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for values := range next {
+				if err := rawProve(p, n, w, values, min, max, salt); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+feed:
+	for _, values := range chunks {
+		if ctx.Err() != nil {
+			break
+		}
+		if len(values) < n {
+			padded := make([]int64, n)
+			copy(padded, values)
+			for i := len(values); i < n; i++ {
+				padded[i] = min
+			}
+			values = padded
+		}
+		select {
+		case next <- values:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func rawProve(p *ChunkProver, n, w int, values []int64, min, max int64, salt fr.Element) (err error) {
+	defer recoverTo(&err, "zk: raw prove")
+	assignment, err := circuits.NewChunkAssignment(n, w, values, min, max, salt)
+	if err != nil {
+		return fmt.Errorf("zk: raw prove: %w", err)
+	}
+	witness, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return fmt.Errorf("zk: raw prove: %w", err)
+	}
+	if _, err := groth16.Prove(p.ccs, p.pk, witness); err != nil {
+		return fmt.Errorf("zk: raw prove: %w", err)
+	}
+	return nil
+}
