@@ -5,6 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -159,6 +162,9 @@ func FuzzDecodeTx(f *testing.F) {
 	} {
 		f.Add(signedTx(f, key, "dxp-fuzz", 3, m))
 	}
+	for _, m := range fuzzMsgs() {
+		f.Add(signedTx(f, key, "dxp-fuzz", 3, m))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tx, err := DecodeTx(b)
 		if err != nil {
@@ -175,6 +181,52 @@ func FuzzDecodeTx(f *testing.F) {
 			t.Fatalf("a tx without a signature verified")
 		}
 	})
+}
+
+// fuzzMsgs are seeds for the kinds added with the ledger model; testdata/fuzz/FuzzDecodeTx holds
+// their signed encodings too.
+func fuzzMsgs() map[string]Msg {
+	price := uint64(3)
+	return map[string]Msg{
+		"request_computation_multi": {RequestComputation: &RequestComputation{Grant: "gr-1", Op: OpRegression, Columns: []string{"x", "y"}, Epsilon: 500_000, Delta: 10}},
+		"request_computation_dot":   {RequestComputation: &RequestComputation{Grant: "gr-1", Op: OpDot, Columns: []string{"x"}, Weights: []Digest{{6}}, WeightBound: 9}},
+		"request_computation_hist":  {RequestComputation: &RequestComputation{Grant: "gr-1", Op: OpHistogram, Columns: []string{"x"}, Edges: []int64{-5, 0, 5}}},
+		"request_grant_terms":       {RequestGrant: &RequestGrant{Datasets: []string{"ds-1"}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1, Purpose: "research", Epsilon: 1_000_000, Expiry: Expiry{Height: 9, Time: 1_700_000_000}}},
+		"update_dataset":            {UpdateDataset: &UpdateDataset{Dataset: "ds-1", Tags: &[]string{"a"}, Price: &price}},
+		"set_policy": {SetPolicy: &SetPolicy{Dataset: "ds-1", Policy: Policy{AllowedOps: []Op{OpSum}, AllowedColumns: []string{"a"}, MinRows: 10,
+			EpsilonTotal: 5_000_000, EpsilonPerQuery: 1_000_000, DPRequired: true, Purposes: []string{"research"}, Expiry: Expiry{Height: 100},
+			Approval: ApprovalOffer, Offer: OfferTerms{MaxUses: 3, PricePerUse: 2, Epsilon: 1_000_000, MaxBlocks: 50, MaxSeconds: 3600}}}},
+		"retire_dataset":           {RetireDataset: &RetireDataset{Dataset: "ds-1", Reason: "old"}},
+		"transfer_holding":         {TransferHolding: &TransferHolding{Dataset: "ds-1", To: Address("00112233445566778899aabbccddeeff00112233")}},
+		"transfer_product":         {TransferProduct: &TransferProduct{Product: "pd-1", To: Address("00112233445566778899aabbccddeeff00112233")}},
+		"license_product":          {LicenseProduct: &LicenseProduct{Product: "pd-1", To: Address("00112233445566778899aabbccddeeff00112233")}},
+		"freeze":                   {Freeze: &Freeze{Kind: HoldDataset, ID: "ds-1", Reason: "inquiry"}},
+		"unfreeze":                 {Unfreeze: &Unfreeze{Kind: HoldDataset, ID: "ds-1", Reason: "cleared"}},
+		"propose_regulator_change": {ProposeRegulatorChange: &ProposeRegulatorChange{Change: RegulatorAdd, Address: Address("00112233445566778899aabbccddeeff00112233"), Reason: "r"}},
+		"vote_regulator_change":    {VoteRegulatorChange: &VoteRegulatorChange{Proposal: "rp-1"}},
+		"submit_output":            {SubmitOutput: &SubmitOutput{Computation: "cp-1", Output: Digest{4}}},
+		"submit_share":             {SubmitShare: &SubmitShare{Computation: "cp-1", Share: Digest{5}}},
+	}
+}
+
+// TestFuzzCorpusCoversKinds: the committed seed corpus holds a signed tx of every kind, and each
+// decodes.
+func TestFuzzCorpusCoversKinds(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzDecodeTx")
+	key := testKey("fuzz")
+	for name, m := range fuzzMsgs() {
+		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", signedTx(t, key, "dxp-fuzz", 3, m))
+		path := filepath.Join(dir, name)
+		if os.Getenv("DXP_WRITE_FUZZ_CORPUS") != "" {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != want {
+			t.Errorf("seed %s is missing or stale (%v); rerun with DXP_WRITE_FUZZ_CORPUS=1", path, err)
+		}
+	}
 }
 
 // TestUnmarshalState: stored state written before a field existed still reads; a field the
