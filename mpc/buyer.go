@@ -9,6 +9,7 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
 )
 
 // NewBuyerKey generates a buyer's RLWE key pair and returns them serialized. The secret key never
@@ -33,14 +34,29 @@ func NewBuyerKey(params heint.Parameters) (sk, pk []byte, err error) {
 	return sk, pk, nil
 }
 
-// Open aggregates the members' key-switch shares of an output ciphertext, switches it to the
-// buyer's key and decrypts it. It needs the share of every member. A computation's output holds
-// its result in every slot; Open returns slot 0 as a signed integer (centered modulo
-// PlaintextModulus) after checking that every slot agrees, which catches a missing, extra,
-// duplicated or corrupted share and the wrong buyer key.
+// Open returns the result of a single-valued computation (sum, mean, dot, a one-bucket
+// histogram): OpenValues with k = 1.
 func Open(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byte) (*big.Int, error) {
+	v, err := OpenValues(params, buyerSK, output, shares, 1)
+	if err != nil {
+		return nil, err
+	}
+	return v[0], nil
+}
+
+// OpenValues aggregates the active members' key-switch shares of an output ciphertext (exactly
+// Threshold of them, in any order), switches it to the buyer's key, decrypts it and returns its
+// first k slots as signed integers (centered modulo PlaintextModulus). k is the query's number of
+// output values (Query.Outputs). It checks the layout: for k = 1 every slot must hold the same
+// value, for k ≥ 2 every slot from k on must be zero. That catches a missing, extra, duplicated or
+// corrupted share and a wrong buyer key (the decryption is then uniformly random), but not a
+// committee that evaluates a different query consistently.
+func OpenValues(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byte, k int) ([]*big.Int, error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: open: %w", err)
+	}
+	if k < 1 || k > Slots(params) {
+		return nil, fmt.Errorf("mpc: open: %d values, want 1 to %d", k, Slots(params))
 	}
 	if len(shares) == 0 {
 		return nil, errors.New("mpc: open: no key-switch shares")
@@ -58,13 +74,14 @@ func Open(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byt
 	if err != nil {
 		return nil, fmt.Errorf("mpc: open: buyer key: %w", err)
 	}
-	ct, err := c.ciphertext(output, 0)
+	ct, err := c.outputCiphertext(output, k == 1)
 	if err != nil {
 		return nil, fmt.Errorf("mpc: open: output: %w", err)
 	}
 	var slots []uint64
 	err = protect(func() error {
-		pcks, err := mhe.NewPublicKeySwitchProtocol(params, smudging())
+		// Aggregation and KeySwitch use no noise; the distribution only sizes buffers.
+		pcks, err := mhe.NewPublicKeySwitchProtocol(params, ring.DiscreteGaussian{Sigma: 1, Bound: 6})
 		if err != nil {
 			return err
 		}
@@ -88,12 +105,25 @@ func Open(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byt
 	if err != nil {
 		return nil, fmt.Errorf("mpc: open: %w", err)
 	}
-	for i, v := range slots {
-		if v != slots[0] {
-			return nil, fmt.Errorf("mpc: open: decrypted slots disagree (slot %d): a key-switch share is missing, extra or corrupted, or the buyer key is not the one the shares were made for", i)
+	const bad = "a key-switch share is missing, extra or corrupted, the buyer key is not the one the shares were made for, or k is not the query's"
+	if k == 1 {
+		for i, v := range slots {
+			if v != slots[0] {
+				return nil, fmt.Errorf("mpc: open: decrypted slots disagree (slot %d): %s", i, bad)
+			}
+		}
+	} else {
+		for i, v := range slots[k:] {
+			if v != 0 {
+				return nil, fmt.Errorf("mpc: open: decrypted slot %d is not zero: %s", k+i, bad)
+			}
 		}
 	}
-	return centered(slots[0], params.PlaintextModulus()), nil
+	out := make([]*big.Int, k)
+	for i := range out {
+		out[i] = centered(slots[i], params.PlaintextModulus())
+	}
+	return out, nil
 }
 
 // centered maps v in [0, t) to (-t/2, t/2].

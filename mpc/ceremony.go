@@ -1,23 +1,30 @@
 package mpc
 
 import (
+	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring/ringqp"
 	"github.com/tuneinsight/lattigo/v5/utils/sampling"
+	"golang.org/x/crypto/nacl/box"
 )
 
 // Ceremony steps as posted on the board. The chain interprets only stepKeys.
 const (
-	stepCKG  = "ckg"
-	stepRKG1 = "rkg1"
-	stepRKG2 = "rkg2"
-	stepGKG  = "gkg"
-	stepKeys = "keys" // rights.KeysStep
+	stepBox    = "box"
+	stepCKG    = "ckg"
+	stepRKG1   = "rkg1"
+	stepRKG2   = "rkg2"
+	stepGKG    = "gkg"
+	stepShamir = "shamir"
+	stepKeys   = "keys" // rights.KeysStep
 )
 
 // ceremony holds the protocol instances of one key epoch and implements the ceremony's local steps:
@@ -195,4 +202,125 @@ func (c *ceremony) galoisKey(galEl uint64, shares []*mhe.GaloisKeyGenShare) (*rl
 		return nil, fmt.Errorf("galois key %d: %w", galEl, err)
 	}
 	return gk, nil
+}
+
+// Thresholdizing the collective secret (t-of-N). Every member splits its key share with a random
+// Shamir polynomial of degree t-1 and sends the evaluation at member j's point (j+1 in the
+// committee's order) to member j, sealed with nacl/box to j's X25519 key; member j adds what it
+// receives into its threshold share of the collective secret s = Σ key shares. Any t members
+// then derive additive shares of s (mhe.Combiner) for the protocols they run together.
+
+// shamirShares returns this member's share of sk for each of n members, in order.
+func (c *ceremony) shamirShares(sk *rlwe.SecretKey, threshold, n int) ([]mhe.ShamirSecretShare, error) {
+	thr := mhe.NewThresholdizer(c.params)
+	poly, err := thr.GenShamirPolynomial(threshold, sk)
+	if err != nil {
+		return nil, fmt.Errorf("shamir polynomial: %w", err)
+	}
+	shares := make([]mhe.ShamirSecretShare, n)
+	for j := range shares {
+		shares[j] = thr.AllocateThresholdSecretShare()
+		thr.GenShamirSecretShare(mhe.ShamirPublicPoint(j+1), poly, &shares[j])
+	}
+	for _, p := range poly.Value {
+		zeroQP(p)
+	}
+	return shares, nil
+}
+
+// thresholdShare adds the shares a member received into its threshold secret share.
+func (c *ceremony) thresholdShare(received []*mhe.ShamirSecretShare) (mhe.ShamirSecretShare, error) {
+	thr := mhe.NewThresholdizer(c.params)
+	agg := thr.AllocateThresholdSecretShare()
+	for _, s := range received {
+		if err := thr.AggregateShares(agg, *s, &agg); err != nil {
+			return mhe.ShamirSecretShare{}, fmt.Errorf("aggregate shamir shares: %w", err)
+		}
+	}
+	return agg, nil
+}
+
+// additiveShare returns this member's additive share of the collective secret for a protocol run
+// by exactly the active members (each a 0-based index in the committee's order). The shares of
+// the active members add up to the collective secret.
+func additiveShare(params heint.Parameters, own int, members, threshold int, active []int, tsk mhe.ShamirSecretShare) (*rlwe.SecretKey, error) {
+	if len(active) != threshold {
+		return nil, fmt.Errorf("%d active members, want exactly the threshold %d", len(active), threshold)
+	}
+	points := make([]mhe.ShamirPublicPoint, members)
+	for i := range points {
+		points[i] = mhe.ShamirPublicPoint(i + 1)
+	}
+	act := make([]mhe.ShamirPublicPoint, len(active))
+	for i, a := range active {
+		act[i] = mhe.ShamirPublicPoint(a + 1)
+	}
+	cmb := mhe.NewCombiner(*params.GetRLWEParameters(), points[own], points, threshold)
+	sk := rlwe.NewSecretKey(params)
+	if err := cmb.GenAdditiveShare(act, points[own], tsk, sk); err != nil {
+		return nil, fmt.Errorf("additive share: %w", err)
+	}
+	return sk, nil
+}
+
+func zeroQP(p ringqp.Poly) {
+	for _, row := range p.Q.Coeffs {
+		clear(row)
+	}
+	for _, row := range p.P.Coeffs {
+		clear(row)
+	}
+}
+
+// Sealed Shamir shares. The object member i posts for member j is
+//
+//	nonce (24 bytes) || box.Seal(header (32 bytes) || share, nonce, j's box key, i's box secret)
+//
+// where header = SHA-256("dxp/mpc/shamir/v1\x00" || len(seed) || seed || epoch || i || j), the
+// lengths and numbers big-endian uint64. The box authenticates the sender; the header binds the
+// share to the committee, the epoch and both members, so a share cannot be replayed elsewhere.
+
+const boxKeySize = 32
+
+func (c *ceremony) shamirHeader(from, to int) []byte {
+	h := sha256.New()
+	h.Write([]byte("dxp/mpc/shamir/v1\x00"))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(c.seed))))
+	h.Write(c.seed)
+	h.Write(binary.BigEndian.AppendUint64(nil, c.epoch))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(from)))
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(to)))
+	return h.Sum(nil)
+}
+
+func (c *ceremony) seal(share []byte, from, to int, peer, priv *[boxKeySize]byte) ([]byte, error) {
+	var nonce [24]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	msg := append(c.shamirHeader(from, to), share...)
+	out := box.Seal(nonce[:], msg, &nonce, peer, priv)
+	clear(msg)
+	return out, nil
+}
+
+// sealedSize is the size of a sealed share of shareSize bytes.
+func sealedSize(shareSize int) int { return 24 + box.Overhead + sha256.Size + shareSize }
+
+// open returns the share member from sealed for member to, checking size, authenticity and header.
+func (c *ceremony) open(sealed []byte, shareSize, from, to int, peer, priv *[boxKeySize]byte) ([]byte, error) {
+	if len(sealed) != sealedSize(shareSize) {
+		return nil, fmt.Errorf("sealed share is %d bytes, want %d", len(sealed), sealedSize(shareSize))
+	}
+	var nonce [24]byte
+	copy(nonce[:], sealed)
+	msg, ok := box.Open(nil, sealed[24:], &nonce, peer, priv)
+	if !ok {
+		return nil, errors.New("sealed share does not open with the sender's and this member's box keys")
+	}
+	if !bytes.Equal(msg[:sha256.Size], c.shamirHeader(from, to)) {
+		clear(msg)
+		return nil, errors.New("sealed share is not for this committee, epoch and pair of members")
+	}
+	return msg[sha256.Size:], nil
 }

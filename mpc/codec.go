@@ -195,6 +195,43 @@ func (c *codec) ciphertextKind(level int) kind {
 	}
 }
 
+// outputCiphertext decodes an evaluation's output: a degree-1 ciphertext at outputLevel whose
+// scale is the one the evaluation leaves (outputScale).
+func (c *codec) outputCiphertext(b []byte, single bool) (*rlwe.Ciphertext, error) {
+	scale := outputScale(c.params, single)
+	o, err := c.decode(kind{
+		name: fmt.Sprintf("output ciphertext (single %v)", single),
+		new: func() object {
+			ct := heint.NewCiphertext(c.params, 1, outputLevel)
+			ct.Scale = scale
+			return ct
+		},
+		fill: func(o object) { fillElement(&o.(*rlwe.Ciphertext).Element) },
+	}, b)
+	if err != nil {
+		return nil, err
+	}
+	return o.(*rlwe.Ciphertext), nil
+}
+
+// outputScale is the BGV scale of an evaluation's output: each rescale from level ℓ multiplies
+// the scale by q_ℓ⁻¹ mod T (products and masks have scale 1). It is computed with the same Scale
+// arithmetic lattigo's Rescale and Mul use, so that the encodings match byte for byte.
+func outputScale(params heint.Parameters, single bool) rlwe.Scale {
+	s := params.DefaultScale()
+	top := multiBuildLevel
+	if single {
+		top = singleBuildLevel
+	}
+	for l := top; l > outputLevel; l-- {
+		s = s.Div(params.NewScale(params.Q()[l]))
+		if !single && l == top {
+			s = s.Mul(params.DefaultScale()) // the slot mask
+		}
+	}
+	return s
+}
+
 // ciphertext decodes a degree-1 BGV ciphertext at any level from minLevel up; the level follows
 // from the size.
 func (c *codec) ciphertext(b []byte, minLevel int) (*rlwe.Ciphertext, error) {
@@ -331,4 +368,29 @@ func (c *codec) pcksShare(b []byte, level int) (*mhe.PublicKeySwitchShare, error
 		return nil, err
 	}
 	return o.(*mhe.PublicKeySwitchShare), nil
+}
+
+func (c *codec) shamirShareKind() kind {
+	return kind{
+		name: "shamir share",
+		new:  func() object { return &mhe.ShamirSecretShare{Poly: c.params.RingQP().NewPoly()} },
+		fill: func(o object) { fillQP(o.(*mhe.ShamirSecretShare).Poly) },
+	}
+}
+
+// shamirShare decodes a threshold secret share (a received Shamir share or the aggregate).
+func (c *codec) shamirShare(b []byte) (*mhe.ShamirSecretShare, error) {
+	o, err := c.decode(c.shamirShareKind(), b)
+	if err != nil {
+		return nil, err
+	}
+	return o.(*mhe.ShamirSecretShare), nil
+}
+
+func (c *codec) shamirShareSize() (int, error) {
+	s, err := c.shape(c.shamirShareKind())
+	if err != nil {
+		return 0, err
+	}
+	return s.size, nil
 }

@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"bytes"
+	"crypto/rand"
 	"slices"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+	"golang.org/x/crypto/nacl/box"
 )
 
 // objectsOnce makes one of every object type mpc serializes, from a one-member ceremony (cheap:
@@ -50,7 +52,7 @@ var objectsOnce = sync.OnceValues(func() (*testObjects, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.ct = heint.NewCiphertext(params, 1, evalLevel)
+	o.ct = heint.NewCiphertext(params, 1, outputLevel)
 	eval := heint.NewEvaluator(params, nil)
 	if err := eval.Add(o.ct, ct, o.ct); err != nil {
 		return nil, err
@@ -63,12 +65,21 @@ var objectsOnce = sync.OnceValues(func() (*testObjects, error) {
 	if err != nil {
 		return nil, err
 	}
-	pcks, err := mhe.NewPublicKeySwitchProtocol(params, smudging())
+	smudge, err := smudgingFor(params, newNoiseModel(params, 1).fresh(), 1)
+	if err != nil {
+		return nil, err
+	}
+	pcks, err := mhe.NewPublicKeySwitchProtocol(params, smudge)
 	if err != nil {
 		return nil, err
 	}
 	o.pcks = pcks.AllocateShare(o.ct.Level())
 	pcks.GenShare(o.sk, bpk, o.ct, &o.pcks)
+	shares, err := cer.shamirShares(o.sk, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	o.shamir = shares[1]
 	return o, nil
 })
 
@@ -85,8 +96,9 @@ type testObjects struct {
 	rlk    *rlwe.RelinearizationKey
 	gk     *rlwe.GaloisKey
 	ctTop  []byte
-	ct     *rlwe.Ciphertext // at evalLevel
+	ct     *rlwe.Ciphertext // at outputLevel
 	pcks   mhe.PublicKeySwitchShare
+	shamir mhe.ShamirSecretShare
 }
 
 func testObjectSet(tb testing.TB) *testObjects {
@@ -112,11 +124,12 @@ func TestRoundTrip(t *testing.T) {
 		{"rkg round-1 share", &o.rkg1, wrap(func(b []byte) (object, error) { return c.rkgShare(b) })},
 		{"rkg round-2 share", &o.rkg2, wrap(func(b []byte) (object, error) { return c.rkgShare(b) })},
 		{"gkg share", &o.gkg, wrap(func(b []byte) (object, error) { return c.gkgShare(b, o.galEl) })},
-		{"pcks share", &o.pcks, wrap(func(b []byte) (object, error) { return c.pcksShare(b, evalLevel) })},
+		{"pcks share", &o.pcks, wrap(func(b []byte) (object, error) { return c.pcksShare(b, outputLevel) })},
+		{"shamir share", &o.shamir, wrap(func(b []byte) (object, error) { return c.shamirShare(b) })},
 		{"public key", o.pk, wrap(func(b []byte) (object, error) { return c.publicKey(b) })},
 		{"relinearization key", o.rlk, wrap(func(b []byte) (object, error) { return c.relinearizationKey(b) })},
 		{"galois key", o.gk, wrap(func(b []byte) (object, error) { return c.galoisKey(b, o.galEl) })},
-		{"ciphertext at evalLevel", o.ct, wrap(func(b []byte) (object, error) { return c.ciphertext(b, 0) })},
+		{"ciphertext at outputLevel", o.ct, wrap(func(b []byte) (object, error) { return c.ciphertext(b, 0) })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,14 +162,14 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 	// The top-level ciphertext an owner uploads decodes as such.
-	ct, err := c.ciphertext(o.ctTop, evalLevel)
+	ct, err := c.ciphertext(o.ctTop, multiBuildLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ct.Level() != o.params.MaxLevel() {
 		t.Errorf("owner ciphertext at level %d, want %d", ct.Level(), o.params.MaxLevel())
 	}
-	if _, err := c.ciphertext(mustMarshal(t, o.ct), evalLevel+1); err == nil {
+	if _, err := c.ciphertext(mustMarshal(t, o.ct), outputLevel+1); err == nil {
 		t.Error("ciphertext below the minimum level accepted")
 	}
 	if _, err := c.gkgShare(mustMarshal(t, &o.gkg), galoisElements(o.params)[1]); err == nil {
@@ -261,13 +274,66 @@ func TestParams(t *testing.T) {
 	if err := checkParams(p); err != nil {
 		t.Error(err)
 	}
-	// A parameter set whose primes are below the smudging bound is refused (lattigo gotcha 1).
+	// A parameter set without the levels an evaluation spends is refused.
 	small, err := heint.NewParametersFromLiteral(heint.ParametersLiteral{LogN: 12, LogQ: []int{30, 30}, LogP: []int{31}, PlaintextModulus: 65537})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := checkParams(small); err == nil {
-		t.Error("checkParams accepted Q primes below the smudging bound")
+		t.Error("checkParams accepted parameters with two Q primes")
+	}
+}
+
+func TestSealedShamirShare(t *testing.T) {
+	o := testObjectSet(t)
+	cer := newCeremony(o.params, []byte("codec seed"), 7)
+	pubA, privA, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubB, privB, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := mustMarshal(t, &o.shamir)
+	sealed, err := cer.seal(share, 0, 1, pubB, privA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) != sealedSize(len(share)) {
+		t.Errorf("sealed share is %d bytes, want %d", len(sealed), sealedSize(len(share)))
+	}
+	got, err := cer.open(sealed, len(share), 0, 1, pubA, privB)
+	if err != nil {
+		t.Fatalf("open() error: %v", err)
+	}
+	if !bytes.Equal(got, share) {
+		t.Error("open() returned other bytes than were sealed")
+	}
+	flipped := slices.Clone(sealed)
+	flipped[len(flipped)/2] ^= 1
+	tests := []struct {
+		name   string
+		cer    *ceremony
+		sealed []byte
+		from   int
+		to     int
+		peer   *[32]byte
+		priv   *[32]byte
+	}{
+		{"tampered", cer, flipped, 0, 1, pubA, privB},
+		{"truncated", cer, sealed[:len(sealed)-1], 0, 1, pubA, privB},
+		{"wrong sender key", cer, sealed, 0, 1, pubB, privB},
+		{"wrong recipient key", cer, sealed, 0, 1, pubA, privA},
+		{"other sender index", cer, sealed, 2, 1, pubA, privB},
+		{"other recipient index", cer, sealed, 0, 2, pubA, privB},
+		{"other epoch", newCeremony(o.params, []byte("codec seed"), 8), sealed, 0, 1, pubA, privB},
+		{"other committee", newCeremony(o.params, []byte("other seed"), 7), sealed, 0, 1, pubA, privB},
+	}
+	for _, tt := range tests {
+		if _, err := tt.cer.open(tt.sealed, len(share), tt.from, tt.to, tt.peer, tt.priv); err == nil {
+			t.Errorf("open(%s) error = nil, want an error", tt.name)
+		}
 	}
 }
 

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -44,7 +44,10 @@ func (o *memObjects) Get(_ context.Context, d [32]byte) ([]byte, error) {
 }
 
 // memChain mimics the chain's committee and computation rules: one post per member and step, Ready
-// (with Keys) once Threshold members posted identical "keys" digests, one result per member and task.
+// (with Keys) once Threshold members posted identical "keys" digests; a computation moves to the
+// switch phase once Threshold members posted the same output digest, with Active the first
+// Threshold of them, records the members that posted another digest, and completes once every
+// active member posted its share.
 type memChain struct {
 	mu        sync.Mutex
 	members   []string
@@ -54,24 +57,36 @@ type memChain struct {
 	shares    map[string]map[string][][32]byte
 	keys      [][32]byte
 	ready     bool
-	tasks     []Task
-	results   map[string]map[string][2][32]byte // task -> member -> {output, share}
-	rejected  []string                          // posts the chain refused
+	tasks     []*memTask
+	rejected  []string // posts the chain refused
 
 	// hook, if set, runs on every ceremony post before it is recorded. It returns whether to
 	// record the post and the error to return to the member (a post can be recorded and still
 	// report an error, as when a client times out on a committed transaction).
 	hook func(member, step string, digests [][32]byte) (record bool, err error)
+	// taskHook, if set, does the same for PostOutput ("output") and PostShare ("share"); it may
+	// also change the digest to record.
+	taskHook func(member, kind, task string, d *[32]byte) (record bool, err error)
 }
 
-func newMemChain(members []string, seed string) *memChain {
+type memTask struct {
+	Task               // the request: ID, Op, inputs, BuyerKey, DP
+	phase     string   // PhaseEvaluate, PhaseSwitch or "done"
+	posted    []string // members in the order they posted outputs
+	outputs   map[string][32]byte
+	output    [32]byte
+	active    []string
+	disagreed []string
+	shares    map[string][32]byte
+}
+
+func newMemChain(members []string, threshold int, seed string) *memChain {
 	return &memChain{
 		members:   members,
-		threshold: len(members),
+		threshold: threshold,
 		epoch:     1,
 		seed:      []byte(seed),
 		shares:    make(map[string]map[string][][32]byte),
-		results:   make(map[string]map[string][2][32]byte),
 	}
 }
 
@@ -80,21 +95,39 @@ func (c *memChain) board(member string) Board { return &memBoard{c: c, member: m
 func (c *memChain) addTask(t Task) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tasks = append(c.tasks, t)
+	c.tasks = append(c.tasks, &memTask{Task: t, phase: PhaseEvaluate, outputs: map[string][32]byte{}, shares: map[string][32]byte{}})
 }
 
 // removeTask drops a task, as the chain does when it completes, expires or is aborted.
 func (c *memChain) removeTask(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tasks = slices.DeleteFunc(c.tasks, func(t Task) bool { return t.ID == id })
+	c.tasks = slices.DeleteFunc(c.tasks, func(t *memTask) bool { return t.ID == id })
 }
 
-func (c *memChain) result(task, member string) ([2][32]byte, bool) {
+func (c *memChain) task(id string) *memTask {
+	for _, t := range c.tasks {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// state returns a copy of a task's chain record.
+func (c *memChain) state(id string) memTask {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, ok := c.results[task][member]
-	return r, ok
+	t := c.task(id)
+	if t == nil {
+		return memTask{}
+	}
+	cp := *t
+	cp.active = slices.Clone(t.active)
+	cp.disagreed = slices.Clone(t.disagreed)
+	cp.outputs = maps.Clone(t.outputs)
+	cp.shares = maps.Clone(t.shares)
+	return cp
 }
 
 func (c *memChain) view() *CommitteeView {
@@ -125,26 +158,27 @@ type memBoard struct {
 
 func (b *memBoard) Committee(context.Context) (*CommitteeView, error) { return b.c.view(), nil }
 
+func (c *memChain) refuse(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	c.rejected = append(c.rejected, err.Error())
+	return err
+}
+
 func (b *memBoard) PostCeremony(_ context.Context, step string, digests [][32]byte) error {
 	c := b.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	refuse := func(format string, args ...any) error {
-		err := fmt.Errorf(format, args...)
-		c.rejected = append(c.rejected, err.Error())
-		return err
-	}
 	if !slices.Contains(c.members, b.member) {
-		return refuse("%s is not a member", b.member)
+		return c.refuse("%s is not a member", b.member)
 	}
 	if c.ready {
-		return refuse("%s posted %s after the committee was ready", b.member, step)
+		return c.refuse("%s posted %s after the committee was ready", b.member, step)
 	}
 	if len(digests) == 0 {
-		return refuse("%s posted no digests for %s", b.member, step)
+		return c.refuse("%s posted no digests for %s", b.member, step)
 	}
 	if _, dup := c.shares[step][b.member]; dup {
-		return refuse("%s posted %s twice", b.member, step)
+		return c.refuse("%s posted %s twice", b.member, step)
 	}
 	var hookErr error
 	if c.hook != nil {
@@ -178,27 +212,90 @@ func (b *memBoard) Tasks(context.Context) ([]Task, error) {
 	defer c.mu.Unlock()
 	var out []Task
 	for _, t := range c.tasks {
-		if _, ok := c.results[t.ID][b.member]; !ok {
-			out = append(out, t)
+		switch t.phase {
+		case PhaseEvaluate:
+			if _, ok := t.outputs[b.member]; !ok {
+				tt := t.Task
+				tt.Phase = PhaseEvaluate
+				out = append(out, tt)
+			}
+		case PhaseSwitch:
+			if _, ok := t.shares[b.member]; !ok && slices.Contains(t.active, b.member) {
+				tt := t.Task
+				tt.Phase, tt.Output, tt.Active = PhaseSwitch, t.output, slices.Clone(t.active)
+				out = append(out, tt)
+			}
 		}
 	}
 	return out, nil
 }
 
-func (b *memBoard) PostResult(_ context.Context, task string, output, share [32]byte) error {
+func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) error {
 	c := b.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !slices.ContainsFunc(c.tasks, func(t Task) bool { return t.ID == task }) {
-		return errors.New("unknown task " + task)
+	t := c.task(task)
+	if t == nil {
+		return c.refuse("unknown task %s", task)
 	}
-	if _, dup := c.results[task][b.member]; dup {
-		c.rejected = append(c.rejected, fmt.Sprintf("%s posted a result for %s twice", b.member, task))
-		return fmt.Errorf("%s posted a result for %s twice", b.member, task)
+	if _, dup := t.outputs[b.member]; dup {
+		return c.refuse("%s posted an output for %s twice", b.member, task)
 	}
-	if c.results[task] == nil {
-		c.results[task] = make(map[string][2][32]byte)
+	if t.phase != PhaseEvaluate {
+		return c.refuse("%s posted an output for %s in phase %s", b.member, task, t.phase)
 	}
-	c.results[task][b.member] = [2][32]byte{output, share}
-	return nil
+	var hookErr error
+	if c.taskHook != nil {
+		record, err := c.taskHook(b.member, "output", task, &output)
+		if !record {
+			return err
+		}
+		hookErr = err
+	}
+	t.outputs[b.member] = output
+	t.posted = append(t.posted, b.member)
+	var agree []string
+	for _, m := range t.posted {
+		if t.outputs[m] == output {
+			agree = append(agree, m)
+		}
+	}
+	if len(agree) >= c.threshold {
+		t.phase, t.output, t.active = PhaseSwitch, output, agree[:c.threshold]
+		for _, m := range t.posted {
+			if t.outputs[m] != output {
+				t.disagreed = append(t.disagreed, m)
+			}
+		}
+	}
+	return hookErr
+}
+
+func (b *memBoard) PostShare(_ context.Context, task string, share [32]byte) error {
+	c := b.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.task(task)
+	if t == nil {
+		return c.refuse("unknown task %s", task)
+	}
+	if t.phase != PhaseSwitch || !slices.Contains(t.active, b.member) {
+		return c.refuse("%s posted a share for %s but is not active in its switch phase", b.member, task)
+	}
+	if _, dup := t.shares[b.member]; dup {
+		return c.refuse("%s posted a share for %s twice", b.member, task)
+	}
+	var hookErr error
+	if c.taskHook != nil {
+		record, err := c.taskHook(b.member, "share", task, &share)
+		if !record {
+			return err
+		}
+		hookErr = err
+	}
+	t.shares[b.member] = share
+	if len(t.shares) == len(t.active) {
+		t.phase = "done"
+	}
+	return hookErr
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"slices"
 	"sync"
@@ -16,7 +15,8 @@ import (
 	"github.com/tuneinsight/lattigo/v5/mhe"
 )
 
-// Objects is how mpc reaches storage: objects are addressed by their SHA-256.
+// Objects is how mpc reaches storage: objects are addressed by their SHA-256. It must be safe for
+// concurrent use: a member fetches input ciphertexts ahead of the evaluation, a few at a time.
 type Objects interface {
 	// Put stores data and returns its SHA-256.
 	Put(ctx context.Context, data []byte) ([32]byte, error)
@@ -31,16 +31,23 @@ type Board interface {
 	// PostCeremony records this member's share digests for one ceremony step. The chain accepts
 	// one post per member and step.
 	PostCeremony(ctx context.Context, step string, digests [][32]byte) error
-	// Tasks returns the pending computations this member has not posted a result for.
+	// Tasks returns the computations that wait for an action from this member: in PhaseEvaluate
+	// those it has not posted an output for, in PhaseSwitch those whose Active members include it
+	// and that it has not posted a share for.
 	Tasks(ctx context.Context) ([]Task, error)
-	// PostResult records this member's output ciphertext and key-switch share for a task.
-	PostResult(ctx context.Context, task string, output, share [32]byte) error
+	// PostOutput records the digest of the output this member evaluated (phase 1). Once Threshold
+	// members posted the same digest, the chain moves the computation to PhaseSwitch with Active
+	// set to the first Threshold of them, and records the members that posted another digest.
+	PostOutput(ctx context.Context, task string, output [32]byte) error
+	// PostShare records this member's key-switch share of the agreed output (phase 2, Active
+	// members only, once each).
+	PostShare(ctx context.Context, task string, share [32]byte) error
 }
 
 // CommitteeView is the committee's state on the chain.
 type CommitteeView struct {
-	Members   []string // member addresses in genesis order
-	Threshold int
+	Members   []string // member addresses in genesis order; member i has Shamir point i+1
+	Threshold int      // t: members needed to complete a computation, 1 ≤ t ≤ len(Members)
 	Epoch     uint64
 	Seed      []byte                           // public seed of the common reference string
 	Shares    map[string]map[string][][32]byte // step -> member address -> posted digests
@@ -48,23 +55,39 @@ type CommitteeView struct {
 	Ready     bool
 }
 
-// Task is a computation the committee evaluates.
+// Computation phases.
+const (
+	PhaseEvaluate = "evaluate"
+	PhaseSwitch   = "switch"
+)
+
+// Task is a computation that waits for this member.
 type Task struct {
-	ID string
-	// Op is "sum" or "mean": both evaluate the column's total (the caller divides a mean by the
-	// row count it knows).
-	Op string
-	// Inputs are all input ciphertexts, of every dataset.
-	Inputs [][32]byte
-	// BuyerKey is the buyer's RLWE public key object.
-	BuyerKey [32]byte
+	ID    string
+	Op    string // OpSum, OpMean, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot
+	Phase string // PhaseEvaluate or PhaseSwitch
+	// Columns hold, per input column, its ciphertext digests in row order (all datasets
+	// concatenated, aligned across columns): one column for sum, mean, variance, stddev and dot;
+	// the features and then the target for regression; none for histogram.
+	Columns   [][][32]byte
+	Histogram *HistogramInput // histogram only
+	// Weights are the buyer's weight ciphertexts under the collective key, aligned with
+	// Columns[0] (dot only).
+	Weights  [][32]byte
+	BuyerKey [32]byte // the buyer's RLWE public key object
+	// Output and Active are set in PhaseSwitch: the agreed output digest and the members the
+	// chain fixed to switch it (exactly Threshold of them, in order).
+	Output [32]byte
+	Active []string
+	DP     *DP // nil: no noise
 }
 
 // MemberConfig configures a committee member. The zero value of Poll and Logger means the default.
 type MemberConfig struct {
 	Address string // this member's address, one of CommitteeView.Members
-	// Dir holds the member's private state: its secret key share and ephemeral ceremony secrets
-	// (directory 0700, files 0600). Losing it loses the member's share of the collective key.
+	// Dir holds the member's private state: its threshold share of the collective key, ceremony
+	// secrets while the ceremony runs, and its key-switch shares until they are posted (directory
+	// 0700, files 0600). Losing it loses the member's share of the collective key.
 	Dir     string
 	Params  heint.Parameters
 	Board   Board
@@ -100,36 +123,40 @@ func (c *MemberConfig) validate() error {
 	return nil
 }
 
-// Member is one committee member: it runs its side of the key ceremony and evaluates tasks, talking
-// only to the board and the object store. Its methods are safe for concurrent use, but a member
-// works on one thing at a time.
+// Member is one committee member: it runs its side of the key ceremony and evaluates and switches
+// computations, talking only to the board and the object store. Its methods are safe for
+// concurrent use, but a member works on one thing at a time.
 type Member struct {
 	cfg   MemberConfig
 	log   *slog.Logger
 	codec *codec
 	state *state
 
-	mu     sync.Mutex // serializes Step; guards everything below
-	ep     *epoch
-	pcks   mhe.PublicKeySwitchProtocol
-	done   map[string]bool        // tasks whose result this process posted (the board may lag)
-	failed map[string]*failedTask // tasks waiting before a retry
-	now    func() time.Time       // the clock for retries; tests stop it
+	mu      sync.Mutex // serializes Step; guards everything below
+	ep      *epoch
+	done    map[string]bool        // task/phase pairs this process posted for (the board may lag)
+	failed  map[string]*failedTask // task/phase pairs waiting before a retry
+	outputs map[string][32]byte    // task -> the output digest this member evaluated
+	rand    *uniform               // crypto/rand for DP noise
+	now     func() time.Time       // the clock for retries; tests stop it
 }
 
 // epoch is a member's working state for one key epoch.
 type epoch struct {
-	n      uint64
-	cer    *ceremony
-	sk     *rlwe.SecretKey
-	posted map[string][][32]byte // steps this process posted (the board may lag)
-	keys   *evalKeys
+	n       uint64
+	cer     *ceremony
+	sk      *rlwe.SecretKey
+	box     *boxKeys
+	tsk     *mhe.ShamirSecretShare
+	posted  map[string][][32]byte // steps this process posted (the board may lag)
+	keys    *evalKeys
+	cleaned bool // ceremony secrets removed
 }
 
 // evalKeys are the collective evaluation keys of an epoch, loaded once (about 90 MB).
 type evalKeys struct {
 	digests [][32]byte
-	eval    *heint.Evaluator
+	ev      *evaluator
 }
 
 type failedTask struct {
@@ -146,19 +173,16 @@ func NewMember(cfg MemberConfig) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mpc: new member: %w", err)
 	}
-	pcks, err := mhe.NewPublicKeySwitchProtocol(cfg.Params, smudging())
-	if err != nil {
-		return nil, fmt.Errorf("mpc: new member: %w", err)
-	}
 	return &Member{
-		cfg:    cfg,
-		log:    cfg.Logger.With("member", cfg.Address),
-		codec:  newCodec(cfg.Params),
-		state:  st,
-		pcks:   pcks,
-		done:   make(map[string]bool),
-		failed: make(map[string]*failedTask),
-		now:    time.Now,
+		cfg:     cfg,
+		log:     cfg.Logger.With("member", cfg.Address),
+		codec:   newCodec(cfg.Params),
+		state:   st,
+		done:    make(map[string]bool),
+		failed:  make(map[string]*failedTask),
+		outputs: make(map[string][32]byte),
+		rand:    newUniform(),
+		now:     time.Now,
 	}, nil
 }
 
@@ -193,8 +217,8 @@ func (m *Member) Run(ctx context.Context) error {
 }
 
 // Step makes one pass: it advances the key ceremony as far as this member can, or, once the
-// committee is ready, evaluates every pending task and posts its result. progressed reports
-// whether it posted anything.
+// committee is ready, evaluates or switches every computation that waits for it. progressed
+// reports whether it posted anything.
 func (m *Member) Step(ctx context.Context) (progressed bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -227,7 +251,7 @@ func (m *Member) step(ctx context.Context) (bool, error) {
 	if !view.Ready {
 		return m.ceremonyStep(ctx, view)
 	}
-	if err := m.forgetEphemeral(view); err != nil {
+	if err := m.afterCeremony(ctx, view); err != nil {
 		return false, err
 	}
 	return m.taskStep(ctx, view)
@@ -247,10 +271,12 @@ func (m *Member) checkView(v *CommitteeView) error {
 		}
 		seen[a] = true
 	}
-	// The collective key is an N-of-N additive sharing: every member's key-switch share is needed.
-	// t-of-N (mhe.Thresholdizer and Combiner) is not implemented yet, see shareKey.
-	if v.Threshold != len(v.Members) {
-		return fmt.Errorf("committee epoch %d: threshold %d of %d members: only all-member (N-of-N) committees are supported", v.Epoch, v.Threshold, len(v.Members))
+	n := len(v.Members)
+	if v.Threshold < 1 || v.Threshold > n {
+		return fmt.Errorf("committee epoch %d: threshold %d of %d members", v.Epoch, v.Threshold, n)
+	}
+	if v.Threshold == 1 && n > 1 {
+		return fmt.Errorf("committee epoch %d: threshold 1 of %d members would give every member the whole key", v.Epoch, n)
 	}
 	if len(v.Seed) == 0 {
 		return fmt.Errorf("committee epoch %d: no ceremony seed", v.Epoch)
@@ -258,104 +284,18 @@ func (m *Member) checkView(v *CommitteeView) error {
 	return nil
 }
 
-// The ceremony.
-
-// mine returns this member's posted digests for step, from the board or from this process.
-func (m *Member) mine(v *CommitteeView, step string) ([][32]byte, bool) {
-	if d := v.Shares[step][m.cfg.Address]; len(d) > 0 {
-		return d, true
-	}
-	d, ok := m.ep.posted[step]
-	return d, ok
-}
-
-// allPosted reports whether every member posted n digests for step.
-func allPosted(v *CommitteeView, step string, n int) bool {
-	for _, a := range v.Members {
-		if len(v.Shares[step][a]) != n {
-			return false
-		}
-	}
-	return true
-}
-
-func (m *Member) ceremonyStep(ctx context.Context, v *CommitteeView) (progressed bool, err error) {
-	n := len(m.ep.cer.galEls)
-	type step struct {
-		name  string
-		ready bool
-		run   func(context.Context, *CommitteeView) ([][32]byte, error)
-	}
-	steps := []step{
-		{stepCKG, true, m.postCKG},
-		{stepRKG1, true, m.postRKG1},
-		{stepGKG, true, m.postGKG},
-		{stepRKG2, allPosted(v, stepRKG1, 1), m.postRKG2},
-		{stepKeys, allPosted(v, stepCKG, 1) && allPosted(v, stepRKG1, 1) && allPosted(v, stepRKG2, 1) && allPosted(v, stepGKG, n), m.postKeys},
-	}
-	for _, s := range steps {
-		if _, done := m.mine(v, s.name); done || !s.ready {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return progressed, err
-		}
-		start := time.Now()
-		digests, err := s.run(ctx, v)
-		if err != nil {
-			return progressed, fmt.Errorf("ceremony epoch %d step %s: %w", v.Epoch, s.name, err)
-		}
-		if err := m.cfg.Board.PostCeremony(ctx, s.name, digests); err != nil {
-			return progressed, fmt.Errorf("ceremony epoch %d step %s: post: %w", v.Epoch, s.name, err)
-		}
-		m.ep.posted[s.name] = digests
-		progressed = true
-		m.log.Info("mpc: posted ceremony step", "epoch", v.Epoch, "step", s.name, "objects", len(digests), "first", short(digests[0]), "took", time.Since(start).Round(time.Millisecond))
-	}
-	return progressed, nil
-}
-
-// secretKey returns the member's key share for the epoch, creating and persisting it if create is
-// set and it does not exist yet.
-func (m *Member) secretKey(create bool) (*rlwe.SecretKey, error) {
-	if m.ep.sk != nil {
-		return m.ep.sk, nil
-	}
-	data, ok, err := m.state.read(m.ep.n, fileSecretKey)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if !create {
-			return nil, fmt.Errorf("secret key share of epoch %d is missing from %s, but this member already posted shares made with it", m.ep.n, m.state.dir)
-		}
-		sk := m.ep.cer.newSecret()
-		b, err := sk.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("encode secret key: %w", err)
-		}
-		if err := m.state.create(m.ep.n, fileSecretKey, b); err != nil {
-			if !errors.Is(err, fs.ErrExist) {
-				return nil, err
-			}
-			return m.secretKey(false) // another process got there first: use its key
-		}
-		m.ep.sk = sk
-		return sk, nil
-	}
-	sk, err := m.codec.secretKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("secret key file: %w", err)
-	}
-	m.ep.sk = sk
-	return sk, nil
-}
+// index returns this member's position in the committee.
+func (m *Member) index(v *CommitteeView) int { return slices.Index(v.Members, m.cfg.Address) }
 
 func (m *Member) put(ctx context.Context, o object) ([32]byte, error) {
 	b, err := o.MarshalBinary()
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("encode: %w", err)
 	}
+	return m.putBytes(ctx, b)
+}
+
+func (m *Member) putBytes(ctx context.Context, b []byte) ([32]byte, error) {
 	d, err := m.cfg.Objects.Put(ctx, b)
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("put: %w", err)
@@ -369,392 +309,6 @@ func (m *Member) get(ctx context.Context, d [32]byte) ([]byte, error) {
 		return nil, fmt.Errorf("get %s: %w", short(d), err)
 	}
 	return b, nil
-}
-
-func (m *Member) postCKG(ctx context.Context, _ *CommitteeView) ([][32]byte, error) {
-	// The only step that may create the key share: every later step's share must use the same one.
-	sk, err := m.secretKey(true)
-	if err != nil {
-		return nil, err
-	}
-	s, err := m.ep.cer.ckgShare(sk)
-	if err != nil {
-		return nil, err
-	}
-	d, err := m.put(ctx, &s)
-	if err != nil {
-		return nil, err
-	}
-	return [][32]byte{d}, nil
-}
-
-// postRKG1 posts the round-1 share recorded with the ephemeral secret, or makes both: the share
-// is stored, then the secret and the share's digest are persisted, then the digest is posted. So
-// a restart at any point either posts the recorded share again (the chain refuses a duplicate) or
-// starts over with nothing posted.
-func (m *Member) postRKG1(ctx context.Context, _ *CommitteeView) ([][32]byte, error) {
-	if d, _, ok, err := m.ephemeral(); err != nil || ok {
-		return [][32]byte{d}, err
-	}
-	sk, err := m.secretKey(false)
-	if err != nil {
-		return nil, err
-	}
-	eph, s, err := m.ep.cer.rkgRound1(sk)
-	if err != nil {
-		return nil, err
-	}
-	d, err := m.put(ctx, &s)
-	if err != nil {
-		return nil, err
-	}
-	b, err := eph.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("encode ephemeral secret: %w", err)
-	}
-	if err := m.state.create(m.ep.n, fileRKGEphemeral, append(d[:], b...)); err != nil {
-		return nil, err
-	}
-	return [][32]byte{d}, nil
-}
-
-// ephemeral returns the persisted RKG round-1 digest and ephemeral secret, if any.
-func (m *Member) ephemeral() (d [32]byte, eph *rlwe.SecretKey, ok bool, err error) {
-	data, ok, err := m.state.read(m.ep.n, fileRKGEphemeral)
-	if err != nil || !ok {
-		return d, nil, false, err
-	}
-	if len(data) < len(d) {
-		return d, nil, false, fmt.Errorf("ephemeral secret file: truncated")
-	}
-	copy(d[:], data)
-	eph, err = m.codec.secretKey(data[len(d):])
-	if err != nil {
-		return d, nil, false, fmt.Errorf("ephemeral secret file: %w", err)
-	}
-	return d, eph, true, nil
-}
-
-func (m *Member) postRKG2(ctx context.Context, v *CommitteeView) ([][32]byte, error) {
-	sk, err := m.secretKey(false)
-	if err != nil {
-		return nil, err
-	}
-	d, eph, ok, err := m.ephemeral()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("ephemeral secret of the posted rkg1 share is missing from %s", m.state.dir)
-	}
-	if posted := v.Shares[stepRKG1][m.cfg.Address]; posted[0] != d {
-		return nil, fmt.Errorf("posted rkg1 share %s is not the one whose ephemeral secret was kept (%s)", short(posted[0]), short(d))
-	}
-	round1, err := m.aggregateRKG(ctx, v, stepRKG1)
-	if err != nil {
-		return nil, err
-	}
-	s := m.ep.cer.rkgRound2(sk, eph, round1)
-	d, err = m.put(ctx, &s)
-	if err != nil {
-		return nil, err
-	}
-	return [][32]byte{d}, nil
-}
-
-func (m *Member) aggregateRKG(ctx context.Context, v *CommitteeView, step string) (mhe.RelinearizationKeyGenShare, error) {
-	shares := make([]*mhe.RelinearizationKeyGenShare, 0, len(v.Members))
-	for _, a := range v.Members {
-		b, err := m.get(ctx, v.Shares[step][a][0])
-		if err != nil {
-			return mhe.RelinearizationKeyGenShare{}, fmt.Errorf("%s share of %s: %w", step, a, err)
-		}
-		s, err := m.codec.rkgShare(b)
-		if err != nil {
-			return mhe.RelinearizationKeyGenShare{}, fmt.Errorf("%s share of %s: %w", step, a, err)
-		}
-		shares = append(shares, s)
-	}
-	return m.ep.cer.aggregateRKG(shares), nil
-}
-
-func (m *Member) postGKG(ctx context.Context, _ *CommitteeView) ([][32]byte, error) {
-	sk, err := m.secretKey(false)
-	if err != nil {
-		return nil, err
-	}
-	digests := make([][32]byte, 0, len(m.ep.cer.galEls))
-	for _, el := range m.ep.cer.galEls {
-		s, err := m.ep.cer.gkgShare(sk, el)
-		if err != nil {
-			return nil, err
-		}
-		d, err := m.put(ctx, &s)
-		if err != nil {
-			return nil, err
-		}
-		digests = append(digests, d)
-	}
-	return digests, nil
-}
-
-// postKeys aggregates every member's shares into the collective keys and posts their digests in
-// the order [public key, relinearization key, Galois key per element of galoisElements].
-func (m *Member) postKeys(ctx context.Context, v *CommitteeView) ([][32]byte, error) {
-	cer := m.ep.cer
-	ckg := make([]*mhe.PublicKeyGenShare, 0, len(v.Members))
-	for _, a := range v.Members {
-		b, err := m.get(ctx, v.Shares[stepCKG][a][0])
-		if err != nil {
-			return nil, fmt.Errorf("ckg share of %s: %w", a, err)
-		}
-		s, err := m.codec.ckgShare(b)
-		if err != nil {
-			return nil, fmt.Errorf("ckg share of %s: %w", a, err)
-		}
-		ckg = append(ckg, s)
-	}
-	pk, err := cer.publicKey(ckg)
-	if err != nil {
-		return nil, err
-	}
-	round1, err := m.aggregateRKG(ctx, v, stepRKG1)
-	if err != nil {
-		return nil, err
-	}
-	round2, err := m.aggregateRKG(ctx, v, stepRKG2)
-	if err != nil {
-		return nil, err
-	}
-	rlk := cer.relinearizationKey(round1, round2)
-
-	var digests [][32]byte
-	for _, o := range []object{pk, rlk} {
-		d, err := m.put(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		digests = append(digests, d)
-	}
-	gks := make([]*rlwe.GaloisKey, 0, len(cer.galEls))
-	for i, el := range cer.galEls {
-		shares := make([]*mhe.GaloisKeyGenShare, 0, len(v.Members))
-		for _, a := range v.Members {
-			b, err := m.get(ctx, v.Shares[stepGKG][a][i])
-			if err != nil {
-				return nil, fmt.Errorf("gkg share %d of %s: %w", el, a, err)
-			}
-			s, err := m.codec.gkgShare(b, el)
-			if err != nil {
-				return nil, fmt.Errorf("gkg share %d of %s: %w", el, a, err)
-			}
-			shares = append(shares, s)
-		}
-		gk, err := cer.galoisKey(el, shares)
-		if err != nil {
-			return nil, err
-		}
-		d, err := m.put(ctx, gk)
-		if err != nil {
-			return nil, err
-		}
-		digests = append(digests, d)
-		gks = append(gks, gk)
-	}
-	cer.release()
-	// This member will evaluate with these keys: keep them rather than reload them once ready.
-	m.ep.keys = &evalKeys{digests: digests, eval: heint.NewEvaluator(m.cfg.Params, rlwe.NewMemEvaluationKeySet(rlk, gks...))}
-	return digests, nil
-}
-
-// forgetEphemeral removes the RKG ephemeral secret once this member's round-2 share is on the
-// board: nothing needs it any more.
-func (m *Member) forgetEphemeral(v *CommitteeView) error {
-	if len(v.Shares[stepRKG2][m.cfg.Address]) == 0 {
-		return nil
-	}
-	return m.state.remove(m.ep.n, fileRKGEphemeral)
-}
-
-// shareKey returns the secret this member contributes to a protocol that the committee runs on
-// the collective key. With N-of-N additive sharing that is the key share itself; t-of-N
-// (mhe.Combiner.GenAdditiveShare over the participating members' Shamir shares) plugs in here.
-func (m *Member) shareKey() (*rlwe.SecretKey, error) {
-	return m.secretKey(false)
-}
-
-// Computations.
-
-func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed bool, err error) {
-	tasks, err := m.cfg.Board.Tasks(ctx)
-	if err != nil {
-		return false, fmt.Errorf("read tasks: %w", err)
-	}
-	pending := make(map[string]bool, len(tasks))
-	for _, t := range tasks {
-		pending[t.ID] = true
-	}
-	for id := range m.done {
-		if !pending[id] {
-			delete(m.done, id)
-		}
-	}
-	for id := range m.failed {
-		if !pending[id] {
-			delete(m.failed, id)
-		}
-	}
-	var errs []error
-	for _, t := range tasks {
-		if m.done[t.ID] {
-			continue
-		}
-		if f := m.failed[t.ID]; f != nil && m.now().Before(f.next) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return progressed, err
-		}
-		if err := m.runTask(ctx, v, t); err != nil {
-			f := m.failed[t.ID]
-			if f == nil {
-				f = &failedTask{}
-				m.failed[t.ID] = f
-			}
-			f.fails++
-			f.next = m.now().Add(min(m.cfg.Poll<<min(f.fails, 10), 5*time.Minute))
-			errs = append(errs, fmt.Errorf("task %s: %w", t.ID, err))
-			continue
-		}
-		delete(m.failed, t.ID)
-		m.done[t.ID] = true
-		progressed = true
-	}
-	return progressed, errors.Join(errs...)
-}
-
-func (m *Member) runTask(ctx context.Context, v *CommitteeView, t Task) error {
-	start := time.Now()
-	switch t.Op {
-	case "sum", "mean":
-	default:
-		return fmt.Errorf("unsupported op %q", t.Op)
-	}
-	keys, err := m.evalKeys(ctx, v)
-	if err != nil {
-		return err
-	}
-	out, err := m.evaluate(ctx, keys.eval, t.Inputs)
-	if err != nil {
-		return err
-	}
-	outDigest, err := m.put(ctx, out)
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	b, err := m.get(ctx, t.BuyerKey)
-	if err != nil {
-		return fmt.Errorf("buyer key: %w", err)
-	}
-	pk, err := m.codec.publicKey(b)
-	if err != nil {
-		return fmt.Errorf("buyer key: %w", err)
-	}
-	sk, err := m.shareKey()
-	if err != nil {
-		return err
-	}
-	share := m.pcks.AllocateShare(out.Level())
-	m.pcks.GenShare(sk, pk, out, &share)
-	shareDigest, err := m.put(ctx, &share)
-	if err != nil {
-		return fmt.Errorf("key-switch share: %w", err)
-	}
-	if err := m.cfg.Board.PostResult(ctx, t.ID, outDigest, shareDigest); err != nil {
-		return fmt.Errorf("post result: %w", err)
-	}
-	m.log.Info("mpc: posted result", "task", t.ID, "inputs", len(t.Inputs), "output", short(outDigest), "share", short(shareDigest), "took", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// evalKeys returns the epoch's evaluation keys, loading them from storage the first time.
-func (m *Member) evalKeys(ctx context.Context, v *CommitteeView) (*evalKeys, error) {
-	if k := m.ep.keys; k != nil && slices.Equal(k.digests, v.Keys) {
-		return k, nil
-	}
-	els := m.ep.cer.galEls
-	if len(v.Keys) != 2+len(els) {
-		return nil, fmt.Errorf("committee keys: %d digests, want %d", len(v.Keys), 2+len(els))
-	}
-	start := time.Now()
-	b, err := m.get(ctx, v.Keys[1])
-	if err != nil {
-		return nil, fmt.Errorf("relinearization key: %w", err)
-	}
-	rlk, err := m.codec.relinearizationKey(b)
-	if err != nil {
-		return nil, err
-	}
-	gks := make([]*rlwe.GaloisKey, len(els))
-	for i, el := range els {
-		b, err := m.get(ctx, v.Keys[2+i])
-		if err != nil {
-			return nil, fmt.Errorf("galois key %d: %w", el, err)
-		}
-		if gks[i], err = m.codec.galoisKey(b, el); err != nil {
-			return nil, err
-		}
-	}
-	m.ep.keys = &evalKeys{digests: slices.Clone(v.Keys), eval: heint.NewEvaluator(m.cfg.Params, rlwe.NewMemEvaluationKeySet(rlk, gks...))}
-	m.log.Info("mpc: loaded evaluation keys", "epoch", v.Epoch, "took", time.Since(start).Round(time.Millisecond))
-	return m.ep.keys, nil
-}
-
-// evaluate adds the input ciphertexts and sums all slots, so that every slot of the output holds
-// the total. The result depends only on the inputs and the collective keys: every member computes
-// the same bytes.
-func (m *Member) evaluate(ctx context.Context, eval *heint.Evaluator, inputs [][32]byte) (*rlwe.Ciphertext, error) {
-	if len(inputs) == 0 {
-		return nil, errors.New("no input ciphertexts")
-	}
-	// Accumulate at evalLevel: Add works at the lower level of its operands, so the inputs'
-	// higher primes are dropped on the way (see evalLevel).
-	acc := heint.NewCiphertext(m.cfg.Params, 1, evalLevel)
-	for i, d := range inputs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		b, err := m.get(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("input %d: %w", i, err)
-		}
-		ct, err := m.codec.ciphertext(b, evalLevel)
-		if err != nil {
-			return nil, fmt.Errorf("input %d (%s): %w", i, short(d), err)
-		}
-		if err := eval.Add(acc, ct, acc); err != nil {
-			return nil, fmt.Errorf("add input %d: %w", i, err)
-		}
-	}
-	return innerSum(m.cfg.Params, eval, acc)
-}
-
-// innerSum returns a ciphertext whose every slot holds the sum of all slots of ct. BGV slots form
-// a 2 x N/2 matrix: InnerSum over N/2 columns sums each row (rotations by 1, 2, ..., N/4), then the
-// row rotation adds the two rows.
-func innerSum(params heint.Parameters, eval *heint.Evaluator, ct *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
-	rows := heint.NewCiphertext(params, 1, ct.Level())
-	if err := eval.InnerSum(ct, 1, params.N()/2, rows); err != nil {
-		return nil, fmt.Errorf("inner sum: %w", err)
-	}
-	swapped := heint.NewCiphertext(params, 1, ct.Level())
-	if err := eval.RotateRows(rows, swapped); err != nil {
-		return nil, fmt.Errorf("row rotation: %w", err)
-	}
-	if err := eval.Add(rows, swapped, rows); err != nil {
-		return nil, fmt.Errorf("add rows: %w", err)
-	}
-	return rows, nil
 }
 
 func short(d [32]byte) string { return hex.EncodeToString(d[:6]) }

@@ -50,6 +50,15 @@ func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) 
 			return nil, fmt.Errorf("mpc: encrypt column: value %d at row %d is outside ±%d, the plaintext range", v, i, half)
 		}
 	}
+	cts, err = encrypt(params, pk, values)
+	if err != nil {
+		return nil, fmt.Errorf("mpc: encrypt column: %w", err)
+	}
+	return cts, nil
+}
+
+// encrypt encrypts values, Slots(params) per ciphertext, at the top level.
+func encrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [][]byte, err error) {
 	err = protect(func() error {
 		// Check the key's shape by its encoding, as for any untrusted key.
 		b, err := pk.MarshalBinary()
@@ -80,8 +89,40 @@ func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) 
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("mpc: encrypt column: %w", err)
+	return cts, err
+}
+
+// EncryptFrequencies encrypts a column's frequency table for histograms under the collective
+// public key: one ciphertext whose slot k holds the number of values in [min + k·bin,
+// min + (k+1)·bin). Every value must lie in [min, min + Slots(params)·bin): choose min as the
+// column's lower bound and bin so that (max − min)/bin < Slots(params). Datasets of one schema
+// must use the same min and bin, since the committee adds their tables slot by slot; bucket edges
+// are then min plus multiples of bin (HistogramInput).
+func EncryptFrequencies(params heint.Parameters, pk *rlwe.PublicKey, values []int64, min, bin int64) ([]byte, error) {
+	if err := checkParams(params); err != nil {
+		return nil, fmt.Errorf("mpc: encrypt frequencies: %w", err)
 	}
-	return cts, nil
+	if pk == nil {
+		return nil, errors.New("mpc: encrypt frequencies: no public key")
+	}
+	if bin <= 0 {
+		return nil, fmt.Errorf("mpc: encrypt frequencies: bin width %d is not positive", bin)
+	}
+	if uint64(len(values)) >= params.PlaintextModulus()/2 {
+		return nil, fmt.Errorf("mpc: encrypt frequencies: %d values would overflow a count", len(values))
+	}
+	slots := Slots(params)
+	counts := make([]int64, slots)
+	for i, v := range values {
+		off, ok := sub64(v, min)
+		if !ok || off < 0 || off/bin >= int64(slots) {
+			return nil, fmt.Errorf("mpc: encrypt frequencies: value %d at row %d is outside [%d, %d + %d·%d)", v, i, min, min, slots, bin)
+		}
+		counts[off/bin]++
+	}
+	cts, err := encrypt(params, pk, counts)
+	if err != nil {
+		return nil, fmt.Errorf("mpc: encrypt frequencies: %w", err)
+	}
+	return cts[0], nil
 }

@@ -4,11 +4,10 @@ import (
 	"fmt"
 
 	"github.com/tuneinsight/lattigo/v5/he/heint"
-	"github.com/tuneinsight/lattigo/v5/ring"
 )
 
 // PlaintextModulus is the BGV plaintext modulus T: a prime with T ≡ 1 mod 2N (so every ciphertext
-// packs N = 16384 values) of about 2^50, so a sum stays exact while its magnitude is below T/2.
+// packs N = 16384 values) of about 2^50, so a result stays exact while its magnitude is below T/2.
 const PlaintextModulus uint64 = 1125899908022273
 
 // NewParams returns DXP's BGV parameters: LogN=14, Q of six primes {56,55,55,54,54,54} bits and P of
@@ -29,58 +28,47 @@ func NewParams() (heint.Parameters, error) {
 // Slots returns how many values one ciphertext holds: N for BGV with T ≡ 1 mod 2N.
 func Slots(p heint.Parameters) int { return p.MaxSlots() }
 
-// evalLevel is the ciphertext level at which members compute: inputs (encrypted at the maximum
-// level so that later, multiplicative queries have levels to spend) are first reduced to it.
-// In BGV, dropping Q primes keeps the absolute noise e; decryption needs |m + T·e| < Q_level/2.
-// Level 1 keeps two primes (about 2^111): with T ≈ 2^50 that leaves about 2^60 for the noise,
-// which holds the sum's own noise (about 2^21 after a full inner sum of fresh ciphertexts, see
-// TestInnerSumCoversAllSlots) plus every member's smudging noise (each below the smallest prime,
-// 2^54, so even 16 members stay below 2^58; see smudging). It makes the inner sum's key switches
-// about three times cheaper than at the top level and the output and each key-switch share 0.5 MB
-// instead of 1.5 MB.
-const evalLevel = 1
-
-// Smudging (noise flooding) for the public key switch toward the buyer.
+// Ciphertext levels of an evaluation (level ℓ keeps the Q primes q_0..q_ℓ). Owners encrypt at the
+// top level (5). Every evaluation ends with modulus switches (BGV rescaling) down to outputLevel,
+// because a rescale divides the noise by the dropped prime and leaves only its own rounding
+// noise: so the output's noise is small, known in advance and nearly independent of the query,
+// which is what lets the smudging noise be sized from it (see noise.go). Level 0 is never used:
+// one 56-bit prime cannot hold T·(rounding noise) ≈ 2^50·2^6.
 //
-// Every member adds a sample of smudging() to its PCKS share so that the re-encrypted result hides
-// the noise of the evaluated ciphertext, which depends on the members' secret key shares. Two limits:
+// A single-valued output (sum, mean, dot, a one-bucket histogram):
 //
-//   - the bound must stay below the smallest Q prime: lattigo's Gaussian sampler reduces a sample x
-//     as q_i - x per prime, assuming x < q_i, and a larger bound silently corrupts the result
-//     (LIBRARIES.md, lattigo gotcha 1);
-//   - N members' noise, multiplied by T when the buyer decodes, must stay below Q_evalLevel/2.
+//	level 3: build the term (adds; ct×ct products; the bucket mask)
+//	level 2: rescale, relinearize a product, inner sum (every slot gets the total)
+//	level 1: rescale: the output
 //
-// sigma 2^30 with bound 6·2^30 (about 2^32.6) meets both with room to spare for these parameters:
-// the smallest prime is 2^54, and 3 · 2^50 · 2^32.6 ≈ 2^84.2 is far below 2^110. This is a fixed
-// choice for passive security; sizing sigma from the ciphertext noise with a statistical security
-// margin is future work, and this is the one place to change.
+// A multi-valued output (variance, regression, histogram), one term per output value:
+//
+//	level 4: build every term
+//	level 3: rescale, relinearize, inner sum, multiply by the 0/1 mask of the value's slot, add up
+//	level 2: rescale
+//	level 1: rescale: the output
+//
+// The mask multiplies the noise by up to N·T² (≈ 2^114 in variance), which two rescales (≈ 2^-218)
+// absorb; a single rescale would leave it about 16 times the rounding noise.
 const (
-	smudgingSigma = 1 << 30
-	smudgingBound = 6 * smudgingSigma
+	outputLevel      = 1
+	singleBuildLevel = 3
+	multiBuildLevel  = 4
 )
-
-func smudging() ring.DiscreteGaussian {
-	return ring.DiscreteGaussian{Sigma: smudgingSigma, Bound: smudgingBound}
-}
 
 // checkParams refuses parameters the package's choices do not hold for.
 func checkParams(p heint.Parameters) error {
 	if p.N() == 0 {
 		return fmt.Errorf("mpc: parameters are not initialised")
 	}
-	if p.MaxLevel() < evalLevel {
-		return fmt.Errorf("mpc: parameters have %d Q primes, need at least %d", p.MaxLevel()+1, evalLevel+1)
+	if p.MaxLevel() < multiBuildLevel {
+		return fmt.Errorf("mpc: parameters have %d Q primes, need at least %d", p.MaxLevel()+1, multiBuildLevel+1)
 	}
 	if p.PCount() == 0 {
 		return fmt.Errorf("mpc: parameters need at least one P prime for key switching")
 	}
 	if Slots(p) != p.N() {
 		return fmt.Errorf("mpc: plaintext modulus %d is not 1 mod 2N: slots %d, want %d", p.PlaintextModulus(), Slots(p), p.N())
-	}
-	for _, q := range p.Q() {
-		if float64(q) <= smudgingBound {
-			return fmt.Errorf("mpc: Q prime %d is not above the smudging bound %d", q, uint64(smudgingBound))
-		}
 	}
 	return nil
 }

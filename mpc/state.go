@@ -1,6 +1,8 @@
 package mpc
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,21 +11,41 @@ import (
 	"strconv"
 )
 
-// A member's private directory holds, per key epoch, the secrets it must not lose between posting
-// a share and finishing the ceremony:
+// A member's private directory holds, per key epoch, what it must not lose between posting a
+// share and finishing the step:
 //
-//	<Dir>/epoch-<n>/secret-key     the member's additive share of the collective secret key
-//	<Dir>/epoch-<n>/rkg-ephemeral  the digest of its posted RKG round-1 share, then the ephemeral
-//	                               secret of that share (needed for round 2; removed once the
-//	                               round-2 share is on the board)
+//	<Dir>/epoch-<n>/secret-key      its additive key share, for the ceremony (removed once the
+//	                                committee is ready and the threshold share is saved)
+//	<Dir>/epoch-<n>/box-key         its X25519 public and secret key (64 bytes), saved before the
+//	                                public key is posted (removed with secret-key)
+//	<Dir>/epoch-<n>/rkg-ephemeral   the digest of its posted RKG round-1 share, then the ephemeral
+//	                                secret of that share (needed for round 2; removed once the
+//	                                round-2 share is on the board)
+//	<Dir>/epoch-<n>/shamir-posted   the digests of its sealed Shamir shares, saved before they are
+//	                                posted, so a restart posts the same ones (removed with secret-key)
+//	<Dir>/epoch-<n>/threshold-key   its t-of-N share of the collective secret (mhe.ShamirSecretShare),
+//	                                saved before it posts the keys
+//	<Dir>/epoch-<n>/share-<h>       its key-switch share for a task (h: SHA-256 of the task ID):
+//	                                the share's digest and bytes, saved before it is posted, so a
+//	                                restart posts the same share (and the same noise), never a second
+//	<Dir>/epoch-<n>/posted-<h>      the digest alone, once the task no longer waits for this member
 //
 // Directories are 0700 and files 0600. Files are written once, atomically (temporary file, fsync,
 // hard link to the final name, which fails if it exists) and never overwritten, so a share that
 // is already posted always stays consistent with the secret on disk.
 const (
 	fileSecretKey    = "secret-key"
+	fileBoxKey       = "box-key"
 	fileRKGEphemeral = "rkg-ephemeral"
+	fileShamirPosted = "shamir-posted"
+	fileThresholdKey = "threshold-key"
 )
+
+// taskFile names a per-task file.
+func taskFile(prefix, task string) string {
+	h := sha256.Sum256([]byte(task))
+	return prefix + "-" + hex.EncodeToString(h[:16])
+}
 
 type state struct{ dir string }
 
@@ -96,6 +118,24 @@ func (s *state) remove(epoch uint64, name string) error {
 		return fmt.Errorf("remove %s: %w", name, err)
 	}
 	return nil
+}
+
+// list returns the names in the epoch's directory that start with prefix.
+func (s *state) list(epoch uint64, prefix string) ([]string, error) {
+	entries, err := os.ReadDir(s.epochDir(epoch))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.epochDir(epoch), err)
+	}
+	var out []string
+	for _, e := range entries {
+		if n := e.Name(); len(n) > len(prefix) && n[:len(prefix)] == prefix {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 func syncDir(dir string) error {

@@ -1,0 +1,439 @@
+package mpc
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tuneinsight/lattigo/v5/core/rlwe"
+	"github.com/tuneinsight/lattigo/v5/he/heint"
+)
+
+// opCase is one computation and its plaintext answer.
+type opCase struct {
+	name  string
+	task  Task
+	query Query // for the overflow rule
+	want  []*big.Int
+}
+
+func bigs(xs ...int64) []*big.Int {
+	out := make([]*big.Int, len(xs))
+	for i, x := range xs {
+		out[i] = big.NewInt(x)
+	}
+	return out
+}
+
+func dot(a, b []int64) *big.Int {
+	s := new(big.Int)
+	for i := range a {
+		s.Add(s, new(big.Int).Mul(big.NewInt(a[i]), big.NewInt(b[i])))
+	}
+	return s
+}
+
+// opCases builds every op over two datasets (20,000 and 15,000 rows: three ciphertexts per
+// column), encrypting the inputs under f's key.
+func opCases(tb testing.TB, f *fixture) []opCase {
+	tb.Helper()
+	ctx := context.Background()
+	const n1, n2 = 20000, 15000
+	// concat encrypts a column dataset by dataset, as owners do, and concatenates the digests.
+	concat := func(a, b []int64) ([]int64, [][32]byte) {
+		return append(slices.Clone(a), b...), append(encryptAndPut(tb, f, a), encryptAndPut(tb, f, b)...)
+	}
+	// Rows are aligned across columns within a dataset; each dataset's last ciphertext is padded
+	// with zero rows, which add nothing to any sum or product.
+	pad := func(a, b []int64) []int64 {
+		out := slices.Clone(a)
+		out = append(out, make([]int64, 2*Slots(f.params)-n1)...)
+		return append(out, b...)
+	}
+	x, xcol := concat(smallValues(n1, 1, -100000, 100000), smallValues(n2, 2, -100000, 100000))
+	wide := append(testValues(n1, 3), testValues(n2, 4)...)
+	wide[0], wide[1] = 5, -7 // the plaintext extremes would overflow a sum of 35,000
+	widecol := slices.Concat(encryptAndPut(tb, f, wide[:n1]), encryptAndPut(tb, f, wide[n1:]))
+	var z [][]int64
+	var zcols [][][32]byte
+	for c := range 3 {
+		v, d := concat(smallValues(n1, uint64(10+c), -1000, 1000), smallValues(n2, uint64(20+c), -1000, 1000))
+		z, zcols = append(z, v), append(zcols, d)
+	}
+	w1, w2 := smallValues(n1, 5, -1000, 1000), smallValues(n2, 6, -1000, 1000)
+	w := append(slices.Clone(w1), w2...)
+	wcol := slices.Concat(encryptAndPut(tb, f, pad(w1, nil)), encryptAndPut(tb, f, w2))
+
+	// Histogram: values in [-100, 400), bins of 5, one frequency table per dataset.
+	h1, h2 := smallValues(n1, 7, -100, 399), smallValues(n2, 8, -100, 399)
+	var tables [][32]byte
+	for _, h := range [][]int64{h1, h2} {
+		ct, err := EncryptFrequencies(f.params, f.pk, h, -100, 5)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		d, err := f.objs.Put(ctx, ct)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tables = append(tables, d)
+	}
+	edges := []int64{-200, -50, 0, 20, 25, 395, 100000}
+	counts := make([]int64, len(edges)-1)
+	for _, v := range append(slices.Clone(h1), h2...) {
+		for b := range counts {
+			if v >= edges[b] && v < edges[b+1] {
+				counts[b]++
+			}
+		}
+	}
+	var one int64
+	for _, v := range append(slices.Clone(h1), h2...) {
+		if v >= 0 && v < 100 {
+			one++
+		}
+	}
+
+	var sx2 int64
+	for _, v := range x {
+		sx2 += v * v
+	}
+	reg := []*big.Int{}
+	for a := range z {
+		reg = append(reg, sum(z[a]))
+	}
+	for a := range z {
+		for b := a; b < len(z); b++ {
+			reg = append(reg, dot(z[a], z[b]))
+		}
+	}
+	col := func(c [][32]byte) [][][32]byte { return [][][32]byte{c} }
+	xb := []Bound{{-100000, 100000}}
+	rows := uint64(n1 + n2)
+	return []opCase{
+		{"sum", Task{Op: OpSum, Columns: col(widecol)}, Query{Op: OpSum, Rows: rows, Columns: []Bound{{-1e10, 1e10}}}, []*big.Int{sum(wide)}},
+		{"mean", Task{Op: OpMean, Columns: col(xcol)}, Query{Op: OpMean, Rows: rows, Columns: xb}, []*big.Int{sum(x)}},
+		{"variance", Task{Op: OpVariance, Columns: col(xcol)}, Query{Op: OpVariance, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
+		{"stddev", Task{Op: OpStddev, Columns: col(xcol)}, Query{Op: OpStddev, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
+		{"regression", Task{Op: OpRegression, Columns: zcols}, Query{Op: OpRegression, Rows: rows, Columns: []Bound{{-1000, 1000}, {-1000, 1000}, {-1000, 1000}}}, reg},
+		{"dot", Task{Op: OpDot, Columns: col(xcol), Weights: wcol}, Query{Op: OpDot, Rows: rows, Columns: []Bound{{-100000, 100000}, {-1000, 1000}}}, []*big.Int{dot(x, w)}},
+		{"histogram", Task{Op: OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: edges}}, Query{Op: OpHistogram, Rows: rows, Buckets: len(counts)}, bigs(counts...)},
+		{"histogram of one bucket", Task{Op: OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: []int64{0, 100}}}, Query{Op: OpHistogram, Rows: rows, Buckets: 1}, bigs(one)},
+	}
+}
+
+// TestOps runs every op on a 2-of-3 and a 3-of-5 committee with one member down and checks the
+// buyer's result against the plaintext answer, the members' outputs for byte equality, and the
+// output's noise against the estimate the smudging is sized from.
+func TestOps(t *testing.T) {
+	for _, shape := range [][2]int{{3, 2}, {5, 3}} {
+		n, th := shape[0], shape[1]
+		t.Run(fmt.Sprintf("%d-of-%d", th, n), func(t *testing.T) {
+			if testing.Short() && n == 5 {
+				t.Skip("runs a 5-member ceremony")
+			}
+			f := sharedFixture(t, n, th)
+			live := make([]int, 0, n-1)
+			for i := range n - 1 { // the last member is down
+				live = append(live, i)
+			}
+			for _, tc := range opCases(t, f) {
+				t.Run(tc.name, func(t *testing.T) {
+					if n == 5 && (tc.name == "mean" || tc.name == "stddev") {
+						t.Skip("same evaluation as sum and variance")
+					}
+					k, err := tc.query.Outputs()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := tc.query.CheckOverflow(); err != nil {
+						t.Fatalf("test data is not admissible: %v", err)
+					}
+					task := tc.task
+					task.ID, task.BuyerKey = fmt.Sprintf("%s-%d-of-%d", tc.name, th, n), f.buyerKey
+					r := compute(t, f, task, live, nil)
+					for _, a := range r.state.posted {
+						if r.state.outputs[a] != r.state.output {
+							t.Errorf("%s output %s, agreed %s: evaluation is not deterministic", a, short(r.state.outputs[a]), short(r.state.output))
+						}
+					}
+					// The chain moves on once th members agree; later members need not evaluate.
+					if len(r.state.posted) < th || len(r.state.disagreed) != 0 {
+						t.Errorf("%d members posted, %v disagreed; want at least %d and none", len(r.state.posted), r.state.disagreed, th)
+					}
+					got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, k)
+					if err != nil {
+						t.Fatalf("OpenValues() error: %v", err)
+					}
+					for j := range tc.want {
+						if got[j].Cmp(tc.want[j]) != 0 {
+							t.Errorf("value %d = %s, want %s", j, got[j], tc.want[j])
+						}
+					}
+					checkNoise(t, f, &task, r, live[:th], tc.want)
+				})
+			}
+		})
+	}
+}
+
+// checkNoise measures the output's noise with the collective secret and compares it with the
+// plan's estimate: the standard deviation within a factor 2 and every coefficient below the bound
+// B the smudging is sized from.
+func checkNoise(t *testing.T, f *fixture, task *Task, r result, active []int, want []*big.Int) {
+	t.Helper()
+	p, err := newPlan(task, Slots(f.params))
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := p.noise(newNoiseModel(f.params, len(f.members)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := newCodec(f.params).outputCiphertext(r.output, p.single())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make([]*big.Int, Slots(f.params))
+	for i := range vals {
+		switch {
+		case len(want) == 1:
+			vals[i] = want[0]
+		case i < len(want):
+			vals[i] = want[i]
+		default:
+			vals[i] = new(big.Int)
+		}
+	}
+	std, maxAbs := noiseOf(t, f, ct, collectiveSecret(t, f, active), vals)
+	b := noiseTail * math.Sqrt(est)
+	t.Logf("output noise: std 2^%.2f (estimate 2^%.2f), max 2^%.2f (bound B 2^%.2f)", math.Log2(std), math.Log2(math.Sqrt(est)), math.Log2(maxAbs), math.Log2(b))
+	if std > 2*math.Sqrt(est) || std < math.Sqrt(est)/2 {
+		t.Errorf("noise std 2^%.2f is not within a factor 2 of the estimate 2^%.2f", math.Log2(std), math.Log2(math.Sqrt(est)))
+	}
+	if maxAbs > b {
+		t.Errorf("noise coefficient 2^%.2f above the bound 2^%.2f", math.Log2(maxAbs), math.Log2(b))
+	}
+}
+
+// noiseOf returns the standard deviation and largest magnitude of the noise coefficients of ct,
+// which encrypts vals, in raw units (c0 + c1·s − T⁻¹·m).
+func noiseOf(tb testing.TB, f *fixture, ct *rlwe.Ciphertext, sk *rlwe.SecretKey, vals []*big.Int) (std, maxAbs float64) {
+	tb.Helper()
+	pt := rlwe.NewDecryptor(f.params, sk).DecryptNew(ct)
+	ref := heint.NewPlaintext(f.params, ct.Level())
+	ref.MetaData = ct.MetaData.CopyNew()
+	T := new(big.Int).SetUint64(f.params.PlaintextModulus())
+	u := make([]uint64, len(vals))
+	for i, v := range vals {
+		u[i] = new(big.Int).Mod(v, T).Uint64()
+	}
+	if err := heint.NewEncoder(f.params).Encode(u, ref); err != nil {
+		tb.Fatal(err)
+	}
+	ringQ := f.params.RingQ().AtLevel(ct.Level())
+	ringQ.Sub(pt.Value, ref.Value, pt.Value)
+	ringQ.INTT(pt.Value, pt.Value)
+	coeffs := make([]*big.Int, f.params.N())
+	for i := range coeffs {
+		coeffs[i] = new(big.Int)
+	}
+	ringQ.PolyToBigintCentered(pt.Value, 1, coeffs)
+	var s2 float64
+	for _, c := range coeffs {
+		x, _ := new(big.Float).SetInt(c).Float64()
+		s2 += x * x
+		maxAbs = math.Max(maxAbs, math.Abs(x))
+	}
+	return math.Sqrt(s2 / float64(len(coeffs))), maxAbs
+}
+
+// liarBoard makes a member evaluate a different query: it drops the last input ciphertext.
+type liarBoard struct{ Board }
+
+func (b liarBoard) Tasks(ctx context.Context) ([]Task, error) {
+	ts, err := b.Board.Tasks(ctx)
+	for i := range ts {
+		if ts[i].Phase == PhaseEvaluate && len(ts[i].Columns) > 0 {
+			c := ts[i].Columns[0]
+			ts[i].Columns = [][][32]byte{c[:len(c)-1]}
+		}
+	}
+	return ts, err
+}
+
+func TestWrongOutputIsOutvoted(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	liar, err := NewMember(MemberConfig{Address: "member-a", Dir: f.dirs[0], Params: f.params, Board: liarBoard{f.chain.board("member-a")}, Objects: f.objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := testValues(20000, 9)
+	vals[0], vals[1] = 3, 4
+	members := []*Member{liar, f.members[1], f.members[2]}
+	r := compute(t, f, Task{ID: "outvoted", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1, 2}, func(i int) *Member { return members[i] })
+	if !slices.Equal(r.state.disagreed, []string{"member-a"}) {
+		t.Errorf("disagreed = %q, want [member-a]", r.state.disagreed)
+	}
+	if !slices.Equal(r.state.active, []string{"member-b", "member-c"}) {
+		t.Errorf("active = %q, want [member-b member-c]", r.state.active)
+	}
+	if r.state.outputs["member-a"] == r.state.output {
+		t.Error("the liar's output digest equals the agreed one")
+	}
+	got, err := Open(f.params, f.buyerSK, r.output, r.shares)
+	if err != nil {
+		t.Fatalf("Open() error: %v", err)
+	}
+	if want := sum(vals); got.Cmp(want) != 0 {
+		t.Errorf("Open() = %s, want %s", got, want)
+	}
+}
+
+// TestRestartMidComputation replaces the members by fresh ones on the same directories before
+// every pass of a DP computation, and loses one member's share post and reports another's as
+// failed although the chain recorded it. Each member must post exactly one share, the one it
+// saved: a second share would carry fresh DP noise.
+func TestRestartMidComputation(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	var lost [32]byte
+	f.chain.taskHook = func(member, kind, task string, d *[32]byte) (bool, error) {
+		switch {
+		case kind == "share" && member == "member-b" && lost == [32]byte{}:
+			lost = *d
+			return false, fmt.Errorf("connection reset (post lost)")
+		case kind == "share" && member == "member-a" && f.chain.task(task).shares["member-a"] == [32]byte{}:
+			return true, fmt.Errorf("timeout (post recorded)")
+		}
+		return true, nil
+	}
+	defer func() { f.chain.taskHook = nil }()
+	fresh := func(i int) *Member {
+		m, err := NewMember(MemberConfig{Address: f.chain.members[i], Dir: f.dirs[i], Params: f.params, Board: f.chain.board(f.chain.members[i]), Objects: f.objs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	vals := smallValues(5000, 11, -1000, 1000)
+	task := Task{ID: "restart-dp", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey,
+		DP: &DP{Mechanism: DPLaplace, Epsilon: 0.5, Sensitivity: []uint64{1000}}}
+	f.chain.addTask(task)
+	defer f.chain.removeTask(task.ID)
+	var errs int
+	for pass := 0; f.chain.state(task.ID).phase != "done"; pass++ {
+		if pass == 5 {
+			t.Fatalf("task still in phase %s after %d passes", f.chain.state(task.ID).phase, pass)
+		}
+		for _, i := range []int{0, 1} {
+			if _, err := fresh(i).Step(ctx); err != nil {
+				errs++
+				t.Logf("pass %d: %v", pass, err)
+			}
+		}
+	}
+	if errs != 2 {
+		t.Errorf("%d failed steps, want the 2 injected", errs)
+	}
+	if len(f.chain.rejected) != 0 {
+		t.Errorf("chain refused posts (a second share?): %q", f.chain.rejected)
+	}
+	st := f.chain.state(task.ID)
+	if st.shares["member-b"] != lost {
+		t.Errorf("member-b posted share %s after the lost post, want the saved %s", short(st.shares["member-b"]), short(lost))
+	}
+	var shares [][]byte
+	for _, a := range st.active {
+		s, err := f.objs.Get(ctx, st.shares[a])
+		if err != nil {
+			t.Fatal(err)
+		}
+		shares = append(shares, s)
+	}
+	output, err := f.objs.Get(ctx, st.output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Open(f.params, f.buyerSK, output, shares)
+	if err != nil {
+		t.Fatalf("Open() error: %v", err)
+	}
+	diff := new(big.Int).Sub(got, sum(vals))
+	if tail := laplaceTail * 1000 / 0.5; math.Abs(float64(diff.Int64())) > tail {
+		t.Errorf("noise %s is beyond its 2^-64 tail %.0f", diff, tail)
+	}
+	t.Logf("exact %s, noisy %s", sum(vals), got)
+
+	// Once the task no longer waits for them, the members keep only the share's digest.
+	f.chain.removeTask(task.ID)
+	for _, i := range []int{0, 1} {
+		if _, err := fresh(i).Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ep := filepath.Join(f.dirs[i], "epoch-1")
+		if _, ok, _ := (&state{dir: f.dirs[i]}).read(1, taskFile("share", task.ID)); ok {
+			t.Errorf("%s still holds the share of a finished task", ep)
+		}
+		if d, ok, _ := (&state{dir: f.dirs[i]}).read(1, taskFile("posted", task.ID)); !ok || [32]byte(d) != st.shares[f.chain.members[i]] {
+			t.Errorf("%s holds no record of the posted share", ep)
+		}
+	}
+}
+
+func TestDPResults(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	h := smallValues(3000, 12, 0, 99)
+	ct, err := EncryptFrequencies(f.params, f.pk, h, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := f.objs.Put(context.Background(), ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := []int64{0, 10, 20, 50, 90, 100}
+	want := make([]int64, len(edges)-1)
+	for _, v := range h {
+		for b := range want {
+			if v >= edges[b] && v < edges[b+1] {
+				want[b]++
+			}
+		}
+	}
+	for _, mech := range []DP{
+		{Mechanism: DPLaplace, Epsilon: 0.1, Sensitivity: []uint64{1, 1, 1, 1, 1}},
+		{Mechanism: DPGaussian, Epsilon: 0.5, Delta: 1e-6, Sensitivity: []uint64{1, 1, 1, 1, 1}},
+	} {
+		t.Run(mech.Mechanism, func(t *testing.T) {
+			task := Task{ID: "dp-" + mech.Mechanism, Op: OpHistogram, Histogram: &HistogramInput{Tables: [][32]byte{table}, Min: 0, Bin: 1, Edges: edges}, BuyerKey: f.buyerKey, DP: &mech}
+			r := compute(t, f, task, []int{0, 2}, nil)
+			got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, len(want))
+			if err != nil {
+				t.Fatalf("OpenValues() error: %v", err)
+			}
+			noise, err := mech.noise(len(want), true, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact := true
+			for b := range want {
+				d := got[b].Int64() - want[b]
+				if d != 0 {
+					exact = false
+				}
+				if math.Abs(float64(d)) > noise.tail(b) {
+					t.Errorf("bucket %d noise %d beyond its 2^-64 tail %.0f", b, d, noise.tail(b))
+				}
+			}
+			if exact {
+				t.Error("no bucket got any noise")
+			}
+			t.Logf("exact %v, noisy %v", want, got)
+		})
+	}
+}

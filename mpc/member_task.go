@@ -1,0 +1,376 @@
+package mpc
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tuneinsight/lattigo/v5/core/rlwe"
+	"github.com/tuneinsight/lattigo/v5/he/heint"
+	"github.com/tuneinsight/lattigo/v5/mhe"
+)
+
+// Computations.
+
+func taskKey(t *Task) string { return t.Phase + "/" + t.ID }
+
+func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed bool, err error) {
+	tasks, err := m.cfg.Board.Tasks(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read tasks: %w", err)
+	}
+	pending := make(map[string]bool, len(tasks))
+	ids := make(map[string]bool, len(tasks))
+	for i := range tasks {
+		pending[taskKey(&tasks[i])] = true
+		ids[tasks[i].ID] = true
+	}
+	for k := range m.done {
+		if !pending[k] {
+			delete(m.done, k)
+		}
+	}
+	for k := range m.failed {
+		if !pending[k] {
+			delete(m.failed, k)
+		}
+	}
+	for id := range m.outputs {
+		if !ids[id] {
+			delete(m.outputs, id)
+		}
+	}
+	if err := m.retireShares(ctx, ids); err != nil {
+		return false, err
+	}
+	var errs []error
+	for i := range tasks {
+		t := &tasks[i]
+		k := taskKey(t)
+		if m.done[k] {
+			continue
+		}
+		if f := m.failed[k]; f != nil && m.now().Before(f.next) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return progressed, err
+		}
+		var err error
+		switch t.Phase {
+		case PhaseEvaluate:
+			err = m.evaluateTask(ctx, v, t)
+		case PhaseSwitch:
+			err = m.switchTask(ctx, v, t)
+		default:
+			err = fmt.Errorf("unknown phase %q", t.Phase)
+		}
+		if err != nil {
+			f := m.failed[k]
+			if f == nil {
+				f = &failedTask{}
+				m.failed[k] = f
+			}
+			f.fails++
+			f.next = m.now().Add(min(m.cfg.Poll<<min(f.fails, 10), 5*time.Minute))
+			errs = append(errs, fmt.Errorf("task %s (%s): %w", t.ID, t.Phase, err))
+			continue
+		}
+		delete(m.failed, k)
+		m.done[k] = true
+		progressed = true
+	}
+	return progressed, errors.Join(errs...)
+}
+
+// evaluateTask evaluates the task's query on the input ciphertexts and posts the output's digest.
+func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) error {
+	start := time.Now()
+	p, err := newPlan(t, Slots(m.cfg.Params))
+	if err != nil {
+		return err
+	}
+	if _, err := p.noise(newNoiseModel(m.cfg.Params, len(v.Members))); err != nil {
+		return err
+	}
+	keys, err := m.evalKeys(ctx, v)
+	if err != nil {
+		return err
+	}
+	out, err := keys.ev.run(ctx, p, m.load)
+	if err != nil {
+		return err
+	}
+	d, err := m.put(ctx, out)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
+		return fmt.Errorf("post output: %w", err)
+	}
+	m.outputs[t.ID] = d
+	m.log.Info("mpc: posted output", "task", t.ID, "op", t.Op, "values", len(p.terms), "ciphertexts", len(p.columns)*p.chunks(), "output", short(d), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (m *Member) load(ctx context.Context, d [32]byte, minLevel int) (*rlwe.Ciphertext, error) {
+	b, err := m.get(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := m.codec.ciphertext(b, minLevel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", short(d), err)
+	}
+	return ct, nil
+}
+
+// switchTask makes this member's key-switch share of the agreed output toward the buyer's key,
+// with smudging noise sized from the output's noise and, for a DP task, its share of the noise,
+// saves it, and posts it. A saved share is posted again instead of making a second one.
+func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) error {
+	start := time.Now()
+	me := m.index(v)
+	active, err := activeIndices(v, t.Active)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(active, me) {
+		return fmt.Errorf("%s is not one of the active members %q", m.cfg.Address, t.Active)
+	}
+	if d, ok, err := m.savedShare(ctx, t.ID); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		if err := m.cfg.Board.PostShare(ctx, t.ID, d); err != nil {
+			return fmt.Errorf("post saved share: %w", err)
+		}
+		m.log.Info("mpc: posted saved share", "task", t.ID, "share", short(d))
+		return nil
+	}
+	if d, ok := m.outputs[t.ID]; ok && d != t.Output {
+		return fmt.Errorf("the agreed output %s is not the output %s this member evaluated", short(t.Output), short(d))
+	}
+	p, err := newPlan(t, Slots(m.cfg.Params))
+	if err != nil {
+		return err
+	}
+	vOut, err := p.noise(newNoiseModel(m.cfg.Params, len(v.Members)))
+	if err != nil {
+		return err
+	}
+	smudge, err := smudgingFor(m.cfg.Params, vOut, len(active))
+	if err != nil {
+		return err
+	}
+	var noise []int64
+	if t.DP != nil {
+		dn, err := t.DP.noise(len(p.terms), t.Op == OpHistogram, len(active))
+		if err != nil {
+			return err
+		}
+		if noise, err = dn.share(m.rand, len(active)); err != nil {
+			return err
+		}
+	}
+	ob, err := m.get(ctx, t.Output)
+	if err != nil {
+		return fmt.Errorf("agreed output: %w", err)
+	}
+	out, err := m.codec.outputCiphertext(ob, p.single())
+	if err != nil {
+		return fmt.Errorf("agreed output %s: %w", short(t.Output), err)
+	}
+	b, err := m.get(ctx, t.BuyerKey)
+	if err != nil {
+		return fmt.Errorf("buyer key: %w", err)
+	}
+	bpk, err := m.codec.publicKey(b)
+	if err != nil {
+		return fmt.Errorf("buyer key: %w", err)
+	}
+	tsk, err := m.thresholdKey(ctx, v)
+	if err != nil {
+		return err
+	}
+	sk, err := additiveShare(m.cfg.Params, me, len(v.Members), v.Threshold, active, *tsk)
+	if err != nil {
+		return err
+	}
+	defer zeroQP(sk.Value)
+	pcks, err := mhe.NewPublicKeySwitchProtocol(m.cfg.Params, smudge)
+	if err != nil {
+		return fmt.Errorf("key switch: %w", err)
+	}
+	share := pcks.AllocateShare(out.Level())
+	pcks.GenShare(sk, bpk, out, &share)
+	if noise != nil {
+		if err := m.addNoise(&share, out, noise, p.single()); err != nil {
+			return err
+		}
+	}
+	sb, err := share.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("encode share: %w", err)
+	}
+	d := sha256.Sum256(sb)
+	if err := m.state.create(m.ep.n, taskFile("share", t.ID), append(d[:], sb...)); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return m.switchTask(ctx, v, t) // another process saved a share first: post that one
+		}
+		return err
+	}
+	if _, err := m.putBytes(ctx, sb); err != nil {
+		return fmt.Errorf("share: %w", err)
+	}
+	if err := m.cfg.Board.PostShare(ctx, t.ID, d); err != nil {
+		return fmt.Errorf("post share: %w", err)
+	}
+	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// activeIndices maps the active members to committee indices, checking there are exactly
+// Threshold distinct members.
+func activeIndices(v *CommitteeView, active []string) ([]int, error) {
+	if len(active) != v.Threshold {
+		return nil, fmt.Errorf("%d active members, want the threshold %d", len(active), v.Threshold)
+	}
+	out := make([]int, len(active))
+	for i, a := range active {
+		j := slices.Index(v.Members, a)
+		if j < 0 {
+			return nil, fmt.Errorf("active member %s is not in the committee", a)
+		}
+		if slices.Contains(out[:i], j) {
+			return nil, fmt.Errorf("active member %s listed twice", a)
+		}
+		out[i] = j
+	}
+	return out, nil
+}
+
+// addNoise adds this member's DP noise to its share: noise[j] in slot j, or noise[0] in every slot
+// for a single-valued output, encoded at the output's level and scale, so that the buyer decodes
+// the exact result plus the sum of the active members' noise.
+func (m *Member) addNoise(share *mhe.PublicKeySwitchShare, out *rlwe.Ciphertext, noise []int64, single bool) error {
+	vals := make([]int64, Slots(m.cfg.Params))
+	if single {
+		for i := range vals {
+			vals[i] = noise[0]
+		}
+	} else {
+		copy(vals, noise)
+	}
+	pt := heint.NewPlaintext(m.cfg.Params, out.Level())
+	pt.MetaData = out.MetaData.CopyNew()
+	if err := heint.NewEncoder(m.cfg.Params).Encode(vals, pt); err != nil {
+		return fmt.Errorf("encode noise: %w", err)
+	}
+	clear(vals)
+	m.cfg.Params.RingQ().AtLevel(out.Level()).Add(share.Value[0], pt.Value, share.Value[0])
+	return nil
+}
+
+// savedShare returns the digest of the share saved for a task, putting its bytes in storage again
+// (a restart may have come between saving and storing them).
+func (m *Member) savedShare(ctx context.Context, task string) ([32]byte, bool, error) {
+	var d [32]byte
+	data, ok, err := m.state.read(m.ep.n, taskFile("share", task))
+	if err != nil {
+		return d, false, err
+	}
+	if !ok {
+		data, ok, err := m.state.read(m.ep.n, taskFile("posted", task))
+		if err != nil || !ok {
+			return d, false, err
+		}
+		if len(data) != len(d) {
+			return d, false, fmt.Errorf("posted-share file: %d bytes, want %d", len(data), len(d))
+		}
+		return [32]byte(data), true, nil
+	}
+	if len(data) < len(d) || sha256.Sum256(data[len(d):]) != [32]byte(data[:len(d)]) {
+		return d, false, errors.New("saved share file is corrupted")
+	}
+	copy(d[:], data)
+	if _, err := m.putBytes(ctx, data[len(d):]); err != nil {
+		return d, false, fmt.Errorf("saved share: %w", err)
+	}
+	return d, true, nil
+}
+
+// retireShares replaces the saved share of every task that no longer waits for this member with
+// its digest alone, after making sure the share is in storage.
+func (m *Member) retireShares(ctx context.Context, pending map[string]bool) error {
+	names, err := m.state.list(m.ep.n, "share-")
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	keep := make(map[string]bool, len(pending))
+	for id := range pending {
+		keep[taskFile("share", id)] = true
+	}
+	for _, name := range names {
+		if keep[name] || strings.HasPrefix(name, ".") {
+			continue
+		}
+		data, ok, err := m.state.read(m.ep.n, name)
+		if err != nil || !ok {
+			return err
+		}
+		if len(data) < 32 || sha256.Sum256(data[32:]) != [32]byte(data[:32]) {
+			return fmt.Errorf("saved share file %s is corrupted", name)
+		}
+		if _, err := m.putBytes(ctx, data[32:]); err != nil {
+			return fmt.Errorf("saved share %s: %w", name, err)
+		}
+		posted := "posted-" + strings.TrimPrefix(name, "share-")
+		if err := m.state.create(m.ep.n, posted, data[:32]); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		if err := m.state.remove(m.ep.n, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evalKeys returns the epoch's evaluation keys, loading them from storage the first time.
+func (m *Member) evalKeys(ctx context.Context, v *CommitteeView) (*evalKeys, error) {
+	if k := m.ep.keys; k != nil && slices.Equal(k.digests, v.Keys) {
+		return k, nil
+	}
+	els := galoisElements(m.cfg.Params)
+	if len(v.Keys) != 2+len(els) {
+		return nil, fmt.Errorf("committee keys: %d digests, want %d", len(v.Keys), 2+len(els))
+	}
+	start := time.Now()
+	b, err := m.get(ctx, v.Keys[1])
+	if err != nil {
+		return nil, fmt.Errorf("relinearization key: %w", err)
+	}
+	rlk, err := m.codec.relinearizationKey(b)
+	if err != nil {
+		return nil, err
+	}
+	gks := make([]*rlwe.GaloisKey, len(els))
+	for i, el := range els {
+		b, err := m.get(ctx, v.Keys[2+i])
+		if err != nil {
+			return nil, fmt.Errorf("galois key %d: %w", el, err)
+		}
+		if gks[i], err = m.codec.galoisKey(b, el); err != nil {
+			return nil, err
+		}
+	}
+	m.ep.keys = &evalKeys{digests: slices.Clone(v.Keys), ev: newEvaluator(m.cfg.Params, rlwe.NewMemEvaluationKeySet(rlk, gks...))}
+	m.log.Info("mpc: loaded evaluation keys", "epoch", v.Epoch, "took", time.Since(start).Round(time.Millisecond))
+	return m.ep.keys, nil
+}

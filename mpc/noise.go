@@ -1,0 +1,195 @@
+package mpc
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+
+	"github.com/tuneinsight/lattigo/v5/he/heint"
+	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
+)
+
+// Noise estimates and the smudging noise of the key switch toward the buyer.
+//
+// A BGV ciphertext at level ℓ decrypts to c0 + c1·s = T⁻¹·m + e (mod Q_ℓ), and decoding multiplies
+// by T, so it decodes correctly while |T·e| + T/2 < Q_ℓ/2. The noise e depends on the collective
+// secret s (rescaling rounds c1, whose error is multiplied by s), so the buyer, who decrypts the
+// output, must not see it bare: every active member adds smudging noise to its key-switch share.
+//
+// noiseModel propagates the variance of the noise's coefficients through the evaluation under the
+// usual independence heuristic (as lattigo's mhe noise helpers do), in raw units (before the
+// factor T of decoding):
+//
+//	fresh encryption       vr = (1 + N·vs)/12, vs = 2/3·members (the collective secret's
+//	                       coefficient variance): the public-key encryption is made modulo QP and
+//	                       divided by P, so its rounding dominates
+//	add                    v1 + v2
+//	rescale by q           v/q² + vr, or v/q² + (1 + N·vs + N²·vs²)/12 for a degree-2 ciphertext
+//	ct × ct                N·T²·v1·v2 + N·T²/4·(v1 + v2) + N·T²/16
+//	ct × plaintext         N·T²·v + N·T²/4 (the plaintext's coefficients are below T)
+//	key switch             v + Σ_digits N·D²/12·vk/P² + vr, D the digit's modulus, vk the key's
+//	                       noise variance (mhe.NoiseGaloisKey, mhe.NoiseRelinearizationKey)
+//	inner sum              14 rotate-and-add steps: 2^14·v + (2^14 - 1)·(key-switch noise)
+//
+// and refuses any step at which noiseTail standard deviations of noise would not decrypt.
+// TestNoiseEstimate checks the model against the measured noise of every op.
+//
+// Every evaluation ends with two (multi-valued) or one (single-valued) rescales from a noise far
+// below the dropped prime, so the output's noise is essentially the rounding noise of the last
+// rescale, vr: about 2^5.7 standard deviation for 3 members and 2^6.1 for 5.
+//
+// The smudging bound. Let B = noiseTail·σ_out (σ_out² the estimated output variance; with
+// noiseTail = 9 every one of the N coefficients is below B except with probability 2^-54 under
+// the Gaussian heuristic). Each active member adds a discrete Gaussian of
+//
+//	σ_smudge = 2^λ·B, λ = smudgingMargin = 40 bits, truncated at Bound = 6·σ_smudge
+//
+// to its share. Its own share alone hides the output noise e (|e_i| ≤ B): the Kullback-Leibler
+// divergence between D_σ and e + D_σ over the N coefficients is at most N·B²/(2σ²) = 2^-67, so the
+// statistical distance (Pinsker) is at most sqrt(N)·2^-λ/2 = 2^-34 per share; truncation at 6σ
+// moves less than 2^-60 more. Two limits are checked for every task, and the task refused if
+// either fails:
+//
+//   - Bound < the smallest Q prime at the output level (2^55 here): lattigo's Gaussian sampler
+//     reduces a sample x as q_i − x, assuming x < q_i; a larger bound silently corrupts the
+//     result (LIBRARIES.md, lattigo gotcha 1);
+//   - T·(B + t·(Bound + B_pk)) + T/2 < Q_1/2 (t active members, B_pk the tail of the share's
+//     encryption noise under the buyer's key), so the buyer still decrypts exactly.
+//
+// With these parameters Bound ≈ 2^51.5 for 3 members and 2^51.9 for 5; the first limit holds up to
+// about 400 members, the second up to t·sqrt(members) ≈ 600.
+const (
+	noiseTail      = 9.0
+	smudgingMargin = 40
+	smudgingCut    = 6.0
+)
+
+type noiseModel struct {
+	params  heint.Parameters
+	n, t    float64
+	vs      float64 // variance of a coefficient of the collective secret
+	vGal    float64 // noise variance of a collective Galois key
+	vRlk    float64 // noise variance of the collective relinearization key
+	logQ    []float64
+	logP    float64
+	qHalfLn []float64 // log2(Q_ℓ/2) per level
+}
+
+func newNoiseModel(params heint.Parameters, members int) noiseModel {
+	rp := *params.GetRLWEParameters()
+	nm := noiseModel{
+		params: params,
+		n:      float64(params.N()),
+		t:      float64(params.PlaintextModulus()),
+		vs:     float64(members) * float64(params.XsHammingWeight()) / float64(params.N()),
+		vGal:   sq(mhe.NoiseGaloisKey(rp, members)),
+		vRlk:   sq(mhe.NoiseRelinearizationKey(rp, members)),
+	}
+	for _, q := range params.Q() {
+		nm.logQ = append(nm.logQ, math.Log2(float64(q)))
+	}
+	for _, p := range params.P() {
+		nm.logP += math.Log2(float64(p))
+	}
+	var sum float64
+	for _, l := range nm.logQ {
+		sum += l
+		nm.qHalfLn = append(nm.qHalfLn, sum-1)
+	}
+	return nm
+}
+
+func sq(x float64) float64 { return x * x }
+
+// round is the variance of the rounding noise of a rescale or of the division by P.
+func (nm noiseModel) round(degree int) float64 {
+	v := 1 + nm.n*nm.vs
+	if degree == 2 {
+		v += nm.n * nm.n * nm.vs * nm.vs
+	}
+	return v / 12
+}
+
+func (nm noiseModel) fresh() float64 { return nm.round(1) }
+
+// rescale drops the prime q_level.
+func (nm noiseModel) rescale(v float64, level, degree int) float64 {
+	return v*math.Exp2(-2*nm.logQ[level]) + nm.round(degree)
+}
+
+func (nm noiseModel) mulCt(v1, v2 float64) float64 {
+	t2 := nm.t * nm.t
+	return nm.n*t2*v1*v2 + nm.n*t2/4*(v1+v2) + nm.n*t2/16
+}
+
+func (nm noiseModel) mulPlain(v float64) float64 {
+	t2 := nm.t * nm.t
+	return nm.n*t2*v + nm.n*t2/4
+}
+
+// keySwitch is the noise a key switch at level adds with a key of noise variance vk. Digits
+// group the Q primes by the number of P primes (lattigo's RNS gadget decomposition).
+func (nm noiseModel) keySwitch(level int, vk float64) float64 {
+	per := len(nm.params.P())
+	var v float64
+	for lo := 0; lo <= level; lo += per {
+		var logD float64
+		for i := lo; i < min(lo+per, level+1); i++ {
+			logD += nm.logQ[i]
+		}
+		v += nm.n / 12 * math.Exp2(2*(logD-nm.logP)) * vk
+	}
+	return v + nm.round(1)
+}
+
+func (nm noiseModel) relinearize(v float64, level int) float64 {
+	return v + nm.keySwitch(level, nm.vRlk)
+}
+
+func (nm noiseModel) innerSum(v float64, level int) float64 {
+	steps := len(galoisElements(nm.params))
+	ks := nm.keySwitch(level, nm.vGal)
+	return math.Exp2(float64(steps))*v + (math.Exp2(float64(steps))-1)*ks
+}
+
+// check refuses a noise variance that would not decrypt at level: T·(noiseTail·σ) + T/2 < Q/2.
+func (nm noiseModel) check(v float64, level int, what string) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("noise estimate after %s is not finite", what)
+	}
+	bits := math.Log2(nm.t*(noiseTail*math.Sqrt(v)+0.5) + 1)
+	if bits >= nm.qHalfLn[level] {
+		return fmt.Errorf("noise after %s would reach 2^%.1f of the 2^%.1f level %d allows: the query is too large for these parameters", what, bits, nm.qHalfLn[level], level)
+	}
+	return nil
+}
+
+// smudgingFor returns the smudging distribution for an output of noise variance vOut that active
+// members switch to the buyer's key, or an error if it cannot satisfy both limits above.
+func smudgingFor(params heint.Parameters, vOut float64, active int) (ring.DiscreteGaussian, error) {
+	b := noiseTail * math.Sqrt(vOut)
+	sigma := math.Ldexp(b, smudgingMargin)
+	bound := smudgingCut * sigma
+	if math.IsNaN(bound) || math.IsInf(bound, 0) {
+		return ring.DiscreteGaussian{}, fmt.Errorf("smudging bound is not finite")
+	}
+	minQ := params.Q()[0]
+	for _, q := range params.Q()[:outputLevel+1] {
+		minQ = min(minQ, q)
+	}
+	if bound >= float64(minQ) {
+		return ring.DiscreteGaussian{}, fmt.Errorf("smudging bound 2^%.1f (σ = 2^%d · %.0f) is not below the smallest Q prime at the output level, 2^%.1f", math.Log2(bound), smudgingMargin, b, math.Log2(float64(minQ)))
+	}
+	// T·(B + active·(bound + pk tail)) + T/2 < Q_out/2, in big integers.
+	nm := newNoiseModel(params, 1)
+	pkTail := noiseTail * math.Sqrt(nm.round(1))
+	total := new(big.Float).SetFloat64(b + float64(active)*(bound+pkTail) + 0.5)
+	total.Mul(total, new(big.Float).SetUint64(params.PlaintextModulus()))
+	qHalf := new(big.Float).SetInt(params.RingQ().AtLevel(outputLevel).Modulus())
+	qHalf.Quo(qHalf, big.NewFloat(2))
+	if total.Cmp(qHalf) >= 0 {
+		return ring.DiscreteGaussian{}, fmt.Errorf("%d active members' smudging noise (bound 2^%.1f each) would not decrypt at level %d", active, math.Log2(bound), outputLevel)
+	}
+	return ring.DiscreteGaussian{Sigma: sigma, Bound: bound}, nil
+}
