@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -103,23 +104,32 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 		}
 		log.Info("resuming devnet", "home", cfg.Home, "chain", conf.ChainID)
 	}
+	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, log)
+	if err != nil {
+		return nil, fmt.Errorf("devnet: %w", err)
+	}
+	log.Info("devnet running", "chain", conf.ChainID, "rpc", conf.RPC, "storage", RedactURL(conf.Storage))
+	return d, nil
+}
+
+// startHome runs the validator of an initialised home (a devnet's or a localnet validator's) and
+// the committee members whose identities the home holds.
+func startHome(ctx context.Context, home string, conf *Config, timeoutCommit time.Duration, log *slog.Logger) (*Devnet, error) {
 	bucket, err := OpenBucket(ctx, conf.Storage)
 	if err != nil {
-		return nil, fmt.Errorf("devnet: open storage %s: %w", RedactURL(conf.Storage), err)
+		return nil, fmt.Errorf("open storage %s: %w", RedactURL(conf.Storage), err)
 	}
-	node, err := rights.StartNode(ctx, rights.NodeConfig{Home: filepath.Join(cfg.Home, "node"), RPCListen: conf.RPC,
-		TimeoutCommit: cfg.TimeoutCommit, Verifier: zk.Verifier{}})
+	node, err := rights.StartNode(ctx, rights.NodeConfig{Home: filepath.Join(home, "node"), RPCListen: conf.RPC,
+		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: zk.Verifier{}})
 	if err != nil {
-		return nil, fmt.Errorf("devnet: start node: %w", err)
+		return nil, fmt.Errorf("start node: %w", err)
 	}
-	d := &Devnet{Home: cfg.Home, Config: *conf, node: node}
+	d := &Devnet{Home: home, Config: *conf, node: node}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	if err := d.startMembers(runCtx, bucket, log); err != nil {
-		d.Stop()
-		return nil, err
+		return nil, errors.Join(err, d.Stop())
 	}
-	log.Info("devnet running", "chain", conf.ChainID, "rpc", conf.RPC, "storage", RedactURL(conf.Storage))
 	return d, nil
 }
 
@@ -127,8 +137,12 @@ func memberDir(home string, i int) string {
 	return filepath.Join(home, "committee", fmt.Sprintf("member-%d", i+1))
 }
 
+func memberIdentity(home string, i int) string {
+	return filepath.Join(memberDir(home, i), "identity.json")
+}
+
 func memberKey(home string, i int) (*Key, error) {
-	return loadOrCreateKey(filepath.Join(memberDir(home, i), "identity.json"), fmt.Sprintf("member-%d", i+1), []rights.Role{rights.RoleMember})
+	return loadOrCreateKey(memberIdentity(home, i), fmt.Sprintf("member-%d", i+1), []rights.Role{rights.RoleMember})
 }
 
 func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *slog.Logger) error {
@@ -141,6 +155,9 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		return fmt.Errorf("devnet: read the committee: %w", err)
 	}
 	for i := range committee.Members {
+		if _, err := os.Stat(memberIdentity(d.Home, i)); errors.Is(err, fs.ErrNotExist) {
+			continue // the member runs in another validator's home
+		}
 		key, err := memberKey(d.Home, i)
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
@@ -232,54 +249,20 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 	if err != nil {
 		return nil, fmt.Errorf("regulator key: %w", err)
 	}
-	var members []rights.Member
+	var members []*Key
 	for i := 0; i < cfg.Members; i++ {
 		k, err := memberKey(cfg.Home, i)
 		if err != nil {
 			return nil, fmt.Errorf("member %d key: %w", i+1, err)
 		}
-		members = append(members, rights.Member{Address: k.Address(), PubKey: k.Private.Public().(ed25519.PublicKey)})
+		members = append(members, k)
 	}
-	log.Info("setting up the listing circuit (insecure, devnet only)", "chunk", cfg.ChunkSize)
-	start := time.Now()
-	pk, vk, err := zk.SetupListingInsecure(cfg.ChunkSize)
-	if err != nil {
-		return nil, fmt.Errorf("listing circuit setup: %w", err)
-	}
-	pkDigest, err := storage.PutBytes(ctx, bucket, pk)
-	if err != nil {
-		return nil, fmt.Errorf("upload the listing proving key: %w", err)
-	}
-	log.Info("listing circuit ready", "took", time.Since(start).Round(time.Millisecond), "pk_bytes", len(pk))
-	params, err := mpc.NewParams()
+	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*Key{regulator}, Members: members,
+		ChunkSize: cfg.ChunkSize, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
-	var seed, id [32]byte
-	if _, err := rand.Read(seed[:]); err != nil {
-		return nil, err
-	}
-	if _, err := rand.Read(id[:4]); err != nil {
-		return nil, err
-	}
-	conf.ChainID = "dxp-devnet-" + hex.EncodeToString(id[:4])
-	gen := rights.Genesis{
-		ChainID:    conf.ChainID,
-		Devnet:     true,
-		Regulators: []rights.Address{regulator.Address()},
-		Committee:  rights.Committee{Members: members, Threshold: uint32(cfg.Members), Epoch: 1, Seed: seed[:]},
-		Params: rights.Params{
-			OpeningCredit:       openingCredit,
-			ComputationDeadline: computationDeadline,
-			PlaintextModulus:    mpc.PlaintextModulus,
-			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
-			ListingChunkSize:    uint64(cfg.ChunkSize),
-			ListingVK:           vk,
-			ListingPK:           rights.Digest(pkDigest),
-			ListingSetup:        "insecure-devnet",
-			MaxGrantDatasets:    16,
-		},
-	}
+	conf.ChainID = gen.ChainID
 	if err := rights.InitNode(nodeHome, gen); err != nil {
 		return nil, fmt.Errorf("write genesis: %w", err)
 	}
@@ -288,4 +271,67 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 	}
 	log.Info("devnet created", "chain", conf.ChainID, "regulator", regulator.Address())
 	return conf, nil
+}
+
+// genesisSpec is what a new network's genesis is made of.
+type genesisSpec struct {
+	ChainPrefix string // the chain id is the prefix and 8 random hex digits
+	Regulators  []*Key
+	Members     []*Key // the committee, all of whom must agree on a result (for now)
+	ChunkSize   int    // values per listing proof
+	Bucket      storage.Bucket
+}
+
+// newGenesis builds the genesis of a new development network (a devnet or a localnet): the
+// listing circuit's insecure, devnet-only proving keys (the proving key goes to the bucket, the
+// verifying key into the params), the committee with a fresh ceremony seed, the regulators, and
+// DXP's development parameters.
+func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Genesis, error) {
+	var members []rights.Member
+	for _, k := range s.Members {
+		members = append(members, rights.Member{Address: k.Address(), PubKey: k.Private.Public().(ed25519.PublicKey)})
+	}
+	var regulators []rights.Address
+	for _, k := range s.Regulators {
+		regulators = append(regulators, k.Address())
+	}
+	log.Info("setting up the listing circuit (insecure, development networks only)", "chunk", s.ChunkSize)
+	start := time.Now()
+	pk, vk, err := zk.SetupListingInsecure(s.ChunkSize)
+	if err != nil {
+		return rights.Genesis{}, fmt.Errorf("listing circuit setup: %w", err)
+	}
+	pkDigest, err := storage.PutBytes(ctx, s.Bucket, pk)
+	if err != nil {
+		return rights.Genesis{}, fmt.Errorf("upload the listing proving key: %w", err)
+	}
+	log.Info("listing circuit ready", "took", time.Since(start).Round(time.Millisecond), "pk_bytes", len(pk))
+	params, err := mpc.NewParams()
+	if err != nil {
+		return rights.Genesis{}, err
+	}
+	var seed, id [32]byte
+	if _, err := rand.Read(seed[:]); err != nil {
+		return rights.Genesis{}, err
+	}
+	if _, err := rand.Read(id[:4]); err != nil {
+		return rights.Genesis{}, err
+	}
+	return rights.Genesis{
+		ChainID:    s.ChainPrefix + hex.EncodeToString(id[:4]),
+		Devnet:     true,
+		Regulators: regulators,
+		Committee:  rights.Committee{Members: members, Threshold: uint32(len(members)), Epoch: 1, Seed: seed[:]},
+		Params: rights.Params{
+			OpeningCredit:       openingCredit,
+			ComputationDeadline: computationDeadline,
+			PlaintextModulus:    mpc.PlaintextModulus,
+			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
+			ListingChunkSize:    uint64(s.ChunkSize),
+			ListingVK:           vk,
+			ListingPK:           rights.Digest(pkDigest),
+			ListingSetup:        rights.InsecureDevnetSetup,
+			MaxGrantDatasets:    16,
+		},
+	}, nil
 }

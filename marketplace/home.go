@@ -19,7 +19,8 @@ import (
 
 // A home directory holds everything one participant (or a whole devnet) keeps locally:
 //
-//	config.json          chain id, node RPC address, storage URL (0600: it may hold S3 credentials)
+//	config.json          chain id, node RPC address, storage URL (0600: it may hold S3 credentials);
+//	                     a localnet validator's also its P2P address and peers
 //	node/                the CometBFT home of the devnet's validator, and the app state
 //	storage/             the fs bucket, unless storage is S3
 //	keys/NAME.json       identities (0600)
@@ -32,6 +33,10 @@ type Config struct {
 	ChainID string `json:"chain_id"`
 	RPC     string `json:"rpc"`     // e.g. tcp://127.0.0.1:26657
 	Storage string `json:"storage"` // a directory (fs) or s3://ACCESS:SECRET@HOST:PORT/BUCKET
+	// P2P and Peers are set in the home of a localnet validator: where its node meets the
+	// others, and the others' "NODE_ID@127.0.0.1:PORT".
+	P2P   string   `json:"p2p,omitempty"`
+	Peers []string `json:"peers,omitempty"`
 }
 
 // ErrNoHome means the directory was never set up by `dxp devnet start`.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,12 @@ type NodeConfig struct {
 	TimeoutCommit time.Duration // zero = 200ms
 	Verifier      Verifier
 	LogFile       string // "" = Home/node.log; CometBFT logs go there, never to stdout
+	// P2PListen is where the node meets its peers, e.g. "tcp://127.0.0.1:26656"; "" = a free
+	// loopback port, which suits a single validator.
+	P2PListen string
+	// Peers are the other validators' nodes, "ID@127.0.0.1:PORT" (ID from InitValidators); the
+	// node keeps dialling them.
+	Peers []string
 }
 
 func (c *NodeConfig) validate() error {
@@ -52,16 +59,21 @@ func (c *NodeConfig) validate() error {
 	if c.TimeoutCommit < 0 {
 		return fmt.Errorf("timeout commit %v is negative", c.TimeoutCommit)
 	}
+	for _, p := range c.Peers {
+		if _, err := p2p.NewNetAddressString(p); err != nil {
+			return fmt.Errorf("peer %q: %w", p, err)
+		}
+	}
 	return nil
 }
 
 // appDir is where the application's IAVL database lives, apart from CometBFT's data.
 func appDir(home string) string { return filepath.Join(home, "app") }
 
-// cometConfig returns the CometBFT configuration DXP runs with: every listener on loopback, one
-// validator and no peers, empty blocks every second (deadlines need blocks), and limits raised
-// for large listings.
-func cometConfig(home, rpcListen, p2pListen string, timeoutCommit time.Duration) *cfg.Config {
+// cometConfig returns the CometBFT configuration DXP runs with: every listener on loopback, the
+// given persistent peers (none for a single validator), empty blocks every second (deadlines need
+// blocks), and limits raised for large listings.
+func cometConfig(home, rpcListen, p2pListen string, peers []string, timeoutCommit time.Duration) *cfg.Config {
 	if timeoutCommit == 0 {
 		timeoutCommit = 200 * time.Millisecond
 	}
@@ -71,6 +83,8 @@ func cometConfig(home, rpcListen, p2pListen string, timeoutCommit time.Duration)
 	c.P2P.ListenAddress = p2pListen
 	c.P2P.PexReactor = false
 	c.P2P.AllowDuplicateIP = true
+	c.P2P.PersistentPeers = strings.Join(peers, ",")
+	c.P2P.AddrBookStrict = false // peers on loopback
 	c.RPC.ListenAddress = rpcListen
 	c.RPC.GRPCListenAddress = ""
 	c.RPC.PprofListenAddress = ""
@@ -103,35 +117,66 @@ func NodeInitialized(home string) bool {
 // fresh validator key and node key (written 0600), and genesis.json with app_state = gen. It
 // refuses a home that is already initialised.
 func InitNode(home string, gen Genesis) error {
-	if err := gen.Validate(); err != nil {
-		return fmt.Errorf("rights: init node: %w", err)
+	if _, err := InitValidators([]string{home}, gen); err != nil {
+		return err
 	}
-	c := cometConfig(home, "", "tcp://127.0.0.1:26656", 0)
-	if _, err := os.Stat(c.GenesisFile()); err == nil {
-		return fmt.Errorf("rights: init node: %s is already initialised", home)
+	return nil
+}
+
+// InitValidators sets up one node home per validator of a new chain starting from gen: in each
+// the CometBFT config and a fresh validator key and node key (written 0600), and in all of them
+// the same genesis.json, which names every validator with equal power and has app_state = gen.
+// It returns each home's node ID, for the others' Peers ("ID@HOST:PORT"). It refuses a home that
+// is already initialised.
+func InitValidators(homes []string, gen Genesis) ([]string, error) {
+	fail := func(err error) ([]string, error) { return nil, fmt.Errorf("rights: init node: %w", err) }
+	if len(homes) == 0 {
+		return fail(errors.New("no validator homes"))
+	}
+	if err := gen.Validate(); err != nil {
+		return fail(err)
 	}
 	appState, err := json.Marshal(gen)
 	if err != nil {
-		return fmt.Errorf("rights: init node: genesis to JSON: %w", err)
+		return fail(fmt.Errorf("genesis to JSON: %w", err))
 	}
-	for _, d := range []string{home, filepath.Join(home, cfg.DefaultConfigDir), filepath.Join(home, cfg.DefaultDataDir)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("rights: init node: %w", err)
+	var (
+		ids  []string
+		vals []cmttypes.GenesisValidator
+		cfgs []*cfg.Config
+	)
+	for i, home := range homes {
+		c := cometConfig(home, "", "tcp://127.0.0.1:26656", nil, 0)
+		if _, err := os.Stat(c.GenesisFile()); err == nil {
+			return fail(fmt.Errorf("%s is already initialised", home))
 		}
-	}
-	if err := writeCometConfig(c); err != nil {
-		return fmt.Errorf("rights: init node: write config: %w", err)
-	}
-	pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
-	if err := savePV(pv); err != nil {
-		return fmt.Errorf("rights: init node: save validator key: %w", err)
-	}
-	if _, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile()); err != nil {
-		return fmt.Errorf("rights: init node: node key: %w", err)
-	}
-	pub, err := pv.GetPubKey()
-	if err != nil {
-		return fmt.Errorf("rights: init node: validator key: %w", err)
+		for _, d := range []string{home, filepath.Join(home, cfg.DefaultConfigDir), filepath.Join(home, cfg.DefaultDataDir)} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return fail(err)
+			}
+		}
+		if err := writeCometConfig(c); err != nil {
+			return fail(fmt.Errorf("write config: %w", err))
+		}
+		pv := privval.GenFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
+		if err := savePV(pv); err != nil {
+			return fail(fmt.Errorf("save validator key: %w", err))
+		}
+		nodeKey, err := p2p.LoadOrGenNodeKey(c.NodeKeyFile())
+		if err != nil {
+			return fail(fmt.Errorf("node key: %w", err))
+		}
+		pub, err := pv.GetPubKey()
+		if err != nil {
+			return fail(fmt.Errorf("validator key: %w", err))
+		}
+		name := "dxp"
+		if len(homes) > 1 {
+			name = fmt.Sprintf("validator-%d", i+1)
+		}
+		ids = append(ids, string(nodeKey.ID()))
+		vals = append(vals, cmttypes.GenesisValidator{Address: pub.Address(), PubKey: pub, Power: 10, Name: name})
+		cfgs = append(cfgs, c)
 	}
 	params := cmttypes.DefaultConsensusParams()
 	params.Block.MaxBytes = maxBlockBytes
@@ -141,16 +186,18 @@ func InitNode(home string, gen Genesis) error {
 		GenesisTime:     cmttime.Now(),
 		InitialHeight:   1,
 		ConsensusParams: params,
-		Validators:      []cmttypes.GenesisValidator{{Address: pub.Address(), PubKey: pub, Power: 10, Name: "dxp"}},
+		Validators:      vals,
 		AppState:        appState,
 	}
 	if err := doc.ValidateAndComplete(); err != nil {
-		return fmt.Errorf("rights: init node: genesis: %w", err)
+		return fail(fmt.Errorf("genesis: %w", err))
 	}
-	if err := doc.SaveAs(c.GenesisFile()); err != nil {
-		return fmt.Errorf("rights: init node: write genesis: %w", err)
+	for _, c := range cfgs {
+		if err := doc.SaveAs(c.GenesisFile()); err != nil {
+			return fail(fmt.Errorf("write genesis: %w", err))
+		}
 	}
-	return nil
+	return ids, nil
 }
 
 // writeCometConfig writes config.toml for reference and for `cometbft` tools; StartNode builds
@@ -224,11 +271,14 @@ func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
 	if !NodeInitialized(nc.Home) {
 		return nil, fmt.Errorf("rights: start node: %s is not initialised (InitNode first)", nc.Home)
 	}
-	p2pAddr, err := freeLoopbackAddr()
-	if err != nil {
-		return nil, fmt.Errorf("rights: start node: pick a p2p port: %w", err)
+	p2pAddr := nc.P2PListen
+	if p2pAddr == "" {
+		var err error
+		if p2pAddr, err = freeLoopbackAddr(); err != nil {
+			return nil, fmt.Errorf("rights: start node: pick a p2p port: %w", err)
+		}
 	}
-	c := cometConfig(nc.Home, nc.RPCListen, p2pAddr, nc.TimeoutCommit)
+	c := cometConfig(nc.Home, nc.RPCListen, p2pAddr, nc.Peers, nc.TimeoutCommit)
 
 	logPath := nc.LogFile
 	if logPath == "" {

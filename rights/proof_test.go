@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestProvenQuery(t *testing.T) {
 	submit(t, ctx, c, "buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("rlwe")}})
 	r := submit(t, ctx, c, "owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
 	owner := string(addr("owner1"))
-	genVals, err := GenesisValidators(home)
+	genVals, err := GenesisValidators(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

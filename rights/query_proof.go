@@ -10,7 +10,6 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	cfg "github.com/cometbft/cometbft/config"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
 	ics23 "github.com/cosmos/ics23/go"
@@ -313,12 +312,10 @@ func (c *Client) Object(ctx context.Context, kind, id string, height int64, prov
 	return out, nil
 }
 
-// GenesisValidators returns the validator set named in the genesis file of a node home set up by
-// InitNode, for ProofCheck.Validators.
-func GenesisValidators(home string) (*cmttypes.ValidatorSet, error) {
-	c := cfg.DefaultConfig()
-	c.SetRoot(home)
-	doc, err := cmttypes.GenesisDocFromFile(c.GenesisFile())
+// GenesisValidators returns the validator set named in a CometBFT genesis file (InitNode writes
+// it to HOME/config/genesis.json), for ProofCheck.Validators.
+func GenesisValidators(genesisFile string) (*cmttypes.ValidatorSet, error) {
+	doc, err := cmttypes.GenesisDocFromFile(genesisFile)
 	if err != nil {
 		return nil, fmt.Errorf("rights: genesis validators: %w", err)
 	}
@@ -328,7 +325,7 @@ func GenesisValidators(home string) (*cmttypes.ValidatorSet, error) {
 	}
 	vs, err := cmttypes.ValidatorSetFromExistingValidators(vals)
 	if err != nil {
-		return nil, fmt.Errorf("rights: genesis validators in %s: %w", c.GenesisFile(), err)
+		return nil, fmt.Errorf("rights: genesis validators in %s: %w", genesisFile, err)
 	}
 	return vs, nil
 }

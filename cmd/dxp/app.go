@@ -25,6 +25,8 @@ func newApp() *cli.App {
 			computeCommand(),
 			auditCommand(),
 			queryCommand(),
+			nodeCommand(),
+			localnetCommand(),
 		},
 		HideHelpCommand: true,
 		// Errors are printed once, by main, as one sentence.

@@ -92,11 +92,13 @@ func queryObject(c *cli.Context) error {
 	default:
 		return err
 	}
-	// A validator's or devnet's home holds the genesis: pin the validator set to it.
-	nodeHome := filepath.Join(home, "node")
-	if _, err := os.Stat(filepath.Join(nodeHome, "config", "genesis.json")); err == nil {
-		if check.Validators, err = rights.GenesisValidators(nodeHome); err != nil {
-			return err
+	// A validator's, devnet's or localnet's home holds the genesis: pin the validator set to it.
+	for _, f := range []string{filepath.Join(home, "node", "config", "genesis.json"), filepath.Join(home, "genesis.json")} {
+		if _, err := os.Stat(f); err == nil {
+			if check.Validators, err = rights.GenesisValidators(f); err != nil {
+				return err
+			}
+			break
 		}
 	}
 	chain, err := rights.Dial(rpc)
