@@ -44,16 +44,20 @@ type ComputeResult struct {
 	Timings      []Timing         `json:"timings"`
 }
 
-// CheckEvaluable refuses, before anything is escrowed, a computation today's committee does not
-// evaluate: it would pass its deadline and be refunded. The chain accepts every op.
+// CheckEvaluable refuses, before anything is escrowed, a computation this client cannot run to a
+// printed answer: the committee evaluates every op but a histogram (listings carry no frequency
+// tables yet) and a count with noise; this client decrypts sum, mean and count. The chain accepts
+// every op.
 func CheckEvaluable(op rights.Op, epsilon uint64) error {
-	if op == rights.OpCount && epsilon == 0 || committeeEvaluates(op, epsilon) {
+	switch {
+	case op == rights.OpCount && epsilon == 0:
 		return nil
+	case op == rights.OpSum || op == rights.OpMean:
+		return nil
+	case op == rights.OpCount:
+		return fmt.Errorf("a count is answered exactly from the registered row counts; the committee does not add noise to it yet, so it cannot spend epsilon (%s)", rights.FormatMicro(epsilon))
 	}
-	if epsilon > 0 {
-		return fmt.Errorf("the committee does not add differential-privacy noise yet, so a computation that spends epsilon (%s) cannot run", rights.FormatMicro(epsilon))
-	}
-	return fmt.Errorf("the committee evaluates sum, mean and count today; a %s is accepted by the chain but not evaluated yet", op)
+	return fmt.Errorf("this client decrypts sum, mean and count today; a %s is accepted by the chain but not printed here yet", op)
 }
 
 // MeanDecimals is the least number of decimal places a mean is printed with.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
@@ -115,36 +115,13 @@ func (o objects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
 type board struct {
 	chain *rights.Client
 	key   *Key
-	// patience bounds how long PostResult waits for the committee to agree on the output; past it
-	// the share is kept here and posted by a later Tasks call, so a member never blocks on one
-	// computation while the others wait for it on another.
-	patience time.Duration
-	poll     time.Duration
 
 	mu       sync.Mutex
 	datasets map[string]*rights.Dataset // listed datasets never change their ciphertexts
-	shares   map[string][32]byte        // computation -> this member's share, not yet posted
-}
-
-// Waits of the board: how long PostResult waits for agreement, and how often it looks.
-const (
-	boardPatience = 10 * time.Second
-	boardPoll     = 100 * time.Millisecond
-)
-
-// committeeOps are the ops today's committee evaluates, without noise; the chain accepts every op
-// and epsilon, and the board hands the members only these (the others pass their deadline and
-// are refunded). A computation that spends epsilon is never handed to a committee that cannot
-// add the noise, which would release an exact answer under a privacy charge.
-var committeeOps = []rights.Op{rights.OpSum, rights.OpMean}
-
-func committeeEvaluates(op rights.Op, epsilon uint64) bool {
-	return epsilon == 0 && slices.Contains(committeeOps, op)
 }
 
 func newBoard(chain *rights.Client, key *Key) *board {
-	return &board{chain: chain, key: key, patience: boardPatience, poll: boardPoll,
-		datasets: map[string]*rights.Dataset{}, shares: map[string][32]byte{}}
+	return &board{chain: chain, key: key, datasets: map[string]*rights.Dataset{}}
 }
 
 func (b *board) Committee(ctx context.Context) (*mpc.CommitteeView, error) {
@@ -188,102 +165,126 @@ func (b *board) PostCeremony(ctx context.Context, step string, ds [][32]byte) er
 	return err
 }
 
-// Tasks returns the computations this member has work for: pending ones it has posted no output
-// for, and switching ones where it is a participant that has posted no share and holds none in
-// memory (it restarted between the two phases, so it evaluates again for a fresh share). Shares
-// kept from an earlier PostResult are posted here once their computation is switching.
+// committeeOps are the ops the committee evaluates from what the chain records. A histogram
+// needs per-dataset frequency tables that listings do not carry yet, and a count with noise has
+// no committee op: the chain accepts both, and they pass their deadline and are refunded.
+var committeeOps = []rights.Op{rights.OpSum, rights.OpMean, rights.OpVariance, rights.OpStddev, rights.OpRegression, rights.OpDot}
+
+func committeeEvaluates(op rights.Op) bool { return slices.Contains(committeeOps, op) }
+
+// Tasks returns the computations under way that wait for this member: pending ones it has posted
+// no output for (evaluate), and switching ones whose participants include it and that it has
+// posted no share for (switch).
 func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
-	comps, err := b.chain.Computations(ctx)
+	comps, err := b.chain.ComputationsUnderWay(ctx)
 	if err != nil {
 		return nil, err
 	}
 	me := b.key.Address()
 	var tasks []mpc.Task
-	var errs []error
-	live := map[string]bool{}
 	for _, c := range comps {
-		if !committeeEvaluates(c.Op, c.Epsilon) {
+		if !committeeEvaluates(c.Op) {
 			continue
 		}
-		switch c.Status {
-		case rights.ComputationPending:
-			live[c.ID] = true
-			if postedBy(c.Outputs, me) {
-				continue
-			}
-		case rights.ComputationSwitching:
-			live[c.ID] = true
-			if !slices.Contains(c.Participants, me) || postedBy(c.Shares, me) {
-				continue
-			}
-			if sh, ok := b.keptShare(c.ID); ok {
-				if err := b.postShare(ctx, c.ID, sh); err != nil {
-					errs = append(errs, fmt.Errorf("computation %s: %w", c.ID, err))
-				}
-				continue
-			}
+		var phase string
+		switch {
+		case c.Status == rights.ComputationPending && !postedBy(c.Outputs, me):
+			phase = mpc.PhaseEvaluate
+		case c.Status == rights.ComputationSwitching && slices.Contains(c.Participants, me) && !postedBy(c.Shares, me):
+			phase = mpc.PhaseSwitch
 		default:
 			continue
 		}
-		t, err := b.task(ctx, c)
+		t, err := b.task(ctx, c, phase)
 		if err != nil {
 			return nil, fmt.Errorf("computation %s: %w", c.ID, err)
 		}
 		tasks = append(tasks, t)
 	}
-	b.mu.Lock()
-	for id := range b.shares {
-		if !live[id] {
-			delete(b.shares, id)
-		}
-	}
-	b.mu.Unlock()
-	return tasks, errors.Join(errs...)
+	return tasks, nil
 }
 
 func postedBy(posts []rights.Post, member rights.Address) bool {
 	return slices.ContainsFunc(posts, func(p rights.Post) bool { return p.Member == member })
 }
 
-func (b *board) keptShare(id string) ([32]byte, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sh, ok := b.shares[id]
-	return sh, ok
-}
-
-func (b *board) postShare(ctx context.Context, id string, share [32]byte) error {
-	_, err := b.chain.Submit(ctx, b.key.Private, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: id, Share: share}})
-	if err == nil {
-		b.mu.Lock()
-		delete(b.shares, id)
-		b.mu.Unlock()
+// task describes computation c for the committee: its inputs row-aligned across datasets, the
+// buyer's key, and the noise to add.
+func (b *board) task(ctx context.Context, c rights.Computation, phase string) (mpc.Task, error) {
+	t := mpc.Task{ID: c.ID, Op: string(c.Op), Phase: phase, Weights: digests(c.Weights)}
+	if phase == mpc.PhaseSwitch {
+		t.Output = c.Output
+		for _, a := range c.Participants {
+			t.Active = append(t.Active, string(a))
+		}
 	}
-	return err
-}
-
-func (b *board) task(ctx context.Context, c rights.Computation) (mpc.Task, error) {
-	t := mpc.Task{ID: c.ID, Op: string(c.Op)}
 	requester, err := b.chain.Party(ctx, c.Requester)
 	if err != nil {
 		return t, fmt.Errorf("requester %s: %w", c.Requester, err)
 	}
 	t.BuyerKey = requester.RLWEKey
-	if len(c.Columns) != 1 {
-		return t, fmt.Errorf("a %s over %d columns is not evaluated by this committee", c.Op, len(c.Columns))
+	q, err := b.query(ctx, c)
+	if err != nil {
+		return t, err
 	}
+	t.Columns = make([][][32]byte, len(c.Columns))
 	for _, id := range c.Datasets {
 		ds, err := b.dataset(ctx, id)
 		if err != nil {
 			return t, err
 		}
-		col := findColumn(ds, c.Columns[0])
-		if col == nil {
-			return t, fmt.Errorf("dataset %s has no column %q", id, c.Columns[0])
+		for i, name := range c.Columns {
+			col := findColumn(ds, name)
+			if col == nil {
+				return t, fmt.Errorf("dataset %s has no column %q", id, name)
+			}
+			t.Columns[i] = append(t.Columns[i], digests(col.Ciphertexts)...)
 		}
-		t.Inputs = append(t.Inputs, digests(col.Ciphertexts)...)
+	}
+	if c.Epsilon > 0 {
+		t.DP = q.DP
 	}
 	return t, nil
+}
+
+// query is the mpc shape of computation c: the pooled bounds of its columns (for a dot product,
+// then the weights' declared bound) and, with epsilon, its noise: Gaussian when it spends delta,
+// Laplace otherwise, with the sensitivities mpc derives from the bounds.
+func (b *board) query(ctx context.Context, c rights.Computation) (*mpc.Query, error) {
+	q := &mpc.Query{Op: string(c.Op), Rows: c.Rows}
+	for _, name := range c.Columns {
+		var bound *mpc.Bound
+		for _, id := range c.Datasets {
+			ds, err := b.dataset(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			col := findColumn(ds, name)
+			if col == nil {
+				return nil, fmt.Errorf("dataset %s has no column %q", id, name)
+			}
+			if bound == nil {
+				bound = &mpc.Bound{Min: col.Min, Max: col.Max}
+			}
+			bound.Min, bound.Max = min(bound.Min, col.Min), max(bound.Max, col.Max)
+		}
+		q.Columns = append(q.Columns, *bound)
+	}
+	if c.Op == rights.OpDot {
+		w := int64(min(c.WeightBound, math.MaxInt64))
+		q.Columns = append(q.Columns, mpc.Bound{Min: -w, Max: w})
+	}
+	if c.Epsilon > 0 {
+		sens, err := q.Sensitivities()
+		if err != nil {
+			return nil, err
+		}
+		q.DP = &mpc.DP{Mechanism: mpc.DPLaplace, Epsilon: float64(c.Epsilon) / 1e6, Sensitivity: sens}
+		if c.Delta > 0 {
+			q.DP.Mechanism, q.DP.Delta = mpc.DPGaussian, float64(c.Delta)/1e6
+		}
+	}
+	return q, nil
 }
 
 func (b *board) dataset(ctx context.Context, id string) (*rights.Dataset, error) {
@@ -303,61 +304,24 @@ func (b *board) dataset(ctx context.Context, id string) (*rights.Dataset, error)
 	return ds, nil
 }
 
-// PostResult posts the member's output (phase one), then waits, within the computation's
-// deadline, ctx and the board's patience, for the committee to agree. A participant then posts
-// its share (phase two); a member that is not one is done. If the committee has not agreed in
-// time the share is kept, and Tasks posts it once the computation is switching.
-func (b *board) PostResult(ctx context.Context, task string, output, share [32]byte) error {
-	me := b.key.Address()
-	c, err := b.chain.Computation(ctx, task)
-	if err != nil {
-		return err
+// PostOutput posts this member's output digest (phase one). A post the chain already holds (the
+// member restarted after posting) is not an error.
+func (b *board) PostOutput(ctx context.Context, task string, output [32]byte) error {
+	return b.post(ctx, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: task, Output: output}})
+}
+
+// PostShare posts this member's key-switch share (phase two), likewise once.
+func (b *board) PostShare(ctx context.Context, task string, share [32]byte) error {
+	return b.post(ctx, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: task, Share: share}})
+}
+
+func (b *board) post(ctx context.Context, msg rights.Msg) error {
+	_, err := b.chain.Submit(ctx, b.key.Private, msg)
+	var te *rights.TxError
+	if errors.As(err, &te) && te.Code == rights.CodeAlreadySubmitted {
+		return nil
 	}
-	if !postedBy(c.Outputs, me) {
-		if _, err := b.chain.Submit(ctx, b.key.Private, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: task, Output: output}}); err != nil {
-			return err
-		}
-	}
-	b.mu.Lock()
-	b.shares[task] = share
-	b.mu.Unlock()
-	wait, cancel := context.WithTimeout(ctx, b.patience)
-	defer cancel()
-	t := time.NewTicker(b.poll)
-	defer t.Stop()
-	for {
-		c, err := b.chain.Computation(ctx, task)
-		if err != nil {
-			return err
-		}
-		switch {
-		case c.Status == rights.ComputationSwitching && slices.Contains(c.Participants, me):
-			if postedBy(c.Shares, me) {
-				return nil
-			}
-			return b.postShare(ctx, task, share)
-		case c.Status != rights.ComputationPending:
-			// Agreed without this member, or no longer under way: nothing more to post.
-			b.mu.Lock()
-			delete(b.shares, task)
-			b.mu.Unlock()
-			return nil
-		}
-		h, err := b.chain.Height(ctx)
-		if err != nil {
-			return err
-		}
-		if h > c.Deadline {
-			return nil // the chain expires it at the end of the block
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-wait.Done():
-			return nil // the share is kept; Tasks posts it once the committee agrees
-		case <-t.C:
-		}
-	}
+	return err
 }
 
 func findColumn(ds *rights.Dataset, name string) *rights.Column {

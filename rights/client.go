@@ -350,3 +350,9 @@ func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
 func (c *Client) Parties(ctx context.Context) ([]Party, error) {
 	return queryList[Party](ctx, c, "/parties")
 }
+
+// ComputationsUnderWay returns the computations pending or switching, in deadline order: what
+// committee members poll.
+func (c *Client) ComputationsUnderWay(ctx context.Context) ([]Computation, error) {
+	return queryList[Computation](ctx, c, "/computations/underway")
+}

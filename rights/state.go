@@ -188,6 +188,35 @@ func (l *Ledger) HoldsOn(kind HoldKind, id string) ([]Hold, error) {
 	return []Hold{*h}, nil
 }
 
+// ComputationsUnderWay returns the computations pending or switching, in deadline order, from
+// the deadline index.
+func (l *Ledger) ComputationsUnderWay() ([]Computation, error) {
+	out := []Computation{}
+	var bad error
+	err := l.Store.Iterate(prefixDeadline, func(k, _ []byte) bool {
+		rest := k[len(prefixDeadline):]
+		if len(rest) < 9 || rest[8] != '/' {
+			bad = fmt.Errorf("rights: malformed deadline index key %q", k)
+			return false
+		}
+		var c Computation
+		ok, err := load(l.Store, key(prefixComp, string(rest[9:])), &c)
+		if err == nil && !ok {
+			err = errors.New("no such computation")
+		}
+		if err != nil {
+			bad = fmt.Errorf("rights: deadline index names computation %s: %w", rest[9:], err)
+			return false
+		}
+		out = append(out, c)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, bad
+}
+
 // byIndex loads the objects an index lists under owner.
 func byIndex[T any](l *Ledger, index []byte, owner string, objects []byte) ([]T, error) {
 	ids, err := indexed(l.Store, index, owner)
@@ -209,10 +238,15 @@ func byIndex[T any](l *Ledger, index []byte, owner string, objects []byte) ([]T,
 	return out, nil
 }
 
-// routeList answers the filtered list queries, kind/by/id: /datasets/holder/<address>,
+// routeList answers the filtered list queries, kind/by/id: /computations/underway (pending or
+// switching, in deadline order), /datasets/holder/<address>,
 // /grants/grantee/<address>, /grants/dataset/<id>, /computations/grant/<id>,
 // /products/holder/<address>, and /frozen/<kind>/<id>. ok is false for any other path.
 func routeList(l *Ledger, kind, rest string) (v any, ok bool, err error) {
+	if kind == "computations" && rest == "underway" {
+		v, err = l.ComputationsUnderWay()
+		return v, true, err
+	}
 	by, id, cut := strings.Cut(rest, "/")
 	if !cut || id == "" || strings.Contains(id, "/") {
 		return nil, false, nil
