@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	solver.RegisterHint(chunkSlackHint, chunkCountHint)
+	solver.RegisterHint(chunkSlackHint, chunkCountHint, chunkElementHint)
 }
 
 const (
@@ -248,7 +248,20 @@ func (c *Chunk) Define(api frontend.API) error {
 		for i := j * lay.PerElement; i < min((j+1)*lay.PerElement, n); i++ {
 			terms = compose(c.Digits[i*L:(i+1)*L], w*(i-j*lay.PerElement), terms)
 		}
-		if err := h.absorb(sum(api, terms)); err != nil {
+		// e_j as one wire, constrained to equal the sum of its digits: the
+		// sponge squares its inputs, and squaring the sum would put every
+		// digit wire in the B matrix (a G2 point each in the proving key and
+		// in every proof's MSM) instead of one wire per element.
+		e := sum(api, terms)
+		if len(terms) > 1 {
+			out, err := api.Compiler().NewHint(chunkElementHint, 1, e)
+			if err != nil {
+				return fmt.Errorf("circuits: chunk: element hint: %w", err)
+			}
+			api.AssertIsEqual(out[0], e)
+			e = out[0]
+		}
+		if err := h.absorb(e); err != nil {
 			return fmt.Errorf("circuits: chunk: %w", err)
 		}
 	}
@@ -312,6 +325,16 @@ func chunkSlackHint(field *big.Int, in, out []*big.Int) error {
 		digitsOf(s, out[i*L:(i+1)*L])
 	}
 	digitsOf(d, out[len(out)-L:])
+	return nil
+}
+
+// chunkElementHint returns its input: it turns a linear expression into a
+// wire.
+func chunkElementHint(_ *big.Int, in, out []*big.Int) error {
+	if len(in) != 1 || len(out) != 1 {
+		return errors.New("circuits: chunk element hint: malformed input")
+	}
+	out[0].Set(in[0])
 	return nil
 }
 
