@@ -354,3 +354,47 @@ func FuzzDecodeCiphertext(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeShamirShare(f *testing.F) {
+	o := testObjectSet(f)
+	b := mustMarshal(f, &o.shamir)
+	f.Add(b)
+	f.Add(b[:100])
+	f.Add([]byte{})
+	c := newCodec(o.params)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := c.shamirShare(data)
+		if err != nil {
+			return
+		}
+		if s.LevelQ() != o.params.MaxLevelQ() || s.LevelP() != o.params.MaxLevelP() {
+			t.Errorf("decoded a share at levels %d, %d", s.LevelQ(), s.LevelP())
+		}
+	})
+}
+
+func FuzzOpenSealedShare(f *testing.F) {
+	o := testObjectSet(f)
+	cer := newCeremony(o.params, []byte("codec seed"), 7)
+	pubA, privA, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	pubB, privB, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	share := []byte("a share of sixty-four bytes, well, near enough to sixty-four b")
+	sealed, err := cer.seal(share, 0, 1, pubB, privA)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed)
+	f.Add(sealed[:30])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := cer.open(data, len(share), 0, 1, pubA, privB)
+		if err == nil && !bytes.Equal(got, share) {
+			t.Errorf("open() accepted a forged share %q", got)
+		}
+	})
+}

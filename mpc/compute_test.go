@@ -437,3 +437,124 @@ func TestDPResults(t *testing.T) {
 		})
 	}
 }
+
+// TestNoiseModel follows a product term of a multi-valued output (three rows of two columns,
+// values spread over the whole plaintext range) through every stage of the evaluation and
+// compares the measured noise with the model's bound at each: the largest coefficient must stay
+// below noiseTail standard deviations of the bound, which is what the decryption checks assume.
+// Where the noise is a sum of many terms, the bound must also not be more than 2^4 times too
+// large, so that the checks mean something. (After the inner sum the noise is one sample, N·e_0
+// in the constant coefficient, which may be small by chance; the model is loosest at the slot
+// mask, which multiplies that coefficient by T at most where the model assumes a convolution,
+// N·T².)
+func TestNoiseModel(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	nm := newNoiseModel(f.params, len(f.members))
+	keys, err := f.members[0].evalKeys(ctx, f.chain.view())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := keys.ev
+	sk := collectiveSecret(t, f, []int{0, 1})
+	T := new(big.Int).SetUint64(f.params.PlaintextModulus())
+	n := Slots(f.params)
+	const rows = 3
+	lb := multiBuildLevel
+	prods := make([]*big.Int, n)
+	for i := range prods {
+		prods[i] = new(big.Int)
+	}
+	acc := heint.NewCiphertext(f.params, 2, lb)
+	prod := heint.NewCiphertext(f.params, 2, lb)
+	for r := range rows {
+		x := testValues(n, uint64(30+r))
+		y := testValues(n, uint64(40+r))
+		cx, cy := encryptAndPut(t, f, x), encryptAndPut(t, f, y)
+		a, err := f.members[0].load(ctx, cx[0], lb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.members[0].load(ctx, cy[0], lb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.eval.DropLevel(a, a.Level()-lb)
+		e.eval.DropLevel(b, b.Level()-lb)
+		if err := e.eval.Mul(a, b, prod); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.eval.Add(acc, prod, acc); err != nil {
+			t.Fatal(err)
+		}
+		for i := range prods {
+			prods[i].Add(prods[i], new(big.Int).Mul(big.NewInt(x[i]), big.NewInt(y[i])))
+			prods[i].Mod(prods[i], T)
+		}
+	}
+	total := new(big.Int)
+	for _, p := range prods {
+		total.Add(total, p)
+	}
+	total.Mod(total, T)
+	all := func(v *big.Int) []*big.Int {
+		out := make([]*big.Int, n)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	masked := make([]*big.Int, n)
+	for i := range masked {
+		masked[i] = new(big.Int)
+	}
+	masked[1] = total
+
+	compare := func(stage string, ct *rlwe.Ciphertext, vals []*big.Int, est float64, tight bool) {
+		t.Helper()
+		std, maxAbs := noiseOf(t, f, ct, sk, vals)
+		t.Logf("%-14s level %d: noise std 2^%5.2f, max 2^%5.2f; model σ 2^%5.2f, bound 2^%5.2f", stage, ct.Level(), math.Log2(std), math.Log2(maxAbs), math.Log2(math.Sqrt(est)), math.Log2(noiseTail*math.Sqrt(est)))
+		if maxAbs > noiseTail*math.Sqrt(est) {
+			t.Errorf("%s: largest noise coefficient 2^%.2f above the model's bound 2^%.2f", stage, math.Log2(maxAbs), math.Log2(noiseTail*math.Sqrt(est)))
+		}
+		if tight && maxAbs < noiseTail*math.Sqrt(est)/16 {
+			t.Errorf("%s: the model's bound 2^%.2f is over 2^4 times the largest coefficient 2^%.2f", stage, math.Log2(noiseTail*math.Sqrt(est)), math.Log2(maxAbs))
+		}
+	}
+	v := rows * nm.mulCt(nm.fresh(), nm.fresh())
+	compare("products", acc, prods, v, true)
+	r := heint.NewCiphertext(f.params, 2, lb-1)
+	if err := e.eval.Rescale(acc, r); err != nil {
+		t.Fatal(err)
+	}
+	v = nm.rescale(v, lb, 2)
+	compare("rescaled", r, prods, v, true)
+	lin := heint.NewCiphertext(f.params, 1, lb-1)
+	if err := e.eval.Relinearize(r, lin); err != nil {
+		t.Fatal(err)
+	}
+	v = nm.relinearize(v, lb-1)
+	compare("relinearized", lin, prods, v, true)
+	s, err := innerSum(f.params, e.eval, lin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = nm.innerSum(v, lb-1)
+	compare("inner sum", s, all(total), v, false)
+	mask, err := e.mask(s.Level(), 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eval.Mul(s, mask, s); err != nil {
+		t.Fatal(err)
+	}
+	v = nm.mulPlain(v)
+	compare("masked", s, masked, v, false)
+	for s.Level() > outputLevel {
+		if s, err = e.rescale(s); err != nil {
+			t.Fatal(err)
+		}
+		v = nm.rescale(v, s.Level()+1, 1)
+		compare("rescaled", s, masked, v, s.Level() == outputLevel)
+	}
+}

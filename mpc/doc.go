@@ -1,7 +1,10 @@
 // Package mpc is DXP's compute committee: a collective BGV key that no single party knows, owners'
 // columns encrypted under it, and aggregate queries that the members evaluate on the ciphertexts
 // and re-encrypt to the buyer's own key, so that only the buyer reads the answer and nobody reads
-// the rows. It is built on lattigo v5 (he/heint for BGV, mhe for the multiparty protocols).
+// the rows. Any t of the N members complete a computation (t-of-N threshold), every result is
+// exact (integers or fixed-point decimals, BGV) before optional differential-privacy noise that
+// the members add without anyone knowing its total. It is built on lattigo v5 (he/heint for BGV,
+// mhe for the multiparty protocols).
 //
 // The chain is the bulletin board and storage the mailbox: members never talk to each other. Each
 // member puts its protocol shares in storage (Objects, addressed by SHA-256) and posts their digests
@@ -13,80 +16,153 @@
 //
 //	params, _ := mpc.NewParams()
 //	m, _ := mpc.NewMember(mpc.MemberConfig{Address: addr, Dir: dir, Params: params, Board: board, Objects: objs})
-//	go m.Run(ctx) // ceremony first, then every pending computation
+//	go m.Run(ctx) // ceremony first, then every computation that waits for this member
 //
-// An owner, once the committee is ready, encrypts a column under the collective public key:
+// An owner, once the committee is ready, encrypts its columns under the collective public key, and
+// for a column it allows histograms of, the column's frequency table:
 //
 //	pk, _ := mpc.LoadPublicKey(ctx, objs, params, committee.Keys)
-//	cts, _ := mpc.EncryptColumn(params, pk, values) // Slots(params) values per ciphertext
-//	// put each ciphertext in storage; register their digests on chain
+//	cts, _ := mpc.EncryptColumn(params, pk, values)                  // Slots(params) rows per ciphertext
+//	table, _ := mpc.EncryptFrequencies(params, pk, values, min, bin) // one ciphertext
+//	// put each ciphertext in storage; register the digests on chain
 //
-// A buyer makes an RLWE key pair once, registers the public key, and opens each result:
+// The chain (and the client before it asks) applies the same rules to a request:
 //
-//	sk, pk, _ := mpc.NewBuyerKey(params) // sk stays with the buyer; pk goes to storage
-//	// ... request a computation; every member posts (output digest, share digest) ...
-//	total, _ := mpc.Open(params, sk, output, shares) // one share from every member
+//	q := mpc.Query{Op: mpc.OpVariance, Rows: n, Columns: []mpc.Bound{{Min: lo, Max: hi}}, DP: dp, Members: t}
+//	k, _ := q.Outputs()           // values in the output: 2 here
+//	err := q.CheckOverflow()      // refuse a query whose result could wrap around T
+//	sens, _ := q.Sensitivities()  // a DP.Sensitivity for the request
+//
+// A buyer makes an RLWE key pair once, registers the public key (and, for a dot product, encrypts
+// its weights with EncryptColumn under the collective key), and opens each result from the agreed
+// output and the Threshold active members' shares:
+//
+//	sk, pk, _ := mpc.NewBuyerKey(params)
+//	values, _ := mpc.OpenValues(params, sk, output, shares, k) // or mpc.Open for one value
 //
 // # The key ceremony
 //
-// A member's Step advances the ceremony as far as the board allows. Steps and their posts:
+// All N members take part in the ceremony. A member's Step advances it as far as the board
+// allows. Steps and their posts:
 //
-//	"ckg"   one digest: the member's public-key (CKG) share
-//	"rkg1"  one digest: its relinearization-key (RKG) round-1 share
-//	"gkg"   14 digests: its Galois-key (GKG) share for each Galois element, in the order below
-//	"rkg2"  one digest: its RKG round-2 share, once every member posted rkg1
-//	"keys"  16 digests, once every member posted ckg, rkg1, rkg2 and gkg: the collective keys
-//	        aggregated from all members' shares, in this order:
-//	          [0]     public key (rlwe.PublicKey, 2.1 MB)
-//	          [1]     relinearization key (rlwe.RelinearizationKey, 6.3 MB)
-//	          [2..15] Galois keys (rlwe.GaloisKey, 6.3 MB each) for the column rotations by
-//	                  1, 2, 4, ..., 4096 (Galois elements 5^k mod 2N) and then the row rotation
-//	                  (element 2N-1)
+//	"box"     one digest: the member's X25519 public key (a 32-byte object, nacl/box)
+//	"ckg"     one digest: its public-key (CKG) share
+//	"rkg1"    one digest: its relinearization-key (RKG) round-1 share
+//	"gkg"     14 digests: its Galois-key (GKG) share for each Galois element, in the order below
+//	"rkg2"    one digest: its RKG round-2 share, once every member posted rkg1
+//	"shamir"  N digests, once every member posted box: the member's Shamir shares of its key
+//	          share, entry j for member j (committee order, its own included), each sealed to
+//	          member j's box key (object layout in ceremony.go: nonce || box.Seal(header || share))
+//	"keys"    16 digests, once every member posted ckg, rkg1, rkg2, gkg and shamir, and after the
+//	          member opened the Shamir shares sent to it and saved its threshold share: the
+//	          collective keys aggregated from all members' shares, in this order:
+//	            [0]     public key (rlwe.PublicKey, 2.1 MB)
+//	            [1]     relinearization key (rlwe.RelinearizationKey, 6.3 MB)
+//	            [2..15] Galois keys (rlwe.GaloisKey, 6.3 MB each) for the column rotations by
+//	                    1, 2, 4, ..., 4096 (Galois elements 5^k mod 2N) and then the row rotation
+//	                    (element 2N-1)
 //
 // Aggregation is deterministic, so every member posts identical "keys" digests, and the chain marks
-// the committee ready when Threshold members agree. Common reference polynomials come from a keyed
-// PRNG per protocol instance, keyed by SHA-256 of the committee's public seed, the epoch and the
-// instance ("ckg", "rkg", "gkg/<element>"), so no ordering of draws needs agreeing on.
+// the committee ready when Threshold members agree (the others need not post keys). Common
+// reference polynomials come from a keyed PRNG per protocol instance, keyed by SHA-256 of the
+// committee's public seed, the epoch and the instance ("ckg", "rkg", "gkg/<element>"), so no
+// ordering of draws needs agreeing on.
 //
-// A member writes its secret key share (before its first post) and its RKG ephemeral secret (with
-// the digest of the round-1 share made with it, before posting that share) to Dir, 0600 in a 0700
-// directory, each once and never overwritten; it never posts a step the board already shows; so a
-// member restarted at any point with Dir intact resumes and completes the ceremony. The ephemeral
-// secret is deleted once the member's round-2 share is on the board. Secret key shares are kept
-// per epoch (Dir/epoch-<n>/secret-key).
+// Thresholdizing (mhe.Thresholdizer): each member's Shamir polynomial has degree Threshold−1 and
+// its key share as constant term; member j (Shamir point j+1) adds the N evaluations it receives
+// into its threshold share of the collective secret s = Σ key shares. Any Threshold members derive
+// additive shares of s for a computation (mhe.Combiner.GenAdditiveShare over exactly the active
+// set). Threshold == N uses the same path. Threshold 1 is refused for N > 1 (every member would
+// hold s).
+//
+// A member writes each secret before the post that depends on it, once, never overwriting (see
+// state.go for the files): its key share before its first ckg share, its box key before posting
+// it, the RKG ephemeral secret with the digest of the round-1 share made with it, the digests of
+// its sealed Shamir shares before posting them, its threshold share before posting the keys. It
+// never posts a step the board already shows, and re-posts what it saved rather than making a new
+// share, so a member restarted at any point with Dir intact resumes and never posts a second share
+// for a step. Once the committee is ready it keeps only its threshold share: the additive key
+// share, the box key and the ephemeral secret are deleted. Secrets are per epoch
+// (Dir/epoch-<n>/).
 //
 // # Computations
 //
-// For a Task ("sum" or "mean"; both evaluate the column total), every member loads the input
-// ciphertexts, adds them, and sums all slots with InnerSum over each row of the 2 x N/2 slot matrix
-// (13 rotations) plus one row rotation, so every slot holds the total and the buyer learns nothing
-// but the aggregate. The arithmetic runs at level 1 (two Q primes; owners' ciphertexts are at the
-// top level, and adding drops the rest), which makes the output and each share 0.5 MB. Evaluation
-// uses no randomness, so all members put byte-identical outputs; each then puts its public-key-
-// switch (PCKS) share of the output toward the buyer's key and posts both digests. The evaluation
-// keys (about 90 MB) are loaded once per epoch and kept in memory. Tasks are evaluated under the
-// current epoch's keys.
+// A computation has two phases on chain. In PhaseEvaluate every member evaluates the query on the
+// input ciphertexts (a pure function of the inputs and the collective keys: every member puts a
+// byte-identical output) and posts the output's digest (Board.PostOutput). Once Threshold members
+// posted the same digest, the chain fixes Active (the first Threshold of them) and moves to
+// PhaseSwitch, recording who disagreed. Each active member then derives its additive share of the
+// collective secret for exactly that set, makes its public-key-switch (PCKS) share of the agreed
+// output toward the buyer's key with smudging noise (below), adds its DP noise share if the task
+// asks for DP, saves the share, puts it in storage and posts its digest (Board.PostShare). A
+// restarted member re-posts its saved share, never a second one (which would carry fresh noise).
+// The buyer aggregates the Threshold shares and decrypts alone.
+//
+// Evaluations end at level 1 (two Q primes), so outputs and shares are 0.5 MB; the level plan is
+// in params.go. Every output value is a total over all slots (an inner sum over the 2 x N/2 slot
+// matrix: 13 column rotations and the row rotation). Output layouts:
+//
+//	sum, mean          every slot holds Σx (the caller divides by the row count for a mean)
+//	dot                every slot holds Σ x·w (w: the buyer's weight ciphertexts)
+//	variance, stddev   slot 0 Σx, slot 1 Σx², zero elsewhere
+//	regression         columns z_0..z_d (features, then the target): slots 0..d hold Σz_a, then
+//	                   Σz_a·z_b for 0 ≤ a ≤ b ≤ d row by row; zero elsewhere. XᵀX, Xᵀy and yᵀy
+//	                   are sub-blocks; the sums give the intercept's row and column.
+//	histogram          slot b holds the count of bucket b, zero elsewhere; a histogram of one
+//	                   bucket holds its count in every slot
+//
+// that is: a single value fills every slot, k ≥ 2 values sit in slots 0..k-1 (Query.Outputs
+// gives k). Multi-valued outputs mask each value into its slot with a 0/1 plaintext. A histogram
+// uses the owners' frequency tables (EncryptFrequencies): the committee adds the datasets' tables
+// slot by slot and, per bucket, multiplies the sum by the 0/1 mask of the bucket's bins and sums
+// it. ct×ct products (variance, regression, dot) are relinearized with the collective key.
+//
+// # Overflow
+//
+// Arithmetic is modulo T = PlaintextModulus (about 2^50); a result is exact while its magnitude
+// stays at most (T−1)/2. Query.CheckOverflow refuses a query if, for any output value j,
+//
+//	MaxMagnitudes[j] + tail_j > (T − 1)/2
+//
+// where MaxMagnitudes is rows·M (sums), rows·M_a·M_b (products), rows (histogram counts), with
+// M_a = max(|Min_a|, |Max_a|) of the column's declared bounds, and tail_j the DP noise's 2^-64 tail
+// (46·b for Laplace of scale b, 9.5·σ for Gaussian). Intermediate slot values may wrap; only the
+// final totals matter. The chain implements its own copy of this rule.
+//
+// # Smudging
+//
+// The output's noise depends on the collective secret, so each active member adds smudging noise
+// to its key-switch share, sized from the output's noise (noise.go has the model and the
+// derivation): σ_smudge = 2^40·B, truncated at 6σ_smudge, where B = 9·σ_out and σ_out² the
+// output's estimated noise variance. Every evaluation ends with rescales that leave only their own
+// rounding noise, so σ_out² ≈ (1 + N·2/3·members)/12 (σ_out ≈ 2^5.7 for 3 members, 2^6.1 for 5),
+// and σ_smudge ≈ 2^49. Each share alone is within statistical distance 2^-34 of a share made from a
+// noiseless output. A task is refused if the bound would reach the smallest Q prime at the output
+// level (2^55; lattigo's sampler silently corrupts results beyond it) or if the active members'
+// smudging would not decrypt; both hold up to about 400 members.
+//
+// # Differential privacy
+//
+// A task's DP (mechanism, ε, δ, per-output sensitivity) makes every active member add its share of
+// discrete Gaussian or discrete Laplace noise to its key-switch share, in the plaintext domain at
+// the output's scale, so the buyer decrypts exact + Σ shares and nobody knows the total. ε and δ
+// cover the whole release. Laplace: output j gets scale b_j = Sensitivity[j]·k'/ε (k' = k, or 1 for
+// a histogram's disjoint buckets), each member adds a difference of two Pólya variables of shape
+// 1/t. Gaussian: ρ = (sqrt(ln(1/δ)+ε) − sqrt(ln(1/δ)))² (zCDP), σ_j² = Sensitivity[j]²·k'/(2ρ), each
+// member adds a discrete Gaussian of variance max(σ_j²/t, 4). Details and references in dp.go.
 //
 // # Security
 //
 // Passive (honest-but-curious) security only: lattigo's protocols carry no proofs that shares were
-// made correctly (mhe/README), so a malicious member can bias keys or results. Open checks that
-// every slot of the decryption agrees, which catches a missing, extra, duplicated or corrupted share
-// and a wrong buyer key, but not a member that evaluates a different query consistently.
+// made correctly (mhe/README), so a malicious member can bias keys or results, and members that
+// collude subtract their own DP noise. A member that evaluates a different query is outvoted if
+// Threshold others agree; OpenValues checks the layout (equal slots, or zeros past k), which
+// catches a missing, extra, duplicated or corrupted share and a wrong buyer key, but not a
+// Threshold of members that evaluate a different query consistently. Shamir shares travel sealed
+// (nacl/box, authenticated to the sender, bound to the committee, epoch and both members).
 //
-// The collective key is an N-of-N additive sharing: every member's share is needed for every
-// result, and losing one member's Dir loses the key. Committees whose Threshold is below the number
-// of members are refused until t-of-N sharing (mhe.Thresholdizer/Combiner) lands; Member.shareKey
-// is where a member's Shamir-derived additive share will plug in.
-//
-// Each member adds smudging noise to its PCKS share to hide the output's noise, which depends on the
-// secret key: a discrete Gaussian with sigma 2^30 and bound 6·2^30, below the smallest Q prime
-// (2^54) as lattigo's sampler requires, and far below what level 1 leaves for noise (see smudging
-// in params.go for the arithmetic). It is a fixed constant for now, not yet sized from the
-// ciphertext noise with a statistical security margin.
-//
-// Keys and noise come from crypto/rand (lattigo's default samplers). Secrets are never logged.
-// Every object read from storage or handed to the API is checked against the exact size and
-// structure of a well-formed object before lattigo decodes it, and lattigo panics are recovered at
-// the package boundary.
+// Keys, noise and nonces come from crypto/rand (lattigo's samplers are seeded from it; DP noise
+// reads it directly). Secrets are never logged. Every object read from storage or handed to the
+// API is checked against the exact size and structure of a well-formed object before lattigo
+// decodes it (or nacl/box opens it), and panics are recovered at the package boundary.
 package mpc

@@ -17,23 +17,27 @@ import (
 // secret s (rescaling rounds c1, whose error is multiplied by s), so the buyer, who decrypts the
 // output, must not see it bare: every active member adds smudging noise to its key-switch share.
 //
-// noiseModel propagates the variance of the noise's coefficients through the evaluation under the
-// usual independence heuristic (as lattigo's mhe noise helpers do), in raw units (before the
-// factor T of decoding):
+// noiseModel propagates a bound on the variance of every coefficient of the noise through the
+// evaluation, under the usual independence heuristic (as lattigo's mhe noise helpers), in raw
+// units (before the factor T of decoding):
 //
 //	fresh encryption       vr = (1 + N·vs)/12, vs = 2/3·members (the collective secret's
 //	                       coefficient variance): the public-key encryption is made modulo QP and
 //	                       divided by P, so its rounding dominates
 //	add                    v1 + v2
 //	rescale by q           v/q² + vr, or v/q² + (1 + N·vs + N²·vs²)/12 for a degree-2 ciphertext
-//	ct × ct                N·T²·v1·v2 + N·T²/4·(v1 + v2) + N·T²/16
+//	ct × ct                2·N·T²·v1·v2 + N·T²/4·(v1 + v2) + N·T²/16 (the factor 2: both noises
+//	                       carry the rounding of c1·s, so they are correlated through s)
 //	ct × plaintext         N·T²·v + N·T²/4 (the plaintext's coefficients are below T)
 //	key switch             v + Σ_digits N·D²/12·vk/P² + vr, D the digit's modulus, vk the key's
 //	                       noise variance (mhe.NoiseGaloisKey, mhe.NoiseRelinearizationKey)
-//	inner sum              14 rotate-and-add steps: 2^14·v + (2^14 - 1)·(key-switch noise)
+//	inner sum              N²·(v + ks): the sum over all N automorphisms is the field trace, which
+//	                       maps the noise e to N·e_0 in the constant coefficient, and the key-switch
+//	                       noise ks of step k is traced over the 2^(14-k) steps after it
 //
 // and refuses any step at which noiseTail standard deviations of noise would not decrypt.
-// TestNoiseEstimate checks the model against the measured noise of every op.
+// TestNoiseModel checks the model against the measured noise at every stage, TestOps against
+// every op's output.
 //
 // Every evaluation ends with two (multi-valued) or one (single-valued) rescales from a noise far
 // below the dropped prime, so the output's noise is essentially the rounding noise of the last
@@ -120,7 +124,7 @@ func (nm noiseModel) rescale(v float64, level, degree int) float64 {
 
 func (nm noiseModel) mulCt(v1, v2 float64) float64 {
 	t2 := nm.t * nm.t
-	return nm.n*t2*v1*v2 + nm.n*t2/4*(v1+v2) + nm.n*t2/16
+	return 2*nm.n*t2*v1*v2 + nm.n*t2/4*(v1+v2) + nm.n*t2/16
 }
 
 func (nm noiseModel) mulPlain(v float64) float64 {
@@ -148,9 +152,7 @@ func (nm noiseModel) relinearize(v float64, level int) float64 {
 }
 
 func (nm noiseModel) innerSum(v float64, level int) float64 {
-	steps := len(galoisElements(nm.params))
-	ks := nm.keySwitch(level, nm.vGal)
-	return math.Exp2(float64(steps))*v + (math.Exp2(float64(steps))-1)*ks
+	return nm.n * nm.n * (v + nm.keySwitch(level, nm.vGal))
 }
 
 // check refuses a noise variance that would not decrypt at level: T·(noiseTail·σ) + T/2 < Q/2.

@@ -93,12 +93,12 @@ func encrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [
 }
 
 // EncryptFrequencies encrypts a column's frequency table for histograms under the collective
-// public key: one ciphertext whose slot k holds the number of values in [min + k·bin,
-// min + (k+1)·bin). Every value must lie in [min, min + Slots(params)·bin): choose min as the
-// column's lower bound and bin so that (max − min)/bin < Slots(params). Datasets of one schema
-// must use the same min and bin, since the committee adds their tables slot by slot; bucket edges
-// are then min plus multiples of bin (HistogramInput).
-func EncryptFrequencies(params heint.Parameters, pk *rlwe.PublicKey, values []int64, min, bin int64) ([]byte, error) {
+// public key: one ciphertext whose slot k holds the number of values in [minimum + k·bin,
+// minimum + (k+1)·bin). Every value must lie in [minimum, minimum + Slots(params)·bin): choose
+// minimum as the column's lower bound and bin so that (max − minimum)/bin < Slots(params).
+// Datasets of one schema must use the same minimum and bin, since the committee adds their tables
+// slot by slot; bucket edges are then minimum plus multiples of bin (HistogramInput).
+func EncryptFrequencies(params heint.Parameters, pk *rlwe.PublicKey, values []int64, minimum, bin int64) ([]byte, error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: encrypt frequencies: %w", err)
 	}
@@ -114,9 +114,9 @@ func EncryptFrequencies(params heint.Parameters, pk *rlwe.PublicKey, values []in
 	slots := Slots(params)
 	counts := make([]int64, slots)
 	for i, v := range values {
-		off, ok := sub64(v, min)
+		off, ok := sub64(v, minimum)
 		if !ok || off < 0 || off/bin >= int64(slots) {
-			return nil, fmt.Errorf("mpc: encrypt frequencies: value %d at row %d is outside [%d, %d + %d·%d)", v, i, min, min, slots, bin)
+			return nil, fmt.Errorf("mpc: encrypt frequencies: value %d at row %d is outside [%d, %d + %d·%d)", v, i, minimum, minimum, slots, bin)
 		}
 		counts[off/bin]++
 	}
