@@ -2,45 +2,123 @@
 // zk-SNARK proofs: Groth16 over BN254 with gnark. The circuits themselves
 // live in package circuits.
 //
-// # Listing proofs
+// # Chunk proofs
 //
-// A dataset column is cut into chunks of n values (n is fixed per chain). For
+// A dataset column is cut into chunks of n values (n fixed per chain). For
 // each chunk the owner publishes a commitment and a proof that it knows n
 // int64 values and a secret salt that hash to the commitment, with every
-// value in the column's declared bounds [min, max]. The call sequence is:
+// value in the column's declared bounds [min, max]. The circuit is fixed by
+// n and by the column's declared width w = [Width](min, max), the bit length
+// of max-min: values are range-checked and packed by that width, which
+// makes a 32-bit column cost about 11.7 R1CS constraints per value (see
+// circuits.Chunk). A circuit of width w accepts any bounds at most w bits
+// wide, so a chain needs keys for a few widths only. The call sequence is:
 //
-//	pk, vk, err := zk.SetupListingInsecure(n)     // devnet only, once; see Security
-//	prover, err := zk.NewListingProver(n, pk)     // once per process; compiles the circuit
-//	cp, err := prover.Prove(values, min, max)     // per chunk; 1 <= len(values) <= n
+//	w := zk.Width(min, max)                        // round up to a width the chain has keys for
+//	pk, vk, err := zk.SetupChunkInsecure(n, w)     // devnet only, once; see Security
+//	prover, err := zk.NewChunkProver(n, w, pk)     // once per process; compiles the circuit
+//	cp, err := prover.Prove(values, min, max)      // per chunk; 1 <= len(values) <= n
 //	// publish cp.Commitment and cp.Proof; keep cp.Salt secret
-//	err = zk.VerifyListing(vk, cp.Proof, cp.Commitment, min, max) // on chain
+//	err = zk.VerifyChunk(vk, cp.Proof, cp.Commitment, min, max) // on chain
 //
 // A chunk with fewer than n values is padded with min. The commitment is the
-// salted Poseidon2 hash described at circuits.ListingCommitment.
+// salted Poseidon2 sponge hash described at circuits.ChunkCommitment; the
+// dataset commitment, which binds the chunk commitments, is the caller's
+// (the chain hashes the ordered chunk commitments). Chunk proofs have the
+// listing proofs' public inputs, so [Verifier] verifies them unchanged,
+// given a chunk verifying key.
 //
-// Encodings: proofs and verifying keys are gnark's compressed binary encoding
+// Many chunks are proved through [ChunkProver.ProveChunks], which keeps
+// [ProofWorkers] proofs in flight (two on two cores: each gnark proof is
+// already parallel, but its sequential phases leave cores idle); the
+// proving key is loaded once and shared. [ChunkProver.RawProve] proves the
+// same chunks with plain gnark calls, the baseline `dxp bench publish`
+// compares against; BenchmarkProveChunk16K and its neighbours measure both.
+//
+// # Listing proofs
+//
+// The first listing circuit (circuits.Listing: 64-bit range checks and a
+// Merkle-Damgård Poseidon2 hash over 3 values per element, about 80
+// constraints per value) is kept for chains that registered its keys:
+//
+//	pk, vk, err := zk.SetupListingInsecure(n)
+//	prover, err := zk.NewListingProver(n, pk)
+//	cp, err := prover.Prove(values, min, max)
+//	err = zk.VerifyListing(vk, cp.Proof, cp.Commitment, min, max)
+//
+// # Setup ceremony
+//
+// Real networks take their keys from a Groth16 multi-party ceremony
+// (gnark's backend/groth16/bn254/mpcsetup), here as pure functions over
+// bytes; storage and the chain carry the contributions:
+//
+//	ccs, err := zk.CompileChunk(n, w)
+//	domain := zk.CeremonyDomain(ccs)
+//	c, err := zk.StartPhase1(domain)               // deterministic
+//	c, err = zk.ContributePhase1(domain, c)        // each participant in turn
+//	srs, err := zk.VerifyPhase1(domain, phase1, beacon1)
+//	c, err = zk.StartPhase2(ccs, srs)              // deterministic
+//	c, err = zk.ContributePhase2(ccs, c)           // each participant in turn
+//	pk, vk, err := zk.VerifyPhase2(ccs, srs, phase2, beacon2)
+//	t := zk.Transcript{Phase1: phase1, Phase1Beacon: beacon1, Phase2: phase2, Phase2Beacon: beacon2}
+//	keys, err := zk.VerifyTranscript(ccs, &t)      // anyone: keys.VK must be the registered key
+//	digest := t.Digest()                           // what the chain records
+//
+// The chain records each contribution's SHA-256 ([ContributionDigest]) and
+// the transcript digest ([Transcript.Digest], computable from those digests
+// with [TranscriptDigest]). Phase 2 start costs grow with the circuit: gnark
+// evaluates every constraint term at τ, a scalar multiplication per term
+// with a non-trivial coefficient, so for the 16,384-value circuit expect
+// minutes per verification of a transcript.
+//
+// # Encodings
+//
+// Proofs and verifying keys are gnark's compressed binary encoding
 // (WriteTo); proving keys are gnark's uncompressed encoding (WriteRawTo),
 // twice the size but loaded without decompressing points (at n = 1024, 36 MB
 // load in under 0.1 s, against 4.5 s for the 18 MB compressed form).
 // Commitments and salts are 32-byte big-endian canonical BN254 scalar field
-// elements.
+// elements. Ceremony contributions are mpcsetup's encoding with compressed
+// points.
 //
-// [VerifyListing] takes untrusted bytes: it bounds every length prefix before
-// gnark allocates, refuses trailing bytes, checks that the key has the shape
-// of a listing key, and never panics. Parsed verifying keys are kept in a
-// small in-memory cache keyed by their SHA-256; nothing is written to disk.
+// [VerifyListing] and [VerifyChunk] take untrusted bytes: they bound every
+// length prefix before gnark allocates, refuse trailing bytes, check that the
+// key has the shape of a listing or chunk key, and never panic. Parsed
+// verifying keys are kept in a small in-memory cache keyed by their
+// SHA-256; nothing is written to disk. The ceremony functions likewise check
+// every length in a contribution against the domain or the circuit before
+// gnark decodes it, and decode points with subgroup checks. Proving keys are
+// the caller's own input: their framing and sizes are checked, their points
+// are not.
 //
 // Importing this package silences gnark's logger (it writes to stdout by
 // default), so that command-line output stays clean.
 //
 // # Security
 //
-// [SetupListingInsecure] is a single-party Groth16 setup. The process that
-// runs it samples the toxic waste, and ANYONE WHO RAN IT (or could read its
-// memory) CAN FORGE PROOFS for any commitment and bounds. It exists for
-// devnets and tests only. A real network must use keys from a multi-party
-// ceremony (gnark's backend/groth16/bn254/mpcsetup), secure as long as one
-// participant destroyed its contribution.
+// [SetupListingInsecure] and [SetupChunkInsecure] are single-party Groth16
+// setups. The process that runs one samples the toxic waste, and ANYONE WHO
+// RAN IT (or could read its memory) CAN FORGE PROOFS for any commitment and
+// bounds. They exist for devnets and tests only; a chain whose genesis says
+// it is not a devnet must refuse keys that do not come from a ceremony
+// transcript it verified.
+//
+// The ceremony's keys are sound as long as at least one participant of
+// phase 1 and one participant of phase 2 (the same party or not) drew its
+// contribution honestly and destroyed it: the toxic waste is the product of
+// every participant's secret, so all of them would have to collude to know
+// it. Each contribution carries a proof of knowledge of its secret, bound to
+// the contribution it builds on, so nobody can cancel earlier contributions;
+// VerifyTranscript rejects a transcript in which any contribution was
+// altered, replaced, reordered or built on something else. The beacons,
+// public values nobody can predict before the last contribution of their
+// phase is recorded, keep the last contributor from steering the result.
+// What the ceremony cannot check: that a participant really used fresh
+// randomness (ContributePhase1 and ContributePhase2 draw it from
+// crypto/rand) and really erased it; Go cannot wipe memory, so contribute
+// from a short-lived process on a machine you trust. A transcript that
+// verifies to keys other than the registered ones (a prefix of the real
+// transcript, another beacon) is valid but different: compare VK.
 //
 // The commitment hides the values only because of the salt: Prove draws 31
 // bytes from crypto/rand for every chunk. Whoever learns a chunk's salt can
