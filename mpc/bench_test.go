@@ -17,7 +17,10 @@ type sum1M struct {
 	want   int64
 }
 
-var sum1MCache = map[*fixture]*sum1M{}
+var (
+	sum1MCache = map[*fixture]*sum1M{}
+	benchTasks int
+)
 
 func sum1MInput(b *testing.B, f *fixture) *sum1M {
 	b.Helper()
@@ -52,10 +55,9 @@ func BenchmarkSum1M(b *testing.B) {
 	ctx := context.Background()
 	live := []*Member{f.members[0], f.members[1]}
 	var evalT, switchT, openT time.Duration
-	i := 0
 	for b.Loop() {
-		id := fmt.Sprintf("bench-sum-%d", i)
-		i++
+		benchTasks++ // task IDs are never reused: a member re-posts the share it saved for an ID
+		id := fmt.Sprintf("bench-sum-%d", benchTasks)
 		f.chain.addTask(Task{ID: id, Op: OpSum, Columns: [][][32]byte{in.inputs}, BuyerKey: f.buyerKey})
 		t0 := time.Now()
 		for _, m := range live {

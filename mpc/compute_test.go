@@ -376,10 +376,12 @@ func TestRestartMidComputation(t *testing.T) {
 			t.Fatal(err)
 		}
 		ep := filepath.Join(f.dirs[i], "epoch-1")
-		if _, ok, _ := (&state{dir: f.dirs[i]}).read(1, taskFile("share", task.ID)); ok {
+		switched := task
+		switched.Output, switched.Active = st.output, st.active
+		if _, ok, _ := (&state{dir: f.dirs[i]}).read(1, "share-"+shareName(&switched)); ok {
 			t.Errorf("%s still holds the share of a finished task", ep)
 		}
-		if d, ok, _ := (&state{dir: f.dirs[i]}).read(1, taskFile("posted", task.ID)); !ok || [32]byte(d) != st.shares[f.chain.members[i]] {
+		if d, ok, _ := (&state{dir: f.dirs[i]}).read(1, "posted-"+shareName(&switched)); !ok || [32]byte(d) != st.shares[f.chain.members[i]] {
 			t.Errorf("%s holds no record of the posted share", ep)
 		}
 	}

@@ -63,7 +63,7 @@ const (
 
 // Task is a computation that waits for this member.
 type Task struct {
-	ID    string
+	ID    string // unique per computation, never reused: a member re-posts the share it saved for it
 	Op    string // OpSum, OpMean, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot
 	Phase string // PhaseEvaluate or PhaseSwitch
 	// Columns hold, per input column, its ciphertext digests in row order (all datasets

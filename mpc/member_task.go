@@ -3,6 +3,7 @@ package mpc
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,9 +28,13 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 	}
 	pending := make(map[string]bool, len(tasks))
 	ids := make(map[string]bool, len(tasks))
+	switching := make(map[string]bool, len(tasks))
 	for i := range tasks {
 		pending[taskKey(&tasks[i])] = true
 		ids[tasks[i].ID] = true
+		if tasks[i].Phase == PhaseSwitch {
+			switching[shareName(&tasks[i])] = true
+		}
 	}
 	for k := range m.done {
 		if !pending[k] {
@@ -46,7 +51,7 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 			delete(m.outputs, id)
 		}
 	}
-	if err := m.retireShares(ctx, ids); err != nil {
+	if err := m.retireShares(ctx, switching); err != nil {
 		return false, err
 	}
 	var errs []error
@@ -144,7 +149,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if !slices.Contains(active, me) {
 		return fmt.Errorf("%s is not one of the active members %q", m.cfg.Address, t.Active)
 	}
-	if d, ok, err := m.savedShare(ctx, t.ID); err != nil || ok {
+	if d, ok, err := m.savedShare(ctx, t); err != nil || ok {
 		if err != nil {
 			return err
 		}
@@ -220,7 +225,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		return fmt.Errorf("encode share: %w", err)
 	}
 	d := sha256.Sum256(sb)
-	if err := m.state.create(m.ep.n, taskFile("share", t.ID), append(d[:], sb...)); err != nil {
+	if err := m.state.create(m.ep.n, "share-"+shareName(t), append(d[:], sb...)); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return m.switchTask(ctx, v, t) // another process saved a share first: post that one
 		}
@@ -278,16 +283,31 @@ func (m *Member) addNoise(share *mhe.PublicKeySwitchShare, out *rlwe.Ciphertext,
 	return nil
 }
 
+// shareName names the files of a task's share: a SHA-256 of the task ID, the agreed output and
+// the active members, so a share is only ever re-posted for the output and the active set it was
+// made for (the additive key share depends on the set).
+func shareName(t *Task) string {
+	h := sha256.New()
+	h.Write([]byte(t.ID))
+	h.Write([]byte{0})
+	h.Write(t.Output[:])
+	for _, a := range t.Active {
+		h.Write([]byte(a))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 // savedShare returns the digest of the share saved for a task, putting its bytes in storage again
 // (a restart may have come between saving and storing them).
-func (m *Member) savedShare(ctx context.Context, task string) ([32]byte, bool, error) {
+func (m *Member) savedShare(ctx context.Context, t *Task) ([32]byte, bool, error) {
 	var d [32]byte
-	data, ok, err := m.state.read(m.ep.n, taskFile("share", task))
+	data, ok, err := m.state.read(m.ep.n, "share-"+shareName(t))
 	if err != nil {
 		return d, false, err
 	}
 	if !ok {
-		data, ok, err := m.state.read(m.ep.n, taskFile("posted", task))
+		data, ok, err := m.state.read(m.ep.n, "posted-"+shareName(t))
 		if err != nil || !ok {
 			return d, false, err
 		}
@@ -306,19 +326,16 @@ func (m *Member) savedShare(ctx context.Context, task string) ([32]byte, bool, e
 	return d, true, nil
 }
 
-// retireShares replaces the saved share of every task that no longer waits for this member with
-// its digest alone, after making sure the share is in storage.
-func (m *Member) retireShares(ctx context.Context, pending map[string]bool) error {
+// retireShares replaces the saved share of every task that no longer waits for this member's
+// share (switching holds the shareName of those that do) with its digest alone, after making sure
+// the share is in storage.
+func (m *Member) retireShares(ctx context.Context, switching map[string]bool) error {
 	names, err := m.state.list(m.ep.n, "share-")
 	if err != nil || len(names) == 0 {
 		return err
 	}
-	keep := make(map[string]bool, len(pending))
-	for id := range pending {
-		keep[taskFile("share", id)] = true
-	}
 	for _, name := range names {
-		if keep[name] || strings.HasPrefix(name, ".") {
+		if switching[strings.TrimPrefix(name, "share-")] {
 			continue
 		}
 		data, ok, err := m.state.read(m.ep.n, name)

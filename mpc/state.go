@@ -1,8 +1,6 @@
 package mpc
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,9 +23,10 @@ import (
 //	                                posted, so a restart posts the same ones (removed with secret-key)
 //	<Dir>/epoch-<n>/threshold-key   its t-of-N share of the collective secret (mhe.ShamirSecretShare),
 //	                                saved before it posts the keys
-//	<Dir>/epoch-<n>/share-<h>       its key-switch share for a task (h: SHA-256 of the task ID):
-//	                                the share's digest and bytes, saved before it is posted, so a
-//	                                restart posts the same share (and the same noise), never a second
+//	<Dir>/epoch-<n>/share-<h>       its key-switch share for a task (h: SHA-256 of the task ID and
+//	                                the agreed output): the share's digest and bytes, saved before it
+//	                                is posted, so a restart posts the same share (and the same noise),
+//	                                never a second
 //	<Dir>/epoch-<n>/posted-<h>      the digest alone, once the task no longer waits for this member
 //
 // Directories are 0700 and files 0600. Files are written once, atomically (temporary file, fsync,
@@ -40,12 +39,6 @@ const (
 	fileShamirPosted = "shamir-posted"
 	fileThresholdKey = "threshold-key"
 )
-
-// taskFile names a per-task file.
-func taskFile(prefix, task string) string {
-	h := sha256.Sum256([]byte(task))
-	return prefix + "-" + hex.EncodeToString(h[:16])
-}
 
 type state struct{ dir string }
 
