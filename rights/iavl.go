@@ -34,15 +34,14 @@ func (s iavlStore) Delete(key []byte) error {
 	return nil
 }
 
+// Iterate walks the working tree's nodes. MutableTree.Iterator would merge the saved fast nodes
+// with every unsaved write of the block, gathering and sorting all of those on each call, which
+// made a block's cost grow with the square of its txs.
 func (s iavlStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
 	if s.tree.IsEmpty() {
 		return nil
 	}
-	it, err := s.tree.Iterator(prefix, prefixEnd(prefix), true)
-	if err != nil {
-		return fmt.Errorf("rights: iavl iterate: %w", err)
-	}
-	return drain(it, fn)
+	return drain(iavl.NewIterator(prefix, prefixEnd(prefix), true, s.tree.ImmutableTree), fn)
 }
 
 // iavlView is a read-only Store over one saved version of the tree, for queries and CheckTx.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // Store is the key-value state the ledger reads and writes. Get returns nil (and no error) for an
@@ -20,11 +19,12 @@ type Store interface {
 
 // MemStore is an in-memory Store, for tests and tools.
 type MemStore struct {
-	m map[string][]byte
+	m    map[string][]byte
+	keys keySet
 }
 
 // NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore { return &MemStore{m: map[string][]byte{}} }
+func NewMemStore() *MemStore { return &MemStore{m: map[string][]byte{}, keys: newKeySet()} }
 
 func (s *MemStore) Get(key []byte) ([]byte, error) { return s.m[string(key)], nil }
 
@@ -32,28 +32,23 @@ func (s *MemStore) Set(key, value []byte) error {
 	if value == nil {
 		return fmt.Errorf("rights: set %q: nil value", key)
 	}
+	if _, ok := s.m[string(key)]; !ok {
+		s.keys.add(string(key))
+	}
 	s.m[string(key)] = bytes.Clone(value)
 	return nil
 }
 
 func (s *MemStore) Delete(key []byte) error {
-	delete(s.m, string(key))
+	if _, ok := s.m[string(key)]; ok {
+		delete(s.m, string(key))
+		s.keys.remove(string(key))
+	}
 	return nil
 }
 
 func (s *MemStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
-	keys := make([]string, 0)
-	for k := range s.m {
-		if bytes.HasPrefix([]byte(k), prefix) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !fn([]byte(k), s.m[k]) {
-			return nil
-		}
-	}
+	s.keys.scan(prefix, func(k string) bool { return fn([]byte(k), s.m[k]) })
 	return nil
 }
 
@@ -71,10 +66,18 @@ func (s *MemStore) Snapshot() map[string][]byte {
 type cacheStore struct {
 	parent Store
 	writes map[string][]byte // nil value: deleted
+	keys   keySet            // the keys of writes, sorted
 }
 
 func newCache(parent Store) *cacheStore {
-	return &cacheStore{parent: parent, writes: map[string][]byte{}}
+	return &cacheStore{parent: parent, writes: map[string][]byte{}, keys: newKeySet()}
+}
+
+func (c *cacheStore) stage(key string, value []byte) {
+	if _, ok := c.writes[key]; !ok {
+		c.keys.add(key)
+	}
+	c.writes[key] = value
 }
 
 func (c *cacheStore) Get(key []byte) ([]byte, error) {
@@ -88,12 +91,12 @@ func (c *cacheStore) Set(key, value []byte) error {
 	if value == nil {
 		return fmt.Errorf("rights: set %q: nil value", key)
 	}
-	c.writes[string(key)] = bytes.Clone(value)
+	c.stage(string(key), bytes.Clone(value))
 	return nil
 }
 
 func (c *cacheStore) Delete(key []byte) error {
-	c.writes[string(key)] = nil
+	c.stage(string(key), nil)
 	return nil
 }
 
@@ -101,12 +104,10 @@ func (c *cacheStore) Delete(key []byte) error {
 // that stops early (the deadline index) reads only what it needs.
 func (c *cacheStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
 	var staged []string
-	for k := range c.writes {
-		if bytes.HasPrefix([]byte(k), prefix) {
-			staged = append(staged, k)
-		}
-	}
-	sort.Strings(staged)
+	c.keys.scan(prefix, func(k string) bool {
+		staged = append(staged, k)
+		return true
+	})
 	i, stopped := 0, false
 	// flush yields the staged keys below limit (all of them if !bounded); false if fn stopped.
 	flush := func(limit string, bounded bool) bool {
@@ -146,23 +147,20 @@ func (c *cacheStore) Iterate(prefix []byte, fn func(key, value []byte) bool) err
 
 // write applies the staged writes to the parent in ascending key order.
 func (c *cacheStore) write() error {
-	keys := make([]string, 0, len(c.writes))
-	for k := range c.writes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		var err error
+	var err error
+	c.keys.all(func(k string) bool {
 		if v := c.writes[k]; v == nil {
 			err = c.parent.Delete([]byte(k))
 		} else {
 			err = c.parent.Set([]byte(k), v)
 		}
-		if err != nil {
-			return err
-		}
+		return err == nil
+	})
+	if err != nil {
+		return err
 	}
 	c.writes = map[string][]byte{}
+	c.keys = newKeySet()
 	return nil
 }
 
