@@ -181,6 +181,9 @@ func (app *App) deliver(l *Ledger, tx []byte, b Block) (res *Result, err error) 
 // CheckTx runs the tx against the committed state plus the txs already accepted into the
 // mempool, exactly as FinalizeBlock would.
 func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	if req.Type == abci.CheckTxType_New {
+		preverify(req.Tx) // before the lock, so it overlaps a block being finalized (see sigcache.go)
+	}
 	app.mu.Lock()
 	defer app.mu.Unlock()
 	if app.tree == nil {

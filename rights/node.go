@@ -13,6 +13,7 @@ import (
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
+	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/libs/log"
@@ -250,11 +251,12 @@ func loadPV(keyFile, stateFile string) (*privval.FilePV, error) {
 
 // Node is a running in-process CometBFT node with the DXP app.
 type Node struct {
-	node    *nm.Node
-	app     *App
-	dbs     *dbTracker
-	logFile *os.File
-	client  *Client
+	node     *nm.Node
+	app      *App // nil for a bench's reference app
+	closeApp func() error
+	dbs      *dbTracker
+	logFile  *os.File
+	client   *Client
 
 	stopOnce sync.Once
 	stopErr  error
@@ -265,6 +267,23 @@ func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
 	if err := nc.validate(); err != nil {
 		return nil, fmt.Errorf("rights: start node: %w", err)
 	}
+	return startNode(ctx, nc, func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
+		app, err := NewApp(dir, nc.Verifier)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		app.SetLogger(logger)
+		return app, app, app.Close, nil
+	}, nil)
+}
+
+// appMaker opens the application of a node, whose state lives in dir; it returns the app, the
+// DXP App if it is one, and what closes it.
+type appMaker func(dir string, logger log.Logger) (abci.Application, *App, func() error, error)
+
+// startNode starts a node running the app mk opens, with DXP's CometBFT configuration changed by
+// tune (only the bench tunes it).
+func startNode(ctx context.Context, nc NodeConfig, mk appMaker, tune func(*cfg.Config)) (*Node, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("rights: start node: %w", err)
 	}
@@ -279,6 +298,9 @@ func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
 		}
 	}
 	c := cometConfig(nc.Home, nc.RPCListen, p2pAddr, nc.Peers, nc.TimeoutCommit)
+	if tune != nil {
+		tune(c)
+	}
 
 	logPath := nc.LogFile
 	if logPath == "" {
@@ -301,11 +323,11 @@ func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
 	if err := os.MkdirAll(appDir(nc.Home), 0o700); err != nil {
 		return fail(err)
 	}
-	n.app, err = NewApp(appDir(nc.Home), nc.Verifier)
+	abciApp, app, closeApp, err := mk(appDir(nc.Home), logger.With("module", "dxp"))
 	if err != nil {
 		return fail(err)
 	}
-	n.app.SetLogger(logger.With("module", "dxp"))
+	n.app, n.closeApp = app, closeApp
 
 	pv, err := loadPV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	if err != nil {
@@ -316,7 +338,9 @@ func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
 		return fail(err)
 	}
 	n.node, err = nm.NewNodeWithContext(ctx, c, pv, nodeKey,
-		proxy.NewLocalClientCreator(n.app),
+		// One lock per ABCI connection, not one for all: CheckTx can verify a signature while
+		// the consensus connection finalizes a block. The apps lock their own state.
+		proxy.NewConnSyncLocalClientCreator(abciApp),
 		nm.DefaultGenesisDocProviderFunc(c),
 		n.dbs.provider,
 		nm.DefaultMetricsProvider(c.Instrumentation),
@@ -358,8 +382,8 @@ func (n *Node) Stop() error {
 func (n *Node) closeAll() error {
 	var errs []error
 	errs = append(errs, n.dbs.closeAll())
-	if n.app != nil {
-		errs = append(errs, n.app.Close())
+	if n.closeApp != nil {
+		errs = append(errs, n.closeApp())
 	}
 	if n.logFile != nil {
 		errs = append(errs, n.logFile.Close())

@@ -130,7 +130,7 @@ func VerifySig(tx *Tx) error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(tx.PubKey, msg, tx.Sig) {
+	if !verifyEd25519(tx.PubKey, msg, tx.Sig) {
 		return errors.New("signature does not verify against the public key")
 	}
 	return nil
