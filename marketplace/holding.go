@@ -18,6 +18,22 @@ func (s *Session) ResolveParty(nameOrAddress string) (rights.Address, error) {
 	return ResolveParty(s.Home, nameOrAddress)
 }
 
+// counterparty resolves a party named by address or key name; a local key not yet on chain is
+// registered first, so it can receive what is handed to it.
+func (s *Session) counterparty(ctx context.Context, nameOrAddress string) (rights.Address, error) {
+	if addressForm.MatchString(nameOrAddress) {
+		return rights.Address(nameOrAddress), nil
+	}
+	k, err := s.Key(nameOrAddress)
+	if err != nil {
+		return "", fmt.Errorf("%q is neither an address (40 hex digits) nor a key name in %s", nameOrAddress, s.Home)
+	}
+	if _, err := s.Register(ctx, k); err != nil {
+		return "", err
+	}
+	return k.Address(), nil
+}
+
 // ResolveParty reads a party named by its address or by a key name in home.
 func ResolveParty(home, nameOrAddress string) (rights.Address, error) {
 	if addressForm.MatchString(nameOrAddress) {
@@ -60,7 +76,7 @@ func (s *Session) RetireDataset(ctx context.Context, from, dataset, reason strin
 
 // TransferHolding hands a dataset to another owner, named by address or key name.
 func (s *Session) TransferHolding(ctx context.Context, from, dataset, to string) (*rights.Dataset, error) {
-	a, err := s.ResolveParty(to)
+	a, err := s.counterparty(ctx, to)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +96,7 @@ func (s *Session) holderAct(ctx context.Context, from, dataset string, msg right
 
 // TransferProduct hands a product to another party, named by address or key name.
 func (s *Session) TransferProduct(ctx context.Context, from, product, to string) (*rights.Product, error) {
-	a, err := s.ResolveParty(to)
+	a, err := s.counterparty(ctx, to)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +105,7 @@ func (s *Session) TransferProduct(ctx context.Context, from, product, to string)
 
 // LicenseProduct licenses another party, named by address or key name, to operate a product.
 func (s *Session) LicenseProduct(ctx context.Context, from, product, to string) (*rights.Product, error) {
-	a, err := s.ResolveParty(to)
+	a, err := s.counterparty(ctx, to)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +213,7 @@ func (s *Session) Unfreeze(ctx context.Context, from string, kind rights.HoldKin
 // ProposeRegulatorChange proposes adding or removing a regulator (address or key name) and
 // returns the proposal, which has passed already if the proposer's vote was a majority.
 func (s *Session) ProposeRegulatorChange(ctx context.Context, from string, change rights.RegulatorChange, who, reason string) (*rights.Proposal, error) {
-	a, err := s.ResolveParty(who)
+	a, err := s.counterparty(ctx, who)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,8 @@ func newApp() *cli.App {
 			datasetCommand(),
 			grantCommand(),
 			computeCommand(),
+			productCommand(),
+			regulatorCommand(),
 			auditCommand(),
 			queryCommand(),
 			nodeCommand(),

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/rights"
 )
 
 func auditCommand() *cli.Command {
@@ -52,11 +53,50 @@ func printAudit(w io.Writer, r *marketplace.AuditReport) {
 	for _, c := range r.Computations {
 		fmt.Fprintf(w, "  %s %s(%s) by %s under %s over %s: %s, %d rows, result digest %s, members %v",
 			c.ID, c.Op, c.Column, c.Requester, c.Grant, strings.Join(c.Datasets, ","), c.Status, c.Rows, orDash(c.ResultDigest), c.Members)
+		if len(c.Disagreed) > 0 {
+			fmt.Fprintf(w, ", disagreed %v", c.Disagreed)
+		}
+		if c.Epsilon != "" {
+			fmt.Fprintf(w, ", epsilon %s", c.Epsilon)
+		}
 		if c.Reason != "" {
 			fmt.Fprintf(w, " (%s)", c.Reason)
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "\nProducts (%d)\n", len(r.Products))
+	for _, p := range r.Products {
+		fmt.Fprintf(w, "  %s held by %s: %s(%s) of computation %s under %s over %s",
+			p.ID, p.Holder, p.Op, strings.Join(p.Columns, ","), p.Computation, p.Grant, strings.Join(p.Datasets, ","))
+		if len(p.Licensees) > 0 {
+			fmt.Fprintf(w, ", %d licensees", len(p.Licensees))
+		}
+		if p.Frozen {
+			fmt.Fprintf(w, ", FROZEN by %s", strings.Join(p.FrozenBy, ","))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "\nHolds (%d)\n", len(r.Holds))
+	for _, h := range r.Holds {
+		state := "in force"
+		if !h.InForce {
+			state = fmt.Sprintf("released at height %d by %s", h.Released, h.ReleasedBy)
+		}
+		fmt.Fprintf(w, "  %s on %s %s by %s at height %d (%s): %s\n", h.ID, h.Kind, h.Target, h.By, h.Height, h.Reason, state)
+	}
+	fmt.Fprintf(w, "\nRegulators: %s\n", strings.Join(addrs(r.Regulators), ", "))
+	for _, p := range r.RegulatorChanges {
+		fmt.Fprintf(w, "  proposal %s: %s %s by %s, %s with %d votes\n", p.ID, p.Change, p.Address, p.Proposer, p.Status, len(p.Votes))
+	}
+	fmt.Fprintf(w, "\nEpsilon spent\n")
+	for _, g := range r.Grants {
+		fmt.Fprintf(w, "  grant %s: %s of %s\n", g.ID, g.EpsilonSpent, g.Epsilon)
+	}
+	for _, d := range r.Datasets {
+		fmt.Fprintf(w, "  dataset %s: %s of %s\n", d.ID, d.EpsilonSpent, orDash(d.EpsilonTotal))
+	}
+	fmt.Fprintf(w, "\nCredit supply: balances %d + escrow %d = %d, opening credits %d: conserved %v\n",
+		r.Supply.Balances, r.Supply.Escrow, r.Supply.Balances+r.Supply.Escrow, r.Supply.Opening, r.Supply.Conserved)
 	fmt.Fprintf(w, "\nPayments (%d)\n", len(r.Payments))
 	for _, p := range r.Payments {
 		fmt.Fprintf(w, "  #%d %-7s %4d credits  %s -> %s  (computation %s, height %d)\n",
@@ -83,4 +123,12 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func addrs(as []rights.Address) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = string(a)
+	}
+	return out
 }

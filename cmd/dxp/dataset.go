@@ -31,10 +31,130 @@ func datasetCommand() *cli.Command {
 		}, {
 			Name:   "list",
 			Usage:  "show the catalog",
-			Flags:  []cli.Flag{homeFlag, outputFlag},
+			Flags:  []cli.Flag{homeFlag, outputFlag, &cli.StringFlag{Name: "holder", Usage: "only the datasets this address or key name holds"}},
 			Action: listDatasets,
+		}, {
+			Name:  "update",
+			Usage: "change a dataset's description, tags or price (for grants approved from now on)",
+			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("holder key name"), datasetFlag,
+				&cli.StringFlag{Name: "description", Usage: "what the data is"},
+				&cli.StringFlag{Name: "tags", Usage: "comma-separated tags (empty clears them)"},
+				&cli.Uint64Flag{Name: "price", Usage: "credits per computation"},
+			},
+			Action: updateDataset,
+		}, {
+			Name:  "policy",
+			Usage: "set a dataset's policy from a JSON file",
+			Description: "The file may set allowed_ops, allowed_columns, min_rows, epsilon_total, epsilon_per_query,\n" +
+				"dp_required, purposes, expires_height, expires_at (RFC 3339) and approval: \"required\" (the holder\n" +
+				"approves each request) or \"offer\" with offer {max_uses, price_per_use, epsilon, max_blocks,\n" +
+				"max_duration}: requests within those terms are approved at once. See README.md.",
+			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("holder key name"), datasetFlag,
+				&cli.StringFlag{Name: "file", Usage: "policy JSON", Required: true}},
+			Action: setPolicy,
+		}, {
+			Name:  "retire",
+			Usage: "end a listing: no new grants or computations; computations under way are refunded",
+			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("holder key name"), datasetFlag,
+				&cli.StringFlag{Name: "reason", Usage: "why (recorded on chain)"}},
+			Action: func(c *cli.Context) error {
+				return holderAction(c, func(s *marketplace.Session) (*rights.Dataset, error) {
+					return s.RetireDataset(c.Context, c.String("from"), c.String("dataset"), c.String("reason"))
+				}, "retired")
+			},
+		}, {
+			Name:  "transfer",
+			Usage: "hand the holding right to another owner; grants and products keep their lineage",
+			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("holder key name"), datasetFlag,
+				&cli.StringFlag{Name: "to", Usage: "the new holder: an address or a key name", Required: true}},
+			Action: func(c *cli.Context) error {
+				return holderAction(c, func(s *marketplace.Session) (*rights.Dataset, error) {
+					return s.TransferHolding(c.Context, c.String("from"), c.String("dataset"), c.String("to"))
+				}, "transferred")
+			},
 		}},
 	}
+}
+
+var datasetFlag = &cli.StringFlag{Name: "dataset", Usage: "dataset id", Required: true}
+
+// datasetView is a dataset as the dataset commands print it in JSON.
+type datasetView struct {
+	ID           string                 `json:"id"`
+	Name         string                 `json:"name"`
+	Description  string                 `json:"description,omitempty"`
+	Tags         []string               `json:"tags,omitempty"`
+	Holder       rights.Address         `json:"holder"`
+	Price        uint64                 `json:"price"`
+	Status       string                 `json:"status"`
+	Policy       marketplace.PolicyFile `json:"policy"`
+	EpsilonSpent string                 `json:"epsilon_spent"`
+	Transfers    []rights.Transfer      `json:"transfers,omitempty"`
+}
+
+func viewDataset(d *rights.Dataset) datasetView {
+	return datasetView{ID: d.ID, Name: d.Name, Description: d.Description, Tags: d.Tags, Holder: d.Holder, Price: d.Price,
+		Status: string(d.Status), Policy: marketplace.PolicyFileOf(d.Policy), EpsilonSpent: rights.FormatMicro(d.EpsilonSpent),
+		Transfers: d.Transfers}
+}
+
+func printDataset(w io.Writer, d *rights.Dataset, did string) {
+	fmt.Fprintf(w, "dataset %s %s: %q held by %s, price %d, %s", d.ID, did, d.Name, d.Holder, d.Price, d.Status)
+	if len(d.Tags) > 0 {
+		fmt.Fprintf(w, ", tags %s", strings.Join(d.Tags, ","))
+	}
+	fmt.Fprintf(w, "\npolicy: %s\n", marketplace.DescribePolicy(d.Policy))
+}
+
+func holderAction(c *cli.Context, act func(*marketplace.Session) (*rights.Dataset, error), did string) error {
+	s, err := marketplace.Open(c.Context, c.String("home"))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	d, err := act(s)
+	if err != nil {
+		return err
+	}
+	return emit(c, viewDataset(d), func(w io.Writer) { printDataset(w, d, did) })
+}
+
+func updateDataset(c *cli.Context) error {
+	u := marketplace.DatasetUpdate{From: c.String("from"), Dataset: c.String("dataset")}
+	if c.IsSet("description") {
+		v := c.String("description")
+		u.Description = &v
+	}
+	if c.IsSet("tags") {
+		tags := marketplace.SplitList(c.String("tags"))
+		if tags == nil {
+			tags = []string{}
+		}
+		u.Tags = &tags
+	}
+	if c.IsSet("price") {
+		v := c.Uint64("price")
+		u.Price = &v
+	}
+	if u.Description == nil && u.Tags == nil && u.Price == nil {
+		return fmt.Errorf("dataset update needs --description, --tags or --price")
+	}
+	return holderAction(c, func(s *marketplace.Session) (*rights.Dataset, error) { return s.UpdateDataset(c.Context, u) }, "updated")
+}
+
+func setPolicy(c *cli.Context) error {
+	f, err := os.Open(c.String("file"))
+	if err != nil {
+		return fmt.Errorf("open the policy: %w", err)
+	}
+	p, err := marketplace.ParsePolicy(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.String("file"), err)
+	}
+	return holderAction(c, func(s *marketplace.Session) (*rights.Dataset, error) {
+		return s.SetPolicy(c.Context, c.String("from"), c.String("dataset"), p)
+	}, "has a new policy")
 }
 
 func publish(c *cli.Context) error {
@@ -80,13 +200,16 @@ func publish(c *cli.Context) error {
 }
 
 type catalogEntry struct {
-	ID      string         `json:"id"`
-	Name    string         `json:"name"`
-	Holder  rights.Address `json:"holder"`
-	Columns []string       `json:"columns"`
-	Rows    uint64         `json:"rows"`
-	Price   uint64         `json:"price"`
-	Status  string         `json:"status"`
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	Holder   rights.Address `json:"holder"`
+	Columns  []string       `json:"columns"`
+	Tags     []string       `json:"tags,omitempty"`
+	Rows     uint64         `json:"rows"`
+	Price    uint64         `json:"price"`
+	Status   string         `json:"status"`
+	Approval string         `json:"approval"`
+	Policy   string         `json:"policy"`
 }
 
 func listDatasets(c *cli.Context) error {
@@ -95,13 +218,23 @@ func listDatasets(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	datasets, err := s.Chain.Datasets(c.Context)
-	if err != nil {
+	var datasets []rights.Dataset
+	if h := c.String("holder"); h != "" {
+		a, err := s.ResolveParty(h)
+		if err != nil {
+			return err
+		}
+		datasets, err = s.Chain.DatasetsByHolder(c.Context, a)
+		if err != nil {
+			return err
+		}
+	} else if datasets, err = s.Chain.Datasets(c.Context); err != nil {
 		return err
 	}
 	entries := []catalogEntry{}
 	for _, d := range datasets {
-		e := catalogEntry{ID: d.ID, Name: d.Name, Holder: d.Holder, Rows: d.Rows, Price: d.Price, Status: string(d.Status)}
+		e := catalogEntry{ID: d.ID, Name: d.Name, Holder: d.Holder, Tags: d.Tags, Rows: d.Rows, Price: d.Price, Status: string(d.Status),
+			Approval: string(d.Policy.Approval), Policy: marketplace.DescribePolicy(d.Policy)}
 		for _, col := range d.Columns {
 			e.Columns = append(e.Columns, fmt.Sprintf("%s:%s", col.Name, col.Type))
 		}

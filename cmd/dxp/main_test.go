@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -152,15 +153,79 @@ func TestCLI(t *testing.T) {
 		t.Errorf("a third computation under a 2-use grant: %v, want a refusal about uses", err)
 	}
 
+	// The holding right: tags, price, a policy with an offer that approves standard requests.
+	upd := decode[map[string]any](t, mustRun(t, "dataset", "update", "--home", home, "--from", "owner1", "--dataset", id, "--tags", "survey,2024", "--price", "3", "--output", "json"))
+	if upd["price"].(float64) != 3 || fmt.Sprint(upd["tags"]) != "[survey 2024]" {
+		t.Errorf("dataset update = %v", upd)
+	}
+	if _, err := run(t, "dataset", "update", "--home", home, "--from", "owner1", "--dataset", id); err == nil {
+		t.Error("dataset update without a change was accepted")
+	}
+	policy := filepath.Join(dir, "policy.json")
+	write(t, policy, `{"purposes":["research"],"approval":"offer","offer":{"max_uses":3,"price_per_use":1,"max_duration":"2h"}}`)
+	if out := mustRun(t, "dataset", "policy", "--home", home, "--from", "owner1", "--dataset", id, "--file", policy); !strings.Contains(out, "purposes research") || !strings.Contains(out, "approved at once") {
+		t.Errorf("dataset policy printed %q", out)
+	}
+	write(t, policy, `{"approvl":"offer"}`)
+	if _, err := run(t, "dataset", "policy", "--home", home, "--from", "owner1", "--dataset", id, "--file", policy); err == nil || !strings.Contains(err.Error(), "approvl") {
+		t.Errorf("a policy with a misspelt field: %v, want an error naming it", err)
+	}
+	out := mustRun(t, "grant", "request", "--home", home, "--from", "buyer1", "--dataset", id, "--ops", "sum,count", "--columns", "income",
+		"--uses", "2", "--purpose", "research", "--expires-in", "1h")
+	if !strings.Contains(out, "approved at once") || !strings.Contains(out, ": active,") {
+		t.Errorf("grant request within the offer printed %q", out)
+	}
+	if _, err := run(t, "grant", "request", "--home", home, "--from", "buyer1", "--dataset", id, "--ops", "sum", "--columns", "income",
+		"--expires-height", "5", "--expires-in", "1h"); err == nil {
+		t.Error("grant request with two expiries was accepted")
+	}
+	if grants := decode[[]map[string]any](t, mustRun(t, "grant", "list", "--home", home, "--grantee", "buyer1", "--output", "json")); len(grants) != 2 {
+		t.Errorf("grant list --grantee buyer1 = %d grants, want 2", len(grants))
+	}
+
+	// The product right: two completed computations gave buyer1 two products.
+	products := decode[[]map[string]any](t, mustRun(t, "product", "list", "--home", home, "--holder", "buyer1", "--output", "json"))
+	if len(products) != 2 {
+		t.Fatalf("product list = %v, want 2 products", products)
+	}
+	pid := products[0]["ID"].(string)
+	mustRun(t, "product", "license", "--home", home, "--from", "buyer1", "--product", pid, "--to", "owner1")
+	if out := mustRun(t, "product", "transfer", "--home", home, "--from", "buyer1", "--product", pid, "--to", "owner1"); !strings.Contains(out, "held by") {
+		t.Errorf("product transfer printed %q", out)
+	}
+
+	// Regulators: freeze and unfreeze, and a vote.
+	if out := mustRun(t, "regulator", "freeze", "--home", home, "--from", "regulator", "--kind", "dataset", "--id", id, "--reason", "inquiry"); !strings.Contains(out, "in force") {
+		t.Errorf("regulator freeze printed %q", out)
+	}
+	if out := mustRun(t, "product", "list", "--home", home); !strings.Contains(out, "FROZEN") {
+		t.Errorf("product list does not show the products of a frozen dataset frozen:\n%s", out)
+	}
+	if _, err := run(t, "regulator", "freeze", "--home", home, "--from", "owner1", "--kind", "dataset", "--id", id, "--reason", "x"); err == nil || !strings.Contains(err.Error(), "not a regulator") {
+		t.Errorf("an owner's freeze: %v, want a refusal", err)
+	}
+	mustRun(t, "regulator", "unfreeze", "--home", home, "--from", "regulator", "--kind", "dataset", "--id", id)
+	prop := decode[map[string]any](t, mustRun(t, "regulator", "propose", "--home", home, "--from", "regulator", "--add", "owner1", "--output", "json"))
+	if prop["Status"] != "passed" {
+		t.Errorf("regulator propose = %v, want passed by the only regulator", prop)
+	}
+	if out := mustRun(t, "regulator", "list", "--home", home); !strings.Contains(out, "released by") {
+		t.Errorf("regulator list printed %q", out)
+	}
+	if _, err := run(t, "dataset", "transfer", "--home", home, "--from", "owner1", "--dataset", id, "--to", "buyer1"); err == nil || !strings.Contains(err.Error(), "owner role") {
+		t.Errorf("transfer to a buyer: %v, want a refusal naming the owner role", err)
+	}
+	mustRun(t, "dataset", "retire", "--home", home, "--from", "owner1", "--dataset", id, "--reason", "done")
+
 	audit := decode[map[string]json.RawMessage](t, mustRun(t, "audit", "--home", home, "--from", "regulator", "--output", "json"))
-	for _, k := range []string{"datasets", "grants", "computations", "payments"} {
+	for _, k := range []string{"datasets", "grants", "computations", "payments", "products", "holds", "regulator_changes"} {
 		var arr []any
 		if err := json.Unmarshal(audit[k], &arr); err != nil || len(arr) == 0 {
 			t.Errorf("audit %s = %s, want a non-empty array", k, audit[k])
 		}
 	}
 	text := mustRun(t, "audit", "--home", home, "--from", "regulator")
-	if !strings.Contains(text, "proof verified: true") {
+	if !strings.Contains(text, "proof verified: true") || !strings.Contains(text, "conserved true") {
 		t.Errorf("audit text does not report verified proofs:\n%s", text)
 	}
 }

@@ -1,0 +1,195 @@
+package marketplace
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/storage"
+)
+
+// TestRightsOnDevnet drives the three rights, policies, holds and regulator votes through the
+// marketplace on a real devnet, and revokes a grant while its computation is between the
+// committee's two phases: it ends aborted and refunded, never completed.
+func TestRightsOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home := t.TempDir()
+	dn := startDevnet(t, home)
+	defer dn.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "owner2", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	mustKey(t, home, "buyer2", rights.RoleBuyer)
+	tab := table(t, 70, 3)
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "rights", Table: tab, Price: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := pub.Dataset
+
+	// Holding right: describe, tag and reprice; an offer approves standard requests at once.
+	d, err := s.UpdateDataset(ctx, DatasetUpdate{From: "owner1", Dataset: ds, Tags: &[]string{"demo", "finance"}, Price: ptrU(6)})
+	if err != nil || d.Price != 6 || !slices.Equal(d.Tags, []string{"demo", "finance"}) {
+		t.Fatalf("UpdateDataset = %+v, %v", d, err)
+	}
+	pol, err := ParsePolicy(strings.NewReader(`{"allowed_ops":["sum","mean","count"],"purposes":["research"],
+		"approval":"offer","offer":{"max_uses":5,"price_per_use":2,"max_duration":"1h"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetPolicy(ctx, "owner1", ds, pol); err != nil {
+		t.Fatal(err)
+	}
+	ask := GrantRequest{From: "buyer1", Datasets: []string{ds}, Ops: []rights.Op{rights.OpSum, rights.OpCount}, Columns: []string{"delta"},
+		Uses: 3, Purpose: "research", Expiry: rights.Expiry{Time: time.Now().Add(30 * time.Minute).Unix()}}
+	g, err := s.RequestGrant(ctx, ask)
+	if err != nil || g.State != rights.GrantActive || len(g.Offered) != 1 || !slices.Equal(g.Prices, []uint64{2}) {
+		t.Fatalf("grant within the offer = %+v, %v; want active at the offer's price", g, err)
+	}
+	wrong := ask
+	wrong.Purpose = "marketing"
+	if _, err := s.RequestGrant(ctx, wrong); !isRefusal(err) || !strings.Contains(err.Error(), "purposes research") {
+		t.Errorf("grant for a purpose the policy does not allow = %v, want a refusal", err)
+	}
+
+	// Product right: a completed computation issues a product; its holder transfers and licenses it.
+	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := plaintextAnswer(rights.OpSum, "delta", tab.Schema, []*Table{tab}); res.Result != want || res.Price != 2 || res.Product == "" {
+		t.Errorf("Compute = %+v, want %s at price 2 with a product", res, want)
+	}
+	ps, err := s.Products(ctx, "buyer1")
+	if err != nil || len(ps) != 1 || ps[0].ID != res.Product || ps[0].Computation != res.Computation || ps[0].Frozen {
+		t.Fatalf("Products(buyer1) = %+v, %v", ps, err)
+	}
+	if _, err := s.LicenseProduct(ctx, "buyer1", res.Product, "owner2"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.TransferProduct(ctx, "buyer1", res.Product, "buyer2")
+	if err != nil || p.Holder != mustAddr(t, s, "buyer2") || len(p.Licensees) != 1 {
+		t.Fatalf("TransferProduct = %+v, %v", p, err)
+	}
+
+	// Regulators: a freeze of the dataset freezes the product derived from it.
+	if _, err := s.Freeze(ctx, "owner1", rights.HoldDataset, ds, "x"); !isRefusal(err) {
+		t.Errorf("an owner froze a dataset: %v", err)
+	}
+	h, err := s.Freeze(ctx, "regulator", rights.HoldDataset, ds, "consent under review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := s.Products(ctx, "buyer2"); err != nil || len(ps) != 1 || !ps[0].Frozen || ps[0].FrozenBy[0] != h.ID {
+		t.Errorf("product of a frozen dataset = %+v, %v; want frozen by %s", ps, err, h.ID)
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpCount, Columns: []string{"delta"}}); !isRefusal(err) || !strings.Contains(err.Error(), "frozen") {
+		t.Errorf("Compute over a frozen dataset = %v, want a refusal", err)
+	}
+	if h, err = s.Unfreeze(ctx, "regulator", rights.HoldDataset, ds, "cleared"); err != nil || h.Released == 0 {
+		t.Fatalf("Unfreeze = %+v, %v", h, err)
+	}
+	prop, err := s.ProposeRegulatorChange(ctx, "regulator", rights.RegulatorAdd, "owner2", "second regulator")
+	if err != nil || prop.Status != rights.ProposalPassed {
+		t.Fatalf("a single regulator's proposal = %+v, %v; want passed", prop, err)
+	}
+
+	// Revoke between the phases: buyer2's key object is gone from storage, so the committee
+	// agrees on the output but cannot switch it; the holder revokes meanwhile.
+	k2, err := s.Key("buyer2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := s.Register(ctx, k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Bucket.Delete(ctx, storage.ObjectKey(storage.Digest(p2.RLWEKey))); err != nil {
+		t.Fatal(err)
+	}
+	g2, err := s.RequestGrant(ctx, GrantRequest{From: "buyer2", Datasets: []string{ds}, Ops: []rights.Op{rights.OpSum}, Columns: []string{"delta"}, Uses: 1, Purpose: "research"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2, err = s.ActOnGrant(ctx, "owner1", g2.ID, Approve, ""); err != nil || g2.State != rights.GrantActive {
+		t.Fatalf("approve = %+v, %v", g2, err)
+	}
+	r, err := s.Chain.Submit(ctx, k2.Private, rights.Msg{RequestComputation: &rights.RequestComputation{Grant: g2.ID, Op: rights.OpSum, Columns: []string{"delta"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *rights.Computation
+	for c == nil || c.Status == rights.ComputationPending {
+		if c, err = s.Chain.Computation(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if c.Status != rights.ComputationSwitching || len(c.Outputs) < 3 {
+		t.Fatalf("computation = %s with %d outputs, want switching after every member's output", c.Status, len(c.Outputs))
+	}
+	before, err := s.Chain.Party(ctx, k2.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner1", g2.ID, Revoke, "consent withdrawn"); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Chain.Computation(ctx, r.ID)
+	if err != nil || c.Status != rights.ComputationAborted || c.Product != "" || !strings.Contains(c.Reason, "consent withdrawn") {
+		t.Fatalf("computation after the revoke = %+v, %v; want aborted", c, err)
+	}
+	after, err := s.Chain.Party(ctx, k2.Address())
+	if err != nil || after.Balance != before.Balance+c.Escrow {
+		t.Errorf("buyer2 balance %d → %d, want a refund of %d", before.Balance, after.Balance, c.Escrow)
+	}
+
+	// Holding transfer: the new holder is paid for what completes from now on.
+	if d, err = s.TransferHolding(ctx, "owner1", ds, "owner2"); err != nil || d.Holder != mustAddr(t, s, "owner2") {
+		t.Fatalf("TransferHolding = %+v, %v", d, err)
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpCount, Columns: []string{"delta"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RetireDataset(ctx, "owner1", ds, "x"); !isRefusal(err) {
+		t.Errorf("the former holder retired the dataset: %v", err)
+	}
+
+	audit, err := s.Audit(ctx, "regulator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit.Products) != 2 || len(audit.Holds) != 1 || len(audit.RegulatorChanges) != 1 || !audit.Supply.Conserved ||
+		len(audit.Regulators) != 2 || audit.Epsilon.Grants[g.ID] != "0" {
+		t.Errorf("audit = products %d holds %d changes %d supply %+v regulators %d epsilon %v",
+			len(audit.Products), len(audit.Holds), len(audit.RegulatorChanges), audit.Supply, len(audit.Regulators), audit.Epsilon)
+	}
+	for _, p := range audit.Problems {
+		if !strings.Contains(p, "insecure devnet setup") {
+			t.Errorf("audit finding: %s", p)
+		}
+	}
+}
+
+func ptrU(v uint64) *uint64 { return &v }
+
+func mustAddr(t *testing.T, s *Session, name string) rights.Address {
+	t.Helper()
+	a, err := s.ResolveParty(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
