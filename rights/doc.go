@@ -1,11 +1,12 @@
 // Package rights is the DXP chain: the three separated data rights (a dataset's holding right, a
-// grant's usage right, and the computations and payments under it) as a deterministic ledger, run
-// by CometBFT through an ABCI 2.0 adapter over an IAVL tree.
+// grant's usage right, and a product's operating right), with the policies, privacy budgets,
+// computations, payments and regulatory holds that hang on them, as a deterministic ledger run by
+// CometBFT through an ABCI 2.0 adapter over an IAVL tree.
 //
 // The pieces, from the inside out:
 //
-//   - types.go: the data model (Party, Dataset, Grant, Computation, Payment, Committee, Genesis)
-//     and the messages a Tx carries.
+//   - types.go: the data model (Party, Dataset with its Policy, Grant, Computation, Product,
+//     Payment, Hold, Proposal, Committee, Genesis) and the messages a Tx carries.
 //   - EncodeTx, DecodeTx, SignBytes, Sign: canonical CBOR (Core Deterministic) and ed25519.
 //   - Ledger: the state machine. InitChain, then for every block DeliverTx (or Deliver, from
 //     bytes) per tx and EndBlock. Reads and writes go through a Store (MemStore in tests, the
@@ -27,12 +28,33 @@
 // # Flow
 //
 // Committee members (named in genesis) post ceremony share digests until Threshold of them agree
-// on the collective keys (KeysStep). Owners list datasets whose chunk proofs the chain verifies.
-// Buyers request grants; every holder approves; the grantee requests computations, whose price
-// is escrowed. A count is answered at once from the registered row counts; a sum or mean
-// completes when Threshold members post the same output digest, and the escrow is released to
-// the holders. A computation with no agreed result by its deadline expires and is refunded;
-// revoking a grant aborts and refunds its pending computations.
+// on the collective keys (KeysStep). Owners list datasets whose chunk proofs the chain verifies,
+// then update them (description, tags, price), set their Policy, retire them, or transfer the
+// holding to another owner. Buyers request grants naming ops, columns, uses, a purpose, an
+// epsilon budget and an expiry; the holder of each dataset approves (or its policy's offer does,
+// at once, for a request within its terms), fixing that dataset's price for the grant. The
+// grantee requests computations: the chain checks the grant, every dataset's policy (ops,
+// columns, purposes, minimum rows, expiry, differential privacy), the budgets and the plaintext
+// modulus (each op's overflow rule), escrows the prices and charges the epsilon. A count without
+// noise is answered at once from the registered row counts. Any other computation runs in two
+// phases: members post output digests (SubmitOutput) until Threshold agree, which fixes the
+// participants (the first Threshold to post it) and records who disagreed; the participants
+// then post key-switch shares (SubmitShare), and with the last one it completes: the escrow goes
+// to the datasets' holders of that moment and the buyer gets a Product with its lineage. A
+// computation that passes its deadline in either phase expires and is refunded; one whose grant
+// is revoked, expires or is frozen, or whose dataset or requester is frozen or retired, is
+// aborted and refunded, checked again at completion. Products can be transferred and licensed,
+// and are frozen with their source datasets. Regulators (named in genesis, changed by a strict
+// majority vote of the current ones) freeze and unfreeze parties, datasets, grants and products;
+// every hold stays on record.
+//
+// # Queries
+//
+// App.Query serves every object by id (/party, /dataset, /grant, /computation, /product, /hold,
+// /proposal) and lists: all of a kind, /datasets/holder/ADDR, /grants/grantee/ADDR,
+// /grants/dataset/ID, /computations/grant/ID (every use of a grant), /computations/underway,
+// /products/holder/ADDR, /holds, /frozen/KIND/ID (the holds freezing an object), /regulators,
+// /proposals. Filtered lists read index keys kept in the IAVL tree, never a full scan.
 //
 // # Determinism
 //
@@ -48,6 +70,8 @@
 // Every state change is a CometBFT event of type "dxp" with indexed attributes action, sender,
 // party (one per party touched), dataset (one per dataset), grant and computation, so tx_search
 // answers "every flow touching dataset X" (dxp.dataset='ds-…'), "everything party Y did"
-// (dxp.sender='…'), "every computation under grant Z" (dxp.grant='gr-…'). Expiries happen at
-// the end of a block and are block events (block_search).
+// (dxp.sender='…'), "every computation under grant Z" (dxp.grant='gr-…'). Action-specific
+// attributes (op, column, epsilon, product, hold, kind, target, proposal, amount, ...) are
+// indexed too; only reason is not. Expiries of grants and computations happen at the end of a
+// block and are block events (block_search).
 package rights
