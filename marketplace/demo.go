@@ -210,6 +210,37 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		say("     refused: %v", err)
 	}
 
+	say("   Every completed computation issued buyer1 a product with its lineage on chain")
+	products, err := s.Products(ctx, "buyer1")
+	if err != nil {
+		return nil, err
+	}
+	say("     %d products held by buyer1", len(products))
+	say("   The regulator freezes %s's dataset: computations over it stop, and so do its products", "owner2")
+	start = time.Now()
+	hold, err := s.Freeze(ctx, "regulator", rights.HoldDataset, rep.Datasets[1], "demo: consent under review")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpCount, Columns: []string{"age"}}); err == nil {
+		return nil, errors.New("a computation over a frozen dataset was accepted")
+	} else {
+		say("     refused: %v", err)
+	}
+	if products, err = s.Products(ctx, "buyer1"); err != nil {
+		return nil, err
+	}
+	for _, p := range products {
+		if !p.Frozen {
+			return nil, fmt.Errorf("product %s of a frozen dataset is not frozen", p.ID)
+		}
+	}
+	if _, err := s.Unfreeze(ctx, "regulator", rights.HoldDataset, rep.Datasets[1], "demo: cleared"); err != nil {
+		return nil, err
+	}
+	step("freeze and unfreeze", start)
+	say("     hold %s released; the dataset is usable again", hold.ID)
+
 	say("9. The regulator audits every flow and re-verifies every proof")
 	start = time.Now()
 	audit, err := s.Audit(ctx, "regulator")
@@ -226,6 +257,10 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	}
 	for _, c := range audit.Computations {
 		say("     computation %s: %s(%s) by %s, %s, members %d, price %d", c.ID, c.Op, c.Column, c.Requester, c.Status, len(c.Members), c.Escrow)
+	}
+	say("     %d products, %d holds on record; credit supply conserved: %v", len(audit.Products), len(audit.Holds), audit.Supply.Conserved)
+	if !audit.Supply.Conserved {
+		failed++
 	}
 	for _, who := range []string{"owner1", "owner2", "buyer1"} {
 		k, err := s.Key(who)
