@@ -40,8 +40,12 @@ type ComputeResult struct {
 	Participants []rights.Address `json:"participants,omitempty"`
 	Disagreed    []rights.Address `json:"disagreed,omitempty"`
 	Output       string           `json:"output_digest,omitempty"`
-	Height       int64            `json:"height"`
-	Timings      []Timing         `json:"timings"`
+	// Noise added by the committee: the mechanism and the epsilon and delta the query spent.
+	Mechanism string   `json:"mechanism,omitempty"`
+	Epsilon   string   `json:"epsilon,omitempty"`
+	Delta     string   `json:"delta,omitempty"`
+	Height    int64    `json:"height"`
+	Timings   []Timing `json:"timings"`
 }
 
 // CheckEvaluable refuses, before anything is escrowed, a computation this client cannot run to a
@@ -78,6 +82,9 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if err := CheckEvaluable(req.Op, req.Epsilon); err != nil {
 		return nil, err
 	}
+	if err := s.checkQuery(ctx, req); err != nil {
+		return nil, err
+	}
 	res := &ComputeResult{Grant: req.Grant, Op: req.Op, Column: strings.Join(req.Columns, ","), Columns: req.Columns}
 	start := time.Now()
 	receipt, err := s.submit(ctx, buyer, rights.Msg{RequestComputation: &rights.RequestComputation{
@@ -100,6 +107,12 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	res.Datasets, res.Rows, res.Price, res.Height, res.Product = c.Datasets, c.Rows, c.Escrow, c.Finished, c.Product
 	res.Participants, res.Disagreed = c.Participants, c.Disagreed
+	if c.Epsilon > 0 {
+		res.Mechanism, res.Epsilon = mpc.DPLaplace, rights.FormatMicro(c.Epsilon)
+		if c.Delta > 0 {
+			res.Mechanism, res.Delta = mpc.DPGaussian, rights.FormatMicro(c.Delta)
+		}
+	}
 
 	if c.Op == rights.OpCount {
 		res.Result = new(big.Int).SetUint64(c.Rows).String()
@@ -118,6 +131,49 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	res.Result = FormatResult(c.Op, total, c.Rows, scale)
 	return res, nil
+}
+
+// checkQuery refuses, before anything is escrowed, a query the committee would refuse: one whose
+// output, noise tail included, could overflow the plaintext modulus (mpc.Query.CheckOverflow,
+// stricter than the chain's rule, which does not know the noise). The chain has the last word on
+// everything else.
+func (s *Session) checkQuery(ctx context.Context, req ComputeRequest) error {
+	if req.Op == rights.OpCount {
+		return nil
+	}
+	g, err := s.Chain.Grant(ctx, req.Grant)
+	if err != nil {
+		if errors.Is(err, rights.ErrNotFound) {
+			return nil // the chain refuses it with its own words
+		}
+		return err
+	}
+	c := &rights.Computation{Op: req.Op, Columns: req.Columns, Datasets: g.Datasets, Epsilon: req.Epsilon, Delta: req.Delta}
+	for _, id := range g.Datasets {
+		ds, err := s.Chain.Dataset(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, col := range req.Columns {
+			if findColumn(ds, col) == nil {
+				return nil // the chain refuses it
+			}
+		}
+		c.Rows += ds.Rows
+	}
+	q, err := mpcQuery(ctx, s.Chain.Dataset, c)
+	if err != nil {
+		return err
+	}
+	committee, err := s.Chain.Committee(ctx)
+	if err != nil {
+		return err
+	}
+	q.Members = int(committee.Threshold)
+	if err := q.CheckOverflow(); err != nil {
+		return fmt.Errorf("the committee would refuse this query: %w", err)
+	}
+	return nil
 }
 
 // FormatResult writes a decrypted total in the column's units: a sum keeps the column's scale, a

@@ -2,6 +2,7 @@ package marketplace
 
 import (
 	"context"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -167,12 +168,39 @@ func TestRightsOnDevnet(t *testing.T) {
 		t.Errorf("the former holder retired the dataset: %v", err)
 	}
 
+	// Differential privacy: the committee adds Laplace noise; the chain charges the epsilon.
+	gdp, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{ds}, Ops: []rights.Op{rights.OpSum}, Columns: []string{"delta"},
+		Uses: 2, Purpose: "research", Epsilon: 2_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner2", gdp.ID, Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	noisy, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: gdp.ID, Op: rights.OpSum, Columns: []string{"delta"}, Epsilon: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, _ := new(big.Int).SetString(plaintextAnswer(rights.OpSum, "delta", tab.Schema, []*Table{tab}), 10)
+	got, ok := new(big.Int).SetString(noisy.Result, 10)
+	// Laplace of scale 5000 (the column's largest magnitude over epsilon 1) exceeds 46 scales with
+	// probability below 2^-64.
+	if !ok || new(big.Int).Abs(new(big.Int).Sub(got, exact)).Cmp(big.NewInt(46*5000)) > 0 || noisy.Mechanism != "laplace" || noisy.Epsilon != "1" {
+		t.Errorf("noisy sum = %+v, want the exact %s within the Laplace tail", noisy, exact)
+	}
+	if gr, err := s.Chain.Grant(ctx, gdp.ID); err != nil || gr.EpsilonSpent != 1_000_000 {
+		t.Errorf("grant epsilon spent = %+v, %v; want 1", gr, err)
+	}
+	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: gdp.ID, Op: rights.OpSum, Columns: []string{"delta"}, Epsilon: 1_500_000}); !isRefusal(err) || !strings.Contains(err.Error(), "past its budget") {
+		t.Errorf("a query past the grant's budget = %v, want the chain's refusal", err)
+	}
+
 	audit, err := s.Audit(ctx, "regulator")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(audit.Products) != 2 || len(audit.Holds) != 1 || len(audit.RegulatorChanges) != 1 || !audit.Supply.Conserved ||
-		len(audit.Regulators) != 2 || audit.Epsilon.Grants[g.ID] != "0" {
+	if len(audit.Products) != 3 || len(audit.Holds) != 1 || len(audit.RegulatorChanges) != 1 || !audit.Supply.Conserved ||
+		len(audit.Regulators) != 2 || audit.Epsilon.Grants[g.ID] != "0" || audit.Epsilon.Grants[gdp.ID] != "1" || audit.Epsilon.Datasets[ds] != "1" {
 		t.Errorf("audit = products %d holds %d changes %d supply %+v regulators %d epsilon %v",
 			len(audit.Products), len(audit.Holds), len(audit.RegulatorChanges), audit.Supply, len(audit.Regulators), audit.Epsilon)
 	}

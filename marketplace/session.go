@@ -223,7 +223,7 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 		return t, fmt.Errorf("requester %s: %w", c.Requester, err)
 	}
 	t.BuyerKey = requester.RLWEKey
-	q, err := b.query(ctx, c)
+	q, err := mpcQuery(ctx, b.dataset, &c)
 	if err != nil {
 		return t, err
 	}
@@ -247,15 +247,15 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 	return t, nil
 }
 
-// query is the mpc shape of computation c: the pooled bounds of its columns (for a dot product,
-// then the weights' declared bound) and, with epsilon, its noise: Gaussian when it spends delta,
-// Laplace otherwise, with the sensitivities mpc derives from the bounds.
-func (b *board) query(ctx context.Context, c rights.Computation) (*mpc.Query, error) {
+// mpcQuery is the mpc shape of computation c: the pooled bounds of its columns (for a dot
+// product, then the weights' declared bound) and, with epsilon, its noise: Gaussian when it spends
+// delta, Laplace otherwise, with the sensitivities mpc derives from the bounds.
+func mpcQuery(ctx context.Context, dataset func(context.Context, string) (*rights.Dataset, error), c *rights.Computation) (*mpc.Query, error) {
 	q := &mpc.Query{Op: string(c.Op), Rows: c.Rows}
 	for _, name := range c.Columns {
 		var bound *mpc.Bound
 		for _, id := range c.Datasets {
-			ds, err := b.dataset(ctx, id)
+			ds, err := dataset(ctx, id)
 			if err != nil {
 				return nil, err
 			}

@@ -25,6 +25,7 @@ func computeCommand() *cli.Command {
 				&cli.StringFlag{Name: "op", Usage: "sum, mean or count (the committee evaluates these today)", Required: true},
 				&cli.StringFlag{Name: "column", Aliases: []string{"columns"}, Usage: "column name (comma-separated for a regression: x columns, then y)", Required: true},
 				&cli.StringFlag{Name: "epsilon", Usage: "differential privacy to spend, e.g. 0.5 (default: none, an exact answer)"},
+				&cli.StringFlag{Name: "delta", Usage: "with --epsilon: Gaussian noise with this delta, e.g. 0.000001 (default: Laplace noise)"},
 				&cli.DurationFlag{Name: "timeout", Usage: "how long to wait for the committee", Value: 10 * time.Minute},
 			},
 			Action: func(c *cli.Context) error {
@@ -41,6 +42,12 @@ func computeCommand() *cli.Command {
 						return fmt.Errorf("--epsilon: %w", err)
 					}
 				}
+				var delta uint64
+				if d := c.String("delta"); d != "" {
+					if delta, err = marketplace.ParseMicro(d); err != nil {
+						return fmt.Errorf("--delta: %w", err)
+					}
+				}
 				if err := marketplace.CheckEvaluable(ops[0], epsilon); err != nil {
 					return err
 				}
@@ -52,7 +59,7 @@ func computeCommand() *cli.Command {
 				ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 				defer cancel()
 				res, err := s.Compute(ctx, marketplace.ComputeRequest{From: c.String("from"), Grant: c.String("grant"),
-					Op: ops[0], Columns: marketplace.SplitList(c.String("column")), Epsilon: epsilon, Progress: progress(c)})
+					Op: ops[0], Columns: marketplace.SplitList(c.String("column")), Epsilon: epsilon, Delta: delta, Progress: progress(c)})
 				if err != nil {
 					return err
 				}
@@ -68,6 +75,12 @@ func printResult(w io.Writer, r *marketplace.ComputeResult) {
 		r.Computation, r.Grant, r.Rows, strings.Join(r.Datasets, ","), r.Price, r.Height)
 	if r.Op != rights.OpCount {
 		fmt.Fprintf(w, ", evaluated and key-switched by %d committee members", len(r.Participants))
+	}
+	if r.Mechanism != "" {
+		fmt.Fprintf(w, ", with %s noise for epsilon %s", r.Mechanism, r.Epsilon)
+		if r.Delta != "" {
+			fmt.Fprintf(w, " and delta %s", r.Delta)
+		}
 	}
 	if len(r.Disagreed) > 0 {
 		fmt.Fprintf(w, " (%d disagreed, recorded on chain)", len(r.Disagreed))
