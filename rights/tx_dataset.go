@@ -356,7 +356,7 @@ func (x *exec) retireDataset(m *RetireDataset) error {
 	return x.abortPending(func(c *Computation) bool { return slices.Contains(c.Datasets, d.ID) }, why)
 }
 
-// registeredParty returns the registered, unfrozen party at a, the recipient of a transfer.
+// recipient returns the registered, unfrozen party at a, to which the sender hands something.
 func (x *exec) recipient(a Address, what string) (*Party, error) {
 	if a == x.sender {
 		return nil, refuse(CodeBadTransfer, "%s cannot be transferred or licensed to its own holder %s", what, a)
