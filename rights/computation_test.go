@@ -52,7 +52,7 @@ func TestComputationOps(t *testing.T) {
 			t.Errorf("%s: status %s, want pending for the committee", name, c.Status)
 		}
 	}
-	edges := make([]int64, 64)
+	edges := make([]int64, 66)
 	for i := range edges {
 		edges[i] = int64(i)
 	}
@@ -81,9 +81,10 @@ func TestComputationOps(t *testing.T) {
 			r.Weights[7] = Digest{}
 		}), CodeBadDigests, "weight ciphertext 7 digest is zero"},
 		{"dot overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(cts), 1<<30 }), CodeOverflow, "times weights up to 1073741824"},
-		{"histogram no edges", msg(req(OpHistogram, "x")), CodeBadComputation, "needs 1 to 63 bucket edges"},
-		{"histogram 65 buckets", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = edges }), CodeBadComputation, "got 64"},
-		{"histogram edge outside", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{0, 101} }), CodeBadComputation, `edge 101 of column "y" lies outside its bounds [-100, 100]`},
+		{"histogram one edge", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0} }), CodeBadComputation, "needs 2 to 65 bucket edges (1 to 64 buckets), got 1"},
+		{"histogram 65 buckets", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = edges }), CodeBadComputation, "got 66"},
+		{"histogram edge outside", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{0, 102} }), CodeBadComputation, `edge 102 of column "y" lies outside its bounds [-100, 100]`},
+		{"histogram edge below", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{-101, 0} }), CodeBadComputation, "edge -101"},
 		{"histogram not increasing", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{5, 5} }), CodeBadComputation, "strictly increasing, and 5 follows 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -313,7 +313,8 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 //	variance, stddev:  rows·maxabs² < T/2
 //	regression:        rows·maxabs_i·maxabs_j < T/2 for every pair of columns, y included
 //	dot:               rows·maxabs·WeightBound < T/2
-//	histogram:         rows < T/2, edges strictly increasing within the column's bounds, at most 64 buckets
+//	histogram:         rows < T/2; 2 to 65 edges, strictly increasing, within the column's bounds
+//	                   [min, max+1]: bucket b counts the values in [Edges[b], Edges[b+1]), at most 64
 func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus uint64) error {
 	half := new(big.Int).SetUint64(modulus / 2)
 	n := new(big.Int).SetUint64(rows)
@@ -359,12 +360,13 @@ func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus uint64
 		return bound(fmt.Sprintf("%s times weights up to %d", col, m.WeightBound), c.maxAbs, new(big.Int).SetUint64(m.WeightBound))
 	case OpHistogram:
 		k := len(m.Edges)
-		if k < 1 || k+1 > maxHistogramBuckets {
-			return refuse(CodeBadComputation, "a histogram needs 1 to %d bucket edges (at most %d buckets), got %d", maxHistogramBuckets-1, maxHistogramBuckets, k)
+		if k < 2 || k-1 > maxHistogramBuckets {
+			return refuse(CodeBadComputation, "a histogram needs 2 to %d bucket edges (1 to %d buckets), got %d", maxHistogramBuckets+1, maxHistogramBuckets, k)
 		}
 		for i, e := range m.Edges {
-			if e < c.min || e > c.max {
-				return refuse(CodeBadComputation, "histogram edge %d of column %q lies outside its bounds [%d, %d]", e, c.name, c.min, c.max)
+			// Buckets are [Edges[b], Edges[b+1]): an edge one past the maximum closes the last one.
+			if e < c.min || e > c.max && e-1 != c.max {
+				return refuse(CodeBadComputation, "histogram edge %d of column %q lies outside its bounds [%d, %d] (an edge may also be %d, to close the last bucket)", e, c.name, c.min, c.max, c.max+1)
 			}
 			if i > 0 && e <= m.Edges[i-1] {
 				return refuse(CodeBadComputation, "histogram edges must be strictly increasing, and %d follows %d", e, m.Edges[i-1])
