@@ -16,7 +16,7 @@ const (
 	microUnit            = 1_000_000
 )
 
-// spec is what requestComputation learned about the columns it checks.
+// colSpec is what requestComputation learned about one of its columns over every dataset.
 type colSpec struct {
 	name     string
 	first    *Column // as declared by the first dataset
