@@ -22,6 +22,7 @@ import (
 //	go test -run '^$' -bench 'ProveChunk16KRaw' -benchtime 3x ./zk
 //	go test -run '^$' -bench 'ProveChunks16K' -benchtime 6x ./zk
 //	go test -run '^$' -bench 'ProveChunk4K' -benchtime 5x ./zk
+//	go test -run '^$' -bench 'ProveChunk22K' -benchtime 3x ./zk
 
 // benchChunkProver returns a prover for (n, w), from cached keys if they
 // still match the circuit.
@@ -134,6 +135,10 @@ func BenchmarkProveChunk16K(b *testing.B) { benchProveChunk(b, 1<<14) }
 
 // BenchmarkProveChunk4K is BenchmarkProveChunk16K at n = 4,096.
 func BenchmarkProveChunk4K(b *testing.B) { benchProveChunk(b, 1<<12) }
+
+// BenchmarkProveChunk22K is BenchmarkProveChunk16K at n = 22,000, which
+// fills the 2^18-point FFT domain that n = 16,384 uses to 73%.
+func BenchmarkProveChunk22K(b *testing.B) { benchProveChunk(b, 22000) }
 
 // BenchmarkProveChunk16KRaw is the plain-gnark baseline of
 // BenchmarkProveChunk16K: RawProve, one chunk at a time.

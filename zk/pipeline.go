@@ -28,14 +28,16 @@ type ChunkResult struct {
 	Err   error
 }
 
-// ProofWorkers returns how many chunks to prove at once by default: half the
-// cores, at least one. Groth16 proving already spreads each proof over every
-// core (MSMs and FFTs), but its witness solving, key bookkeeping and
-// allocation phases are largely sequential, so a second proof in flight
-// fills the gaps; more than that adds memory (about 0.4 GB per 16,384-value
-// proof) for no further gain. See BenchmarkProveChunks for the measurements.
+// ProofWorkers returns how many chunks to prove at once by default: one per
+// four cores, at least one. A gnark Groth16 proof already spreads its MSMs
+// and FFTs over every core: on 2 cores one 16,384-value proof keeps 1.9 of
+// them busy, and a second proof in flight measured 5,066 to 5,473 values/s
+// against 5,178 to 5,283 for one, within noise, for 300 MB more memory.
+// Several proofs in flight only pay where one proof cannot fill the cores
+// (its solver and bookkeeping are partly sequential), which is a guess for
+// machines larger than the 2-core ones measured (BenchmarkProveChunks16K).
 func ProofWorkers() int {
-	return max(1, runtime.GOMAXPROCS(0)/2)
+	return max(1, runtime.GOMAXPROCS(0)/4)
 }
 
 // ProveChunks proves the jobs it receives on workers goroutines (workers <=
