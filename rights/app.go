@@ -38,18 +38,27 @@ const iavlCacheSize = 10_000
 type App struct {
 	abci.BaseApplication
 
+	// mu guards the tree (FinalizeBlock stages a block in its working version), last and
+	// committed; checkMu guards check and checkBlock. CheckTx takes checkMu alone: it reads only
+	// the last saved version and its own staging, so it runs while a block is finalized. Commit,
+	// InitChain and Close take both, mu first.
 	mu       sync.Mutex
+	checkMu  sync.Mutex
 	db       idb.DB
 	tree     *iavl.MutableTree
 	verifier Verifier
 	logger   log.Logger
 
-	// committed is a read-only view of the last saved version (before the first save: of the
-	// working tree, which then holds only genesis). check stages the txs CheckTx accepted since
-	// the last Commit over it, so a sender can queue several txs with consecutive nonces.
-	committed Store
-	check     *cacheStore
-	last      Block // the last finalized block
+	// committed is a read-only view of the last saved version (before the first save: a copy
+	// of genesis). check stages the txs CheckTx accepted since the last Commit over it, so a
+	// sender can queue several txs with consecutive nonces; checkBlock is the block it judges
+	// them for, the one after the last saved.
+	committed  Store
+	check      *cacheStore
+	checkBlock Block
+	checks     checkState // the txs check holds, to carry them over a Commit (checkstate.go)
+	last       Block      // the last finalized block
+	block      finalized  // its txs, for Commit
 }
 
 var _ abci.Application = (*App)(nil)
@@ -62,7 +71,7 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 	if verifier == nil {
 		return nil, errors.New("rights: new app: a listing proof verifier is required")
 	}
-	db, err := idb.NewGoLevelDB("appstate", dir)
+	db, err := idb.NewGoLevelDBWithOpts("appstate", dir, levelDBOptions())
 	if err != nil {
 		return nil, fmt.Errorf("rights: new app: open state database in %s: %w", dir, err)
 	}
@@ -82,6 +91,8 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 func (app *App) SetLogger(l log.Logger) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
+	app.checkMu.Lock()
+	defer app.checkMu.Unlock()
 	app.logger = l
 }
 
@@ -89,11 +100,13 @@ func (app *App) SetLogger(l log.Logger) {
 func (app *App) Close() error {
 	app.mu.Lock()
 	defer app.mu.Unlock()
+	app.checkMu.Lock()
+	defer app.checkMu.Unlock()
 	if app.tree == nil {
 		return nil
 	}
 	err := errors.Join(app.tree.Close(), app.db.Close())
-	app.tree = nil
+	app.tree, app.check = nil, nil
 	if err != nil {
 		return fmt.Errorf("rights: close app: %w", err)
 	}
@@ -101,6 +114,7 @@ func (app *App) Close() error {
 }
 
 // resetCheck points the committed view at the last saved version and drops CheckTx's staging.
+// The caller holds both locks.
 func (app *App) resetCheck() error {
 	if v := app.tree.Version(); v > 0 {
 		imm, err := app.tree.GetImmutable(v)
@@ -109,9 +123,21 @@ func (app *App) resetCheck() error {
 		}
 		app.committed = iavlView{imm}
 	} else {
-		app.committed = readOnly{iavlStore{app.tree}}
+		// Genesis is still in the working version, which the first block will change under
+		// CheckTx's feet: CheckTx and queries read a copy.
+		genesis := NewMemStore()
+		var serr error
+		if err := (iavlStore{app.tree}).Iterate(nil, func(k, v []byte) bool {
+			serr = genesis.Set(k, v)
+			return serr == nil
+		}); err != nil || serr != nil {
+			return fmt.Errorf("rights: copy genesis: %w", errors.Join(err, serr))
+		}
+		app.committed = readOnly{genesis}
 	}
 	app.check = newCache(app.committed)
+	app.checkBlock = Block{Height: app.last.Height + 1, Time: app.last.Time}
+	app.restage()
 	return nil
 }
 
@@ -134,6 +160,8 @@ func (app *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo
 func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
+	app.checkMu.Lock()
+	defer app.checkMu.Unlock()
 	if app.tree == nil {
 		return nil, errAppClosed
 	}
@@ -159,10 +187,10 @@ func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.
 	if err := l.InitChain(gen, b); err != nil {
 		return nil, fmt.Errorf("rights: init chain: %w", err)
 	}
+	app.last = Block{Height: initial - 1, Time: req.Time}
 	if err := app.resetCheck(); err != nil {
 		return nil, err
 	}
-	app.last = Block{Height: initial - 1, Time: req.Time}
 	return &abci.ResponseInitChain{AppHash: app.tree.WorkingHash()}, nil
 }
 
@@ -179,19 +207,20 @@ func (app *App) deliver(l *Ledger, tx []byte, b Block) (res *Result, err error) 
 }
 
 // CheckTx runs the tx against the committed state plus the txs already accepted into the
-// mempool, exactly as FinalizeBlock would.
+// mempool, exactly as FinalizeBlock would. It does not wait for a block being finalized.
 func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if req.Type == abci.CheckTxType_New {
 		preverify(req.Tx) // before the lock, so it overlaps a block being finalized (see sigcache.go)
 	}
-	app.mu.Lock()
-	defer app.mu.Unlock()
-	if app.tree == nil {
+	app.checkMu.Lock()
+	defer app.checkMu.Unlock()
+	if app.check == nil {
 		return nil, errAppClosed
 	}
-	b := Block{Height: app.last.Height + 1, Time: app.last.Time}
-	l := &Ledger{Store: app.check, Verifier: app.verifier}
-	res, err := app.deliver(l, req.Tx, b)
+	if req.Type == abci.CheckTxType_Recheck && app.checks.recheckCarried(req.Tx) {
+		return &abci.ResponseCheckTx{Code: CodeOK, GasWanted: 1}, nil // still staged (checkstate.go)
+	}
+	res, err := app.checkStaged(req.Tx)
 	if err != nil {
 		var te *TxError
 		if !errors.As(err, &te) {
@@ -232,6 +261,7 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 		return nil, err
 	}
 	app.last = b
+	app.block.note(req.Txs, func(i int) uint32 { return results[i].Code })
 	return &abci.ResponseFinalizeBlock{
 		TxResults: results,
 		Events:    abciEvents(events),
@@ -259,6 +289,8 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 	if _, _, err := app.tree.SaveVersion(); err != nil {
 		return nil, fmt.Errorf("rights: commit block %d: %w", app.last.Height, err)
 	}
+	app.checkMu.Lock()
+	defer app.checkMu.Unlock()
 	if err := app.resetCheck(); err != nil {
 		return nil, err
 	}
@@ -434,9 +466,10 @@ func abciEvents(evs []Event) []abci.Event {
 // memoVerifier remembers which listing proofs verified, so a listing checked by CheckTx (and
 // rechecked while it waits in the mempool) is not verified again in FinalizeBlock. Only
 // successes are remembered, and only the inputs' hash, so for a deterministic verifier the
-// answers are exactly the inner verifier's. The App's mutex guards it.
+// answers are exactly the inner verifier's. It is safe for concurrent use.
 type memoVerifier struct {
 	inner Verifier
+	mu    sync.Mutex
 	ok    map[[32]byte]bool
 }
 
@@ -456,12 +489,17 @@ func (m *memoVerifier) VerifyListing(vk, proof, commitment []byte, min, max int6
 	h.Write(binary.BigEndian.AppendUint64(nil, uint64(max)))
 	var k [32]byte
 	h.Sum(k[:0])
-	if m.ok[k] {
+	m.mu.Lock()
+	ok := m.ok[k]
+	m.mu.Unlock()
+	if ok {
 		return nil
 	}
 	if err := m.inner.VerifyListing(vk, proof, commitment, min, max); err != nil {
 		return err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if len(m.ok) >= memoVerifierMax {
 		clear(m.ok)
 	}
