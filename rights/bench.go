@@ -1,0 +1,493 @@
+package rights
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/log"
+	mempl "github.com/cometbft/cometbft/mempool"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// The ledger bench: how many txs per second one in-process validator sustains, every signature
+// verified, with commit latency (from the moment a tx was due to be submitted to the moment the
+// block holding it is committed) below a target, under a realistic mix (bench_workload.go); and,
+// on the same node settings, two reference apps: one that only stores txs (CometBFT's ceiling),
+// one that does only the unavoidable work per tx (decode, verify one signature, write to IAVL).
+//
+// Each app runs on a fresh node. The offered load starts at StartRate and doubles while the
+// target holds, then bisects Refine times between the last rate that held and the first that did
+// not. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
+// reactor would, and waits for them to commit.
+
+// Bench app names, as BenchConfig.Apps takes them.
+const (
+	BenchDXP         = "dxp"
+	BenchVerifyStore = "verify_store"
+	BenchStoreOnly   = "store_only"
+)
+
+// BenchConfig configures BenchLedger. The zero value of every field means its default.
+type BenchConfig struct {
+	Dir           string        // where the nodes live; "" = a temporary directory, removed after
+	Step          time.Duration // length of one load step; 5s
+	StartRate     float64       // first offered load, tx/s; 1000
+	MaxRate       float64       // highest offered load, tx/s; 400,000
+	TargetP99     time.Duration // a step holds when p99 commit latency is below it; 1s
+	TimeoutCommit time.Duration // the nodes' pause after each block; 100ms
+	Refine        int           // bisection steps after the doubling; 3; negative: none
+	Apps          []string      // which apps, in order; all three
+	// Progress, if set, receives one line per step.
+	Progress func(string)
+	// DatasetRows sizes every bench dataset (two columns); 10,000.
+	DatasetRows uint64
+}
+
+func (c *BenchConfig) defaults() {
+	if c.Step == 0 {
+		c.Step = 5 * time.Second
+	}
+	if c.StartRate == 0 {
+		c.StartRate = 1000
+	}
+	if c.MaxRate == 0 {
+		c.MaxRate = 400_000
+	}
+	if c.TargetP99 == 0 {
+		c.TargetP99 = time.Second
+	}
+	if c.TimeoutCommit == 0 {
+		c.TimeoutCommit = 100 * time.Millisecond
+	}
+	if c.Refine == 0 {
+		c.Refine = 3
+	}
+	if len(c.Apps) == 0 {
+		c.Apps = []string{BenchDXP, BenchVerifyStore, BenchStoreOnly}
+	}
+	if c.Progress == nil {
+		c.Progress = func(string) {}
+	}
+}
+
+func (c *BenchConfig) validate() error {
+	switch {
+	case c.Step < 100*time.Millisecond:
+		return fmt.Errorf("a step of %v is too short to measure", c.Step)
+	case c.StartRate < 1 || c.MaxRate < c.StartRate:
+		return fmt.Errorf("rates must satisfy 1 <= start (%v) <= max (%v)", c.StartRate, c.MaxRate)
+	case c.TargetP99 <= 0 || c.TimeoutCommit < 0:
+		return errors.New("the latency target must be positive and the commit timeout not negative")
+	}
+	for _, a := range c.Apps {
+		if a != BenchDXP && a != BenchVerifyStore && a != BenchStoreOnly {
+			return fmt.Errorf("unknown bench app %q (want %s, %s or %s)", a, BenchDXP, BenchVerifyStore, BenchStoreOnly)
+		}
+	}
+	return nil
+}
+
+// BenchReport is what BenchLedger measured. The first six fields are the headline: the best
+// sustained rate of each app with p99 commit latency under the target, DXP's ratio to the
+// verify-and-store app, and DXP's latencies at its best rate.
+type BenchReport struct {
+	TxPerS            float64              `json:"tx_per_s"`
+	StoreOnlyTxPerS   float64              `json:"store_only_tx_per_s"`
+	VerifyStoreTxPerS float64              `json:"verify_store_tx_per_s"`
+	Ratio             float64              `json:"ratio"`
+	P50CommitMS       float64              `json:"p50_commit_ms"`
+	P99CommitMS       float64              `json:"p99_commit_ms"`
+	Runs              map[string]*BenchRun `json:"runs"`
+	Settings          BenchSettings        `json:"settings"`
+}
+
+// BenchSettings records how the bench ran.
+type BenchSettings struct {
+	StepSeconds     float64        `json:"step_seconds"`
+	TargetP99MS     float64        `json:"target_p99_ms"`
+	TimeoutCommitMS float64        `json:"timeout_commit_ms"`
+	GOMAXPROCS      int            `json:"gomaxprocs"`
+	Mix             map[string]int `json:"dxp_mix"` // txs of each kind the DXP stream held
+	DatasetBytes    int            `json:"dataset_bytes"`
+	TxBytes         float64        `json:"mean_tx_bytes"`
+}
+
+// BenchRun is one app's ramp.
+type BenchRun struct {
+	TxPerS      float64      `json:"tx_per_s"` // best sustained rate with p99 under the target
+	P50CommitMS float64      `json:"p50_commit_ms"`
+	P99CommitMS float64      `json:"p99_commit_ms"`
+	Steps       []*BenchStep `json:"steps"`
+}
+
+// BenchStep is one load step.
+type BenchStep struct {
+	OfferedTxPerS float64 `json:"offered_tx_per_s"`
+	TxPerS        float64 `json:"tx_per_s"` // committed txs over the time they took to commit
+	P50CommitMS   float64 `json:"p50_commit_ms"`
+	P99CommitMS   float64 `json:"p99_commit_ms"`
+	Txs           int     `json:"txs"`
+	Committed     int     `json:"committed"`
+	Refused       int     `json:"refused"`
+	Blocks        int     `json:"blocks"`
+	Held          bool    `json:"held"` // every tx committed, p99 under the target
+	FirstRefusal  string  `json:"first_refusal,omitempty"`
+}
+
+// BenchLedger runs the ledger bench.
+func BenchLedger(ctx context.Context, c BenchConfig) (*BenchReport, error) {
+	c.defaults()
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("rights: bench: %w", err)
+	}
+	dir := c.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "dxp-bench-")
+		if err != nil {
+			return nil, fmt.Errorf("rights: bench: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	rep := &BenchReport{Runs: map[string]*BenchRun{}, Settings: BenchSettings{
+		StepSeconds: c.Step.Seconds(), TargetP99MS: ms(c.TargetP99), TimeoutCommitMS: ms(c.TimeoutCommit),
+		GOMAXPROCS: runtime.GOMAXPROCS(0)}}
+	for _, app := range c.Apps {
+		run, err := benchApp(ctx, &c, app, filepath.Join(dir, app), &rep.Settings)
+		if err != nil {
+			return nil, fmt.Errorf("rights: bench %s: %w", app, err)
+		}
+		rep.Runs[app] = run
+	}
+	if r := rep.Runs[BenchDXP]; r != nil {
+		rep.TxPerS, rep.P50CommitMS, rep.P99CommitMS = r.TxPerS, r.P50CommitMS, r.P99CommitMS
+	}
+	if r := rep.Runs[BenchVerifyStore]; r != nil {
+		rep.VerifyStoreTxPerS = r.TxPerS
+		if r.TxPerS > 0 {
+			rep.Ratio = rep.TxPerS / r.TxPerS
+		}
+	}
+	if r := rep.Runs[BenchStoreOnly]; r != nil {
+		rep.StoreOnlyTxPerS = r.TxPerS
+	}
+	return rep, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchTune is the node configuration of every bench node: DXP's, with a mempool that holds a
+// second of the highest load, and nothing that depends on a peer.
+func benchTune(c *cfg.Config) {
+	c.Mempool.Size = 1_000_000
+	c.Mempool.MaxTxsBytes = 2 << 30
+	c.Mempool.CacheSize = 1_000_000
+	c.Mempool.Broadcast = false
+}
+
+// txSource yields the txs of an app's load steps.
+type txSource func(n int) ([][]byte, error)
+
+func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *BenchSettings) (*BenchRun, error) {
+	gen, _ := benchGenesis()
+	if err := InitNode(home, gen); err != nil {
+		return nil, err
+	}
+	mk := map[string]appMaker{
+		BenchDXP: func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
+			a, err := NewApp(dir, benchAccept{})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			a.SetLogger(logger)
+			return a, a, a.Close, nil
+		},
+		BenchVerifyStore: newVerifyStoreApp,
+		BenchStoreOnly:   newStoreOnlyApp,
+	}[app]
+	n, err := startNode(ctx, NodeConfig{Home: home, TimeoutCommit: c.TimeoutCommit}, mk, benchTune)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Stop()
+
+	var src txSource
+	switch app {
+	case BenchDXP:
+		w, err := newWorkload(benchMix{DatasetRows: c.DatasetRows})
+		if err != nil {
+			return nil, err
+		}
+		waves, err := w.setup()
+		if err != nil {
+			return nil, err
+		}
+		settings.DatasetBytes = len(waves[1][0])
+		for i, wave := range waves {
+			st, err := runStep(ctx, n, wave, 0, c.TargetP99)
+			if err != nil {
+				return nil, err
+			}
+			if st.Committed != len(wave) {
+				return nil, fmt.Errorf("setup wave %d: %d of %d txs committed (%s)", i+1, st.Committed, len(wave), st.FirstRefusal)
+			}
+		}
+		settings.Mix = w.kinds
+		src = w.next
+	case BenchVerifyStore:
+		next := 0
+		src = func(k int) ([][]byte, error) {
+			txs, err := plainTxs(next, k)
+			next += k
+			return txs, err
+		}
+	case BenchStoreOnly:
+		// Unique txs of the size of a signed one, without the cost of signing millions.
+		tmpl, err := plainTxs(0, 1)
+		if err != nil {
+			return nil, err
+		}
+		next := 0
+		src = func(k int) ([][]byte, error) {
+			out := make([][]byte, k)
+			for i := range out {
+				tx := slices.Clone(tmpl[0])
+				v := uint64(next)
+				for j := 0; j < 8; j++ {
+					tx[len(tx)-1-j] = byte(v >> (8 * j))
+				}
+				next++
+				out[i] = tx
+			}
+			return out, nil
+		}
+	}
+
+	run := &BenchRun{}
+	var bytes, count float64
+	step := func(rate float64) (bool, error) {
+		k := max(1, int(rate*c.Step.Seconds()))
+		txs, err := src(k)
+		if err != nil {
+			return false, err
+		}
+		for _, tx := range txs {
+			bytes += float64(len(tx))
+		}
+		count += float64(len(txs))
+		if err := waitIdle(ctx, n, 30*time.Second); err != nil {
+			return false, err
+		}
+		st, err := runStep(ctx, n, txs, rate, c.TargetP99)
+		if err != nil {
+			return false, err
+		}
+		run.Steps = append(run.Steps, st)
+		c.Progress(fmt.Sprintf("%-12s offered %8.0f tx/s: committed %8.0f tx/s, p50 %6.0f ms, p99 %6.0f ms, %d blocks%s",
+			app, st.OfferedTxPerS, st.TxPerS, st.P50CommitMS, st.P99CommitMS, st.Blocks, map[bool]string{true: "", false: "  (target missed)"}[st.Held]))
+		if st.Held && st.TxPerS > run.TxPerS {
+			run.TxPerS, run.P50CommitMS, run.P99CommitMS = st.TxPerS, st.P50CommitMS, st.P99CommitMS
+		}
+		if st.Refused > 0 && app == BenchDXP {
+			// The stream is a chain of dependent txs: after a refusal the rest would be refused.
+			return false, fmt.Errorf("%d txs refused at %.0f tx/s, first: %s", st.Refused, rate, st.FirstRefusal)
+		}
+		return st.Held, ctx.Err()
+	}
+	lo, hi := 0.0, 0.0
+	for rate := c.StartRate; rate <= c.MaxRate; rate *= 2 {
+		ok, err := step(rate)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			hi = rate
+			break
+		}
+		lo = rate
+	}
+	for i := 0; i < c.Refine && lo > 0 && hi > 0; i++ {
+		mid := math.Sqrt(lo * hi)
+		ok, err := step(mid)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if app == BenchDXP && count > 0 {
+		settings.TxBytes = bytes / count
+	}
+	return run, nil
+}
+
+// waitIdle waits until the node's mempool is empty.
+func waitIdle(ctx context.Context, n *Node, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for n.node.Mempool().Size() > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the mempool still holds %d txs after %v", n.node.Mempool().Size(), limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+var benchSubscriber atomic.Int64
+
+// runStep submits txs to n's mempool at rate per second (0: all at once) and waits until each is
+// committed or refused, or until it is clear the target is missed.
+func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target time.Duration) (*BenchStep, error) {
+	st := &BenchStep{OfferedTxPerS: rate, Txs: len(txs)}
+	index := make(map[string]int, len(txs))
+	for i, tx := range txs {
+		index[string(tx)] = i
+	}
+	due := make([]time.Time, len(txs))
+	done := make([]time.Time, len(txs))
+	var (
+		mu        sync.Mutex
+		settled   int // committed or refused
+		committed int
+		refused   int
+		blocks    int
+		first     string
+		allDone   = make(chan struct{})
+	)
+	settle := func(i int, code uint32, log string, at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if code == CodeOK {
+			done[i] = at
+			committed++
+		} else {
+			refused++
+			if first == "" {
+				first = fmt.Sprintf("code %d: %s", code, log)
+			}
+		}
+		if settled++; settled == len(txs) {
+			close(allDone)
+		}
+	}
+
+	name := fmt.Sprintf("bench-%d", benchSubscriber.Add(1))
+	sub, err := n.node.EventBus().Subscribe(ctx, name, cmttypes.EventQueryNewBlock, 10_000)
+	if err != nil {
+		return nil, err
+	}
+	defer n.node.EventBus().Unsubscribe(context.Background(), name, cmttypes.EventQueryNewBlock)
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for {
+			select {
+			case <-sub.Canceled():
+				return
+			case msg, ok := <-sub.Out():
+				if !ok {
+					return
+				}
+				ev, ok := msg.Data().(cmttypes.EventDataNewBlock)
+				if !ok {
+					continue
+				}
+				now := time.Now()
+				mine := false
+				for j, tx := range ev.Block.Txs {
+					i, ok := index[string(tx)]
+					if !ok {
+						continue
+					}
+					mine = true
+					r := ev.ResultFinalizeBlock.TxResults[j]
+					settle(i, r.Code, r.Log, now)
+				}
+				if mine {
+					mu.Lock()
+					blocks++
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+
+	start := time.Now().Add(20 * time.Millisecond)
+	mp := n.node.Mempool()
+	for i, tx := range txs {
+		if rate > 0 {
+			due[i] = start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			if d := time.Until(due[i]); d > time.Millisecond {
+				time.Sleep(d)
+			}
+		} else {
+			due[i] = time.Now()
+		}
+		err := mp.CheckTx(tx, func(res *abci.ResponseCheckTx) {
+			if res.Code != CodeOK {
+				settle(i, res.Code, res.Log, time.Now())
+			}
+		}, mempl.TxInfo{})
+		if err != nil {
+			settle(i, CodeInternal, err.Error(), time.Now())
+		}
+		if i%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	// Wait for the rest; a tx still pending well past the target has missed it.
+	wait := time.NewTimer(time.Until(due[len(due)-1].Add(3*target + 2*time.Second)))
+	defer wait.Stop()
+	select {
+	case <-allDone:
+	case <-wait.C:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	end := time.Now()
+	mu.Lock()
+	defer mu.Unlock()
+	st.Committed, st.Refused, st.Blocks, st.FirstRefusal = committed, refused, blocks, first
+	lat := make([]time.Duration, 0, len(txs))
+	var firstCommit, lastCommit time.Time
+	for i := range txs {
+		if done[i].IsZero() {
+			lat = append(lat, end.Sub(due[i])) // refused or not committed in time: at least this
+			continue
+		}
+		lat = append(lat, done[i].Sub(due[i]))
+		if firstCommit.IsZero() || done[i].Before(firstCommit) {
+			firstCommit = done[i]
+		}
+		if done[i].After(lastCommit) {
+			lastCommit = done[i]
+		}
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return ms(lat[max(0, int(math.Ceil(p*float64(len(lat))))-1)]) }
+	st.P50CommitMS, st.P99CommitMS = pct(0.50), pct(0.99)
+	if committed > 0 && rate > 0 {
+		span := max(lastCommit.Sub(firstCommit), time.Duration(float64(len(txs))/rate*float64(time.Second)))
+		st.TxPerS = float64(committed) / span.Seconds()
+	}
+	st.Held = committed == len(txs) && st.P99CommitMS < ms(target)
+	return st, nil
+}

@@ -1,0 +1,171 @@
+package rights
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+)
+
+// Benchmarks of the per-tx core path, on the ledger bench's workload (see bench_workload.go):
+//
+//	go test ./rights -run '^$' -bench . -benchtime 20000x
+
+// benchStream returns a workload after its setup, the setup's txs, and n txs of its stream.
+func benchStream(b testing.TB, n int) (*workload, [][][]byte, [][]byte) {
+	b.Helper()
+	w, err := newWorkload(benchMix{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	waves, err := w.setup()
+	if err != nil {
+		b.Fatal(err)
+	}
+	txs, err := w.next(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w, waves, txs
+}
+
+func BenchmarkDecodeTx(b *testing.B) {
+	_, _, txs := benchStream(b, 1000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeTx(txs[i%len(txs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifySig(b *testing.B) {
+	_, _, raws := benchStream(b, 1000)
+	txs := make([]*Tx, len(raws))
+	for i, raw := range raws {
+		tx, err := DecodeTx(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs[i] = tx
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := VerifySig(txs[i%len(txs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLedgerDeliver runs the stream through the ledger over a MemStore: decode, signature,
+// rules, staged writes.
+func BenchmarkLedgerDeliver(b *testing.B) {
+	_, waves, txs := benchStream(b, b.N)
+	gen, _ := benchGenesis()
+	l := &Ledger{Store: NewMemStore(), Verifier: benchAccept{}}
+	if err := l.InitChain(gen, Block{Height: 1, Time: benchTime(1)}); err != nil {
+		b.Fatal(err)
+	}
+	for h, wave := range waves {
+		for _, raw := range wave {
+			if _, err := l.Deliver(raw, Block{Height: int64(h + 1), Time: benchTime(int64(h + 1))}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	for i, raw := range txs {
+		h := int64(3 + i/benchBlockTxs)
+		if _, err := l.Deliver(raw, Block{Height: h, Time: benchTime(h)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppTx runs the stream through the ABCI app over IAVL as a node would, in blocks of
+// 1000: CheckTx of each tx, then FinalizeBlock and Commit of the block.
+func BenchmarkAppTx(b *testing.B) {
+	const block = 1000
+	_, waves, txs := benchStream(b, b.N)
+	app, err := NewApp(b.TempDir(), benchAccept{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
+	ctx := context.Background()
+	gen, _ := benchGenesis()
+	state, err := json.Marshal(gen)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := app.InitChain(ctx, &abci.RequestInitChain{ChainId: gen.ChainID, InitialHeight: 1, AppStateBytes: state, Time: benchTime(0)}); err != nil {
+		b.Fatal(err)
+	}
+	height := int64(0)
+	run := func(txs [][]byte) {
+		for _, raw := range txs {
+			if res, err := app.CheckTx(ctx, &abci.RequestCheckTx{Tx: raw}); err != nil || res.Code != CodeOK {
+				b.Fatalf("CheckTx: %v %v", err, res)
+			}
+		}
+		height++
+		res, err := app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: height, Time: benchTime(height), Txs: txs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res.TxResults {
+			if r.Code != CodeOK {
+				b.Fatalf("FinalizeBlock: %s", r.Log)
+			}
+		}
+		if _, err := app.Commit(ctx, &abci.RequestCommit{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, wave := range waves {
+		run(wave)
+	}
+	b.ResetTimer()
+	for i := 0; i < len(txs); i += block {
+		run(txs[i:min(i+block, len(txs))])
+	}
+}
+
+// TestBenchLedger runs the ledger bench briefly at low rates: every app commits every tx of
+// its steps, the DXP stream is accepted in full, and the report is complete.
+func TestBenchLedger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := BenchLedger(ctx, BenchConfig{Dir: t.TempDir(), Step: time.Second, StartRate: 200, MaxRate: 400,
+		Refine: -1, TargetP99: 5 * time.Second, DatasetRows: 3000, Progress: func(s string) { t.Log(s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range []string{BenchDXP, BenchVerifyStore, BenchStoreOnly} {
+		run := rep.Runs[app]
+		if run == nil || len(run.Steps) != 2 {
+			t.Fatalf("%s: run %+v, want two steps", app, run)
+		}
+		for _, st := range run.Steps {
+			if st.Committed != st.Txs || st.Refused != 0 || !st.Held {
+				t.Errorf("%s at %.0f tx/s: %d of %d committed, %d refused (%s)", app, st.OfferedTxPerS, st.Committed, st.Txs, st.Refused, st.FirstRefusal)
+			}
+		}
+	}
+	if rep.TxPerS <= 0 || rep.VerifyStoreTxPerS <= 0 || rep.StoreOnlyTxPerS <= 0 || rep.Ratio <= 0 || rep.P99CommitMS < rep.P50CommitMS {
+		t.Errorf("report %+v lacks a figure", rep)
+	}
+	for _, kind := range []string{"request_grant", "approve_grant", "request_computation", "submit_output", "submit_share"} {
+		if rep.Settings.Mix[kind] == 0 {
+			t.Errorf("the DXP stream held no %s (mix %v)", kind, rep.Settings.Mix)
+		}
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Errorf("the report does not encode as JSON: %v", err)
+	}
+}
