@@ -50,18 +50,18 @@ type ComputeResult struct {
 
 // CheckEvaluable refuses, before anything is escrowed, a computation this client cannot run to a
 // printed answer: the committee evaluates every op but a histogram (listings carry no frequency
-// tables yet) and a count with noise; this client decrypts sum, mean and count. The chain accepts
-// every op.
+// tables yet) and a count with noise; this client decrypts sum, mean, count, variance and
+// standard deviation. The chain accepts every op.
 func CheckEvaluable(op rights.Op, epsilon uint64) error {
 	switch {
 	case op == rights.OpCount && epsilon == 0:
 		return nil
-	case op == rights.OpSum || op == rights.OpMean:
+	case op == rights.OpSum || op == rights.OpMean || op == rights.OpVariance || op == rights.OpStddev:
 		return nil
 	case op == rights.OpCount:
 		return fmt.Errorf("a count is answered exactly from the registered row counts; the committee does not add noise to it yet, so it cannot spend epsilon (%s)", rights.FormatMicro(epsilon))
 	}
-	return fmt.Errorf("this client decrypts sum, mean and count today; a %s is accepted by the chain but not printed here yet", op)
+	return fmt.Errorf("this client decrypts sum, mean, count, variance and stddev today; a %s is accepted by the chain but not printed here yet", op)
 }
 
 // MeanDecimals is the least number of decimal places a mean is printed with.
@@ -119,7 +119,7 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 		return res, nil
 	}
 	start = time.Now()
-	total, err := s.open(ctx, buyer, c)
+	values, err := s.open(ctx, buyer, c)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if err != nil {
 		return nil, err
 	}
-	res.Result = FormatResult(c.Op, total, c.Rows, scale)
+	res.Result = FormatValues(c.Op, values, c.Rows, scale)
 	return res, nil
 }
 
@@ -176,6 +176,43 @@ func (s *Session) checkQuery(ctx context.Context, req ComputeRequest) error {
 	return nil
 }
 
+// outputs is how many output slots an op's result occupies (mpc's layout): Σx for a sum or mean,
+// Σx and Σx² for a variance or standard deviation.
+func outputs(op rights.Op) int {
+	if op == rights.OpVariance || op == rights.OpStddev {
+		return 2
+	}
+	return 1
+}
+
+// FormatValues writes decrypted output slots as the op's answer in the column's units. A variance
+// is the population variance (n·Σx² − (Σx)²)/n², exact as a rational and printed with at least
+// MeanDecimals places; a standard deviation is its square root, to the same places. Noise (DP) can
+// make a variance negative; its standard deviation is then printed as 0.
+func FormatValues(op rights.Op, values []*big.Int, rows uint64, scale uint32) string {
+	if op != rights.OpVariance && op != rights.OpStddev {
+		return FormatResult(op, values[0], rows, scale)
+	}
+	n := new(big.Int).SetUint64(rows)
+	num := new(big.Int).Mul(n, values[1])
+	num.Sub(num, new(big.Int).Mul(values[0], values[0]))
+	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(2*int64(scale)), nil)
+	den.Mul(den, new(big.Int).Mul(n, n))
+	variance := new(big.Rat).SetFrac(num, den)
+	places := max(MeanDecimals, 2*int(scale))
+	if op == rights.OpVariance {
+		return variance.FloatString(places)
+	}
+	if variance.Sign() <= 0 {
+		return new(big.Rat).FloatString(places)
+	}
+	// Enough bits that rounding to the printed places is exact for any int64-bounded column.
+	f := new(big.Float).SetPrec(256).SetRat(variance)
+	f.Sqrt(f)
+	r, _ := f.Rat(nil)
+	return r.FloatString(places)
+}
+
 // FormatResult writes a decrypted total in the column's units: a sum keeps the column's scale, a
 // mean has at least MeanDecimals places (rounded half away from zero).
 func FormatResult(op rights.Op, total *big.Int, rows uint64, scale uint32) string {
@@ -211,8 +248,8 @@ func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Compu
 }
 
 // open fetches the agreed output ciphertext and the participants' key-switch shares, and
-// decrypts the total with the buyer's secret key.
-func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (*big.Int, error) {
+// decrypts the op's output slots with the buyer's secret key.
+func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) ([]*big.Int, error) {
 	if len(buyer.RLWESecret) == 0 {
 		return nil, fmt.Errorf("key %q has no RLWE secret key to decrypt with", buyer.Name)
 	}
@@ -235,7 +272,7 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 	if err != nil {
 		return nil, err
 	}
-	return mpc.Open(params, buyer.RLWESecret, output, shares)
+	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, outputs(c.Op))
 }
 
 func (s *Session) columnScale(ctx context.Context, c *rights.Computation) (uint32, error) {

@@ -163,7 +163,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	say("6. buyer1 requests a grant over both datasets; both holders approve")
 	start = time.Now()
 	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: rep.Datasets,
-		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount}, Columns: []string{"income", "age"}, Uses: 10})
+		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount, rights.OpStddev}, Columns: []string{"income", "age"}, Uses: 10})
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	for _, q := range []struct {
 		op  rights.Op
 		col string
-	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpCount, "income"}, {rights.OpMean, "age"}} {
+	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpCount, "income"}, {rights.OpMean, "age"}, {rights.OpStddev, "age"}} {
 		start = time.Now()
 		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
 		if err != nil {
@@ -295,7 +295,7 @@ func generateCSV(rng *rand.Rand, rows int) string {
 
 // plaintextAnswer computes what the committee should have computed, on the rows in the clear.
 func plaintextAnswer(op rights.Op, column string, s *Schema, tables []*Table) string {
-	total := new(big.Int)
+	total, squares := new(big.Int), new(big.Int)
 	var rows uint64
 	var scale uint32
 	for _, t := range tables {
@@ -305,12 +305,14 @@ func plaintextAnswer(op rights.Op, column string, s *Schema, tables []*Table) st
 			}
 			scale = c.Scale
 			for _, v := range t.Values[ci] {
-				total.Add(total, big.NewInt(v))
+				x := big.NewInt(v)
+				total.Add(total, x)
+				squares.Add(squares, x.Mul(x, x))
 			}
 		}
 		rows += uint64(t.Rows)
 	}
-	return FormatResult(op, total, rows, scale)
+	return FormatValues(op, []*big.Int{total, squares}, rows, scale)
 }
 
 // freeRPC picks a free loopback port for the demo's node RPC.

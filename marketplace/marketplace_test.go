@@ -116,7 +116,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: ids,
-		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount}, Columns: []string{"income", "delta"}, Uses: 6})
+		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount, rights.OpVariance, rights.OpStddev}, Columns: []string{"income", "delta"}, Uses: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,8 @@ func TestEndToEnd(t *testing.T) {
 	queries := []struct {
 		op  rights.Op
 		col string
-	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpSum, "delta"}, {rights.OpMean, "delta"}, {rights.OpCount, "delta"}}
+	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpSum, "delta"}, {rights.OpMean, "delta"}, {rights.OpCount, "delta"},
+		{rights.OpVariance, "delta"}, {rights.OpStddev, "delta"}}
 	for _, q := range queries {
 		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
 		if err != nil {

@@ -176,3 +176,23 @@ func FuzzParseValue(f *testing.F) {
 }
 
 func opOf(s string) rights.Op { return rights.Op(s) }
+
+func TestFormatValuesVariance(t *testing.T) {
+	// Values 1, 2, 3, 4 (scale 0): Σx = 10, Σx² = 30, population variance 1.25, stddev √1.25.
+	sums := []*big.Int{big.NewInt(10), big.NewInt(30)}
+	if got := FormatValues(rights.OpVariance, sums, 4, 0); got != "1.250000" {
+		t.Errorf("variance = %s, want 1.250000", got)
+	}
+	if got := FormatValues(rights.OpStddev, sums, 4, 0); got != "1.118034" {
+		t.Errorf("stddev = %s, want 1.118034", got)
+	}
+	// The same values at scale 2 (0.01 … 0.04): variance 0.000125, printed with 2·scale ≥ 6 places.
+	if got := FormatValues(rights.OpVariance, sums, 4, 2); got != "0.000125" {
+		t.Errorf("variance at scale 2 = %s, want 0.000125", got)
+	}
+	// Noise can push a variance below zero; the standard deviation is then 0, not an error.
+	neg := []*big.Int{big.NewInt(10), big.NewInt(20)}
+	if got := FormatValues(rights.OpStddev, neg, 4, 0); got != "0.000000" {
+		t.Errorf("stddev of a negative variance = %s, want 0.000000", got)
+	}
+}
