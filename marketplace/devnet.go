@@ -30,8 +30,11 @@ type DevnetConfig struct {
 	RPC string
 	// Storage is a directory or an s3:// URL; empty means Home/storage. It is fixed at first start.
 	Storage string
-	// Members is the committee size (all of them needed for now); zero means 3.
+	// Members is the committee size; zero means 3.
 	Members int
+	// Threshold is how many members complete a computation (t of Members); zero means all of
+	// them. At least 2 when there are several members: one member alone would hold the whole key.
+	Threshold int
 	// ChunkSize is the number of values per listing proof; zero means DefaultChunkSize.
 	ChunkSize int
 	// TimeoutCommit is the block interval under load; zero means the node's default.
@@ -76,6 +79,12 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 	}
 	if cfg.Members < 1 || cfg.Members > 16 {
 		return nil, fmt.Errorf("devnet: a committee has 1 to 16 members, not %d", cfg.Members)
+	}
+	if cfg.Threshold == 0 {
+		cfg.Threshold = cfg.Members
+	}
+	if cfg.Threshold > cfg.Members || cfg.Members > 1 && cfg.Threshold < 2 {
+		return nil, fmt.Errorf("devnet: a threshold of %d does not fit a committee of %d (it must be 2 to %d)", cfg.Threshold, cfg.Members, cfg.Members)
 	}
 	log := cfg.Log
 	if log == nil {
@@ -258,7 +267,7 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*Key{regulator}, Members: members,
-		ChunkSize: cfg.ChunkSize, Bucket: bucket}, log)
+		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +286,8 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 type genesisSpec struct {
 	ChainPrefix string // the chain id is the prefix and 8 random hex digits
 	Regulators  []*Key
-	Members     []*Key // the committee, all of whom must agree on a result (for now)
+	Members     []*Key // the committee
+	Threshold   int    // members that complete a computation; zero means all of them
 	ChunkSize   int    // values per listing proof
 	Bucket      storage.Bucket
 }
@@ -287,6 +297,10 @@ type genesisSpec struct {
 // verifying key into the params), the committee with a fresh ceremony seed, the regulators, and
 // DXP's development parameters.
 func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Genesis, error) {
+	threshold := s.Threshold
+	if threshold == 0 {
+		threshold = len(s.Members)
+	}
 	var members []rights.Member
 	for _, k := range s.Members {
 		members = append(members, rights.Member{Address: k.Address(), PubKey: k.Private.Public().(ed25519.PublicKey)})
@@ -321,7 +335,7 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 		ChainID:    s.ChainPrefix + hex.EncodeToString(id[:4]),
 		Devnet:     true,
 		Regulators: regulators,
-		Committee:  rights.Committee{Members: members, Threshold: uint32(len(members)), Epoch: 1, Seed: seed[:]},
+		Committee:  rights.Committee{Members: members, Threshold: uint32(threshold), Epoch: 1, Seed: seed[:]},
 		Params: rights.Params{
 			OpeningCredit:       openingCredit,
 			ComputationDeadline: computationDeadline,

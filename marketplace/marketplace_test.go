@@ -313,3 +313,61 @@ func TestDevnetOnS3(t *testing.T) {
 		t.Errorf("RedactURL kept the secret key")
 	}
 }
+
+// TestThresholdDevnet runs a 2-of-3 committee: the collective key is thresholdized, and a
+// computation completes with exactly two members key-switching, exact as ever.
+func TestThresholdDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home := t.TempDir()
+	rpc, err := freeRPC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := StartDevnet(ctx, DevnetConfig{Home: t.TempDir(), Members: 3, Threshold: 1}); err == nil {
+		t.Error("a 1-of-3 committee was accepted: one member would hold the whole key")
+	}
+	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Members: 3, Threshold: 2, ChunkSize: testChunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dn.Stop()
+	if err := dn.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, err := s.Chain.Committee(ctx); err != nil || c.Threshold != 2 || len(c.Members) != 3 {
+		t.Fatalf("committee = %+v, %v; want 2 of 3", c, err)
+	}
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	tab := table(t, 120, 7)
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "two-of-three", Table: tab, Price: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpMean}, Columns: []string{"income"}, Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := plaintextAnswer(rights.OpMean, "income", tab.Schema, []*Table{tab}); res.Result != want {
+		t.Errorf("mean on a 2-of-3 committee = %s, want %s", res.Result, want)
+	}
+	if len(res.Participants) != 2 {
+		t.Errorf("%d members key-switched, want the threshold, 2", len(res.Participants))
+	}
+}

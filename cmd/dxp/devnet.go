@@ -23,12 +23,13 @@ func devnetCommand() *cli.Command {
 				&cli.StringFlag{Name: "rpc", Usage: "node RPC address (default " + marketplace.DefaultRPC + ", or the one recorded at first start)"},
 				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; fixed at first start)"},
 				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
+				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per listing proof (first start only)", Value: marketplace.DefaultChunkSize},
 			},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				dn, err := marketplace.StartDevnet(c.Context, marketplace.DevnetConfig{Home: c.String("home"),
-					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), ChunkSize: c.Int("chunk-size"), Log: log})
+					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"), Log: log})
 				if err != nil {
 					return err
 				}
