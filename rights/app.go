@@ -31,7 +31,7 @@ const AppVersion uint64 = 1
 // seq; reason is recorded but not indexed.
 const EventType = "dxp"
 
-const iavlCacheSize = 10_000
+const iavlCacheSize = 200_000
 
 // App is the ABCI 2.0 application: a thin adapter that feeds CometBFT's blocks to the Ledger over
 // an IAVL tree, stages each block in the tree's working version and saves it on Commit.

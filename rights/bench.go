@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,13 @@ import (
 // not. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
 // reactor would, and waits for them to commit.
 
+// Bench defaults, for the CLI's help.
+const (
+	BenchDefaultStep          = 5 * time.Second
+	BenchDefaultTarget        = time.Second
+	BenchDefaultTimeoutCommit = 100 * time.Millisecond
+)
+
 // Bench app names, as BenchConfig.Apps takes them.
 const (
 	BenchDXP         = "dxp"
@@ -52,11 +60,14 @@ type BenchConfig struct {
 	Progress func(string)
 	// DatasetRows sizes every bench dataset (two columns); 10,000.
 	DatasetRows uint64
+	// GCPercent is the Go garbage collector's target (GOGC) while the bench runs; 400. Memory is
+	// not what limits a validator, and every app runs with the same setting.
+	GCPercent int
 }
 
 func (c *BenchConfig) defaults() {
 	if c.Step == 0 {
-		c.Step = 5 * time.Second
+		c.Step = BenchDefaultStep
 	}
 	if c.StartRate == 0 {
 		c.StartRate = 1000
@@ -65,10 +76,10 @@ func (c *BenchConfig) defaults() {
 		c.MaxRate = 400_000
 	}
 	if c.TargetP99 == 0 {
-		c.TargetP99 = time.Second
+		c.TargetP99 = BenchDefaultTarget
 	}
 	if c.TimeoutCommit == 0 {
-		c.TimeoutCommit = 100 * time.Millisecond
+		c.TimeoutCommit = BenchDefaultTimeoutCommit
 	}
 	if c.Refine == 0 {
 		c.Refine = 3
@@ -78,6 +89,9 @@ func (c *BenchConfig) defaults() {
 	}
 	if c.Progress == nil {
 		c.Progress = func(string) {}
+	}
+	if c.GCPercent == 0 {
+		c.GCPercent = 400
 	}
 }
 
@@ -118,6 +132,7 @@ type BenchSettings struct {
 	TargetP99MS     float64        `json:"target_p99_ms"`
 	TimeoutCommitMS float64        `json:"timeout_commit_ms"`
 	GOMAXPROCS      int            `json:"gomaxprocs"`
+	GOGC            int            `json:"gogc"`
 	Mix             map[string]int `json:"dxp_mix"` // txs of each kind the DXP stream held
 	DatasetBytes    int            `json:"dataset_bytes"`
 	TxBytes         float64        `json:"mean_tx_bytes"`
@@ -162,7 +177,8 @@ func BenchLedger(ctx context.Context, c BenchConfig) (*BenchReport, error) {
 	}
 	rep := &BenchReport{Runs: map[string]*BenchRun{}, Settings: BenchSettings{
 		StepSeconds: c.Step.Seconds(), TargetP99MS: ms(c.TargetP99), TimeoutCommitMS: ms(c.TimeoutCommit),
-		GOMAXPROCS: runtime.GOMAXPROCS(0)}}
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: c.GCPercent}}
+	defer debug.SetGCPercent(debug.SetGCPercent(c.GCPercent))
 	for _, app := range c.Apps {
 		run, err := benchApp(ctx, &c, app, filepath.Join(dir, app), &rep.Settings)
 		if err != nil {

@@ -448,6 +448,6 @@ func levelDBOptions() *opt.Options {
 	return &opt.Options{
 		WriteBuffer:         32 << 20,
 		CompactionTableSize: 8 << 20,
-		BlockCacheCapacity:  16 << 20,
+		BlockCacheCapacity:  64 << 20,
 	}
 }

@@ -29,6 +29,7 @@ func newApp() *cli.App {
 			queryCommand(),
 			nodeCommand(),
 			localnetCommand(),
+			benchCommand(),
 		},
 		HideHelpCommand: true,
 		// Errors are printed once, by main, as one sentence.

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dxplabs/dxp/rights"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure DXP",
+		Subcommands: []*cli.Command{{
+			Name: "ledger",
+			Usage: "the sustained tx/s of one in-process validator (every signature verified) under a realistic mix with p99 commit " +
+				"latency under the target, beside a store-only and a verify-and-store reference app on the same node settings",
+			Flags: []cli.Flag{outputFlag,
+				&cli.DurationFlag{Name: "duration", Usage: "length of each load step", Value: rights.BenchDefaultStep},
+				&cli.Float64Flag{Name: "start-rate", Usage: "first offered load, tx/s (it doubles while the target holds, then bisects)", Value: 1000},
+				&cli.Float64Flag{Name: "max-rate", Usage: "highest offered load, tx/s", Value: 400_000},
+				&cli.DurationFlag{Name: "target-p99", Usage: "p99 commit latency a sustained rate must stay under", Value: rights.BenchDefaultTarget},
+				&cli.DurationFlag{Name: "timeout-commit", Usage: "the nodes' pause after each block", Value: rights.BenchDefaultTimeoutCommit},
+				&cli.IntFlag{Name: "refine", Usage: "bisection steps between the last rate that held and the first that did not", Value: 3},
+				&cli.StringFlag{Name: "apps", Usage: "which apps to run, comma-separated: dxp, verify_store, store_only", Value: "dxp,verify_store,store_only"},
+				&cli.Uint64Flag{Name: "dataset-rows", Usage: "rows of every bench dataset (two columns)", Value: 10_000},
+				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here (default: a temporary directory, removed after)"},
+			},
+			Action: benchLedger,
+		}},
+	}
+}
+
+func benchLedger(c *cli.Context) error {
+	if c.Int("refine") < 0 {
+		return fmt.Errorf("--refine must not be negative")
+	}
+	refine := c.Int("refine")
+	if refine == 0 {
+		refine = -1 // BenchConfig's zero means the default
+	}
+	cfg := rights.BenchConfig{Dir: c.String("dir"), Step: c.Duration("duration"), StartRate: c.Float64("start-rate"),
+		MaxRate: c.Float64("max-rate"), TargetP99: c.Duration("target-p99"), TimeoutCommit: c.Duration("timeout-commit"),
+		Refine: refine, Apps: strings.Split(c.String("apps"), ","), DatasetRows: c.Uint64("dataset-rows")}
+	if p := progress(c); p != nil {
+		cfg.Progress = p
+	}
+	rep, err := rights.BenchLedger(c.Context, cfg)
+	if err != nil {
+		return err
+	}
+	return emit(c, rep, func(w io.Writer) {
+		row := func(name string, r *rights.BenchRun) {
+			if r != nil {
+				fmt.Fprintf(w, "%-34s %9.0f tx/s   p50 %5.0f ms   p99 %5.0f ms\n", name, r.TxPerS, r.P50CommitMS, r.P99CommitMS)
+			}
+		}
+		fmt.Fprintf(w, "best sustained rate with p99 commit latency under %.0f ms (steps of %.0f s, %d cores):\n",
+			rep.Settings.TargetP99MS, rep.Settings.StepSeconds, rep.Settings.GOMAXPROCS)
+		row("dxp (realistic mix)", rep.Runs[rights.BenchDXP])
+		row("verify_store (decode, verify, IAVL)", rep.Runs[rights.BenchVerifyStore])
+		row("store_only (CometBFT ceiling)", rep.Runs[rights.BenchStoreOnly])
+		if rep.Ratio > 0 {
+			fmt.Fprintf(w, "ratio dxp / verify_store: %.2f\n", rep.Ratio)
+		}
+	})
+}
