@@ -118,7 +118,7 @@ func TestLocalnet(t *testing.T) {
 	killedAt := height(t, ctx, clients[0])
 	before := committed.Load()
 	for k := 0; k < 3; k++ {
-		waitHeight(t, ctx, clients[k], killedAt+3, fmt.Sprintf("validator %d with validator 4 down", k+1))
+		waitHeight(t, ctx, clients[k], killedAt+6, fmt.Sprintf("validator %d with validator 4 down", k+1))
 	}
 	waitCommitted(t, ctx, &committed, before+5, "with validator 4 down")
 	if _, err := clients[3].Height(ctx); err == nil {
