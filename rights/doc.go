@@ -12,8 +12,12 @@
 //     bytes) per tx and EndBlock. Reads and writes go through a Store (MemStore in tests, the
 //     IAVL tree in production). Refusals are *TxError with a stable code from codes.go.
 //   - App: the ABCI application (Info, InitChain, CheckTx, FinalizeBlock, Commit, Query).
-//   - InitNode, StartNode: a single-validator CometBFT node run in-process.
-//   - Client: sign and submit txs, read state, over the node's local client or HTTP.
+//   - InitNode, StartNode: a single-validator CometBFT node run in-process; InitValidators
+//     sets up the homes of a multi-validator chain, whose nodes StartNode runs with their
+//     P2PListen and Peers.
+//   - Client: sign and submit txs, read state, over the node's local client or HTTP;
+//     QueryProven and Object read state with an ICS23 proof checked against a signed header.
+//   - BenchLedger: the ledger bench behind `dxp bench ledger` (bench*.go).
 //
 // A typical run:
 //
@@ -55,6 +59,25 @@
 // /grants/dataset/ID, /computations/grant/ID (every use of a grant), /computations/underway,
 // /products/holder/ADDR, /holds, /frozen/KIND/ID (the holds freezing an object), /regulators,
 // /proposals. Filtered lists read index keys kept in the IAVL tree, never a full scan.
+//
+// # Proofs
+//
+// A query with Prove set, for one object, answers with the bytes stored under its key in the
+// state after block H and an ICS23 proof (ProofOps type "ics23:iavl") of them, or of the key's
+// absence, against that state's IAVL root. CometBFT carries the root as the AppHash in the header
+// of block H+1. Client.QueryProven fetches that header and its commit, checks the commit against
+// the validator set of H+1 (pinned to genesis's with ProofCheck.Validators, as `dxp query
+// --prove` does when its home holds the genesis), and the proof against the AppHash:
+//
+//	p, err := c.QueryProven(ctx, "/dataset/"+id, kind.Key(id), 0, rights.ProofCheck{Validators: genesisVals})
+//
+// # Throughput
+//
+// A node verifies each tx's signature once: CheckTx verifies it before taking its lock and
+// records it, ProcessProposal verifies the unseen txs of a block in parallel, and the ledger's
+// VerifySig finds them recorded (sigcache.go). CheckTx runs beside FinalizeBlock under a lock of
+// its own, on the last saved version plus the mempool's staged writes, which survive a Commit
+// when the block holds exactly the oldest of them (checkstate.go), so rechecks cost nothing.
 //
 // # Determinism
 //
