@@ -27,9 +27,10 @@ import (
 // on the same node settings, two reference apps: one that only stores txs (CometBFT's ceiling),
 // one that does only the unavoidable work per tx (decode, verify one signature, write to IAVL).
 //
-// Each app runs on a fresh node. The offered load starts at StartRate and doubles while the
-// target holds, then bisects Refine times between the last rate that held and the first that did
-// not. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
+// Each app runs on a fresh node. The offered load starts at StartRate and rises step by step
+// until a step misses the target: it doubles while p99 latency is far below the target and rises
+// by FinalGrowth near it; when a coarse rise misses, it goes back to the last rate that held and
+// rises by FinalGrowth from there until a step misses again. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
 // reactor would, and waits for them to commit.
 
 // Bench defaults, for the CLI's help.
@@ -54,7 +55,7 @@ type BenchConfig struct {
 	MaxRate       float64       // highest offered load, tx/s; 400,000
 	TargetP99     time.Duration // a step holds when p99 commit latency is below it; 1s
 	TimeoutCommit time.Duration // the nodes' pause after each block; 100ms
-	Refine        int           // bisection steps after the doubling; 3; negative: none
+	FinalGrowth   float64       // the smallest rise from one step to the next, near the target; 1.1
 	Apps          []string      // which apps, in order; all three
 	// Progress, if set, receives one line per step.
 	Progress func(string)
@@ -81,8 +82,8 @@ func (c *BenchConfig) defaults() {
 	if c.TimeoutCommit == 0 {
 		c.TimeoutCommit = BenchDefaultTimeoutCommit
 	}
-	if c.Refine == 0 {
-		c.Refine = 3
+	if c.FinalGrowth == 0 {
+		c.FinalGrowth = 1.1
 	}
 	if len(c.Apps) == 0 {
 		c.Apps = []string{BenchDXP, BenchVerifyStore, BenchStoreOnly}
@@ -101,6 +102,8 @@ func (c *BenchConfig) validate() error {
 		return fmt.Errorf("a step of %v is too short to measure", c.Step)
 	case c.StartRate < 1 || c.MaxRate < c.StartRate:
 		return fmt.Errorf("rates must satisfy 1 <= start (%v) <= max (%v)", c.StartRate, c.MaxRate)
+	case c.FinalGrowth <= 1 || c.FinalGrowth > 2:
+		return fmt.Errorf("the final growth %v must be above 1 and at most 2", c.FinalGrowth)
 	case c.TargetP99 <= 0 || c.TimeoutCommit < 0:
 		return errors.New("the latency target must be positive and the commit timeout not negative")
 	}
@@ -212,6 +215,20 @@ func benchTune(c *cfg.Config) {
 	c.Mempool.Broadcast = false
 }
 
+// benchMakers open the bench's apps.
+var benchMakers = map[string]appMaker{
+	BenchDXP: func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
+		a, err := NewApp(dir, benchAccept{})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		a.SetLogger(logger)
+		return a, a, a.Close, nil
+	},
+	BenchVerifyStore: newVerifyStoreApp,
+	BenchStoreOnly:   newStoreOnlyApp,
+}
+
 // txSource yields the txs of an app's load steps.
 type txSource func(n int) ([][]byte, error)
 
@@ -220,19 +237,7 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 	if err := InitNode(home, gen); err != nil {
 		return nil, err
 	}
-	mk := map[string]appMaker{
-		BenchDXP: func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
-			a, err := NewApp(dir, benchAccept{})
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			a.SetLogger(logger)
-			return a, a, a.Close, nil
-		},
-		BenchVerifyStore: newVerifyStoreApp,
-		BenchStoreOnly:   newStoreOnlyApp,
-	}[app]
-	n, err := startNode(ctx, NodeConfig{Home: home, TimeoutCommit: c.TimeoutCommit}, mk, benchTune)
+	n, err := startNode(ctx, NodeConfig{Home: home, TimeoutCommit: c.TimeoutCommit}, benchMakers[app], benchTune)
 	if err != nil {
 		return nil, err
 	}
@@ -321,29 +326,26 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 		}
 		return st.Held, ctx.Err()
 	}
-	lo, hi := 0.0, 0.0
-	for rate := c.StartRate; rate <= c.MaxRate; rate *= 2 {
+	// Rise fast while far below the target; after a coarse rise overshoots, go back to the last
+	// rate that held and rise finely from there.
+	last, growth := 0.0, 0.0
+	for rate := c.StartRate; rate <= c.MaxRate; {
 		ok, err := step(rate)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			hi = rate
-			break
+			if last == 0 || growth <= c.FinalGrowth {
+				break
+			}
+			rate, growth = last*c.FinalGrowth, c.FinalGrowth
+			continue
 		}
-		lo = rate
-	}
-	for i := 0; i < c.Refine && lo > 0 && hi > 0; i++ {
-		mid := math.Sqrt(lo * hi)
-		ok, err := step(mid)
-		if err != nil {
-			return nil, err
+		last = rate
+		if growth != c.FinalGrowth {
+			growth = nextRate(run.Steps[len(run.Steps)-1].P99CommitMS/ms(c.TargetP99), c.FinalGrowth)
 		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
+		rate *= growth
 	}
 	if app == BenchDXP && count > 0 {
 		settings.TxBytes = bytes / count
@@ -506,4 +508,17 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 	}
 	st.Held = committed == len(txs) && st.P99CommitMS < ms(target)
 	return st, nil
+}
+
+// nextRate is how much the offered load rises after a step whose p99 latency was frac of the
+// target: doubling far below it, finer steps near it.
+func nextRate(frac, final float64) float64 {
+	switch {
+	case frac < 0.3:
+		return 2
+	case frac < 0.6:
+		return max(final, 1.25)
+	default:
+		return final
+	}
 }

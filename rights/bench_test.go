@@ -141,8 +141,8 @@ func TestBenchLedger(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := BenchLedger(ctx, BenchConfig{Dir: t.TempDir(), Step: time.Second, StartRate: 200, MaxRate: 400,
-		Refine: -1, TargetP99: 5 * time.Second, DatasetRows: 3000, Progress: func(s string) { t.Log(s) }})
+	rep, err := BenchLedger(ctx, BenchConfig{Dir: t.TempDir(), Step: time.Second, StartRate: 200, MaxRate: 400, FinalGrowth: 2,
+		TargetP99: 5 * time.Second, DatasetRows: 3000, Progress: func(s string) { t.Log(s) }})
 	if err != nil {
 		t.Fatal(err)
 	}

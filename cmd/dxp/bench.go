@@ -20,11 +20,11 @@ func benchCommand() *cli.Command {
 				"latency under the target, beside a store-only and a verify-and-store reference app on the same node settings",
 			Flags: []cli.Flag{outputFlag,
 				&cli.DurationFlag{Name: "duration", Usage: "length of each load step", Value: rights.BenchDefaultStep},
-				&cli.Float64Flag{Name: "start-rate", Usage: "first offered load, tx/s (it doubles while the target holds, then bisects)", Value: 1000},
+				&cli.Float64Flag{Name: "start-rate", Usage: "first offered load, tx/s; it rises until a step misses the target", Value: 1000},
 				&cli.Float64Flag{Name: "max-rate", Usage: "highest offered load, tx/s", Value: 400_000},
 				&cli.DurationFlag{Name: "target-p99", Usage: "p99 commit latency a sustained rate must stay under", Value: rights.BenchDefaultTarget},
 				&cli.DurationFlag{Name: "timeout-commit", Usage: "the nodes' pause after each block", Value: rights.BenchDefaultTimeoutCommit},
-				&cli.IntFlag{Name: "refine", Usage: "bisection steps between the last rate that held and the first that did not", Value: 3},
+				&cli.Float64Flag{Name: "final-growth", Usage: "the rise of the offered load from step to step near the target (far below it, it doubles)", Value: 1.1},
 				&cli.StringFlag{Name: "apps", Usage: "which apps to run, comma-separated: dxp, verify_store, store_only", Value: "dxp,verify_store,store_only"},
 				&cli.Uint64Flag{Name: "dataset-rows", Usage: "rows of every bench dataset (two columns)", Value: 10_000},
 				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here (default: a temporary directory, removed after)"},
@@ -35,16 +35,9 @@ func benchCommand() *cli.Command {
 }
 
 func benchLedger(c *cli.Context) error {
-	if c.Int("refine") < 0 {
-		return fmt.Errorf("--refine must not be negative")
-	}
-	refine := c.Int("refine")
-	if refine == 0 {
-		refine = -1 // BenchConfig's zero means the default
-	}
 	cfg := rights.BenchConfig{Dir: c.String("dir"), Step: c.Duration("duration"), StartRate: c.Float64("start-rate"),
 		MaxRate: c.Float64("max-rate"), TargetP99: c.Duration("target-p99"), TimeoutCommit: c.Duration("timeout-commit"),
-		Refine: refine, Apps: strings.Split(c.String("apps"), ","), DatasetRows: c.Uint64("dataset-rows")}
+		FinalGrowth: c.Float64("final-growth"), Apps: strings.Split(c.String("apps"), ","), DatasetRows: c.Uint64("dataset-rows")}
 	if p := progress(c); p != nil {
 		cfg.Progress = p
 	}
