@@ -249,7 +249,7 @@ var (
 	prefixGrantByDataset   = []byte("index/grant-dataset/")
 	prefixCompByGrant      = []byte("index/computation-grant/") // every use of a grant
 	prefixProductByHolder  = []byte("index/product-holder/")
-	prefixHoldOn           = []byte("index/hold-on/")             // + kind + "/" + target + "/" + hold id: holds in force
+	prefixHoldOn           = []byte("index/hold-on/")             // + kind + "/" + target: the id of the hold in force
 	prefixGrantExpiryBlock = []byte("index/grant-expiry-height/") // + 8-byte height + "/" + grant id
 	prefixGrantExpiryTime  = []byte("index/grant-expiry-time/")   // + 8-byte unix time + "/" + grant id
 )
@@ -328,64 +328,63 @@ func (x *exec) genesis() (*Genesis, error) {
 	if x.gen != nil {
 		return x.gen, nil
 	}
-	var g Genesis
-	ok, err := load(x.s, keyGenesis, &g)
+	g, ok, err := loadMemo[Genesis](x.s, keyGenesis)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, errors.New("rights: the chain has no genesis (InitChain was not run)")
 	}
-	x.gen = &g
+	x.gen = g
 	return x.gen, nil
 }
 
 func (x *exec) params() (*Params, error) {
-	var p Params
-	ok, err := load(x.s, keyParams, &p)
+	p, ok, err := loadMemo[Params](x.s, keyParams)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, errors.New("rights: the chain has no params")
 	}
-	return &p, nil
+	return p, nil
 }
 
+// committee returns the committee; its slices are shared (see loadMemo), so the ceremony, which
+// appends to them, clones them first.
 func (x *exec) committee() (*Committee, error) {
-	var c Committee
-	ok, err := load(x.s, keyCommittee, &c)
+	c, ok, err := loadMemo[Committee](x.s, keyCommittee)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, errors.New("rights: the chain has no committee")
 	}
-	return &c, nil
+	return c, nil
 }
 
-// party returns nil, nil when a is not registered.
+// party returns nil, nil when a is not registered. A tx reads its sender several times (the
+// nonce check, its kind's rules, the nonce update), so parties go through the memo too.
 func (x *exec) party(a Address) (*Party, error) {
-	var p Party
-	ok, err := load(x.s, key(prefixParty, string(a)), &p)
+	p, ok, err := loadMemo[Party](x.s, key(prefixParty, string(a)))
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &p, nil
+	return p, nil
 }
 
 func (x *exec) putParty(p *Party) error { return save(x.s, key(prefixParty, string(p.Address)), p) }
 
+// dataset returns the dataset id; its slices are shared (see loadMemo).
 func (x *exec) dataset(id string) (*Dataset, error) {
-	var d Dataset
-	ok, err := load(x.s, key(prefixDataset, id), &d)
+	d, ok, err := loadMemo[Dataset](x.s, key(prefixDataset, id))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, refuse(CodeUnknownDataset, "dataset %s does not exist", id)
 	}
-	return &d, nil
+	return d, nil
 }
 
 func (x *exec) grant(id string) (*Grant, error) {
@@ -412,16 +411,16 @@ func (x *exec) product(id string) (*Product, error) {
 	return &p, nil
 }
 
+// computation returns the computation id; its slices are shared (see loadMemo).
 func (x *exec) computation(id string) (*Computation, error) {
-	var c Computation
-	ok, err := load(x.s, key(prefixComp, id), &c)
+	c, ok, err := loadMemo[Computation](x.s, key(prefixComp, id))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, refuse(CodeUnknownComputation, "computation %s does not exist", id)
 	}
-	return &c, nil
+	return c, nil
 }
 
 // pay moves amount along kind and records the Payment with the next sequence number.

@@ -32,6 +32,9 @@ func TestPropertyRandomTxs(t *testing.T) {
 					accepted[name]++
 				}
 				p.check(i)
+				if i%20 == 19 {
+					checkMemo(t)
+				}
 			}
 		})
 	}

@@ -64,7 +64,7 @@ func (x *exec) postCeremonyShare(m *PostCeremonyShare) error {
 	if c.Ready {
 		return refuse(CodeCommitteeReady, "the committee already agreed its keys for epoch %d", c.Epoch)
 	}
-	c.Shares = append(c.Shares, CeremonyShare{Member: x.sender, Step: m.Step, Digests: m.Digests, Height: x.b.Height})
+	c.Shares = append(slices.Clip(c.Shares), CeremonyShare{Member: x.sender, Step: m.Step, Digests: m.Digests, Height: x.b.Height})
 	x.emit(Event{
 		Action:  "post_ceremony_share",
 		Parties: []Address{x.sender},

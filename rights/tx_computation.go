@@ -577,7 +577,7 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 	if m.Output.IsZero() {
 		return refuse(CodeBadDigests, "output digest is zero")
 	}
-	c.Outputs = append(c.Outputs, Post{Member: x.sender, Digest: m.Output, Height: x.b.Height})
+	c.Outputs = append(slices.Clip(c.Outputs), Post{Member: x.sender, Digest: m.Output, Height: x.b.Height})
 	x.emit(Event{
 		Action:      "submit_output",
 		Parties:     []Address{x.sender},
@@ -589,7 +589,7 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 	switch c.Status {
 	case ComputationSwitching: // a late member: recorded for the audit
 		if m.Output != c.Output {
-			c.Disagreed = append(c.Disagreed, x.sender)
+			c.Disagreed = append(slices.Clip(c.Disagreed), x.sender)
 		}
 	case ComputationPending:
 		var agree []Address
@@ -604,7 +604,7 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 			c.Participants = agree[:committee.Threshold]
 			for _, p := range c.Outputs {
 				if p.Digest != m.Output {
-					c.Disagreed = append(c.Disagreed, p.Member)
+					c.Disagreed = append(slices.Clip(c.Disagreed), p.Member)
 				}
 			}
 			attrs := []Attr{{"output", m.Output.String()}}
@@ -644,7 +644,7 @@ func (x *exec) submitShare(m *SubmitShare) error {
 	if m.Share.IsZero() {
 		return refuse(CodeBadDigests, "key-switch share digest is zero")
 	}
-	c.Shares = append(c.Shares, Post{Member: x.sender, Digest: m.Share, Height: x.b.Height})
+	c.Shares = append(slices.Clip(c.Shares), Post{Member: x.sender, Digest: m.Share, Height: x.b.Height})
 	x.emit(Event{
 		Action:      "submit_share",
 		Parties:     []Address{x.sender},

@@ -393,7 +393,7 @@ func (x *exec) transferHolding(m *TransferHolding) error {
 	if err := x.setIndex(prefixDatasetByHolder, string(m.To), d.ID); err != nil {
 		return err
 	}
-	d.Transfers = append(d.Transfers, Transfer{From: d.Holder, To: m.To, Height: x.b.Height})
+	d.Transfers = append(slices.Clip(d.Transfers), Transfer{From: d.Holder, To: m.To, Height: x.b.Height})
 	d.Holder = m.To
 	d.Updated = x.b.Height
 	x.datasetEvent("transfer_holding", d, []Address{m.To}, Attr{"from", string(x.sender)}, Attr{"to", string(m.To)})

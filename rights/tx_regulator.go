@@ -40,19 +40,26 @@ func (x *exec) holdOn(kind HoldKind, target string) (*Hold, error) {
 }
 
 func holdOn(s Store, kind HoldKind, target string) (*Hold, error) {
-	ids, err := indexed(s, prefixHoldOn, string(kind)+"/"+target)
-	if err != nil || len(ids) == 0 {
+	id, err := s.Get(holdOnKey(kind, target))
+	if err != nil || id == nil {
 		return nil, err
 	}
 	var h Hold
-	ok, err := load(s, key(prefixHold, ids[0]), &h)
+	ok, err := load(s, key(prefixHold, string(id)), &h)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("rights: hold index names missing hold %s", ids[0])
+		return nil, fmt.Errorf("rights: hold index names missing hold %s", id)
 	}
 	return &h, nil
+}
+
+// holdOnKey is where the id of the hold in force on an object is kept. At most one hold is in
+// force per object (freeze refuses a second), so checking an object, which nearly every tx does
+// for several objects, is one read rather than a scan.
+func holdOnKey(kind HoldKind, target string) []byte {
+	return key(prefixHoldOn, string(kind)+"/"+target)
 }
 
 // productHolds returns the holds that freeze p: on p itself or on any of its source datasets.
@@ -164,7 +171,7 @@ func (x *exec) freeze(m *Freeze) (string, error) {
 	if err := save(x.s, key(prefixHold, id), h); err != nil {
 		return "", err
 	}
-	if err := x.setIndex(prefixHoldOn, string(m.Kind)+"/"+m.ID, id); err != nil {
+	if err := x.s.Set(holdOnKey(m.Kind, m.ID), []byte(id)); err != nil {
 		return "", err
 	}
 	ev.Action = "freeze"
@@ -209,7 +216,7 @@ func (x *exec) unfreeze(m *Unfreeze) error {
 	if err := save(x.s, key(prefixHold, h.ID), h); err != nil {
 		return err
 	}
-	if err := x.delIndex(prefixHoldOn, string(m.Kind)+"/"+m.ID, h.ID); err != nil {
+	if err := x.s.Delete(holdOnKey(m.Kind, m.ID)); err != nil {
 		return err
 	}
 	ev.Action = "unfreeze"
