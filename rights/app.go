@@ -432,6 +432,15 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 	return b, k, nil
 }
 
+// unindexedAttrs are the event attributes nobody searches by: free text, digests of protocol
+// shares and outputs, amounts and counters. They stay in the event; leaving them out of the tx
+// index spares the indexer a write per attribute on the busiest txs (a key-switch share).
+var unindexedAttrs = map[string]bool{
+	"reason": true, "output": true, "share": true, "amount": true, "price": true, "uses": true,
+	"epsilon": true, "seq": true, "votes": true, "regulators": true, "field": true, "step": true,
+	"dp_required": true,
+}
+
 // abciEvents turns ledger events into indexed CometBFT events.
 func abciEvents(evs []Event) []abci.Event {
 	if len(evs) == 0 {
@@ -456,7 +465,7 @@ func abciEvents(evs []Event) []abci.Event {
 		add("grant", e.Grant, true)
 		add("computation", e.Computation, true)
 		for _, a := range e.Attrs {
-			add(a.Key, a.Value, a.Key != "reason")
+			add(a.Key, a.Value, !unindexedAttrs[a.Key])
 		}
 		out = append(out, abci.Event{Type: EventType, Attributes: attrs})
 	}

@@ -95,7 +95,7 @@ func (a *verifyStoreApp) InitChain(context.Context, *abci.RequestInitChain) (*ab
 
 // check decodes raw and checks its signature, which CheckTx has usually verified already.
 func (a *verifyStoreApp) check(raw []byte) (*Tx, error) {
-	tx, err := decodeTx(raw)
+	tx, err := decodeTxFresh(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,9 @@
 // party (one per party touched), dataset (one per dataset), grant and computation, so tx_search
 // answers "every flow touching dataset X" (dxp.dataset='ds-…'), "everything party Y did"
 // (dxp.sender='…'), "every computation under grant Z" (dxp.grant='gr-…'). Action-specific
-// attributes (op, column, epsilon, product, hold, kind, target, proposal, amount, ...) are
-// indexed too; only reason is not. Expiries of grants and computations happen at the end of a
+// attributes that name an object or a category (op, column, product, hold, kind, target,
+// proposal, purpose, role, ...) are indexed too; free text, digests, amounts and counters
+// (reason, output, share, amount, price, epsilon, ...; unindexedAttrs) are in the event but not
+// indexed. Expiries of grants and computations happen at the end of a
 // block and are block events (block_search).
 package rights

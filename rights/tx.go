@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // AddressOf returns the address of an ed25519 public key: the lower-case hex of the first 20
@@ -72,14 +73,58 @@ func EncodeTx(tx *Tx) ([]byte, error) {
 // DecodeTx reads a tx written by EncodeTx. It refuses anything but the canonical encoding of a
 // Tx whose Msg has exactly one field set. It does not check the signature.
 func DecodeTx(b []byte) (*Tx, error) {
-	tx, err := decodeTx(b)
+	tx, err := decodeTxFresh(b)
 	if err != nil {
 		return nil, fmt.Errorf("rights: decode tx: %w", err)
 	}
 	return tx, nil
 }
 
+// decodeTx is DecodeTx for the App and the ledger, which read a tx several times on one node
+// (CheckTx's signature check and its run, ProcessProposal, FinalizeBlock): it remembers the
+// txs it decoded by their bytes. The *Tx it returns is shared and must not be changed.
 func decodeTx(b []byte) (*Tx, error) {
+	k := sha256.Sum256(b)
+	if tx := decodedTxs.get(k); tx != nil {
+		return tx, nil
+	}
+	tx, err := decodeTxFresh(b)
+	if err != nil {
+		return nil, err
+	}
+	decodedTxs.put(k, tx)
+	return tx, nil
+}
+
+// txMemo holds recently decoded txs in two generations, like sigSet: when the current one is
+// full it becomes the previous one. It is safe for concurrent use.
+type txMemo struct {
+	mu        sync.Mutex
+	cur, prev map[[32]byte]*Tx
+	max       int
+}
+
+var decodedTxs = &txMemo{cur: map[[32]byte]*Tx{}, max: 1 << 15}
+
+func (m *txMemo) get(k [32]byte) *Tx {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tx, ok := m.cur[k]; ok {
+		return tx
+	}
+	return m.prev[k]
+}
+
+func (m *txMemo) put(k [32]byte, tx *Tx) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.cur) >= m.max {
+		m.prev, m.cur = m.cur, make(map[[32]byte]*Tx, m.max)
+	}
+	m.cur[k] = tx
+}
+
+func decodeTxFresh(b []byte) (*Tx, error) {
 	var tx Tx
 	if err := unmarshal(b, &tx); err != nil {
 		return nil, err
