@@ -124,7 +124,11 @@ func TestFrequencyTables(t *testing.T) {
 		code uint32
 		want string
 	}{
-		{"zero digest", func() Column { c := withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 2); c.Frequencies.Table = Digest{}; return c }(), CodeBadDigests, `column "a" frequency table digest is zero`},
+		{"zero digest", func() Column {
+			c := withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 2)
+			c.Frequencies.Table = Digest{}
+			return c
+		}(), CodeBadDigests, `column "a" frequency table digest is zero`},
 		{"zero bin", withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 0), CodeBadFrequencies, "bin width 0; it must be positive"},
 		{"starts above min", withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 1, 2), CodeBadFrequencies, "starts at 1, above the column's minimum 0"},
 		{"too narrow", withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 1), CodeBadFrequencies, "needs bin 9 for the maximum 9, but a ciphertext has 8 slots"},
