@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,11 @@ type ComputeRequest struct {
 	Grant   string
 	Op      rights.Op
 	Columns []string
+	// Edges are a histogram's bucket edges in the column's units: bucket b counts the values in
+	// [Edges[b], Edges[b+1]); they must sit on the column's frequency-table bin boundaries.
+	Edges []string
+	// Weights are a dot product's weights, one per row of the grant's datasets.
+	Weights *Weights
 	// Epsilon and Delta are the differential privacy to spend, in micro units; 0: an exact answer.
 	Epsilon, Delta uint64
 	// Progress, if set, receives a line when the computation changes stage.
@@ -35,6 +41,8 @@ type ComputeResult struct {
 	Datasets     []string         `json:"datasets"`
 	Rows         uint64           `json:"rows"`
 	Result       string           `json:"result"`
+	Buckets      []Bucket         `json:"buckets,omitempty"`      // histogram
+	Coefficients []Coefficient    `json:"coefficients,omitempty"` // regression: the intercept, then each feature
 	Price        uint64           `json:"price"`
 	Product      string           `json:"product,omitempty"`
 	Participants []rights.Address `json:"participants,omitempty"`
@@ -49,19 +57,13 @@ type ComputeResult struct {
 }
 
 // CheckEvaluable refuses, before anything is escrowed, a computation this client cannot run to a
-// printed answer: the committee evaluates every op but a histogram (listings carry no frequency
-// tables yet) and a count with noise; this client decrypts sum, mean, count, variance and
-// standard deviation. The chain accepts every op.
+// printed answer. It runs and decrypts every op: sum, mean, count (exact from the chain, or with
+// noise by the committee), variance, stddev, histogram, regression and dot.
 func CheckEvaluable(op rights.Op, epsilon uint64) error {
-	switch {
-	case op == rights.OpCount && epsilon == 0:
-		return nil
-	case op == rights.OpSum || op == rights.OpMean || op == rights.OpVariance || op == rights.OpStddev:
-		return nil
-	case op == rights.OpCount:
-		return fmt.Errorf("a count is answered exactly from the registered row counts; the committee does not add noise to it yet, so it cannot spend epsilon (%s)", rights.FormatMicro(epsilon))
+	if !slices.Contains(rights.Ops, op) {
+		return fmt.Errorf("unknown op %q", op)
 	}
-	return fmt.Errorf("this client decrypts sum, mean, count, variance and stddev today; a %s is accepted by the chain but not printed here yet", op)
+	return nil
 }
 
 // MeanDecimals is the least number of decimal places a mean is printed with.
@@ -82,13 +84,13 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if err := CheckEvaluable(req.Op, req.Epsilon); err != nil {
 		return nil, err
 	}
-	if err := s.checkQuery(ctx, req); err != nil {
+	msg, scales, err := s.prepare(ctx, req)
+	if err != nil {
 		return nil, err
 	}
 	res := &ComputeResult{Grant: req.Grant, Op: req.Op, Column: strings.Join(req.Columns, ","), Columns: req.Columns}
 	start := time.Now()
-	receipt, err := s.submit(ctx, buyer, rights.Msg{RequestComputation: &rights.RequestComputation{
-		Grant: req.Grant, Op: req.Op, Columns: req.Columns, Epsilon: req.Epsilon, Delta: req.Delta}})
+	receipt, err := s.submit(ctx, buyer, rights.Msg{RequestComputation: msg})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +116,7 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 		}
 	}
 
-	if c.Op == rights.OpCount {
+	if c.Op == rights.OpCount && c.Epsilon == 0 {
 		res.Result = new(big.Int).SetUint64(c.Rows).String()
 		return res, nil
 	}
@@ -125,42 +127,117 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	res.Output = c.Output.String()
 	res.Timings = append(res.Timings, Timing{"decrypt (aggregate shares, key switch, decrypt)", time.Since(start).Seconds()})
-	scale, err := s.columnScale(ctx, c)
-	if err != nil {
-		return nil, err
+	if scales == nil { // the grant's datasets were not readable before the request
+		if scales, err = s.columnScales(ctx, c); err != nil {
+			return nil, err
+		}
 	}
-	res.Result = FormatValues(c.Op, values, c.Rows, scale)
+	switch c.Op {
+	case rights.OpCount:
+		res.Result = values[0].String()
+	case rights.OpHistogram:
+		res.Buckets = histogramBuckets(c.Edges, values, scales[0])
+		res.Result = formatBuckets(res.Buckets)
+	case rights.OpRegression:
+		beta, err := SolveRegression(values, c.Rows, c.Columns)
+		if err != nil {
+			return nil, fmt.Errorf("computation %s completed, but its regression has no solution: %w", c.ID, err)
+		}
+		res.Coefficients = regressionCoefficients(beta, c.Columns, scales)
+		res.Result = formatRegression(c.Columns[len(c.Columns)-1], res.Coefficients)
+	case rights.OpDot:
+		var ws uint32
+		if req.Weights != nil {
+			ws = req.Weights.Scale
+		}
+		res.Result = FormatValue(values[0], scales[0]+ws)
+	default:
+		res.Result = FormatValues(c.Op, values, c.Rows, scales[0])
+	}
 	return res, nil
 }
 
-// checkQuery refuses, before anything is escrowed, a query the committee would refuse: one whose
-// output, noise tail included, could overflow the plaintext modulus (mpc.Query.CheckOverflow,
-// stricter than the chain's rule, which does not know the noise). The chain has the last word on
-// everything else.
-func (s *Session) checkQuery(ctx context.Context, req ComputeRequest) error {
-	if req.Op == rights.OpCount {
-		return nil
+// prepare builds the request and refuses, before anything is escrowed, what the committee or the
+// chain would refuse: histogram edges off the frequency tables' bins, weights that do not match
+// the rows, and a query whose output, noise tail included, could overflow the plaintext modulus
+// (mpc.Query.CheckOverflow; the chain applies its own bound too). It uploads a dot product's
+// encrypted weights. It returns the columns' scales when the grant's datasets are readable; when
+// they are not (an unknown grant or column) it leaves the refusal to the chain, in its words.
+func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.RequestComputation, []uint32, error) {
+	msg := &rights.RequestComputation{Grant: req.Grant, Op: req.Op, Columns: req.Columns, Epsilon: req.Epsilon, Delta: req.Delta}
+	if len(req.Edges) > 0 && req.Op != rights.OpHistogram {
+		return nil, nil, fmt.Errorf("a %s takes no bucket edges", req.Op)
+	}
+	if req.Weights != nil && req.Op != rights.OpDot {
+		return nil, nil, fmt.Errorf("a %s takes no weights", req.Op)
+	}
+	if req.Op == rights.OpHistogram && len(req.Edges) == 0 {
+		return nil, nil, errors.New("a histogram needs bucket edges")
+	}
+	if req.Op == rights.OpDot && req.Weights == nil {
+		return nil, nil, errors.New("a dot product needs weights, one per row")
 	}
 	g, err := s.Chain.Grant(ctx, req.Grant)
-	if err != nil {
-		if errors.Is(err, rights.ErrNotFound) {
-			return nil // the chain refuses it with its own words
-		}
-		return err
+	if errors.Is(err, rights.ErrNotFound) {
+		return msg, nil, nil
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var datasets []*rights.Dataset
 	c := &rights.Computation{Op: req.Op, Columns: req.Columns, Datasets: g.Datasets, Epsilon: req.Epsilon, Delta: req.Delta}
+	scales := make([]uint32, len(req.Columns))
 	for _, id := range g.Datasets {
 		ds, err := s.Chain.Dataset(ctx, id)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		for _, col := range req.Columns {
-			if findColumn(ds, col) == nil {
-				return nil // the chain refuses it
+		for i, name := range req.Columns {
+			col := findColumn(ds, name)
+			if col == nil {
+				return msg, nil, nil // the chain refuses it
 			}
+			scales[i] = col.Scale
 		}
+		datasets = append(datasets, ds)
 		c.Rows += ds.Rows
 	}
+	if len(req.Columns) != 1 && req.Op != rights.OpRegression || len(req.Columns) == 0 {
+		return msg, nil, nil // the chain refuses the shape
+	}
+	switch {
+	case req.Op == rights.OpHistogram:
+		if msg.Edges, err = histogramEdges(datasets, req.Columns[0], req.Edges); err != nil {
+			return nil, nil, err
+		}
+		c.Edges = msg.Edges
+	case req.Op == rights.OpCount && req.Epsilon > 0:
+		if _, _, _, _, err := pooledFrequencies(datasets, req.Columns[0]); err != nil {
+			return nil, nil, err
+		}
+	case req.Op == rights.OpDot:
+		if err := req.Weights.checkRows(datasets); err != nil {
+			return nil, nil, err
+		}
+		msg.WeightBound = req.Weights.bound()
+		c.WeightBound = msg.WeightBound
+	}
+	if req.Op != rights.OpCount || req.Epsilon > 0 {
+		if err := s.checkOverflow(ctx, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	if req.Op == rights.OpDot {
+		if msg.Weights, err = s.uploadWeights(ctx, datasets, req.Weights); err != nil {
+			return nil, nil, err
+		}
+	}
+	return msg, scales, nil
+}
+
+// checkOverflow refuses a query the committee would refuse: one whose output, noise tail
+// included, could overflow the plaintext modulus.
+func (s *Session) checkOverflow(ctx context.Context, c *rights.Computation) error {
 	q, err := mpcQuery(ctx, s.Chain.Dataset, c)
 	if err != nil {
 		return err
@@ -176,11 +253,17 @@ func (s *Session) checkQuery(ctx context.Context, req ComputeRequest) error {
 	return nil
 }
 
-// outputs is how many output slots an op's result occupies (mpc's layout): Σx for a sum or mean,
-// Σx and Σx² for a variance or standard deviation.
-func outputs(op rights.Op) int {
-	if op == rights.OpVariance || op == rights.OpStddev {
+// outputs is how many output values c's result holds (mpc's layout): Σx for a sum, mean or dot,
+// the count for a noisy count, Σx and Σx² for a variance or standard deviation, one count per
+// bucket for a histogram, and the sufficient statistics of a regression.
+func outputs(c *rights.Computation) int {
+	switch c.Op {
+	case rights.OpVariance, rights.OpStddev:
 		return 2
+	case rights.OpHistogram:
+		return len(c.Edges) - 1
+	case rights.OpRegression:
+		return regressionOutputs(len(c.Columns))
 	}
 	return 1
 }
@@ -272,17 +355,23 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 	if err != nil {
 		return nil, err
 	}
-	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, outputs(c.Op))
+	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, outputs(c))
 }
 
-func (s *Session) columnScale(ctx context.Context, c *rights.Computation) (uint32, error) {
+// columnScales are the scales of c's columns, as its first dataset declares them (the chain
+// refuses datasets whose scales differ).
+func (s *Session) columnScales(ctx context.Context, c *rights.Computation) ([]uint32, error) {
 	ds, err := s.Chain.Dataset(ctx, c.Datasets[0])
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	col := findColumn(ds, c.Columns[0])
-	if col == nil {
-		return 0, fmt.Errorf("dataset %s has no column %q", ds.ID, c.Columns[0])
+	out := make([]uint32, len(c.Columns))
+	for i, name := range c.Columns {
+		col := findColumn(ds, name)
+		if col == nil {
+			return nil, fmt.Errorf("dataset %s has no column %q", ds.ID, name)
+		}
+		out[i] = col.Scale
 	}
-	return col.Scale, nil
+	return out, nil
 }

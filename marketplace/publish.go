@@ -148,6 +148,10 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	}); err != nil {
 		return nil, fmt.Errorf("encrypt: %w", err)
 	}
+	freqs, err := publishFrequencies(ctx, s.Bucket, params, pubKey, req.Table) // histogram.go
+	if err != nil {
+		return nil, fmt.Errorf("frequency tables: %w", err)
+	}
 	stage("encrypt", start)
 	progress(fmt.Sprintf("encrypted %d columns in %.1fs", len(cts), time.Since(start).Seconds()))
 
@@ -159,7 +163,7 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		KeyEpoch: committee.Epoch, ChunkSize: gen.Params.ListingChunkSize}
 	salts := map[string][]string{}
 	for i, c := range req.Table.Schema.Columns {
-		col := rights.Column{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max}
+		col := rights.Column{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max, Frequencies: freqs[i]}
 		mc := manifestColumn{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max}
 		for _, ct := range cts[i] {
 			d, err := storage.PutBytes(ctx, s.Bucket, ct)

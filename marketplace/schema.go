@@ -20,7 +20,9 @@ const maxScale = 18
 //	{"columns":[{"name":"age","type":"integer","min":0,"max":120},
 //	            {"name":"income","type":"decimal","scale":2,"min":0,"max":1000000}]}
 //
-// Bounds are written in the column's natural units; they are kept as scaled integers.
+// Bounds are written in the column's natural units; they are kept as scaled integers. A column may
+// declare "bin", the width of its frequency table's bins for histograms, in the same units
+// (default: the smallest width that fits [min, max] into one ciphertext; see binWidth).
 type Schema struct {
 	Columns []ColumnSchema
 }
@@ -31,6 +33,7 @@ type ColumnSchema struct {
 	Type     rights.ColumnType
 	Scale    uint32
 	Min, Max int64
+	Bin      int64 // scaled; 0: the default (binWidth)
 }
 
 type schemaJSON struct {
@@ -40,6 +43,7 @@ type schemaJSON struct {
 		Scale *uint32         `json:"scale"`
 		Min   json.RawMessage `json:"min"`
 		Max   json.RawMessage `json:"max"`
+		Bin   json.RawMessage `json:"bin"`
 	} `json:"columns"`
 }
 
@@ -91,6 +95,14 @@ func ParseSchema(r io.Reader) (*Schema, error) {
 		}
 		if col.Min > col.Max {
 			return nil, fmt.Errorf("schema column %q: min is greater than max", name)
+		}
+		if len(c.Bin) > 0 && string(c.Bin) != "null" {
+			if col.Bin, err = parseBound(c.Bin, col.Scale); err != nil {
+				return nil, fmt.Errorf("schema column %q: bin: %w", name, err)
+			}
+			if col.Bin <= 0 {
+				return nil, fmt.Errorf("schema column %q: bin must be positive", name)
+			}
 		}
 		s.Columns = append(s.Columns, col)
 	}

@@ -165,10 +165,10 @@ func (b *board) PostCeremony(ctx context.Context, step string, ds [][32]byte) er
 	return err
 }
 
-// committeeOps are the ops the committee evaluates from what the chain records. A histogram
-// needs per-dataset frequency tables that listings do not carry yet, and a count with noise has
-// no committee op: the chain accepts both, and they pass their deadline and are refunded.
-var committeeOps = []rights.Op{rights.OpSum, rights.OpMean, rights.OpVariance, rights.OpStddev, rights.OpRegression, rights.OpDot}
+// committeeOps are the ops the committee evaluates from what the chain records: all of them (a
+// count without noise never waits for the committee; the chain answers it at once).
+var committeeOps = []rights.Op{rights.OpSum, rights.OpMean, rights.OpVariance, rights.OpStddev, rights.OpRegression, rights.OpDot,
+	rights.OpHistogram, rights.OpCount}
 
 func committeeEvaluates(op rights.Op) bool { return slices.Contains(committeeOps, op) }
 
@@ -227,6 +227,12 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 	if err != nil {
 		return t, err
 	}
+	if c.Op == rights.OpHistogram || c.Op == rights.OpCount { // from the frequency tables (histogram.go)
+		if t.Histogram, err = histogramInput(ctx, b.dataset, &c); err != nil {
+			return t, err
+		}
+		c.Columns = nil
+	}
 	t.Columns = make([][][32]byte, len(c.Columns))
 	for _, id := range c.Datasets {
 		ds, err := b.dataset(ctx, id)
@@ -251,7 +257,7 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 // product, then the weights' declared bound) and, with epsilon, its noise: Gaussian when it spends
 // delta, Laplace otherwise, with the sensitivities mpc derives from the bounds.
 func mpcQuery(ctx context.Context, dataset func(context.Context, string) (*rights.Dataset, error), c *rights.Computation) (*mpc.Query, error) {
-	q := &mpc.Query{Op: string(c.Op), Rows: c.Rows}
+	q := &mpc.Query{Op: string(c.Op), Rows: c.Rows, Buckets: max(len(c.Edges)-1, 0)}
 	for _, name := range c.Columns {
 		var bound *mpc.Bound
 		for _, id := range c.Datasets {

@@ -18,6 +18,10 @@ const (
 	OpHistogram  = "histogram"
 	OpRegression = "regression"
 	OpDot        = "dot"
+	// OpCount counts the rows of the datasets' frequency tables (Task.Histogram without edges):
+	// the chain answers an exact count from the registered row counts, so the committee counts
+	// only when the count carries DP noise.
+	OpCount = "count"
 )
 
 // Limits on a query's shape, so that one task's work stays bounded: every output value costs an
@@ -27,8 +31,8 @@ const (
 	MaxBuckets           = 64 // histogram buckets
 )
 
-// Output layouts. A single-valued output holds its value in every slot (sum, mean: Σx; dot: Σx·w; a
-// histogram of one bucket: its count). A k-valued output (k ≥ 2) holds value j in slot j and
+// Output layouts. A single-valued output holds its value in every slot (sum, mean: Σx; dot: Σx·w;
+// count: the number of rows; a histogram of one bucket: its count). A k-valued output (k ≥ 2) holds value j in slot j and
 // zero in every slot from k on:
 //
 //	variance, stddev   [Σx, Σx²]
@@ -77,7 +81,7 @@ func (p *plan) chunks() int { return len(p.columns[0]) }
 // newPlan validates a task's shape and returns its plan.
 func newPlan(t *Task, slots int) (*plan, error) {
 	hasHist := t.Histogram != nil
-	if hasHist != (t.Op == OpHistogram) {
+	if hasHist != (t.Op == OpHistogram || t.Op == OpCount) {
 		if hasHist {
 			return nil, fmt.Errorf("op %q takes no histogram input", t.Op)
 		}
@@ -129,6 +133,19 @@ func newPlan(t *Task, slots int) (*plan, error) {
 		}
 		p.columns = [][][32]byte{t.Columns[0], t.Weights}
 		p.terms = []term{{kind: termProduct, a: 0, b: 1}}
+	case OpCount:
+		if err := wantCols(0); err != nil {
+			return nil, err
+		}
+		if len(t.Histogram.Edges) != 0 {
+			return nil, fmt.Errorf("op %q takes no bucket edges", t.Op)
+		}
+		if len(t.Histogram.Tables) == 0 {
+			return nil, errors.New("count without frequency tables")
+		}
+		// Every value lies in one of the table's bins, so all of them together count the rows.
+		p.columns = [][][32]byte{t.Histogram.Tables}
+		p.terms = []term{{kind: termBucket, lo: 0, hi: slots}}
 	case OpHistogram:
 		if err := wantCols(0); err != nil {
 			return nil, err

@@ -123,6 +123,7 @@ func opCases(tb testing.TB, f *fixture) []opCase {
 		{"dot", Task{Op: OpDot, Columns: col(xcol), Weights: wcol}, Query{Op: OpDot, Rows: rows, Columns: []Bound{{-100000, 100000}, {-1000, 1000}}}, []*big.Int{dot(x, w)}},
 		{"histogram", Task{Op: OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: edges}}, Query{Op: OpHistogram, Rows: rows, Buckets: len(counts)}, bigs(counts...)},
 		{"histogram of one bucket", Task{Op: OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: []int64{0, 100}}}, Query{Op: OpHistogram, Rows: rows, Buckets: 1}, bigs(one)},
+		{"count", Task{Op: OpCount, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5}}, Query{Op: OpCount, Rows: rows}, bigs(int64(rows))},
 	}
 }
 

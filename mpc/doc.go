@@ -26,6 +26,13 @@
 //	table, _ := mpc.EncryptFrequencies(params, pk, values, min, bin) // one ciphertext
 //	// put each ciphertext in storage; register the digests on chain
 //
+// or, reading rows as they stream past, bin by bin:
+//
+//	bin, _ := mpc.DefaultBin(min, max, mpc.Slots(params)) // or the schema's, checked by CheckBin
+//	t, _ := mpc.NewFrequencyTable(min, bin, mpc.Slots(params))
+//	for _, v := range chunk { t.Add(v) }                  // for every chunk
+//	table, _ := t.Encrypt(params, pk)
+//
 // The chain (and the client before it asks) applies the same rules to a request:
 //
 //	q := mpc.Query{Op: mpc.OpVariance, Rows: n, Columns: []mpc.Bound{{Min: lo, Max: hi}}, DP: dp, Members: t}
@@ -110,6 +117,8 @@
 //	                   are sub-blocks; the sums give the intercept's row and column.
 //	histogram          slot b holds the count of bucket b, zero elsewhere; a histogram of one
 //	                   bucket holds its count in every slot
+//	count              every slot holds the number of rows: all bins of the frequency tables
+//	                   (the chain answers a count without noise itself; this is the noisy count)
 //
 // that is: a single value fills every slot, k ≥ 2 values sit in slots 0..k-1 (Query.Outputs
 // gives k). Multi-valued outputs mask each value into its slot with a 0/1 plaintext. A histogram

@@ -64,13 +64,13 @@ const (
 // Task is a computation that waits for this member.
 type Task struct {
 	ID    string // unique per computation, never reused: a member re-posts the share it saved for it
-	Op    string // OpSum, OpMean, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot
+	Op    string // OpSum, OpMean, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot, OpCount
 	Phase string // PhaseEvaluate or PhaseSwitch
 	// Columns hold, per input column, its ciphertext digests in row order (all datasets
 	// concatenated, aligned across columns): one column for sum, mean, variance, stddev and dot;
 	// the features and then the target for regression; none for histogram.
 	Columns   [][][32]byte
-	Histogram *HistogramInput // histogram only
+	Histogram *HistogramInput // histogram, and count (its Tables, Min and Bin; no Edges)
 	// Weights are the buyer's weight ciphertexts under the collective key, aligned with
 	// Columns[0] (dot only).
 	Weights  [][32]byte

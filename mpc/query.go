@@ -28,7 +28,7 @@ type Query struct {
 	// Columns are the input columns' bounds in Task.Columns order; for dot, the data column and
 	// then the weights (as the buyer declares them). Unused for a histogram.
 	Columns []Bound
-	Buckets int // histogram: the number of buckets
+	Buckets int // histogram: the number of buckets (a count has none)
 	DP      *DP // nil: no noise
 	Members int // active members (the threshold): the Gaussian noise's floor depends on it
 }
@@ -39,6 +39,8 @@ func (q Query) Outputs() (int, error) {
 	switch q.Op {
 	case OpSum, OpMean:
 		return q.wantColumns(1, 1)
+	case OpCount:
+		return 1, nil
 	case OpDot:
 		return q.wantColumns(2, 1)
 	case OpVariance, OpStddev:
@@ -73,6 +75,7 @@ func (q Query) wantColumns(n, k int) (int, error) {
 //	regression          n·M_a for every column a, then n·M_a·M_b for a ≤ b (the layout's order)
 //	dot                 n·M_0·M_1 (data column, weights)
 //	histogram           n per bucket
+//	count               n
 func (q Query) MaxMagnitudes() ([]*big.Int, error) {
 	k, err := q.Outputs()
 	if err != nil {
@@ -110,7 +113,7 @@ func (q Query) MaxMagnitudes() ([]*big.Int, error) {
 				out = append(out, mul(m[a], m[b]))
 			}
 		}
-	case OpHistogram:
+	case OpHistogram, OpCount:
 		for range k {
 			out = append(out, mul())
 		}
@@ -119,7 +122,7 @@ func (q Query) MaxMagnitudes() ([]*big.Int, error) {
 }
 
 // Sensitivities returns, per output value, how much adding or removing one row can change it:
-// the MaxMagnitudes formulas with n = 1 (1 per histogram bucket). A DP.Sensitivity the chain may
+// the MaxMagnitudes formulas with n = 1 (1 per histogram bucket, 1 for a count). A DP.Sensitivity the chain may
 // use as is.
 func (q Query) Sensitivities() ([]uint64, error) {
 	one := q

@@ -70,6 +70,13 @@ const (
 	CodeBadHold            uint32 = 61 // freeze or unfreeze with an unknown kind or without a reason
 )
 
+// Codes 85-89: histograms, noisy counts and weights (issue 4, computations).
+const (
+	CodeBadFrequencies uint32 = 85 // a column's frequency table is malformed: zero digest, bin not positive, or values without a slot
+	CodeNoFrequencies  uint32 = 86 // a histogram or noisy count over a column without a frequency table, or over datasets whose tables differ in min or bin
+	CodeBadEdges       uint32 = 87 // histogram edges off the frequency table's bin boundaries or outside the bins that hold the column's values
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and Client.Submit returns it when CheckTx or
 // FinalizeBlock refused the tx.

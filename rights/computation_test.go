@@ -13,7 +13,7 @@ func opsWorld(t *testing.T) (*world, string, string) {
 	const rows = 1000
 	wide := w.ok("buyer2", Msg{RegisterDataset: listing("wide", rows, 1,
 		column("x", TypeInteger, 0, -(1<<20), 1<<20, rows),
-		column("y", TypeInteger, 0, -100, 100, rows),
+		withFrequencies(column("y", TypeInteger, 0, -100, 100, rows), -100, 26), // 8 bins: [-100, 108)
 		column("z", TypeDecimal, 2, 0, 1000, rows))})
 	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{wide}, Ops: Ops, Columns: []string{"x", "y", "z"}, Uses: 100, Epsilon: 5_000_000}})
 	w.ok("buyer2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
@@ -42,7 +42,7 @@ func TestComputationOps(t *testing.T) {
 		"variance":    msg(req(OpVariance, "y")),
 		"stddev":      msg(req(OpStddev, "z")),
 		"regression":  msg(req(OpRegression, "y", "z")),
-		"histogram":   with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{-(1 << 20), 0, 1 << 20} }),
+		"histogram":   with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{-100, -48, 4, 108} }),
 		"dot":         with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(cts), 1000 }),
 		"noisy sum":   with(req(OpSum, "y"), func(r *RequestComputation) { r.Epsilon, r.Delta = 500_000, 10 }),
 		"noisy count": with(req(OpCount, "y"), func(r *RequestComputation) { r.Epsilon = 100_000 }),
@@ -83,8 +83,14 @@ func TestComputationOps(t *testing.T) {
 		{"dot overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(cts), 1<<30 }), CodeOverflow, "times weights up to 1073741824"},
 		{"histogram one edge", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0} }), CodeBadComputation, "needs 2 to 65 bucket edges (1 to 64 buckets), got 1"},
 		{"histogram 65 buckets", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = edges }), CodeBadComputation, "got 66"},
-		{"histogram edge outside", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{0, 102} }), CodeBadComputation, `edge 102 of column "y" lies outside its bounds [-100, 100]`},
-		{"histogram edge below", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{-101, 0} }), CodeBadComputation, "edge -101"},
+		{"histogram edge outside", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{4, 134} }), CodeBadEdges, `edge 134 of column "y" lies outside [-100, 108], the bins that hold its values [-100, 100]`},
+		{"histogram edge below", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{-126, 4} }), CodeBadEdges, "edge -126"},
+		{"histogram misaligned edge", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{-100, 0} }), CodeBadEdges, `histogram edge 0 of column "y" is not on a bin boundary: its frequency table has bins of width 26 from -100`},
+		{"histogram without table", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0, 1} }), CodeNoFrequencies, `column "x" of dataset ` + wide + ` has no frequency table`},
+		{"noisy count without table", with(req(OpCount, "x"), func(r *RequestComputation) { r.Epsilon = 100_000 }), CodeNoFrequencies, "cannot compute a noisy count"},
+		// 1000·2^20·2^16 ≈ 6.9e13 fits below T/2 ≈ 5.6e14; the noise at epsilon 10^-6 does not.
+		{"gaussian tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound, r.Epsilon, r.Delta = weights(cts), 1<<16, 1, 1 }), CodeOverflow, "times weights up to 65536 plus a noise tail of"},
+		{"laplace tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound, r.Epsilon = weights(cts), 1<<16, 1 }), CodeOverflow, "plus a noise tail of 3161095929856000000"},
 		{"histogram not increasing", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{5, 5} }), CodeBadComputation, "strictly increasing, and 5 follows 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +106,45 @@ func TestComputationOps(t *testing.T) {
 		t.Errorf("ComputationsByGrant = %d computations, want 8", len(got))
 	}
 	w.checkCredits()
+}
+
+func withFrequencies(c Column, min, bin int64) Column {
+	c.Frequencies = &FrequencyTable{Table: digestOf("freq " + c.Name), Min: min, Bin: bin}
+	return c
+}
+
+// TestFrequencyTables checks the shape of a listed column's frequency table, and that datasets
+// pooled in a histogram share it.
+func TestFrequencyTables(t *testing.T) {
+	w := newWorld(t, 2)
+	const rows = 10
+	for _, tc := range []struct {
+		name string
+		col  Column
+		code uint32
+		want string
+	}{
+		{"zero digest", func() Column {
+			c := withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 2)
+			c.Frequencies.Table = Digest{}
+			return c
+		}(), CodeBadDigests, `column "a" frequency table digest is zero`},
+		{"zero bin", withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 0), CodeBadFrequencies, "bin width 0; it must be positive"},
+		{"starts above min", withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 1, 2), CodeBadFrequencies, "starts at 1, above the column's minimum 0"},
+		{"too narrow", withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 1), CodeBadFrequencies, "needs bin 9 for the maximum 9, but a ciphertext has 8 slots"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w.t = t
+			w.refused("owner1", Msg{RegisterDataset: listing("bad", rows, 1, tc.col)}, tc.code, tc.want)
+		})
+	}
+	w.t = t
+	d1 := w.ok("owner1", Msg{RegisterDataset: listing("f1", rows, 1, withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 2))})
+	d2 := w.ok("owner1", Msg{RegisterDataset: listing("f2", rows, 1, withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 4))})
+	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{d1, d2}, Ops: []Op{OpHistogram}, Columns: []string{"a"}, Uses: 2}})
+	w.ok("owner1", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
+	w.refused("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpHistogram, Columns: []string{"a"}, Edges: []int64{0, 4}}},
+		CodeNoFrequencies, "dataset "+d2+" does not have min 0 and bin 2")
 }
 
 func TestEpsilonBudgets(t *testing.T) {

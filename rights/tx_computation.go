@@ -23,6 +23,10 @@ type colSpec struct {
 	min, max int64   // bounds over every dataset
 	maxAbs   *big.Int
 	cts      int // ciphertexts over every dataset
+	// freq is the frequency table shape every dataset shares (the first's); noFreq names a
+	// dataset whose column has no table, and freqDiffers one whose table differs from the first.
+	freq                *FrequencyTable
+	noFreq, freqDiffers string
 }
 
 // requestComputation checks a computation against its grant, the datasets' policies, the privacy
@@ -101,6 +105,16 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 				}
 			}
 			cs.cts += len(col.Ciphertexts)
+			switch f := col.Frequencies; {
+			case f == nil:
+				if cs.noFreq == "" {
+					cs.noFreq = id
+				}
+			case cs.freq == nil:
+				cs.freq = f
+			case (f.Min != cs.freq.Min || f.Bin != cs.freq.Bin) && cs.freqDiffers == "":
+				cs.freqDiffers = id
+			}
 		}
 		if rows+d.Rows < rows {
 			return "", refuse(CodeOverflow, "the row count over the grant's datasets overflows")
@@ -130,7 +144,15 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkOp(m, rows, cols, params.PlaintextModulus); err != nil {
+	var threshold uint64
+	if m.Epsilon > 0 {
+		committee, err := x.committee()
+		if err != nil {
+			return "", err
+		}
+		threshold = uint64(committee.Threshold)
+	}
+	if err := checkOp(m, rows, cols, params.PlaintextModulus, threshold); err != nil {
 		return "", err
 	}
 	byCommittee := m.Op != OpCount || m.Epsilon > 0
@@ -306,43 +328,43 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 	return nil
 }
 
-// checkOp applies the op's own rules and refuses a query whose result could reach half the
-// plaintext modulus T, where the encrypted result would wrap:
+// checkOp applies the op's own rules and refuses a query any of whose output values could reach
+// half the plaintext modulus T, where the encrypted result would wrap. With n rows and M_a the
+// largest magnitude of column a, an output's magnitude before noise is
 //
-//	sum, mean:         rows·maxabs < T/2
-//	variance, stddev:  rows·maxabs² < T/2
-//	regression:        rows·maxabs_i·maxabs_j < T/2 for every pair of columns, y included
-//	dot:               rows·maxabs·WeightBound < T/2
-//	histogram:         rows < T/2; 2 to 65 edges, strictly increasing, within the column's bounds
-//	                   [min, max+1]: bucket b counts the values in [Edges[b], Edges[b+1]), at most 64
-func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus uint64) error {
-	half := new(big.Int).SetUint64(modulus / 2)
-	n := new(big.Int).SetUint64(rows)
-	bound := func(what string, factors ...*big.Int) error {
-		b := new(big.Int).Set(n)
-		for _, f := range factors {
-			b.Mul(b, f)
-		}
-		if b.Cmp(half) >= 0 {
-			return refuse(CodeOverflow, "a %s over %d rows could reach %s (%s), not below half the plaintext modulus (%s), so the encrypted result could wrap",
-				m.Op, rows, b, what, half)
-		}
-		return nil
+//	sum, mean:         n·M                    variance, stddev:  n·M, n·M²
+//	regression:        n·M_a for every column, n·M_a·M_b for every pair (y included)
+//	dot:               n·M·WeightBound         histogram, count:  n per bucket
+//
+// and with noise (epsilon > 0) it adds the noise's tail: a magnitude the noise exceeds with
+// probability below 2^-64 (noiseTail), from the mechanism's parameters. One row changes output j by
+// at most its magnitude with n = 1, its sensitivity. A histogram needs 2 to 65 edges, strictly
+// increasing, on the column's frequency table's bin boundaries and within the bins that hold its
+// values; it and a noisy count need every dataset's column to carry a frequency table of the same
+// shape.
+func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, threshold uint64) error {
+	type output struct {
+		what    string
+		factors []*big.Int
 	}
 	c := cols[0]
 	col := fmt.Sprintf("column %q with values up to %s in magnitude", c.name, c.maxAbs)
+	one := big.NewInt(1)
+	var outs []output
+	disjoint := false
 	switch m.Op {
 	case OpSum, OpMean:
-		return bound(col, c.maxAbs)
+		outs = []output{{col, []*big.Int{c.maxAbs}}}
 	case OpVariance, OpStddev:
-		return bound("the squares of "+col, c.maxAbs, c.maxAbs)
+		outs = []output{{col, []*big.Int{c.maxAbs}}, {"the squares of " + col, []*big.Int{c.maxAbs, c.maxAbs}}}
 	case OpRegression:
+		for _, ci := range cols {
+			outs = append(outs, output{fmt.Sprintf("column %q with values up to %s in magnitude", ci.name, ci.maxAbs), []*big.Int{ci.maxAbs}})
+		}
 		for i := range cols {
 			for j := i; j < len(cols); j++ {
 				what := fmt.Sprintf("the products of columns %q and %q, up to %s and %s in magnitude", cols[i].name, cols[j].name, cols[i].maxAbs, cols[j].maxAbs)
-				if err := bound(what, cols[i].maxAbs, cols[j].maxAbs); err != nil {
-					return err
-				}
+				outs = append(outs, output{what, []*big.Int{cols[i].maxAbs, cols[j].maxAbs}})
 			}
 		}
 	case OpDot:
@@ -357,22 +379,170 @@ func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus uint64
 				return refuse(CodeBadDigests, "weight ciphertext %d digest is zero", i)
 			}
 		}
-		return bound(fmt.Sprintf("%s times weights up to %d", col, m.WeightBound), c.maxAbs, new(big.Int).SetUint64(m.WeightBound))
+		outs = []output{{fmt.Sprintf("%s times weights up to %d", col, m.WeightBound), []*big.Int{c.maxAbs, new(big.Int).SetUint64(m.WeightBound)}}}
 	case OpHistogram:
 		k := len(m.Edges)
 		if k < 2 || k-1 > maxHistogramBuckets {
 			return refuse(CodeBadComputation, "a histogram needs 2 to %d bucket edges (1 to %d buckets), got %d", maxHistogramBuckets+1, maxHistogramBuckets, k)
 		}
 		for i, e := range m.Edges {
-			// Buckets are [Edges[b], Edges[b+1]): an edge one past the maximum closes the last one.
-			if e < c.min || e > c.max && e-1 != c.max {
-				return refuse(CodeBadComputation, "histogram edge %d of column %q lies outside its bounds [%d, %d] (an edge may also be %d, to close the last bucket)", e, c.name, c.min, c.max, c.max+1)
-			}
 			if i > 0 && e <= m.Edges[i-1] {
 				return refuse(CodeBadComputation, "histogram edges must be strictly increasing, and %d follows %d", e, m.Edges[i-1])
 			}
 		}
-		return bound("bucket counts", big.NewInt(1))
+		if err := c.checkFrequencies(m.Op); err != nil {
+			return err
+		}
+		if err := c.checkEdges(m.Edges); err != nil {
+			return err
+		}
+		for range k - 1 {
+			outs = append(outs, output{"bucket counts", []*big.Int{one}})
+		}
+		disjoint = true // a row falls in one bucket
+	case OpCount:
+		if m.Epsilon == 0 {
+			return nil // the chain answers it from the registered row counts
+		}
+		if err := c.checkFrequencies(m.Op); err != nil {
+			return err
+		}
+		outs = []output{{"the row count", []*big.Int{one}}}
+	default:
+		return nil
+	}
+	half := new(big.Int).SetUint64(modulus / 2)
+	n := new(big.Int).SetUint64(rows)
+	for _, o := range outs {
+		sens := big.NewInt(1)
+		for _, f := range o.factors {
+			sens.Mul(sens, f)
+		}
+		b := new(big.Int).Mul(n, sens)
+		noise := ""
+		if m.Epsilon > 0 {
+			tail := noiseTail(m, sens, len(outs), disjoint, threshold)
+			b.Add(b, tail)
+			noise = fmt.Sprintf(" plus a noise tail of %s", tail)
+		}
+		if b.Cmp(half) >= 0 {
+			return refuse(CodeOverflow, "a %s over %d rows could reach %s (%s%s), not below half the plaintext modulus (%s), so the encrypted result could wrap",
+				m.Op, rows, b, o.what, noise, half)
+		}
+	}
+	return nil
+}
+
+// noiseTail bounds, from above and in exact arithmetic (validators on any platform agree), the
+// magnitude the committee's noise on one output value exceeds with probability below 2^-64: mpc's
+// rule (mpc.DP, mpc.Query.CheckOverflow) for an output of sensitivity s among k output values (k'
+// = k, or 1 if disjoint), ε = Epsilon/10^6, shared by threshold members:
+//
+//	laplace (no delta):  46·b with b = s·k'/ε
+//	gaussian (delta δ):  9.5·σ with σ² = max(s²·k'/(2ρ), 4·threshold), ρ = (√(L+ε) − √L)², L = ln(1/δ);
+//	                     since ρ = ε²/(√(L+ε)+√L)² ≥ ε²/(4(L+ε)), σ² ≤ 2·s²·k'·(L+ε)/ε², and
+//	                     L ≤ ln 2·bitlen(⌈10^6/Delta⌉) ≤ 0.6932·bitlen(⌈10^6/Delta⌉).
+func noiseTail(m *RequestComputation, s *big.Int, k int, disjoint bool, threshold uint64) *big.Int {
+	if s.Sign() == 0 {
+		return new(big.Int)
+	}
+	kk := big.NewInt(int64(k))
+	if disjoint {
+		kk.SetInt64(1)
+	}
+	eps := new(big.Rat).SetFrac(new(big.Int).SetUint64(m.Epsilon), big.NewInt(microUnit))
+	sk := new(big.Rat).SetInt(new(big.Int).Mul(s, kk))
+	if m.Delta == 0 {
+		tail := new(big.Rat).Quo(sk, eps)
+		tail.Mul(tail, big.NewRat(46, 1))
+		return ceilRat(tail)
+	}
+	inv := new(big.Int).SetUint64(ceilDiv(microUnit, m.Delta))
+	l := big.NewRat(int64(inv.BitLen())*6932, 10000)
+	v := new(big.Rat).SetInt(new(big.Int).Mul(s, s))
+	v.Mul(v, new(big.Rat).SetInt(kk))
+	v.Mul(v, new(big.Rat).Add(l, eps))
+	v.Mul(v, big.NewRat(2, 1))
+	v.Quo(v, new(big.Rat).Mul(eps, eps))
+	if floor := new(big.Rat).SetInt64(4 * int64(max(threshold, 1))); v.Cmp(floor) < 0 {
+		v = floor
+	}
+	v.Mul(v, big.NewRat(9025, 100)) // 9.5²
+	t := ceilRat(v)
+	r := new(big.Int).Sqrt(t)
+	return r.Add(r, big.NewInt(1))
+}
+
+func ceilRat(r *big.Rat) *big.Int {
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q
+}
+
+// checkFrequencies refuses a histogram or noisy count over a column some dataset has no frequency
+// table for, or whose datasets' tables differ in shape (the committee adds them slot by slot).
+func (c *colSpec) checkFrequencies(op Op) error {
+	if c.noFreq != "" {
+		return refuse(CodeNoFrequencies, "column %q of dataset %s has no frequency table, so the committee cannot compute a %s over it", c.name, c.noFreq, describeOp(op))
+	}
+	if c.freqDiffers != "" {
+		return refuse(CodeNoFrequencies, "the frequency tables of column %q differ in shape between datasets (dataset %s does not have min %d and bin %d), so they cannot be pooled", c.name, c.freqDiffers, c.freq.Min, c.freq.Bin)
+	}
+	return nil
+}
+
+func describeOp(op Op) string {
+	if op == OpCount {
+		return "noisy count"
+	}
+	return string(op)
+}
+
+// checkEdges refuses bucket edges off the frequency table's bin boundaries Min + k·Bin, or outside
+// the bins that hold the column's values [min, max] (pooled over the datasets).
+func (c *colSpec) checkEdges(edges []int64) error {
+	f := c.freq
+	bin := big.NewInt(f.Bin)
+	origin := big.NewInt(f.Min)
+	// The bins holding min and max: lo is the lower edge of min's, hi the upper edge of max's.
+	lo := new(big.Int).Sub(big.NewInt(c.min), origin)
+	lo.Div(lo, bin).Mul(lo, bin).Add(lo, origin)
+	hi := new(big.Int).Sub(big.NewInt(c.max), origin)
+	hi.Div(hi, bin).Add(hi, big.NewInt(1)).Mul(hi, bin).Add(hi, origin)
+	for _, e := range edges {
+		be := big.NewInt(e)
+		if new(big.Int).Mod(new(big.Int).Sub(be, origin), bin).Sign() != 0 {
+			return refuse(CodeBadEdges, "histogram edge %d of column %q is not on a bin boundary: its frequency table has bins of width %d from %d, so edges are %d plus a multiple of %d", e, c.name, f.Bin, f.Min, f.Min, f.Bin)
+		}
+		if be.Cmp(lo) < 0 || be.Cmp(hi) > 0 {
+			return refuse(CodeBadEdges, "histogram edge %d of column %q lies outside [%s, %s], the bins that hold its values [%d, %d]", e, c.name, lo, hi, c.min, c.max)
+		}
+	}
+	return nil
+}
+
+// checkFrequencyTable refuses a registered column's frequency table that is malformed: a zero
+// digest, a bin width that is not positive, or a value of [col.Min, col.Max] without a slot.
+func checkFrequencyTable(col *Column, slots uint64) error {
+	f := col.Frequencies
+	if f == nil {
+		return nil
+	}
+	if f.Table.IsZero() {
+		return refuse(CodeBadDigests, "column %q frequency table digest is zero", col.Name)
+	}
+	if f.Bin <= 0 {
+		return refuse(CodeBadFrequencies, "column %q frequency table has bin width %d; it must be positive", col.Name, f.Bin)
+	}
+	if f.Min > col.Min {
+		return refuse(CodeBadFrequencies, "column %q frequency table starts at %d, above the column's minimum %d", col.Name, f.Min, col.Min)
+	}
+	last := new(big.Int).Sub(big.NewInt(col.Max), big.NewInt(f.Min))
+	last.Quo(last, big.NewInt(f.Bin))
+	if last.Cmp(new(big.Int).SetUint64(slots)) >= 0 {
+		return refuse(CodeBadFrequencies, "column %q frequency table needs bin %s for the maximum %d, but a ciphertext has %d slots: widen the bin", col.Name, last, col.Max, slots)
 	}
 	return nil
 }

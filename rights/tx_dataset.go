@@ -108,6 +108,9 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 				return "", refuse(CodeBadDigests, "column %q ciphertext %d digest is zero", col.Name, j)
 			}
 		}
+		if err := checkFrequencyTable(&col, params.SlotsPerCiphertext); err != nil {
+			return "", err
+		}
 		if uint64(len(col.Chunks)) != wantChunks {
 			return "", refuse(CodeBadDataset, "column %q has %d proof chunks, %d rows need %d (%d values each)",
 				col.Name, len(col.Chunks), m.Rows, wantChunks, params.ListingChunkSize)

@@ -81,7 +81,25 @@ type Column struct {
 	Min, Max    int64
 	Ciphertexts []Digest // one per SlotsPerCiphertext rows, in row order
 	Chunks      []Chunk  // one per ListingChunkSize rows, in row order
+	// Frequencies is the column's frequency table (see FrequencyTable); nil if it has none.
+	Frequencies *FrequencyTable `cbor:",omitempty" json:",omitempty"`
 }
+
+// --- Histograms and noisy counts: a column's frequency table. ---
+
+// FrequencyTable is a column's values counted bin by bin and encrypted under the committee's
+// collective key: one ciphertext (Table) whose slot k holds how many values lie in
+// [Min + k·Bin, Min + (k+1)·Bin). The committee adds the tables of pooled datasets slot by slot,
+// so those must share Min and Bin; a histogram's bucket edges are Min plus multiples of Bin. The
+// chain checks the table's shape (every value of [Column.Min, Column.Max] has a slot), not its
+// counts: they are the holder's claim, like the ciphertexts'.
+type FrequencyTable struct {
+	Table Digest
+	Min   int64
+	Bin   int64 // > 0
+}
+
+// --- End of frequency tables. ---
 
 // Chunk is the listing proof for a run of ListingChunkSize values of one column.
 type Chunk struct {
