@@ -34,6 +34,15 @@
 // threshold of members agree, and settles the payment. The buyer aggregates the shares and
 // decrypts alone. A count is answered by the chain from the registered row counts.
 //
+// A setup ceremony makes real proving keys for a chunk circuit (zkceremony.go): a regulator
+// opens it, each participant contributes from its own home in turn, anyone finishes it, and
+// anyone verifies it from the chain and storage alone:
+//
+//	c, err := s.StartZKCeremony(ctx, "regulator", 1024, 32, participants)
+//	made, err := alice.ContributeZKCeremony(ctx, "alice", c.ID, true, nil) // both phases, waiting for her turns
+//	c, err = s.FinishZKCeremony(ctx, "regulator", c.ID, nil)
+//	verdict, err := s.VerifyZKCeremony(ctx, c.ID)
+//
 // # Security
 //
 // Buyer RLWE secret keys and ed25519 keys live in the home's key files (0600) and are never

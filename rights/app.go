@@ -241,7 +241,7 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	if app.tree == nil {
 		return nil, errAppClosed
 	}
-	b := Block{Height: req.Height, Time: req.Time}
+	b := Block{Height: req.Height, Time: req.Time, Hash: req.Hash}
 	l := &Ledger{Store: iavlStore{app.tree}, Verifier: app.verifier}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
@@ -300,7 +300,8 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 // Query serves the state at req.Height (0: the last committed block) as canonical CBOR:
 // /party/<address>, /parties, /dataset/<id>, /datasets, /grant/<id>, /grants,
 // /computation/<id>, /computations, /product/<id>, /products, /hold/<id>, /holds,
-// /proposal/<id>, /proposals, /regulators, /payments, /committee, /genesis, /params, the
+// /proposal/<id>, /proposals, /regulators, /payments, /committee, /genesis, /params,
+// /zkceremony/<id>, /zkceremonies, /zkcircuit/<n>/<w> (tx_zkceremony.go), the
 // filtered lists of routeList, and /frozen/<kind>/<id> (the holds freezing an object). An unknown id is
 // CodeNotFound, an unknown path CodeUnknownQuery, a height with no state CodeBadHeight.
 // With req.Prove a single object comes as its stored bytes with an ICS23 proof (see prove).
@@ -364,6 +365,8 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 		err error
 	)
 	switch {
+	case zkQuery(kind): // tx_zkceremony.go
+		v, k, err = routeZK(l, path, kind, id, hasID)
 	case kind == "party" && hasID:
 		v, err = l.Party(Address(id))
 		k = key(prefixParty, id)

@@ -356,3 +356,30 @@ func (c *Client) Parties(ctx context.Context) ([]Party, error) {
 func (c *Client) ComputationsUnderWay(ctx context.Context) ([]Computation, error) {
 	return queryList[Computation](ctx, c, "/computations/underway")
 }
+
+// Setup ceremonies (tx_zkceremony.go).
+
+// ZKCeremony returns setup ceremony id, or ErrNotFound.
+func (c *Client) ZKCeremony(ctx context.Context, id string) (*ZKCeremony, error) {
+	return query[ZKCeremony](ctx, c, "/zkceremony/"+id)
+}
+
+// ZKCeremonies returns every setup ceremony, in id order.
+func (c *Client) ZKCeremonies(ctx context.Context) ([]ZKCeremony, error) {
+	return queryList[ZKCeremony](ctx, c, "/zkceremonies")
+}
+
+// ZKCircuit returns the registered keys of the chunk circuit (n, w), or ErrNotFound.
+func (c *Client) ZKCircuit(ctx context.Context, n uint64, w uint32) (*ZKCircuit, error) {
+	return query[ZKCircuit](ctx, c, fmt.Sprintf("/zkcircuit/%d/%d", n, w))
+}
+
+// BlockHash returns the hash of the block at height, as the node's block store has it: what a
+// setup ceremony's beacon is checked against.
+func (c *Client) BlockHash(ctx context.Context, height int64) ([]byte, error) {
+	res, err := c.rpc.Block(ctx, &height)
+	if err != nil {
+		return nil, fmt.Errorf("rights: block %d: %w", height, err)
+	}
+	return res.BlockID.Hash, nil
+}

@@ -68,6 +68,16 @@ const (
 	CodeNotParticipant     uint32 = 59 // a key-switch share from a member that is not a participant
 	CodeAlreadyLicensed    uint32 = 60 // the party already holds or is licensed to operate the product
 	CodeBadHold            uint32 = 61 // freeze or unfreeze with an unknown kind or without a reason
+
+	// Setup ceremonies (tx_zkceremony.go): codes 70-79.
+	CodeUnknownZKCeremony    uint32 = 70 // no such setup ceremony
+	CodeBadZKCeremony        uint32 = 71 // ceremony opening malformed (chunk size, width, participants, names)
+	CodeZKCeremonyState      uint32 = 72 // the ceremony is not in the phase the tx needs (awaiting a beacon, finished, not ready)
+	CodeZKNotParticipant     uint32 = 73 // contribution from a party that is not a participant of the ceremony
+	CodeZKOutOfTurn          uint32 = 74 // contribution before the participants ahead of the sender contributed
+	CodeZKAlreadyContributed uint32 = 75 // participant already contributed to this phase
+	CodeZKBadResult          uint32 = 76 // finish with another transcript digest, or a verifying key or proving key digest malformed
+	CodeInsecureSetup        uint32 = 77 // the insecure devnet setup on a chain whose genesis is not a devnet
 )
 
 // Codes 85-89: histograms, noisy counts and weights (issue 4, computations).

@@ -52,13 +52,20 @@
 // majority vote of the current ones) freeze and unfreeze parties, datasets, grants and products;
 // every hold stays on record.
 //
+// Setup ceremonies (tx_zkceremony.go): a regulator opens a Groth16 setup ceremony for a chunk
+// circuit and an ordered list of participants; each posts the digest of its contribution in
+// turn, phase 1 then phase 2; the hash of the block after a phase's last contribution, recorded
+// by EndBlock, is that phase's beacon; anyone then finishes it with the keys, and the chain
+// checks the transcript digest and registers the keys for the circuit (registerZKCircuit).
+// Re-deriving the keys is left to `dxp zk ceremony verify`: too heavy for a block.
+//
 // # Queries
 //
 // App.Query serves every object by id (/party, /dataset, /grant, /computation, /product, /hold,
 // /proposal) and lists: all of a kind, /datasets/holder/ADDR, /grants/grantee/ADDR,
 // /grants/dataset/ID, /computations/grant/ID (every use of a grant), /computations/underway,
 // /products/holder/ADDR, /holds, /frozen/KIND/ID (the holds freezing an object), /regulators,
-// /proposals. Filtered lists read index keys kept in the IAVL tree, never a full scan.
+// /proposals, /zkceremony/ID, /zkceremonies, /zkcircuit/N/W. Filtered lists read index keys kept in the IAVL tree, never a full scan.
 //
 // # Proofs
 //

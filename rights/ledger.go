@@ -22,6 +22,9 @@ type Verifier interface {
 type Block struct {
 	Height int64
 	Time   time.Time
+	// Hash is the block's hash (set by FinalizeBlock; empty in CheckTx). Only EndBlock reads it,
+	// as the beacon of setup ceremonies that wait for this block.
+	Hash []byte
 }
 
 // Ledger is the chain's deterministic state machine over a Store. The same Store contents, tx
@@ -82,7 +85,8 @@ func (l *Ledger) DeliverTx(tx *Tx, b Block) (*Result, error) {
 
 // EndBlock runs the end-of-block rules at b.Height after its txs: every grant whose expiry has
 // passed by the next block expires (its computations under way are aborted and refunded), then
-// every computation whose deadline has passed expires and is refunded.
+// every computation whose deadline has passed expires and is refunded, then b.Hash becomes the
+// beacon of every setup ceremony phase waiting for this block.
 func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 	cache := newCache(l.Store)
 	x := &exec{s: cache, v: l.Verifier, b: b}
@@ -90,6 +94,9 @@ func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
 	if err := x.expire(); err != nil {
+		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
+	}
+	if err := x.sealZKCeremonies(); err != nil { // tx_zkceremony.go
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
 	if err := cache.write(); err != nil {
@@ -191,6 +198,13 @@ func (x *exec) run() (*Result, error) {
 		id, err = x.proposeRegulatorChange(m.ProposeRegulatorChange)
 	case m.VoteRegulatorChange != nil:
 		err = x.voteRegulatorChange(m.VoteRegulatorChange)
+	// Setup ceremonies (tx_zkceremony.go).
+	case m.OpenZKCeremony != nil:
+		id, err = x.openZKCeremony(m.OpenZKCeremony)
+	case m.ContributeZKCeremony != nil:
+		err = x.contributeZKCeremony(m.ContributeZKCeremony)
+	case m.FinishZKCeremony != nil:
+		err = x.finishZKCeremony(m.FinishZKCeremony)
 	}
 	if err != nil {
 		return nil, err

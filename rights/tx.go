@@ -46,6 +46,10 @@ func (m Msg) Kind() string {
 	set(m.Unfreeze != nil, "unfreeze")
 	set(m.ProposeRegulatorChange != nil, "propose_regulator_change")
 	set(m.VoteRegulatorChange != nil, "vote_regulator_change")
+	// Setup ceremonies (tx_zkceremony.go).
+	set(m.OpenZKCeremony != nil, "open_zk_ceremony")
+	set(m.ContributeZKCeremony != nil, "contribute_zk_ceremony")
+	set(m.FinishZKCeremony != nil, "finish_zk_ceremony")
 	if n != 1 {
 		return ""
 	}

@@ -481,6 +481,11 @@ type Msg struct {
 	Unfreeze               *Unfreeze               `cbor:"19,keyasint,omitempty"`
 	ProposeRegulatorChange *ProposeRegulatorChange `cbor:"20,keyasint,omitempty"`
 	VoteRegulatorChange    *VoteRegulatorChange    `cbor:"21,keyasint,omitempty"`
+
+	// Setup ceremonies (tx_zkceremony.go); numbered as their codes, 70-79.
+	OpenZKCeremony       *OpenZKCeremony       `cbor:"70,keyasint,omitempty"`
+	ContributeZKCeremony *ContributeZKCeremony `cbor:"71,keyasint,omitempty"`
+	FinishZKCeremony     *FinishZKCeremony     `cbor:"72,keyasint,omitempty"`
 }
 
 // RegisterParty registers the sender. Regulator and member roles are accepted only for addresses

@@ -114,21 +114,99 @@ func verifyPhase1(domain uint64, contributions [][]byte, beacon []byte) (_ *mpcs
 	if len(contributions) == 0 {
 		return nil, fmt.Errorf("%w: phase 1 has no contribution", ErrInvalidContribution)
 	}
+	last, err := verifyPhase1Chain(domain, contributions)
+	if err != nil {
+		return nil, err
+	}
+	defer recoverTo(&err, "zk: verify phase 1")
+	commons := last.Seal(beacon)
+	return &commons, nil
+}
+
+// verifyPhase1Chain checks each contribution against the one before it (the
+// first against StartPhase1), as mpcsetup.VerifyPhase1 does, but says which
+// one failed. It returns the last one, or the start if there is none.
+func verifyPhase1Chain(domain uint64, contributions [][]byte) (_ *mpcsetup.Phase1, err error) {
+	if err := checkDomain(domain); err != nil {
+		return nil, err
+	}
 	ps := make([]*mpcsetup.Phase1, len(contributions))
 	for i, c := range contributions {
 		if ps[i], err = readPhase1(domain, c); err != nil {
-			return nil, fmt.Errorf("phase 1 contribution %d: %w", i+1, err)
+			return nil, &ContributionError{Phase: 1, Index: i, Err: err}
 		}
 		if len(ps[i].Challenge) != challengeSize {
-			return nil, fmt.Errorf("%w: phase 1 contribution %d has no challenge", ErrInvalidContribution, i+1)
+			return nil, &ContributionError{Phase: 1, Index: i, Err: fmt.Errorf("%w: it has no challenge", ErrInvalidContribution)}
 		}
 	}
 	defer recoverTo(&err, "zk: verify phase 1")
-	commons, err := mpcsetup.VerifyPhase1(domain, beacon, ps...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: phase 1: %w", ErrInvalidContribution, err)
+	prev := mpcsetup.NewPhase1(domain)
+	for i, p := range ps {
+		if err := prev.Verify(p); err != nil {
+			return nil, &ContributionError{Phase: 1, Index: i, Err: fmt.Errorf("%w: %w", ErrInvalidContribution, err)}
+		}
+		prev = p
 	}
-	return &commons, nil
+	return prev, nil
+}
+
+// ContributionError names the contribution of a ceremony that is invalid:
+// malformed, not built on the contribution before it, or without a valid
+// proof of knowledge. It wraps ErrInvalidContribution.
+type ContributionError struct {
+	Phase int // 1 or 2
+	Index int // position in the phase, from 0
+	Err   error
+}
+
+func (e *ContributionError) Error() string {
+	return fmt.Sprintf("phase %d contribution %d: %v", e.Phase, e.Index+1, e.Err)
+}
+
+func (e *ContributionError) Unwrap() error { return e.Err }
+
+// CheckPhase1 verifies the phase-1 contributions made so far, each against
+// the one before it, and returns the state the next contribution must build
+// on: the last of them, or StartPhase1(domain) if there is none. A
+// participant calls it before ContributePhase1 so that it never builds on
+// an invalid contribution; a failure is a *ContributionError naming it.
+func CheckPhase1(domain uint64, contributions [][]byte) (latest []byte, err error) {
+	if _, err := verifyPhase1Chain(domain, contributions); err != nil {
+		return nil, fmt.Errorf("zk: check phase 1: %w", err)
+	}
+	if len(contributions) == 0 {
+		return StartPhase1(domain)
+	}
+	return contributions[len(contributions)-1], nil
+}
+
+// CheckPhase2 verifies the phase-2 contributions made so far for ccs on top
+// of srs (the result of VerifyPhase1), each against the one before it, and
+// returns the state the next contribution must build on: the last of them,
+// or StartPhase2(ccs, srs) if there is none. It costs one StartPhase2.
+func CheckPhase2(ccs constraint.ConstraintSystem, srs []byte, contributions [][]byte) (latest []byte, err error) {
+	r1cs, err := ceremonyR1CS(ccs)
+	if err != nil {
+		return nil, err
+	}
+	commons, err := readSRS(CeremonyDomain(ccs), srs)
+	if err != nil {
+		return nil, err
+	}
+	var start []byte
+	keepStart := func(p *mpcsetup.Phase2) (err error) {
+		if len(contributions) == 0 {
+			start, err = marshal(p)
+		}
+		return err
+	}
+	if _, _, err := verifyPhase2Chain(r1cs, commons, contributions, keepStart); err != nil {
+		return nil, fmt.Errorf("zk: check phase 2: %w", err)
+	}
+	if len(contributions) == 0 {
+		return start, nil
+	}
+	return contributions[len(contributions)-1], nil
 }
 
 // StartPhase2 returns the state phase 2 starts from for ccs, given srs, the
@@ -189,21 +267,45 @@ func verifyPhase2(ccs constraint.ConstraintSystem, commons *mpcsetup.SrsCommons,
 	if len(contributions) == 0 {
 		return nil, nil, fmt.Errorf("%w: phase 2 has no contribution", ErrInvalidContribution)
 	}
+	last, evals, err := verifyPhase2Chain(r1cs, commons, contributions, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer recoverTo(&err, "zk: verify phase 2")
+	gpk, gvk := last.Seal(commons, evals, beacon)
+	return writeKeys(gpk, gvk)
+}
+
+// verifyPhase2Chain starts phase 2 from commons (handing the start to
+// started, if not nil, before anything else reads it) and checks each
+// contribution against the one before it, as mpcsetup.VerifyPhase2 does,
+// but says which one failed. It returns the last contribution (the start
+// if there is none) and the circuit's evaluations, which sealing needs.
+func verifyPhase2Chain(r1cs *csbn254.R1CS, commons *mpcsetup.SrsCommons, contributions [][]byte, started func(*mpcsetup.Phase2) error) (_ *mpcsetup.Phase2, _ *mpcsetup.Phase2Evaluations, err error) {
 	ps := make([]*mpcsetup.Phase2, len(contributions))
 	for i, c := range contributions {
 		if ps[i], err = readPhase2(r1cs, c); err != nil {
-			return nil, nil, fmt.Errorf("phase 2 contribution %d: %w", i+1, err)
+			return nil, nil, &ContributionError{Phase: 2, Index: i, Err: err}
 		}
 		if len(ps[i].Challenge) != challengeSize {
-			return nil, nil, fmt.Errorf("%w: phase 2 contribution %d has no challenge", ErrInvalidContribution, i+1)
+			return nil, nil, &ContributionError{Phase: 2, Index: i, Err: fmt.Errorf("%w: it has no challenge", ErrInvalidContribution)}
 		}
 	}
 	defer recoverTo(&err, "zk: verify phase 2")
-	gpk, gvk, err := mpcsetup.VerifyPhase2(r1cs, commons, beacon, ps...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: phase 2: %w", ErrInvalidContribution, err)
+	prev := new(mpcsetup.Phase2)
+	evals := prev.Initialize(r1cs, commons)
+	if started != nil {
+		if err := started(prev); err != nil {
+			return nil, nil, err
+		}
 	}
-	return writeKeys(gpk, gvk)
+	for i, p := range ps {
+		if err := prev.Verify(p); err != nil {
+			return nil, nil, &ContributionError{Phase: 2, Index: i, Err: fmt.Errorf("%w: %w", ErrInvalidContribution, err)}
+		}
+		prev = p
+	}
+	return prev, &evals, nil
 }
 
 // Transcript is a whole ceremony for one circuit: every contribution in

@@ -372,3 +372,73 @@ func (c *otherToyCircuit) Define(api frontend.API) error {
 	api.AssertIsEqual(api.Mul(c.W, c.W), c.W)
 	return nil
 }
+
+// TestCeremonyCheck checks what a participant runs before it contributes:
+// the prefix made so far verifies and yields the state to build on, and a
+// bad contribution is named by phase and position.
+func TestCeremonyCheck(t *testing.T) {
+	r := runCeremony(t, "toy")
+	tr := r.transcript
+	if got, err := CheckPhase1(r.domain, nil); err != nil || !bytes.Equal(got, r.start1) {
+		t.Errorf("CheckPhase1(none) = %d bytes, %v; want the start", len(got), err)
+	}
+	if got, err := CheckPhase1(r.domain, tr.Phase1[:2]); err != nil || !bytes.Equal(got, tr.Phase1[1]) {
+		t.Errorf("CheckPhase1(two) = %d bytes, %v; want the second contribution", len(got), err)
+	}
+	if got, err := CheckPhase2(r.ccs, r.srs, nil); err != nil || !bytes.Equal(got, r.start2) {
+		t.Errorf("CheckPhase2(none) = %d bytes, %v; want the start", len(got), err)
+	}
+	if got, err := CheckPhase2(r.ccs, r.srs, tr.Phase2); err != nil || !bytes.Equal(got, tr.Phase2[2]) {
+		t.Errorf("CheckPhase2(all) = %d bytes, %v; want the last contribution", len(got), err)
+	}
+
+	onStart1, err := ContributePhase1(r.domain, r.start1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onStart2, err := ContributePhase2(r.ccs, r.start2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(tr.Phase2[0])
+	swap(flipped, phase2PKK0, phase2PKK0+g1Size, g1Size)
+	tests := []struct {
+		name         string
+		check        func() error
+		phase, index int
+	}{
+		{"phase 1, second not built on the first", func() error {
+			_, err := CheckPhase1(r.domain, [][]byte{tr.Phase1[0], onStart1, tr.Phase1[2]})
+			return err
+		}, 1, 1},
+		{"phase 1, third truncated", func() error {
+			_, err := CheckPhase1(r.domain, [][]byte{tr.Phase1[0], tr.Phase1[1], tr.Phase1[2][:100]})
+			return err
+		}, 1, 2},
+		{"phase 2, first tampered", func() error {
+			_, err := CheckPhase2(r.ccs, r.srs, [][]byte{flipped})
+			return err
+		}, 2, 0},
+		{"phase 2, third not built on the second", func() error {
+			_, err := CheckPhase2(r.ccs, r.srs, [][]byte{tr.Phase2[0], tr.Phase2[1], onStart2})
+			return err
+		}, 2, 2},
+		{"transcript, phase 2 second not built on the first", func() error {
+			bad := clone(tr)
+			bad.Phase2[1] = onStart2
+			_, err := VerifyTranscript(r.ccs, &bad)
+			return err
+		}, 2, 1},
+	}
+	for _, tt := range tests {
+		err := tt.check()
+		var ce *ContributionError
+		if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidContribution) {
+			t.Errorf("%s: %v, want a *ContributionError wrapping ErrInvalidContribution", tt.name, err)
+			continue
+		}
+		if ce.Phase != tt.phase || ce.Index != tt.index {
+			t.Errorf("%s: error names phase %d contribution %d, want phase %d contribution %d", tt.name, ce.Phase, ce.Index+1, tt.phase, tt.index+1)
+		}
+	}
+}

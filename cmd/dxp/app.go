@@ -30,6 +30,7 @@ func newApp() *cli.App {
 			nodeCommand(),
 			localnetCommand(),
 			benchCommand(),
+			zkCommand(), // zk.go
 		},
 		HideHelpCommand: true,
 		// Errors are printed once, by main, as one sentence.
