@@ -55,7 +55,7 @@
 // Setup ceremonies (tx_zkceremony.go): a regulator opens a Groth16 setup ceremony for a chunk
 // circuit and an ordered list of participants; each posts the digest of its contribution in
 // turn, phase 1 then phase 2; the hash of the block after a phase's last contribution, recorded
-// by EndBlock, is that phase's beacon; anyone then finishes it with the keys, and the chain
+// by EndBlock, is that phase's beacon; the coordinator or a participant then finishes it with the keys, and the chain
 // checks the transcript digest and registers the keys for the circuit (registerZKCircuit).
 // Re-deriving the keys is left to `dxp zk ceremony verify`: too heavy for a block.
 //

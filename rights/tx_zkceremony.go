@@ -40,7 +40,7 @@ const (
 	ZKCeremonyBeacon1  ZKCeremonyStatus = "beacon1"  // waiting for the block whose hash seals phase 1
 	ZKCeremonyPhase2   ZKCeremonyStatus = "phase2"   // participants contribute to phase 2, in order
 	ZKCeremonyBeacon2  ZKCeremonyStatus = "beacon2"  // waiting for the block whose hash seals phase 2
-	ZKCeremonyReady    ZKCeremonyStatus = "ready"    // every contribution and both beacons are in: anyone may finish
+	ZKCeremonyReady    ZKCeremonyStatus = "ready"    // every contribution and both beacons are in: the coordinator or a participant may finish
 	ZKCeremonyFinished ZKCeremonyStatus = "finished" // keys posted and registered
 )
 
@@ -401,6 +401,13 @@ func (x *exec) finishZKCeremony(m *FinishZKCeremony) error {
 	case ZKCeremonyReady:
 	default:
 		return refuse(CodeZKCeremonyState, "setup ceremony %s is %s: it can be finished once every participant contributed to both phases and both beacons are recorded", c.ID, c.Status)
+	}
+	// The chain cannot re-derive the keys (that takes minutes and the contributions are in
+	// storage), so it records the keys posted by someone accountable for them: the coordinator or
+	// a participant, whose `finish` verified the whole transcript before posting. Anyone can
+	// check them afterwards with `dxp zk ceremony verify`.
+	if x.sender != c.Coordinator && !slices.ContainsFunc(c.Participants, func(p ZKParticipant) bool { return p.Address == x.sender }) {
+		return refuse(CodeUnauthorized, "%s is neither the coordinator nor a participant of setup ceremony %s, so it cannot finish it", x.sender, c.ID)
 	}
 	if m.Transcript != c.Transcript {
 		return refuse(CodeZKBadResult, "transcript digest %s is not the digest %s of the contributions and beacons setup ceremony %s recorded", m.Transcript, c.Transcript, c.ID)

@@ -119,24 +119,25 @@ func TestZKCeremony(t *testing.T) {
 		t.Fatalf("Transcript = %s, want zk.TranscriptDigest %s", c.Transcript, want)
 	}
 
-	h.refused("dave", fin, CodeZKBadResult, "transcript digest")
+	h.refused("bob", fin, CodeZKBadResult, "transcript digest")
 	fin.FinishZKCeremony.Transcript = want
 	fin.FinishZKCeremony.VK = nil
-	h.refused("dave", fin, CodeZKBadResult, "verifying key")
+	h.refused("bob", fin, CodeZKBadResult, "verifying key")
 	fin.FinishZKCeremony.VK, fin.FinishZKCeremony.PK = []byte("vk"), Digest{}
-	h.refused("dave", fin, CodeZKBadResult, "proving key")
+	h.refused("bob", fin, CodeZKBadResult, "proving key")
 	fin.FinishZKCeremony.PK = digest("pk")
 	if _, err := h.l.ZKCircuit(64, 8); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ZKCircuit before the finish = %v, want ErrNotFound", err)
 	}
-	h.ok("dave", fin) // anyone may finish
+	h.refused("dave", fin, CodeUnauthorized, "neither the coordinator nor a participant")
+	h.ok("bob", fin) // a participant, or the coordinator, may finish
 	h.refused("alice", fin, CodeZKCeremonyState, "already finished")
 	c = h.zkCeremony(id)
 	circ, err := h.l.ZKCircuit(64, 8)
 	if err != nil {
 		t.Fatalf("ZKCircuit(64, 8): %v", err)
 	}
-	if c.Status != ZKCeremonyFinished || c.FinishedBy != addr("dave") || c.Circuit == nil ||
+	if c.Status != ZKCeremonyFinished || c.FinishedBy != addr("bob") || c.Circuit == nil ||
 		circ.Setup != want.String() || circ.Ceremony != id || !bytes.Equal(circ.VK, []byte("vk")) || circ.PK != digest("pk") {
 		t.Errorf("after finish: ceremony %+v, circuit %+v", c, circ)
 	}
