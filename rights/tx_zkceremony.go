@@ -20,7 +20,7 @@ import (
 // enforces the order and records each digest, who posted it and when. The block after a
 // phase's last contribution seals it: its hash, which nobody could choose when that
 // contribution was posted, is the phase's beacon, recorded by the chain at the end of that
-// block. Once both beacons are recorded, anyone may finish: derive the keys, upload the proving
+// block. Once both beacons are recorded, the coordinator or a participant finishes: derive the keys, upload the proving
 // key and post the verifying key, the proving key's digest and the transcript digest.
 //
 // The chain checks that transcript digest itself (it is a hash of the digests and beacons it
