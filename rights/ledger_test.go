@@ -323,7 +323,6 @@ func TestRegisterDataset(t *testing.T) {
 	}
 }
 
-
 func TestGrants(t *testing.T) {
 	w := newWorld(t, 2)
 	g := w.grant(w.active)
