@@ -75,8 +75,8 @@ func TestChunkProveVerify(t *testing.T) {
 			t.Errorf("%s: VerifyChunk = %v, want nil", tt.name, err)
 		}
 		// The chain's verifier takes chunk keys unchanged.
-		if err := (Verifier{}).VerifyListing(f.vk, cp.Proof, cp.Commitment, tt.min, tt.max); err != nil {
-			t.Errorf("%s: Verifier.VerifyListing = %v, want nil", tt.name, err)
+		if err := (Verifier{}).VerifyChunk(f.vk, cp.Proof, cp.Commitment, tt.min, tt.max); err != nil {
+			t.Errorf("%s: Verifier.VerifyChunk = %v, want nil", tt.name, err)
 		}
 		if tt.min < tt.max {
 			if err := VerifyChunk(f.vk, cp.Proof, cp.Commitment, tt.min, tt.max-1); !errors.Is(err, ErrInvalidProof) {

@@ -32,11 +32,11 @@ func ExampleListingProver() {
 
 	// Chain: verify against the registered verifying key.
 	var v zk.Verifier
-	err = v.VerifyListing(vk, chunk.Proof, chunk.Commitment, -1000, 1000)
+	err = v.VerifyChunk(vk, chunk.Proof, chunk.Commitment, -1000, 1000)
 	fmt.Println("verified:", err == nil)
 
 	// The same proof does not vouch for narrower bounds.
-	err = v.VerifyListing(vk, chunk.Proof, chunk.Commitment, -1000, 999)
+	err = v.VerifyChunk(vk, chunk.Proof, chunk.Commitment, -1000, 999)
 	fmt.Println("narrower bounds:", err)
 	// Output:
 	// verified: true

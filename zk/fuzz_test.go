@@ -17,10 +17,10 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite the valid seeds in
 // and bounds: it must never panic, and every failure must wrap ErrInvalidKey
 // or ErrInvalidProof. The committed corpus holds a valid statement (n = 16)
 // and mutations of it, so the fuzzer starts from well-formed encodings.
-func FuzzVerifyListing(f *testing.F) {
+func FuzzVerifyChunk(f *testing.F) {
 	f.Add([]byte{}, []byte{}, []byte{}, int64(0), int64(0))
 	f.Fuzz(func(t *testing.T, vk, proof, commitment []byte, min, max int64) {
-		err := VerifyListing(vk, proof, commitment, min, max)
+		err := VerifyChunk(vk, proof, commitment, min, max)
 		if err != nil && !errors.Is(err, ErrInvalidKey) && !errors.Is(err, ErrInvalidProof) {
 			t.Fatalf("VerifyListing = %v, want nil, ErrInvalidKey or ErrInvalidProof", err)
 		}
@@ -46,7 +46,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := VerifyListing(fx.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
+	if err := VerifyChunk(fx.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
 		t.Fatalf("seed does not verify: %v", err)
 	}
 	write("valid", fx.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max)
@@ -89,7 +89,7 @@ func TestFuzzCorpusValid(t *testing.T) {
 			t.Fatalf("line %d: %v", 5+i, err)
 		}
 	}
-	if err := VerifyListing(args[0], args[1], args[2], bounds[0], bounds[1]); err != nil {
-		t.Errorf("VerifyListing(valid seed) = %v, want nil; regenerate with -update-corpus", err)
+	if err := VerifyChunk(args[0], args[1], args[2], bounds[0], bounds[1]); err != nil {
+		t.Errorf("VerifyChunk(valid seed) = %v, want nil; regenerate with -update-corpus", err)
 	}
 }

@@ -78,11 +78,11 @@ func validProof(t testing.TB) proved {
 func TestProveVerify(t *testing.T) {
 	f := setup(t, "a")
 	p := validProof(t)
-	if err := VerifyListing(f.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
-		t.Fatalf("VerifyListing(valid) = %v, want nil", err)
+	if err := VerifyChunk(f.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
+		t.Fatalf("VerifyChunk(valid) = %v, want nil", err)
 	}
-	if err := (Verifier{}).VerifyListing(f.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
-		t.Fatalf("Verifier.VerifyListing(valid) = %v, want nil", err)
+	if err := (Verifier{}).VerifyChunk(f.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
+		t.Fatalf("Verifier.VerifyChunk(valid) = %v, want nil", err)
 	}
 	if got := len(p.cp.Commitment); got != 32 {
 		t.Errorf("len(Commitment) = %d, want 32", got)
@@ -146,7 +146,7 @@ func TestVerifyWrongStatement(t *testing.T) {
 		{"other commitment", otherCommitment, p.min, p.max},
 	}
 	for _, tt := range tests {
-		err := VerifyListing(f.vk, p.cp.Proof, tt.commitment, tt.min, tt.max)
+		err := VerifyChunk(f.vk, p.cp.Proof, tt.commitment, tt.min, tt.max)
 		if !errors.Is(err, ErrInvalidProof) {
 			t.Errorf("%s: VerifyListing = %v, want ErrInvalidProof", tt.name, err)
 		}
@@ -156,8 +156,8 @@ func TestVerifyWrongStatement(t *testing.T) {
 func TestVerifyOtherSetup(t *testing.T) {
 	a, b := setup(t, "a"), setup(t, "b")
 	p := validProof(t)
-	if err := VerifyListing(b.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); !errors.Is(err, ErrInvalidProof) {
-		t.Errorf("VerifyListing(proof from setup a, vk from setup b) = %v, want ErrInvalidProof", err)
+	if err := VerifyChunk(b.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); !errors.Is(err, ErrInvalidProof) {
+		t.Errorf("VerifyChunk(proof from setup a, vk from setup b) = %v, want ErrInvalidProof", err)
 	}
 	// Keys from one setup do not load as the keys of another chunk size.
 	if _, err := NewListingProver(testN+1, a.pk); !errors.Is(err, ErrInvalidKey) {
@@ -178,8 +178,8 @@ func TestVerifyRawProof(t *testing.T) {
 	if _, err := proof.WriteRawTo(&raw); err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyListing(f.vk, raw.Bytes(), p.cp.Commitment, p.min, p.max); err != nil {
-		t.Errorf("VerifyListing(raw proof) = %v, want nil", err)
+	if err := VerifyChunk(f.vk, raw.Bytes(), p.cp.Commitment, p.min, p.max); err != nil {
+		t.Errorf("VerifyChunk(raw proof) = %v, want nil", err)
 	}
 }
 
@@ -222,7 +222,7 @@ func TestVerifyMalformed(t *testing.T) {
 		}{"proof bit flip", f.vk, flipped, p.cp.Commitment, ErrInvalidProof})
 	}
 	for _, tt := range tests {
-		err := VerifyListing(tt.vk, tt.proof, tt.commitment, p.min, p.max)
+		err := VerifyChunk(tt.vk, tt.proof, tt.commitment, p.min, p.max)
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s: VerifyListing = %v, want %v", tt.name, err, tt.want)
 		}
@@ -242,9 +242,9 @@ func TestVerifyNotListingKey(t *testing.T) {
 	if _, err := vk.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	err := VerifyListing(buf.Bytes(), p.cp.Proof, p.cp.Commitment, p.min, p.max)
+	err := VerifyChunk(buf.Bytes(), p.cp.Proof, p.cp.Commitment, p.min, p.max)
 	if !errors.Is(err, ErrInvalidKey) {
-		t.Errorf("VerifyListing(vk with 4 public inputs) = %v, want ErrInvalidKey", err)
+		t.Errorf("VerifyChunk(vk with 4 public inputs) = %v, want ErrInvalidKey", err)
 	}
 }
 
@@ -290,7 +290,7 @@ func TestProveFullChunkExtremes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Prove: %v", err)
 	}
-	if err := VerifyListing(f.vk, cp.Proof, cp.Commitment, math.MinInt64, math.MaxInt64); err != nil {
+	if err := VerifyChunk(f.vk, cp.Proof, cp.Commitment, math.MinInt64, math.MaxInt64); err != nil {
 		t.Errorf("VerifyListing = %v, want nil", err)
 	}
 }
@@ -305,7 +305,7 @@ func TestProveConcurrent(t *testing.T) {
 		wg.Go(func() {
 			cp, err := f.prover.Prove([]int64{int64(i), 1, 2}, 0, 2)
 			if err == nil {
-				err = VerifyListing(f.vk, cp.Proof, cp.Commitment, 0, 2)
+				err = VerifyChunk(f.vk, cp.Proof, cp.Commitment, 0, 2)
 			}
 			errs[i] = err
 		})

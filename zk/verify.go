@@ -13,7 +13,7 @@ import (
 )
 
 const (
-	// maxProofSize and maxKeySize bound the untrusted input VerifyListing
+	// maxProofSize and maxKeySize bound the untrusted input VerifyChunk
 	// parses. A listing proof is 196 bytes compressed (388 uncompressed) and
 	// a listing verifying key about 600 bytes compressed.
 	maxProofSize = 1 << 12
@@ -28,22 +28,22 @@ const (
 	vkCacheSize = 32
 )
 
-// Verifier verifies listing proofs; it satisfies the chain's
+// Verifier verifies chunk proofs; it satisfies the chain's
 // rights.Verifier interface. The zero value is ready to use.
 type Verifier struct{}
 
-// VerifyListing calls the package-level VerifyListing.
-func (Verifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
-	return VerifyListing(vk, proof, commitment, min, max)
+// VerifyChunk calls the package-level VerifyChunk.
+func (Verifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
+	return VerifyChunk(vk, proof, commitment, min, max)
 }
 
-// VerifyListing checks that proof proves knowledge of a chunk of values within
+// VerifyChunk checks that proof proves knowledge of a chunk of values within
 // [min, max] whose salted commitment is commitment, under the verifying key
 // vk. It returns nil only for a valid proof. Every input may be untrusted:
 // malformed bytes yield an error wrapping ErrInvalidKey (vk) or
 // ErrInvalidProof (proof, commitment, bounds, failed verification), never a
 // panic.
-func VerifyListing(vk, proof, commitment []byte, min, max int64) (err error) {
+func VerifyChunk(vk, proof, commitment []byte, min, max int64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: internal panic: %v", ErrInvalidProof, r)
