@@ -439,8 +439,27 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 	return r, nil
 }
 
+// intact reports whether the object with digest d is stored whole: it reads it through and
+// checks its SHA-256. A missing, truncated or altered object is not intact; it will be
+// uploaded again, which replaces it.
+func intact(ctx context.Context, b storage.Bucket, d storage.Digest) (bool, error) {
+	rc, err := storage.GetObject(ctx, b, d)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	if errors.Is(err, storage.ErrCorrupt) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // loadJournal reads the journal of an interrupted run with the same inputs, keeping only the
-// ciphertexts still in storage, or starts an empty one.
+// ciphertexts still intact in storage, or starts an empty one.
 func (r *publishRun) loadJournal(ctx context.Context, key string) error {
 	fresh := &publishJournal{Format: journalFormat, Key: key}
 	for i, c := range r.circuits {
@@ -480,7 +499,7 @@ func (r *publishRun) loadJournal(ctx context.Context, key string) error {
 			if d == nil {
 				continue
 			}
-			ok, err := storage.HasObject(ctx, r.s.Bucket, storage.Digest(*d))
+			ok, err := intact(ctx, r.s.Bucket, storage.Digest(*d))
 			if err != nil {
 				return fmt.Errorf("check a journalled ciphertext in storage: %w", err)
 			}
