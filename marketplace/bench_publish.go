@@ -68,6 +68,7 @@ type BenchPublishReport struct {
 	PeakRSSMB        float64 `json:"peak_rss_mb"`
 	PublishPeakRSSMB float64 `json:"publish_peak_rss_mb"` // the part of PeakRSSMB up to the end of the publish
 	SetupPeakRSSMB   float64 `json:"setup_peak_rss_mb"`
+	DevnetRSSMB      float64 `json:"devnet_rss_mb"` // resident before publishing: the node, the committee, the runtime
 
 	ChunkSize       int      `json:"chunk_size"`
 	Width           int      `json:"width"`
@@ -159,7 +160,9 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	rep.DevnetSeconds = time.Since(start).Seconds()
 	rep.SetupPeakRSSMB = peakRSSMB()
 	debug.FreeOSMemory() // return the setup's garbage, so the peak below is publishing's own
-	if !resetPeakRSS() {
+	if resetPeakRSS() {
+		rep.DevnetRSSMB = peakRSSMB() // just reset: the current size
+	} else {
 		rep.SetupPeakRSSMB = 0 // the peak cannot be split: PeakRSSMB includes the setup
 	}
 
@@ -204,6 +207,7 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	rep.VerifySeconds = time.Since(start).Seconds()
 
 	// The baseline: the same values, proven and encrypted with nothing around the libraries.
+	debug.FreeOSMemory() // the publish's prover is garbage now; do not stack the baseline's on it
 	values := benchValues(cfg.Rows)
 	pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(circuit.PK))
 	if err != nil {
