@@ -350,6 +350,7 @@ type publishRun struct {
 	mu      sync.Mutex // guards journal
 	journal *publishJournal
 
+	input  [32]byte // SHA-256 of the CSV as the first pass read it
 	reused atomic.Int64
 }
 
@@ -409,7 +410,7 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 	if err != nil {
 		return nil, fmt.Errorf("load the committee's public key: %w", err)
 	}
-	r := &publishRun{s: s, schema: req.Schema, circuits: circuits, rows: rows, slots: mpc.Slots(params), epoch: epoch,
+	r := &publishRun{s: s, schema: req.Schema, circuits: circuits, rows: rows, slots: mpc.Slots(params), epoch: epoch, input: input,
 		encrypt: func(values []int64) ([][]byte, error) { return mpc.EncryptColumn(params, pubKey, values) }}
 	byID := map[string]*zk.ChunkProver{}
 	for _, c := range circuits {
@@ -732,6 +733,13 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 	save(true)
 	report(snapshot())
 	if err := context.Cause(ctx); err != nil {
+		if errors.Is(err, errInputChanged) {
+			// The journal holds chunks of a file that no longer exists as it was keyed.
+			err = fmt.Errorf("%s %w", req.CSV.Name, err)
+			if rmErr := os.Remove(r.journalPath); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+				return errors.Join(err, rmErr)
+			}
+		}
 		return err
 	}
 	if saveErr != nil {
@@ -739,6 +747,9 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 	}
 	return r.complete()
 }
+
+// errInputChanged is the CSV changing between the passes: nothing it led to is kept.
+var errInputChanged = errors.New("changed while it was being published")
 
 type encryptedCT struct {
 	col, index int
@@ -773,7 +784,8 @@ func (r *publishRun) feed(ctx context.Context, src CSVSource, rowsRead *atomic.I
 		return fmt.Errorf("open %s: %w", src.Name, err)
 	}
 	defer f.Close()
-	rr, err := NewRowReader(src.Name, f, r.schema)
+	h := sha256.New()
+	rr, err := NewRowReader(src.Name, io.TeeReader(f, h), r.schema)
 	if err != nil {
 		return err
 	}
@@ -810,7 +822,14 @@ func (r *publishRun) feed(ctx context.Context, src CSVSource, rowsRead *atomic.I
 		}
 	}
 	if rr.Rows() != r.rows {
-		return fmt.Errorf("%s changed while it was being published: %d rows now, %d when it was checked", src.Name, rr.Rows(), r.rows)
+		return fmt.Errorf("%w: %d rows now, %d when it was checked", errInputChanged, rr.Rows(), r.rows)
+	}
+	if _, err := io.Copy(h, f); err != nil { // anything after the last row
+		return fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	var d [32]byte
+	if h.Sum(d[:0]); d != r.input {
+		return fmt.Errorf("%w: its SHA-256 differs from the first pass's", errInputChanged)
 	}
 	return nil
 }

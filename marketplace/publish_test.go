@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -94,6 +95,28 @@ func TestPublishOnMinIO(t *testing.T) {
 	}
 	if ds := held(); len(ds) != 0 {
 		t.Errorf("a refused publish registered %d datasets", len(ds))
+	}
+
+	// A CSV that changes between the passes (same rows, other values) is refused, and its
+	// journal, keyed by the first pass's digest, is dropped.
+	small, other := table(t, 200, 12), table(t, 200, 13)
+	opens := 0
+	changing := CSVSource{Name: "changing.csv", Open: func() (io.ReadCloser, error) {
+		opens++
+		if opens == 1 {
+			return io.NopCloser(bytes.NewReader(small.CSV())), nil
+		}
+		return io.NopCloser(bytes.NewReader(other.CSV())), nil
+	}}
+	_, err = s.Publish(ctx, PublishRequest{From: "owner1", Name: "changing", Schema: small.Schema, CSV: changing, Price: 1})
+	if err == nil || !strings.Contains(err.Error(), "changing.csv changed while it was being published") {
+		t.Errorf("Publish(CSV changed between passes) = %v, want it refused", err)
+	}
+	if journals, _ := filepath.Glob(filepath.Join(home, "publishing", "*.json")); len(journals) != 0 {
+		t.Errorf("journals left after a changed CSV: %v", journals)
+	}
+	if ds := held(); len(ds) != 0 {
+		t.Errorf("a CSV that changed was registered")
 	}
 
 	// Interrupt a publish once a third of its chunks are proven, then run it again.
