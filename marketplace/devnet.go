@@ -37,7 +37,7 @@ type DevnetConfig struct {
 	Threshold int
 	// ChunkSize is the number of values per chunk proof; zero means DefaultChunkSize.
 	ChunkSize int
-	// Widths are the chunk circuit widths genesis registers; nil means DevnetWidths.
+	// Widths are the chunk circuit widths genesis registers; nil means 32 and 64.
 	Widths []int
 	// SetupCache is a directory where insecure setups are kept and reused by later devnets of
 	// the same circuits; empty means set up afresh every first start.
@@ -296,7 +296,7 @@ type genesisSpec struct {
 	Members     []*Key // the committee
 	Threshold   int    // members that complete a computation; zero means all of them
 	ChunkSize   int    // values per chunk proof
-	Widths      []int  // chunk circuit widths to register; nil means DevnetWidths
+	Widths      []int  // chunk circuit widths to register; nil means devnetWidths
 	SetupCache  string // where insecure setups are reused from; empty for none
 	Bucket      storage.Bucket
 }
@@ -320,7 +320,7 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	}
 	widths := s.Widths
 	if widths == nil {
-		widths = DevnetWidths
+		widths = devnetWidths
 	}
 	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, widths, log)
 	if err != nil {

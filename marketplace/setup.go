@@ -15,10 +15,10 @@ import (
 	"github.com/dxplabs/dxp/zk"
 )
 
-// DevnetWidths are the chunk circuit widths a development network registers: 32 bits holds
-// every column whose Max-Min is below 2^32 (ages, counts, money in cents up to 42 million), 64
-// bits every int64 column. A column is proven with the narrowest that fits.
-var DevnetWidths = []int{32, 64}
+// devnetWidths are the chunk circuit widths a development network registers by default: 32
+// bits holds every column whose Max-Min is below 2^32 (ages, counts, money in cents up to 42
+// million), 64 bits every int64 column. A column is proven with the narrowest that fits.
+var devnetWidths = []int{32, 64}
 
 // setupCacheVersion is part of every cache file name; bump it when the chunk circuit or the
 // key encoding changes, so that no stale key is reused.
