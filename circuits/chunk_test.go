@@ -4,10 +4,21 @@ import (
 	"math"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/test"
 )
+
+// bn254Groth16 restricts CheckCircuit to the one curve and backend DXP uses.
+var bn254Groth16 = []test.TestingOption{
+	test.WithCurves(ecc.BN254),
+	test.WithBackends(backend.GROTH16),
+	test.NoFuzzing(),
+	test.NoSerializationChecks(),
+	test.NoSolidityChecks(),
+}
 
 // chunkCase builds assignments of one (n, w) circuit from raw digits, so
 // that tests can express witnesses NewChunkAssignment refuses.
@@ -352,4 +363,11 @@ func TestSpongeHash(t *testing.T) {
 	if padded := SpongeHash(iv, append(in, fr.Element{})); !padded.Equal(&a) {
 		t.Error("SpongeHash(in || 0) != SpongeHash(in) under one IV; the padding rule changed")
 	}
+}
+
+// testSalt is a fixed salt, so that test failures are reproducible.
+func testSalt() fr.Element {
+	var s fr.Element
+	s.SetString("1234567890123456789012345678901234567890")
+	return s
 }

@@ -22,22 +22,11 @@
 //	a, err := circuits.NewChunkAssignment(n, w, values, min, max, salt) // values padded to n
 //	// a.Commitment == circuits.ChunkCommitment(n, w, values, min, salt)
 //
-// # Listing
-//
-// [Listing] proves that a chunk of n int64 values lies within the public
-// bounds [Min, Max] and that the values, together with a secret salt, hash to
-// the public Commitment. [ListingCommitment] computes the same commitment
-// natively; a witness is built as:
-//
-//	salt := ...                               // random, secret, kept by the owner
-//	c := circuits.ListingCommitment(values, salt) // values already padded to n
-//	assignment := circuits.Listing{Values: ..., Salt: salt, Commitment: c, Min: min, Max: max}
-//
 // # Security
 //
 // Range soundness relies on the BN254 scalar field being about 2^254: in
-// Listing both v-Min and Max-v are constrained to 64 bits, and in Chunk the
-// offset and slack digits bound both to far less than the field, so no
+// Chunk the offset and slack digits bound v-Min and Max-v to far less than
+// the field, so no
 // wrap-around modulo the field can make an out-of-range value pass (Chunk's
 // type documentation gives the argument step by step). Chunk's range checks
 // are a log-derivative lookup whose challenge comes from gnark's BSB22

@@ -2,8 +2,6 @@ package marketplace
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,7 +39,19 @@ type AuditCommittee struct {
 	Epoch     uint64           `json:"epoch"`
 	Ready     bool             `json:"ready"`
 	Keys      []rights.Digest  `json:"keys"`
-	Setup     string           `json:"listing_setup"`
+	// Setup summarises where the registered circuits' proving keys came from: the distinct
+	// setups of Circuits, comma-separated.
+	Setup    string         `json:"proof_setup"`
+	Circuits []AuditCircuit `json:"circuits"`
+}
+
+// AuditCircuit is one registered proving circuit.
+type AuditCircuit struct {
+	ID        string        `json:"id"`
+	ChunkSize uint64        `json:"chunk_size"`
+	Width     uint32        `json:"width"`
+	Setup     string        `json:"setup"`
+	PK        rights.Digest `json:"proving_key"`
 }
 
 type AuditDataset struct {
@@ -175,7 +185,7 @@ type AuditSupply struct {
 	Conserved bool   `json:"conserved"`
 }
 
-// Audit collects every flow on the chain for the regulator From and re-verifies every listing
+// Audit collects every flow on the chain for the regulator From and re-verifies every chunk
 // proof, dataset commitment, the credit supply and the privacy budgets.
 func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) {
 	k, err := s.Key(from)
@@ -210,13 +220,27 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		return nil, err
 	}
 	r.Committee = AuditCommittee{Threshold: committee.Threshold, Epoch: committee.Epoch, Ready: committee.Ready,
-		Keys: committee.Keys, Setup: gen.Params.ListingSetup}
+		Keys: committee.Keys, Circuits: []AuditCircuit{}}
 	for _, m := range committee.Members {
 		r.Committee.Members = append(r.Committee.Members, m.Address)
 	}
-	if gen.Params.ListingSetup == rights.InsecureDevnetSetup {
-		problem("listing proofs use the insecure devnet setup: whoever ran it could forge them")
+	circuits, err := s.Chain.Circuits(ctx)
+	if err != nil {
+		return nil, err
 	}
+	registered := map[string]rights.Circuit{}
+	var setups []string
+	for _, c := range circuits {
+		registered[c.ID()] = c
+		r.Committee.Circuits = append(r.Committee.Circuits, AuditCircuit{ID: c.ID(), ChunkSize: c.ChunkSize, Width: c.Width, Setup: c.Setup, PK: c.PK})
+		if !slices.Contains(setups, c.Setup) {
+			setups = append(setups, c.Setup)
+		}
+		if c.Setup == rights.InsecureDevnetSetup {
+			problem("circuit %s uses the insecure devnet setup: whoever ran it could forge its proofs", c.ID())
+		}
+	}
+	r.Committee.Setup = strings.Join(setups, ",")
 
 	holds, err := s.Chain.Holds(ctx)
 	if err != nil {
@@ -254,9 +278,15 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		}
 		for _, c := range ds.Columns {
 			a.Columns = append(a.Columns, c.Name)
+			circuit, ok := registered[rights.CircuitID(c.ChunkSize, c.Width)]
+			if !ok || c.Width < rights.ColumnWidth(c.Min, c.Max) {
+				verified = false
+				problem("dataset %s column %s names circuit %s, which is not registered or too narrow for its bounds", ds.ID, c.Name, rights.CircuitID(c.ChunkSize, c.Width))
+				continue
+			}
 			for i, ch := range c.Chunks {
 				a.Chunks++
-				if err := zk.VerifyListing(gen.Params.ListingVK, ch.Proof, ch.Commitment, c.Min, c.Max); err != nil {
+				if err := zk.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max); err != nil {
 					verified = false
 					problem("dataset %s column %s chunk %d: %v", ds.ID, c.Name, i+1, err)
 				}
@@ -369,14 +399,8 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 // VerifyDatasetCommitment recomputes the dataset commitment from its chunk commitments, as the
 // chain does when it registers the dataset: SHA-256 over every chunk commitment, column by column.
 func VerifyDatasetCommitment(ds *rights.Dataset) error {
-	h := sha256.New()
-	for _, c := range ds.Columns {
-		for _, ch := range c.Chunks {
-			h.Write(ch.Commitment)
-		}
-	}
-	if got := rights.Digest(h.Sum(nil)); got != ds.Commitment {
-		return fmt.Errorf("dataset %s commitment %s, recomputed %s", ds.ID, ds.Commitment, hex.EncodeToString(got[:]))
+	if got := rights.DatasetCommitment(ds.Columns); got != ds.Commitment {
+		return fmt.Errorf("dataset %s commitment %s, recomputed %s", ds.ID, ds.Commitment, got)
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func TestComputeOps(t *testing.T) {
 	tables := []*Table{opsTable(t, 150, 1), opsTable(t, 97, 2)}
 	var ids []string
 	for i, owner := range []string{"owner1", "owner2"} {
-		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-ops", Table: tables[i], Price: 1})
+		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-ops", Schema: tables[i].Schema, CSV: BytesSource("ops.csv", tables[i].CSV()), Price: 1})
 		if err != nil {
 			t.Fatalf("Publish(%s) = %v", owner, err)
 		}

@@ -24,6 +24,9 @@ type DemoConfig struct {
 	Rows [2]int    // rows per owner; zero means 1500 and 1000
 	Out  io.Writer // human progress; nil discards
 	Log  *slog.Logger
+	// SetupCache is where the devnet's insecure circuit setups are reused from (see
+	// DevnetConfig.SetupCache); empty sets them up afresh.
+	SetupCache string
 }
 
 // DemoCheck is one computation compared with the plaintext answer.
@@ -84,7 +87,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	}
 	say("1. Starting a devnet in %s: one validator, a 3-member committee, fs storage", home)
 	start := time.Now()
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Log: cfg.Log})
+	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Log: cfg.Log, SetupCache: cfg.SetupCache})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +96,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 			err = stopErr
 		}
 	}()
-	step("devnet first start (listing circuit setup, genesis, node)", start)
+	step("devnet first start (chunk circuit setup or cache, genesis, node)", start)
 	say("   chain %s, RPC %s (%.1fs)", dn.Config.ChainID, rpc, time.Since(start).Seconds())
 
 	say("2. The committee runs its key ceremony on the chain (CKG, RKG, Galois keys)")
@@ -148,8 +151,15 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		}
 		say("5.%d %s publishes %d rows: validate, commit (salted Poseidon2), prove in zk, encrypt, upload, register", i+1, owner, tables[i].Rows)
 		start = time.Now()
+		stage := ""
 		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-survey", Description: "generated demo data",
-			Table: tables[i], Price: uint64(5 + 2*i), Progress: func(l string) { say("     %s", l) }})
+			Schema: schema, CSV: BytesSource(path, []byte(csvText)), Price: uint64(5 + 2*i),
+			Progress: func(p PublishProgress) {
+				if p.Stage != stage { // one line per stage: the demo's output is a log, not a terminal
+					stage = p.Stage
+					say("     %s", p.Line())
+				}
+			}})
 		if err != nil {
 			return nil, err
 		}

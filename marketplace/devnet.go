@@ -35,8 +35,13 @@ type DevnetConfig struct {
 	// Threshold is how many members complete a computation (t of Members); zero means all of
 	// them. At least 2 when there are several members: one member alone would hold the whole key.
 	Threshold int
-	// ChunkSize is the number of values per listing proof; zero means DefaultChunkSize.
+	// ChunkSize is the number of values per chunk proof; zero means DefaultChunkSize.
 	ChunkSize int
+	// Widths are the chunk circuit widths genesis registers; nil means 32 and 64.
+	Widths []int
+	// SetupCache is a directory where insecure setups are kept and reused by later devnets of
+	// the same circuits; empty means set up afresh every first start.
+	SetupCache string
 	// TimeoutCommit is the block interval under load; zero means the node's default.
 	TimeoutCommit time.Duration
 	// Log receives progress lines (never secrets); nil discards them.
@@ -46,7 +51,9 @@ type DevnetConfig struct {
 const (
 	// DefaultRPC is the devnet node's RPC address.
 	DefaultRPC = "tcp://127.0.0.1:26657"
-	// DefaultChunkSize values per listing proof: setup runs once per devnet, proving per chunk.
+	// DefaultChunkSize values per chunk proof on a development network: its setup takes seconds,
+	// not minutes, and a proof under a second. `dxp bench publish` uses 16384, whose proofs
+	// cost less per value but whose setup takes minutes.
 	DefaultChunkSize = 1024
 	// openingCredit is what genesis gives every party that registers.
 	openingCredit = 1000
@@ -232,7 +239,7 @@ func (d *Devnet) Stop() error {
 }
 
 // initDevnet writes everything a devnet needs before its first block: the regulator's key, the
-// committee's identities, the listing circuit's (insecure, devnet-only) proving keys and genesis.
+// committee's identities, the chunk circuits' (insecure, devnet-only) proving keys and genesis.
 // config.json is written last: until it exists the home counts as not set up, and a start after an
 // interrupted first start does the setup again.
 func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Config, error) {
@@ -267,7 +274,7 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*Key{regulator}, Members: members,
-		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Bucket: bucket}, log)
+		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -288,13 +295,15 @@ type genesisSpec struct {
 	Regulators  []*Key
 	Members     []*Key // the committee
 	Threshold   int    // members that complete a computation; zero means all of them
-	ChunkSize   int    // values per listing proof
+	ChunkSize   int    // values per chunk proof
+	Widths      []int  // chunk circuit widths to register; nil means devnetWidths
+	SetupCache  string // where insecure setups are reused from; empty for none
 	Bucket      storage.Bucket
 }
 
 // newGenesis builds the genesis of a new development network (a devnet or a localnet): the
-// listing circuit's insecure, devnet-only proving keys (the proving key goes to the bucket, the
-// verifying key into the params), the committee with a fresh ceremony seed, the regulators, and
+// chunk circuits' insecure, devnet-only proving keys (each proving key goes to the bucket, the
+// verifying keys into the circuit registry), the committee with a fresh ceremony seed, the regulators, and
 // DXP's development parameters.
 func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Genesis, error) {
 	threshold := s.Threshold
@@ -309,17 +318,14 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	for _, k := range s.Regulators {
 		regulators = append(regulators, k.Address())
 	}
-	log.Info("setting up the listing circuit (insecure, development networks only)", "chunk", s.ChunkSize)
-	start := time.Now()
-	pk, vk, err := zk.SetupListingInsecure(s.ChunkSize)
-	if err != nil {
-		return rights.Genesis{}, fmt.Errorf("listing circuit setup: %w", err)
+	widths := s.Widths
+	if widths == nil {
+		widths = devnetWidths
 	}
-	pkDigest, err := storage.PutBytes(ctx, s.Bucket, pk)
+	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, widths, log)
 	if err != nil {
-		return rights.Genesis{}, fmt.Errorf("upload the listing proving key: %w", err)
+		return rights.Genesis{}, err
 	}
-	log.Info("listing circuit ready", "took", time.Since(start).Round(time.Millisecond), "pk_bytes", len(pk))
 	params, err := mpc.NewParams()
 	if err != nil {
 		return rights.Genesis{}, err
@@ -341,11 +347,8 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 			ComputationDeadline: computationDeadline,
 			PlaintextModulus:    mpc.PlaintextModulus,
 			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
-			ListingChunkSize:    uint64(s.ChunkSize),
-			ListingVK:           vk,
-			ListingPK:           rights.Digest(pkDigest),
-			ListingSetup:        rights.InsecureDevnetSetup,
 			MaxGrantDatasets:    16,
 		},
+		Circuits: circuits,
 	}, nil
 }

@@ -13,8 +13,8 @@
 //	s, err := marketplace.Open(ctx, dir)
 //	owner, err := marketplace.CreateKey(dir, "owner1", []rights.Role{rights.RoleOwner})
 //	schema, err := marketplace.ParseSchema(schemaFile)
-//	table, err := marketplace.ReadTable("data.csv", csvFile, schema) // every row checked first
-//	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner1", Name: "survey", Table: table, Price: 5})
+//	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner1", Name: "survey",
+//		Schema: schema, CSV: marketplace.FileSource("data.csv"), Price: 5}) // read twice, as a stream
 //	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, ...})
 //	g, err = s.ActOnGrant(ctx, "owner1", g.ID, marketplace.Approve, "")
 //	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
@@ -22,11 +22,18 @@
 //
 // # What each flow guarantees
 //
-// Publish validates every row before anything leaves the machine, proves every chunk of every
-// column (values within the declared bounds, matching a salted Poseidon2 commitment), encrypts
-// every column under the committee's collective key, uploads content-addressed objects, and only
-// then registers the dataset; the chain verifies every proof before it accepts it. The salts stay
-// in the owner's home (published/ID.json, 0600).
+// Publish reads the CSV twice as a stream. The first pass checks every row (an error names the
+// line and column) before anything leaves the machine. The second cuts each column into chunks
+// of the registered circuit it is proven with (the narrowest width that holds its bounds),
+// and runs a pipeline: proof workers commit to and prove each chunk (values within the declared
+// bounds, matching a salted Poseidon2 commitment) while an encrypter encrypts the values under
+// the committee's collective key and an uploader stores the content-addressed ciphertexts.
+// Finished chunks are journalled in the owner's home (publishing/KEY.json, 0600, keyed by the
+// input's SHA-256, the schema, the name, the owner and the circuits), so a rerun after an
+// interruption reuses them, after reading back every journalled ciphertext. Only when every
+// chunk is proven and uploaded is the dataset registered; the chain verifies every proof against
+// its registered circuit before it accepts it. The salts stay in the owner's home
+// (published/ID.json, 0600); the journal is removed.
 //
 // Compute submits a request the chain checks against the grant, then waits for the committee:
 // each member evaluates the sum on the ciphertexts itself and posts the output digest with its
@@ -46,6 +53,7 @@
 // # Security
 //
 // Buyer RLWE secret keys and ed25519 keys live in the home's key files (0600) and are never
-// logged. A devnet's listing proofs use an insecure single-party setup: whoever ran it could forge
-// proofs; the audit report says so.
+// logged. A devnet's chunk circuits use an insecure single-party setup (cached across devnets in
+// the user's cache directory): whoever ran it, or can read the cache, could forge proofs; the
+// audit report says so.
 package marketplace

@@ -97,21 +97,6 @@ func (f *FrequencyTables) Upload(ctx context.Context, bucket storage.Bucket, par
 	return out, nil
 }
 
-// publishFrequencies is Publish's one hook: every column's frequency table of t, encrypted and
-// uploaded.
-func publishFrequencies(ctx context.Context, bucket storage.Bucket, params heint.Parameters, pk *rlwe.PublicKey, t *Table) ([]*rights.FrequencyTable, error) {
-	f, err := NewFrequencyTables(t.Schema, mpc.Slots(params))
-	if err != nil {
-		return nil, err
-	}
-	for i, vals := range t.Values {
-		if err := f.Add(i, vals); err != nil {
-			return nil, err
-		}
-	}
-	return f.Upload(ctx, bucket, params, pk)
-}
-
 // pooledFrequencies returns the frequency table shape column name shares over datasets, with
 // the column's pooled bounds and scale, or why a histogram or noisy count cannot use it.
 func pooledFrequencies(datasets []*rights.Dataset, name string) (f *rights.FrequencyTable, lo, hi int64, scale uint32, err error) {

@@ -43,8 +43,10 @@ type LocalnetConfig struct {
 	// BasePort, if set, gives validator K (from 1) RPC port BasePort+10(K-1) and P2P port one
 	// above; zero picks free ports once, at creation.
 	BasePort int
-	// ChunkSize is the number of values per listing proof; zero means DefaultChunkSize.
+	// ChunkSize is the number of values per chunk proof; zero means DefaultChunkSize.
 	ChunkSize int
+	// SetupCache is where insecure circuit setups are reused from (see DevnetConfig).
+	SetupCache string
 	// Log receives progress lines (never secrets); nil discards them.
 	Log *slog.Logger
 }
@@ -180,7 +182,7 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-localnet-", Regulators: []*Key{regulator}, Members: members,
-		ChunkSize: cfg.ChunkSize, Bucket: bucket}, log)
+		ChunkSize: cfg.ChunkSize, SetupCache: cfg.SetupCache, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/dxplabs/dxp/storage/s3/miniotest"
 )
 
-// testChunk keeps the listing circuit's setup quick in tests; the flow is the same at any size.
+// testChunk keeps the chunk circuits' setup quick in tests; the flow is the same at any size.
 const testChunk = 64
 
 const testSchema = `{"columns":[
@@ -97,7 +97,7 @@ func TestEndToEnd(t *testing.T) {
 	tables := []*Table{table(t, 150, 1), table(t, 97, 2)}
 	var ids []string
 	for i, owner := range []string{"owner1", "owner2"} {
-		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-data", Table: tables[i], Price: uint64(3 + i)})
+		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-data", Schema: tables[i].Schema, CSV: BytesSource("gen.csv", tables[i].CSV()), Price: uint64(3 + i)})
 		if err != nil {
 			t.Fatalf("Publish(%s) = %v", owner, err)
 		}
@@ -288,7 +288,7 @@ func TestDevnetOnS3(t *testing.T) {
 	mustKey(t, home, "owner1", rights.RoleOwner)
 	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	tab := table(t, 80, 5)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "on-s3", Table: tab, Price: 1})
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "on-s3", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestThresholdDevnet(t *testing.T) {
 	mustKey(t, home, "owner1", rights.RoleOwner)
 	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	tab := table(t, 120, 7)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "two-of-three", Table: tab, Price: 1})
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "two-of-three", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

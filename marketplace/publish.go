@@ -1,14 +1,20 @@
 package marketplace
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
-	"runtime"
+	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxplabs/dxp/mpc"
@@ -17,15 +23,67 @@ import (
 	"github.com/dxplabs/dxp/zk"
 )
 
-// PublishRequest lists a validated table as a dataset held by From.
+// CSVSource is a CSV file that Publish reads twice from its start: once to check every row,
+// once to encode it, so that only a few chunks of it are ever in memory.
+type CSVSource struct {
+	Name string                        // shown in errors, such as the file's path
+	Open func() (io.ReadCloser, error) // opens the CSV at its first byte
+}
+
+// FileSource is the CSV file at path.
+func FileSource(path string) CSVSource {
+	return CSVSource{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+// BytesSource is a CSV already in memory.
+func BytesSource(name string, data []byte) CSVSource {
+	return CSVSource{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+}
+
+// PublishRequest lists a CSV as a dataset held by From.
 type PublishRequest struct {
 	From        string // key name of the owner
 	Name        string
 	Description string
-	Table       *Table
+	Schema      *Schema
+	CSV         CSVSource
 	Price       uint64
-	// Progress, if set, receives one line per stage.
-	Progress func(line string)
+	// Progress, if set, is called from one goroutine at most a few times a second while the
+	// dataset is published, and once more at the end of each stage.
+	Progress func(PublishProgress)
+	// ProofWorkers is how many chunks are proven at once; zero means zk.ProofWorkers() (one
+	// per four cores: one proof already uses every core).
+	ProofWorkers int
+}
+
+// PublishProgress counts what a publish has done so far.
+type PublishProgress struct {
+	Stage       string `json:"stage"` // "validate", "publish" or "register"
+	Rows        int    `json:"rows"`  // rows read in this stage
+	TotalRows   int    `json:"total_rows"`
+	Chunks      int    `json:"chunks"` // chunk proofs in the dataset (every column)
+	Proven      int    `json:"proven"` // chunks committed and proven, reused ones included
+	Ciphertexts int    `json:"ciphertexts"`
+	Encrypted   int    `json:"encrypted"`
+	Uploaded    int    `json:"uploaded"` // reused ones included
+	Reused      int    `json:"reused"`   // chunks and ciphertexts taken from an interrupted run
+}
+
+// Line renders p as one line for a terminal.
+func (p PublishProgress) Line() string {
+	switch p.Stage {
+	case "validate":
+		return fmt.Sprintf("validating: %d rows read", p.Rows)
+	case "publish":
+		s := fmt.Sprintf("rows %d/%d · chunks committed+proven %d/%d · ciphertexts encrypted %d, uploaded %d/%d",
+			p.Rows, p.TotalRows, p.Proven, p.Chunks, p.Encrypted, p.Uploaded, p.Ciphertexts)
+		if p.Reused > 0 {
+			s += fmt.Sprintf(" · %d reused", p.Reused)
+		}
+		return s
+	default:
+		return fmt.Sprintf("registering %d rows, %d chunk proofs (the chain verifies each)", p.TotalRows, p.Chunks)
+	}
 }
 
 // Timing is how long one stage of a flow took.
@@ -40,8 +98,10 @@ type PublishResult struct {
 	Holder      rights.Address `json:"holder"`
 	Rows        int            `json:"rows"`
 	Columns     []string       `json:"columns"`
+	Circuits    []string       `json:"circuits"` // the circuit each column was proven with
 	Chunks      int            `json:"chunks_proven"`
 	Ciphertexts int            `json:"ciphertexts"`
+	Reused      int            `json:"reused"` // chunks and ciphertexts reused from an interrupted run
 	Commitment  string         `json:"commitment"`
 	Manifest    string         `json:"manifest"`
 	Height      int64          `json:"height"`
@@ -55,7 +115,6 @@ type manifest struct {
 	Description string           `json:"description,omitempty"`
 	Rows        int              `json:"rows"`
 	KeyEpoch    uint64           `json:"key_epoch"`
-	ChunkSize   uint64           `json:"chunk_size"`
 	Columns     []manifestColumn `json:"columns"`
 }
 
@@ -65,23 +124,28 @@ type manifestColumn struct {
 	Scale       uint32            `json:"scale,omitempty"`
 	Min         int64             `json:"min"`
 	Max         int64             `json:"max"`
+	Circuit     string            `json:"circuit"`
+	ChunkSize   uint64            `json:"chunk_size"`
 	Ciphertexts []rights.Digest   `json:"ciphertexts"`
 	Commitments []string          `json:"commitments"`
 }
 
-// Publish proves, encrypts, uploads and registers a table. Nothing is uploaded unless every row
-// is valid (ReadTable has checked that) and every chunk has been proven; nothing is registered
-// unless everything is uploaded.
+// Publish registers a CSV as a dataset: it reads the CSV once to check every row (nothing is
+// uploaded or registered if one is bad), then again to commit to and prove every chunk of every
+// column, encrypt the values under the committee's key and upload the ciphertexts, as a
+// pipeline, a few chunks at a time. Finished chunks are journalled in the owner's home, so a run
+// that is interrupted and started again with the same inputs resumes. Nothing is registered
+// unless every chunk is proven and every ciphertext uploaded.
 func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResult, error) {
-	progress := req.Progress
-	if progress == nil {
-		progress = func(string) {}
+	report := req.Progress
+	if report == nil {
+		report = func(PublishProgress) {}
 	}
 	if req.Name == "" || len(req.Name) > 128 {
 		return nil, errors.New("a dataset needs a name of 1 to 128 characters")
 	}
-	if req.Table == nil || req.Table.Rows == 0 {
-		return nil, errors.New("a dataset needs at least one row")
+	if req.Schema == nil || req.CSV.Open == nil {
+		return nil, errors.New("publish needs a schema and a CSV")
 	}
 	owner, err := s.Key(req.From)
 	if err != nil {
@@ -101,39 +165,248 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if !committee.Ready {
 		return nil, errors.New("the committee has not finished its key ceremony yet; wait until `dxp status` shows committee_ready")
 	}
-	if _, err := s.Register(ctx, owner); err != nil {
+	params, err := s.Params()
+	if err != nil {
 		return nil, err
 	}
-	res := &PublishResult{Holder: owner.Address(), Rows: req.Table.Rows}
+	if uint64(mpc.Slots(params)) != gen.Params.SlotsPerCiphertext {
+		return nil, fmt.Errorf("the chain packs %d values per ciphertext, these parameters %d", gen.Params.SlotsPerCiphertext, mpc.Slots(params))
+	}
+	half := int64(params.PlaintextModulus() / 2)
+	for _, c := range req.Schema.Columns {
+		if c.Min < -half || c.Max > half {
+			return nil, fmt.Errorf("column %s: bounds [%d, %d] (scaled) exceed ±%d, what a ciphertext holds exactly", c.Name, c.Min, c.Max, half)
+		}
+	}
+	registered, err := s.Chain.Circuits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	circuits := make([]rights.Circuit, len(req.Schema.Columns))
+	for i, c := range req.Schema.Columns {
+		if circuits[i], err = chooseCircuit(registered, c); err != nil {
+			return nil, err
+		}
+	}
+	res := &PublishResult{Holder: owner.Address()}
 	stage := func(name string, start time.Time) {
 		res.Timings = append(res.Timings, Timing{Stage: name, Seconds: time.Since(start).Seconds()})
 	}
 
-	// Prove every chunk of every column before anything leaves this machine.
+	// Pass 1: every row is checked before any work is done or anything leaves this machine.
 	start := time.Now()
-	pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(gen.Params.ListingPK))
-	if err != nil {
-		return nil, fmt.Errorf("fetch the listing proving key: %w", err)
-	}
-	prover, err := zk.NewListingProver(int(gen.Params.ListingChunkSize), pk)
+	rows, inputDigest, err := validateCSV(ctx, req.CSV, req.Schema, report)
 	if err != nil {
 		return nil, err
 	}
-	stage("load proving key", start)
-	start = time.Now()
-	proofs, err := proveColumns(ctx, prover, req.Table, progress)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range proofs {
-		res.Chunks += len(p)
-	}
-	stage("prove", start)
-	progress(fmt.Sprintf("proved %d chunks in %.1fs", res.Chunks, time.Since(start).Seconds()))
+	stage("validate", start)
+	res.Rows = rows
 
-	// Encrypt every column under the committee's collective key.
+	if _, err := s.Register(ctx, owner); err != nil {
+		return nil, err
+	}
 	start = time.Now()
+	run, err := s.newPublishRun(ctx, req, owner.Address(), committee.Epoch, circuits, rows, inputDigest)
+	if err != nil {
+		return nil, err
+	}
+	stage("load proving keys and journal", start)
+
+	// Pass 2: encode, commit, prove, encrypt and upload, chunk by chunk.
+	start = time.Now()
+	if err := run.publish(ctx, req, report); err != nil {
+		return nil, err
+	}
+	stage("commit, prove, encrypt, upload", start)
+
+	start = time.Now()
+	report(PublishProgress{Stage: "register", TotalRows: rows, Chunks: run.chunks()})
+	msg, manDigest, err := run.registration(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	id, height, err := s.registerOnce(ctx, owner, msg)
+	if err != nil {
+		return nil, err
+	}
+	stage("register (chain verifies proofs)", start)
+	ds, err := s.Chain.Dataset(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// The salts open the commitments; only the owner keeps them.
+	doc, err := run.saltDoc(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(s.Home, "published", id+".json"), doc, 0o600); err != nil {
+		return nil, fmt.Errorf("dataset %s is registered, but saving its commitment salts failed: %w", id, err)
+	}
+	if err := os.Remove(run.journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("dataset %s is registered, but removing the publish journal failed: %w", id, err)
+	}
+	res.Dataset, res.Height = id, height
+	res.Commitment, res.Manifest = ds.Commitment.String(), manDigest.String()
+	res.Reused = int(run.reused.Load())
+	for i, c := range req.Schema.Columns {
+		res.Columns = append(res.Columns, c.Name)
+		res.Circuits = append(res.Circuits, circuits[i].ID())
+		res.Chunks += len(msg.Columns[i].Chunks)
+		res.Ciphertexts += len(msg.Columns[i].Ciphertexts)
+	}
+	return res, nil
+}
+
+// chooseCircuit picks the registered circuit a column is proven with: the narrowest width that
+// holds the column's bounds, and of those the largest chunk size (fewer proofs for the chain to
+// verify).
+func chooseCircuit(registered []rights.Circuit, c ColumnSchema) (rights.Circuit, error) {
+	need := rights.ColumnWidth(c.Min, c.Max)
+	var best *rights.Circuit
+	var ids []string
+	for i := range registered {
+		r := &registered[i]
+		ids = append(ids, r.ID())
+		if r.Width < need {
+			continue
+		}
+		if best == nil || r.Width < best.Width || r.Width == best.Width && r.ChunkSize > best.ChunkSize {
+			best = r
+		}
+	}
+	if best == nil {
+		return rights.Circuit{}, fmt.Errorf("column %s needs a circuit of width %d or more (its bounds span %d bits), and the chain registers only %s",
+			c.Name, need, need, strings.Join(ids, ", "))
+	}
+	return *best, nil
+}
+
+// validateCSV reads the whole CSV once, checking every row, and returns the number of rows and
+// the SHA-256 of the file's bytes.
+func validateCSV(ctx context.Context, src CSVSource, schema *Schema, report func(PublishProgress)) (int, [32]byte, error) {
+	f, err := src.Open()
+	if err != nil {
+		return 0, [32]byte{}, fmt.Errorf("open %s: %w", src.Name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	rr, err := NewRowReader(src.Name, io.TeeReader(f, h), schema)
+	if err != nil {
+		return 0, [32]byte{}, err
+	}
+	tick := newTicker()
+	for {
+		_, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, [32]byte{}, err
+		}
+		if rr.Rows()%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, [32]byte{}, err
+			}
+			if tick.due() {
+				report(PublishProgress{Stage: "validate", Rows: rr.Rows()})
+			}
+		}
+	}
+	if rr.Rows() == 0 {
+		return 0, [32]byte{}, fmt.Errorf("%s has a header but no rows", src.Name)
+	}
+	report(PublishProgress{Stage: "validate", Rows: rr.Rows(), TotalRows: rr.Rows()})
+	var d [32]byte
+	h.Sum(d[:0])
+	return rr.Rows(), d, nil
+}
+
+// ticker says when a progress report is due: at most every 200 ms.
+type ticker struct{ last time.Time }
+
+func newTicker() *ticker { return &ticker{} }
+
+func (t *ticker) due() bool {
+	if now := time.Now(); now.Sub(t.last) >= 200*time.Millisecond {
+		t.last = now
+		return true
+	}
+	return false
+}
+
+// publishRun is one publish's second pass: the provers, the committee's key and the journal of
+// finished chunks.
+type publishRun struct {
+	s           *Session
+	schema      *Schema
+	circuits    []rights.Circuit
+	provers     []*zk.ChunkProver // per column; columns of one circuit share it
+	rows        int
+	slots       int
+	epoch       uint64
+	encrypt     func(values []int64) ([][]byte, error)
+	journalPath string
+	// freqs counts every column's values bin by bin as the second pass reads them (histogram.go);
+	// sealFreqs encrypts and uploads the counts once every row is read.
+	freqs     *FrequencyTables
+	sealFreqs func(ctx context.Context) ([]*rights.FrequencyTable, error)
+
+	mu      sync.Mutex // guards journal
+	journal *publishJournal
+
+	input  [32]byte // SHA-256 of the CSV as the first pass read it
+	reused atomic.Int64
+}
+
+// publishJournal is what an interrupted publish has finished. It lives in the owner's home
+// (0600), never in storage: it holds the commitment salts.
+type publishJournal struct {
+	Format  string          `json:"format"`
+	Key     string          `json:"key"`
+	Columns []journalColumn `json:"columns"`
+}
+
+type journalColumn struct {
+	Circuit     string           `json:"circuit"`
+	Chunks      []*journalChunk  `json:"chunks"`      // null until proven
+	Ciphertexts []*rights.Digest `json:"ciphertexts"` // null until uploaded
+}
+
+type journalChunk struct {
+	Commitment []byte `json:"commitment"`
+	Proof      []byte `json:"proof"`
+	Salt       []byte `json:"salt"`
+}
+
+const journalFormat = "dxp-publish-journal/1"
+
+// journalKey names a publish by everything its chunks depend on: the input's bytes, the schema,
+// the name, the owner, the circuits and the committee's key epoch. A rerun with the same inputs
+// finds its journal; any change starts afresh.
+func journalKey(input [32]byte, schema *Schema, name string, owner rights.Address, circuits []rights.Circuit, epoch uint64) (string, error) {
+	sj, err := json.Marshal(schema)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	ids := make([]string, len(circuits))
+	for i, c := range circuits {
+		ids[i] = c.ID() + "/" + hex.EncodeToString(c.VK)
+	}
+	for _, part := range [][]byte{input[:], sj, []byte(name), []byte(owner), []byte(strings.Join(ids, ",")), fmt.Append(nil, epoch)} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner rights.Address, epoch uint64,
+	circuits []rights.Circuit, rows int, input [32]byte) (*publishRun, error) {
 	params, err := s.Params()
+	if err != nil {
+		return nil, err
+	}
+	committee, err := s.Chain.Committee(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -141,154 +414,555 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if err != nil {
 		return nil, fmt.Errorf("load the committee's public key: %w", err)
 	}
-	cts := make([][][]byte, len(req.Table.Values))
-	if err := forEach(ctx, len(req.Table.Values), func(i int) (err error) {
-		cts[i], err = mpc.EncryptColumn(params, pubKey, req.Table.Values[i])
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("encrypt: %w", err)
+	r := &publishRun{s: s, schema: req.Schema, circuits: circuits, rows: rows, slots: mpc.Slots(params), epoch: epoch, input: input,
+		encrypt: func(values []int64) ([][]byte, error) { return mpc.EncryptColumn(params, pubKey, values) }}
+	if r.freqs, err = NewFrequencyTables(req.Schema, mpc.Slots(params)); err != nil {
+		return nil, err
 	}
-	freqs, err := publishFrequencies(ctx, s.Bucket, params, pubKey, req.Table) // histogram.go
-	if err != nil {
-		return nil, fmt.Errorf("frequency tables: %w", err)
+	r.sealFreqs = func(ctx context.Context) ([]*rights.FrequencyTable, error) {
+		return r.freqs.Upload(ctx, s.Bucket, params, pubKey)
 	}
-	stage("encrypt", start)
-	progress(fmt.Sprintf("encrypted %d columns in %.1fs", len(cts), time.Since(start).Seconds()))
-
-	// Upload, then register.
-	start = time.Now()
-	msg := &rights.RegisterDataset{Name: req.Name, Description: req.Description, Rows: uint64(req.Table.Rows),
-		Price: req.Price, KeyEpoch: committee.Epoch}
-	man := manifest{Format: "dxp-dataset/1", Name: req.Name, Description: req.Description, Rows: req.Table.Rows,
-		KeyEpoch: committee.Epoch, ChunkSize: gen.Params.ListingChunkSize}
-	salts := map[string][]string{}
-	for i, c := range req.Table.Schema.Columns {
-		col := rights.Column{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max, Frequencies: freqs[i]}
-		mc := manifestColumn{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max}
-		for _, ct := range cts[i] {
-			d, err := storage.PutBytes(ctx, s.Bucket, ct)
-			if err != nil {
-				return nil, fmt.Errorf("upload a ciphertext of column %s: %w", c.Name, err)
-			}
-			col.Ciphertexts = append(col.Ciphertexts, rights.Digest(d))
-			res.Ciphertexts++
+	byID := map[string]*zk.ChunkProver{}
+	for _, c := range circuits {
+		if p := byID[c.ID()]; p != nil {
+			r.provers = append(r.provers, p)
+			continue
 		}
-		for _, p := range proofs[i] {
-			col.Chunks = append(col.Chunks, rights.Chunk{Commitment: p.Commitment, Proof: p.Proof})
-			mc.Commitments = append(mc.Commitments, hex.EncodeToString(p.Commitment))
-			salts[c.Name] = append(salts[c.Name], hex.EncodeToString(p.Salt))
+		pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.PK))
+		if err != nil {
+			return nil, fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
+		}
+		p, err := zk.NewChunkProver(int(c.ChunkSize), int(c.Width), pk)
+		if err != nil {
+			return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
+		}
+		byID[c.ID()] = p
+		r.provers = append(r.provers, p)
+	}
+	key, err := journalKey(input, req.Schema, req.Name, owner, circuits, epoch)
+	if err != nil {
+		return nil, err
+	}
+	r.journalPath = filepath.Join(s.Home, "publishing", key+".json")
+	if err := r.loadJournal(ctx, key); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// intact reports whether the object with digest d is stored whole: it reads it through and
+// checks its SHA-256. A missing, truncated or altered object is not intact; it will be
+// uploaded again, which replaces it.
+func intact(ctx context.Context, b storage.Bucket, d storage.Digest) (bool, error) {
+	rc, err := storage.GetObject(ctx, b, d)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	if errors.Is(err, storage.ErrCorrupt) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// loadJournal reads the journal of an interrupted run with the same inputs, keeping only the
+// ciphertexts still intact in storage, or starts an empty one.
+func (r *publishRun) loadJournal(ctx context.Context, key string) error {
+	fresh := &publishJournal{Format: journalFormat, Key: key}
+	for i, c := range r.circuits {
+		fresh.Columns = append(fresh.Columns, journalColumn{
+			Circuit:     c.ID(),
+			Chunks:      make([]*journalChunk, r.chunksOf(i)),
+			Ciphertexts: make([]*rights.Digest, ceil(r.rows, r.slots)),
+		})
+	}
+	r.journal = fresh
+	b, err := os.ReadFile(r.journalPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the publish journal: %w", err)
+	}
+	var old publishJournal
+	if err := json.Unmarshal(b, &old); err != nil || old.Format != journalFormat || old.Key != key || len(old.Columns) != len(fresh.Columns) {
+		// A torn or foreign journal only costs the work it recorded.
+		return nil
+	}
+	for i, oc := range old.Columns {
+		fc := &fresh.Columns[i]
+		if oc.Circuit != fc.Circuit || len(oc.Chunks) != len(fc.Chunks) || len(oc.Ciphertexts) != len(fc.Ciphertexts) {
+			return nil
+		}
+	}
+	for i, oc := range old.Columns {
+		fc := &fresh.Columns[i]
+		for k, ch := range oc.Chunks {
+			if ch != nil && len(ch.Commitment) == 32 && len(ch.Proof) > 0 && len(ch.Salt) == 32 {
+				fc.Chunks[k] = ch
+			}
+		}
+		for j, d := range oc.Ciphertexts {
+			if d == nil {
+				continue
+			}
+			ok, err := intact(ctx, r.s.Bucket, storage.Digest(*d))
+			if err != nil {
+				return fmt.Errorf("check a journalled ciphertext in storage: %w", err)
+			}
+			if ok {
+				fc.Ciphertexts[j] = d
+			}
+		}
+	}
+	return nil
+}
+
+func (r *publishRun) saveJournal() error {
+	r.mu.Lock()
+	b, err := json.Marshal(r.journal)
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(r.journalPath, b, 0o600); err != nil {
+		return fmt.Errorf("save the publish journal: %w", err)
+	}
+	return nil
+}
+
+func ceil(a, b int) int { return (a + b - 1) / b }
+
+func (r *publishRun) chunksOf(col int) int { return ceil(r.rows, int(r.circuits[col].ChunkSize)) }
+
+func (r *publishRun) chunks() int {
+	n := 0
+	for i := range r.circuits {
+		n += r.chunksOf(i)
+	}
+	return n
+}
+
+// batchRows is how many rows the second pass reads before handing work on: a multiple of every
+// column's chunk size and of the ciphertext slots, so every chunk and ciphertext but the last
+// lies inside one batch.
+func (r *publishRun) batchRows() int {
+	b := r.slots
+	for _, c := range r.circuits {
+		b = lcm(b, int(c.ChunkSize))
+	}
+	return b
+}
+
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
+}
+
+// proofJob and encryptJob are one chunk to prove and one ciphertext's values to encrypt.
+type proofJob struct {
+	col, index int
+	values     []int64
+}
+
+type encryptJob struct {
+	col, index int
+	values     []int64
+}
+
+type uploaded struct {
+	col, index int
+	digest     rights.Digest
+}
+
+// publish runs the second pass as a pipeline: the reader cuts each batch of rows into chunk and
+// ciphertext jobs (skipping what the journal has), proof workers prove chunks while an encrypt
+// worker encrypts and an upload worker uploads, and this goroutine journals every result.
+// Channels between the stages hold a few jobs, so memory stays flat as rows grow.
+func (r *publishRun) publish(ctx context.Context, req PublishRequest, report func(PublishProgress)) error {
+	if r.batchRows() > 1<<22 {
+		return fmt.Errorf("the chunk sizes of the chosen circuits and %d-value ciphertexts only align every %d rows, too many to buffer", r.slots, r.batchRows())
+	}
+	workers := req.ProofWorkers
+	if workers <= 0 {
+		workers = zk.ProofWorkers()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	fail := func(err error) { cancel(err) }
+
+	var rowsRead, proven, encrypted, uploadedN atomic.Int64
+	proofJobs := make(chan proofJob, workers)
+	encJobs := make(chan encryptJob, 1)
+	toUpload := make(chan encryptedCT, 2)
+	proofs := make(chan struct {
+		proofJob
+		zk.ChunkProof
+	}, workers)
+	uploads := make(chan uploaded, 2)
+
+	// Count what an earlier run finished.
+	r.mu.Lock()
+	for _, c := range r.journal.Columns {
+		for _, ch := range c.Chunks {
+			if ch != nil {
+				proven.Add(1)
+				r.reused.Add(1)
+			}
+		}
+		for _, d := range c.Ciphertexts {
+			if d != nil {
+				encrypted.Add(1)
+				uploadedN.Add(1)
+				r.reused.Add(1)
+			}
+		}
+	}
+	r.mu.Unlock()
+	totalCTs := len(r.circuits) * ceil(r.rows, r.slots)
+	snapshot := func() PublishProgress {
+		return PublishProgress{Stage: "publish", Rows: int(rowsRead.Load()), TotalRows: r.rows, Chunks: r.chunks(),
+			Proven: int(proven.Load()), Ciphertexts: totalCTs, Encrypted: int(encrypted.Load()),
+			Uploaded: int(uploadedN.Load()), Reused: int(r.reused.Load())}
+	}
+
+	var wg sync.WaitGroup
+	// Reader.
+	wg.Go(func() {
+		defer close(proofJobs)
+		defer close(encJobs)
+		if err := r.feed(ctx, req.CSV, &rowsRead, proofJobs, encJobs); err != nil {
+			fail(err)
+		}
+	})
+	// Provers.
+	var provers sync.WaitGroup
+	for range workers {
+		provers.Go(func() {
+			for job := range proofJobs {
+				if ctx.Err() != nil {
+					continue // drain, so the reader is not left blocked
+				}
+				c := r.schema.Columns[job.col]
+				cp, err := r.provers[job.col].Prove(job.values, c.Min, c.Max)
+				if err != nil {
+					fail(fmt.Errorf("prove column %s chunk %d: %w", c.Name, job.index+1, err))
+					continue
+				}
+				proofs <- struct {
+					proofJob
+					zk.ChunkProof
+				}{job, cp}
+			}
+		})
+	}
+	wg.Go(func() {
+		provers.Wait()
+		close(proofs)
+	})
+	// Encrypter and uploader.
+	wg.Go(func() {
+		defer close(toUpload)
+		for job := range encJobs {
+			if ctx.Err() != nil {
+				continue
+			}
+			cts, err := r.encrypt(job.values)
+			if err == nil && len(cts) != 1 {
+				err = fmt.Errorf("%d ciphertexts for %d values", len(cts), len(job.values))
+			}
+			if err != nil {
+				fail(fmt.Errorf("encrypt column %s rows %d-: %w", r.schema.Columns[job.col].Name, job.index*r.slots+1, err))
+				continue
+			}
+			encrypted.Add(1)
+			toUpload <- encryptedCT{job.col, job.index, cts[0]}
+		}
+	})
+	wg.Go(func() {
+		defer close(uploads)
+		for ct := range toUpload {
+			if ctx.Err() != nil {
+				continue
+			}
+			d, err := storage.PutBytes(ctx, r.s.Bucket, ct.data)
+			if err != nil {
+				fail(fmt.Errorf("upload a ciphertext of column %s: %w", r.schema.Columns[ct.col].Name, err))
+				continue
+			}
+			uploadedN.Add(1)
+			uploads <- uploaded{ct.col, ct.index, rights.Digest(d)}
+		}
+	})
+
+	// Journal every result; save at most every second (and at the end), so a crash loses at
+	// most a second of work.
+	tick := newTicker()
+	lastSave := time.Now()
+	var saveErr error
+	save := func(force bool) {
+		if saveErr == nil && (force || time.Since(lastSave) >= time.Second) {
+			saveErr = r.saveJournal()
+			lastSave = time.Now()
+		}
+	}
+	pending := 2
+	for pending > 0 {
+		select {
+		case p, ok := <-proofs:
+			if !ok {
+				proofs, pending = nil, pending-1
+				continue
+			}
+			r.mu.Lock()
+			r.journal.Columns[p.col].Chunks[p.index] = &journalChunk{Commitment: p.Commitment, Proof: p.Proof, Salt: p.Salt}
+			r.mu.Unlock()
+			proven.Add(1)
+		case u, ok := <-uploads:
+			if !ok {
+				uploads, pending = nil, pending-1
+				continue
+			}
+			r.mu.Lock()
+			r.journal.Columns[u.col].Ciphertexts[u.index] = &u.digest
+			r.mu.Unlock()
+		}
+		save(false)
+		if tick.due() {
+			report(snapshot())
+		}
+	}
+	wg.Wait()
+	save(true)
+	report(snapshot())
+	if err := context.Cause(ctx); err != nil {
+		if errors.Is(err, errInputChanged) {
+			// The journal holds chunks of a file that no longer exists as it was keyed.
+			err = fmt.Errorf("%s %w", req.CSV.Name, err)
+			if rmErr := os.Remove(r.journalPath); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+				return errors.Join(err, rmErr)
+			}
+		}
+		return err
+	}
+	if saveErr != nil {
+		return saveErr
+	}
+	return r.complete()
+}
+
+// errInputChanged is the CSV changing between the passes: nothing it led to is kept.
+var errInputChanged = errors.New("changed while it was being published")
+
+type encryptedCT struct {
+	col, index int
+	data       []byte
+}
+
+// complete checks that every chunk is proven and every ciphertext uploaded.
+func (r *publishRun) complete() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, c := range r.journal.Columns {
+		for k, ch := range c.Chunks {
+			if ch == nil {
+				return fmt.Errorf("column %s chunk %d was not proven", r.schema.Columns[i].Name, k+1)
+			}
+		}
+		for j, d := range c.Ciphertexts {
+			if d == nil {
+				return fmt.Errorf("column %s ciphertext %d was not uploaded", r.schema.Columns[i].Name, j+1)
+			}
+		}
+	}
+	return nil
+}
+
+// feed reads the CSV again, batch by batch, and sends every chunk and ciphertext the journal
+// does not have yet. The first pass has checked every row; a file that changed in between is
+// refused.
+func (r *publishRun) feed(ctx context.Context, src CSVSource, rowsRead *atomic.Int64, proofJobs chan<- proofJob, encJobs chan<- encryptJob) error {
+	f, err := src.Open()
+	if err != nil {
+		return fmt.Errorf("open %s: %w", src.Name, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	rr, err := NewRowReader(src.Name, io.TeeReader(f, h), r.schema)
+	if err != nil {
+		return err
+	}
+	batch := r.batchRows()
+	cols := make([][]int64, len(r.schema.Columns))
+	first := 0 // row index of cols[*][0]
+	for {
+		for i := range cols {
+			cols[i] = make([]int64, 0, min(batch, r.rows-first))
+		}
+		for len(cols[0]) < batch {
+			row, err := rr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			for i, v := range row {
+				cols[i] = append(cols[i], v)
+			}
+		}
+		n := len(cols[0])
+		rowsRead.Store(int64(rr.Rows()))
+		if n == 0 || first+n > r.rows {
+			break
+		}
+		// Every row is counted, also on a resumed run: the tables are not journalled (one
+		// ciphertext per column, encrypted at the end).
+		for i, vals := range cols {
+			if err := r.freqs.Add(i, vals); err != nil {
+				return err
+			}
+		}
+		if err := r.sendBatch(ctx, first, cols, proofJobs, encJobs); err != nil {
+			return err
+		}
+		first += n
+		if n < batch {
+			break
+		}
+	}
+	if rr.Rows() != r.rows {
+		return fmt.Errorf("%w: %d rows now, %d when it was checked", errInputChanged, rr.Rows(), r.rows)
+	}
+	if _, err := io.Copy(h, f); err != nil { // anything after the last row
+		return fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	var d [32]byte
+	if h.Sum(d[:0]); d != r.input {
+		return fmt.Errorf("%w: its SHA-256 differs from the first pass's", errInputChanged)
+	}
+	return nil
+}
+
+// sendBatch cuts one batch of column values (rows first to first+len) into the jobs the journal
+// lacks. Each job gets its own slice of the batch, which no one writes again.
+func (r *publishRun) sendBatch(ctx context.Context, first int, cols [][]int64, proofJobs chan<- proofJob, encJobs chan<- encryptJob) error {
+	r.mu.Lock()
+	j := r.journal
+	r.mu.Unlock()
+	for ci, vals := range cols {
+		n := int(r.circuits[ci].ChunkSize)
+		for off := 0; off < len(vals); off += n {
+			k := (first + off) / n
+			r.mu.Lock()
+			done := j.Columns[ci].Chunks[k] != nil
+			r.mu.Unlock()
+			if done {
+				continue
+			}
+			select {
+			case proofJobs <- proofJob{ci, k, vals[off:min(off+n, len(vals))]}:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		for off := 0; off < len(vals); off += r.slots {
+			k := (first + off) / r.slots
+			r.mu.Lock()
+			done := j.Columns[ci].Ciphertexts[k] != nil
+			r.mu.Unlock()
+			if done {
+				continue
+			}
+			select {
+			case encJobs <- encryptJob{ci, k, vals[off:min(off+r.slots, len(vals))]}:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+	}
+	return nil
+}
+
+// registration builds the RegisterDataset tx from the journal and uploads the manifest.
+func (r *publishRun) registration(ctx context.Context, req PublishRequest) (*rights.RegisterDataset, storage.Digest, error) {
+	msg := &rights.RegisterDataset{Name: req.Name, Description: req.Description, Rows: uint64(r.rows),
+		Price: req.Price, KeyEpoch: r.epoch}
+	man := manifest{Format: "dxp-dataset/2", Name: req.Name, Description: req.Description, Rows: r.rows, KeyEpoch: r.epoch}
+	// The frequency tables go on chain but not in the manifest: their ciphertexts are fresh on
+	// every run, and registerOnce recognises a dataset by its manifest.
+	freqs, err := r.sealFreqs(ctx)
+	if err != nil {
+		return nil, storage.Digest{}, fmt.Errorf("frequency tables: %w", err)
+	}
+	r.mu.Lock()
+	for i, c := range r.schema.Columns {
+		jc := r.journal.Columns[i]
+		circ := r.circuits[i]
+		col := rights.Column{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max,
+			ChunkSize: circ.ChunkSize, Width: circ.Width, Frequencies: freqs[i]}
+		mc := manifestColumn{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max,
+			Circuit: circ.ID(), ChunkSize: circ.ChunkSize}
+		for _, d := range jc.Ciphertexts {
+			col.Ciphertexts = append(col.Ciphertexts, *d)
+		}
+		for _, ch := range jc.Chunks {
+			col.Chunks = append(col.Chunks, rights.Chunk{Commitment: ch.Commitment, Proof: ch.Proof})
+			mc.Commitments = append(mc.Commitments, hex.EncodeToString(ch.Commitment))
 		}
 		mc.Ciphertexts = col.Ciphertexts
 		msg.Columns = append(msg.Columns, col)
 		man.Columns = append(man.Columns, mc)
 	}
+	r.mu.Unlock()
 	manBytes, err := json.MarshalIndent(man, "", " ")
 	if err != nil {
-		return nil, err
+		return nil, storage.Digest{}, err
 	}
-	manDigest, err := storage.PutBytes(ctx, s.Bucket, manBytes)
+	manDigest, err := storage.PutBytes(ctx, r.s.Bucket, manBytes)
 	if err != nil {
-		return nil, fmt.Errorf("upload the manifest: %w", err)
+		return nil, storage.Digest{}, fmt.Errorf("upload the manifest: %w", err)
 	}
 	msg.Manifest = rights.Digest(manDigest)
-	stage("upload", start)
-	progress(fmt.Sprintf("uploaded %d ciphertexts and the manifest in %.1fs", res.Ciphertexts, time.Since(start).Seconds()))
+	return msg, manDigest, nil
+}
 
-	start = time.Now()
+// registerOnce submits msg unless the owner already holds a dataset with the same manifest: a
+// run that registered but stopped before removing its journal is not registered twice.
+func (s *Session) registerOnce(ctx context.Context, owner *Key, msg *rights.RegisterDataset) (string, int64, error) {
+	held, err := s.Chain.DatasetsByHolder(ctx, owner.Address())
+	if err != nil {
+		return "", 0, err
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].Registered < held[j].Registered })
+	for _, d := range held {
+		if d.Manifest == msg.Manifest {
+			return d.ID, d.Registered, nil
+		}
+	}
 	receipt, err := s.Chain.Submit(ctx, owner.Private, rights.Msg{RegisterDataset: msg})
 	if err != nil {
-		return nil, fmt.Errorf("register the dataset: %w", err)
+		return "", 0, fmt.Errorf("register the dataset: %w", err)
 	}
-	stage("register (chain verifies proofs)", start)
-	ds, err := s.Chain.Dataset(ctx, receipt.ID)
-	if err != nil {
-		return nil, err
-	}
-	// The salts open the commitments; only the owner keeps them.
-	saltDoc, err := json.Marshal(map[string]any{"dataset": receipt.ID, "salts": salts})
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(filepath.Join(s.Home, "published", receipt.ID+".json"), saltDoc, 0o600); err != nil {
-		return nil, fmt.Errorf("dataset %s is registered, but saving its commitment salts failed: %w", receipt.ID, err)
-	}
-	res.Dataset, res.Height = receipt.ID, receipt.Height
-	res.Commitment, res.Manifest = ds.Commitment.String(), manDigest.String()
-	for _, c := range req.Table.Schema.Columns {
-		res.Columns = append(res.Columns, c.Name)
-	}
-	return res, nil
+	return receipt.ID, receipt.Height, nil
 }
 
-// proveColumns proves every chunk of every column, using every core.
-func proveColumns(ctx context.Context, prover *zk.ListingProver, t *Table, progress func(string)) ([][]zk.ChunkProof, error) {
-	n := prover.ChunkSize()
-	type job struct{ col, chunk int }
-	var jobs []job
-	out := make([][]zk.ChunkProof, len(t.Values))
-	for c, vals := range t.Values {
-		chunks := (len(vals) + n - 1) / n
-		out[c] = make([]zk.ChunkProof, chunks)
-		for k := 0; k < chunks; k++ {
-			jobs = append(jobs, job{c, k})
+// saltDoc is the owner's record of the salts that open dataset id's commitments.
+func (r *publishRun) saltDoc(id string) ([]byte, error) {
+	salts := map[string][]string{}
+	r.mu.Lock()
+	for i, c := range r.schema.Columns {
+		for _, ch := range r.journal.Columns[i].Chunks {
+			salts[c.Name] = append(salts[c.Name], hex.EncodeToString(ch.Salt))
 		}
 	}
-	var mu sync.Mutex
-	done := 0
-	err := forEach(ctx, len(jobs), func(i int) error {
-		j := jobs[i]
-		vals := t.Values[j.col][j.chunk*n : min((j.chunk+1)*n, len(t.Values[j.col]))]
-		col := t.Schema.Columns[j.col]
-		p, err := prover.Prove(vals, col.Min, col.Max)
-		if err != nil {
-			return fmt.Errorf("prove column %s chunk %d: %w", col.Name, j.chunk+1, err)
-		}
-		out[j.col][j.chunk] = p
-		mu.Lock()
-		done++
-		if done%16 == 0 || done == len(jobs) {
-			progress(fmt.Sprintf("proved %d/%d chunks", done, len(jobs)))
-		}
-		mu.Unlock()
-		return nil
-	})
-	return out, err
-}
-
-// forEach runs f(0..n-1) on up to GOMAXPROCS goroutines and returns the first error.
-func forEach(ctx context.Context, n int, f func(i int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	next := make(chan int)
-	errs := make(chan error, workers)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := f(i); err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	return ctx.Err()
+	r.mu.Unlock()
+	return json.Marshal(map[string]any{"dataset": id, "salts": salts})
 }

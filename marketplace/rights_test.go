@@ -34,7 +34,7 @@ func TestRightsOnDevnet(t *testing.T) {
 	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	mustKey(t, home, "buyer2", rights.RoleBuyer)
 	tab := table(t, 70, 3)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "rights", Table: tab, Price: 4})
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "rights", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,6 +185,30 @@ type Table struct {
 	Values [][]int64
 }
 
+// CSV writes the table back as CSV with a header, each value in its column's natural units, so
+// that ReadTable of the result gives the same table.
+func (t *Table) CSV() []byte {
+	var b strings.Builder
+	for i, c := range t.Schema.Columns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(c.Name)
+	}
+	b.WriteByte('\n')
+	v := new(big.Int)
+	for r := 0; r < t.Rows; r++ {
+		for i, c := range t.Schema.Columns {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(FormatValue(v.SetInt64(t.Values[i][r]), c.Scale))
+		}
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
 // RowError names the line and column of a bad CSV value.
 type RowError struct {
 	File   string
@@ -202,9 +226,21 @@ func (e *RowError) Error() string {
 
 func (e *RowError) Unwrap() error { return e.Err }
 
-// ReadTable reads a CSV with a header row and checks every value against the schema. name is
-// used in error messages. The header must name exactly the schema's columns, in any order.
-func ReadTable(name string, r io.Reader, s *Schema) (*Table, error) {
+// RowReader reads a CSV with a header row one row at a time, checking every value against the
+// schema. It holds one row in memory, so a file of any size can be checked or encoded.
+type RowReader struct {
+	name   string
+	schema *Schema
+	cr     *csv.Reader
+	header int   // number of header fields
+	index  []int // schema column -> CSV field
+	row    []int64
+	rows   int
+}
+
+// NewRowReader reads the header of r and checks it names exactly the schema's columns, in any
+// order. name is used in error messages.
+func NewRowReader(name string, r io.Reader, s *Schema) (*RowReader, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked here, so the error can say which line and how many
 	cr.ReuseRecord = true
@@ -215,7 +251,7 @@ func ReadTable(name string, r io.Reader, s *Schema) (*Table, error) {
 	if err != nil {
 		return nil, csvError(name, err)
 	}
-	index := make([]int, len(s.Columns)) // schema column -> CSV field
+	index := make([]int, len(s.Columns))
 	for i := range index {
 		index[i] = -1
 	}
@@ -239,32 +275,62 @@ func ReadTable(name string, r io.Reader, s *Schema) (*Table, error) {
 			return nil, &RowError{File: name, Line: 1, Err: fmt.Errorf("header lacks column %q, which the schema declares", s.Columns[ci].Name)}
 		}
 	}
+	return &RowReader{name: name, schema: s, cr: cr, header: len(header), index: index, row: make([]int64, len(s.Columns))}, nil
+}
+
+// Next returns the next row's scaled values in schema order, or io.EOF after the last row. The
+// slice is reused by the next call. A bad row gives a *RowError naming its line and column.
+func (r *RowReader) Next() ([]int64, error) {
+	rec, err := r.cr.Read()
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, csvError(r.name, err)
+	}
+	line, _ := r.cr.FieldPos(0)
+	if len(rec) != r.header {
+		return nil, &RowError{File: r.name, Line: line, Err: fmt.Errorf("has %d fields, the header has %d", len(rec), r.header)}
+	}
+	for ci, c := range r.schema.Columns {
+		v, err := ParseValue(rec[r.index[ci]], c.Scale)
+		if err == nil && (v < c.Min || v > c.Max) {
+			err = fmt.Errorf("%s is outside the declared bounds [%s, %s]", strings.TrimSpace(rec[r.index[ci]]),
+				FormatValue(big.NewInt(c.Min), c.Scale), FormatValue(big.NewInt(c.Max), c.Scale))
+		}
+		if err != nil {
+			return nil, &RowError{File: r.name, Line: line, Column: c.Name, Err: err}
+		}
+		r.row[ci] = v
+	}
+	r.rows++
+	return r.row, nil
+}
+
+// Rows returns how many rows Next has returned.
+func (r *RowReader) Rows() int { return r.rows }
+
+// ReadTable reads a whole CSV into memory, checking every row (see RowReader). Publishing does
+// not need it: it streams the file twice instead.
+func ReadTable(name string, r io.Reader, s *Schema) (*Table, error) {
+	rr, err := NewRowReader(name, r, s)
+	if err != nil {
+		return nil, err
+	}
 	t := &Table{Schema: s, Values: make([][]int64, len(s.Columns))}
 	for {
-		rec, err := cr.Read()
+		row, err := rr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvError(name, err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			return nil, &RowError{File: name, Line: line, Err: fmt.Errorf("has %d fields, the header has %d", len(rec), len(header))}
-		}
-		for ci, c := range s.Columns {
-			v, err := ParseValue(rec[index[ci]], c.Scale)
-			if err == nil && (v < c.Min || v > c.Max) {
-				err = fmt.Errorf("%s is outside the declared bounds [%s, %s]", strings.TrimSpace(rec[index[ci]]),
-					FormatValue(big.NewInt(c.Min), c.Scale), FormatValue(big.NewInt(c.Max), c.Scale))
-			}
-			if err != nil {
-				return nil, &RowError{File: name, Line: line, Column: c.Name, Err: err}
-			}
+		for ci, v := range row {
 			t.Values[ci] = append(t.Values[ci], v)
 		}
-		t.Rows++
 	}
+	t.Rows = rr.Rows()
 	if t.Rows == 0 {
 		return nil, fmt.Errorf("%s has a header but no rows", name)
 	}

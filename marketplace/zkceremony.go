@@ -453,7 +453,11 @@ func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, 
 		}
 		check("proving key object", ok, "storage holds the proving key object %s", c.PK)
 	}
-	reg := c.Circuit
+	// The registry is what the chain verifies listings against: its entry must be these keys.
+	reg, err := s.Chain.Circuit(ctx, rights.CircuitID(c.ChunkSize, c.Width))
+	if err != nil && !errors.Is(err, rights.ErrNotFound) {
+		return nil, err
+	}
 	check("registered", reg != nil && bytes.Equal(reg.VK, keys.VK) && reg.PK == rights.Digest(pk) && reg.Setup == c.Transcript.String() &&
 		reg.ChunkSize == c.ChunkSize && reg.Width == c.Width,
 		"the circuit registered for %d values of %d bits carries these keys with setup %s", c.ChunkSize, c.Width, c.Transcript)

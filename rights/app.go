@@ -66,10 +66,10 @@ var _ abci.Application = (*App)(nil)
 var errAppClosed = errors.New("rights: the app is closed")
 
 // NewApp opens (or creates) the application state in dir: an IAVL tree in its own goleveldb
-// database, separate from CometBFT's. verifier checks listing proofs.
+// database, separate from CometBFT's. verifier checks chunk proofs.
 func NewApp(dir string, verifier Verifier) (*App, error) {
 	if verifier == nil {
-		return nil, errors.New("rights: new app: a listing proof verifier is required")
+		return nil, errors.New("rights: new app: a chunk proof verifier is required")
 	}
 	db, err := idb.NewGoLevelDBWithOpts("appstate", dir, levelDBOptions())
 	if err != nil {
@@ -388,6 +388,9 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 	case kind == "proposal" && hasID:
 		v, err = l.Proposal(id)
 		k = key(prefixProposal, id)
+	case kind == "circuit" && hasID:
+		v, err = l.Circuit(id)
+		k = key(prefixCircuit, id)
 	case hasID:
 		var ok bool
 		if v, ok, err = routeList(l, kind, id); ok {
@@ -410,6 +413,8 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 		v, err = l.Holds()
 	case kind == "proposals":
 		v, err = l.Proposals()
+	case kind == "circuits":
+		v, err = l.Circuits()
 	case kind == "regulators":
 		v, err = l.Regulators()
 		k = keyRegulators
@@ -475,7 +480,7 @@ func abciEvents(evs []Event) []abci.Event {
 	return out
 }
 
-// memoVerifier remembers which listing proofs verified, so a listing checked by CheckTx (and
+// memoVerifier remembers which chunk proofs verified, so a dataset registration checked by CheckTx (and
 // rechecked while it waits in the mempool) is not verified again in FinalizeBlock. Only
 // successes are remembered, and only the inputs' hash, so for a deterministic verifier the
 // answers are exactly the inner verifier's. It is safe for concurrent use.
@@ -491,7 +496,7 @@ func newMemoVerifier(v Verifier) *memoVerifier {
 	return &memoVerifier{inner: v, ok: map[[32]byte]bool{}}
 }
 
-func (m *memoVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+func (m *memoVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
 	h := sha256.New()
 	for _, b := range [][]byte{vk, proof, commitment} {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
@@ -507,7 +512,7 @@ func (m *memoVerifier) VerifyListing(vk, proof, commitment []byte, min, max int6
 	if ok {
 		return nil
 	}
-	if err := m.inner.VerifyListing(vk, proof, commitment, min, max); err != nil {
+	if err := m.inner.VerifyChunk(vk, proof, commitment, min, max); err != nil {
 		return err
 	}
 	m.mu.Lock()

@@ -285,7 +285,7 @@ func TestAppABCI(t *testing.T) {
 
 type panicVerifier struct{}
 
-func (panicVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+func (panicVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
 	panic("verifier exploded")
 }
 
@@ -318,9 +318,9 @@ func TestAppRecoversPanic(t *testing.T) {
 
 type countingVerifier struct{ calls int }
 
-func (v *countingVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+func (v *countingVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
 	v.calls++
-	return testVerifier{}.VerifyListing(vk, proof, commitment, min, max)
+	return testVerifier{}.VerifyChunk(vk, proof, commitment, min, max)
 }
 
 // TestAppVerifiesEachProofOnce: a listing's proofs verified by CheckTx are not verified again in

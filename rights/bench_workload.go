@@ -46,13 +46,14 @@ func (m *benchMix) defaults() {
 	}
 }
 
-// Bench chain parameters: the slots and chunk size of the production parameters (LogN=14 BGV,
-// 1024-value listing chunks), a verifying key the size of the listing circuit's, and credits and
+// Bench chain parameters: the slots of the production parameters (LogN=14 BGV), 1024-value
+// proof chunks of width 16, a verifying key the size of a chunk circuit's, and credits and
 // deadlines no bench can exhaust.
 const (
 	benchChainID   = "dxp-bench"
 	benchSlots     = 8192
 	benchChunk     = 1024
+	benchWidth     = 16
 	benchVKBytes   = 1024
 	benchProof     = 256 // bytes of a chunk proof (a Groth16 proof with its commitment)
 	benchModulus   = 1125899908022273
@@ -84,10 +85,10 @@ type benchFlow struct {
 	usesLeft      int
 }
 
-// benchAccept is the bench's listing proof verifier: every proof verifies, at no cost.
+// benchAccept is the bench's chunk proof verifier: every proof verifies, at no cost.
 type benchAccept struct{}
 
-func (benchAccept) VerifyListing(vk, proof, commitment []byte, min, max int64) error { return nil }
+func (benchAccept) VerifyChunk(vk, proof, commitment []byte, min, max int64) error { return nil }
 
 // workload generates the bench's tx stream.
 type workload struct {
@@ -129,11 +130,9 @@ func benchGenesis() (Genesis, []*benchKey) {
 			ComputationDeadline: 1 << 40,
 			PlaintextModulus:    benchModulus,
 			SlotsPerCiphertext:  benchSlots,
-			ListingChunkSize:    benchChunk,
-			ListingVK:           vk,
-			ListingSetup:        InsecureDevnetSetup,
 			MaxGrantDatasets:    16,
 		},
+		Circuits: []Circuit{{ChunkSize: benchChunk, Width: benchWidth, VK: vk, PK: benchDigest("pk"), Setup: InsecureDevnetSetup}},
 	}, members
 }
 
@@ -241,7 +240,7 @@ func (w *workload) setup() ([][][]byte, error) {
 func (w *workload) listing(i int) *RegisterDataset {
 	rows := w.mix.DatasetRows
 	col := func(name string) Column {
-		c := Column{Name: name, Type: TypeInteger, Min: 0, Max: 1000}
+		c := Column{Name: name, Type: TypeInteger, Min: 0, Max: 1000, ChunkSize: benchChunk, Width: benchWidth}
 		for j := range (rows + benchSlots - 1) / benchSlots {
 			c.Ciphertexts = append(c.Ciphertexts, benchDigest("ct", i, name, j))
 		}

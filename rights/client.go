@@ -275,6 +275,16 @@ func (c *Client) Committee(ctx context.Context) (*Committee, error) {
 	return query[Committee](ctx, c, "/committee")
 }
 
+// Circuit returns the registered proving circuit id (see CircuitID), or ErrNotFound.
+func (c *Client) Circuit(ctx context.Context, id string) (*Circuit, error) {
+	return query[Circuit](ctx, c, "/circuit/"+id)
+}
+
+// Circuits returns every registered proving circuit, in id order.
+func (c *Client) Circuits(ctx context.Context) ([]Circuit, error) {
+	return queryList[Circuit](ctx, c, "/circuits")
+}
+
 // Genesis returns the genesis the chain started from.
 func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
 	return query[Genesis](ctx, c, "/genesis")

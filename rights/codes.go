@@ -68,6 +68,9 @@ const (
 	CodeNotParticipant     uint32 = 59 // a key-switch share from a member that is not a participant
 	CodeAlreadyLicensed    uint32 = 60 // the party already holds or is licensed to operate the product
 	CodeBadHold            uint32 = 61 // freeze or unfreeze with an unknown kind or without a reason
+	CodeBadCircuit         uint32 = 62 // a proving circuit malformed, or an insecure setup off a devnet
+	CodeCircuitExists      uint32 = 63 // a circuit with that chunk size and width is already registered
+	CodeUnknownCircuit     uint32 = 64 // a column names a circuit that is not registered, or one too narrow
 
 	// Setup ceremonies (tx_zkceremony.go): codes 70-79.
 	CodeUnknownZKCeremony    uint32 = 70 // no such setup ceremony

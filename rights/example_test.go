@@ -11,7 +11,7 @@ import (
 
 type acceptAll struct{}
 
-func (acceptAll) VerifyListing(vk, proof, commitment []byte, min, max int64) error { return nil }
+func (acceptAll) VerifyChunk(vk, proof, commitment []byte, min, max int64) error { return nil }
 
 func key(name string) ed25519.PrivateKey {
 	seed := sha256.Sum256([]byte(name))
@@ -31,9 +31,10 @@ func ExampleLedger() {
 		},
 		Params: rights.Params{
 			OpeningCredit: 100, ComputationDeadline: 10, PlaintextModulus: 1125899908022273,
-			SlotsPerCiphertext: 16384, ListingChunkSize: 1024, ListingVK: []byte("vk"),
-			ListingSetup: rights.InsecureDevnetSetup, MaxGrantDatasets: 8,
+			SlotsPerCiphertext: 16384, MaxGrantDatasets: 8,
 		},
+		Circuits: []rights.Circuit{{ChunkSize: 16384, Width: 32, VK: []byte("vk"), PK: rights.Digest{1},
+			Setup: rights.InsecureDevnetSetup}},
 	}
 	l := &rights.Ledger{Store: rights.NewMemStore(), Verifier: acceptAll{}}
 	if err := l.InitChain(gen, rights.Block{Height: 1}); err != nil {

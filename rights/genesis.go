@@ -6,8 +6,8 @@ import (
 	"fmt"
 )
 
-// InsecureDevnetSetup is the ListingSetup of a development (single-party) proving key setup. It
-// is accepted only in a Devnet genesis.
+// InsecureDevnetSetup is the Circuit.Setup of a development (single-party) proving key setup. It
+// is accepted only on a chain whose genesis says Devnet.
 const InsecureDevnetSetup = "insecure-devnet"
 
 // maxChainIDLen is CometBFT's limit.
@@ -31,8 +31,22 @@ func (g *Genesis) Validate() error {
 	if err := g.Committee.validate(); err != nil {
 		return fmt.Errorf("rights: genesis: committee: %w", err)
 	}
-	if err := g.Params.validate(g.Devnet); err != nil {
+	if err := g.Params.validate(); err != nil {
 		return fmt.Errorf("rights: genesis: params: %w", err)
+	}
+	if len(g.Circuits) == 0 {
+		return errors.New("rights: genesis: no proving circuit is registered, so no dataset could be listed")
+	}
+	ids := map[string]bool{}
+	for i := range g.Circuits {
+		c := &g.Circuits[i]
+		if err := checkCircuit(c, g.Devnet); err != nil {
+			return fmt.Errorf("rights: genesis: %w", err)
+		}
+		if ids[c.ID()] {
+			return fmt.Errorf("rights: genesis: circuit %s is listed twice", c.ID())
+		}
+		ids[c.ID()] = true
 	}
 	return nil
 }
@@ -72,7 +86,7 @@ func (c *Committee) validate() error {
 	return nil
 }
 
-func (p *Params) validate(devnet bool) error {
+func (p *Params) validate() error {
 	switch {
 	case p.ComputationDeadline < 1:
 		return fmt.Errorf("computation deadline %d must be at least 1 block", p.ComputationDeadline)
@@ -80,19 +94,8 @@ func (p *Params) validate(devnet bool) error {
 		return fmt.Errorf("plaintext modulus %d must be at least 2", p.PlaintextModulus)
 	case p.SlotsPerCiphertext < 1:
 		return errors.New("slots per ciphertext must be at least 1")
-	case p.ListingChunkSize < 1:
-		return errors.New("listing chunk size must be at least 1")
-	case len(p.ListingVK) == 0:
-		return errors.New("listing verifying key is empty")
 	case p.MaxGrantDatasets < 1:
 		return errors.New("max grant datasets must be at least 1")
-	}
-	if p.ListingSetup == InsecureDevnetSetup {
-		if !devnet {
-			return fmt.Errorf("listing setup %q is allowed only on a devnet", InsecureDevnetSetup)
-		}
-	} else if _, err := ParseDigest(p.ListingSetup); err != nil {
-		return fmt.Errorf("listing setup must be %q or the ceremony transcript digest: %w", InsecureDevnetSetup, err)
 	}
 	return nil
 }
@@ -118,7 +121,7 @@ func validAddress(a Address) bool {
 }
 
 // InitChain writes the genesis state at height b.Height (the chain's initial height): genesis,
-// params and committee, and a member Party with the opening credit for every committee member.
+// params, committee and circuit registry, and a member Party with the opening credit for every committee member.
 func (l *Ledger) InitChain(gen Genesis, b Block) error {
 	if err := gen.Validate(); err != nil {
 		return &TxError{Code: CodeBadGenesis, Log: err.Error()}
@@ -137,6 +140,11 @@ func (l *Ledger) InitChain(gen Genesis, b Block) error {
 		v   any
 	}{{keyGenesis, &gen}, {keyParams, &gen.Params}, {keyCommittee, &gen.Committee}, {keyRegulators, regulatorsOf(gen)}} {
 		if err := save(cache, k.key, k.v); err != nil {
+			return fmt.Errorf("rights: init chain: %w", err)
+		}
+	}
+	for _, c := range gen.Circuits {
+		if err := x.registerCircuit(c); err != nil {
 			return fmt.Errorf("rights: init chain: %w", err)
 		}
 	}

@@ -17,7 +17,7 @@ var markedBadProof = []byte("bad proof")
 
 type testVerifier struct{}
 
-func (testVerifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
+func (testVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
 	if bytes.Equal(proof, markedBadProof) {
 		return errors.New("proof is marked bad")
 	}
@@ -59,11 +59,9 @@ func testGenesis() Genesis {
 			ComputationDeadline: testDeadline,
 			PlaintextModulus:    testModulus,
 			SlotsPerCiphertext:  testSlots,
-			ListingChunkSize:    testChunk,
-			ListingVK:           []byte("listing vk"),
-			ListingSetup:        InsecureDevnetSetup,
 			MaxGrantDatasets:    testMaxDatasets,
 		},
+		Circuits: []Circuit{testCircuit(testChunk, 16), testCircuit(testChunk, 64)},
 	}
 }
 
@@ -263,9 +261,17 @@ func commitment(s string) []byte {
 	return d[:]
 }
 
-// column builds a well-formed column of rows values.
+// testCircuit is a devnet circuit of chunk size n and width w.
+func testCircuit(n uint64, w uint32) Circuit {
+	return Circuit{ChunkSize: n, Width: w, VK: []byte(fmt.Sprintf("vk n%d w%d", n, w)), PK: digestOf(fmt.Sprintf("pk n%d w%d", n, w)), Setup: InsecureDevnetSetup}
+}
+
+// column builds a well-formed column of rows values, proven with the narrowest test circuit.
 func column(name string, typ ColumnType, scale uint32, min, max int64, rows uint64) Column {
-	c := Column{Name: name, Type: typ, Scale: scale, Min: min, Max: max}
+	c := Column{Name: name, Type: typ, Scale: scale, Min: min, Max: max, ChunkSize: testChunk, Width: 16}
+	if ColumnWidth(min, max) > 16 {
+		c.Width = 64
+	}
 	for i := uint64(0); i < ceilDiv(rows, testSlots); i++ {
 		c.Ciphertexts = append(c.Ciphertexts, digestOf(fmt.Sprintf("ct %s %d", name, i)))
 	}

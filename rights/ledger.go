@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// Verifier checks a listing proof; the chain is handed one (zk.Verifier in production), it does
-// not build one. VerifyListing returns nil when proof shows that the values committed to by
-// commitment all lie within [min, max] under the verifying key vk.
+// Verifier checks a chunk proof; the chain is handed one (zk.Verifier in production), it does
+// not build one. VerifyChunk returns nil when proof shows that the values committed to by
+// commitment all lie within [min, max] under the verifying key vk of a registered Circuit.
 type Verifier interface {
-	VerifyListing(vk, proof, commitment []byte, min, max int64) error
+	VerifyChunk(vk, proof, commitment []byte, min, max int64) error
 }
 
 // Block is what the ledger knows of the block a tx runs in. The ledger reads nothing else from
@@ -257,6 +257,7 @@ var (
 	prefixProduct  = []byte("product/")
 	prefixHold     = []byte("hold/")
 	prefixProposal = []byte("proposal/")
+	prefixCircuit  = []byte("circuit/") // + Circuit.ID()
 	// Indexes for the list queries: each is prefix + owner + "/" + object id, value indexValue.
 	prefixDatasetByHolder  = []byte("index/dataset-holder/")
 	prefixGrantByGrantee   = []byte("index/grant-grantee/")

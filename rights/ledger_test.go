@@ -26,11 +26,15 @@ func TestGenesisValidate(t *testing.T) {
 		{"no deadline", func(g *Genesis) { g.Params.ComputationDeadline = 0 }, "deadline"},
 		{"no modulus", func(g *Genesis) { g.Params.PlaintextModulus = 0 }, "plaintext modulus"},
 		{"no slots", func(g *Genesis) { g.Params.SlotsPerCiphertext = 0 }, "slots"},
-		{"no chunk size", func(g *Genesis) { g.Params.ListingChunkSize = 0 }, "chunk size"},
-		{"no vk", func(g *Genesis) { g.Params.ListingVK = nil }, "verifying key"},
+		{"no circuits", func(g *Genesis) { g.Circuits = nil }, "no proving circuit"},
+		{"circuit chunk size 0", func(g *Genesis) { g.Circuits[0].ChunkSize = 0 }, "chunk size 0 is outside"},
+		{"circuit width 65", func(g *Genesis) { g.Circuits[0].Width = 65 }, "width 65 is outside"},
+		{"no vk", func(g *Genesis) { g.Circuits[0].VK = nil }, "verifying key is 0 bytes"},
+		{"no pk", func(g *Genesis) { g.Circuits[1].PK = Digest{} }, "proving key digest is zero"},
+		{"duplicate circuit", func(g *Genesis) { g.Circuits[1] = g.Circuits[0] }, "circuit n4-w16 is listed twice"},
 		{"no max datasets", func(g *Genesis) { g.Params.MaxGrantDatasets = 0 }, "max grant datasets"},
 		{"insecure setup off devnet", func(g *Genesis) { g.Devnet = false }, "only on a devnet"},
-		{"bad setup", func(g *Genesis) { g.Params.ListingSetup = "whatever" }, "ceremony transcript digest"},
+		{"bad setup", func(g *Genesis) { g.Circuits[1].Setup = "whatever" }, "ceremony transcript digest"},
 		{"ready without keys", func(g *Genesis) { g.Committee.Ready = true }, "ready exactly when"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +55,9 @@ func TestGenesisValidate(t *testing.T) {
 		t.Fatalf("Validate(test genesis) = %v", err)
 	}
 	g.Devnet = false
-	g.Params.ListingSetup = digestOf("transcript").String()
+	for i := range g.Circuits {
+		g.Circuits[i].Setup = digestOf("transcript").String()
+	}
 	if err := g.Validate(); err != nil {
 		t.Errorf("Validate(ceremony setup) = %v", err)
 	}
@@ -246,9 +252,24 @@ func TestRegisterDataset(t *testing.T) {
 		t.Errorf("dataset = %+v", d)
 	}
 	// The chain computes the commitment over every chunk commitment, column then chunk order.
-	want := sha256Concat(good())
-	if d.Commitment != want {
+	if want := DatasetCommitment(good().Columns); d.Commitment != want {
 		t.Errorf("Commitment = %v, want %v", d.Commitment, want)
+	}
+	for name, change := range map[string]func(cols []Column){
+		"a chunk commitment": func(cols []Column) { cols[1].Chunks[2].Commitment[31] ^= 1 },
+		"the chunk order":    func(cols []Column) { cols[0].Chunks[0], cols[0].Chunks[1] = cols[0].Chunks[1], cols[0].Chunks[0] },
+		"the column split": func(cols []Column) {
+			cols[1].Chunks = append([]Chunk{cols[0].Chunks[2]}, cols[1].Chunks...)
+			cols[0].Chunks = cols[0].Chunks[:2]
+		},
+		"a bound":   func(cols []Column) { cols[0].Max++ },
+		"a circuit": func(cols []Column) { cols[0].Width = 64 },
+	} {
+		cols := good().Columns
+		change(cols)
+		if DatasetCommitment(cols) == d.Commitment {
+			t.Errorf("changing %s left the dataset commitment unchanged", name)
+		}
 	}
 
 	mut := func(f func(*RegisterDataset)) Msg {
@@ -290,23 +311,16 @@ func TestRegisterDataset(t *testing.T) {
 		{"missing chunk", "owner1", mut(func(m *RegisterDataset) { m.Columns[1].Chunks = m.Columns[1].Chunks[:2] }), CodeBadDataset, "has 2 proof chunks, 10 rows need 3"},
 		{"short commitment", "owner1", mut(func(m *RegisterDataset) { m.Columns[1].Chunks[0].Commitment = []byte{1} }), CodeBadDataset, "commitment is 1 bytes"},
 		{"no proof", "owner1", mut(func(m *RegisterDataset) { m.Columns[1].Chunks[2].Proof = nil }), CodeBadProof, "chunk 2 has no proof"},
-		{"bad proof", "owner1", mut(func(m *RegisterDataset) { m.Columns[1].Chunks[2].Proof = markedBadProof }), CodeBadProof, `column "b" chunk 2: the listing proof does not verify: proof is marked bad`},
+		{"bad proof", "owner1", mut(func(m *RegisterDataset) { m.Columns[1].Chunks[2].Proof = markedBadProof }), CodeBadProof, `column "b" chunk 2: the proof does not verify under circuit n4-w16: proof is marked bad`},
+		{"unregistered width", "owner1", mut(func(m *RegisterDataset) { m.Columns[0].Width = 32 }), CodeUnknownCircuit, "no circuit n4-w32 (chunk size 4, width 32) is registered"},
+		{"unregistered chunk size", "owner1", mut(func(m *RegisterDataset) { m.Columns[0].ChunkSize = 8 }), CodeUnknownCircuit, "no circuit n8-w16"},
+		{"too narrow", "owner1", mut(func(m *RegisterDataset) { m.Columns[0].Max = 1 << 20 }), CodeUnknownCircuit, "need width 21, but it names circuit n4-w16 of width 16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.t = t
 			w.refused(tc.sender, tc.m, tc.code, tc.want)
 		})
 	}
-}
-
-func sha256Concat(m *RegisterDataset) Digest {
-	var all []byte
-	for _, c := range m.Columns {
-		for _, ch := range c.Chunks {
-			all = append(all, ch.Commitment...)
-		}
-	}
-	return digestOf(string(all))
 }
 
 func TestGrants(t *testing.T) {

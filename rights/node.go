@@ -56,7 +56,7 @@ func (c *NodeConfig) validate() error {
 		return errors.New("home directory is empty")
 	}
 	if c.Verifier == nil {
-		return errors.New("a listing proof verifier is required")
+		return errors.New("a chunk proof verifier is required")
 	}
 	if c.TimeoutCommit < 0 {
 		return fmt.Errorf("timeout commit %v is negative", c.TimeoutCommit)

@@ -61,6 +61,7 @@ var objectKinds = []ObjectKind{
 	{Name: "product", key: keyed(prefixProduct), new: func() any { return new(Product) }},
 	{Name: "hold", key: keyed(prefixHold), new: func() any { return new(Hold) }},
 	{Name: "proposal", key: keyed(prefixProposal), new: func() any { return new(Proposal) }},
+	{Name: "circuit", key: keyed(prefixCircuit), new: func() any { return new(Circuit) }},
 	{Name: "committee", Singular: true, key: fixed(keyCommittee), new: func() any { return new(Committee) }},
 	{Name: "genesis", Singular: true, key: fixed(keyGenesis), new: func() any { return new(Genesis) }},
 	{Name: "params", Singular: true, key: fixed(keyParams), new: func() any { return new(Params) }},

@@ -2,6 +2,7 @@ package rights
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -34,8 +35,41 @@ func ceilDiv(a, b uint64) uint64 {
 	return q
 }
 
-// registerDataset lists a dataset held by the sender after checking its schema and every chunk
-// proof.
+// DatasetCommitment is the commitment that binds every chunk commitment of a dataset: SHA-256
+// over a version tag and, for each column in order, its name, bounds, circuit and every chunk
+// commitment, each length-prefixed so that no two datasets encode alike. The chain computes it
+// at registration; anyone holding the columns recomputes it.
+func DatasetCommitment(cols []Column) Digest {
+	h := sha256.New()
+	var num [8]byte
+	put := func(v uint64) {
+		binary.BigEndian.PutUint64(num[:], v)
+		h.Write(num[:])
+	}
+	bytes := func(b []byte) {
+		put(uint64(len(b)))
+		h.Write(b)
+	}
+	bytes([]byte("dxp-dataset-commitment/2"))
+	put(uint64(len(cols)))
+	for _, c := range cols {
+		bytes([]byte(c.Name))
+		put(uint64(c.Min))
+		put(uint64(c.Max))
+		put(c.ChunkSize)
+		put(uint64(c.Width))
+		put(uint64(len(c.Chunks)))
+		for _, ch := range c.Chunks {
+			bytes(ch.Commitment)
+		}
+	}
+	var d Digest
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// registerDataset lists a dataset held by the sender after checking its schema, the circuit
+// each column names and every chunk proof.
 func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	p, err := x.party(x.sender)
 	if err != nil {
@@ -74,8 +108,8 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		return "", refuse(CodeBadDataset, "dataset must have 1 to %d columns, got %d", maxColumns, len(m.Columns))
 	}
 	wantCts := ceilDiv(m.Rows, params.SlotsPerCiphertext)
-	wantChunks := ceilDiv(m.Rows, params.ListingChunkSize)
 	names := map[string]bool{}
+	circuits := make([]*Circuit, len(m.Columns))
 	for i, col := range m.Columns {
 		if n := utf8.RuneCountInString(col.Name); n < 1 || n > maxColumnName {
 			return "", refuse(CodeBadDataset, "column %d name must be 1 to %d characters, got %d", i, maxColumnName, n)
@@ -111,9 +145,18 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		if err := checkFrequencyTable(&col, params.SlotsPerCiphertext); err != nil {
 			return "", err
 		}
-		if uint64(len(col.Chunks)) != wantChunks {
+		circuit, err := x.circuit(col.ChunkSize, col.Width)
+		if err != nil {
+			return "", err
+		}
+		if need := ColumnWidth(col.Min, col.Max); col.Width < need {
+			return "", refuse(CodeUnknownCircuit, "column %q bounds [%d, %d] need width %d, but it names circuit %s of width %d",
+				col.Name, col.Min, col.Max, need, circuit.ID(), col.Width)
+		}
+		circuits[i] = circuit
+		if want := ceilDiv(m.Rows, col.ChunkSize); uint64(len(col.Chunks)) != want {
 			return "", refuse(CodeBadDataset, "column %q has %d proof chunks, %d rows need %d (%d values each)",
-				col.Name, len(col.Chunks), m.Rows, wantChunks, params.ListingChunkSize)
+				col.Name, len(col.Chunks), m.Rows, want, col.ChunkSize)
 		}
 		for j, ch := range col.Chunks {
 			if len(ch.Commitment) != commitmentSize {
@@ -126,19 +169,16 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	}
 	// Proofs last: they are the expensive check.
 	if x.v == nil {
-		return "", refuse(CodeInternal, "this node has no listing proof verifier")
+		return "", refuse(CodeInternal, "this node has no chunk proof verifier")
 	}
-	h := sha256.New()
-	for _, col := range m.Columns {
+	for i, col := range m.Columns {
 		for j, ch := range col.Chunks {
-			if err := x.v.VerifyListing(params.ListingVK, ch.Proof, ch.Commitment, col.Min, col.Max); err != nil {
-				return "", refuse(CodeBadProof, "column %q chunk %d: the listing proof does not verify: %v", col.Name, j, err)
+			if err := x.v.VerifyChunk(circuits[i].VK, ch.Proof, ch.Commitment, col.Min, col.Max); err != nil {
+				return "", refuse(CodeBadProof, "column %q chunk %d: the proof does not verify under circuit %s: %v", col.Name, j, circuits[i].ID(), err)
 			}
-			h.Write(ch.Commitment)
 		}
 	}
-	var commitment Digest
-	copy(commitment[:], h.Sum(nil))
+	commitment := DatasetCommitment(m.Columns)
 
 	id := x.newID("ds")
 	if old, err := x.s.Get(key(prefixDataset, id)); err != nil {

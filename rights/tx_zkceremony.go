@@ -212,6 +212,11 @@ func (x *exec) openZKCeremony(m *OpenZKCeremony) (string, error) {
 	if m.Width < 1 || m.Width > maxZKWidth {
 		return "", refuse(CodeBadZKCeremony, "width %d must be 1 to %d bits", m.Width, maxZKWidth)
 	}
+	if registered, err := x.s.Get(key(prefixCircuit, CircuitID(m.ChunkSize, m.Width))); err != nil {
+		return "", err
+	} else if registered != nil {
+		return "", refuse(CodeCircuitExists, "circuit %s is already registered, and a registered circuit is never replaced", CircuitID(m.ChunkSize, m.Width))
+	}
 	if len(m.Participants) < 1 || len(m.Participants) > maxZKParticipants {
 		return "", refuse(CodeBadZKCeremony, "a setup ceremony needs 1 to %d participants, got %d", maxZKParticipants, len(m.Participants))
 	}
@@ -426,21 +431,19 @@ func (x *exec) finishZKCeremony(m *FinishZKCeremony) error {
 		Setup: c.Transcript.String(), Ceremony: c.ID, Registered: x.b.Height})
 }
 
-// registerZKCircuit — MERGE POINT: the one place the result of a setup ceremony becomes a
-// registered circuit. For now it records circ on the ceremony object (c.Circuit, saved here) and
-// points the (ChunkSize, Width) circuit index at the ceremony, so Ledger.ZKCircuit and the
-// /zkcircuit/<n>/<w> query answer with it; a later ceremony for the same circuit replaces it.
-// When the on-chain circuit registry (keyed by (n, w), with VK, PK digest and Setup) lands, this
-// function writes circ there instead.
-//
-// It refuses the insecure devnet setup unless genesis says Devnet, as genesis validation does: no
-// tx path may bring a single-party setup onto a real network.
+// registerZKCircuit makes the result of a setup ceremony a registered circuit: it writes it to the
+// circuit registry through registerCircuit (which refuses a (ChunkSize, Width) already
+// registered, and the insecure setup off a devnet), records it on the ceremony, and indexes the
+// ceremony by its circuit so ZKCircuit answers which ceremony produced it.
 func (x *exec) registerZKCircuit(c *ZKCeremony, circ ZKCircuit) error {
 	gen, err := x.genesis()
 	if err != nil {
 		return err
 	}
 	if err := checkSetup(circ.Setup, gen.Devnet); err != nil {
+		return err
+	}
+	if err := x.registerCircuit(Circuit{ChunkSize: circ.ChunkSize, Width: circ.Width, VK: circ.VK, PK: circ.PK, Setup: circ.Setup}); err != nil {
 		return err
 	}
 	c.Circuit = &circ
@@ -450,7 +453,7 @@ func (x *exec) registerZKCircuit(c *ZKCeremony, circ ZKCircuit) error {
 	if err := x.s.Set(zkCircuitKey(circ.ChunkSize, circ.Width), []byte(c.ID)); err != nil {
 		return err
 	}
-	x.emit(Event{Action: "register_circuit", Attrs: []Attr{{"zk_ceremony", c.ID},
+	x.emit(Event{Action: "register_zk_circuit", Attrs: []Attr{{"zk_ceremony", c.ID},
 		{"chunk_size", strconv.FormatUint(circ.ChunkSize, 10)}, {"width", strconv.FormatUint(uint64(circ.Width), 10)}, {"setup", circ.Setup}}})
 	return nil
 }

@@ -80,7 +80,11 @@ type Column struct {
 	// Min and Max bound every value, in scaled integer units (value × 10^Scale).
 	Min, Max    int64
 	Ciphertexts []Digest // one per SlotsPerCiphertext rows, in row order
-	Chunks      []Chunk  // one per ListingChunkSize rows, in row order
+	// ChunkSize and Width name the registered Circuit the chunks were proven with (see
+	// CircuitID); Width is at least ColumnWidth(Min, Max).
+	ChunkSize uint64
+	Width     uint32
+	Chunks    []Chunk // one per ChunkSize rows, in row order
 	// Frequencies is the column's frequency table (see FrequencyTable); nil if it has none.
 	Frequencies *FrequencyTable `cbor:",omitempty" json:",omitempty"`
 }
@@ -101,7 +105,7 @@ type FrequencyTable struct {
 
 // --- End of frequency tables. ---
 
-// Chunk is the listing proof for a run of ListingChunkSize values of one column.
+// Chunk is the proof for a run of ChunkSize values of one column.
 type Chunk struct {
 	Commitment []byte // 32-byte big-endian BN254 field element: salted Poseidon2 over the values
 	Proof      []byte // Groth16 proof (gnark serialization)
@@ -442,10 +446,6 @@ type Params struct {
 	ComputationDeadline int64  // blocks a computation may stay pending before it is refunded
 	PlaintextModulus    uint64 // BGV T: a query whose result could reach T/2 is refused
 	SlotsPerCiphertext  uint64 // values per ciphertext
-	ListingChunkSize    uint64 // values per listing proof
-	ListingVK           []byte // Groth16 verifying key of the listing circuit
-	ListingPK           Digest // its proving key, an object in storage
-	ListingSetup        string // "insecure-devnet" or the ceremony transcript digest
 	MaxGrantDatasets    uint32
 }
 
@@ -456,6 +456,8 @@ type Genesis struct {
 	Regulators []Address
 	Committee  Committee
 	Params     Params
+	// Circuits is the initial registry of proving circuits (see Circuit); at least one.
+	Circuits []Circuit
 }
 
 // Msg is the body of a transaction: exactly one field is set. Field numbers are never reused

@@ -77,15 +77,6 @@ func writeKeys(pk groth16.ProvingKey, vk groth16.VerifyingKey) ([]byte, []byte, 
 	return pkBuf.Bytes(), vkBuf.Bytes(), nil
 }
 
-// VerifyChunk checks a chunk proof. The chunk circuit has the listing
-// circuit's public inputs (Commitment, Min, Max), so this is
-// [VerifyListing], and [Verifier] verifies chunk proofs under chunk keys
-// unchanged; the key alone says which circuit, n and w it is for. Errors
-// wrap ErrInvalidKey or ErrInvalidProof.
-func VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
-	return VerifyListing(vk, proof, commitment, min, max)
-}
-
 // ChunkProver proves chunks for one (n, w) chunk circuit. It holds the
 // compiled circuit and the proving key and is safe for concurrent use:
 // Prove only reads them. See [ChunkProver.ProveChunks] for how many chunks

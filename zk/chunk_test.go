@@ -75,8 +75,8 @@ func TestChunkProveVerify(t *testing.T) {
 			t.Errorf("%s: VerifyChunk = %v, want nil", tt.name, err)
 		}
 		// The chain's verifier takes chunk keys unchanged.
-		if err := (Verifier{}).VerifyListing(f.vk, cp.Proof, cp.Commitment, tt.min, tt.max); err != nil {
-			t.Errorf("%s: Verifier.VerifyListing = %v, want nil", tt.name, err)
+		if err := (Verifier{}).VerifyChunk(f.vk, cp.Proof, cp.Commitment, tt.min, tt.max); err != nil {
+			t.Errorf("%s: Verifier.VerifyChunk = %v, want nil", tt.name, err)
 		}
 		if tt.min < tt.max {
 			if err := VerifyChunk(f.vk, cp.Proof, cp.Commitment, tt.min, tt.max-1); !errors.Is(err, ErrInvalidProof) {
@@ -128,7 +128,6 @@ func TestChunkVerifyRefuses(t *testing.T) {
 	}
 	other := bytes.Clone(cp.Commitment)
 	other[31] ^= 1
-	listingVK := setup(t, "a").vk
 	tests := []struct {
 		name           string
 		vk, commitment []byte
@@ -140,7 +139,6 @@ func TestChunkVerifyRefuses(t *testing.T) {
 		{"other max", a.vk, cp.Commitment, 0, 101, ErrInvalidProof},
 		{"min > max", a.vk, cp.Commitment, 100, 0, ErrInvalidProof},
 		{"other setup", b.vk, cp.Commitment, 0, 100, ErrInvalidProof},
-		{"listing key", listingVK, cp.Commitment, 0, 100, ErrInvalidProof},
 	}
 	for _, tt := range tests {
 		if err := VerifyChunk(tt.vk, cp.Proof, tt.commitment, tt.min, tt.max); !errors.Is(err, tt.want) {
@@ -190,7 +188,6 @@ func TestNewChunkProverRefuses(t *testing.T) {
 		"truncated":      f.pk[:len(f.pk)/2],
 		"trailing bytes": append(bytes.Clone(f.pk), 1, 2, 3),
 		"verifying key":  f.vk,
-		"listing key":    setup(t, "a").pk,
 	} {
 		if _, err := NewChunkProver(testChunkN, testChunkW, pk); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("%s: NewChunkProver = %v, want ErrInvalidKey", name, err)

@@ -4,7 +4,7 @@
 //
 // # Chunk proofs
 //
-// A dataset column is cut into chunks of n values (n fixed per chain). For
+// A dataset column is cut into chunks of n values. For
 // each chunk the owner publishes a commitment and a proof that it knows n
 // int64 values and a secret salt that hash to the commitment, with every
 // value in the column's declared bounds [min, max]. The circuit is fixed by
@@ -12,7 +12,8 @@
 // of max-min: values are range-checked and packed by that width, which
 // makes a 32-bit column cost about 11.7 R1CS constraints per value (see
 // circuits.Chunk). A circuit of width w accepts any bounds at most w bits
-// wide, so a chain needs keys for a few widths only. The call sequence is:
+// wide, so a chain registers keys for a few (n, w) only (rights.Circuit) and
+// each column names the one it was proven with. The call sequence is:
 //
 //	w := zk.Width(min, max)                        // round up to a width the chain has keys for
 //	pk, vk, err := zk.SetupChunkInsecure(n, w)     // devnet only, once; see Security
@@ -24,9 +25,8 @@
 // A chunk with fewer than n values is padded with min. The commitment is the
 // salted Poseidon2 sponge hash described at circuits.ChunkCommitment; the
 // dataset commitment, which binds the chunk commitments, is the caller's
-// (the chain hashes the ordered chunk commitments). Chunk proofs have the
-// listing proofs' public inputs, so [Verifier] verifies them unchanged,
-// given a chunk verifying key.
+// (rights.DatasetCommitment). [Verifier] is the chain's verifier: the
+// verifying key alone says which (n, w) circuit a proof is for.
 //
 // Many chunks are proved through [ChunkProver.ProveChunks], which keeps
 // [ProofWorkers] proofs in flight (one on two cores: each gnark proof
@@ -37,17 +37,6 @@
 // and gives about 5,800 values/s. [ChunkProver.RawProve] proves the
 // same chunks with plain gnark calls, the baseline `dxp bench publish`
 // compares against; BenchmarkProveChunk16K and its neighbours measure both.
-//
-// # Listing proofs
-//
-// The first listing circuit (circuits.Listing: 64-bit range checks and a
-// Merkle-Damgård Poseidon2 hash over 3 values per element, about 80
-// constraints per value) is kept for chains that registered its keys:
-//
-//	pk, vk, err := zk.SetupListingInsecure(n)
-//	prover, err := zk.NewListingProver(n, pk)
-//	cp, err := prover.Prove(values, min, max)
-//	err = zk.VerifyListing(vk, cp.Proof, cp.Commitment, min, max)
 //
 // # Setup ceremony
 //
@@ -84,9 +73,9 @@
 // elements. Ceremony contributions are mpcsetup's encoding with compressed
 // points.
 //
-// [VerifyListing] and [VerifyChunk] take untrusted bytes: they bound every
-// length prefix before gnark allocates, refuse trailing bytes, check that the
-// key has the shape of a listing or chunk key, and never panic. Parsed
+// [VerifyChunk] takes untrusted bytes: it bounds every length prefix before
+// gnark allocates, refuses trailing bytes, checks that the key has the shape
+// of a chunk key, and never panics. Parsed
 // verifying keys are kept in a small in-memory cache keyed by their
 // SHA-256; nothing is written to disk. The ceremony functions likewise check
 // every length in a contribution against the domain or the circuit before
@@ -99,8 +88,8 @@
 //
 // # Security
 //
-// [SetupListingInsecure] and [SetupChunkInsecure] are single-party Groth16
-// setups. The process that runs one samples the toxic waste, and ANYONE WHO
+// [SetupChunkInsecure] is a single-party Groth16 setup. The process that
+// runs it samples the toxic waste, and ANYONE WHO
 // RAN IT (or could read its memory) CAN FORGE PROOFS for any commitment and
 // bounds. They exist for devnets and tests only; a chain whose genesis says
 // it is not a devnet must refuse keys that do not come from a ceremony

@@ -11,31 +11,39 @@ import (
 	"testing"
 )
 
-var updateCorpus = flag.Bool("update-corpus", false, "rewrite the valid seeds in testdata/fuzz/FuzzVerifyListing")
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite the valid seeds in testdata/fuzz/FuzzVerifyChunk")
 
-// FuzzVerifyListing feeds VerifyListing arbitrary keys, proofs, commitments
+// FuzzVerifyChunk feeds VerifyChunk arbitrary keys, proofs, commitments
 // and bounds: it must never panic, and every failure must wrap ErrInvalidKey
-// or ErrInvalidProof. The committed corpus holds a valid statement (n = 16)
+// or ErrInvalidProof. The committed corpus holds a valid statement (n = 16, w = 16)
 // and mutations of it, so the fuzzer starts from well-formed encodings.
-func FuzzVerifyListing(f *testing.F) {
+func FuzzVerifyChunk(f *testing.F) {
 	f.Add([]byte{}, []byte{}, []byte{}, int64(0), int64(0))
 	f.Fuzz(func(t *testing.T, vk, proof, commitment []byte, min, max int64) {
-		err := VerifyListing(vk, proof, commitment, min, max)
+		err := VerifyChunk(vk, proof, commitment, min, max)
 		if err != nil && !errors.Is(err, ErrInvalidKey) && !errors.Is(err, ErrInvalidProof) {
-			t.Fatalf("VerifyListing = %v, want nil, ErrInvalidKey or ErrInvalidProof", err)
+			t.Fatalf("VerifyChunk = %v, want nil, ErrInvalidKey or ErrInvalidProof", err)
 		}
 	})
 }
 
-// TestWriteFuzzCorpus regenerates the valid seeds of FuzzVerifyListing with
+// TestWriteFuzzCorpus regenerates the valid seeds of FuzzVerifyChunk with
 // -update-corpus. Regenerate them when the circuit changes.
 func TestWriteFuzzCorpus(t *testing.T) {
 	if !*updateCorpus {
 		t.Skip("run with -update-corpus to rewrite the fuzz corpus")
 	}
-	fx := setup(t, "a")
-	p := validProof(t)
-	dir := filepath.Join("testdata", "fuzz", "FuzzVerifyListing")
+	fx := chunkSetup(t, "fuzz")
+	const min, max = -300, 40_000
+	cp, err := fx.prover.Prove([]int64{-300, 0, 7, 39_999, 40_000}, min, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := struct {
+		cp       ChunkProof
+		min, max int64
+	}{cp, min, max}
+	dir := filepath.Join("testdata", "fuzz", "FuzzVerifyChunk")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +54,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := VerifyListing(fx.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
+	if err := VerifyChunk(fx.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max); err != nil {
 		t.Fatalf("seed does not verify: %v", err)
 	}
 	write("valid", fx.vk, p.cp.Proof, p.cp.Commitment, p.min, p.max)
@@ -63,7 +71,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 // seed must verify, so the fuzzer mutates a real statement. If the circuit
 // changes, regenerate the corpus with -update-corpus.
 func TestFuzzCorpusValid(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzVerifyListing", "valid"))
+	body, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzVerifyChunk", "valid"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +97,7 @@ func TestFuzzCorpusValid(t *testing.T) {
 			t.Fatalf("line %d: %v", 5+i, err)
 		}
 	}
-	if err := VerifyListing(args[0], args[1], args[2], bounds[0], bounds[1]); err != nil {
-		t.Errorf("VerifyListing(valid seed) = %v, want nil; regenerate with -update-corpus", err)
+	if err := VerifyChunk(args[0], args[1], args[2], bounds[0], bounds[1]); err != nil {
+		t.Errorf("VerifyChunk(valid seed) = %v, want nil; regenerate with -update-corpus", err)
 	}
 }

@@ -1,7 +1,6 @@
 package zk
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 
@@ -10,9 +9,6 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/constraint"
 	csbn254 "github.com/consensys/gnark/constraint/bn254"
-	"github.com/consensys/gnark/frontend"
-
-	"github.com/dxplabs/dxp/circuits"
 )
 
 // saltBytes is the number of random bytes in a salt: 248 bits, always below
@@ -24,32 +20,6 @@ type ChunkProof struct {
 	Commitment []byte // 32-byte big-endian field element, public
 	Proof      []byte // gnark compressed Groth16 proof, public
 	Salt       []byte // 32-byte big-endian field element; secret, kept by the owner
-}
-
-// ListingProver proves chunks for one chunk size. It holds the compiled
-// circuit and the proving key, and is safe for concurrent use by multiple
-// goroutines: Prove only reads them. Each Prove already uses every core, so
-// running several at once mainly trades latency for memory.
-type ListingProver struct {
-	n   int
-	ccs *csbn254.R1CS
-	pk  *groth16bn254.ProvingKey
-}
-
-// NewListingProver compiles the listing circuit for chunks of n values and
-// loads pk, a proving key from SetupListingInsecure (or a ceremony) for the
-// same n. It refuses a key that is malformed or does not match the circuit,
-// but it trusts the key's points, as NewChunkProver does.
-func NewListingProver(n int, pk []byte) (*ListingProver, error) {
-	ccs, err := CompileListing(n)
-	if err != nil {
-		return nil, err
-	}
-	key, r1cs, err := loadProvingKey(ccs, pk)
-	if err != nil {
-		return nil, fmt.Errorf("%w (listing circuit n = %d)", err, n)
-	}
-	return &ListingProver{n: n, ccs: r1cs, pk: key}, nil
 }
 
 // checkProvingKey checks that the sizes in key are those groth16.Setup
@@ -103,65 +73,6 @@ func checkProvingKey(r1cs *csbn254.R1CS, key *groth16bn254.ProvingKey) error {
 func keySizes(r1cs *csbn254.R1CS) (cardinality uint64, nbWires int) {
 	nbWires = r1cs.GetNbInternalVariables() + r1cs.GetNbPublicVariables() + r1cs.GetNbSecretVariables()
 	return ecc.NextPowerOfTwo(uint64(r1cs.GetNbConstraints())), nbWires
-}
-
-// ChunkSize returns n, the number of values a proof covers.
-func (p *ListingProver) ChunkSize() int { return p.n }
-
-// Prove proves that values lie within [min, max] and commits to them under a
-// fresh random salt. len(values) must be in [1, n]; a shorter chunk is padded
-// with min. A value outside [min, max] is refused with ErrOutOfRange before
-// any proving work.
-func (p *ListingProver) Prove(values []int64, min, max int64) (cp ChunkProof, err error) {
-	if len(values) < 1 || len(values) > p.n {
-		return ChunkProof{}, fmt.Errorf("zk: prove listing: %d values, want 1 to %d", len(values), p.n)
-	}
-	if min > max {
-		return ChunkProof{}, fmt.Errorf("zk: prove listing: min %d > max %d", min, max)
-	}
-	for i, v := range values {
-		if v < min || v > max {
-			return ChunkProof{}, fmt.Errorf("%w: values[%d] = %d is outside [%d, %d]", ErrOutOfRange, i, v, min, max)
-		}
-	}
-	padded := make([]int64, p.n)
-	copy(padded, values)
-	for i := len(values); i < p.n; i++ {
-		padded[i] = min
-	}
-
-	salt, err := newSalt()
-	if err != nil {
-		return ChunkProof{}, fmt.Errorf("zk: prove listing: %w", err)
-	}
-	commitment := circuits.ListingCommitment(padded, salt)
-
-	assignment := &circuits.Listing{
-		Values:     make([]frontend.Variable, p.n),
-		Salt:       salt,
-		Commitment: commitment,
-		Min:        fieldInt64(min),
-		Max:        fieldInt64(max),
-	}
-	for i, v := range padded {
-		assignment.Values[i] = fieldInt64(v)
-	}
-
-	defer recoverTo(&err, "zk: prove listing")
-	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
-	if err != nil {
-		return ChunkProof{}, fmt.Errorf("zk: prove listing: witness: %w", err)
-	}
-	proof, err := groth16bn254.Prove(p.ccs, p.pk, w)
-	if err != nil {
-		return ChunkProof{}, fmt.Errorf("zk: prove listing: %w", err)
-	}
-	var buf bytes.Buffer
-	if _, err := proof.WriteTo(&buf); err != nil {
-		return ChunkProof{}, fmt.Errorf("zk: prove listing: write proof: %w", err)
-	}
-	c, s := commitment.Bytes(), salt.Bytes()
-	return ChunkProof{Commitment: c[:], Proof: buf.Bytes(), Salt: s[:]}, nil
 }
 
 // newSalt returns 31 bytes from crypto/rand as a field element.

@@ -13,37 +13,37 @@ import (
 )
 
 const (
-	// maxProofSize and maxKeySize bound the untrusted input VerifyListing
-	// parses. A listing proof is 196 bytes compressed (388 uncompressed) and
-	// a listing verifying key about 600 bytes compressed.
+	// maxProofSize and maxKeySize bound the untrusted input VerifyChunk
+	// parses. A chunk proof is about 200 bytes compressed and a chunk
+	// verifying key about 600 bytes compressed.
 	maxProofSize = 1 << 12
 	maxKeySize   = 1 << 14
 
-	// nbListingPublic is the number of public inputs of circuits.Listing:
+	// nbChunkPublic is the number of public inputs of circuits.Chunk:
 	// Commitment, Min and Max.
-	nbListingPublic = 3
+	nbChunkPublic = 3
 
 	// vkCacheSize bounds the parsed verifying keys kept in memory. A chain
 	// has one key per chunk size; a few dozen is plenty.
 	vkCacheSize = 32
 )
 
-// Verifier verifies listing proofs; it satisfies the chain's
+// Verifier verifies chunk proofs; it satisfies the chain's
 // rights.Verifier interface. The zero value is ready to use.
 type Verifier struct{}
 
-// VerifyListing calls the package-level VerifyListing.
-func (Verifier) VerifyListing(vk, proof, commitment []byte, min, max int64) error {
-	return VerifyListing(vk, proof, commitment, min, max)
+// VerifyChunk calls the package-level VerifyChunk.
+func (Verifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
+	return VerifyChunk(vk, proof, commitment, min, max)
 }
 
-// VerifyListing checks that proof proves knowledge of a chunk of values within
+// VerifyChunk checks that proof proves knowledge of a chunk of values within
 // [min, max] whose salted commitment is commitment, under the verifying key
 // vk. It returns nil only for a valid proof. Every input may be untrusted:
 // malformed bytes yield an error wrapping ErrInvalidKey (vk) or
 // ErrInvalidProof (proof, commitment, bounds, failed verification), never a
 // panic.
-func VerifyListing(vk, proof, commitment []byte, min, max int64) (err error) {
+func VerifyChunk(vk, proof, commitment []byte, min, max int64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: internal panic: %v", ErrInvalidProof, r)
@@ -85,7 +85,7 @@ var vkCache = struct {
 	keys map[[sha256.Size]byte]*groth16bn254.VerifyingKey
 }{keys: make(map[[sha256.Size]byte]*groth16bn254.VerifyingKey)}
 
-// parseVerifyingKey decodes and checks an untrusted listing verifying key.
+// parseVerifyingKey decodes and checks an untrusted chunk verifying key.
 func parseVerifyingKey(vk []byte) (*groth16bn254.VerifyingKey, error) {
 	digest := sha256.Sum256(vk)
 	vkCache.Lock()
@@ -122,7 +122,7 @@ func parseVerifyingKey(vk []byte) (*groth16bn254.VerifyingKey, error) {
 	return key, nil
 }
 
-// checkKeyShape checks that key is a key for a circuit with the listing
+// checkKeyShape checks that key is a key for a circuit with the chunk
 // circuit's public inputs, so that gnark's Verify cannot index out of range.
 func checkKeyShape(key *groth16bn254.VerifyingKey) error {
 	nbCommitments := len(key.PublicAndCommitmentCommitted)
@@ -131,13 +131,13 @@ func checkKeyShape(key *groth16bn254.VerifyingKey) error {
 	}
 	// K holds one point for the constant wire, one per public input and one
 	// per commitment.
-	if got, want := len(key.G1.K), 1+nbListingPublic+nbCommitments; got != want {
-		return fmt.Errorf("%d public points, want %d: not a listing key", got, want)
+	if got, want := len(key.G1.K), 1+nbChunkPublic+nbCommitments; got != want {
+		return fmt.Errorf("%d public points, want %d: not a chunk key", got, want)
 	}
 	for _, committed := range key.PublicAndCommitmentCommitted {
 		for _, j := range committed {
-			if j < 1 || j > nbListingPublic {
-				return fmt.Errorf("commitment refers to public input %d of %d", j, nbListingPublic)
+			if j < 1 || j > nbChunkPublic {
+				return fmt.Errorf("commitment refers to public input %d of %d", j, nbChunkPublic)
 			}
 		}
 	}

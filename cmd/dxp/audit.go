@@ -33,7 +33,7 @@ func auditCommand() *cli.Command {
 
 func printAudit(w io.Writer, r *marketplace.AuditReport) {
 	fmt.Fprintf(w, "Audit of chain %s at height %d by %s\n", r.ChainID, r.Height, r.Auditor)
-	fmt.Fprintf(w, "\nCommittee: %d members, threshold %d, epoch %d, ready %v; listing setup: %s\n",
+	fmt.Fprintf(w, "\nCommittee: %d members, threshold %d, epoch %d, ready %v; proof setup: %s\n",
 		len(r.Committee.Members), r.Committee.Threshold, r.Committee.Epoch, r.Committee.Ready, r.Committee.Setup)
 	fmt.Fprintf(w, "\nDatasets (%d)\n", len(r.Datasets))
 	for _, d := range r.Datasets {

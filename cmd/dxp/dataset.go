@@ -167,15 +167,6 @@ func publish(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.String("schema"), err)
 	}
-	csvFile, err := os.Open(c.String("file"))
-	if err != nil {
-		return fmt.Errorf("open the CSV: %w", err)
-	}
-	table, err := marketplace.ReadTable(c.String("file"), csvFile, schema)
-	csvFile.Close()
-	if err != nil {
-		return err
-	}
 	name := c.String("name")
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(c.String("file")), filepath.Ext(c.String("file")))
@@ -185,18 +176,56 @@ func publish(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	if p := progress(c); p != nil {
-		p(fmt.Sprintf("%s: %d rows, %d columns valid", c.String("file"), table.Rows, len(schema.Columns)))
-	}
+	line := progressLine(c)
 	res, err := s.Publish(c.Context, marketplace.PublishRequest{From: c.String("from"), Name: name,
-		Description: c.String("description"), Table: table, Price: c.Uint64("price"), Progress: progress(c)})
+		Description: c.String("description"), Schema: schema, CSV: marketplace.FileSource(c.String("file")),
+		Price: c.Uint64("price"), Progress: func(p marketplace.PublishProgress) { line.draw(p.Line()) }})
+	line.done()
 	if err != nil {
 		return err
 	}
 	return emit(c, res, func(w io.Writer) {
-		fmt.Fprintf(w, "dataset %s registered at height %d: %d rows, columns %s, %d chunk proofs verified by the chain\ncommitment %s\n",
-			res.Dataset, res.Height, res.Rows, strings.Join(res.Columns, ","), res.Chunks, res.Commitment)
+		reused := ""
+		if res.Reused > 0 {
+			reused = fmt.Sprintf(" (%d chunks and ciphertexts reused from an interrupted run)", res.Reused)
+		}
+		fmt.Fprintf(w, "dataset %s registered at height %d: %d rows, columns %s (circuits %s), %d chunk proofs verified by the chain%s\ncommitment %s\n",
+			res.Dataset, res.Height, res.Rows, strings.Join(res.Columns, ","), strings.Join(res.Circuits, ","), res.Chunks, reused, res.Commitment)
 	})
+}
+
+// statusLine redraws one line of progress on a terminal's stderr. It is silent with
+// --output json or when stdout or stderr is not a terminal, so logs and pipes get no control
+// characters.
+type statusLine struct {
+	w     io.Writer
+	drawn bool
+}
+
+func progressLine(c *cli.Context) *statusLine {
+	if c.String("output") == "json" || !isTerminal(os.Stdout) || c.App.ErrWriter != os.Stderr || !isTerminal(os.Stderr) {
+		return &statusLine{}
+	}
+	return &statusLine{w: c.App.ErrWriter}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (l *statusLine) draw(text string) {
+	if l.w == nil {
+		return
+	}
+	fmt.Fprintf(l.w, "\r\033[K%s", text) // carriage return, clear to end of line
+	l.drawn = true
+}
+
+func (l *statusLine) done() {
+	if l.w != nil && l.drawn {
+		fmt.Fprintln(l.w)
+	}
 }
 
 type catalogEntry struct {

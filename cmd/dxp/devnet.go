@@ -24,12 +24,13 @@ func devnetCommand() *cli.Command {
 				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; fixed at first start)"},
 				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
 				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
-				&cli.IntFlag{Name: "chunk-size", Usage: "values per listing proof (first start only)", Value: marketplace.DefaultChunkSize},
+				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: marketplace.DefaultChunkSize},
 			},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				dn, err := marketplace.StartDevnet(c.Context, marketplace.DevnetConfig{Home: c.String("home"),
-					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"), Log: log})
+					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"),
+					SetupCache: setupCacheDir(), Log: log})
 				if err != nil {
 					return err
 				}
@@ -91,7 +92,7 @@ func demoCommand() *cli.Command {
 			&cli.IntFlag{Name: "rows", Usage: "rows per owner (two owners)", Value: 0},
 		},
 		Action: func(c *cli.Context) error {
-			cfg := marketplace.DemoConfig{Home: c.String("home")}
+			cfg := marketplace.DemoConfig{Home: c.String("home"), SetupCache: setupCacheDir()}
 			if n := c.Int("rows"); n != 0 {
 				if n < 1 || n > 1_000_000 {
 					return errors.New("--rows must be between 1 and 1000000")

@@ -56,7 +56,7 @@ func localnetCommand() *cli.Command {
 				&cli.IntFlag{Name: "members", Usage: "committee members, member K inside validator K (first start only)", Value: 3},
 				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; first start only)"},
 				&cli.IntFlag{Name: "base-port", Usage: "validator K gets RPC port BASE+10(K-1) and P2P port one above (default: free ports; first start only)"},
-				&cli.IntFlag{Name: "chunk-size", Usage: "values per listing proof (first start only)", Value: marketplace.DefaultChunkSize},
+				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: marketplace.DefaultChunkSize},
 				&cli.DurationFlag{Name: "restart-delay", Usage: "restart a validator that exits unasked after this long (default: leave it stopped)"},
 			},
 			Action: startLocalnet,
@@ -68,7 +68,7 @@ func startLocalnet(c *cli.Context) error {
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ln, err := marketplace.InitLocalnet(c.Context, marketplace.LocalnetConfig{Home: c.String("home"),
 		Validators: c.Int("validators"), Members: c.Int("members"), Storage: c.String("storage"),
-		BasePort: c.Int("base-port"), ChunkSize: c.Int("chunk-size"), Log: log})
+		BasePort: c.Int("base-port"), ChunkSize: c.Int("chunk-size"), SetupCache: setupCacheDir(), Log: log})
 	if err != nil {
 		return err
 	}

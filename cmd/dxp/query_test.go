@@ -17,7 +17,7 @@ import (
 
 type acceptAll struct{}
 
-func (acceptAll) VerifyListing(vk, proof, commitment []byte, min, max int64) error { return nil }
+func (acceptAll) VerifyChunk(vk, proof, commitment []byte, min, max int64) error { return nil }
 
 // TestQueryProve reads objects with `dxp query --prove` from a running node whose home pins the
 // genesis validators.
@@ -36,7 +36,8 @@ func TestQueryProve(t *testing.T) {
 	gen := rights.Genesis{ChainID: "dxp-query-test", Devnet: true,
 		Committee: rights.Committee{Members: []rights.Member{{Address: member, PubKey: pub}}, Threshold: 1, Epoch: 1, Seed: []byte("seed")},
 		Params: rights.Params{OpeningCredit: 1, ComputationDeadline: 10, PlaintextModulus: 65537, SlotsPerCiphertext: 8,
-			ListingChunkSize: 4, ListingVK: []byte("vk"), ListingSetup: rights.InsecureDevnetSetup, MaxGrantDatasets: 1}}
+			MaxGrantDatasets: 1},
+		Circuits: []rights.Circuit{{ChunkSize: 4, Width: 8, VK: []byte("vk"), PK: rights.Digest{1}, Setup: rights.InsecureDevnetSetup}}}
 	nodeHome := filepath.Join(home, "node")
 	if err := rights.InitNode(nodeHome, gen); err != nil {
 		t.Fatal(err)

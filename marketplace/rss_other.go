@@ -1,0 +1,8 @@
+//go:build !linux
+
+package marketplace
+
+// peakRSSMB is not measured on this platform.
+func peakRSSMB() float64 { return 0 }
+
+func resetPeakRSS() bool { return false }

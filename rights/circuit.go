@@ -1,0 +1,120 @@
+package rights
+
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+)
+
+// Circuit is a proving circuit the chain accepts chunk proofs from: the chunk circuit for chunks
+// of ChunkSize values of a column whose Max-Min fits in Width bits. A column proven with it
+// names it by (ChunkSize, Width); the chain checks every chunk proof against VK.
+//
+// Circuits are registered in genesis (Genesis.Circuits) and, later, by the setup ceremony's
+// transaction; both go through one function, registerCircuit. An entry is never replaced or
+// removed: proofs registered under it stay verifiable.
+type Circuit struct {
+	ChunkSize uint64 // n: values per chunk proof
+	Width     uint32 // w: bits of Max-Min the circuit accepts (1 to 64)
+	VK        []byte // Groth16 verifying key (gnark serialization)
+	PK        Digest // the proving key, an object in storage
+	// Setup says where the keys came from: InsecureDevnetSetup (accepted only when genesis says
+	// Devnet) or the digest of the setup ceremony's transcript.
+	Setup string
+}
+
+// ID is the circuit's key in the registry and in queries ("circuit/<id>"): "n<ChunkSize>-w<Width>".
+func (c *Circuit) ID() string { return CircuitID(c.ChunkSize, c.Width) }
+
+// CircuitID names the chunk circuit for chunks of n values of width w.
+func CircuitID(n uint64, w uint32) string {
+	return "n" + strconv.FormatUint(n, 10) + "-w" + strconv.FormatUint(uint64(w), 10)
+}
+
+const (
+	// maxCircuitChunk bounds a circuit's chunk size, as zk does.
+	maxCircuitChunk = 1 << 20
+	// maxCircuitWidth is the widest column a chunk circuit accepts: an int64 column's Max-Min.
+	maxCircuitWidth = 64
+	// maxVKBytes bounds a verifying key; a chunk circuit's is about 600 bytes.
+	maxVKBytes = 1 << 14
+)
+
+// ColumnWidth is the width a column with bounds [lo, hi] needs: the bit length of hi-lo, at
+// least 1 (0 if lo > hi). It is zk.Width, restated here because rights imports no prover.
+func ColumnWidth(lo, hi int64) uint32 {
+	if lo > hi {
+		return 0
+	}
+	return uint32(max(1, bits.Len64(uint64(hi)-uint64(lo))))
+}
+
+// checkCircuit reports the first thing wrong with c on a chain whose genesis says devnet.
+func checkCircuit(c *Circuit, devnet bool) error {
+	switch {
+	case c.ChunkSize < 1 || c.ChunkSize > maxCircuitChunk:
+		return fmt.Errorf("circuit chunk size %d is outside 1..%d", c.ChunkSize, maxCircuitChunk)
+	case c.Width < 1 || c.Width > maxCircuitWidth:
+		return fmt.Errorf("circuit width %d is outside 1..%d", c.Width, maxCircuitWidth)
+	case len(c.VK) == 0 || len(c.VK) > maxVKBytes:
+		return fmt.Errorf("circuit %s verifying key is %d bytes, want 1 to %d", c.ID(), len(c.VK), maxVKBytes)
+	case c.PK.IsZero():
+		return fmt.Errorf("circuit %s proving key digest is zero", c.ID())
+	}
+	if c.Setup == InsecureDevnetSetup {
+		if !devnet {
+			return fmt.Errorf("circuit %s: setup %q is allowed only on a devnet", c.ID(), InsecureDevnetSetup)
+		}
+	} else if _, err := ParseDigest(c.Setup); err != nil {
+		return fmt.Errorf("circuit %s: setup must be %q or the ceremony transcript digest: %w", c.ID(), InsecureDevnetSetup, err)
+	}
+	return nil
+}
+
+// registerCircuit adds c to the registry. It is the only writer of the registry: genesis and the
+// setup ceremony's transaction both call it. It refuses a malformed circuit, an insecure setup
+// off a devnet, and a (ChunkSize, Width) already registered.
+func (x *exec) registerCircuit(c Circuit) error {
+	g, err := x.genesis()
+	if err != nil {
+		return err
+	}
+	if err := checkCircuit(&c, g.Devnet); err != nil {
+		return refuse(CodeBadCircuit, "%v", err)
+	}
+	k := key(prefixCircuit, c.ID())
+	old, err := x.s.Get(k)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		return refuse(CodeCircuitExists, "circuit %s is already registered; a registered circuit is never replaced", c.ID())
+	}
+	if err := save(x.s, k, &c); err != nil {
+		return err
+	}
+	x.emit(Event{Action: "register_circuit", Attrs: []Attr{{"circuit", c.ID()}, {"setup", c.Setup}}})
+	return nil
+}
+
+// circuit loads the registered circuit for (n, w), or refuses a column that names an
+// unregistered one.
+func (x *exec) circuit(n uint64, w uint32) (*Circuit, error) {
+	var c Circuit
+	ok, err := load(x.s, key(prefixCircuit, CircuitID(n, w)), &c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(CodeUnknownCircuit, "no circuit %s (chunk size %d, width %d) is registered", CircuitID(n, w), n, w)
+	}
+	return &c, nil
+}
+
+// Circuit returns the registered circuit id (see CircuitID).
+func (l *Ledger) Circuit(id string) (*Circuit, error) {
+	return one[Circuit](l, key(prefixCircuit, id), "circuit "+id)
+}
+
+// Circuits returns every registered circuit, in id order.
+func (l *Ledger) Circuits() ([]Circuit, error) { return list[Circuit](l.Store, prefixCircuit) }
