@@ -39,6 +39,13 @@ type DevnetConfig struct {
 	ChunkSize int
 	// TimeoutCommit is the block interval under load; zero means the node's default.
 	TimeoutCommit time.Duration
+	// ExternalMembers makes every committee member's directory (HOME/committee/member-K) a
+	// member home that `dxp committee member start --home DIR` runs as a separate process, and
+	// leaves those members out of this process, now and at every later start.
+	ExternalMembers bool
+	// ComputationDeadline is how many blocks a computation has to complete before it is
+	// refunded (first start only); zero means 600.
+	ComputationDeadline int64
 	// Log receives progress lines (never secrets); nil discards them.
 	Log *slog.Logger
 }
@@ -83,6 +90,9 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 	if cfg.Threshold == 0 {
 		cfg.Threshold = cfg.Members
 	}
+	if cfg.ComputationDeadline < 0 {
+		return nil, fmt.Errorf("devnet: a computation deadline of %d blocks is negative", cfg.ComputationDeadline)
+	}
 	if cfg.Threshold > cfg.Members || cfg.Members > 1 && cfg.Threshold < 2 {
 		return nil, fmt.Errorf("devnet: a threshold of %d does not fit a committee of %d (it must be 2 to %d)", cfg.Threshold, cfg.Members, cfg.Members)
 	}
@@ -112,6 +122,16 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 			}
 		}
 		log.Info("resuming devnet", "home", cfg.Home, "chain", conf.ChainID)
+	}
+	if cfg.ExternalMembers {
+		for i := 0; ; i++ {
+			if _, err := os.Stat(memberIdentity(cfg.Home, i)); err != nil {
+				break
+			}
+			if err := writeMemberHome(memberDir(cfg.Home, i), conf); err != nil {
+				return nil, fmt.Errorf("devnet: %w", err)
+			}
+		}
 	}
 	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, log)
 	if err != nil {
@@ -167,6 +187,10 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		if _, err := os.Stat(memberIdentity(d.Home, i)); errors.Is(err, fs.ErrNotExist) {
 			continue // the member runs in another validator's home
 		}
+		if IsMemberHome(memberDir(d.Home, i)) {
+			log.Info("committee member runs in its own process", "member", i+1, "home", memberDir(d.Home, i))
+			continue
+		}
 		key, err := memberKey(d.Home, i)
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
@@ -174,9 +198,13 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		if key.Address() != committee.Members[i].Address {
 			return fmt.Errorf("devnet: member %d's identity in %s is not the one in genesis", i+1, memberDir(d.Home, i))
 		}
+		wake, err := d.node.Client().NewBlocks(ctx)
+		if err != nil {
+			return fmt.Errorf("devnet: member %d: %w", i+1, err)
+		}
 		m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(memberDir(d.Home, i), "secret"),
 			Params: params, Board: newBoard(d.node.Client(), key), Objects: objects{bucket},
-			Logger: log})
+			Wake: wake, Logger: log})
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
 		}
@@ -267,7 +295,7 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*Key{regulator}, Members: members,
-		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Bucket: bucket}, log)
+		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -289,6 +317,7 @@ type genesisSpec struct {
 	Members     []*Key // the committee
 	Threshold   int    // members that complete a computation; zero means all of them
 	ChunkSize   int    // values per listing proof
+	Deadline    int64  // blocks a computation has to complete; zero means computationDeadline
 	Bucket      storage.Bucket
 }
 
@@ -300,6 +329,10 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	threshold := s.Threshold
 	if threshold == 0 {
 		threshold = len(s.Members)
+	}
+	deadline := s.Deadline
+	if deadline == 0 {
+		deadline = computationDeadline
 	}
 	var members []rights.Member
 	for _, k := range s.Members {
@@ -338,7 +371,7 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 		Committee:  rights.Committee{Members: members, Threshold: uint32(threshold), Epoch: 1, Seed: seed[:]},
 		Params: rights.Params{
 			OpeningCredit:       openingCredit,
-			ComputationDeadline: computationDeadline,
+			ComputationDeadline: deadline,
 			PlaintextModulus:    mpc.PlaintextModulus,
 			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
 			ListingChunkSize:    uint64(s.ChunkSize),

@@ -92,11 +92,19 @@ type MemberConfig struct {
 	Params  heint.Parameters
 	Board   Board
 	Objects Objects
-	Poll    time.Duration // how often Run polls the board when idle; zero means 200ms
-	Logger  *slog.Logger  // nil discards; secrets are never logged
+	// Wake, if set, signals that the board may have changed (a new block was committed): Run
+	// then makes a pass at once instead of waiting for the next poll. Signals may be coalesced.
+	Wake <-chan struct{}
+	// Poll is how often Run polls the board when idle: zero means 200ms, or, with Wake set,
+	// 2s, a slow fallback for a lost subscription.
+	Poll   time.Duration
+	Logger *slog.Logger // nil discards; secrets are never logged
 }
 
-const defaultPoll = 200 * time.Millisecond
+const (
+	defaultPoll     = 200 * time.Millisecond
+	defaultWakePoll = 2 * time.Second
+)
 
 func (c *MemberConfig) validate() error {
 	switch {
@@ -116,6 +124,9 @@ func (c *MemberConfig) validate() error {
 	}
 	if c.Poll == 0 {
 		c.Poll = defaultPoll
+		if c.Wake != nil {
+			c.Poll = defaultWakePoll
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -186,8 +197,9 @@ func NewMember(cfg MemberConfig) (*Member, error) {
 	}, nil
 }
 
-// Run calls Step until ctx is done, waiting Poll between passes that had nothing to do. A failed
-// pass is logged and retried after a growing pause, never fatal. Run returns ctx.Err().
+// Run calls Step until ctx is done, waiting between passes that had nothing to do for a Wake
+// signal or Poll, whichever comes first. A failed pass is logged and retried after a growing
+// pause, never fatal. Run returns ctx.Err().
 func (m *Member) Run(ctx context.Context) error {
 	fails := 0
 	for {
@@ -199,7 +211,7 @@ func (m *Member) Run(ctx context.Context) error {
 		if err != nil {
 			m.log.Warn("mpc: step failed", "err", err)
 			fails++
-			wait = m.cfg.Poll << min(fails, 6)
+			wait = m.retryBase() << min(fails, 6)
 		} else {
 			fails = 0
 		}
@@ -212,9 +224,16 @@ func (m *Member) Run(ctx context.Context) error {
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
+		case <-m.cfg.Wake:
+			t.Stop()
 		}
 	}
 }
+
+// retryBase is the first pause before a failed pass or task is retried: the poll interval, but
+// no longer than the default one, since a slow fallback poll says nothing about how soon a
+// failure (storage or the node briefly away) clears.
+func (m *Member) retryBase() time.Duration { return min(m.cfg.Poll, defaultPoll) }
 
 // Step makes one pass: it advances the key ceremony as far as this member can, or, once the
 // committee is ready, evaluates or switches every computation that waits for it. progressed

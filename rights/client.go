@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -36,6 +37,8 @@ type Client struct {
 	mu      sync.Mutex
 	chainID string
 	senders map[Address]*sync.Mutex
+	wsErr   error // why the websocket of an HTTP client could not start
+	wsOnce  sync.Once
 }
 
 func newClient(rpc rpcclient.Client) *Client {
@@ -355,4 +358,69 @@ func (c *Client) Parties(ctx context.Context) ([]Party, error) {
 // committee members poll.
 func (c *Client) ComputationsUnderWay(ctx context.Context) ([]Computation, error) {
 	return queryList[Computation](ctx, c, "/computations/underway")
+}
+
+// subscribers numbers this process's subscriptions: a node wants a distinct name for each.
+var subscribers atomic.Uint64
+
+// resubscribeWait is the pause before a lost block subscription is tried again.
+const resubscribeWait = 2 * time.Second
+
+// NewBlocks returns a channel that receives a signal after each committed block, once the
+// block's state can be queried, until ctx ends. Signals are coalesced: a reader that falls
+// behind gets one signal for many blocks, never a backlog. It subscribes over the node's event
+// bus (a local client) or its websocket (an HTTP client); a subscription the node drops is
+// renewed in the background, so a reader should still poll now and then.
+func (c *Client) NewBlocks(ctx context.Context) (<-chan struct{}, error) {
+	if hc, ok := c.rpc.(*rpchttp.HTTP); ok {
+		c.wsOnce.Do(func() {
+			if !hc.IsRunning() {
+				c.wsErr = hc.Start()
+			}
+		})
+		if c.wsErr != nil {
+			return nil, fmt.Errorf("rights: subscribe to blocks: start the websocket: %w", c.wsErr)
+		}
+	}
+	name := fmt.Sprintf("dxp-blocks-%d", subscribers.Add(1))
+	const q = "tm.event = 'NewBlockHeader'"
+	events, err := c.rpc.Subscribe(ctx, name, q, 16)
+	if err != nil {
+		return nil, fmt.Errorf("rights: subscribe to blocks: %w", err)
+	}
+	out := make(chan struct{}, 1)
+	go func() {
+		defer func() {
+			uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = c.rpc.UnsubscribeAll(uctx, name) // the node drops it anyway when the connection closes
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-events:
+				if ok {
+					select {
+					case out <- struct{}{}:
+					default: // a signal is already waiting
+					}
+					continue
+				}
+			}
+			// The node cancelled the subscription (a full buffer, a restart): renew it.
+			for events = nil; events == nil; {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(resubscribeWait):
+				}
+				_ = c.rpc.UnsubscribeAll(ctx, name)
+				if ev, err := c.rpc.Subscribe(ctx, name, q, 16); err == nil {
+					events = ev
+				}
+			}
+		}
+	}()
+	return out, nil
 }
