@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxplabs/dxp/mpc"
@@ -70,6 +71,13 @@ type Devnet struct {
 	wg     sync.WaitGroup
 	errMu  sync.Mutex
 	errs   []error
+
+	// members are the committee members this process runs, in committee order; read counts
+	// the bytes they read from storage, and trace, if set, hears of each of their posts.
+	members []*mpc.Member
+	read    *countingObjects
+	traceMu sync.Mutex
+	trace   func(member string, t mpc.TaskTrace)
 }
 
 // StartDevnet starts (and on first start, creates) a devnet in cfg.Home. It returns once the
@@ -153,7 +161,7 @@ func startHome(ctx context.Context, home string, conf *Config, timeoutCommit tim
 	if err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	d := &Devnet{Home: home, Config: *conf, node: node}
+	d := &Devnet{Home: home, Config: *conf, node: node, read: &countingObjects{o: objects{bucket}}}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	if err := d.startMembers(runCtx, bucket, log); err != nil {
@@ -202,12 +210,14 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
 		}
-		m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(memberDir(d.Home, i), "secret"),
-			Params: params, Board: newBoard(d.node.Client(), key), Objects: objects{bucket},
-			Wake: wake, Logger: log})
+		addr := string(key.Address())
+		m, err := mpc.NewMember(mpc.MemberConfig{Address: addr, Dir: filepath.Join(memberDir(d.Home, i), "secret"),
+			Params: params, Board: newBoard(d.node.Client(), key), Objects: d.read,
+			Wake: wake, Logger: log, Trace: func(t mpc.TaskTrace) { d.traced(addr, t) }})
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
 		}
+		d.members = append(d.members, m)
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
@@ -381,4 +391,29 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 			MaxGrantDatasets:    16,
 		},
 	}, nil
+}
+
+func (d *Devnet) traced(member string, t mpc.TaskTrace) {
+	d.traceMu.Lock()
+	f := d.trace
+	d.traceMu.Unlock()
+	if f != nil {
+		f(member, t)
+	}
+}
+
+// countingObjects counts the bytes read through it.
+type countingObjects struct {
+	o    mpc.Objects
+	read atomic.Int64
+}
+
+func (c *countingObjects) Put(ctx context.Context, data []byte) ([32]byte, error) {
+	return c.o.Put(ctx, data)
+}
+
+func (c *countingObjects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
+	b, err := c.o.Get(ctx, d)
+	c.read.Add(int64(len(b)))
+	return b, err
 }

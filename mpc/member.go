@@ -99,6 +99,25 @@ type MemberConfig struct {
 	// 2s, a slow fallback for a lost subscription.
 	Poll   time.Duration
 	Logger *slog.Logger // nil discards; secrets are never logged
+	// Trace, if set, is called after each output or share this member posts, with how long its
+	// work took; it must not block.
+	Trace func(TaskTrace)
+}
+
+// TaskTrace reports one post of a member: Work runs from picking the task up to the output or
+// share being in storage (storage reads, evaluation or key switch, the put), Post is how long the
+// chain took to commit the post.
+type TaskTrace struct {
+	Task  string
+	Phase string // PhaseEvaluate or PhaseSwitch
+	Work  time.Duration
+	Post  time.Duration
+}
+
+func (m *Member) trace(task, phase string, start, posting time.Time) {
+	if m.cfg.Trace != nil {
+		m.cfg.Trace(TaskTrace{Task: task, Phase: phase, Work: posting.Sub(start), Post: time.Since(posting)})
+	}
 }
 
 const (

@@ -140,9 +140,11 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	if err := m.state.create(m.ep.n, name, d[:]); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
+	posting := time.Now()
 	if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
 		return fmt.Errorf("post output: %w", err)
 	}
+	m.trace(t.ID, PhaseEvaluate, start, posting)
 	m.outputs[t.ID] = d
 	m.log.Info("mpc: posted output", "task", t.ID, "op", t.Op, "values", len(p.terms), "ciphertexts", len(p.columns)*p.chunks(), "output", short(d), "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -258,9 +260,11 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if _, err := m.putBytes(ctx, sb); err != nil {
 		return fmt.Errorf("share: %w", err)
 	}
+	posting := time.Now()
 	if err := m.cfg.Board.PostShare(ctx, t.ID, d); err != nil {
 		return fmt.Errorf("post share: %w", err)
 	}
+	m.trace(t.ID, PhaseSwitch, start, posting)
 	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
