@@ -115,6 +115,7 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 			return fmt.Errorf("post saved output: %w", err)
 		}
 		m.outputs[t.ID] = d
+		m.trace(t.ID, PhaseEvaluate, start, start)
 		m.log.Info("mpc: posted saved output", "task", t.ID, "output", short(d))
 		return nil
 	}
@@ -179,9 +180,11 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		if err != nil {
 			return err
 		}
+		posting := time.Now()
 		if err := m.cfg.Board.PostShare(ctx, t.ID, d); err != nil {
 			return fmt.Errorf("post saved share: %w", err)
 		}
+		m.trace(t.ID, PhaseSwitch, start, posting)
 		m.log.Info("mpc: posted saved share", "task", t.ID, "share", short(d))
 		return nil
 	}
