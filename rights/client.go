@@ -39,6 +39,16 @@ type Client struct {
 	senders map[Address]*sync.Mutex
 	wsErr   error // why the websocket of an HTTP client could not start
 	wsOnce  sync.Once
+	blocks  blockFeed
+}
+
+// blockFeed is a client's one block subscription, shared by every NewBlocks reader: an HTTP
+// client's websocket keeps one subscription per query.
+type blockFeed struct {
+	mu      sync.Mutex
+	readers map[chan struct{}]bool
+	name    string             // the subscriber name of the running subscription
+	stop    context.CancelFunc // stops the pump; nil when no subscription runs
 }
 
 func newClient(rpc rpcclient.Client) *Client {
@@ -366,11 +376,14 @@ var subscribers atomic.Uint64
 // resubscribeWait is the pause before a lost block subscription is tried again.
 const resubscribeWait = 2 * time.Second
 
+const newBlockQuery = "tm.event = 'NewBlockHeader'"
+
 // NewBlocks returns a channel that receives a signal after each committed block, once the
 // block's state can be queried, until ctx ends. Signals are coalesced: a reader that falls
-// behind gets one signal for many blocks, never a backlog. It subscribes over the node's event
-// bus (a local client) or its websocket (an HTTP client); a subscription the node drops is
-// renewed in the background, so a reader should still poll now and then.
+// behind gets one signal for many blocks, never a backlog. The client holds one subscription,
+// over the node's event bus (a local client) or its websocket (an HTTP client), for all its
+// readers, and renews it in the background if the node drops it; a reader should still poll now
+// and then.
 func (c *Client) NewBlocks(ctx context.Context) (<-chan struct{}, error) {
 	if hc, ok := c.rpc.(*rpchttp.HTTP); ok {
 		c.wsOnce.Do(func() {
@@ -382,45 +395,86 @@ func (c *Client) NewBlocks(ctx context.Context) (<-chan struct{}, error) {
 			return nil, fmt.Errorf("rights: subscribe to blocks: start the websocket: %w", c.wsErr)
 		}
 	}
-	name := fmt.Sprintf("dxp-blocks-%d", subscribers.Add(1))
-	const q = "tm.event = 'NewBlockHeader'"
-	events, err := c.rpc.Subscribe(ctx, name, q, 16)
-	if err != nil {
-		return nil, fmt.Errorf("rights: subscribe to blocks: %w", err)
+	f := &c.blocks
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stop == nil {
+		name := fmt.Sprintf("dxp-blocks-%d", subscribers.Add(1))
+		events, err := c.rpc.Subscribe(ctx, name, newBlockQuery, 16)
+		if err != nil {
+			return nil, fmt.Errorf("rights: subscribe to blocks: %w", err)
+		}
+		pctx, stop := context.WithCancel(context.Background())
+		f.name, f.stop = name, stop
+		go c.pumpBlocks(pctx, events)
+	}
+	if f.readers == nil {
+		f.readers = map[chan struct{}]bool{}
 	}
 	out := make(chan struct{}, 1)
+	f.readers[out] = true
 	go func() {
-		defer func() {
-			uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = c.rpc.UnsubscribeAll(uctx, name) // the node drops it anyway when the connection closes
-		}()
-		for {
+		<-ctx.Done()
+		c.dropReader(out)
+	}()
+	return out, nil
+}
+
+// dropReader removes a reader; the last one out ends the subscription.
+func (c *Client) dropReader(out chan struct{}) {
+	f := &c.blocks
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.readers, out)
+	if len(f.readers) > 0 || f.stop == nil {
+		return
+	}
+	f.stop()
+	f.stop = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// A node that stopped has dropped the subscription already; nothing else can fail here.
+	if err := c.rpc.Unsubscribe(ctx, f.name, newBlockQuery); err != nil {
+		return
+	}
+}
+
+// pumpBlocks passes each block event on to every reader until ctx ends, renewing the
+// subscription when the node cancels it (a full buffer, a restart).
+func (c *Client) pumpBlocks(ctx context.Context, events <-chan ctypes.ResultEvent) {
+	f := &c.blocks
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-events:
+			if ok {
+				f.mu.Lock()
+				for r := range f.readers {
+					select {
+					case r <- struct{}{}:
+					default: // a signal is already waiting
+					}
+				}
+				f.mu.Unlock()
+				continue
+			}
+		}
+		for events = nil; events == nil; {
 			select {
 			case <-ctx.Done():
 				return
-			case _, ok := <-events:
-				if ok {
-					select {
-					case out <- struct{}{}:
-					default: // a signal is already waiting
-					}
-					continue
+			case <-time.After(resubscribeWait):
+			}
+			f.mu.Lock()
+			if ctx.Err() == nil {
+				// A fresh name: the node may still hold the old one. A failure is tried again later.
+				name := fmt.Sprintf("dxp-blocks-%d", subscribers.Add(1))
+				if ev, err := c.rpc.Subscribe(ctx, name, newBlockQuery, 16); err == nil {
+					events, f.name = ev, name
 				}
 			}
-			// The node cancelled the subscription (a full buffer, a restart): renew it.
-			for events = nil; events == nil; {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(resubscribeWait):
-				}
-				_ = c.rpc.UnsubscribeAll(ctx, name)
-				if ev, err := c.rpc.Subscribe(ctx, name, q, 16); err == nil {
-					events = ev
-				}
-			}
+			f.mu.Unlock()
 		}
-	}()
-	return out, nil
+	}
 }

@@ -56,3 +56,40 @@ func TestNewBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestNewBlocksShared: two readers of one client share its subscription, and one leaving does
+// not end the other's signals.
+func TestNewBlocksShared(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	home := t.TempDir()
+	if err := InitNode(home, testGenesis()); err != nil {
+		t.Fatal(err)
+	}
+	_, remote := startTestNode(t, ctx, home)
+	firstCtx, firstCancel := context.WithCancel(ctx)
+	first, err := remote.NewBlocks(firstCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := remote.NewBlocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ch := range map[string]<-chan struct{}{"first": first, "second": second} {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("the %s reader got no block signal", name)
+		}
+	}
+	firstCancel()
+	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		select {
+		case <-second:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the second reader got no block signal %d after the first left", i+1)
+		}
+	}
+}
