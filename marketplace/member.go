@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dxplabs/dxp/mpc"
@@ -49,7 +50,7 @@ func writeMemberHome(dir string, conf *Config) error {
 		return nil
 	}
 	storage := conf.Storage
-	if !isS3(storage) {
+	if !strings.HasPrefix(storage, "s3://") { // a directory: the member may run from anywhere
 		abs, err := filepath.Abs(storage)
 		if err != nil {
 			return fmt.Errorf("member home %s: %w", dir, err)
@@ -58,8 +59,6 @@ func writeMemberHome(dir string, conf *Config) error {
 	}
 	return saveConfig(dir, &Config{ChainID: conf.ChainID, RPC: conf.RPC, Storage: storage})
 }
-
-func isS3(where string) bool { return len(where) > 5 && where[:5] == "s3://" }
 
 // RunMember runs the committee member whose home is opts.Home until ctx ends: it waits for the
 // node, checks that its identity is a member of the chain's committee, and then takes part in
