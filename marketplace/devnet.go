@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxplabs/dxp/mpc"
@@ -44,6 +45,13 @@ type DevnetConfig struct {
 	SetupCache string
 	// TimeoutCommit is the block interval under load; zero means the node's default.
 	TimeoutCommit time.Duration
+	// ExternalMembers makes every committee member's directory (HOME/committee/member-K) a
+	// member home that `dxp committee member start --home DIR` runs as a separate process, and
+	// leaves those members out of this process, now and at every later start.
+	ExternalMembers bool
+	// ComputationDeadline is how many blocks a computation has to complete before it is
+	// refunded (first start only); zero means 600.
+	ComputationDeadline int64
 	// Log receives progress lines (never secrets); nil discards them.
 	Log *slog.Logger
 }
@@ -70,6 +78,13 @@ type Devnet struct {
 	wg     sync.WaitGroup
 	errMu  sync.Mutex
 	errs   []error
+
+	// members are the committee members this process runs, in committee order; read counts
+	// the bytes they read from storage, and trace, if set, hears of each of their posts.
+	members []*mpc.Member
+	read    *countingObjects
+	traceMu sync.Mutex
+	trace   func(member string, t mpc.TaskTrace)
 }
 
 // StartDevnet starts (and on first start, creates) a devnet in cfg.Home. It returns once the
@@ -89,6 +104,9 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 	}
 	if cfg.Threshold == 0 {
 		cfg.Threshold = cfg.Members
+	}
+	if cfg.ComputationDeadline < 0 {
+		return nil, fmt.Errorf("devnet: a computation deadline of %d blocks is negative", cfg.ComputationDeadline)
 	}
 	if cfg.Threshold > cfg.Members || cfg.Members > 1 && cfg.Threshold < 2 {
 		return nil, fmt.Errorf("devnet: a threshold of %d does not fit a committee of %d (it must be 2 to %d)", cfg.Threshold, cfg.Members, cfg.Members)
@@ -120,6 +138,16 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 		}
 		log.Info("resuming devnet", "home", cfg.Home, "chain", conf.ChainID)
 	}
+	if cfg.ExternalMembers {
+		for i := 0; ; i++ {
+			if _, err := os.Stat(memberIdentity(cfg.Home, i)); err != nil {
+				break
+			}
+			if err := writeMemberHome(memberDir(cfg.Home, i), conf); err != nil {
+				return nil, fmt.Errorf("devnet: %w", err)
+			}
+		}
+	}
 	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, log)
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
@@ -140,7 +168,7 @@ func startHome(ctx context.Context, home string, conf *Config, timeoutCommit tim
 	if err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	d := &Devnet{Home: home, Config: *conf, node: node}
+	d := &Devnet{Home: home, Config: *conf, node: node, read: &countingObjects{o: objects{bucket}}}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	if err := d.startMembers(runCtx, bucket, log); err != nil {
@@ -174,6 +202,10 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		if _, err := os.Stat(memberIdentity(d.Home, i)); errors.Is(err, fs.ErrNotExist) {
 			continue // the member runs in another validator's home
 		}
+		if IsMemberHome(memberDir(d.Home, i)) {
+			log.Info("committee member runs in its own process", "member", i+1, "home", memberDir(d.Home, i))
+			continue
+		}
 		key, err := memberKey(d.Home, i)
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
@@ -181,12 +213,18 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		if key.Address() != committee.Members[i].Address {
 			return fmt.Errorf("devnet: member %d's identity in %s is not the one in genesis", i+1, memberDir(d.Home, i))
 		}
-		m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(memberDir(d.Home, i), "secret"),
-			Params: params, Board: newBoard(d.node.Client(), key), Objects: objects{bucket},
-			Logger: log})
+		wake, err := d.node.Client().NewBlocks(ctx)
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
 		}
+		addr := string(key.Address())
+		m, err := mpc.NewMember(mpc.MemberConfig{Address: addr, Dir: filepath.Join(memberDir(d.Home, i), "secret"),
+			Params: params, Board: newBoard(d.node.Client(), key), Objects: d.read,
+			Wake: wake, Logger: log, Trace: func(t mpc.TaskTrace) { d.traced(addr, t) }})
+		if err != nil {
+			return fmt.Errorf("devnet: member %d: %w", i+1, err)
+		}
+		d.members = append(d.members, m)
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
@@ -274,7 +312,7 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*Key{regulator}, Members: members,
-		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Bucket: bucket}, log)
+		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +336,7 @@ type genesisSpec struct {
 	ChunkSize   int    // values per chunk proof
 	Widths      []int  // chunk circuit widths to register; nil means devnetWidths
 	SetupCache  string // where insecure setups are reused from; empty for none
+	Deadline    int64  // blocks a computation has to complete; zero means computationDeadline
 	Bucket      storage.Bucket
 }
 
@@ -309,6 +348,10 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	threshold := s.Threshold
 	if threshold == 0 {
 		threshold = len(s.Members)
+	}
+	deadline := s.Deadline
+	if deadline == 0 {
+		deadline = computationDeadline
 	}
 	var members []rights.Member
 	for _, k := range s.Members {
@@ -344,11 +387,36 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 		Committee:  rights.Committee{Members: members, Threshold: uint32(threshold), Epoch: 1, Seed: seed[:]},
 		Params: rights.Params{
 			OpeningCredit:       openingCredit,
-			ComputationDeadline: computationDeadline,
+			ComputationDeadline: deadline,
 			PlaintextModulus:    mpc.PlaintextModulus,
 			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
 			MaxGrantDatasets:    16,
 		},
 		Circuits: circuits,
 	}, nil
+}
+
+func (d *Devnet) traced(member string, t mpc.TaskTrace) {
+	d.traceMu.Lock()
+	f := d.trace
+	d.traceMu.Unlock()
+	if f != nil {
+		f(member, t)
+	}
+}
+
+// countingObjects counts the bytes read through it.
+type countingObjects struct {
+	o    mpc.Objects
+	read atomic.Int64
+}
+
+func (c *countingObjects) Put(ctx context.Context, data []byte) ([32]byte, error) {
+	return c.o.Put(ctx, data)
+}
+
+func (c *countingObjects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
+	b, err := c.o.Get(ctx, d)
+	c.read.Add(int64(len(b)))
+	return b, err
 }

@@ -249,10 +249,19 @@ func (c *codec) ciphertext(b []byte, minLevel int) (*rlwe.Ciphertext, error) {
 }
 
 // ciphertextSize is the encoded size of a degree-1 ciphertext at level: a metadata flag and block,
-// then two polynomials of level+1 rows of N coefficients.
+// then two polynomials of level+1 rows of N coefficients. It is asked on every ciphertext a member
+// loads, so it is measured once per ring degree and level (measuring allocates a ciphertext).
 func ciphertextSize(p heint.Parameters, level int) int {
-	return heint.NewCiphertext(p, 1, level).BinarySize()
+	key := [2]int{p.LogN(), level}
+	if n, ok := ciphertextSizes.Load(key); ok {
+		return n.(int)
+	}
+	n := heint.NewCiphertext(p, 1, level).BinarySize()
+	ciphertextSizes.Store(key, n)
+	return n
 }
+
+var ciphertextSizes sync.Map // [LogN, level] -> encoded size of a degree-1 ciphertext
 
 func (c *codec) publicKey(b []byte) (*rlwe.PublicKey, error) {
 	o, err := c.decode(kind{

@@ -92,11 +92,38 @@ type MemberConfig struct {
 	Params  heint.Parameters
 	Board   Board
 	Objects Objects
-	Poll    time.Duration // how often Run polls the board when idle; zero means 200ms
-	Logger  *slog.Logger  // nil discards; secrets are never logged
+	// Wake, if set, signals that the board may have changed (a new block was committed): Run
+	// then makes a pass at once instead of waiting for the next poll. Signals may be coalesced.
+	Wake <-chan struct{}
+	// Poll is how often Run polls the board when idle: zero means 200ms, or, with Wake set,
+	// 2s, a slow fallback for a lost subscription.
+	Poll   time.Duration
+	Logger *slog.Logger // nil discards; secrets are never logged
+	// Trace, if set, is called after each output or share this member posts, with how long its
+	// work took; it must not block.
+	Trace func(TaskTrace)
 }
 
-const defaultPoll = 200 * time.Millisecond
+// TaskTrace reports one post of a member: Work runs from picking the task up to the output or
+// share being in storage (storage reads, evaluation or key switch, the put), Post is how long the
+// chain took to commit the post.
+type TaskTrace struct {
+	Task  string
+	Phase string // PhaseEvaluate or PhaseSwitch
+	Work  time.Duration
+	Post  time.Duration
+}
+
+func (m *Member) trace(task, phase string, start, posting time.Time) {
+	if m.cfg.Trace != nil {
+		m.cfg.Trace(TaskTrace{Task: task, Phase: phase, Work: posting.Sub(start), Post: time.Since(posting)})
+	}
+}
+
+const (
+	defaultPoll     = 200 * time.Millisecond
+	defaultWakePoll = 2 * time.Second
+)
 
 func (c *MemberConfig) validate() error {
 	switch {
@@ -116,6 +143,9 @@ func (c *MemberConfig) validate() error {
 	}
 	if c.Poll == 0 {
 		c.Poll = defaultPoll
+		if c.Wake != nil {
+			c.Poll = defaultWakePoll
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -186,8 +216,9 @@ func NewMember(cfg MemberConfig) (*Member, error) {
 	}, nil
 }
 
-// Run calls Step until ctx is done, waiting Poll between passes that had nothing to do. A failed
-// pass is logged and retried after a growing pause, never fatal. Run returns ctx.Err().
+// Run calls Step until ctx is done, waiting between passes that had nothing to do for a Wake
+// signal or Poll, whichever comes first. A failed pass is logged and retried after a growing
+// pause, never fatal. Run returns ctx.Err().
 func (m *Member) Run(ctx context.Context) error {
 	fails := 0
 	for {
@@ -199,7 +230,7 @@ func (m *Member) Run(ctx context.Context) error {
 		if err != nil {
 			m.log.Warn("mpc: step failed", "err", err)
 			fails++
-			wait = m.cfg.Poll << min(fails, 6)
+			wait = m.retryBase() << min(fails, 6)
 		} else {
 			fails = 0
 		}
@@ -212,9 +243,16 @@ func (m *Member) Run(ctx context.Context) error {
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
+		case <-m.cfg.Wake:
+			t.Stop()
 		}
 	}
 }
+
+// retryBase is the first pause before a failed pass or task is retried: the poll interval, but
+// no longer than the default one, since a slow fallback poll says nothing about how soon a
+// failure (storage or the node briefly away) clears.
+func (m *Member) retryBase() time.Duration { return min(m.cfg.Poll, defaultPoll) }
 
 // Step makes one pass: it advances the key ceremony as far as this member can, or, once the
 // committee is ready, evaluates or switches every computation that waits for it. progressed

@@ -54,6 +54,9 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 	if err := m.retireShares(ctx, switching); err != nil {
 		return false, err
 	}
+	if err := m.retireOutputs(tasks); err != nil {
+		return false, err
+	}
 	var errs []error
 	for i := range tasks {
 		t := &tasks[i]
@@ -83,7 +86,7 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 				m.failed[k] = f
 			}
 			f.fails++
-			f.next = m.now().Add(min(m.cfg.Poll<<min(f.fails, 10), 5*time.Minute))
+			f.next = m.now().Add(min(m.retryBase()<<min(f.fails, 10), 5*time.Minute))
 			errs = append(errs, fmt.Errorf("task %s (%s): %w", t.ID, t.Phase, err))
 			continue
 		}
@@ -95,8 +98,27 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 }
 
 // evaluateTask evaluates the task's query on the input ciphertexts and posts the output's digest.
+// The digest is saved before it is posted, so a member that restarts after posting posts the same
+// digest again (the chain refuses it as a duplicate) instead of evaluating a second time.
 func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) error {
 	start := time.Now()
+	name := outputName(t.ID)
+	if data, ok, err := m.state.read(m.ep.n, name); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		if len(data) != 32 {
+			return fmt.Errorf("saved output file %s: %d bytes, want 32", name, len(data))
+		}
+		d := [32]byte(data)
+		if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
+			return fmt.Errorf("post saved output: %w", err)
+		}
+		m.outputs[t.ID] = d
+		m.trace(t.ID, PhaseEvaluate, start, start)
+		m.log.Info("mpc: posted saved output", "task", t.ID, "output", short(d))
+		return nil
+	}
 	p, err := newPlan(t, Slots(m.cfg.Params))
 	if err != nil {
 		return err
@@ -116,9 +138,14 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
+	if err := m.state.create(m.ep.n, name, d[:]); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	posting := time.Now()
 	if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
 		return fmt.Errorf("post output: %w", err)
 	}
+	m.trace(t.ID, PhaseEvaluate, start, posting)
 	m.outputs[t.ID] = d
 	m.log.Info("mpc: posted output", "task", t.ID, "op", t.Op, "values", len(p.terms), "ciphertexts", len(p.columns)*p.chunks(), "output", short(d), "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -153,9 +180,11 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		if err != nil {
 			return err
 		}
+		posting := time.Now()
 		if err := m.cfg.Board.PostShare(ctx, t.ID, d); err != nil {
 			return fmt.Errorf("post saved share: %w", err)
 		}
+		m.trace(t.ID, PhaseSwitch, start, posting)
 		m.log.Info("mpc: posted saved share", "task", t.ID, "share", short(d))
 		return nil
 	}
@@ -234,9 +263,11 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if _, err := m.putBytes(ctx, sb); err != nil {
 		return fmt.Errorf("share: %w", err)
 	}
+	posting := time.Now()
 	if err := m.cfg.Board.PostShare(ctx, t.ID, d); err != nil {
 		return fmt.Errorf("post share: %w", err)
 	}
+	m.trace(t.ID, PhaseSwitch, start, posting)
 	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -390,4 +421,33 @@ func (m *Member) evalKeys(ctx context.Context, v *CommitteeView) (*evalKeys, err
 	m.ep.keys = &evalKeys{digests: slices.Clone(v.Keys), ev: newEvaluator(m.cfg.Params, rlwe.NewMemEvaluationKeySet(rlk, gks...))}
 	m.log.Info("mpc: loaded evaluation keys", "epoch", v.Epoch, "took", time.Since(start).Round(time.Millisecond))
 	return m.ep.keys, nil
+}
+
+// outputName names the file of the output digest this member evaluated for a task.
+func outputName(task string) string {
+	h := sha256.Sum256([]byte(task))
+	return "output-" + hex.EncodeToString(h[:16])
+}
+
+// retireOutputs removes the saved output digests of tasks that no longer wait for this member's
+// output: the chain holds it, or the computation moved on without it.
+func (m *Member) retireOutputs(tasks []Task) error {
+	names, err := m.state.list(m.ep.n, "output-")
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	evaluating := make(map[string]bool, len(tasks))
+	for i := range tasks {
+		if tasks[i].Phase == PhaseEvaluate {
+			evaluating[outputName(tasks[i].ID)] = true
+		}
+	}
+	for _, name := range names {
+		if !evaluating[name] {
+			if err := m.state.remove(m.ep.n, name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

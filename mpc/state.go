@@ -28,6 +28,9 @@ import (
 //	                                is posted, so a restart posts the same share (and the same noise),
 //	                                never a second
 //	<Dir>/epoch-<n>/posted-<h>      the digest alone, once the task no longer waits for this member
+//	<Dir>/epoch-<n>/output-<h>      the digest of the output it evaluated for a task (h: SHA-256 of
+//	                                the task ID), saved before it is posted, so a restart posts the
+//	                                same digest; removed once the task no longer waits for it
 //
 // Directories are 0700 and files 0600. Files are written once, atomically (temporary file, fsync,
 // hard link to the final name, which fails if it exists) and never overwritten, so a share that

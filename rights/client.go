@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -36,6 +37,18 @@ type Client struct {
 	mu      sync.Mutex
 	chainID string
 	senders map[Address]*sync.Mutex
+	wsErr   error // why the websocket of an HTTP client could not start
+	wsOnce  sync.Once
+	blocks  blockFeed
+}
+
+// blockFeed is a client's one block subscription, shared by every NewBlocks reader: an HTTP
+// client's websocket keeps one subscription per query.
+type blockFeed struct {
+	mu      sync.Mutex
+	readers map[chan struct{}]bool
+	name    string             // the subscriber name of the running subscription
+	stop    context.CancelFunc // stops the pump; nil when no subscription runs
 }
 
 func newClient(rpc rpcclient.Client) *Client {
@@ -392,4 +405,113 @@ func (c *Client) BlockHash(ctx context.Context, height int64) ([]byte, error) {
 		return nil, fmt.Errorf("rights: block %d: %w", height, err)
 	}
 	return res.BlockID.Hash, nil
+}
+
+// subscribers numbers this process's subscriptions: a node wants a distinct name for each.
+var subscribers atomic.Uint64
+
+// resubscribeWait is the pause before a lost block subscription is tried again.
+const resubscribeWait = 2 * time.Second
+
+const newBlockQuery = "tm.event = 'NewBlockHeader'"
+
+// NewBlocks returns a channel that receives a signal after each committed block, once the
+// block's state can be queried, until ctx ends. Signals are coalesced: a reader that falls
+// behind gets one signal for many blocks, never a backlog. The client holds one subscription,
+// over the node's event bus (a local client) or its websocket (an HTTP client), for all its
+// readers, and renews it in the background if the node drops it; a reader should still poll now
+// and then.
+func (c *Client) NewBlocks(ctx context.Context) (<-chan struct{}, error) {
+	if hc, ok := c.rpc.(*rpchttp.HTTP); ok {
+		c.wsOnce.Do(func() {
+			if !hc.IsRunning() {
+				c.wsErr = hc.Start()
+			}
+		})
+		if c.wsErr != nil {
+			return nil, fmt.Errorf("rights: subscribe to blocks: start the websocket: %w", c.wsErr)
+		}
+	}
+	f := &c.blocks
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stop == nil {
+		name := fmt.Sprintf("dxp-blocks-%d", subscribers.Add(1))
+		events, err := c.rpc.Subscribe(ctx, name, newBlockQuery, 16)
+		if err != nil {
+			return nil, fmt.Errorf("rights: subscribe to blocks: %w", err)
+		}
+		pctx, stop := context.WithCancel(context.Background())
+		f.name, f.stop = name, stop
+		go c.pumpBlocks(pctx, events)
+	}
+	if f.readers == nil {
+		f.readers = map[chan struct{}]bool{}
+	}
+	out := make(chan struct{}, 1)
+	f.readers[out] = true
+	go func() {
+		<-ctx.Done()
+		c.dropReader(out)
+	}()
+	return out, nil
+}
+
+// dropReader removes a reader; the last one out ends the subscription.
+func (c *Client) dropReader(out chan struct{}) {
+	f := &c.blocks
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.readers, out)
+	if len(f.readers) > 0 || f.stop == nil {
+		return
+	}
+	f.stop()
+	f.stop = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// A node that stopped has dropped the subscription already; nothing else can fail here.
+	if err := c.rpc.Unsubscribe(ctx, f.name, newBlockQuery); err != nil {
+		return
+	}
+}
+
+// pumpBlocks passes each block event on to every reader until ctx ends, renewing the
+// subscription when the node cancels it (a full buffer, a restart).
+func (c *Client) pumpBlocks(ctx context.Context, events <-chan ctypes.ResultEvent) {
+	f := &c.blocks
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-events:
+			if ok {
+				f.mu.Lock()
+				for r := range f.readers {
+					select {
+					case r <- struct{}{}:
+					default: // a signal is already waiting
+					}
+				}
+				f.mu.Unlock()
+				continue
+			}
+		}
+		for events = nil; events == nil; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(resubscribeWait):
+			}
+			f.mu.Lock()
+			if ctx.Err() == nil {
+				// A fresh name: the node may still hold the old one. A failure is tried again later.
+				name := fmt.Sprintf("dxp-blocks-%d", subscribers.Add(1))
+				if ev, err := c.rpc.Subscribe(ctx, name, newBlockQuery, 16); err == nil {
+					events, f.name = ev, name
+				}
+			}
+			f.mu.Unlock()
+		}
+	}
 }

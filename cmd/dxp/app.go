@@ -18,6 +18,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			demoCommand(),
 			devnetCommand(),
+			committeeCommand(),
 			statusCommand(),
 			keysCommand(),
 			datasetCommand(),

@@ -30,7 +30,7 @@ func benchCommand() *cli.Command {
 				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here (default: a temporary directory, removed after)"},
 			},
 			Action: benchLedger,
-		}, benchPublishCommand()},
+		}, benchPublishCommand(), benchComputeCommand()},
 	}
 }
 

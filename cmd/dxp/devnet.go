@@ -25,12 +25,15 @@ func devnetCommand() *cli.Command {
 				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
 				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: marketplace.DefaultChunkSize},
+				&cli.BoolFlag{Name: "external-members", Usage: "write a member home per committee member (HOME/committee/member-K) and leave the members to " +
+					"`dxp committee member start --home HOME/committee/member-K`, one process each, instead of running them here"},
+				&cli.Int64Flag{Name: "deadline", Usage: "blocks a computation has to complete before it is refunded (first start only; default 600)"},
 			},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				dn, err := marketplace.StartDevnet(c.Context, marketplace.DevnetConfig{Home: c.String("home"),
 					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"),
-					SetupCache: setupCacheDir(), Log: log})
+					SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
 				if err != nil {
 					return err
 				}

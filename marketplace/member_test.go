@@ -1,0 +1,278 @@
+package marketplace
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dxplabs/dxp/rights"
+)
+
+// externalDevnet starts a devnet whose n members (threshold t) run through RunMember, each
+// stoppable on its own, as `dxp committee member start` runs them, and waits for the ceremony.
+func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string, dn *Devnet, stop []func()) {
+	t.Helper()
+	home = t.TempDir()
+	rpc, err := freeRPC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dn, err = StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Members: n, Threshold: threshold, ChunkSize: testChunk,
+		ExternalMembers: true, ComputationDeadline: deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := dn.Stop(); err != nil {
+			t.Errorf("devnet stop: %v", err)
+		}
+	})
+	if len(dn.members) != 0 {
+		t.Fatalf("the devnet runs %d members in-process, want none with external members", len(dn.members))
+	}
+	for i := range n {
+		dir := memberDir(home, i)
+		if !IsMemberHome(dir) {
+			t.Fatalf("%s is not a member home", dir)
+		}
+		for _, f := range []string{configFile, memberIdentityFile} {
+			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s/%s: %v, want a 0600 file", dir, f, err)
+			}
+		}
+		mctx, mcancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- RunMember(mctx, MemberOptions{Home: dir, Log: slog.New(slog.DiscardHandler)})
+		}()
+		stopped := false
+		stopMember := func() {
+			if stopped {
+				return
+			}
+			stopped = true
+			mcancel()
+			if err := <-done; err != nil {
+				t.Errorf("member %d: %v", i+1, err)
+			}
+		}
+		t.Cleanup(stopMember)
+		stop = append(stop, stopMember)
+	}
+	if err := dn.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return home, dn, stop
+}
+
+// TestCommitteeOneDown runs a 2-of-3 committee of separate members: with one member down and
+// posting a wrong output digest, a computation completes exactly, the liar outvoted and recorded
+// on chain and in the audit; with two down, the computation passes its deadline and the buyer
+// gets the escrow back.
+func TestCommitteeOneDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home, dn, stop := externalDevnet(t, 3, 2, 20)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	tab := table(t, 150, 3)
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "one-down", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpSum},
+		Columns: []string{"delta"}, Uses: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	stop[2]()
+	liar, err := loadKeyFile(memberIdentity(home, 2), "member-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lied := make(chan error, 1)
+	go func() { lied <- postWrongOutput(ctx, dn.Chain(), liar) }()
+	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-lied; err != nil {
+		t.Fatalf("member 3 could not post its wrong output: %v", err)
+	}
+	if want := plaintextAnswer(rights.OpSum, "delta", tab.Schema, []*Table{tab}); res.Result != want {
+		t.Errorf("sum with one member down = %s, want %s", res.Result, want)
+	}
+	members := committeeAddrs(t, ctx, s)
+	if !slices.Equal(sorted(res.Participants), sorted(members[:2])) {
+		t.Errorf("participants %v, want members 1 and 2 %v", res.Participants, members[:2])
+	}
+	if !slices.Equal(res.Disagreed, members[2:]) {
+		t.Errorf("disagreed %v, want member 3 %v, who posted a wrong digest", res.Disagreed, members[2:])
+	}
+	c, err := s.Chain.Computation(ctx, res.Computation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Outputs) != 3 || len(c.Shares) != 2 {
+		t.Errorf("chain recorded %d outputs and %d shares, want 3 outputs (one wrong) and 2 shares", len(c.Outputs), len(c.Shares))
+	}
+	audit, err := s.Audit(ctx, "regulator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(audit.Computations, func(a AuditComputation) bool { return a.ID == res.Computation })
+	if i < 0 || !slices.Equal(audit.Computations[i].Disagreed, members[2:]) || len(audit.Computations[i].Members) != 2 {
+		t.Errorf("the audit does not show who agreed and who disagreed on %s: %+v", res.Computation, audit.Computations)
+	}
+
+	// Fewer than t live: the computation passes its deadline and is refunded.
+	stop[1]()
+	buyer, err := s.Key("buyer1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Chain.Party(ctx, buyer.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	if err == nil || !strings.Contains(err.Error(), "refunded") {
+		t.Fatalf("compute with one of two needed members live: %v, want it expired and refunded", err)
+	}
+	after, err := s.Chain.Party(ctx, buyer.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Balance != before.Balance {
+		t.Errorf("buyer balance %d after the refund, want %d as before the request", after.Balance, before.Balance)
+	}
+	comps, err := s.Chain.ComputationsByGrant(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comps) != 2 {
+		t.Fatalf("%d computations under the grant, want 2", len(comps))
+	}
+	for _, c := range comps {
+		if c.ID != res.Computation && (c.Status != rights.ComputationExpired || len(c.Shares) != 0) {
+			t.Errorf("computation %s is %s with %d shares, want expired with none", c.ID, c.Status, len(c.Shares))
+		}
+	}
+}
+
+// TestCommitteeThreeOfFive runs a 3-of-5 committee with one member down: the computation
+// completes with three participants and the exact answer.
+func TestCommitteeThreeOfFive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home, _, stop := externalDevnet(t, 5, 3, 0)
+	stop[0]()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	tab := table(t, 100, 5)
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "three-of-five", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpMean},
+		Columns: []string{"income"}, Uses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := plaintextAnswer(rights.OpMean, "income", tab.Schema, []*Table{tab}); res.Result != want {
+		t.Errorf("mean on a 3-of-5 committee with one member down = %s, want %s", res.Result, want)
+	}
+	members := committeeAddrs(t, ctx, s)
+	if len(res.Participants) != 3 || slices.Contains(res.Participants, members[0]) {
+		t.Errorf("participants %v, want three of members 2 to 5", res.Participants)
+	}
+}
+
+// TestRunMemberRefusesBadHome: a directory that is not a member home, or an identity that is not
+// in the committee, is refused with a clear error.
+func TestRunMemberRefusesBadHome(t *testing.T) {
+	ctx := context.Background()
+	err := RunMember(ctx, MemberOptions{Home: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "not a committee member home") {
+		t.Errorf("RunMember on an empty directory: %v, want it refused as not a member home", err)
+	}
+}
+
+// postWrongOutput waits for a pending computation and posts a random output digest for it,
+// signed by a committee member: a member whose evaluation went wrong, or a liar.
+func postWrongOutput(ctx context.Context, chain *rights.Client, member *Key) error {
+	for {
+		comps, err := chain.ComputationsUnderWay(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range comps {
+			var d rights.Digest
+			if _, err := rand.Read(d[:]); err != nil {
+				return err
+			}
+			_, err := chain.Submit(ctx, member.Private, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: c.ID, Output: d}})
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("no computation to lie about")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func committeeAddrs(t *testing.T, ctx context.Context, s *Session) []rights.Address {
+	t.Helper()
+	c, err := s.Chain.Committee(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []rights.Address
+	for _, m := range c.Members {
+		out = append(out, m.Address)
+	}
+	return out
+}
+
+func sorted(a []rights.Address) []rights.Address {
+	b := slices.Clone(a)
+	slices.Sort(b)
+	return b
+}
