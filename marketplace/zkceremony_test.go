@@ -204,8 +204,12 @@ func TestZKCeremony(t *testing.T) {
 	restore()
 
 	// Another ceremony, phase 1 only: a contribution swapped in storage and one not built on its
-	// predecessor are refused by the next participant, which posts nothing.
-	c2, err := reg.StartZKCeremony(ctx, "regulator", zkTestN, zkTestW, parts)
+	// predecessor are refused by the next participant, which posts nothing. (The first
+	// ceremony's circuit is registered now, and a registered circuit has no second ceremony.)
+	if _, err := reg.StartZKCeremony(ctx, "regulator", zkTestN, zkTestW, parts); err == nil || !strings.Contains(err.Error(), "already registered") {
+		t.Errorf("a second ceremony for registered circuit n%d-w%d: err = %v, want already registered", zkTestN, zkTestW, err)
+	}
+	c2, err := reg.StartZKCeremony(ctx, "regulator", zkTestN, zkTestW-1, parts)
 	if err != nil {
 		t.Fatal(err)
 	}
