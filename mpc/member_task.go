@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -97,6 +98,23 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 	return progressed, errors.Join(errs...)
 }
 
+// evaluations bounds the evaluations that run at once in this process to its cores: members that
+// share a process (a devnet's) would otherwise all evaluate at once, each slowed by the others,
+// and the first t outputs the chain needs would all come late. Queued, the first members finish
+// at full speed and the rest follow.
+var evaluations = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// evaluateOnCore runs f when an evaluation slot is free.
+func evaluateOnCore(ctx context.Context, f func() (*rlwe.Ciphertext, error)) (*rlwe.Ciphertext, error) {
+	select {
+	case evaluations <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-evaluations }()
+	return f()
+}
+
 // evaluateTask evaluates the task's query on the input ciphertexts and posts the output's digest.
 // The digest is saved before it is posted, so a member that restarts after posting posts the same
 // digest again (the chain refuses it as a duplicate) instead of evaluating a second time.
@@ -130,7 +148,7 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	if err != nil {
 		return err
 	}
-	out, err := keys.ev.run(ctx, p, m.load)
+	out, err := evaluateOnCore(ctx, func() (*rlwe.Ciphertext, error) { return keys.ev.run(ctx, p, m.load) })
 	if err != nil {
 		return err
 	}
