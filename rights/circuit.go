@@ -79,6 +79,9 @@ func (x *exec) registerCircuit(c Circuit) error {
 	if err != nil {
 		return err
 	}
+	if c.Setup == InsecureDevnetSetup && !g.Devnet {
+		return refuse(CodeInsecureSetup, "circuit %s: setup %q is allowed only on a devnet, and this chain's genesis is not one", c.ID(), InsecureDevnetSetup)
+	}
 	if err := checkCircuit(&c, g.Devnet); err != nil {
 		return refuse(CodeBadCircuit, "%v", err)
 	}

@@ -76,8 +76,8 @@ func TestRegisterCircuit(t *testing.T) {
 	if err := prod.InitChain(g, Block{Height: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := register(prod, testCircuit(testChunk, 32)); code(err) != CodeBadCircuit || !strings.Contains(err.Error(), "only on a devnet") {
-		t.Errorf("registerCircuit(insecure, not a devnet) = %v, want code %d naming the devnet rule", err, CodeBadCircuit)
+	if err := register(prod, testCircuit(testChunk, 32)); code(err) != CodeInsecureSetup || !strings.Contains(err.Error(), "only on a devnet") {
+		t.Errorf("registerCircuit(insecure, not a devnet) = %v, want code %d naming the devnet rule", err, CodeInsecureSetup)
 	}
 	ceremony := testCircuit(testChunk, 32)
 	ceremony.Setup = digestOf("transcript 2").String()

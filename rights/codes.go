@@ -68,7 +68,7 @@ const (
 	CodeNotParticipant     uint32 = 59 // a key-switch share from a member that is not a participant
 	CodeAlreadyLicensed    uint32 = 60 // the party already holds or is licensed to operate the product
 	CodeBadHold            uint32 = 61 // freeze or unfreeze with an unknown kind or without a reason
-	CodeBadCircuit         uint32 = 62 // a proving circuit malformed, or an insecure setup off a devnet
+	CodeBadCircuit         uint32 = 62 // a proving circuit malformed (chunk size, width, keys, setup)
 	CodeCircuitExists      uint32 = 63 // a circuit with that chunk size and width is already registered
 	CodeUnknownCircuit     uint32 = 64 // a column names a circuit that is not registered, or one too narrow
 
@@ -80,7 +80,7 @@ const (
 	CodeZKOutOfTurn          uint32 = 74 // contribution before the participants ahead of the sender contributed
 	CodeZKAlreadyContributed uint32 = 75 // participant already contributed to this phase
 	CodeZKBadResult          uint32 = 76 // finish with another transcript digest, or a verifying key or proving key digest malformed
-	CodeInsecureSetup        uint32 = 77 // the insecure devnet setup on a chain whose genesis is not a devnet
+	CodeInsecureSetup        uint32 = 77 // the insecure devnet setup registered on a chain whose genesis is not a devnet
 )
 
 // Codes 85-89: histograms, noisy counts and weights (issue 4, computations).

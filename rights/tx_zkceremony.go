@@ -436,13 +436,6 @@ func (x *exec) finishZKCeremony(m *FinishZKCeremony) error {
 // registered, and the insecure setup off a devnet), records it on the ceremony, and indexes the
 // ceremony by its circuit so ZKCircuit answers which ceremony produced it.
 func (x *exec) registerZKCircuit(c *ZKCeremony, circ ZKCircuit) error {
-	gen, err := x.genesis()
-	if err != nil {
-		return err
-	}
-	if err := checkSetup(circ.Setup, gen.Devnet); err != nil {
-		return err
-	}
 	if err := x.registerCircuit(Circuit{ChunkSize: circ.ChunkSize, Width: circ.Width, VK: circ.VK, PK: circ.PK, Setup: circ.Setup}); err != nil {
 		return err
 	}
@@ -455,21 +448,6 @@ func (x *exec) registerZKCircuit(c *ZKCeremony, circ ZKCircuit) error {
 	}
 	x.emit(Event{Action: "register_zk_circuit", Attrs: []Attr{{"zk_ceremony", c.ID},
 		{"chunk_size", strconv.FormatUint(circ.ChunkSize, 10)}, {"width", strconv.FormatUint(uint64(circ.Width), 10)}, {"setup", circ.Setup}}})
-	return nil
-}
-
-// checkSetup accepts the hex digest of a ceremony transcript, and InsecureDevnetSetup on a
-// devnet only.
-func checkSetup(setup string, devnet bool) error {
-	if setup == InsecureDevnetSetup {
-		if !devnet {
-			return refuse(CodeInsecureSetup, "setup %q is allowed only on a devnet, and this chain's genesis is not one", InsecureDevnetSetup)
-		}
-		return nil
-	}
-	if _, err := ParseDigest(setup); err != nil {
-		return refuse(CodeZKBadResult, "setup must be %q or a ceremony transcript digest: %v", InsecureDevnetSetup, err)
-	}
 	return nil
 }
 

@@ -156,20 +156,3 @@ func TestZKCeremony(t *testing.T) {
 	}
 }
 
-// TestZKSetupDevnetOnly checks that the insecure devnet setup is refused on a chain whose
-// genesis is not a devnet.
-func TestZKSetupDevnetOnly(t *testing.T) {
-	var te *TxError
-	if err := checkSetup(InsecureDevnetSetup, false); !errors.As(err, &te) || te.Code != CodeInsecureSetup {
-		t.Errorf("checkSetup(insecure, not devnet) = %v, want code %d", err, CodeInsecureSetup)
-	}
-	if err := checkSetup(InsecureDevnetSetup, true); err != nil {
-		t.Errorf("checkSetup(insecure, devnet) = %v", err)
-	}
-	if err := checkSetup(Digest{1}.String(), false); err != nil {
-		t.Errorf("checkSetup(transcript digest) = %v", err)
-	}
-	if err := checkSetup("made up", true); !errors.As(err, &te) || te.Code != CodeZKBadResult {
-		t.Errorf("checkSetup(made up) = %v, want code %d", err, CodeZKBadResult)
-	}
-}
