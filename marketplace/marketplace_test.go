@@ -24,13 +24,24 @@ const testSchema = `{"columns":[
 
 func startDevnet(t *testing.T, home string) *Devnet {
 	t.Helper()
+	return startDevnetWith(t, DevnetConfig{Home: home})
+}
+
+// startDevnetWith starts a devnet on a free loopback port with the tests' small chunk size
+// (unless cfg names others) and waits until its committee is ready. The caller stops it.
+func startDevnetWith(t *testing.T, cfg DevnetConfig) *Devnet {
+	t.Helper()
 	rpc, err := freeRPC()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.RPC = rpc
+	if cfg.ChunkSize == 0 {
+		cfg.ChunkSize = testChunk
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, ChunkSize: testChunk})
+	dn, err := StartDevnet(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +50,14 @@ func startDevnet(t *testing.T, home string) *Devnet {
 		t.Fatal(err)
 	}
 	return dn
+}
+
+// minioStorage starts a MinIO server for the test and returns its bucket as a --storage URL,
+// and its configuration.
+func minioStorage(t *testing.T) (string, s3store.Config) {
+	t.Helper()
+	cfg := miniotest.Start(t)
+	return fmt.Sprintf("s3://%s:%s@%s/%s", url.PathEscape(cfg.AccessKey), url.PathEscape(cfg.SecretKey), cfg.Endpoint, cfg.Bucket), cfg
 }
 
 func table(t *testing.T, rows int, seed int64) *Table {
@@ -260,23 +279,12 @@ func TestDevnetOnS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet and MinIO")
 	}
-	cfg := miniotest.Start(t)
-	where := fmt.Sprintf("s3://%s:%s@%s/%s", url.PathEscape(cfg.AccessKey), url.PathEscape(cfg.SecretKey), cfg.Endpoint, cfg.Bucket)
 	home := t.TempDir()
-	rpc, err := freeRPC()
-	if err != nil {
-		t.Fatal(err)
-	}
+	where, cfg := minioStorage(t)
+	dn := startDevnetWith(t, DevnetConfig{Home: home, Storage: where})
+	defer dn.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Storage: where, ChunkSize: testChunk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dn.Stop()
-	if err := dn.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
 	s, err := Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	s3store "github.com/dxplabs/dxp/storage/s3"
-	"github.com/dxplabs/dxp/storage/s3/miniotest"
 )
 
 // TestPublishOnMinIO publishes a few thousand rows through the real publish path into a real
@@ -30,23 +27,12 @@ func TestPublishOnMinIO(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet and MinIO")
 	}
-	cfg := miniotest.Start(t)
-	where := fmt.Sprintf("s3://%s:%s@%s/%s", url.PathEscape(cfg.AccessKey), url.PathEscape(cfg.SecretKey), cfg.Endpoint, cfg.Bucket)
 	home := t.TempDir()
-	rpc, err := freeRPC()
-	if err != nil {
-		t.Fatal(err)
-	}
+	where, cfg := minioStorage(t)
+	dn := startDevnetWith(t, DevnetConfig{Home: home, Storage: where})
+	defer dn.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Storage: where, ChunkSize: testChunk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dn.Stop()
-	if err := dn.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
 	s, err := Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)

@@ -155,4 +155,3 @@ func TestZKCeremony(t *testing.T) {
 		}
 	}
 }
-
