@@ -39,8 +39,8 @@ type App struct {
 	abci.BaseApplication
 
 	// mu guards the tree (FinalizeBlock stages a block in its working version), last and
-	// committed; checkMu guards check and checkBlock. CheckTx takes checkMu alone: it reads only
-	// the last saved version and its own staging, so it runs while a block is finalized. Commit,
+	// committed; checkMu guards check, checkBlock and checks. CheckTx takes checkMu alone: it
+	// reads only the last saved version, so it runs while a block is finalized. Commit,
 	// InitChain and Close take both, mu first.
 	mu       sync.Mutex
 	checkMu  sync.Mutex
@@ -50,13 +50,12 @@ type App struct {
 	logger   log.Logger
 
 	// committed is a read-only view of the last saved version (before the first save: a copy
-	// of genesis). check stages the txs CheckTx accepted since the last Commit over it, so a
-	// sender can queue several txs with consecutive nonces; checkBlock is the block it judges
-	// them for, the one after the last saved.
+	// of genesis). check reads it for CheckTx, remembering what it read until the next Commit;
+	// checkBlock is the block CheckTx admits txs for, the one after the last saved.
 	committed  Store
 	check      *cacheStore
 	checkBlock Block
-	checks     checkState // the txs check holds, to carry them over a Commit (checkstate.go)
+	checks     checkState // the txs CheckTx admitted, with their nonces (checkstate.go)
 	last       Block      // the last finalized block
 	block      finalized  // its txs, for Commit
 }
@@ -113,7 +112,8 @@ func (app *App) Close() error {
 	return nil
 }
 
-// resetCheck points the committed view at the last saved version and drops CheckTx's staging.
+// resetCheck points the committed view at the last saved version and carries over or drops
+// the txs CheckTx admitted.
 // The caller holds both locks.
 func (app *App) resetCheck() error {
 	if v := app.tree.Version(); v > 0 {
@@ -135,7 +135,7 @@ func (app *App) resetCheck() error {
 		}
 		app.committed = readOnly{genesis}
 	}
-	app.check = newCache(app.committed)
+	app.check = newReadCache(app.committed)
 	app.checkBlock = Block{Height: app.last.Height + 1, Time: app.last.Time}
 	app.restage()
 	return nil
@@ -206,8 +206,9 @@ func (app *App) deliver(l *Ledger, tx []byte, b Block) (res *Result, err error) 
 	return l.Deliver(tx, b)
 }
 
-// CheckTx runs the tx against the committed state plus the txs already accepted into the
-// mempool, exactly as FinalizeBlock would. It does not wait for a block being finalized.
+// CheckTx admits a tx to the mempool (checkstate.go): encoding, chain id, signature, a
+// registered sender not frozen, its next nonce; a listing's proofs too. FinalizeBlock runs the
+// kind's rules. It does not wait for a block being finalized.
 func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if req.Type == abci.CheckTxType_New {
 		preverify(req.Tx) // before the lock, so it overlaps a block being finalized (see sigcache.go)
@@ -218,10 +219,9 @@ func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Resp
 		return nil, errAppClosed
 	}
 	if req.Type == abci.CheckTxType_Recheck && app.checks.recheckCarried(req.Tx) {
-		return &abci.ResponseCheckTx{Code: CodeOK, GasWanted: 1}, nil // still staged (checkstate.go)
+		return &abci.ResponseCheckTx{Code: CodeOK, GasWanted: 1}, nil // still admitted (checkstate.go)
 	}
-	res, err := app.checkStaged(req.Tx)
-	if err != nil {
+	if err := app.admit(req.Tx); err != nil {
 		var te *TxError
 		if !errors.As(err, &te) {
 			app.logger.Error("check tx failed", "err", err)
@@ -229,7 +229,7 @@ func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Resp
 		}
 		return &abci.ResponseCheckTx{Code: te.Code, Log: te.Log}, nil
 	}
-	return &abci.ResponseCheckTx{Code: CodeOK, Data: []byte(res.ID), GasWanted: 1}, nil
+	return &abci.ResponseCheckTx{Code: CodeOK, GasWanted: 1}, nil
 }
 
 // FinalizeBlock runs the block's txs in order on the working tree, then the end-of-block rules,
@@ -245,8 +245,8 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	// The block's txs write to a cache that reaches the tree once, at the end of the block, in key
 	// order: a key that several txs write (a member's nonce, a computation collecting its outputs
 	// and shares) is set in the tree once per block instead of once per tx, and the tree builds and
-	// hashes that many fewer nodes.
-	blockWrites := newCache(iavlStore{app.tree})
+	// hashes that many fewer nodes. It also remembers what the block read (newReadCache).
+	blockWrites := newReadCache(iavlStore{app.tree})
 	l := &Ledger{Store: blockWrites, Verifier: app.verifier}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {

@@ -2,41 +2,39 @@ package rights
 
 import (
 	"crypto/sha256"
-	"fmt"
-	"maps"
-	"slices"
+	"runtime/debug"
 )
 
 // CheckTx's state across a Commit.
 //
-// CheckTx runs every new tx through the ledger against the committed state plus the writes of the
-// txs it accepted before (so a sender can queue txs, and a grant requested a moment ago can be
-// approved before it is committed). When a block commits, CometBFT rechecks every tx left in the
-// mempool; run through the ledger again, that recheck costs as much as the first check, and it
-// runs inside the commit, while consensus waits.
+// CheckTx admits a tx to the mempool; FinalizeBlock decides it. Admission (Ledger.Admit) is the
+// checks every tx passes before its kind's rules: encoding, chain id, signature, a registered
+// sender not frozen, and the sender's next nonce, counting the txs of it already admitted so a
+// sender can queue several. The kind's rules run in FinalizeBlock, as the Cosmos SDK runs its
+// messages only there: running them in CheckTx too cost as much again per tx, on the node's
+// other core, and bought only an earlier refusal (Client.Submit reports a refusal from either
+// place the same way). A listing is the exception: its chunk proofs are checked at admission, so
+// a bad proof never reaches a block and the block's check of them is a memo hit.
 //
-// Usually the block is exactly the oldest txs CheckTx accepted, in the order it accepted them (the
-// proposer reaps its mempool in order), and each of them succeeded in the block. Then the writes
-// of the txs left over are still the right staging on top of the new committed state: the App
-// keeps each accepted tx's writes, lays the left-over ones on the new state at Commit, and answers
-// their rechecks at once. In any other case (a block with txs this node did not check, in another
-// order, or refused; or a tx this node accepted that the mempool then dropped) it starts over
-// empty and the rechecks run the ledger as before.
-//
-// The carried-over writes were computed for the block after the previous one, so fields that
-// record a height (when a grant was requested, say) may be one block early in CheckTx's view.
-// CheckTx only admits txs to the mempool; FinalizeBlock decides.
+// When a block commits, CometBFT rechecks every tx left in the mempool. Usually the block is
+// exactly the oldest txs CheckTx admitted, in the order it admitted them (the proposer reaps its
+// mempool in order), and each of them succeeded in the block. Then the txs left over are still
+// admitted, nonces included: the App keeps them and answers their rechecks at once. In any other
+// case (a block with txs this node did not admit, in another order, or refused; or a tx this node
+// admitted that the mempool then dropped) it starts over and the rechecks run admission again.
 
-// checkEntry is a tx CheckTx accepted since the last rebuild, and what it wrote.
+// checkEntry is a tx CheckTx admitted since the last rebuild.
 type checkEntry struct {
 	hash   [32]byte
-	writes map[string][]byte // nil value: deleted
+	sender Address
+	nonce  uint64
 }
 
-// checkState is the App's record of CheckTx's staging; checkMu guards it.
+// checkState is the App's record of the txs CheckTx admitted; checkMu guards it.
 type checkState struct {
 	entries []checkEntry
-	carried map[[32]byte]bool // entries carried over the last Commit, awaiting their recheck
+	carried map[[32]byte]bool  // entries carried over the last Commit, awaiting their recheck
+	next    map[Address]uint64 // the next nonce of each sender with admitted txs
 }
 
 // finalized is what the App remembers of the last block for Commit; mu guards it.
@@ -71,71 +69,76 @@ func (s *checkState) recheckCarried(tx []byte) bool {
 	return true
 }
 
-// accepted records that CheckTx accepted tx, which staged writes.
-func (s *checkState) accepted(tx []byte, writes map[string][]byte) {
-	s.entries = append(s.entries, checkEntry{hash: sha256.Sum256(tx), writes: writes})
+// accepted records that CheckTx admitted tx.
+func (s *checkState) accepted(raw []byte, tx *Tx) {
+	e := checkEntry{hash: sha256.Sum256(raw), sender: tx.Sender(), nonce: tx.Nonce}
+	s.entries = append(s.entries, e)
+	s.note(e)
 }
 
-// rebase moves the staging to a new committed state after block b: it returns the writes to
-// stage, in order, or ok false when the staging must start empty.
-func (s *checkState) rebase(b *finalized) (carry []checkEntry, ok bool) {
+func (s *checkState) note(e checkEntry) {
+	if s.next == nil {
+		s.next = map[Address]uint64{}
+	}
+	s.next[e.sender] = e.nonce + 1
+}
+
+// pending is the next nonce of a sender with admitted txs.
+func (s *checkState) pending(a Address) (uint64, bool) {
+	n, ok := s.next[a]
+	return n, ok
+}
+
+// rebase moves the admitted txs to a new committed state after block b: it keeps those the block
+// left in the mempool when b allows it (see above) and otherwise starts over.
+func (s *checkState) rebase(b *finalized) {
+	ok := false
 	defer func() {
 		if !ok {
-			s.entries, s.carried = nil, nil
+			s.entries, s.carried, s.next = nil, nil, nil
 		}
 	}()
 	// Entries carried at the last Commit and never rechecked since are not in the mempool.
 	if len(s.carried) > 0 || !b.set || !b.allOK || len(b.hashes) > len(s.entries) {
-		return nil, false
+		return
 	}
 	for i, h := range b.hashes {
 		if s.entries[i].hash != h {
-			return nil, false
+			return
 		}
 	}
 	rest := s.entries[len(b.hashes):]
 	s.entries = append([]checkEntry(nil), rest...)
 	s.carried = make(map[[32]byte]bool, len(rest))
+	s.next = nil
 	for _, e := range rest {
 		s.carried[e.hash] = true
+		s.note(e)
 	}
-	return s.entries, true
+	ok = true
 }
 
-// stageWrites applies an entry's writes to the staging store c.
-func stageWrites(c *cacheStore, writes map[string][]byte) {
-	for _, k := range sortedKeys(writes) {
-		c.stage(k, writes[k])
-	}
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	return slices.Sorted(maps.Keys(m))
-}
-
-// restage lays the writes of the txs left in the mempool after the last block on the fresh
-// staging, when the block allows it (see rebase). The caller holds both locks.
+// restage carries the admitted txs over the Commit of the last block (see rebase). The caller
+// holds both locks.
 func (app *App) restage() {
-	if carry, ok := app.checks.rebase(&app.block); ok {
-		for _, e := range carry {
-			stageWrites(app.check, e.writes)
-		}
-	}
+	app.checks.rebase(&app.block)
 	app.block = finalized{}
 }
 
-// checkStaged runs raw through the ledger on CheckTx's staging and, if it is accepted, stages its
-// writes and records them. The caller holds checkMu.
-func (app *App) checkStaged(raw []byte) (*Result, error) {
-	txc := newCache(app.check)
-	res, err := app.deliver(&Ledger{Store: txc, Verifier: app.verifier}, raw, app.checkBlock)
+// admit runs raw through admission on the committed state and, if it is admitted, records it.
+// The caller holds checkMu.
+func (app *App) admit(raw []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			app.logger.Error("BUG: admission panicked; the tx is refused", "panic", r, "stack", string(debug.Stack()))
+			err = refuse(CodeInternal, "internal error while checking the transaction (a bug, reported in the node log): %v", r)
+		}
+	}()
+	l := &Ledger{Store: app.check, Verifier: app.verifier}
+	tx, err := l.Admit(raw, app.checkBlock, app.checks.pending)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	writes := txc.writes
-	if err := txc.write(); err != nil {
-		return nil, fmt.Errorf("rights: stage a checked tx: %w", err)
-	}
-	app.checks.accepted(raw, writes)
-	return res, nil
+	app.checks.accepted(raw, tx)
+	return nil
 }

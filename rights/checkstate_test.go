@@ -7,9 +7,9 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 )
 
-// TestCheckCarriesOverCommit: when a block holds exactly the oldest txs CheckTx accepted, the
-// rest stay staged across the Commit and their rechecks do not run the ledger again; otherwise
-// the staging starts over and rechecks run the ledger.
+// TestCheckCarriesOverCommit: when a block holds exactly the oldest txs CheckTx admitted, the
+// rest stay admitted across the Commit, nonces included, and their rechecks do not run
+// admission again; otherwise it starts over and rechecks run admission.
 func TestCheckCarriesOverCommit(t *testing.T) {
 	c := newABCIChain(t, t.TempDir(), testVerifier{})
 	c.initChain()
@@ -29,47 +29,41 @@ func TestCheckCarriesOverCommit(t *testing.T) {
 	}
 
 	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
-	c.block(c.tx("m1", keys), c.tx("m2", keys))
-	reg := c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+	c.block(c.tx("m1", keys), c.tx("m2", keys), c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}))
 	list := c.tx("owner1", Msg{RegisterDataset: listing("one", 4, 1, column("a", TypeInteger, 0, 0, 9, 4))})
 	buyer := c.tx("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("rlwe")}})
-	for _, tx := range [][]byte{reg, list, buyer} {
+	// Queued behind the buyer's own registration, which is not committed yet.
+	request := c.tx("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{"ds-x"}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}})
+	for _, tx := range [][]byte{list, buyer, request} {
 		ok("CheckTx", c.checkTx(tx))
 	}
 
-	// Block 1 holds the first tx: the listing and the buyer stay staged.
-	c.block(reg)
+	// Block 1 holds the first tx: the registration and the request stay admitted.
+	c.block(list)
 	if n := len(c.app.checks.carried); n != 2 {
 		t.Fatalf("%d txs carried over block 1, want 2", n)
 	}
-	ok("recheck of a carried listing", recheck(list))
 	ok("recheck of a carried registration", recheck(buyer))
+	ok("recheck of a carried request", recheck(request))
 	if n, m := len(c.app.checks.carried), len(c.app.checks.entries); n != 0 || m != 2 {
-		t.Errorf("after the rechecks %d carried and %d staged, want 0 and 2 (no tx run again)", n, m)
+		t.Errorf("after the rechecks %d carried and %d admitted, want 0 and 2 (none admitted again)", n, m)
 	}
-	// The owner's next tx needs the staged nonce; the buyer's grant request needs the staged
-	// dataset and registration.
-	update := c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
-	if r := c.checkTx(update); r.Code != CodeAlreadyRegistered {
-		t.Errorf("CheckTx after the carry-over = %d %q, want %d (the staged nonce and registration)", r.Code, r.Log, CodeAlreadyRegistered)
+	// The buyer's next tx needs the carried nonce: the committed one is taken by its queue.
+	if r := c.checkTx(signedTx(t, testKey("buyer"), testChainID, 0, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}}})); r.Code != CodeReplay {
+		t.Errorf("CheckTx of a nonce held by a queued tx = %d %q, want %d", r.Code, r.Log, CodeReplay)
 	}
 
-	// Block 2 holds the buyer before the listing: not the order CheckTx saw, so the staging
-	// starts over and the listing's recheck runs the ledger.
-	c.block(buyer)
+	// Block 2 holds the request before the registration: not the order CheckTx saw (and the
+	// request fails), so admission starts over and the registration's recheck runs it.
+	res := c.block(request, buyer)
+	if res.TxResults[0].Code != CodeUnregistered || res.TxResults[1].Code != CodeOK {
+		t.Fatalf("block 2 codes %d %d, want %d %d", res.TxResults[0].Code, res.TxResults[1].Code, CodeUnregistered, CodeOK)
+	}
 	if n := len(c.app.checks.entries); n != 0 {
-		t.Fatalf("%d entries staged after a reordered block, want a fresh start", n)
-	}
-	ok("recheck after a reordered block", recheck(list))
-	if n := len(c.app.checks.entries); n != 1 {
-		t.Error("a recheck after a reordered block did not run the ledger")
+		t.Fatalf("%d entries admitted after a reordered block, want a fresh start", n)
 	}
 
-	// Block 3 commits the listing. A tx the mempool dropped (never rechecked) makes the next
-	// Commit start over too.
-	c.block(list)
-	gr := c.tx("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{"ds-x"}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}})
-	c.checkTx(gr) // refused (unknown dataset) or not, it does not matter here
+	// A tx the mempool dropped (never rechecked) makes the next Commit start over too.
 	a := c.tx("owner2", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
 	b := c.tx("buyer2", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
 	ok("CheckTx a", c.checkTx(a))
@@ -81,6 +75,61 @@ func TestCheckCarriesOverCommit(t *testing.T) {
 	ok("recheck a", recheck(a)) // b is never rechecked: the mempool dropped it
 	c.block()
 	if n := len(c.app.checks.entries); n != 0 {
-		t.Errorf("after a carried tx went missing, %d entries stayed staged, want a fresh start", n)
+		t.Errorf("after a carried tx went missing, %d entries stayed admitted, want a fresh start", n)
 	}
+	ok("recheck after a fresh start", recheck(a))
+	if n := len(c.app.checks.entries); n != 1 {
+		t.Error("a recheck after a fresh start did not run admission")
+	}
+}
+
+// TestCheckAdmits: CheckTx refuses what admission covers (a replay, a gap, an unregistered or
+// frozen sender, a bad proof, a listing before its sender's registration is committed) and
+// admits a tx that breaks its kind's rules, which its block then refuses with the rule's code,
+// changing nothing.
+func TestCheckAdmits(t *testing.T) {
+	c := newABCIChain(t, t.TempDir(), testVerifier{})
+	c.initChain()
+	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
+	c.block(c.tx("m1", keys), c.tx("m2", keys), c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}),
+		c.tx("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("rlwe")}}))
+
+	code := func(what string, tx []byte, want uint32) {
+		t.Helper()
+		if r := c.checkTx(tx); r.Code != want || (want != CodeOK && r.Log == "") {
+			t.Errorf("CheckTx(%s) = %d %q, want %d", what, r.Code, r.Log, want)
+		}
+	}
+	code("unregistered sender", signedTx(t, testKey("nobody"), testChainID, 0, Msg{RejectGrant: &RejectGrant{Grant: "gr-1"}}), CodeUnregistered)
+	code("nonce gap", signedTx(t, testKey("buyer"), testChainID, 7, Msg{RejectGrant: &RejectGrant{Grant: "gr-1"}}), CodeNonceGap)
+	code("listing before its registration commits", func() []byte {
+		reg := c.tx("owner2", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+		code("registration", reg, CodeOK)
+		return c.tx("owner2", Msg{RegisterDataset: listing("two", 4, 1, column("a", TypeInteger, 0, 0, 9, 4))})
+	}(), CodeUnregistered)
+	c.nonces["owner2"]-- // the listing was not admitted
+	bad := listing("bad", 4, 1, column("a", TypeInteger, 0, 0, 9, 4))
+	bad.Columns[0].Chunks[0].Proof = markedBadProof
+	code("bad proof", signedTx(t, testKey("owner1"), testChainID, c.nonces["owner1"], Msg{RegisterDataset: bad}), CodeBadProof)
+
+	// Breaks its kind's rules (no such grant): admitted, refused in the block, nothing changed.
+	reject := c.tx("owner1", Msg{RejectGrant: &RejectGrant{Grant: "gr-none"}})
+	code("a rule-breaking tx", reject, CodeOK)
+	before := c.query("/party/"+string(addr("owner1")), 0).Value
+	res := c.block(reject)
+	if res.TxResults[0].Code != CodeUnknownGrant || res.TxResults[0].Log == "" {
+		t.Errorf("the block's code for a rule-breaking tx = %d %q, want %d", res.TxResults[0].Code, res.TxResults[0].Log, CodeUnknownGrant)
+	}
+	if after := c.query("/party/"+string(addr("owner1")), 0).Value; string(after) != string(before) {
+		t.Error("a refused tx changed its sender's party (its nonce)")
+	}
+	c.nonces["owner1"]-- // the refused tx did not use its nonce
+
+	// A frozen party is refused at admission.
+	res = c.block(c.tx(testRegulatorKey, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleRegulator}}}),
+		c.tx(testRegulatorKey, Msg{Freeze: &Freeze{Kind: HoldParty, ID: string(addr("buyer")), Reason: "inquiry"}}))
+	if got := codes(res); got[0] != CodeOK || got[1] != CodeOK {
+		t.Fatalf("the freeze's block codes = %v (%v)", got, res.TxResults)
+	}
+	code("frozen sender", c.tx("buyer", Msg{RejectGrant: &RejectGrant{Grant: "gr-1"}}), CodeFrozen)
 }

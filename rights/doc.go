@@ -83,8 +83,9 @@
 // A node verifies each tx's signature once: CheckTx verifies it before taking its lock and
 // records it, ProcessProposal verifies the unseen txs of a block in parallel, and the ledger's
 // VerifySig finds them recorded (sigcache.go). CheckTx runs beside FinalizeBlock under a lock of
-// its own, on the last saved version plus the mempool's staged writes, which survive a Commit
-// when the block holds exactly the oldest of them (checkstate.go), so rechecks cost nothing.
+// its own, on the last saved version; it admits a tx (signature, sender, nonce, a listing's
+// proofs) and leaves the kind's rules to FinalizeBlock. The txs it admitted survive a Commit when
+// the block holds exactly the oldest of them (checkstate.go), so rechecks cost nothing.
 //
 // # Determinism
 //

@@ -4,8 +4,8 @@ import "github.com/google/btree"
 
 // keySet is a sorted set of keys: the stores keep one beside their maps so that a prefix scan
 // costs O(log n + k), not a pass over every key. The ledger scans its indexes (holds on an
-// object, a grant's pending computations, deadlines) in every tx, while a block's or the
-// mempool's staged writes number in the thousands.
+// object, a grant's pending computations, deadlines) in every tx, while a block's staged
+// writes number in the thousands.
 type keySet struct {
 	t *btree.BTreeG[string]
 }

@@ -114,9 +114,44 @@ type exec struct {
 	sender Address
 	gen    *Genesis
 	events []Event
+	// pending, in CheckTx, is the next nonce of a sender with txs already in the mempool.
+	pending func(Address) (uint64, bool)
 }
 
-func (x *exec) run() (*Result, error) {
+// Admit runs the checks every tx passes before its kind's rules, which is what CheckTx asks of a
+// tx before it enters the mempool: canonical encoding, a well-formed message, chain id,
+// signature, a registered sender not frozen, and its next nonce. pending gives the sender's next
+// nonce counting the txs of it already admitted (ok false: none are). A kind whose refusal in a
+// block would cost the block real work (a listing's chunk proofs) also runs its rules, over a
+// copy of the state that is then dropped. Nothing is written.
+func (l *Ledger) Admit(raw []byte, b Block, pending func(Address) (uint64, bool)) (*Tx, error) {
+	tx, err := decodeTx(raw)
+	if err != nil {
+		return nil, refuse(CodeDecode, "transaction is not a canonical DXP transaction: %v", err)
+	}
+	if err := tx.Msg.validate(); err != nil {
+		return nil, refuse(CodeDecode, "transaction is malformed: %v", err)
+	}
+	x := &exec{s: newCache(l.Store), v: l.Verifier, b: b, tx: tx, pending: pending}
+	party, err := x.admit()
+	if err != nil {
+		return nil, err
+	}
+	if tx.Msg.RegisterDataset != nil {
+		if party == nil {
+			return nil, refuse(CodeUnregistered, "sender %s is not a registered party yet; a listing is admitted once its registration is committed", x.sender)
+		}
+		x = &exec{s: newCache(l.Store), v: l.Verifier, b: b, tx: tx, pending: pending}
+		if _, err := x.run(); err != nil {
+			return nil, err
+		}
+	}
+	return tx, nil
+}
+
+// admit runs the checks common to every tx and returns the sender's party (nil for a sender
+// registering).
+func (x *exec) admit() (*Party, error) {
 	gen, err := x.genesis()
 	if err != nil {
 		return nil, err
@@ -134,7 +169,12 @@ func (x *exec) run() (*Result, error) {
 		return nil, err
 	}
 	var next uint64
+	queued := false
+	if x.pending != nil {
+		next, queued = x.pending(x.sender)
+	}
 	switch {
+	case queued: // behind txs of its own in the mempool (a registration, if party is nil)
 	case party != nil:
 		next = party.Nonce
 	case tx.Msg.RegisterParty == nil:
@@ -154,7 +194,15 @@ func (x *exec) run() (*Result, error) {
 			return nil, refuse(CodeFrozen, "party %s is frozen by regulator hold %s (%s), so it cannot send transactions", x.sender, h.ID, h.Reason)
 		}
 	}
+	return party, nil
+}
 
+func (x *exec) run() (*Result, error) {
+	party, err := x.admit()
+	if err != nil {
+		return nil, err
+	}
+	tx := x.tx
 	var id string
 	m := tx.Msg
 	switch {

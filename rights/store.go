@@ -67,10 +67,22 @@ type cacheStore struct {
 	parent Store
 	writes map[string][]byte // nil value: deleted
 	keys   keySet            // the keys of writes, sorted
+	reads  map[string][]byte // with newReadCache: what Get found in parent (nil: absent)
 }
 
 func newCache(parent Store) *cacheStore {
 	return &cacheStore{parent: parent, writes: map[string][]byte{}, keys: newKeySet()}
+}
+
+// newReadCache is a cacheStore that also remembers what it read from parent, absent keys
+// included, for a parent that does not change under it (a block's view of the tree). The txs of
+// a block read the same few objects again and again (a member's party, the computation it
+// serves, the holds on each object they touch, which are mostly absent); each is read from the
+// tree once per block.
+func newReadCache(parent Store) *cacheStore {
+	c := newCache(parent)
+	c.reads = map[string][]byte{}
+	return c
 }
 
 func (c *cacheStore) stage(key string, value []byte) {
@@ -84,7 +96,18 @@ func (c *cacheStore) Get(key []byte) ([]byte, error) {
 	if v, ok := c.writes[string(key)]; ok {
 		return v, nil
 	}
-	return c.parent.Get(key)
+	if c.reads == nil {
+		return c.parent.Get(key)
+	}
+	if v, ok := c.reads[string(key)]; ok {
+		return v, nil
+	}
+	v, err := c.parent.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	c.reads[string(key)] = v
+	return v, nil
 }
 
 func (c *cacheStore) Set(key, value []byte) error {
@@ -161,6 +184,9 @@ func (c *cacheStore) write() error {
 	}
 	c.writes = map[string][]byte{}
 	c.keys = newKeySet()
+	if c.reads != nil {
+		c.reads = map[string][]byte{} // the parent has changed
+	}
 	return nil
 }
 
