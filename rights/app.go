@@ -25,13 +25,16 @@ const Version = "0.1.0"
 // consensus params. Bump it when the state machine changes how it treats a tx.
 const AppVersion uint64 = 1
 
-// EventType is the type of every event the chain emits. Its attributes, all indexed, are:
-// action, sender (the tx signer), party (one per party touched), dataset (one per dataset),
-// grant, computation, and per action: role, step, epoch, uses, op, column, output, kind, amount,
-// seq; reason is recorded but not indexed.
+// EventType is the type of every event the chain emits. Its attributes are action, sender (the
+// tx signer), party (one per party touched), dataset (one per dataset), grant, computation, and
+// per action: role, epoch, op, column, kind, product, hold, ...; all indexed except free text,
+// digests, amounts and counters (unindexedAttrs), which are recorded but not indexed.
 const EventType = "dxp"
 
-const iavlCacheSize = 200_000
+// iavlCacheSize is how many tree nodes the state keeps in memory: the Cosmos SDK's default
+// (iavl-cache-size), a few hundred megabytes at most. With fewer, a block's writes, which
+// touch a path from the root each, kept reading inner nodes back from disk as the state grew.
+const iavlCacheSize = 781_250
 
 // App is the ABCI 2.0 application: a thin adapter that feeds CometBFT's blocks to the Ledger over
 // an IAVL tree, stages each block in the tree's working version and saves it on Commit.
