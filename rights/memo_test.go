@@ -11,13 +11,15 @@ func checkMemo(t *testing.T) {
 	t.Helper()
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
-	for k, v := range memo.m {
-		fresh := reflect.New(k.t)
-		if err := decode([]byte(k.raw), fresh.Interface()); err != nil {
-			t.Fatalf("memoized %v bytes no longer decode: %v", k.t, err)
-		}
-		if !reflect.DeepEqual(fresh.Interface(), v) {
-			t.Fatalf("a memoized %v was changed in place:\n got  %+v\n want %+v", k.t, v, fresh.Interface())
+	for typ, byRaw := range memo.m {
+		for raw, v := range byRaw {
+			fresh := reflect.New(typ)
+			if err := decode([]byte(raw), fresh.Interface()); err != nil {
+				t.Fatalf("memoized %v bytes no longer decode: %v", typ, err)
+			}
+			if !reflect.DeepEqual(fresh.Interface(), v) {
+				t.Fatalf("a memoized %v was changed in place:\n got  %+v\n want %+v", typ, v, fresh.Interface())
+			}
 		}
 	}
 }
