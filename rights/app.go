@@ -534,4 +534,3 @@ func (m *memoVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64)
 	m.ok[k] = true
 	return nil
 }
-
