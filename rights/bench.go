@@ -27,7 +27,8 @@ import (
 // on the same node settings, two reference apps: one that only stores txs (CometBFT's ceiling),
 // one that does only the unavoidable work per tx (decode, verify one signature, write to IAVL).
 //
-// Each app runs on a fresh node. The offered load starts at StartRate and rises step by step
+// Each app runs on a fresh node. Before each step the bench waits until the mempool is empty and
+// the process is quiet (waitIdle). The offered load starts at StartRate and rises step by step
 // until a step misses the target: it doubles while p99 latency is far below the target and rises
 // by FinalGrowth near it; when a coarse rise misses, it goes back to the last rate that held and
 // rises by FinalGrowth from there until a step misses again. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
@@ -353,7 +354,9 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 	return run, nil
 }
 
-// waitIdle waits until the node's mempool is empty.
+// waitIdle waits until the node's mempool is empty and then until the process is quiet: the
+// databases' compactions and whatever else the last step left behind run before the next step,
+// not during it, so each step measures the node at its rate and not the debts of a faster one.
 func waitIdle(ctx context.Context, n *Node, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for n.node.Mempool().Size() > 0 {
@@ -365,6 +368,23 @@ func waitIdle(ctx context.Context, n *Node, limit time.Duration) error {
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+	// Quiet: below a fifth of a core over a quarter second, or settleLimit at most (a node with
+	// an empty mempool still makes empty blocks).
+	const window, quiet, settleLimit = 250 * time.Millisecond, 0.2, 20 * time.Second
+	settle := time.Now().Add(settleLimit)
+	last, ok := processCPU()
+	for ok && time.Now().Before(settle) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(window):
+		}
+		now, _ := processCPU()
+		if (now-last).Seconds()/window.Seconds() < quiet {
+			return nil
+		}
+		last = now
 	}
 	return nil
 }
