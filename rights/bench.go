@@ -120,14 +120,19 @@ func (c *BenchConfig) validate() error {
 // sustained rate of each app with p99 commit latency under the target, DXP's ratio to the
 // verify-and-store app, and DXP's latencies at its best rate.
 type BenchReport struct {
-	TxPerS            float64              `json:"tx_per_s"`
-	StoreOnlyTxPerS   float64              `json:"store_only_tx_per_s"`
-	VerifyStoreTxPerS float64              `json:"verify_store_tx_per_s"`
-	Ratio             float64              `json:"ratio"`
-	P50CommitMS       float64              `json:"p50_commit_ms"`
-	P99CommitMS       float64              `json:"p99_commit_ms"`
-	Runs              map[string]*BenchRun `json:"runs"`
-	Settings          BenchSettings        `json:"settings"`
+	TxPerS            float64 `json:"tx_per_s"`
+	StoreOnlyTxPerS   float64 `json:"store_only_tx_per_s"`
+	VerifyStoreTxPerS float64 `json:"verify_store_tx_per_s"`
+	Ratio             float64 `json:"ratio"`
+	P50CommitMS       float64 `json:"p50_commit_ms"`
+	P99CommitMS       float64 `json:"p99_commit_ms"`
+	// CPUPerTxUS is the process's CPU time per committed tx of each app at its best rate, in
+	// microseconds, and CPURatio verify_store's over DXP's: the efficiency the ratio above
+	// measures, without the noise of where a ramp happens to stop.
+	CPUPerTxUS map[string]float64   `json:"cpu_us_per_tx"`
+	CPURatio   float64              `json:"cpu_ratio"`
+	Runs       map[string]*BenchRun `json:"runs"`
+	Settings   BenchSettings        `json:"settings"`
 }
 
 // BenchSettings records how the bench ran.
@@ -147,6 +152,7 @@ type BenchRun struct {
 	TxPerS      float64      `json:"tx_per_s"` // best sustained rate with p99 under the target
 	P50CommitMS float64      `json:"p50_commit_ms"`
 	P99CommitMS float64      `json:"p99_commit_ms"`
+	CPUPerTxUS  float64      `json:"cpu_us_per_tx"` // at that rate
 	Steps       []*BenchStep `json:"steps"`
 }
 
@@ -162,6 +168,9 @@ type BenchStep struct {
 	Blocks        int     `json:"blocks"`
 	Held          bool    `json:"held"` // every tx committed, p99 under the target
 	FirstRefusal  string  `json:"first_refusal,omitempty"`
+	// CPUPerTxUS is the process's CPU time (every core, the bench's own submitting included)
+	// from the step's first submission to its end, per committed tx, in microseconds.
+	CPUPerTxUS float64 `json:"cpu_us_per_tx"`
 }
 
 // BenchLedger runs the ledger bench.
@@ -179,7 +188,7 @@ func BenchLedger(ctx context.Context, c BenchConfig) (*BenchReport, error) {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	rep := &BenchReport{Runs: map[string]*BenchRun{}, Settings: BenchSettings{
+	rep := &BenchReport{Runs: map[string]*BenchRun{}, CPUPerTxUS: map[string]float64{}, Settings: BenchSettings{
 		StepSeconds: c.Step.Seconds(), TargetP99MS: ms(c.TargetP99), TimeoutCommitMS: ms(c.TimeoutCommit),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: c.GCPercent}}
 	defer debug.SetGCPercent(debug.SetGCPercent(c.GCPercent))
@@ -201,6 +210,12 @@ func BenchLedger(ctx context.Context, c BenchConfig) (*BenchReport, error) {
 	}
 	if r := rep.Runs[BenchStoreOnly]; r != nil {
 		rep.StoreOnlyTxPerS = r.TxPerS
+	}
+	for app, r := range rep.Runs {
+		rep.CPUPerTxUS[app] = r.CPUPerTxUS
+	}
+	if d, v := rep.CPUPerTxUS[BenchDXP], rep.CPUPerTxUS[BenchVerifyStore]; d > 0 && v > 0 {
+		rep.CPURatio = v / d
 	}
 	return rep, nil
 }
@@ -319,7 +334,7 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 		c.Progress(fmt.Sprintf("%-12s offered %8.0f tx/s: committed %8.0f tx/s, p50 %6.0f ms, p99 %6.0f ms, %d blocks%s",
 			app, st.OfferedTxPerS, st.TxPerS, st.P50CommitMS, st.P99CommitMS, st.Blocks, map[bool]string{true: "", false: "  (target missed)"}[st.Held]))
 		if st.Held && st.TxPerS > run.TxPerS {
-			run.TxPerS, run.P50CommitMS, run.P99CommitMS = st.TxPerS, st.P50CommitMS, st.P99CommitMS
+			run.TxPerS, run.P50CommitMS, run.P99CommitMS, run.CPUPerTxUS = st.TxPerS, st.P50CommitMS, st.P99CommitMS, st.CPUPerTxUS
 		}
 		if st.Refused > 0 && app == BenchDXP {
 			// The stream is a chain of dependent txs: after a refusal the rest would be refused.
@@ -468,6 +483,7 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 		}
 	}()
 
+	cpu0, cpuOK := processCPU()
 	start := time.Now().Add(20 * time.Millisecond)
 	mp := n.node.Mempool()
 	for i, tx := range txs {
@@ -501,8 +517,12 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 		return nil, ctx.Err()
 	}
 	end := time.Now()
+	cpu1, _ := processCPU()
 	mu.Lock()
 	defer mu.Unlock()
+	if cpuOK && committed > 0 {
+		st.CPUPerTxUS = float64((cpu1 - cpu0).Microseconds()) / float64(committed)
+	}
 	st.Committed, st.Refused, st.Blocks, st.FirstRefusal = committed, refused, blocks, first
 	lat := make([]time.Duration, 0, len(txs))
 	var firstCommit, lastCommit time.Time

@@ -160,6 +160,16 @@ func TestBenchLedger(t *testing.T) {
 	if rep.TxPerS <= 0 || rep.VerifyStoreTxPerS <= 0 || rep.StoreOnlyTxPerS <= 0 || rep.Ratio <= 0 || rep.P99CommitMS < rep.P50CommitMS {
 		t.Errorf("report %+v lacks a figure", rep)
 	}
+	if _, measured := processCPU(); measured {
+		for _, app := range []string{BenchDXP, BenchVerifyStore, BenchStoreOnly} {
+			if rep.CPUPerTxUS[app] <= 0 {
+				t.Errorf("%s: no CPU time per tx (%v)", app, rep.CPUPerTxUS)
+			}
+		}
+		if rep.CPURatio <= 0 {
+			t.Errorf("no CPU ratio in %+v", rep)
+		}
+	}
 	for _, kind := range []string{"request_grant", "approve_grant", "request_computation", "submit_output", "submit_share"} {
 		if rep.Settings.Mix[kind] == 0 {
 			t.Errorf("the DXP stream held no %s (mix %v)", kind, rep.Settings.Mix)

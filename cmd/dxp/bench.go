@@ -48,7 +48,7 @@ func benchLedger(c *cli.Context) error {
 	return emit(c, rep, func(w io.Writer) {
 		row := func(name string, r *rights.BenchRun) {
 			if r != nil {
-				fmt.Fprintf(w, "%-34s %9.0f tx/s   p50 %5.0f ms   p99 %5.0f ms\n", name, r.TxPerS, r.P50CommitMS, r.P99CommitMS)
+				fmt.Fprintf(w, "%-34s %9.0f tx/s   p50 %5.0f ms   p99 %5.0f ms   %5.0f us CPU/tx\n", name, r.TxPerS, r.P50CommitMS, r.P99CommitMS, r.CPUPerTxUS)
 			}
 		}
 		fmt.Fprintf(w, "best sustained rate with p99 commit latency under %.0f ms (steps of %.0f s, %d cores):\n",
@@ -57,7 +57,7 @@ func benchLedger(c *cli.Context) error {
 		row("verify_store (decode, verify, IAVL)", rep.Runs[rights.BenchVerifyStore])
 		row("store_only (CometBFT ceiling)", rep.Runs[rights.BenchStoreOnly])
 		if rep.Ratio > 0 {
-			fmt.Fprintf(w, "ratio dxp / verify_store: %.2f\n", rep.Ratio)
+			fmt.Fprintf(w, "ratio dxp / verify_store: %.2f (CPU per tx: %.2f)\n", rep.Ratio, rep.CPURatio)
 		}
 	})
 }
