@@ -31,10 +31,7 @@ const AppVersion uint64 = 1
 // digests, amounts and counters (unindexedAttrs), which are recorded but not indexed.
 const EventType = "dxp"
 
-// iavlCacheSize is how many tree nodes the state keeps in memory: the Cosmos SDK's default
-// (iavl-cache-size), a few hundred megabytes at most. With fewer, a block's writes, which
-// touch a path from the root each, kept reading inner nodes back from disk as the state grew.
-const iavlCacheSize = 781_250
+const iavlCacheSize = 200_000
 
 // App is the ABCI 2.0 application: a thin adapter that feeds CometBFT's blocks to the Ledger over
 // an IAVL tree, stages each block in the tree's working version and saves it on Commit.

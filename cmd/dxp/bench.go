@@ -24,7 +24,7 @@ func benchCommand() *cli.Command {
 				&cli.Float64Flag{Name: "max-rate", Usage: "highest offered load, tx/s", Value: 400_000},
 				&cli.DurationFlag{Name: "target-p99", Usage: "p99 commit latency a sustained rate must stay under", Value: rights.BenchDefaultTarget},
 				&cli.DurationFlag{Name: "timeout-commit", Usage: "the nodes' pause after each block", Value: rights.BenchDefaultTimeoutCommit},
-				&cli.Float64Flag{Name: "final-growth", Usage: "the rise of the offered load from step to step near the target (far below it, it doubles)", Value: 1.1},
+				&cli.Float64Flag{Name: "final-growth", Usage: "near the target the offered load rises by this factor (far below it, it doubles), and the search ends when the highest rate that held and the lowest that missed are within it", Value: 1.1},
 				&cli.StringFlag{Name: "apps", Usage: "which apps to run, comma-separated: dxp, verify_store, store_only", Value: "dxp,verify_store,store_only"},
 				&cli.Uint64Flag{Name: "dataset-rows", Usage: "rows of every bench dataset (two columns)", Value: 10_000},
 				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here (default: a temporary directory, removed after)"},
