@@ -13,8 +13,11 @@ import (
 // sender can queue several. The kind's rules run in FinalizeBlock, as the Cosmos SDK runs its
 // messages only there: running them in CheckTx too cost as much again per tx, on the node's
 // other core, and bought only an earlier refusal (Client.Submit reports a refusal from either
-// place the same way). A listing is the exception: its chunk proofs are checked at admission, so
-// a bad proof never reaches a block and the block's check of them is a memo hit.
+// place the same way). The price: a tx that breaks its kind's rules takes a place in a block
+// before it is refused, and since a refused tx changes nothing, not even its sender's nonce, the
+// txs its sender queued behind it are refused too (Client.Submit never queues: it sends a key's
+// next tx once the last one committed). A listing is the exception: its chunk proofs are checked
+// at admission, so a bad proof never reaches a block and the block's check of them is a memo hit.
 //
 // When a block commits, CometBFT rechecks every tx left in the mempool. Usually the block is
 // exactly the oldest txs CheckTx admitted, in the order it admitted them (the proposer reaps its
