@@ -366,7 +366,8 @@ func (x *exec) tally(p *Proposal, regs []Address) error {
 		if party, err := x.party(p.Address); err != nil {
 			return err
 		} else if party != nil {
-			party.Roles = slices.DeleteFunc(party.Roles, func(r Role) bool { return r == RoleRegulator })
+			// A copy: party's slices are shared with the decode memo (see loadMemo).
+			party.Roles = slices.DeleteFunc(slices.Clone(party.Roles), func(r Role) bool { return r == RoleRegulator })
 			if p.Change == RegulatorAdd {
 				party.Roles = append(party.Roles, RoleRegulator)
 			}
