@@ -141,8 +141,7 @@ func (l *Ledger) Admit(raw []byte, b Block, pending func(Address) (uint64, bool)
 		if party == nil {
 			return nil, refuse(CodeUnregistered, "sender %s is not a registered party yet; a listing is admitted once its registration is committed", x.sender)
 		}
-		x = &exec{s: newCache(l.Store), v: l.Verifier, b: b, tx: tx, pending: pending}
-		if _, err := x.run(); err != nil {
+		if _, err := x.rules(); err != nil { // on x's copy of the state, dropped
 			return nil, err
 		}
 	}
@@ -198,13 +197,17 @@ func (x *exec) admit() (*Party, error) {
 }
 
 func (x *exec) run() (*Result, error) {
-	party, err := x.admit()
-	if err != nil {
+	if _, err := x.admit(); err != nil {
 		return nil, err
 	}
-	tx := x.tx
+	return x.rules()
+}
+
+// rules runs an admitted tx's kind's rules and uses its nonce.
+func (x *exec) rules() (*Result, error) {
 	var id string
-	m := tx.Msg
+	var err error
+	m := x.tx.Msg
 	switch {
 	case m.RegisterParty != nil:
 		err = x.registerParty(m.RegisterParty)
@@ -259,7 +262,7 @@ func (x *exec) run() (*Result, error) {
 	}
 
 	// Reload: the kind's rules may have created the party or moved its credits.
-	party, err = x.party(x.sender)
+	party, err := x.party(x.sender)
 	if err != nil {
 		return nil, err
 	}
