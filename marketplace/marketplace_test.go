@@ -86,6 +86,26 @@ func mustKey(t *testing.T, home, name string, role rights.Role) {
 	}
 }
 
+// approvedGrant creates the keys owner1 and buyer1, has owner1 publish tab as name at price, and
+// returns buyer1's grant, approved, for uses of op over column.
+func approvedGrant(t *testing.T, ctx context.Context, s *Session, home string, tab *Table, name string, price uint64, op rights.Op, column string, uses uint64) *rights.Grant {
+	t.Helper()
+	mustKey(t, home, "owner1", rights.RoleOwner)
+	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: name, Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{op}, Columns: []string{column}, Uses: uses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // TestEndToEnd is the whole path on a real in-process CometBFT node, real storage, the real
 // committee ceremony, real proofs: two owners list, a buyer computes over both, a regulator
 // audits, and a restarted devnet keeps its chain, keys and data.
@@ -293,20 +313,8 @@ func TestDevnetOnS3(t *testing.T) {
 	if _, ok := s.Bucket.(*s3store.Bucket); !ok {
 		t.Fatalf("session storage is %T, want the S3 driver", s.Bucket)
 	}
-	mustKey(t, home, "owner1", rights.RoleOwner)
-	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	tab := table(t, 80, 5)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "on-s3", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpSum}, Columns: []string{"delta"}, Uses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
-		t.Fatal(err)
-	}
+	g := approvedGrant(t, ctx, s, home, tab, "on-s3", 1, rights.OpSum, "delta", 1)
 	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
 	if err != nil {
 		t.Fatal(err)
@@ -354,20 +362,8 @@ func TestThresholdDevnet(t *testing.T) {
 	if c, err := s.Chain.Committee(ctx); err != nil || c.Threshold != 2 || len(c.Members) != 3 {
 		t.Fatalf("committee = %+v, %v; want 2 of 3", c, err)
 	}
-	mustKey(t, home, "owner1", rights.RoleOwner)
-	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	tab := table(t, 120, 7)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "two-of-three", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpMean}, Columns: []string{"income"}, Uses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
-		t.Fatal(err)
-	}
+	g := approvedGrant(t, ctx, s, home, tab, "two-of-three", 1, rights.OpMean, "income", 1)
 	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
 	if err != nil {
 		t.Fatal(err)

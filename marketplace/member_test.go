@@ -90,21 +90,8 @@ func TestCommitteeOneDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mustKey(t, home, "owner1", rights.RoleOwner)
-	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	tab := table(t, 150, 3)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "one-down", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpSum},
-		Columns: []string{"delta"}, Uses: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
-		t.Fatal(err)
-	}
+	g := approvedGrant(t, ctx, s, home, tab, "one-down", 3, rights.OpSum, "delta", 2)
 
 	stop[2]()
 	liar, err := loadKeyFile(memberIdentity(home, 2), "member-3")
@@ -196,21 +183,8 @@ func TestCommitteeThreeOfFive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mustKey(t, home, "owner1", rights.RoleOwner)
-	mustKey(t, home, "buyer1", rights.RoleBuyer)
 	tab := table(t, 100, 5)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: "three-of-five", Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{rights.OpMean},
-		Columns: []string{"income"}, Uses: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
-		t.Fatal(err)
-	}
+	g := approvedGrant(t, ctx, s, home, tab, "three-of-five", 1, rights.OpMean, "income", 1)
 	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
 	if err != nil {
 		t.Fatal(err)
