@@ -326,22 +326,22 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 
 	run := &BenchRun{}
 	var bytes, count float64
-	step := func(rate float64) (bool, error) {
+	step := func(rate float64) (*BenchStep, error) {
 		k := max(1, int(rate*c.Step.Seconds()))
 		txs, err := src(k)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		for _, tx := range txs {
 			bytes += float64(len(tx))
 		}
 		count += float64(len(txs))
 		if err := waitIdle(ctx, n, 30*time.Second); err != nil {
-			return false, err
+			return nil, err
 		}
 		st, err := runStep(ctx, n, txs, rate, c.TargetP99)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		run.Steps = append(run.Steps, st)
 		c.Progress(fmt.Sprintf("%-12s offered %8.0f tx/s: committed %8.0f tx/s, p50 %6.0f ms, p99 %6.0f ms, %d blocks%s",
@@ -351,40 +351,12 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 		}
 		if st.Refused > 0 && app == BenchDXP {
 			// The stream is a chain of dependent txs: after a refusal the rest would be refused.
-			return false, fmt.Errorf("%d txs refused at %.0f tx/s, first: %s", st.Refused, rate, st.FirstRefusal)
+			return nil, fmt.Errorf("%d txs refused at %.0f tx/s, first: %s", st.Refused, rate, st.FirstRefusal)
 		}
-		return st.Held, ctx.Err()
+		return st, ctx.Err()
 	}
-	// Rise fast while far below the target; once a step misses, bisect between the highest rate
-	// that held and the lowest that missed.
-	held, missed := 0.0, 0.0
-	for rate := c.StartRate; rate <= c.MaxRate; {
-		ok, err := step(rate)
-		if err != nil {
-			return nil, err
-		}
-		if last := run.Steps[len(run.Steps)-1]; !ok && last.P99CommitMS < 2*ms(c.TargetP99) {
-			// A machine has stalls of its own (another process, a compaction) that can push one
-			// step's p99 just past the target: a rate misses narrowly only if a second step at it
-			// misses too.
-			if ok, err = step(rate); err != nil {
-				return nil, err
-			}
-		}
-		if ok {
-			held = rate
-		} else {
-			missed = rate
-		}
-		switch {
-		case missed == 0:
-			rate *= nextRate(run.Steps[len(run.Steps)-1].P99CommitMS/ms(c.TargetP99), c.FinalGrowth)
-			continue
-		case held == 0 || missed/held <= c.FinalGrowth:
-			rate = math.Inf(1) // done
-		default:
-			rate = math.Sqrt(held * missed)
-		}
+	if err := searchRates(c, step); err != nil {
+		return nil, err
 	}
 	if app == BenchDXP && count > 0 {
 		settings.TxBytes = bytes / count
@@ -571,6 +543,41 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 	}
 	st.Held = committed == len(txs) && st.P99CommitMS < ms(target)
 	return st, nil
+}
+
+// searchRates runs steps at rising rates until the highest that holds is found (see the top of
+// this file): it doubles far below the target and rises by FinalGrowth near it; a narrow miss
+// (p99 under twice the target) is run again before it counts, since a machine has stalls of its
+// own (another process, a compaction) that can push one step just past the target; once a rate
+// has missed, it bisects geometrically between the highest rate that held and the lowest that
+// missed until they are within FinalGrowth of each other.
+func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) error {
+	held, missed := 0.0, 0.0
+	for rate := c.StartRate; rate <= c.MaxRate; {
+		st, err := step(rate)
+		if err != nil {
+			return err
+		}
+		if !st.Held && st.P99CommitMS < 2*ms(c.TargetP99) {
+			if st, err = step(rate); err != nil {
+				return err
+			}
+		}
+		if st.Held {
+			held = rate
+		} else {
+			missed = rate
+		}
+		switch {
+		case missed == 0:
+			rate *= nextRate(st.P99CommitMS/ms(c.TargetP99), c.FinalGrowth)
+		case held == 0 || missed/held <= c.FinalGrowth:
+			return nil
+		default:
+			rate = math.Sqrt(held * missed)
+		}
+	}
+	return nil
 }
 
 // nextRate is how much the offered load rises after a step whose p99 latency was frac of the

@@ -3,6 +3,7 @@ package rights
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -177,5 +178,63 @@ func TestBenchLedger(t *testing.T) {
 	}
 	if _, err := json.Marshal(rep); err != nil {
 		t.Errorf("the report does not encode as JSON: %v", err)
+	}
+}
+
+// TestSearchRates: the load search doubles far below the target, retries a narrow miss once,
+// bisects after an overshoot and stops within FinalGrowth of the highest rate that holds.
+func TestSearchRates(t *testing.T) {
+	c := &BenchConfig{}
+	c.defaults()
+	const capacity = 7000.0
+	run := func(stall map[float64]bool) []float64 {
+		var rates []float64
+		err := searchRates(c, func(rate float64) (*BenchStep, error) {
+			rates = append(rates, rate)
+			st := &BenchStep{OfferedTxPerS: rate, P99CommitMS: 1000 * rate / capacity * 0.9}
+			if stall[rate] {
+				st.P99CommitMS, stall[rate] = 1200, false // one stall, narrowly over the target
+			}
+			st.Held = st.P99CommitMS < ms(c.TargetP99)
+			return st, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rates
+	}
+	best := func(rates []float64) (held, missed float64) {
+		missed = math.Inf(1)
+		for _, r := range rates {
+			if r <= capacity/0.9 && r > held {
+				held = r
+			}
+			if r > capacity/0.9 && r < missed {
+				missed = r
+			}
+		}
+		return held, missed
+	}
+
+	rates := run(nil)
+	if rates[0] != 1000 || rates[1] != 2000 || rates[2] != 4000 {
+		t.Errorf("rates %v: want doubling from 1000 while far below the target", rates)
+	}
+	held, missed := best(rates)
+	if missed/held > c.FinalGrowth {
+		t.Errorf("rates %v: the search stopped with %v held and %v missed, more than %v apart", rates, held, missed, c.FinalGrowth)
+	}
+	if len(rates) > 12 {
+		t.Errorf("rates %v: %d steps, want a bisection's few", rates, len(rates))
+	}
+
+	// A stall at 2000 is run again and holds: the search goes on as before.
+	if again := run(map[float64]bool{2000: true}); len(again) != len(rates)+1 || again[1] != 2000 || again[2] != 2000 {
+		t.Errorf("rates with a stall at 2000: %v, want 2000 run twice and then the same search as %v", again, rates)
+	}
+	// An overloaded first step (p99 far past the target) is not run again.
+	c.StartRate = 20000
+	if rates := run(nil); len(rates) != 1 {
+		t.Errorf("rates %v: an overloaded first step ends the search", rates)
 	}
 }
