@@ -194,16 +194,19 @@ func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.
 	return &abci.ResponseInitChain{AppHash: app.tree.WorkingHash()}, nil
 }
 
-// deliver runs one tx through the ledger, turning a panic (a bug) into a refusal that changed
-// nothing, and logging it.
+// deliver runs one tx through the ledger; a panic (a bug) refuses it (refuseOnPanic).
 func (app *App) deliver(l *Ledger, tx []byte, b Block) (res *Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			app.logger.Error("BUG: the ledger panicked; the tx is refused", "height", b.Height, "panic", r, "stack", string(debug.Stack()))
-			res, err = nil, refuse(CodeInternal, "internal error while running the transaction (a bug, reported in the node log): %v", r)
-		}
-	}()
+	defer app.refuseOnPanic(&err, "running", b.Height)
 	return l.Deliver(tx, b)
+}
+
+// refuseOnPanic, deferred, turns a panic in the ledger (a bug) into a refusal, which changed
+// nothing since the ledger writes only what it accepted, and logs it with its stack.
+func (app *App) refuseOnPanic(err *error, doing string, height int64) {
+	if r := recover(); r != nil {
+		app.logger.Error("BUG: the ledger panicked; the tx is refused", "while", doing, "height", height, "panic", r, "stack", string(debug.Stack()))
+		*err = refuse(CodeInternal, "internal error while %s the transaction (a bug, reported in the node log): %v", doing, r)
+	}
 }
 
 // CheckTx admits a tx to the mempool (checkstate.go): encoding, chain id, signature, a

@@ -1,9 +1,6 @@
 package rights
 
-import (
-	"crypto/sha256"
-	"runtime/debug"
-)
+import "crypto/sha256"
 
 // CheckTx's state across a Commit.
 //
@@ -131,12 +128,7 @@ func (app *App) restage() {
 // admit runs raw through admission on the committed state and, if it is admitted, records it.
 // The caller holds checkMu.
 func (app *App) admit(raw []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			app.logger.Error("BUG: admission panicked; the tx is refused", "panic", r, "stack", string(debug.Stack()))
-			err = refuse(CodeInternal, "internal error while checking the transaction (a bug, reported in the node log): %v", r)
-		}
-	}()
+	defer app.refuseOnPanic(&err, "checking", app.checkBlock.Height)
 	l := &Ledger{Store: app.check, Verifier: app.verifier}
 	tx, err := l.Admit(raw, app.checkBlock, app.checks.pending)
 	if err != nil {
