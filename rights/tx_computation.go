@@ -1,9 +1,7 @@
 package rights
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"slices"
@@ -185,7 +183,10 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		return "", refuse(CodeInsufficientFunds, "%s has %d credits but the computation costs %d", x.sender, requester.Balance, escrow)
 	}
 
-	id := x.newID("cp")
+	id, err := x.newID("cp")
+	if err != nil {
+		return "", err
+	}
 	if old, err := x.s.Get(key(prefixComp, id)); err != nil {
 		return "", err
 	} else if old != nil {
@@ -634,8 +635,10 @@ func (x *exec) complete(c *Computation, g *Grant) error {
 
 // issueProduct records the data product of a completed computation, held by its requester.
 func (x *exec) issueProduct(c *Computation) error {
-	sum := sha256.Sum256([]byte("product|" + c.ID))
-	id := "pd-" + hex.EncodeToString(sum[:])[:16]
+	id, err := x.newID("pd")
+	if err != nil {
+		return err
+	}
 	p := &Product{
 		ID:          id,
 		Holder:      c.Requester,

@@ -180,7 +180,10 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	}
 	commitment := DatasetCommitment(m.Columns)
 
-	id := x.newID("ds")
+	id, err := x.newID("ds")
+	if err != nil {
+		return "", err
+	}
 	if old, err := x.s.Get(key(prefixDataset, id)); err != nil {
 		return "", err
 	} else if old != nil {

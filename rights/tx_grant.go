@@ -195,7 +195,10 @@ func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 		}
 	}
 	slices.Sort(holders)
-	id := x.newID("gr")
+	id, err := x.newID("gr")
+	if err != nil {
+		return "", err
+	}
 	if old, err := x.s.Get(key(prefixGrant, id)); err != nil {
 		return "", err
 	} else if old != nil {

@@ -166,7 +166,10 @@ func (x *exec) freeze(m *Freeze) (string, error) {
 	} else if h != nil {
 		return "", refuse(CodeAlreadyFrozen, "%s %s is already frozen by hold %s", m.Kind, m.ID, h.ID)
 	}
-	id := x.newID("hd")
+	id, err := x.newID("hd")
+	if err != nil {
+		return "", err
+	}
 	h := &Hold{ID: id, Kind: m.Kind, Target: m.ID, Reason: m.Reason, By: x.sender, Height: x.b.Height}
 	if err := save(x.s, key(prefixHold, id), h); err != nil {
 		return "", err
@@ -289,7 +292,10 @@ func (x *exec) proposeRegulatorChange(m *ProposeRegulatorChange) (string, error)
 	if err := x.checkChange(regs, m.Change, m.Address); err != nil {
 		return "", err
 	}
-	id := x.newID("rp")
+	id, err := x.newID("rp")
+	if err != nil {
+		return "", err
+	}
 	p := &Proposal{ID: id, Proposer: x.sender, Change: m.Change, Address: m.Address, Reason: m.Reason,
 		Votes: []Address{x.sender}, Status: ProposalOpen, Proposed: x.b.Height}
 	x.emit(Event{Action: "propose_regulator_change", Parties: uniqueAddrs([]Address{x.sender, m.Address}),

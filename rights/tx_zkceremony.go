@@ -240,8 +240,12 @@ func (x *exec) openZKCeremony(m *OpenZKCeremony) (string, error) {
 			return "", refuse(CodeUnknownParty, "participant %s (%s) is not a registered party", p.Name, p.Address)
 		}
 	}
+	id, err := x.newID("zkc")
+	if err != nil {
+		return "", err
+	}
 	c := &ZKCeremony{
-		ID:           x.newID("zkc"),
+		ID:           id,
 		Coordinator:  x.sender,
 		ChunkSize:    m.ChunkSize,
 		Width:        m.Width,
