@@ -34,14 +34,23 @@ const EventType = "dxp"
 const iavlCacheSize = 200_000
 
 // App is the ABCI 2.0 application: a thin adapter that feeds CometBFT's blocks to the Ledger over
-// an IAVL tree, stages each block in the tree's working version and saves it on Commit.
+// an IAVL tree, stages each block in the tree's working version and saves it after Commit.
+//
+// Commit does not wait for the save. Saving a version writes every node the block changed to the
+// database, a fifth of the time CometBFT's consensus routine spends on a block under load, and
+// nothing in consensus needs it: the next FinalizeBlock does, and it waits (waitSaved). So the
+// save runs while CometBFT records the block, updates its mempool and agrees on the next one.
+// Meanwhile CheckTx (and the mempool's recheck of what the block left) reads the committed state
+// as the block's writes over the version before it. A crash before the save ends loses nothing:
+// the app restarts one block behind CometBFT's stores, and CometBFT's handshake replays that
+// block (Info reports the last saved height).
 type App struct {
 	abci.BaseApplication
 
-	// mu guards the tree (FinalizeBlock stages a block in its working version), last and
-	// committed; checkMu guards check, checkBlock and checks. CheckTx takes checkMu alone: it
-	// reads only the last saved version, so it runs while a block is finalized. Commit,
-	// InitChain and Close take both, mu first.
+	// mu guards the tree (FinalizeBlock stages a block in its working version; a save runs on
+	// it after Commit), saving, saveErr, written, last and committed; checkMu guards check,
+	// checkBlock and checks. CheckTx takes checkMu alone: it reads only the committed view, so it
+	// runs while a block is finalized or saved. Commit, InitChain and Close take both, mu first.
 	mu       sync.Mutex
 	checkMu  sync.Mutex
 	db       idb.DB
@@ -49,9 +58,15 @@ type App struct {
 	verifier Verifier
 	logger   log.Logger
 
-	// committed is a read-only view of the last saved version (before the first save: a copy
-	// of genesis). check reads it for CheckTx, remembering what it read until the next Commit;
-	// checkBlock is the block CheckTx admits txs for, the one after the last saved.
+	saving     chan error  // the save Commit started, until waitSaved collects it
+	saveErr    error       // a failed save: the tree can no longer be trusted
+	written    *cacheStore // the last finalized block's writes, for the committed view
+	beforeSave func()      // tests: runs in the save's goroutine before it writes
+
+	// committed is a read-only view of the last committed block's state: a saved version, the
+	// block's writes over the version before it while it is being saved, or before the first
+	// save a copy of genesis. check reads it for CheckTx, remembering what it read until the next
+	// Commit; checkBlock is the block CheckTx admits txs for, the one after the last committed.
 	committed  Store
 	check      *cacheStore
 	checkBlock Block
@@ -80,9 +95,11 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 	}
 	app := &App{db: db, tree: tree, verifier: newMemoVerifier(verifier), logger: log.NewNopLogger()}
 	app.last.Height = tree.Version() // CheckTx judges txs for the block after it
-	if err := app.resetCheck(); err != nil {
+	view, err := app.savedView()
+	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	app.resetCheck(view)
 	return app, nil
 }
 
@@ -104,7 +121,7 @@ func (app *App) Close() error {
 	if app.tree == nil {
 		return nil
 	}
-	err := errors.Join(app.tree.Close(), app.db.Close())
+	err := errors.Join(app.waitSaved(), app.tree.Close(), app.db.Close())
 	app.tree, app.check = nil, nil
 	if err != nil {
 		return fmt.Errorf("rights: close app: %w", err)
@@ -112,33 +129,46 @@ func (app *App) Close() error {
 	return nil
 }
 
-// resetCheck points the committed view at the last saved version and carries over or drops
-// the txs CheckTx admitted.
-// The caller holds both locks.
-func (app *App) resetCheck() error {
+// savedView is a read-only view of the last saved version; before the first save, of a copy of
+// genesis, which is still in the working version that the first block will change under
+// CheckTx's feet. The caller holds mu, and no save is under way.
+func (app *App) savedView() (Store, error) {
 	if v := app.tree.Version(); v > 0 {
 		imm, err := app.tree.GetImmutable(v)
 		if err != nil {
-			return fmt.Errorf("rights: load version %d: %w", v, err)
+			return nil, fmt.Errorf("rights: load version %d: %w", v, err)
 		}
-		app.committed = iavlView{imm}
-	} else {
-		// Genesis is still in the working version, which the first block will change under
-		// CheckTx's feet: CheckTx and queries read a copy.
-		genesis := NewMemStore()
-		var serr error
-		if err := (iavlStore{app.tree}).Iterate(nil, func(k, v []byte) bool {
-			serr = genesis.Set(k, v)
-			return serr == nil
-		}); err != nil || serr != nil {
-			return fmt.Errorf("rights: copy genesis: %w", errors.Join(err, serr))
-		}
-		app.committed = readOnly{genesis}
+		return iavlView{imm}, nil
 	}
-	app.check = newReadCache(app.committed)
+	genesis := NewMemStore()
+	var serr error
+	if err := (iavlStore{app.tree}).Iterate(nil, func(k, v []byte) bool {
+		serr = genesis.Set(k, v)
+		return serr == nil
+	}); err != nil || serr != nil {
+		return nil, fmt.Errorf("rights: copy genesis: %w", errors.Join(err, serr))
+	}
+	return readOnly{genesis}, nil
+}
+
+// resetCheck makes view the committed state CheckTx reads and carries over or drops the txs
+// CheckTx admitted. The caller holds both locks.
+func (app *App) resetCheck(view Store) {
+	app.committed = view
+	app.check = newReadCache(view)
 	app.checkBlock = Block{Height: app.last.Height + 1, Time: app.last.Time}
 	app.restage()
-	return nil
+}
+
+// waitSaved waits for the save Commit started, if one is under way, and reports whether the
+// tree is sound: once a save has failed, every later use of the tree fails with its error, and
+// the node halts rather than build on a state it could not write. The caller holds mu.
+func (app *App) waitSaved() error {
+	if app.saving != nil {
+		app.saveErr = <-app.saving
+		app.saving = nil
+	}
+	return app.saveErr
 }
 
 // Info reports the last saved height and its AppHash, from which CometBFT replays on restart.
@@ -147,6 +177,9 @@ func (app *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo
 	defer app.mu.Unlock()
 	if app.tree == nil {
 		return nil, errAppClosed
+	}
+	if err := app.waitSaved(); err != nil {
+		return nil, err
 	}
 	res := &abci.ResponseInfo{Data: "dxp", Version: Version, AppVersion: AppVersion}
 	if v := app.tree.Version(); v > 0 {
@@ -188,9 +221,11 @@ func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.
 		return nil, fmt.Errorf("rights: init chain: %w", err)
 	}
 	app.last = Block{Height: initial - 1, Time: req.Time}
-	if err := app.resetCheck(); err != nil {
+	view, err := app.savedView()
+	if err != nil {
 		return nil, err
 	}
+	app.resetCheck(view)
 	return &abci.ResponseInitChain{AppHash: app.tree.WorkingHash()}, nil
 }
 
@@ -244,6 +279,9 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	if app.tree == nil {
 		return nil, errAppClosed
 	}
+	if err := app.waitSaved(); err != nil {
+		return nil, err
+	}
 	b := Block{Height: req.Height, Time: req.Time, Hash: req.Hash}
 	// The block's txs write to a cache that reaches the tree once, at the end of the block, in key
 	// order: a key that several txs write (a member's nonce, a computation collecting its outputs
@@ -268,6 +306,7 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	if err != nil {
 		return nil, err
 	}
+	app.written = blockWrites.staged()
 	if err := blockWrites.write(); err != nil {
 		return nil, fmt.Errorf("rights: finalize block %d: %w", b.Height, err)
 	}
@@ -290,21 +329,45 @@ func (app *App) endBlock(l *Ledger, b Block) (events []Event, err error) {
 	return l.EndBlock(b)
 }
 
-// Commit saves the working tree as the version of the finalized block.
+// Commit makes the finalized block the committed state and starts saving the working tree as its
+// version, without waiting for the save (see App).
 func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
 	if app.tree == nil {
 		return nil, errAppClosed
 	}
-	if _, _, err := app.tree.SaveVersion(); err != nil {
-		return nil, fmt.Errorf("rights: commit block %d: %w", app.last.Height, err)
-	}
-	app.checkMu.Lock()
-	defer app.checkMu.Unlock()
-	if err := app.resetCheck(); err != nil {
+	if err := app.waitSaved(); err != nil {
 		return nil, err
 	}
+	before := app.committed // before the first save: the copy of genesis
+	if app.tree.Version() > 0 {
+		var err error
+		if before, err = app.savedView(); err != nil {
+			return nil, err
+		}
+	}
+	view := before
+	if app.written != nil {
+		view = app.written.over(before)
+		app.written = nil
+	}
+	app.checkMu.Lock()
+	app.resetCheck(view)
+	app.checkMu.Unlock()
+
+	saving, tree, height, hook := make(chan error, 1), app.tree, app.last.Height, app.beforeSave
+	app.saving = saving
+	go func() {
+		if hook != nil {
+			hook()
+		}
+		if _, _, err := tree.SaveVersion(); err != nil {
+			saving <- fmt.Errorf("rights: save block %d: %w", height, err)
+			return
+		}
+		saving <- nil
+	}()
 	return &abci.ResponseCommit{}, nil
 }
 
@@ -327,6 +390,9 @@ func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.Resp
 	}()
 	if app.tree == nil {
 		return &abci.ResponseQuery{Code: CodeInternal, Log: errAppClosed.Error()}, nil
+	}
+	if err := app.waitSaved(); err != nil {
+		return &abci.ResponseQuery{Code: CodeInternal, Log: err.Error()}, nil
 	}
 	latest := app.tree.Version()
 	height := req.Height

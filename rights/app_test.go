@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -351,5 +352,62 @@ func TestAppVerifiesEachProofOnce(t *testing.T) {
 		if r := c.checkTx(tx); r.Code != CodeBadProof {
 			t.Errorf("CheckTx(bad proof) = %d %q, want %d", r.Code, r.Log, CodeBadProof)
 		}
+	}
+}
+
+// TestAppCommitsWhileSaving: Commit returns before the save it starts ends. Meanwhile CheckTx
+// reads the committed block (its writes over the version before it), and what needs the tree
+// itself (Info, Query, the next FinalizeBlock) waits for the save.
+func TestAppCommitsWhileSaving(t *testing.T) {
+	c := newABCIChain(t, t.TempDir(), testVerifier{})
+	c.initChain()
+	c.block(c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}))
+
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	letSave := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(letSave) // before the app closes, which waits for the save
+	c.app.mu.Lock()
+	c.app.beforeSave = func() { close(started); <-release }
+	c.app.mu.Unlock()
+	reg := c.tx("owner2", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+	next := c.tx("owner2", Msg{RetireDataset: &RetireDataset{Dataset: "ds-0000000000000001", Reason: "x"}})
+	if r := c.checkTx(next); r.Code != CodeUnregistered {
+		t.Fatalf("CheckTx from a party not yet registered = %d %q, want %d", r.Code, r.Log, CodeUnregistered)
+	}
+	res := c.block(reg)
+	if res.TxResults[0].Code != CodeOK {
+		t.Fatalf("registration = %d %q", res.TxResults[0].Code, res.TxResults[0].Log)
+	}
+	<-started
+	if r := c.checkTx(next); r.Code != CodeOK {
+		t.Fatalf("CheckTx from the party the block being saved registered = %d %q", r.Code, r.Log)
+	}
+
+	info := make(chan *abci.ResponseInfo)
+	go func() {
+		r, err := c.app.Info(context.Background(), &abci.RequestInfo{})
+		if err != nil {
+			t.Errorf("Info: %v", err)
+		}
+		info <- r
+	}()
+	select {
+	case <-info:
+		t.Fatal("Info answered before the block was saved")
+	case <-time.After(100 * time.Millisecond):
+	}
+	letSave()
+	if r := <-info; r == nil || r.LastBlockHeight != 2 || !bytes.Equal(r.LastBlockAppHash, res.AppHash) {
+		t.Fatalf("Info after the save = %+v, want height 2 and the block's AppHash", r)
+	}
+	if q := c.query("/party/"+string(addr("owner2")), 0); q.Code != CodeOK || q.Height != 2 {
+		t.Errorf("query of the party the saved block registered = %d %q at height %d", q.Code, q.Log, q.Height)
+	}
+	c.app.mu.Lock()
+	c.app.beforeSave = nil
+	c.app.mu.Unlock()
+	if res := c.block(next); res.TxResults[0].Code == CodeOK || res.TxResults[0].Code == CodeUnregistered {
+		t.Errorf("the retirement of an unknown dataset in the next block = %d %q, want refused by its rules", res.TxResults[0].Code, res.TxResults[0].Log)
 	}
 }
