@@ -31,7 +31,11 @@ import (
 // the process is quiet (waitIdle). The offered load starts at StartRate and rises step by step
 // until a rate misses the target (a narrow miss counts only if a second step at that rate misses
 // too, so that one stall does not end the search): it doubles while p99 latency is far below the
-// target and rises by FinalGrowth near it. Once a rate has missed, the next step tries the
+// target and rises by FinalGrowth near it, but never past what the machine's cores could process
+// at the CPU cost per tx the last step measured (a tenth more, since bigger blocks cost a little
+// less per tx): a step far beyond that only piles up a backlog, and draining it (huge blocks,
+// compactions, a state grown by a step's worth of txs) slows the steps after it, so where the
+// search ended depended on how far it had overshot. Once a rate has missed, the next step tries the
 // geometric mean of the highest rate that held and the lowest that missed, until the two are
 // within FinalGrowth of each other; a coarse rise that overshoots is narrowed down in a few
 // steps. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
@@ -546,7 +550,8 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 }
 
 // searchRates runs steps at rising rates until the highest that holds is found (see the top of
-// this file): it doubles far below the target and rises by FinalGrowth near it; a narrow miss
+// this file): it doubles far below the target and rises by FinalGrowth near it, never past the
+// rate at which the last step's CPU cost per tx would saturate every core; a narrow miss
 // (p99 under twice the target) is run again before it counts, since a machine has stalls of its
 // own (another process, a compaction) that can push one step just past the target; once a rate
 // has missed, it bisects geometrically between the highest rate that held and the lowest that
@@ -570,7 +575,12 @@ func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) er
 		}
 		switch {
 		case missed == 0:
-			rate *= nextRate(st.P99CommitMS/ms(c.TargetP99), c.FinalGrowth)
+			next := rate * nextRate(st.P99CommitMS/ms(c.TargetP99), c.FinalGrowth)
+			if st.CPUPerTxUS > 0 {
+				saturation := 1.1 * float64(runtime.GOMAXPROCS(0)) * 1e6 / st.CPUPerTxUS
+				next = min(next, max(rate*c.FinalGrowth, saturation))
+			}
+			rate = next
 		case held == 0 || missed/held <= c.FinalGrowth:
 			return nil
 		default:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -232,6 +234,31 @@ func TestSearchRates(t *testing.T) {
 	if again := run(map[float64]bool{2000: true}); len(again) != len(rates)+1 || again[1] != 2000 || again[2] != 2000 {
 		t.Errorf("rates with a stall at 2000: %v, want 2000 run twice and then the same search as %v", again, rates)
 	}
+	// A step that measured its CPU cost per tx caps the next at the rate that would saturate every
+	// core, with a tenth to spare. An app whose latency stays low until its cores saturate at
+	// 7000 tx/s would otherwise be offered 8000 after 4000, twice what it can do.
+	cpuPerTx := float64(runtime.GOMAXPROCS(0)) * 1e6 / capacity
+	var capped []float64
+	if err := searchRates(c, func(rate float64) (*BenchStep, error) {
+		capped = append(capped, rate)
+		st := &BenchStep{OfferedTxPerS: rate, P99CommitMS: 100, CPUPerTxUS: cpuPerTx}
+		if rate > capacity {
+			st.P99CommitMS = 5000
+		}
+		st.Held = st.P99CommitMS < ms(c.TargetP99)
+		return st, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(capped) < 4 || !slices.Equal(capped[:3], []float64{1000, 2000, 4000}) || math.Abs(capped[3]-1.1*capacity) > 1e-6 {
+		t.Errorf("rates %v: want 1000, 2000, 4000, then the cap %v", capped, 1.1*capacity)
+	}
+	for _, r := range capped {
+		if r > 1.1*capacity+1e-6 {
+			t.Errorf("rates %v: %v is past the saturating rate %v plus a tenth", capped, r, capacity)
+		}
+	}
+
 	// An overloaded first step (p99 far past the target) is not run again.
 	c.StartRate = 20000
 	if rates := run(nil); len(rates) != 1 {
