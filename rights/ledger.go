@@ -406,6 +406,9 @@ func save(s Store, k []byte, v any) error {
 	if err != nil {
 		return err
 	}
+	if o, ok := s.(ownedSetter); ok {
+		return o.setOwned(k, b) // b is ours alone: no need for Set's copy
+	}
 	return s.Set(k, b)
 }
 

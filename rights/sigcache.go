@@ -89,7 +89,7 @@ func (s *sigSet) add(k [32]byte) {
 // Whatever fails is left for the ledger to refuse, with its own code and message.
 func preverify(raw []byte) {
 	tx, err := decodeTx(raw)
-	if err != nil || len(tx.PubKey) != voi.PublicKeySize || len(tx.Sig) != voi.SignatureSize {
+	if err != nil || len(tx.PubKey) != voi.PublicKeySize || len(tx.Sig) != voi.SignatureSize || tx.sigOK.Load() {
 		return
 	}
 	msg, err := SignBytes(tx)
@@ -98,10 +98,12 @@ func preverify(raw []byte) {
 	}
 	k := sigKey(tx.PubKey, msg, tx.Sig)
 	if verifiedSigs.has(k) {
+		tx.sigOK.Store(true)
 		return
 	}
 	if voi.VerifyWithOptions(voi.PublicKey(tx.PubKey), msg, tx.Sig, voiStdLib) {
 		verifiedSigs.add(k)
+		tx.sigOK.Store(true)
 	}
 }
 

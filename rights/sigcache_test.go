@@ -120,6 +120,13 @@ func TestSigCache(t *testing.T) {
 	if verifiedSigs.has(sigKey(forged.PubKey, fmsg, forged.Sig)) {
 		t.Error("preverify recorded a bad signature")
 	}
+	// The shared decoding of each tx records the outcome, and only a success.
+	if shared, err := decodeTx(txs[0]); err != nil || !shared.sigOK.Load() {
+		t.Errorf("the shared decoding of a verified tx is not marked verified (%v)", err)
+	}
+	if shared, err := decodeTx(raw); err != nil || shared.sigOK.Load() || VerifySig(shared) == nil || shared.sigOK.Load() {
+		t.Errorf("the shared decoding of a forged tx verifies or is marked verified (%v)", err)
+	}
 
 	s := &sigSet{cur: map[[32]byte]struct{}{}, max: 2}
 	keys := [][32]byte{{1}, {2}, {3}, {4}, {5}}

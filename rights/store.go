@@ -118,6 +118,20 @@ func (c *cacheStore) Set(key, value []byte) error {
 	return nil
 }
 
+// ownedSetter is a Store that can keep a value's bytes without copying them, for a caller that
+// made them and will not touch them again.
+type ownedSetter interface {
+	setOwned(key, value []byte) error
+}
+
+func (c *cacheStore) setOwned(key, value []byte) error {
+	if value == nil {
+		return fmt.Errorf("rights: set %q: nil value", key)
+	}
+	c.stage(string(key), value)
+	return nil
+}
+
 func (c *cacheStore) Delete(key []byte) error {
 	c.stage(string(key), nil)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // AddressOf returns the address of an ed25519 public key: the lower-case hex of the first 20
@@ -96,6 +97,7 @@ func decodeTx(b []byte) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
+	tx.sigOK = new(atomic.Bool)
 	decodedTxs.put(k, tx)
 	return tx, nil
 }
@@ -175,12 +177,18 @@ func VerifySig(tx *Tx) error {
 	if len(tx.Sig) != ed25519.SignatureSize {
 		return fmt.Errorf("signature is %d bytes, want %d", len(tx.Sig), ed25519.SignatureSize)
 	}
+	if tx.sigOK != nil && tx.sigOK.Load() {
+		return nil
+	}
 	msg, err := SignBytes(tx)
 	if err != nil {
 		return err
 	}
 	if !verifyEd25519(tx.PubKey, msg, tx.Sig) {
 		return errors.New("signature does not verify against the public key")
+	}
+	if tx.sigOK != nil {
+		tx.sigOK.Store(true)
 	}
 	return nil
 }
