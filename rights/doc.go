@@ -83,9 +83,13 @@
 // A node verifies each tx's signature once: CheckTx verifies it before taking its lock and
 // records it, ProcessProposal verifies the unseen txs of a block in parallel, and the ledger's
 // VerifySig finds them recorded (sigcache.go). CheckTx runs beside FinalizeBlock under a lock of
-// its own, on the last saved version; it admits a tx (signature, sender, nonce, a listing's
+// its own, on the last committed state; it admits a tx (signature, sender, nonce, a listing's
 // proofs) and leaves the kind's rules to FinalizeBlock. The txs it admitted survive a Commit when
-// the block holds exactly the oldest of them (checkstate.go), so rechecks cost nothing.
+// the block holds exactly the oldest of them (checkstate.go), so rechecks cost nothing. Commit
+// returns before the block's version is written: the save runs while CometBFT agrees on the next
+// block, and the next FinalizeBlock waits for it (App). Objects are numbered in the order they
+// are created (ds-0000000000000001, ...; exec.newID), so the keys a block adds sit together at
+// the end of their ranges, where the tree's node cache already holds the path an insert rewrites.
 //
 // # Determinism
 //
