@@ -241,8 +241,8 @@ func TestRegisterDataset(t *testing.T) {
 
 	w = newWorld(t, 1)
 	id := w.ok("owner1", Msg{RegisterDataset: good()})
-	if !strings.HasPrefix(id, "ds-") || len(id) != 19 {
-		t.Errorf("dataset id = %q, want ds- and 16 hex digits", id)
+	if id != "ds-0000000000000001" {
+		t.Errorf("the first dataset's id = %q, want ds-0000000000000001 (objects are numbered as they are made)", id)
 	}
 	d, err := w.l.Dataset(id)
 	if err != nil {
@@ -320,6 +320,11 @@ func TestRegisterDataset(t *testing.T) {
 			w.t = t
 			w.refused(tc.sender, tc.m, tc.code, tc.want)
 		})
+	}
+	// The refused listings took no number.
+	w.t = t
+	if id := w.ok("owner1", Msg{RegisterDataset: good()}); id != "ds-0000000000000002" {
+		t.Errorf("the second dataset's id = %q, want ds-0000000000000002", id)
 	}
 }
 
