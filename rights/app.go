@@ -33,6 +33,10 @@ const EventType = "dxp"
 
 const iavlCacheSize = 200_000
 
+// checkReadsMax bounds what CheckTx remembers of the committed state across blocks; past it, it
+// starts again after the next Commit.
+const checkReadsMax = 1 << 17
+
 // App is the ABCI 2.0 application: a thin adapter that feeds CometBFT's blocks to the Ledger over
 // an IAVL tree, stages each block in the tree's working version and saves it after Commit.
 //
@@ -41,7 +45,9 @@ const iavlCacheSize = 200_000
 // nothing in consensus needs it: the next FinalizeBlock does, and it waits (waitSaved). So the
 // save runs while CometBFT records the block, updates its mempool and agrees on the next one.
 // Meanwhile CheckTx (and the mempool's recheck of what the block left) reads the committed state
-// as the block's writes over the version before it. A crash before the save ends loses nothing:
+// as the block's writes over the version before it, and over what it read of that version
+// before; IAVL cannot read one version while it writes another (its record of the latest and
+// storage versions is unguarded), so a read that must reach the tree waits for the save. A crash before the save ends loses nothing:
 // the app restarts one block behind CometBFT's stores, and CometBFT's handshake replays that
 // block (Info reports the last saved height).
 type App struct {
@@ -58,7 +64,7 @@ type App struct {
 	verifier Verifier
 	logger   log.Logger
 
-	saving     chan error  // the save Commit started, until waitSaved collects it
+	saving     *saveRun    // the save Commit started, until waitSaved collects it
 	saveErr    error       // a failed save: the tree can no longer be trusted
 	written    *cacheStore // the last finalized block's writes, for the committed view
 	beforeSave func()      // tests: runs in the save's goroutine before it writes
@@ -99,7 +105,7 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	app.resetCheck(view)
+	app.resetCheck(view, nil)
 	return app, nil
 }
 
@@ -152,12 +158,28 @@ func (app *App) savedView() (Store, error) {
 }
 
 // resetCheck makes view the committed state CheckTx reads and carries over or drops the txs
-// CheckTx admitted. The caller holds both locks.
-func (app *App) resetCheck(view Store) {
+// CheckTx admitted. With written, the writes of the block that led from the last committed state
+// to view, CheckTx keeps what it read of the last state at every key the block did not write:
+// the value there is the same. The caller holds both locks.
+func (app *App) resetCheck(view Store, written *cacheStore) {
 	app.committed = view
+	reads := map[string][]byte{}
+	if written != nil && app.check != nil && len(app.check.reads) < checkReadsMax {
+		reads = app.check.reads
+		for k := range written.writes {
+			delete(reads, k)
+		}
+	}
 	app.check = newReadCache(view)
+	app.check.reads = reads
 	app.checkBlock = Block{Height: app.last.Height + 1, Time: app.last.Time}
 	app.restage()
+}
+
+// saveRun is a save of the tree running after Commit.
+type saveRun struct {
+	done chan struct{} // closed when the save has ended
+	err  error         // its failure, set before done is closed
 }
 
 // waitSaved waits for the save Commit started, if one is under way, and reports whether the
@@ -165,8 +187,8 @@ func (app *App) resetCheck(view Store) {
 // the node halts rather than build on a state it could not write. The caller holds mu.
 func (app *App) waitSaved() error {
 	if app.saving != nil {
-		app.saveErr = <-app.saving
-		app.saving = nil
+		<-app.saving.done
+		app.saveErr, app.saving = app.saving.err, nil
 	}
 	return app.saveErr
 }
@@ -225,7 +247,7 @@ func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.
 	if err != nil {
 		return nil, err
 	}
-	app.resetCheck(view)
+	app.resetCheck(view, nil)
 	return &abci.ResponseInitChain{AppHash: app.tree.WorkingHash()}, nil
 }
 
@@ -340,33 +362,34 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 	if err := app.waitSaved(); err != nil {
 		return nil, err
 	}
-	before := app.committed // before the first save: the copy of genesis
+	run := &saveRun{done: make(chan struct{})}
+	before := app.committed // before the first save: the copy of genesis, not in the tree
 	if app.tree.Version() > 0 {
-		var err error
-		if before, err = app.savedView(); err != nil {
+		saved, err := app.savedView()
+		if err != nil {
 			return nil, err
 		}
+		before = afterSave{run.done, saved}
 	}
 	view := before
 	if app.written != nil {
 		view = app.written.over(before)
-		app.written = nil
 	}
 	app.checkMu.Lock()
-	app.resetCheck(view)
+	app.resetCheck(view, app.written)
 	app.checkMu.Unlock()
+	app.written = nil
 
-	saving, tree, height, hook := make(chan error, 1), app.tree, app.last.Height, app.beforeSave
-	app.saving = saving
+	tree, height, hook := app.tree, app.last.Height, app.beforeSave
+	app.saving = run
 	go func() {
+		defer close(run.done)
 		if hook != nil {
 			hook()
 		}
 		if _, _, err := tree.SaveVersion(); err != nil {
-			saving <- fmt.Errorf("rights: save block %d: %w", height, err)
-			return
+			run.err = fmt.Errorf("rights: save block %d: %w", height, err)
 		}
-		saving <- nil
 	}()
 	return &abci.ResponseCommit{}, nil
 }

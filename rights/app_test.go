@@ -355,9 +355,9 @@ func TestAppVerifiesEachProofOnce(t *testing.T) {
 	}
 }
 
-// TestAppCommitsWhileSaving: Commit returns before the save it starts ends. Meanwhile CheckTx
-// reads the committed block (its writes over the version before it), and what needs the tree
-// itself (Info, Query, the next FinalizeBlock) waits for the save.
+// TestAppCommitsWhileSaving: Commit returns before the save it starts ends. CheckTx reads the
+// committed block (its writes over the version before it), and what needs the tree itself (Info,
+// Query, the next FinalizeBlock, a CheckTx read the block did not write) waits for the save.
 func TestAppCommitsWhileSaving(t *testing.T) {
 	c := newABCIChain(t, t.TempDir(), testVerifier{})
 	c.initChain()
@@ -380,9 +380,16 @@ func TestAppCommitsWhileSaving(t *testing.T) {
 		t.Fatalf("registration = %d %q", res.TxResults[0].Code, res.TxResults[0].Log)
 	}
 	<-started
-	if r := c.checkTx(next); r.Code != CodeOK {
-		t.Fatalf("CheckTx from the party the block being saved registered = %d %q", r.Code, r.Log)
-	}
+	// CheckTx reads the block's registration from its writes; a read that must reach the tree
+	// waits for the save.
+	checked := make(chan *abci.ResponseCheckTx, 1)
+	go func() {
+		r, err := c.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: next})
+		if err != nil {
+			t.Errorf("CheckTx: %v", err)
+		}
+		checked <- r
+	}()
 
 	info := make(chan *abci.ResponseInfo)
 	go func() {
@@ -398,6 +405,9 @@ func TestAppCommitsWhileSaving(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	letSave()
+	if r := <-checked; r == nil || r.Code != CodeOK {
+		t.Fatalf("CheckTx from the party the block being saved registered = %+v", r)
+	}
 	if r := <-info; r == nil || r.LastBlockHeight != 2 || !bytes.Equal(r.LastBlockAppHash, res.AppHash) {
 		t.Fatalf("Info after the save = %+v, want height 2 and the block's AppHash", r)
 	}

@@ -72,6 +72,24 @@ func (v iavlView) Iterate(prefix []byte, fn func(key, value []byte) bool) error 
 }
 
 // readOnly hides the writes of a Store (the working tree before the first commit).
+// afterSave is a read-only view of a saved version that waits, before each read, until saved is
+// closed: IAVL cannot read one version while it writes the next (App).
+type afterSave struct {
+	saved <-chan struct{}
+	view  Store
+}
+
+func (a afterSave) Get(key []byte) ([]byte, error) {
+	<-a.saved
+	return a.view.Get(key)
+}
+func (a afterSave) Set(key, value []byte) error { return errReadOnly }
+func (a afterSave) Delete(key []byte) error     { return errReadOnly }
+func (a afterSave) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	<-a.saved
+	return a.view.Iterate(prefix, fn)
+}
+
 type readOnly struct{ s Store }
 
 func (r readOnly) Get(key []byte) ([]byte, error) { return r.s.Get(key) }
