@@ -32,8 +32,7 @@ import (
 // until a rate misses the target (a narrow miss counts only if a second step at that rate misses
 // too, so that one stall does not end the search): it doubles while p99 latency is far below the
 // target and rises by FinalGrowth near it, but never past what the machine's cores could process
-// at the CPU cost per tx the last step measured (a tenth more, since bigger blocks cost a little
-// less per tx): a step far beyond that only piles up a backlog, and draining it (huge blocks,
+// at the CPU cost per tx the last step measured: a step far beyond that only piles up a backlog, and draining it (huge blocks,
 // compactions, a state grown by a step's worth of txs) slows the steps after it, so where the
 // search ended depended on how far it had overshot. Once a rate has missed, the next step tries the
 // geometric mean of the highest rate that held and the lowest that missed, until the two are
@@ -577,7 +576,7 @@ func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) er
 		case missed == 0:
 			next := rate * nextRate(st.P99CommitMS/ms(c.TargetP99), c.FinalGrowth)
 			if st.CPUPerTxUS > 0 {
-				saturation := 1.1 * float64(runtime.GOMAXPROCS(0)) * 1e6 / st.CPUPerTxUS
+				saturation := float64(runtime.GOMAXPROCS(0)) * 1e6 / st.CPUPerTxUS
 				next = min(next, max(rate*c.FinalGrowth, saturation))
 			}
 			rate = next
