@@ -590,10 +590,12 @@ func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) er
 }
 
 // nextRate is how much the offered load rises after a step whose p99 latency was frac of the
-// target: doubling far below it, finer steps near it.
+// target: doubling far below it, finer steps near it. Latency climbs steeply as a node nears its
+// limit (DXP's p99 is a quarter to a third of the target at three quarters of its limit), so
+// doubling stops at a fifth of the target.
 func nextRate(frac, final float64) float64 {
 	switch {
-	case frac < 0.3:
+	case frac < 0.2:
 		return 2
 	case frac < 0.6:
 		return max(final, 1.25)

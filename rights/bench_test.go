@@ -219,14 +219,14 @@ func TestSearchRates(t *testing.T) {
 	}
 
 	rates := run(nil)
-	if rates[0] != 1000 || rates[1] != 2000 || rates[2] != 4000 {
-		t.Errorf("rates %v: want doubling from 1000 while far below the target", rates)
+	if rates[0] != 1000 || rates[1] != 2000 || rates[2] >= 4000 {
+		t.Errorf("rates %v: want doubling from 1000 while far below the target (p99 under a fifth of it), then smaller rises", rates)
 	}
 	held, missed := best(rates)
 	if missed/held > c.FinalGrowth {
 		t.Errorf("rates %v: the search stopped with %v held and %v missed, more than %v apart", rates, held, missed, c.FinalGrowth)
 	}
-	if len(rates) > 12 {
+	if len(rates) > 14 {
 		t.Errorf("rates %v: %d steps, want a bisection's few", rates, len(rates))
 	}
 
