@@ -47,9 +47,9 @@ const checkReadsMax = 1 << 17
 // Meanwhile CheckTx (and the mempool's recheck of what the block left) reads the committed state
 // as the block's writes over the version before it, and over what it read of that version
 // before; IAVL cannot read one version while it writes another (its record of the latest and
-// storage versions is unguarded), so a read that must reach the tree waits for the save. A crash before the save ends loses nothing:
-// the app restarts one block behind CometBFT's stores, and CometBFT's handshake replays that
-// block (Info reports the last saved height).
+// storage versions is unguarded), so a read that must reach the tree waits for the save. A
+// crash before the save ends loses nothing: the app restarts one block behind CometBFT's
+// stores, and CometBFT's handshake replays that block (Info reports the last saved height).
 type App struct {
 	abci.BaseApplication
 
