@@ -66,7 +66,7 @@ type App struct {
 
 	saving     *saveRun    // the save Commit started, until waitSaved collects it
 	saveErr    error       // a failed save: the tree can no longer be trusted
-	written    *cacheStore // the last finalized block's writes, for the committed view
+	written    *cacheStore // the last finalized block's staged writes, for the committed view
 	beforeSave func()      // tests: runs in the save's goroutine before it writes
 
 	// committed is a read-only view of the last committed block's state: a saved version, the
@@ -328,7 +328,7 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	if err != nil {
 		return nil, err
 	}
-	app.written = blockWrites.staged()
+	app.written = &cacheStore{writes: blockWrites.writes, keys: blockWrites.keys} // write leaves them as they are
 	if err := blockWrites.write(); err != nil {
 		return nil, fmt.Errorf("rights: finalize block %d: %w", b.Height, err)
 	}
@@ -373,7 +373,7 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 	}
 	view := before
 	if app.written != nil {
-		view = app.written.over(before)
+		view = app.written.staged(before)
 	}
 	app.checkMu.Lock()
 	app.resetCheck(view, app.written)

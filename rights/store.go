@@ -182,14 +182,9 @@ func (c *cacheStore) Iterate(prefix []byte, fn func(key, value []byte) bool) err
 	return nil
 }
 
-// staged is a read-only record of the staged writes, which write leaves as they are; over puts
-// it on top of a view of the state they were made on.
-func (c *cacheStore) staged() *cacheStore {
-	return &cacheStore{writes: c.writes, keys: c.keys}
-}
-
-// over is a read-only view of c's writes on top of parent.
-func (c *cacheStore) over(parent Store) Store {
+// staged returns the staged writes, which write leaves as they are, as a read-only view on top
+// of parent.
+func (c *cacheStore) staged(parent Store) Store {
 	return readOnly{&cacheStore{parent: parent, writes: c.writes, keys: c.keys}}
 }
 
