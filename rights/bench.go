@@ -32,9 +32,11 @@ import (
 // until a rate misses the target (a narrow miss counts only if a second step at that rate misses
 // too, so that one stall does not end the search): it doubles while p99 latency is far below the
 // target and rises by FinalGrowth near it, but never past what the machine's cores could process
-// at the CPU cost per tx the last step measured: a step far beyond that only piles up a backlog, and draining it (huge blocks,
-// compactions, a state grown by a step's worth of txs) slows the steps after it, so where the
-// search ended depended on how far it had overshot. Once a rate has missed, the next step tries the
+// at the CPU cost per tx the last step measured. A step far beyond an app's capacity only piles
+// up a backlog, and draining it (huge blocks, compactions, a state grown by a step's worth of
+// txs) slows the steps after it, so where the search ended depended on how far and how often it
+// had overshot; a step that saturated the app is therefore not run again, and what the app
+// committed in it bounds the rest of the search. Once a rate has missed, the next step tries the
 // geometric mean of the highest rate that held and the lowest that missed, until the two are
 // within FinalGrowth of each other; a coarse rise that overshoots is narrowed down in a few
 // steps. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
@@ -555,6 +557,12 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 // own (another process, a compaction) that can push one step just past the target; once a rate
 // has missed, it bisects geometrically between the highest rate that held and the lowest that
 // missed until they are within FinalGrowth of each other.
+//
+// A step that saturated the app (it committed less than the offered rate by more than
+// FinalGrowth) is not run again, since a second run would only pile up a second backlog, and it
+// bounds the search by what it committed: no rate more than FinalGrowth past the throughput of
+// an overloaded app can hold. Every overload leaves the app a bigger state and database than
+// the same steps without it, and each one lowered the rates that held after it.
 func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) error {
 	held, missed := 0.0, 0.0
 	for rate := c.StartRate; rate <= c.MaxRate; {
@@ -562,7 +570,7 @@ func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) er
 		if err != nil {
 			return err
 		}
-		if !st.Held && st.P99CommitMS < 2*ms(c.TargetP99) {
+		if !st.Held && st.P99CommitMS < 2*ms(c.TargetP99) && !saturated(st, c.FinalGrowth) {
 			if st, err = step(rate); err != nil {
 				return err
 			}
@@ -570,7 +578,13 @@ func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) er
 		if st.Held {
 			held = rate
 		} else {
-			missed = rate
+			bound := rate
+			if saturated(st, c.FinalGrowth) {
+				bound = st.TxPerS * c.FinalGrowth
+			}
+			if missed == 0 || bound < missed {
+				missed = bound
+			}
 		}
 		switch {
 		case missed == 0:
@@ -587,6 +601,12 @@ func searchRates(c *BenchConfig, step func(rate float64) (*BenchStep, error)) er
 		}
 	}
 	return nil
+}
+
+// saturated reports whether a step's app fell behind its offered load by more than a factor of
+// growth: its throughput, not a stall, kept it from the target.
+func saturated(st *BenchStep, growth float64) bool {
+	return !st.Held && st.TxPerS > 0 && st.TxPerS*growth < st.OfferedTxPerS
 }
 
 // nextRate is how much the offered load rises after a step whose p99 latency was frac of the

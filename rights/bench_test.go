@@ -259,6 +259,31 @@ func TestSearchRates(t *testing.T) {
 		}
 	}
 
+	// A step that saturates the app (it commits 7000 tx/s of the 8000 offered, narrowly missing
+	// the target) is not run again, and no later step offers more than a FinalGrowth step past
+	// what it committed.
+	var sat []float64
+	if err := searchRates(c, func(rate float64) (*BenchStep, error) {
+		sat = append(sat, rate)
+		st := &BenchStep{OfferedTxPerS: rate, P99CommitMS: 150, TxPerS: rate}
+		if rate > capacity {
+			st.P99CommitMS, st.TxPerS = 1500, capacity
+		}
+		st.Held = st.P99CommitMS < ms(c.TargetP99)
+		return st, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	first := slices.IndexFunc(sat, func(r float64) bool { return r > capacity })
+	if first < 0 || first+1 < len(sat) && sat[first+1] == sat[first] {
+		t.Errorf("rates %v: want the first rate past %v run once", sat, capacity)
+	}
+	for _, r := range sat[first+1:] {
+		if r > capacity*c.FinalGrowth {
+			t.Errorf("rates %v: %v offered after the app committed %v at saturation", sat, r, capacity)
+		}
+	}
+
 	// An overloaded first step (p99 far past the target) is not run again.
 	c.StartRate = 20000
 	if rates := run(nil); len(rates) != 1 {
