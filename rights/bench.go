@@ -280,10 +280,11 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 	var src txSource
 	switch app {
 	case BenchDXP:
-		w, err := newWorkload(benchMix{DatasetRows: c.DatasetRows})
+		w, err := newWorkload(benchMix{DatasetRows: c.DatasetRows}, filepath.Join(home, "workload"))
 		if err != nil {
 			return nil, err
 		}
+		defer w.Close()
 		waves, err := w.setup()
 		if err != nil {
 			return nil, err

@@ -19,7 +19,7 @@ import (
 // benchStream returns a workload after its setup, the setup's txs, and n txs of its stream.
 func benchStream(b testing.TB, n int) (*workload, [][][]byte, [][]byte) {
 	b.Helper()
-	w, err := newWorkload(benchMix{})
+	w, err := newWorkload(benchMix{}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

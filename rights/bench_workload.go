@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 // The ledger bench's workload: a realistic stream of signed txs, every one of which the ledger
@@ -15,9 +18,13 @@ import (
 // committee's outputs and key-switch shares (Threshold of each), which complete it and pay the
 // holder. Flows of different buyers interleave, so a block holds every kind of tx.
 //
-// The ids of the grants and computations the stream creates are learnt from a shadow ledger over
-// a MemStore that runs every tx as it is generated; generating is therefore not free, and the
-// bench does it before each load step, never while it measures.
+// The ids of the grants and computations the stream creates are learnt from a shadow ledger that
+// runs every tx as it is generated; generating is therefore not free, and the bench does it
+// before each load step, never while it measures. The shadow's state lives in a goleveldb
+// database beside the nodes (levelStore), not in the Go heap: it holds every object the stream
+// has made, and as a MemStore it grew to a few hundred MB of small objects in the bench's own
+// process, which the garbage collector scanned while the bench measured the node beside it
+// (about a third of the node's GC time late in a run).
 
 // benchMix sizes the workload. The zero value of every field means its default.
 type benchMix struct {
@@ -95,6 +102,7 @@ type workload struct {
 	mix      benchMix
 	gen      Genesis
 	shadow   *Ledger
+	db       *leveldb.DB // the shadow's database; nil if it is in memory
 	height   int64
 	inBlock  int
 	owners   []*benchKey
@@ -136,12 +144,24 @@ func benchGenesis() (Genesis, []*benchKey) {
 	}, members
 }
 
-func newWorkload(mix benchMix) (*workload, error) {
+// newWorkload starts a workload whose shadow ledger keeps its state in a database in dir, or in
+// memory if dir is "". Close releases it.
+func newWorkload(mix benchMix, dir string) (*workload, error) {
 	mix.defaults()
 	gen, members := benchGenesis()
 	w := &workload{mix: mix, gen: gen, members: members, holder: map[string]*benchKey{}, kinds: map[string]int{}, height: 1}
-	w.shadow = &Ledger{Store: NewMemStore(), Verifier: benchAccept{}}
+	var store Store = NewMemStore()
+	if dir != "" {
+		db, err := leveldb.OpenFile(dir, nil)
+		if err != nil {
+			return nil, fmt.Errorf("bench workload: open the shadow ledger's database: %w", err)
+		}
+		w.db = db
+		store = levelStore{db}
+	}
+	w.shadow = &Ledger{Store: store, Verifier: benchAccept{}}
 	if err := w.shadow.InitChain(gen, Block{Height: 1, Time: benchTime(1)}); err != nil {
+		w.Close()
 		return nil, err
 	}
 	for i := range mix.Owners {
@@ -151,6 +171,42 @@ func newWorkload(mix benchMix) (*workload, error) {
 		w.buyers = append(w.buyers, newBenchKey(fmt.Sprintf("buyer-%d", i)))
 	}
 	return w, nil
+}
+
+// Close closes the shadow ledger's database, if it has one.
+func (w *workload) Close() error {
+	if w.db == nil {
+		return nil
+	}
+	return w.db.Close()
+}
+
+// levelStore is a Store over a goleveldb database.
+type levelStore struct{ db *leveldb.DB }
+
+func (s levelStore) Get(key []byte) ([]byte, error) {
+	v, err := s.db.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (s levelStore) Set(key, value []byte) error {
+	if value == nil {
+		return fmt.Errorf("rights: set %q: nil value", key)
+	}
+	return s.db.Put(key, value, nil)
+}
+
+func (s levelStore) Delete(key []byte) error { return s.db.Delete(key, nil) }
+
+func (s levelStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
+	defer it.Release()
+	for it.Next() && fn(it.Key(), it.Value()) {
+	}
+	return it.Error()
 }
 
 func benchTime(h int64) time.Time { return time.Unix(1_700_000_000+h, 0) }
