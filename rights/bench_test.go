@@ -260,8 +260,8 @@ func TestSearchRates(t *testing.T) {
 	}
 
 	// A step that saturates the app (it commits 7000 tx/s of the 8000 offered, narrowly missing
-	// the target) is not run again, and no later step offers more than a FinalGrowth step past
-	// what it committed.
+	// the target) is not run again: it was not a stall. (7336 offered, within FinalGrowth of what
+	// it commits, may have been one.)
 	var sat []float64
 	if err := searchRates(c, func(rate float64) (*BenchStep, error) {
 		sat = append(sat, rate)
@@ -274,13 +274,9 @@ func TestSearchRates(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	first := slices.IndexFunc(sat, func(r float64) bool { return r > capacity })
-	if first < 0 || first+1 < len(sat) && sat[first+1] == sat[first] {
-		t.Errorf("rates %v: want the first rate past %v run once", sat, capacity)
-	}
-	for _, r := range sat[first+1:] {
-		if r > capacity*c.FinalGrowth {
-			t.Errorf("rates %v: %v offered after the app committed %v at saturation", sat, r, capacity)
+	for i := 1; i < len(sat); i++ {
+		if sat[i] > capacity*c.FinalGrowth && sat[i] == sat[i-1] {
+			t.Errorf("rates %v: %v saturated the app and was run again", sat, sat[i])
 		}
 	}
 
