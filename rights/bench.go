@@ -38,8 +38,8 @@ import (
 // had overshot; a step that saturated the app is therefore not run again. Once a rate has
 // missed, the next step tries the geometric mean of the highest rate that held and the lowest
 // that missed, until the two are within FinalGrowth of each other; a coarse rise that overshoots
-// is narrowed down in a few steps. A step submits its txs at a steady rate for Step, straight into the mempool as the p2p
-// reactor would, and waits for them to commit.
+// is narrowed down in a few steps. A step submits its txs at a steady rate for Step, straight
+// into the mempool as the p2p reactor would, and waits for them to commit.
 
 // Bench defaults, for the CLI's help.
 const (
