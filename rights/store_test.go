@@ -7,6 +7,7 @@ import (
 
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
+	"github.com/syndtr/goleveldb/leveldb"
 )
 
 func collect(t *testing.T, s Store, prefix string, limit int) []string {
@@ -24,8 +25,14 @@ func collect(t *testing.T, s Store, prefix string, limit int) []string {
 // TestStores runs the same writes on every Store and expects the same reads, in order.
 func TestStores(t *testing.T) {
 	tree := iavl.NewMutableTree(idb.NewMemDB(), 100, false, iavl.NewNopLogger())
+	level, err := leveldb.OpenFile(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer level.Close()
 	stores := map[string]Store{
 		"mem":         NewMemStore(),
+		"level":       levelStore{level},
 		"iavl":        iavlStore{tree},
 		"cache(mem)":  newCache(NewMemStore()),
 		"cache(iavl)": newCache(iavlStore{iavl.NewMutableTree(idb.NewMemDB(), 100, false, iavl.NewNopLogger())}),
