@@ -71,7 +71,6 @@ func (v iavlView) Iterate(prefix []byte, fn func(key, value []byte) bool) error 
 	return drain(it, fn)
 }
 
-// readOnly hides the writes of a Store (the working tree before the first commit).
 // afterSave is a read-only view of a saved version that waits, before each read, until saved is
 // closed: IAVL cannot read one version while it writes the next (App).
 type afterSave struct {
@@ -90,6 +89,7 @@ func (a afterSave) Iterate(prefix []byte, fn func(key, value []byte) bool) error
 	return a.view.Iterate(prefix, fn)
 }
 
+// readOnly hides the writes of a Store (the working tree before the first commit).
 type readOnly struct{ s Store }
 
 func (r readOnly) Get(key []byte) ([]byte, error) { return r.s.Get(key) }
