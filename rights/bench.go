@@ -11,14 +11,12 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/libs/log"
 	mempl "github.com/cometbft/cometbft/mempool"
-	cmttypes "github.com/cometbft/cometbft/types"
 )
 
 // The ledger bench: how many txs per second one in-process validator sustains, every signature
@@ -270,7 +268,13 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 	if err := InitNode(home, gen); err != nil {
 		return nil, err
 	}
-	n, err := startNode(ctx, NodeConfig{Home: home, TimeoutCommit: c.TimeoutCommit}, benchMakers[app], benchTune)
+	probe := &commitProbe{}
+	open := func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
+		a, dxp, closeApp, err := benchMakers[app](dir, logger)
+		probe.Application = a
+		return probe, dxp, closeApp, err
+	}
+	n, err := startNode(ctx, NodeConfig{Home: home, TimeoutCommit: c.TimeoutCommit}, open, benchTune)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +294,7 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 		}
 		settings.DatasetBytes = len(waves[1][0])
 		for i, wave := range waves {
-			st, err := runStep(ctx, n, wave, 0, c.TargetP99)
+			st, err := runStep(ctx, n, probe, wave, 0, c.TargetP99)
 			if err != nil {
 				return nil, err
 			}
@@ -344,7 +348,7 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 		if err := waitIdle(ctx, n, 30*time.Second); err != nil {
 			return nil, err
 		}
-		st, err := runStep(ctx, n, txs, rate, c.TargetP99)
+		st, err := runStep(ctx, n, probe, txs, rate, c.TargetP99)
 		if err != nil {
 			return nil, err
 		}
@@ -404,11 +408,75 @@ func waitIdle(ctx context.Context, n *Node, limit time.Duration) error {
 	return nil
 }
 
-var benchSubscriber atomic.Int64
+// commitProbe wraps a bench node's app and hands the bench, at each Commit, the block's txs and
+// their results. The bench used to learn them from a subscription to the node's event bus, which
+// loaded what it measured: the bus matches every tx's events against every subscriber's query,
+// expanding them into a new event list each time, and the consensus goroutine waits for it. On
+// the ramp 1000..10000, 12500 (four runs, in memory), DXP's 12,500 tx/s step cost 143-153 us of
+// CPU per tx with the probe against 153-162 with the subscription, and its p99 latency was
+// 0.47-0.76 s against 0.87-1.06 s. A tx counts as committed when the app has committed its
+// block, a few milliseconds before the node announces the block.
+type commitProbe struct {
+	abci.Application
+	mu      sync.Mutex
+	sink    chan committedBlock
+	pending committedBlock
+}
+
+type committedBlock struct {
+	txs     [][]byte
+	results []*abci.ExecTxResult
+	at      time.Time
+}
+
+// watch returns a channel that receives every block committed from now on, until stop is
+// called. One watcher at a time: a later watch replaces an earlier one.
+func (p *commitProbe) watch() (blocks <-chan committedBlock, stop func()) {
+	ch := make(chan committedBlock, 10_000) // a block per 100 ms for a quarter of an hour
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sink = ch
+	return ch, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.sink == ch {
+			p.sink = nil
+		}
+	}
+}
+
+func (p *commitProbe) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	res, err := p.Application.FinalizeBlock(ctx, req)
+	if err == nil {
+		p.mu.Lock()
+		p.pending = committedBlock{txs: req.Txs, results: res.TxResults}
+		p.mu.Unlock()
+	}
+	return res, err
+}
+
+func (p *commitProbe) Commit(ctx context.Context, req *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	res, err := p.Application.Commit(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	p.mu.Lock()
+	b := p.pending
+	p.pending = committedBlock{}
+	if len(b.txs) > 0 {
+		b.at = time.Now()
+		select {
+		case p.sink <- b: // nil when nobody watches: then the block goes unreported
+		default: // full: a watcher that stopped reading long ago
+		}
+	}
+	p.mu.Unlock()
+	return res, err
+}
 
 // runStep submits txs to n's mempool at rate per second (0: all at once) and waits until each is
 // committed or refused, or until it is clear the target is missed.
-func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target time.Duration) (*BenchStep, error) {
+func runStep(ctx context.Context, n *Node, probe *commitProbe, txs [][]byte, rate float64, target time.Duration) (*BenchStep, error) {
 	st := &BenchStep{OfferedTxPerS: rate, Txs: len(txs)}
 	index := make(map[string]int, len(txs))
 	for i, tx := range txs {
@@ -442,37 +510,25 @@ func runStep(ctx context.Context, n *Node, txs [][]byte, rate float64, target ti
 		}
 	}
 
-	name := fmt.Sprintf("bench-%d", benchSubscriber.Add(1))
-	sub, err := n.node.EventBus().Subscribe(ctx, name, cmttypes.EventQueryNewBlock, 10_000)
-	if err != nil {
-		return nil, err
-	}
-	defer n.node.EventBus().Unsubscribe(context.Background(), name, cmttypes.EventQueryNewBlock)
-	collected := make(chan struct{})
+	blocksCommitted, stopWatching := probe.watch()
+	defer stopWatching()
+	returned := make(chan struct{})
+	defer close(returned)
 	go func() {
-		defer close(collected)
 		for {
 			select {
-			case <-sub.Canceled():
+			case <-returned:
 				return
-			case msg, ok := <-sub.Out():
-				if !ok {
-					return
-				}
-				ev, ok := msg.Data().(cmttypes.EventDataNewBlock)
-				if !ok {
-					continue
-				}
-				now := time.Now()
+			case b := <-blocksCommitted:
 				mine := false
-				for j, tx := range ev.Block.Txs {
+				for j, tx := range b.txs {
 					i, ok := index[string(tx)]
 					if !ok {
 						continue
 					}
 					mine = true
-					r := ev.ResultFinalizeBlock.TxResults[j]
-					settle(i, r.Code, r.Log, now)
+					r := b.results[j]
+					settle(i, r.Code, r.Log, b.at)
 				}
 				if mine {
 					mu.Lock()

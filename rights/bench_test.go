@@ -286,3 +286,57 @@ func TestSearchRates(t *testing.T) {
 		t.Errorf("rates %v: an overloaded first step ends the search", rates)
 	}
 }
+
+// TestCommitProbe: the probe reports each committed block's txs and results to the channel the
+// latest watch returned, and to no other, until it is stopped; it never blocks the node when
+// nobody watches.
+func TestCommitProbe(t *testing.T) {
+	p := &commitProbe{Application: abci.NewBaseApplication()}
+	ctx := context.Background()
+	block := func(txs ...string) {
+		t.Helper()
+		req := &abci.RequestFinalizeBlock{}
+		for _, tx := range txs {
+			req.Txs = append(req.Txs, []byte(tx))
+		}
+		if _, err := p.FinalizeBlock(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Commit(ctx, &abci.RequestCommit{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drain := func(ch <-chan committedBlock) (got []string) {
+		for {
+			select {
+			case b := <-ch:
+				if len(b.results) != len(b.txs) || b.at.IsZero() {
+					t.Errorf("block %q: %d results, committed at %v", b.txs, len(b.results), b.at)
+				}
+				for _, tx := range b.txs {
+					got = append(got, string(tx))
+				}
+				got = append(got, "|")
+			default:
+				return got
+			}
+		}
+	}
+	block("a") // nobody watches yet
+	first, stopFirst := p.watch()
+	block("b", "c")
+	block() // an empty block holds nothing to report
+	block("d")
+	second, stopSecond := p.watch()
+	block("e")
+	stopFirst() // too late to matter: the second watch replaced it
+	block("f")
+	stopSecond()
+	block("g")
+	if got, want := drain(first), []string{"b", "c", "|", "d", "|"}; !slices.Equal(got, want) {
+		t.Errorf("first watch got %q, want %q", got, want)
+	}
+	if got, want := drain(second), []string{"e", "|", "f", "|"}; !slices.Equal(got, want) {
+		t.Errorf("second watch got %q, want %q", got, want)
+	}
+}
