@@ -9,7 +9,8 @@ import (
 // Store is the key-value state the ledger reads and writes. Get returns nil (and no error) for an
 // absent key. Iterate calls fn for every key starting with prefix, in ascending key order, until
 // fn returns false; fn must not write to the store. Values passed to fn and returned by Get must
-// not be modified.
+// not be modified, and the key and value passed to fn are valid only until fn returns (a store
+// over goleveldb reuses their memory for the next key): fn copies what it keeps.
 type Store interface {
 	Get(key []byte) ([]byte, error)
 	Set(key, value []byte) error
