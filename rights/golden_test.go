@@ -260,7 +260,7 @@ func TestGoldenReplay(t *testing.T) {
 		register("buyer2", &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer, rights.RoleOwner}, RLWEKey: goldenDigest("buyer2 rlwe")}),
 		register("reg1", &rights.RegisterParty{Roles: []rights.Role{rights.RoleRegulator}}),
 		register("reg2", &rights.RegisterParty{Roles: []rights.Role{rights.RoleRegulator}}),
-		register("m1", &rights.RegisterParty{Roles: []rights.Role{rights.RoleMember}}), // genesis registered it
+		register("m1", &rights.RegisterParty{Roles: []rights.Role{rights.RoleMember}}),     // genesis registered it
 		register("eve", &rights.RegisterParty{Roles: []rights.Role{rights.RoleRegulator}}), // not named in genesis
 		[]byte("garbage"), reg)
 
@@ -294,7 +294,7 @@ func TestGoldenReplay(t *testing.T) {
 		r.tx("owner2", M{SetPolicy: &rights.SetPolicy{Dataset: ds2, Policy: offer}}),
 		r.tx("owner1", M{SetPolicy: &rights.SetPolicy{Dataset: ds1, Policy: rights.Policy{Approval: rights.ApprovalRequired, MinRows: 5, Purposes: []string{"research"}}}}),
 		r.tx("buyer", M{RequestGrant: &rights.RequestGrant{Datasets: []string{ds1, ds2},
-			Ops: []rights.Op{rights.OpSum, rights.OpCount, rights.OpMean, rights.OpHistogram, rights.OpVariance, rights.OpRegression, rights.OpDot},
+			Ops:     []rights.Op{rights.OpSum, rights.OpCount, rights.OpMean, rights.OpHistogram, rights.OpVariance, rights.OpRegression, rights.OpDot},
 			Columns: []string{"a", "c"}, Uses: 10, Purpose: "research", Epsilon: 2_000_000}}),
 		r.tx("buyer", M{RequestGrant: &rights.RequestGrant{Datasets: []string{ds1}, Ops: []rights.Op{rights.OpMean},
 			Columns: []string{"b"}, Uses: 1, Purpose: "research"}}),
