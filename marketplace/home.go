@@ -2,7 +2,6 @@ package marketplace
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxplabs/dxp/internal/atomicfile"
 	"github.com/dxplabs/dxp/storage"
 	fsstore "github.com/dxplabs/dxp/storage/fs"
 	s3store "github.com/dxplabs/dxp/storage/s3"
@@ -26,7 +26,12 @@ import (
 //	keys/NAME.json       identities (0600)
 //	committee/member-K/  a devnet committee member's identity and secret key share (0700)
 //	published/ID.json    an owner's secret salts of the commitments of a dataset it published (0600)
-const configFile = "config.json"
+//
+// The node/ and committee/ parts are written by the devnet package, which sets up and runs
+// development networks.
+//
+// ConfigFile is the name of a home's config.json.
+const ConfigFile = "config.json"
 
 // Config is what every command reads from a home.
 type Config struct {
@@ -44,58 +49,33 @@ var ErrNoHome = errors.New("no DXP home here")
 
 // LoadConfig reads home/config.json.
 func LoadConfig(home string) (*Config, error) {
-	b, err := os.ReadFile(filepath.Join(home, configFile))
+	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s has no %s; run `dxp devnet start --home %s` first", ErrNoHome, home, configFile, home)
+		return nil, fmt.Errorf("%w: %s has no %s; run `dxp devnet start --home %s` first", ErrNoHome, home, ConfigFile, home)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s is not valid JSON: %w", filepath.Join(home, configFile), err)
+		return nil, fmt.Errorf("%s is not valid JSON: %w", filepath.Join(home, ConfigFile), err)
 	}
 	return &c, nil
 }
 
-func saveConfig(home string, c *Config) error {
+// SaveConfig writes c as home/config.json (0600: it may hold S3 credentials), atomically.
+func SaveConfig(home string, c *Config) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(home, configFile), append(b, '\n'), 0o600)
+	return writeFileAtomic(filepath.Join(home, ConfigFile), append(b, '\n'), 0o600)
 }
 
 // writeFileAtomic writes a temp file beside path and renames it, so a crash leaves the old file
 // or the new one, never a torn one.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return err
-	}
-	tmp := fmt.Sprintf("%s.tmp-%x", path, rnd)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, perm)
 }
 
 // OpenBucket opens storage from a home's storage setting: an s3:// URL or a directory.

@@ -51,7 +51,8 @@ var keyName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 // KnownRoles are the roles `dxp keys add` accepts.
 var KnownRoles = []rights.Role{rights.RoleOwner, rights.RoleBuyer, rights.RoleRegulator}
 
-func keyPath(home, name string) string { return filepath.Join(home, "keys", name+".json") }
+// KeyPath is where the identity named name is kept in home: home/keys/NAME.json.
+func KeyPath(home, name string) string { return filepath.Join(home, "keys", name+".json") }
 
 // ParseRoles reads a comma-separated role list such as "owner,buyer".
 func ParseRoles(s string) ([]rights.Role, error) {
@@ -76,7 +77,7 @@ func CreateKey(home, name string, roles []rights.Role) (*Key, error) {
 	if len(roles) == 0 {
 		return nil, errors.New("a key needs at least one role")
 	}
-	if _, err := os.Stat(keyPath(home, name)); err == nil {
+	if _, err := os.Stat(KeyPath(home, name)); err == nil {
 		return nil, fmt.Errorf("a key named %q already exists in %s", name, home)
 	}
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -93,7 +94,7 @@ func CreateKey(home, name string, roles []rights.Role) (*Key, error) {
 			return nil, fmt.Errorf("generate the buyer's RLWE key: %w", err)
 		}
 	}
-	if err := saveKey(keyPath(home, name), k); err != nil {
+	if err := saveKey(KeyPath(home, name), k); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -113,10 +114,12 @@ func LoadKey(home, name string) (*Key, error) {
 	if !keyName.MatchString(name) {
 		return nil, fmt.Errorf("key name %q must be 1 to 32 lower-case letters, digits, '-' or '_'", name)
 	}
-	return loadKeyFile(keyPath(home, name), name)
+	return LoadKeyFile(KeyPath(home, name), name)
 }
 
-func loadKeyFile(path, name string) (*Key, error) {
+// LoadKeyFile reads the identity kept in the key file at path (a home's KeyPath, or a committee
+// member's identity.json); name is how an error names it.
+func LoadKeyFile(path, name string) (*Key, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no key named %q in %s (see `dxp keys list`)", name, filepath.Dir(path))
@@ -135,10 +138,12 @@ func loadKeyFile(path, name string) (*Key, error) {
 	return k, nil
 }
 
-// loadOrCreateKey is for keys a devnet makes for itself at first start.
-func loadOrCreateKey(path, name string, roles []rights.Role) (*Key, error) {
+// LoadOrCreateKeyFile reads the key file at path, or makes a new identity named name with roles
+// (no RLWE key pair) and writes it there (0600). It is for the keys a development network makes
+// for itself at first start: its regulator and its committee members.
+func LoadOrCreateKeyFile(path, name string, roles []rights.Role) (*Key, error) {
 	if _, err := os.Stat(path); err == nil {
-		return loadKeyFile(path, name)
+		return LoadKeyFile(path, name)
 	}
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

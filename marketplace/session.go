@@ -99,6 +99,10 @@ func (s *Session) submit(ctx context.Context, k *Key, msg rights.Msg) (*rights.R
 	return s.Chain.Submit(ctx, k.Private, msg)
 }
 
+// BucketObjects is the content-addressed view of b that mpc uses: objects addressed by their
+// SHA-256, verified on read.
+func BucketObjects(b storage.Bucket) mpc.Objects { return objects{b} }
+
 // objects adapts a storage bucket to mpc.Objects.
 type objects struct{ b storage.Bucket }
 
@@ -110,6 +114,11 @@ func (o objects) Put(ctx context.Context, data []byte) ([32]byte, error) {
 func (o objects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
 	return storage.GetBytes(ctx, o.b, storage.Digest(d))
 }
+
+// MemberBoard is the committee member key's view of the chain, for mpc.MemberConfig.Board: it
+// reads the committee and the computations waiting for the member from chain and posts the
+// member's shares, outputs and key-switch shares signed by key.
+func MemberBoard(chain *rights.Client, key *Key) mpc.Board { return newBoard(chain, key) }
 
 // board is a committee member's view of the chain: mpc.Board over a rights client.
 type board struct {
