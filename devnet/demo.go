@@ -1,4 +1,4 @@
-package marketplace
+package devnet
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/dxplabs/dxp/internal/atomicfile"
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
 
@@ -25,7 +26,7 @@ type DemoConfig struct {
 	Out  io.Writer // human progress; nil discards
 	Log  *slog.Logger
 	// SetupCache is where the devnet's insecure circuit setups are reused from (see
-	// DevnetConfig.SetupCache); empty sets them up afresh.
+	// Config.SetupCache); empty sets them up afresh.
 	SetupCache string
 }
 
@@ -40,16 +41,16 @@ type DemoCheck struct {
 
 // DemoReport is what the demo did and how long each step took.
 type DemoReport struct {
-	Home     string         `json:"home"`
-	Datasets []string       `json:"datasets"`
-	Grant    string         `json:"grant"`
-	Checks   []DemoCheck    `json:"checks"`
-	Audit    *AuditReport   `json:"audit"`
-	Steps    []Timing       `json:"steps"`
-	Publish  [][]Timing     `json:"publish_stages"`
-	Compute  [][]Timing     `json:"compute_stages"`
-	Total    float64        `json:"total_seconds"`
-	Balances map[string]any `json:"balances"`
+	Home     string                   `json:"home"`
+	Datasets []string                 `json:"datasets"`
+	Grant    string                   `json:"grant"`
+	Checks   []DemoCheck              `json:"checks"`
+	Audit    *marketplace.AuditReport `json:"audit"`
+	Steps    []marketplace.Timing     `json:"steps"`
+	Publish  [][]marketplace.Timing   `json:"publish_stages"`
+	Compute  [][]marketplace.Timing   `json:"compute_stages"`
+	Total    float64                  `json:"total_seconds"`
+	Balances map[string]any           `json:"balances"`
 }
 
 var demoSchema = `{"columns":[
@@ -78,16 +79,16 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	rep = &DemoReport{Home: home, Balances: map[string]any{}}
 	began := time.Now()
 	step := func(name string, start time.Time) {
-		rep.Steps = append(rep.Steps, Timing{Stage: name, Seconds: time.Since(start).Seconds()})
+		rep.Steps = append(rep.Steps, marketplace.Timing{Stage: name, Seconds: time.Since(start).Seconds()})
 	}
 
-	rpc, err := freeRPC()
+	rpc, err := freeLoopback()
 	if err != nil {
 		return nil, err
 	}
 	say("1. Starting a devnet in %s: one validator, a 3-member committee, fs storage", home)
 	start := time.Now()
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Log: cfg.Log, SetupCache: cfg.SetupCache})
+	dn, err := Start(ctx, Config{Home: home, RPC: rpc, Log: cfg.Log, SetupCache: cfg.SetupCache})
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	step("committee key ceremony", start)
 	say("   collective keys agreed on chain (%.1fs)", time.Since(start).Seconds())
 
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		return nil, err
 	}
@@ -121,40 +122,40 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		name string
 		role rights.Role
 	}{{"owner1", rights.RoleOwner}, {"owner2", rights.RoleOwner}, {"buyer1", rights.RoleBuyer}} {
-		if _, err := CreateKey(home, k.name, []rights.Role{k.role}); err != nil {
+		if _, err := marketplace.CreateKey(home, k.name, []rights.Role{k.role}); err != nil {
 			return nil, err
 		}
 	}
 
-	schema, err := ParseSchema(strings.NewReader(demoSchema))
+	schema, err := marketplace.ParseSchema(strings.NewReader(demoSchema))
 	if err != nil {
 		return nil, err
 	}
 	say("4. A CSV with a bad row is refused with its line and column, and nothing is registered")
 	bad := "age,income\n34,52000.00\n41,61000.125\n"
-	if _, err := ReadTable("bad.csv", strings.NewReader(bad), schema); err == nil {
+	if _, err := marketplace.ReadTable("bad.csv", strings.NewReader(bad), schema); err == nil {
 		return nil, errors.New("a CSV with three decimals in a two-decimal column was accepted")
 	} else {
 		say("   refused: %v", err)
 	}
 
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	var tables [2]*Table
+	var tables [2]*marketplace.Table
 	for i, owner := range []string{"owner1", "owner2"} {
 		csvText := generateCSV(rng, cfg.Rows[i])
 		path := filepath.Join(home, "demo", owner+".csv")
-		if err := writeFileAtomic(path, []byte(csvText), 0o600); err != nil {
+		if err := atomicfile.Write(path, []byte(csvText), 0o600); err != nil {
 			return nil, err
 		}
-		if tables[i], err = ReadTable(path, strings.NewReader(csvText), schema); err != nil {
+		if tables[i], err = marketplace.ReadTable(path, strings.NewReader(csvText), schema); err != nil {
 			return nil, err
 		}
 		say("5.%d %s publishes %d rows: validate, commit (salted Poseidon2), prove in zk, encrypt, upload, register", i+1, owner, tables[i].Rows)
 		start = time.Now()
 		stage := ""
-		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-survey", Description: "generated demo data",
-			Schema: schema, CSV: BytesSource(path, []byte(csvText)), Price: uint64(5 + 2*i),
-			Progress: func(p PublishProgress) {
+		pub, err := s.Publish(ctx, marketplace.PublishRequest{From: owner, Name: owner + "-survey", Description: "generated demo data",
+			Schema: schema, CSV: marketplace.BytesSource(path, []byte(csvText)), Price: uint64(5 + 2*i),
+			Progress: func(p marketplace.PublishProgress) {
 				if p.Stage != stage { // one line per stage: the demo's output is a log, not a terminal
 					stage = p.Stage
 					say("     %s", p.Line())
@@ -172,14 +173,14 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 
 	say("6. buyer1 requests a grant over both datasets; both holders approve")
 	start = time.Now()
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: rep.Datasets,
+	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: rep.Datasets,
 		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount, rights.OpStddev}, Columns: []string{"income", "age"}, Uses: 10})
 	if err != nil {
 		return nil, err
 	}
 	rep.Grant = g.ID
 	for _, owner := range []string{"owner1", "owner2"} {
-		if g, err = s.ActOnGrant(ctx, owner, g.ID, Approve, ""); err != nil {
+		if g, err = s.ActOnGrant(ctx, owner, g.ID, marketplace.Approve, ""); err != nil {
 			return nil, err
 		}
 		say("     %s approved: grant %s is %s", owner, g.ID, g.State)
@@ -196,13 +197,13 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		col string
 	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpCount, "income"}, {rights.OpMean, "age"}, {rights.OpStddev, "age"}} {
 		start = time.Now()
-		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
+		res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
 		if err != nil {
 			return nil, err
 		}
 		step(fmt.Sprintf("compute %s(%s)", q.op, q.col), start)
 		rep.Compute = append(rep.Compute, res.Timings)
-		want := plaintextAnswer(q.op, q.col, schema, tables[:])
+		want := PlaintextAnswer(q.op, q.col, schema, tables[:])
 		check := DemoCheck{Op: q.op, Column: q.col, Result: res.Result, Plaintext: want, Equal: res.Result == want}
 		rep.Checks = append(rep.Checks, check)
 		mark := "equals the plaintext answer"
@@ -214,7 +215,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	}
 
 	say("8. Requests the grant does not cover are refused by the chain")
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); err == nil {
+	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); err == nil {
 		return nil, errors.New("a computation over a column outside the grant was accepted")
 	} else {
 		say("     refused: %v", err)
@@ -232,7 +233,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpCount, Columns: []string{"age"}}); err == nil {
+	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpCount, Columns: []string{"age"}}); err == nil {
 		return nil, errors.New("a computation over a frozen dataset was accepted")
 	} else {
 		say("     refused: %v", err)
@@ -303,8 +304,10 @@ func generateCSV(rng *rand.Rand, rows int) string {
 	return b.String()
 }
 
-// plaintextAnswer computes what the committee should have computed, on the rows in the clear.
-func plaintextAnswer(op rights.Op, column string, s *Schema, tables []*Table) string {
+// PlaintextAnswer computes on the rows in the clear what the committee computes on their
+// ciphertexts (a sum, mean, count, variance or stddev of column over the pooled tables), formatted
+// as Session.Compute formats a result, so the two compare as strings.
+func PlaintextAnswer(op rights.Op, column string, s *marketplace.Schema, tables []*marketplace.Table) string {
 	total, squares := new(big.Int), new(big.Int)
 	var rows uint64
 	var scale uint32
@@ -322,15 +325,5 @@ func plaintextAnswer(op rights.Op, column string, s *Schema, tables []*Table) st
 		}
 		rows += uint64(t.Rows)
 	}
-	return FormatValues(op, []*big.Int{total, squares}, rows, scale)
-}
-
-// freeRPC picks a free loopback port for the demo's node RPC.
-func freeRPC() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String(), nil
+	return marketplace.FormatValues(op, []*big.Int{total, squares}, rows, scale)
 }

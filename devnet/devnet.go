@@ -1,4 +1,4 @@
-package marketplace
+package devnet
 
 import (
 	"context"
@@ -16,15 +16,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
 
-// DevnetConfig configures a single-machine network: one validator, a committee run in-process,
+// Config configures a single-machine network: one validator, a committee run in-process,
 // and storage. The zero value of every field but Home means its default.
-type DevnetConfig struct {
+type Config struct {
 	Home string
 	// RPC is where the node serves RPC; the CLI's other commands reach the devnet through it.
 	// Empty: the address recorded at first start, else DefaultRPC.
@@ -72,7 +73,7 @@ const (
 // Devnet is a running single-machine network.
 type Devnet struct {
 	Home   string
-	Config Config
+	Config marketplace.Config
 	node   *rights.Node
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -87,9 +88,9 @@ type Devnet struct {
 	trace   func(member string, t mpc.TaskTrace)
 }
 
-// StartDevnet starts (and on first start, creates) a devnet in cfg.Home. It returns once the
+// Start starts (and on first start, creates) a devnet in cfg.Home. It returns once the
 // node is running; the committee runs its key ceremony in the background (see WaitReady).
-func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
+func Start(ctx context.Context, cfg Config) (*Devnet, error) {
 	if cfg.Home == "" {
 		return nil, errors.New("devnet: a home directory is required")
 	}
@@ -118,9 +119,9 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return nil, fmt.Errorf("devnet: create home: %w", err)
 	}
-	conf, err := LoadConfig(cfg.Home)
+	conf, err := marketplace.LoadConfig(cfg.Home)
 	switch {
-	case errors.Is(err, ErrNoHome):
+	case errors.Is(err, marketplace.ErrNoHome):
 		if conf, err = initDevnet(ctx, cfg, log); err != nil {
 			return nil, fmt.Errorf("devnet: first start: %w", err)
 		}
@@ -128,11 +129,11 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 		return nil, err
 	default:
 		if cfg.Storage != "" && cfg.Storage != conf.Storage {
-			return nil, fmt.Errorf("devnet: %s already keeps its data in %s; it cannot move to %s", cfg.Home, RedactURL(conf.Storage), RedactURL(cfg.Storage))
+			return nil, fmt.Errorf("devnet: %s already keeps its data in %s; it cannot move to %s", cfg.Home, marketplace.RedactURL(conf.Storage), marketplace.RedactURL(cfg.Storage))
 		}
 		if cfg.RPC != "" && cfg.RPC != conf.RPC {
 			conf.RPC = cfg.RPC
-			if err := saveConfig(cfg.Home, conf); err != nil {
+			if err := marketplace.SaveConfig(cfg.Home, conf); err != nil {
 				return nil, err
 			}
 		}
@@ -152,23 +153,23 @@ func StartDevnet(ctx context.Context, cfg DevnetConfig) (*Devnet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
-	log.Info("devnet running", "chain", conf.ChainID, "rpc", conf.RPC, "storage", RedactURL(conf.Storage))
+	log.Info("devnet running", "chain", conf.ChainID, "rpc", conf.RPC, "storage", marketplace.RedactURL(conf.Storage))
 	return d, nil
 }
 
 // startHome runs the validator of an initialised home (a devnet's or a localnet validator's) and
 // the committee members whose identities the home holds.
-func startHome(ctx context.Context, home string, conf *Config, timeoutCommit time.Duration, log *slog.Logger) (*Devnet, error) {
-	bucket, err := OpenBucket(ctx, conf.Storage)
+func startHome(ctx context.Context, home string, conf *marketplace.Config, timeoutCommit time.Duration, log *slog.Logger) (*Devnet, error) {
+	bucket, err := marketplace.OpenBucket(ctx, conf.Storage)
 	if err != nil {
-		return nil, fmt.Errorf("open storage %s: %w", RedactURL(conf.Storage), err)
+		return nil, fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
 	node, err := rights.StartNode(ctx, rights.NodeConfig{Home: filepath.Join(home, "node"), RPCListen: conf.RPC,
 		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: zk.Verifier{}})
 	if err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	d := &Devnet{Home: home, Config: *conf, node: node, read: &countingObjects{o: objects{bucket}}}
+	d := &Devnet{Home: home, Config: *conf, node: node, read: &countingObjects{o: marketplace.BucketObjects(bucket)}}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	if err := d.startMembers(runCtx, bucket, log); err != nil {
@@ -185,8 +186,8 @@ func memberIdentity(home string, i int) string {
 	return filepath.Join(memberDir(home, i), "identity.json")
 }
 
-func memberKey(home string, i int) (*Key, error) {
-	return loadOrCreateKey(memberIdentity(home, i), fmt.Sprintf("member-%d", i+1), []rights.Role{rights.RoleMember})
+func memberKey(home string, i int) (*marketplace.Key, error) {
+	return marketplace.LoadOrCreateKeyFile(memberIdentity(home, i), fmt.Sprintf("member-%d", i+1), []rights.Role{rights.RoleMember})
 }
 
 func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *slog.Logger) error {
@@ -219,7 +220,7 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		}
 		addr := string(key.Address())
 		m, err := mpc.NewMember(mpc.MemberConfig{Address: addr, Dir: filepath.Join(memberDir(d.Home, i), "secret"),
-			Params: params, Board: newBoard(d.node.Client(), key), Objects: d.read,
+			Params: params, Board: marketplace.MemberBoard(d.node.Client(), key), Objects: d.read,
 			Wake: wake, Logger: log, Trace: func(t mpc.TaskTrace) { d.traced(addr, t) }})
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)
@@ -280,7 +281,7 @@ func (d *Devnet) Stop() error {
 // committee's identities, the chunk circuits' (insecure, devnet-only) proving keys and genesis.
 // config.json is written last: until it exists the home counts as not set up, and a start after an
 // interrupted first start does the setup again.
-func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Config, error) {
+func initDevnet(ctx context.Context, cfg Config, log *slog.Logger) (*marketplace.Config, error) {
 	nodeHome := filepath.Join(cfg.Home, "node")
 	if rights.NodeInitialized(nodeHome) {
 		// An earlier first start stopped before writing config.json: no block was ever made.
@@ -288,22 +289,22 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 			return nil, err
 		}
 	}
-	conf := &Config{RPC: cfg.RPC, Storage: cfg.Storage}
+	conf := &marketplace.Config{RPC: cfg.RPC, Storage: cfg.Storage}
 	if conf.RPC == "" {
 		conf.RPC = DefaultRPC
 	}
 	if conf.Storage == "" {
 		conf.Storage = filepath.Join(cfg.Home, "storage")
 	}
-	bucket, err := OpenBucket(ctx, conf.Storage)
+	bucket, err := marketplace.OpenBucket(ctx, conf.Storage)
 	if err != nil {
-		return nil, fmt.Errorf("open storage %s: %w", RedactURL(conf.Storage), err)
+		return nil, fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
-	regulator, err := loadOrCreateKey(keyPath(cfg.Home, "regulator"), "regulator", []rights.Role{rights.RoleRegulator})
+	regulator, err := marketplace.LoadOrCreateKeyFile(marketplace.KeyPath(cfg.Home, "regulator"), "regulator", []rights.Role{rights.RoleRegulator})
 	if err != nil {
 		return nil, fmt.Errorf("regulator key: %w", err)
 	}
-	var members []*Key
+	var members []*marketplace.Key
 	for i := 0; i < cfg.Members; i++ {
 		k, err := memberKey(cfg.Home, i)
 		if err != nil {
@@ -311,7 +312,7 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 		}
 		members = append(members, k)
 	}
-	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*Key{regulator}, Members: members,
+	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*marketplace.Key{regulator}, Members: members,
 		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
@@ -320,7 +321,7 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 	if err := rights.InitNode(nodeHome, gen); err != nil {
 		return nil, fmt.Errorf("write genesis: %w", err)
 	}
-	if err := saveConfig(cfg.Home, conf); err != nil {
+	if err := marketplace.SaveConfig(cfg.Home, conf); err != nil {
 		return nil, err
 	}
 	log.Info("devnet created", "chain", conf.ChainID, "regulator", regulator.Address())
@@ -330,13 +331,13 @@ func initDevnet(ctx context.Context, cfg DevnetConfig, log *slog.Logger) (*Confi
 // genesisSpec is what a new network's genesis is made of.
 type genesisSpec struct {
 	ChainPrefix string // the chain id is the prefix and 8 random hex digits
-	Regulators  []*Key
-	Members     []*Key // the committee
-	Threshold   int    // members that complete a computation; zero means all of them
-	ChunkSize   int    // values per chunk proof
-	Widths      []int  // chunk circuit widths to register; nil means devnetWidths
-	SetupCache  string // where insecure setups are reused from; empty for none
-	Deadline    int64  // blocks a computation has to complete; zero means computationDeadline
+	Regulators  []*marketplace.Key
+	Members     []*marketplace.Key // the committee
+	Threshold   int                // members that complete a computation; zero means all of them
+	ChunkSize   int                // values per chunk proof
+	Widths      []int              // chunk circuit widths to register; nil means devnetWidths
+	SetupCache  string             // where insecure setups are reused from; empty for none
+	Deadline    int64              // blocks a computation has to complete; zero means computationDeadline
 	Bucket      storage.Bucket
 }
 
@@ -395,6 +396,22 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 		Circuits: circuits,
 	}, nil
 }
+
+// Members are the committee members this process runs, in committee order (none for members
+// that run as processes of their own).
+func (d *Devnet) Members() []*mpc.Member { return d.members }
+
+// SetTrace makes f hear of every post of the members this process runs, with the time its work
+// and its wait for the chain took; nil stops it. f runs on the members' goroutines.
+func (d *Devnet) SetTrace(f func(member string, t mpc.TaskTrace)) {
+	d.traceMu.Lock()
+	d.trace = f
+	d.traceMu.Unlock()
+}
+
+// StorageBytesRead is how many bytes the members this process runs have read from storage
+// since the devnet started.
+func (d *Devnet) StorageBytesRead() int64 { return d.read.read.Load() }
 
 func (d *Devnet) traced(member string, t mpc.TaskTrace) {
 	d.traceMu.Lock()

@@ -1,109 +1,26 @@
-package marketplace
+package devnet_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/devnet/devnettest"
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	s3store "github.com/dxplabs/dxp/storage/s3"
-	"github.com/dxplabs/dxp/storage/s3/miniotest"
 )
 
-// testChunk keeps the chunk circuits' setup quick in tests; the flow is the same at any size.
-const testChunk = 64
+const testChunk = devnettest.ChunkSize
 
-const testSchema = `{"columns":[
- {"name":"delta","type":"integer","min":-5000,"max":5000},
- {"name":"income","type":"decimal","scale":2,"min":0,"max":1000000}]}`
-
-func startDevnet(t *testing.T, home string) *Devnet {
+func startDevnet(t *testing.T, home string) *devnet.Devnet {
 	t.Helper()
-	return startDevnetWith(t, DevnetConfig{Home: home})
-}
-
-// startDevnetWith starts a devnet on a free loopback port with the tests' small chunk size
-// (unless cfg names others) and waits until its committee is ready. The caller stops it.
-func startDevnetWith(t *testing.T, cfg DevnetConfig) *Devnet {
-	t.Helper()
-	rpc, err := freeRPC()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RPC = rpc
-	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = testChunk
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	dn, err := StartDevnet(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dn.WaitReady(ctx); err != nil {
-		dn.Stop()
-		t.Fatal(err)
-	}
-	return dn
-}
-
-// minioStorage starts a MinIO server for the test and returns its bucket as a --storage URL,
-// and its configuration.
-func minioStorage(t *testing.T) (string, s3store.Config) {
-	t.Helper()
-	cfg := miniotest.Start(t)
-	return fmt.Sprintf("s3://%s:%s@%s/%s", url.PathEscape(cfg.AccessKey), url.PathEscape(cfg.SecretKey), cfg.Endpoint, cfg.Bucket), cfg
-}
-
-func table(t *testing.T, rows int, seed int64) *Table {
-	t.Helper()
-	s, err := ParseSchema(strings.NewReader(testSchema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	b.WriteString("delta,income\n")
-	for i := 0; i < rows; i++ {
-		v := (int64(i)*7919 + seed*104729) % 10001
-		fmt.Fprintf(&b, "%d,%d.%02d\n", v-5000, (v*37)%1000000, v%100)
-	}
-	tab, err := ReadTable("gen.csv", strings.NewReader(b.String()), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tab
-}
-
-func mustKey(t *testing.T, home, name string, role rights.Role) {
-	t.Helper()
-	if _, err := CreateKey(home, name, []rights.Role{role}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// approvedGrant creates the keys owner1 and buyer1, has owner1 publish tab as name at price, and
-// returns buyer1's grant, approved, for uses of op over column.
-func approvedGrant(t *testing.T, ctx context.Context, s *Session, home string, tab *Table, name string, price uint64, op rights.Op, column string, uses uint64) *rights.Grant {
-	t.Helper()
-	mustKey(t, home, "owner1", rights.RoleOwner)
-	mustKey(t, home, "buyer1", rights.RoleBuyer)
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner1", Name: name, Schema: tab.Schema, CSV: BytesSource("gen.csv", tab.CSV()), Price: price})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, Ops: []rights.Op{op}, Columns: []string{column}, Uses: uses})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return devnettest.Start(t, devnet.Config{Home: home})
 }
 
 // TestEndToEnd is the whole path on a real in-process CometBFT node, real storage, the real
@@ -123,20 +40,20 @@ func TestEndToEnd(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mustKey(t, home, "owner1", rights.RoleOwner)
-	mustKey(t, home, "owner2", rights.RoleOwner)
-	mustKey(t, home, "buyer1", rights.RoleBuyer)
+	devnettest.MustKey(t, home, "owner1", rights.RoleOwner)
+	devnettest.MustKey(t, home, "owner2", rights.RoleOwner)
+	devnettest.MustKey(t, home, "buyer1", rights.RoleBuyer)
 
 	// Two owners with different row counts, so chunks and ciphertexts are partly filled.
-	tables := []*Table{table(t, 150, 1), table(t, 97, 2)}
+	tables := []*marketplace.Table{devnettest.Table(t, 150, 1), devnettest.Table(t, 97, 2)}
 	var ids []string
 	for i, owner := range []string{"owner1", "owner2"} {
-		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-data", Schema: tables[i].Schema, CSV: BytesSource("gen.csv", tables[i].CSV()), Price: uint64(3 + i)})
+		pub, err := s.Publish(ctx, marketplace.PublishRequest{From: owner, Name: owner + "-data", Schema: tables[i].Schema, CSV: marketplace.BytesSource("gen.csv", tables[i].CSV()), Price: uint64(3 + i)})
 		if err != nil {
 			t.Fatalf("Publish(%s) = %v", owner, err)
 		}
@@ -147,28 +64,28 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// An owner cannot request grants, and a computation needs a grant.
-	if _, err := s.RequestGrant(ctx, GrantRequest{From: "owner1", Datasets: ids, Ops: []rights.Op{rights.OpSum}, Columns: []string{"income"}, Uses: 1}); err == nil {
+	if _, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "owner1", Datasets: ids, Ops: []rights.Op{rights.OpSum}, Columns: []string{"income"}, Uses: 1}); err == nil {
 		t.Error("an owner without the buyer role requested a grant")
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: "gr-0000000000000000", Op: rights.OpSum, Columns: []string{"income"}}); !isRefusal(err) {
+	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: "gr-0000000000000000", Op: rights.OpSum, Columns: []string{"income"}}); !isRefusal(err) {
 		t.Errorf("Compute without a grant = %v, want the chain's refusal", err)
 	}
 
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer1", Datasets: ids,
+	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: ids,
 		Ops: []rights.Op{rights.OpSum, rights.OpMean, rights.OpCount, rights.OpVariance, rights.OpStddev}, Columns: []string{"income", "delta"}, Uses: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"income"}}); !isRefusal(err) {
+	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"income"}}); !isRefusal(err) {
 		t.Errorf("Compute under a grant no holder approved = %v, want a refusal", err)
 	}
-	if g, err = s.ActOnGrant(ctx, "owner1", g.ID, Approve, ""); err != nil || g.State != rights.GrantRequested {
+	if g, err = s.ActOnGrant(ctx, "owner1", g.ID, marketplace.Approve, ""); err != nil || g.State != rights.GrantRequested {
 		t.Fatalf("after one of two approvals: grant %+v, %v; want still requested", g, err)
 	}
-	if _, err := s.ActOnGrant(ctx, "buyer1", g.ID, Approve, ""); !isRefusal(err) {
+	if _, err := s.ActOnGrant(ctx, "buyer1", g.ID, marketplace.Approve, ""); !isRefusal(err) {
 		t.Errorf("the grantee approving its own grant = %v, want a refusal", err)
 	}
-	if g, err = s.ActOnGrant(ctx, "owner2", g.ID, Approve, ""); err != nil || g.State != rights.GrantActive {
+	if g, err = s.ActOnGrant(ctx, "owner2", g.ID, marketplace.Approve, ""); err != nil || g.State != rights.GrantActive {
 		t.Fatalf("after both approvals: grant %+v, %v; want active", g, err)
 	}
 
@@ -187,11 +104,11 @@ func TestEndToEnd(t *testing.T) {
 	}{{rights.OpSum, "income"}, {rights.OpMean, "income"}, {rights.OpSum, "delta"}, {rights.OpMean, "delta"}, {rights.OpCount, "delta"},
 		{rights.OpVariance, "delta"}, {rights.OpStddev, "delta"}}
 	for _, q := range queries {
-		res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
+		res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: q.op, Columns: []string{q.col}})
 		if err != nil {
 			t.Fatalf("Compute(%s %s) = %v", q.op, q.col, err)
 		}
-		if want := plaintextAnswer(q.op, q.col, schema, tables); res.Result != want {
+		if want := devnet.PlaintextAnswer(q.op, q.col, schema, tables); res.Result != want {
 			t.Errorf("Compute(%s %s) = %s, want the plaintext answer %s", q.op, q.col, res.Result, want)
 		}
 		if res.Rows != uint64(tables[0].Rows+tables[1].Rows) {
@@ -211,7 +128,7 @@ func TestEndToEnd(t *testing.T) {
 	if g, err = s.Chain.Grant(ctx, g.ID); err != nil || g.Used != uint64(len(queries)) {
 		t.Errorf("grant used %d times, want %d (%v)", g.Used, len(queries), err)
 	}
-	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); !isRefusal(err) {
+	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); !isRefusal(err) {
 		t.Errorf("Compute over a column outside the grant = %v, want a refusal", err)
 	}
 
@@ -256,7 +173,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dn = startDevnet(t, home)
 	stopped = false
-	s2, err := Open(ctx, home)
+	s2, err := marketplace.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,11 +189,11 @@ func TestEndToEnd(t *testing.T) {
 	if len(committee2.Shares) != len(committee.Shares) || fmt.Sprint(committee2.Keys) != fmt.Sprint(committee.Keys) {
 		t.Errorf("restart changed the committee's keys or ran a second ceremony")
 	}
-	res, err := s2.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"income"}})
+	res, err := s2.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"income"}})
 	if err != nil {
 		t.Fatalf("Compute after restart = %v", err)
 	}
-	if want := plaintextAnswer(rights.OpSum, "income", schema, tables); res.Result != want {
+	if want := devnet.PlaintextAnswer(rights.OpSum, "income", schema, tables); res.Result != want {
 		t.Errorf("Compute after restart = %s, want %s", res.Result, want)
 	}
 	ds, err := s2.Chain.Dataset(ctx, ids[0])
@@ -300,12 +217,12 @@ func TestDevnetOnS3(t *testing.T) {
 		t.Skip("starts a devnet and MinIO")
 	}
 	home := t.TempDir()
-	where, cfg := minioStorage(t)
-	dn := startDevnetWith(t, DevnetConfig{Home: home, Storage: where})
+	where, cfg := devnettest.MinioStorage(t)
+	dn := devnettest.Start(t, devnet.Config{Home: home, Storage: where})
 	defer dn.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,19 +230,19 @@ func TestDevnetOnS3(t *testing.T) {
 	if _, ok := s.Bucket.(*s3store.Bucket); !ok {
 		t.Fatalf("session storage is %T, want the S3 driver", s.Bucket)
 	}
-	tab := table(t, 80, 5)
-	g := approvedGrant(t, ctx, s, home, tab, "on-s3", 1, rights.OpSum, "delta", 1)
-	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	tab := devnettest.Table(t, 80, 5)
+	g := devnettest.ApprovedGrant(t, ctx, s, home, tab, "on-s3", 1, rights.OpSum, "delta", 1)
+	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := plaintextAnswer(rights.OpSum, "delta", tab.Schema, []*Table{tab}); res.Result != want {
+	if want := devnet.PlaintextAnswer(rights.OpSum, "delta", tab.Schema, []*marketplace.Table{tab}); res.Result != want {
 		t.Errorf("sum over S3-stored ciphertexts = %s, want %s", res.Result, want)
 	}
-	if conf, err := LoadConfig(home); err != nil || conf.Storage != where {
+	if conf, err := marketplace.LoadConfig(home); err != nil || conf.Storage != where {
 		t.Errorf("config storage = %v (%v), want the S3 URL", conf, err)
 	}
-	if strings.Contains(RedactURL(where), cfg.SecretKey) {
+	if strings.Contains(marketplace.RedactURL(where), cfg.SecretKey) {
 		t.Errorf("RedactURL kept the secret key")
 	}
 }
@@ -337,16 +254,13 @@ func TestThresholdDevnet(t *testing.T) {
 		t.Skip("starts a devnet")
 	}
 	home := t.TempDir()
-	rpc, err := freeRPC()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rpc := devnettest.RPC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := StartDevnet(ctx, DevnetConfig{Home: t.TempDir(), Members: 3, Threshold: 1}); err == nil {
+	if _, err := devnet.Start(ctx, devnet.Config{Home: t.TempDir(), Members: 3, Threshold: 1}); err == nil {
 		t.Error("a 1-of-3 committee was accepted: one member would hold the whole key")
 	}
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Members: 3, Threshold: 2, ChunkSize: testChunk})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, Members: 3, Threshold: 2, ChunkSize: testChunk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +268,7 @@ func TestThresholdDevnet(t *testing.T) {
 	if err := dn.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,13 +276,13 @@ func TestThresholdDevnet(t *testing.T) {
 	if c, err := s.Chain.Committee(ctx); err != nil || c.Threshold != 2 || len(c.Members) != 3 {
 		t.Fatalf("committee = %+v, %v; want 2 of 3", c, err)
 	}
-	tab := table(t, 120, 7)
-	g := approvedGrant(t, ctx, s, home, tab, "two-of-three", 1, rights.OpMean, "income", 1)
-	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
+	tab := devnettest.Table(t, 120, 7)
+	g := devnettest.ApprovedGrant(t, ctx, s, home, tab, "two-of-three", 1, rights.OpMean, "income", 1)
+	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := plaintextAnswer(rights.OpMean, "income", tab.Schema, []*Table{tab}); res.Result != want {
+	if want := devnet.PlaintextAnswer(rights.OpMean, "income", tab.Schema, []*marketplace.Table{tab}); res.Result != want {
 		t.Errorf("mean on a 2-of-3 committee = %s, want %s", res.Result, want)
 	}
 	if len(res.Participants) != 2 {

@@ -1,4 +1,4 @@
-package marketplace
+package devnet
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/dxplabs/dxp/internal/atomicfile"
+	"github.com/dxplabs/dxp/internal/freeport"
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
 
@@ -45,7 +47,7 @@ type LocalnetConfig struct {
 	BasePort int
 	// ChunkSize is the number of values per chunk proof; zero means DefaultChunkSize.
 	ChunkSize int
-	// SetupCache is where insecure circuit setups are reused from (see DevnetConfig).
+	// SetupCache is where insecure circuit setups are reused from (see Config).
 	SetupCache string
 	// Log receives progress lines (never secrets); nil discards them.
 	Log *slog.Logger
@@ -77,7 +79,7 @@ func (l *Localnet) Homes() []string {
 func LoadLocalnet(home string) (*Localnet, error) {
 	b, err := os.ReadFile(filepath.Join(home, localnetFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s holds no localnet; run `dxp localnet start --home %s` first", ErrNoHome, home, home)
+		return nil, fmt.Errorf("%w: %s holds no localnet; run `dxp localnet start --home %s` first", marketplace.ErrNoHome, home, home)
 	}
 	if err != nil {
 		return nil, err
@@ -128,12 +130,12 @@ func InitLocalnet(ctx context.Context, cfg LocalnetConfig) (*Localnet, error) {
 			return nil, fmt.Errorf("localnet: %s already runs %d validators; it cannot change to %d", cfg.Home, l.Validators, cfg.Validators)
 		}
 		if cfg.Storage != "" {
-			if conf, err := LoadConfig(cfg.Home); err == nil && conf.Storage != cfg.Storage {
-				return nil, fmt.Errorf("localnet: %s already keeps its data in %s; it cannot move to %s", cfg.Home, RedactURL(conf.Storage), RedactURL(cfg.Storage))
+			if conf, err := marketplace.LoadConfig(cfg.Home); err == nil && conf.Storage != cfg.Storage {
+				return nil, fmt.Errorf("localnet: %s already keeps its data in %s; it cannot move to %s", cfg.Home, marketplace.RedactURL(conf.Storage), marketplace.RedactURL(cfg.Storage))
 			}
 		}
 		return l, nil
-	} else if !errors.Is(err, ErrNoHome) {
+	} else if !errors.Is(err, marketplace.ErrNoHome) {
 		return nil, err
 	}
 	l, err := initLocalnet(ctx, cfg, log)
@@ -165,15 +167,15 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 	if storageURL == "" {
 		storageURL = filepath.Join(home, "storage")
 	}
-	bucket, err := OpenBucket(ctx, storageURL)
+	bucket, err := marketplace.OpenBucket(ctx, storageURL)
 	if err != nil {
-		return nil, fmt.Errorf("open storage %s: %w", RedactURL(storageURL), err)
+		return nil, fmt.Errorf("open storage %s: %w", marketplace.RedactURL(storageURL), err)
 	}
-	regulator, err := loadOrCreateKey(keyPath(home, "regulator"), "regulator", []rights.Role{rights.RoleRegulator})
+	regulator, err := marketplace.LoadOrCreateKeyFile(marketplace.KeyPath(home, "regulator"), "regulator", []rights.Role{rights.RoleRegulator})
 	if err != nil {
 		return nil, fmt.Errorf("regulator key: %w", err)
 	}
-	var members []*Key
+	var members []*marketplace.Key
 	for i := 0; i < cfg.Members; i++ {
 		k, err := memberKey(ValidatorHome(home, i+1), i)
 		if err != nil {
@@ -181,7 +183,7 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 		}
 		members = append(members, k)
 	}
-	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-localnet-", Regulators: []*Key{regulator}, Members: members,
+	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-localnet-", Regulators: []*marketplace.Key{regulator}, Members: members,
 		ChunkSize: cfg.ChunkSize, SetupCache: cfg.SetupCache, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
@@ -209,7 +211,7 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 			return nil, err
 		}
 	}
-	regKey, err := os.ReadFile(keyPath(home, "regulator"))
+	regKey, err := os.ReadFile(marketplace.KeyPath(home, "regulator"))
 	if err != nil {
 		return nil, err
 	}
@@ -218,30 +220,30 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 		return nil, err
 	}
 	for i, h := range l.Homes() {
-		conf := &Config{ChainID: gen.ChainID, RPC: rpcs[i], Storage: storageURL, P2P: p2ps[i]}
+		conf := &marketplace.Config{ChainID: gen.ChainID, RPC: rpcs[i], Storage: storageURL, P2P: p2ps[i]}
 		for j, id := range ids {
 			if j != i {
 				conf.Peers = append(conf.Peers, id+"@"+hostPort(p2ps[j]))
 			}
 		}
-		if err := writeFileAtomic(keyPath(h, "regulator"), regKey, 0o600); err != nil {
+		if err := atomicfile.Write(marketplace.KeyPath(h, "regulator"), regKey, 0o600); err != nil {
 			return nil, err
 		}
-		if err := saveConfig(h, conf); err != nil {
+		if err := marketplace.SaveConfig(h, conf); err != nil {
 			return nil, err
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(home, "genesis.json"), genesis, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(home, "genesis.json"), genesis, 0o600); err != nil {
 		return nil, err
 	}
-	if err := saveConfig(home, &Config{ChainID: gen.ChainID, RPC: rpcs[0], Storage: storageURL}); err != nil {
+	if err := marketplace.SaveConfig(home, &marketplace.Config{ChainID: gen.ChainID, RPC: rpcs[0], Storage: storageURL}); err != nil {
 		return nil, err
 	}
 	b, err := json.MarshalIndent(l, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(home, localnetFile), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(home, localnetFile), append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
 	log.Info("localnet created", "chain", l.ChainID, "validators", l.Validators, "members", l.Members, "regulator", regulator.Address())
@@ -256,14 +258,11 @@ func hostPort(addr string) string {
 	return addr
 }
 
-// freeLoopback returns a tcp://127.0.0.1:port address that was free a moment ago.
+// freeLoopback returns a tcp://127.0.0.1:port address that was free a moment ago, for a node's
+// RPC or P2P listener (see freeport).
 func freeLoopback() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
 		return "", err
 	}
 	return "tcp://" + addr, nil
@@ -285,7 +284,7 @@ func StartValidator(ctx context.Context, cfg ValidatorConfig) (*Devnet, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	conf, err := LoadConfig(cfg.Home)
+	conf, err := marketplace.LoadConfig(cfg.Home)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package marketplace
+package devnet
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -38,14 +39,14 @@ type MemberOptions struct {
 
 // IsMemberHome reports whether dir is a committee member's home (see RunMember).
 func IsMemberHome(dir string) bool {
-	_, errConf := os.Stat(filepath.Join(dir, configFile))
+	_, errConf := os.Stat(filepath.Join(dir, marketplace.ConfigFile))
 	_, errID := os.Stat(filepath.Join(dir, memberIdentityFile))
 	return errConf == nil && errID == nil
 }
 
 // writeMemberHome turns a devnet member's directory into a member home for the network conf
 // describes, unless it already is one.
-func writeMemberHome(dir string, conf *Config) error {
+func writeMemberHome(dir string, conf *marketplace.Config) error {
 	if IsMemberHome(dir) {
 		return nil
 	}
@@ -57,7 +58,7 @@ func writeMemberHome(dir string, conf *Config) error {
 		}
 		storage = abs
 	}
-	return saveConfig(dir, &Config{ChainID: conf.ChainID, RPC: conf.RPC, Storage: storage})
+	return marketplace.SaveConfig(dir, &marketplace.Config{ChainID: conf.ChainID, RPC: conf.RPC, Storage: storage})
 }
 
 // RunMember runs the committee member whose home is opts.Home until ctx ends: it waits for the
@@ -73,13 +74,13 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 	}
 	home := opts.Home
 	if !IsMemberHome(home) {
-		return fmt.Errorf("%s is not a committee member home (it needs %s and %s); `dxp devnet start --external-members` writes one per member under HOME/committee", home, configFile, memberIdentityFile)
+		return fmt.Errorf("%s is not a committee member home (it needs %s and %s); `dxp devnet start --external-members` writes one per member under HOME/committee", home, marketplace.ConfigFile, memberIdentityFile)
 	}
-	conf, err := LoadConfig(home)
+	conf, err := marketplace.LoadConfig(home)
 	if err != nil {
 		return err
 	}
-	key, err := loadKeyFile(filepath.Join(home, memberIdentityFile), "member")
+	key, err := marketplace.LoadKeyFile(filepath.Join(home, memberIdentityFile), "member")
 	if err != nil {
 		return err
 	}
@@ -110,9 +111,9 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 	if !slices.ContainsFunc(committee.Members, func(m rights.Member) bool { return m.Address == key.Address() }) {
 		return fmt.Errorf("%s (the identity in %s) is not a member of the committee of chain %s", key.Address(), home, conf.ChainID)
 	}
-	bucket, err := OpenBucket(ctx, conf.Storage)
+	bucket, err := marketplace.OpenBucket(ctx, conf.Storage)
 	if err != nil {
-		return fmt.Errorf("open storage %s: %w", RedactURL(conf.Storage), err)
+		return fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
 	params, err := mpc.NewParams()
 	if err != nil {
@@ -124,12 +125,12 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 		wake = nil
 	}
 	m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(home, "secret"),
-		Params: params, Board: newBoard(chain, key), Objects: objects{bucket}, Wake: wake, Poll: opts.Poll, Logger: log})
+		Params: params, Board: marketplace.MemberBoard(chain, key), Objects: marketplace.BucketObjects(bucket), Wake: wake, Poll: opts.Poll, Logger: log})
 	if err != nil {
 		return err
 	}
 	log.Info("committee member running", "member", key.Address(), "chain", conf.ChainID, "rpc", conf.RPC,
-		"storage", RedactURL(conf.Storage), "threshold", committee.Threshold, "members", len(committee.Members), "ready", committee.Ready)
+		"storage", marketplace.RedactURL(conf.Storage), "threshold", committee.Threshold, "members", len(committee.Members), "ready", committee.Ready)
 	if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -1,4 +1,4 @@
-package marketplace
+package devnet_test
 
 import (
 	"context"
@@ -12,21 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/devnet/devnettest"
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
 
 // externalDevnet starts a devnet whose n members (threshold t) run through RunMember, each
 // stoppable on its own, as `dxp committee member start` runs them, and waits for the ceremony.
-func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string, dn *Devnet, stop []func()) {
+func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string, dn *devnet.Devnet, stop []func()) {
 	t.Helper()
 	home = t.TempDir()
-	rpc, err := freeRPC()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rpc := devnettest.RPC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dn, err = StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Members: n, Threshold: threshold, ChunkSize: testChunk,
+	var err error
+	dn, err = devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, Members: n, Threshold: threshold, ChunkSize: testChunk,
 		ExternalMembers: true, ComputationDeadline: deadline})
 	if err != nil {
 		t.Fatal(err)
@@ -36,15 +37,15 @@ func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string
 			t.Errorf("devnet stop: %v", err)
 		}
 	})
-	if len(dn.members) != 0 {
-		t.Fatalf("the devnet runs %d members in-process, want none with external members", len(dn.members))
+	if len(dn.Members()) != 0 {
+		t.Fatalf("the devnet runs %d members in-process, want none with external members", len(dn.Members()))
 	}
 	for i := range n {
-		dir := memberDir(home, i)
-		if !IsMemberHome(dir) {
+		dir := devnet.MemberDir(home, i)
+		if !devnet.IsMemberHome(dir) {
 			t.Fatalf("%s is not a member home", dir)
 		}
-		for _, f := range []string{configFile, memberIdentityFile} {
+		for _, f := range []string{marketplace.ConfigFile, devnet.MemberIdentityFile} {
 			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Errorf("%s/%s: %v, want a 0600 file", dir, f, err)
 			}
@@ -52,7 +53,7 @@ func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string
 		mctx, mcancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			done <- RunMember(mctx, MemberOptions{Home: dir, Log: slog.New(slog.DiscardHandler)})
+			done <- devnet.RunMember(mctx, devnet.MemberOptions{Home: dir, Log: slog.New(slog.DiscardHandler)})
 		}()
 		stopped := false
 		stopMember := func() {
@@ -85,29 +86,29 @@ func TestCommitteeOneDown(t *testing.T) {
 	home, dn, stop := externalDevnet(t, 3, 2, 20)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	tab := table(t, 150, 3)
-	g := approvedGrant(t, ctx, s, home, tab, "one-down", 3, rights.OpSum, "delta", 2)
+	tab := devnettest.Table(t, 150, 3)
+	g := devnettest.ApprovedGrant(t, ctx, s, home, tab, "one-down", 3, rights.OpSum, "delta", 2)
 
 	stop[2]()
-	liar, err := loadKeyFile(memberIdentity(home, 2), "member-3")
+	liar, err := marketplace.LoadKeyFile(devnet.MemberIdentity(home, 2), "member-3")
 	if err != nil {
 		t.Fatal(err)
 	}
 	lied := make(chan error, 1)
 	go func() { lied <- postWrongOutput(ctx, dn.Chain(), liar) }()
-	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := <-lied; err != nil {
 		t.Fatalf("member 3 could not post its wrong output: %v", err)
 	}
-	if want := plaintextAnswer(rights.OpSum, "delta", tab.Schema, []*Table{tab}); res.Result != want {
+	if want := devnet.PlaintextAnswer(rights.OpSum, "delta", tab.Schema, []*marketplace.Table{tab}); res.Result != want {
 		t.Errorf("sum with one member down = %s, want %s", res.Result, want)
 	}
 	members := committeeAddrs(t, ctx, s)
@@ -128,7 +129,7 @@ func TestCommitteeOneDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(audit.Computations, func(a AuditComputation) bool { return a.ID == res.Computation })
+	i := slices.IndexFunc(audit.Computations, func(a marketplace.AuditComputation) bool { return a.ID == res.Computation })
 	if i < 0 || !slices.Equal(audit.Computations[i].Disagreed, members[2:]) || len(audit.Computations[i].Members) != 2 {
 		t.Errorf("the audit does not show who agreed and who disagreed on %s: %+v", res.Computation, audit.Computations)
 	}
@@ -143,7 +144,7 @@ func TestCommitteeOneDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	_, err = s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
 	if err == nil || !strings.Contains(err.Error(), "refunded") {
 		t.Fatalf("compute with one of two needed members live: %v, want it expired and refunded", err)
 	}
@@ -178,18 +179,18 @@ func TestCommitteeThreeOfFive(t *testing.T) {
 	stop[0]()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	tab := table(t, 100, 5)
-	g := approvedGrant(t, ctx, s, home, tab, "three-of-five", 1, rights.OpMean, "income", 1)
-	res, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
+	tab := devnettest.Table(t, 100, 5)
+	g := devnettest.ApprovedGrant(t, ctx, s, home, tab, "three-of-five", 1, rights.OpMean, "income", 1)
+	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := plaintextAnswer(rights.OpMean, "income", tab.Schema, []*Table{tab}); res.Result != want {
+	if want := devnet.PlaintextAnswer(rights.OpMean, "income", tab.Schema, []*marketplace.Table{tab}); res.Result != want {
 		t.Errorf("mean on a 3-of-5 committee with one member down = %s, want %s", res.Result, want)
 	}
 	members := committeeAddrs(t, ctx, s)
@@ -202,7 +203,7 @@ func TestCommitteeThreeOfFive(t *testing.T) {
 // in the committee, is refused with a clear error.
 func TestRunMemberRefusesBadHome(t *testing.T) {
 	ctx := context.Background()
-	err := RunMember(ctx, MemberOptions{Home: t.TempDir()})
+	err := devnet.RunMember(ctx, devnet.MemberOptions{Home: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "not a committee member home") {
 		t.Errorf("RunMember on an empty directory: %v, want it refused as not a member home", err)
 	}
@@ -210,7 +211,7 @@ func TestRunMemberRefusesBadHome(t *testing.T) {
 
 // postWrongOutput waits for a pending computation and posts a random output digest for it,
 // signed by a committee member: a member whose evaluation went wrong, or a liar.
-func postWrongOutput(ctx context.Context, chain *rights.Client, member *Key) error {
+func postWrongOutput(ctx context.Context, chain *rights.Client, member *marketplace.Key) error {
 	for {
 		comps, err := chain.ComputationsUnderWay(ctx)
 		if err != nil {
@@ -232,7 +233,7 @@ func postWrongOutput(ctx context.Context, chain *rights.Client, member *Key) err
 	}
 }
 
-func committeeAddrs(t *testing.T, ctx context.Context, s *Session) []rights.Address {
+func committeeAddrs(t *testing.T, ctx context.Context, s *marketplace.Session) []rights.Address {
 	t.Helper()
 	c, err := s.Chain.Committee(ctx)
 	if err != nil {

@@ -1,4 +1,4 @@
-package marketplace
+package devnet
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dxplabs/dxp/internal/atomicfile"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
@@ -83,7 +84,7 @@ func writeSetupCache(path string, pk, vk []byte) error {
 	b := make([]byte, 0, 8+len(vk)+len(pk))
 	b = binary.BigEndian.AppendUint64(b, uint64(len(vk)))
 	b = append(append(b, vk...), pk...)
-	return writeFileAtomic(path, b, 0o600)
+	return atomicfile.Write(path, b, 0o600)
 }
 
 // devnetCircuits sets up (or takes from the cache) the chunk circuit of size n for each width,

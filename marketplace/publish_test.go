@@ -1,4 +1,4 @@
-package marketplace
+package marketplace_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/dxplabs/dxp/devnet"
+	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	s3store "github.com/dxplabs/dxp/storage/s3"
@@ -29,7 +31,7 @@ func TestPublishOnMinIO(t *testing.T) {
 	}
 	home := t.TempDir()
 	where, cfg := minioStorage(t)
-	dn := startDevnetWith(t, DevnetConfig{Home: home, Storage: where})
+	dn := startDevnetWith(t, devnet.Config{Home: home, Storage: where})
 	defer dn.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

@@ -1,4 +1,4 @@
-package marketplace
+package marketplace_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 )

@@ -63,8 +63,13 @@ func TestFormatValueRoundTrips(t *testing.T) {
 	}
 }
 
+// ageIncomeSchema is the demo's schema (devnet/demo.go): an integer and a decimal column.
+const ageIncomeSchema = `{"columns":[
+ {"name":"age","type":"integer","min":0,"max":120},
+ {"name":"income","type":"decimal","scale":2,"min":0,"max":1000000}]}`
+
 func TestParseSchema(t *testing.T) {
-	s, err := ParseSchema(strings.NewReader(demoSchema))
+	s, err := ParseSchema(strings.NewReader(ageIncomeSchema))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +99,7 @@ func TestParseSchema(t *testing.T) {
 }
 
 func TestReadTable(t *testing.T) {
-	s, err := ParseSchema(strings.NewReader(demoSchema))
+	s, err := ParseSchema(strings.NewReader(ageIncomeSchema))
 	if err != nil {
 		t.Fatal(err)
 	}

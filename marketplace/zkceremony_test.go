@@ -1,4 +1,4 @@
-package marketplace
+package marketplace_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
@@ -29,7 +30,7 @@ func participantSession(t *testing.T, ctx context.Context, devnetHome, name stri
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	if err := saveConfig(home, cfg); err != nil {
+	if err := SaveConfig(home, cfg); err != nil {
 		t.Fatal(err)
 	}
 	k, err := CreateKey(home, name, []rights.Role{rights.RoleOwner})

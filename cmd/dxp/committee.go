@@ -5,7 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/devnet"
 )
 
 func committeeCommand() *cli.Command {
@@ -25,7 +25,7 @@ func committeeCommand() *cli.Command {
 				},
 				Action: func(c *cli.Context) error {
 					log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
-					return marketplace.RunMember(c.Context, marketplace.MemberOptions{Home: c.String("home"), Poll: c.Duration("poll"), Log: log})
+					return devnet.RunMember(c.Context, devnet.MemberOptions{Home: c.String("home"), Poll: c.Duration("poll"), Log: log})
 				},
 			}},
 		}},

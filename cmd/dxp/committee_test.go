@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/rights"
 )
 
@@ -30,11 +30,11 @@ func TestCommitteeMemberProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	devnet := startProcess(t, filepath.Join(logs, "devnet.log"), bin, "devnet", "start", "--home", home, "--rpc", rpc,
+	devnetProc := startProcess(t, filepath.Join(logs, "devnet.log"), bin, "devnet", "start", "--home", home, "--rpc", rpc,
 		"--members", "3", "--threshold", "2", "--chunk-size", "16", "--external-members")
 	memberHome := func(i int) string { return filepath.Join(home, "committee", fmt.Sprintf("member-%d", i)) }
 	for i := 1; i <= 3; i++ {
-		for !marketplace.IsMemberHome(memberHome(i)) {
+		for !devnet.IsMemberHome(memberHome(i)) {
 			select {
 			case <-ctx.Done():
 				t.Fatalf("devnet start --external-members wrote no member home at %s", memberHome(i))
@@ -53,7 +53,7 @@ func TestCommitteeMemberProcess(t *testing.T) {
 	defer chain.Close()
 	waitHeight(t, ctx, chain, 1, "devnet start")
 	readyCtx, readyCancel := context.WithTimeout(ctx, 4*time.Minute)
-	err = marketplace.WaitCommitteeReady(readyCtx, chain)
+	err = devnet.WaitCommitteeReady(readyCtx, chain)
 	readyCancel()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, procs[1].read(t))
@@ -141,7 +141,7 @@ func TestCommitteeMemberProcess(t *testing.T) {
 	}
 	stopProcess(t, procs[1].cmd)
 	stopProcess(t, procs[2].cmd)
-	stopProcess(t, devnet)
+	stopProcess(t, devnetProc)
 }
 
 // processLog is a running process and the file its output goes to.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
 )
 
@@ -20,18 +21,18 @@ func devnetCommand() *cli.Command {
 			Name:  "start",
 			Usage: "start (first time: create) a devnet: one validator, a committee in-process, storage; runs until interrupted",
 			Flags: []cli.Flag{homeFlag,
-				&cli.StringFlag{Name: "rpc", Usage: "node RPC address (default " + marketplace.DefaultRPC + ", or the one recorded at first start)"},
+				&cli.StringFlag{Name: "rpc", Usage: "node RPC address (default " + devnet.DefaultRPC + ", or the one recorded at first start)"},
 				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; fixed at first start)"},
 				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
 				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
-				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: marketplace.DefaultChunkSize},
+				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},
 				&cli.BoolFlag{Name: "external-members", Usage: "write a member home per committee member (HOME/committee/member-K) and leave the members to " +
 					"`dxp committee member start --home HOME/committee/member-K`, one process each, instead of running them here"},
 				&cli.Int64Flag{Name: "deadline", Usage: "blocks a computation has to complete before it is refunded (first start only; default 600)"},
 			},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
-				dn, err := marketplace.StartDevnet(c.Context, marketplace.DevnetConfig{Home: c.String("home"),
+				dn, err := devnet.Start(c.Context, devnet.Config{Home: c.String("home"),
 					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"),
 					SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
 				if err != nil {
@@ -95,7 +96,7 @@ func demoCommand() *cli.Command {
 			&cli.IntFlag{Name: "rows", Usage: "rows per owner (two owners)", Value: 0},
 		},
 		Action: func(c *cli.Context) error {
-			cfg := marketplace.DemoConfig{Home: c.String("home"), SetupCache: setupCacheDir()}
+			cfg := devnet.DemoConfig{Home: c.String("home"), SetupCache: setupCacheDir()}
 			if n := c.Int("rows"); n != 0 {
 				if n < 1 || n > 1_000_000 {
 					return errors.New("--rows must be between 1 and 1000000")
@@ -107,7 +108,7 @@ func demoCommand() *cli.Command {
 			}
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
-			rep, err := marketplace.Demo(ctx, cfg)
+			rep, err := devnet.Demo(ctx, cfg)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -30,7 +31,7 @@ func nodeCommand() *cli.Command {
 			Flags: []cli.Flag{homeFlag, timeoutCommitFlag},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
-				v, err := marketplace.StartValidator(c.Context, marketplace.ValidatorConfig{Home: c.String("home"),
+				v, err := devnet.StartValidator(c.Context, devnet.ValidatorConfig{Home: c.String("home"),
 					TimeoutCommit: c.Duration("timeout-commit"), Log: log})
 				if err != nil {
 					return err
@@ -56,7 +57,7 @@ func localnetCommand() *cli.Command {
 				&cli.IntFlag{Name: "members", Usage: "committee members, member K inside validator K (first start only)", Value: 3},
 				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; first start only)"},
 				&cli.IntFlag{Name: "base-port", Usage: "validator K gets RPC port BASE+10(K-1) and P2P port one above (default: free ports; first start only)"},
-				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: marketplace.DefaultChunkSize},
+				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},
 				&cli.DurationFlag{Name: "restart-delay", Usage: "restart a validator that exits unasked after this long (default: leave it stopped)"},
 			},
 			Action: startLocalnet,
@@ -66,7 +67,7 @@ func localnetCommand() *cli.Command {
 
 func startLocalnet(c *cli.Context) error {
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ln, err := marketplace.InitLocalnet(c.Context, marketplace.LocalnetConfig{Home: c.String("home"),
+	ln, err := devnet.InitLocalnet(c.Context, devnet.LocalnetConfig{Home: c.String("home"),
 		Validators: c.Int("validators"), Members: c.Int("members"), Storage: c.String("storage"),
 		BasePort: c.Int("base-port"), ChunkSize: c.Int("chunk-size"), SetupCache: setupCacheDir(), Log: log})
 	if err != nil {
@@ -147,7 +148,7 @@ func (s *supervisor) start(k int, home string) error {
 	return nil
 }
 
-func (s *supervisor) run(ctx context.Context, ln *marketplace.Localnet) error {
+func (s *supervisor) run(ctx context.Context, ln *devnet.Localnet) error {
 	s.children = map[int]*child{}
 	homes := ln.Homes()
 	for k, home := range homes {
@@ -203,7 +204,7 @@ func (s *supervisor) run(ctx context.Context, ln *marketplace.Localnet) error {
 }
 
 // announce says once when every validator answers, and what to point commands at.
-func (s *supervisor) announce(ctx context.Context, ln *marketplace.Localnet) {
+func (s *supervisor) announce(ctx context.Context, ln *devnet.Localnet) {
 	for _, home := range ln.Homes() {
 		conf, err := marketplace.LoadConfig(home)
 		if err != nil {
@@ -226,7 +227,7 @@ func (s *supervisor) announce(ctx context.Context, ln *marketplace.Localnet) {
 		}
 		c.Close()
 	}
-	s.log.Info("localnet running: every validator makes blocks; point commands at --home "+ln.Home+" or --home "+marketplace.ValidatorHome(ln.Home, 1)+" (or any validator-K)",
+	s.log.Info("localnet running: every validator makes blocks; point commands at --home "+ln.Home+" or --home "+devnet.ValidatorHome(ln.Home, 1)+" (or any validator-K)",
 		"chain", ln.ChainID, "validators", ln.Validators, "members", ln.Members)
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -39,7 +40,7 @@ func TestLocalnet(t *testing.T) {
 			return
 		}
 		for _, f := range []string{filepath.Join(logDir, "localnet.log"), filepath.Join(logDir, "validator-4.log"),
-			filepath.Join(marketplace.ValidatorHome(home, 4), "process.log")} {
+			filepath.Join(devnet.ValidatorHome(home, 4), "process.log")} {
 			if b, err := os.ReadFile(f); err == nil {
 				t.Logf("%s:\n%s", f, tail(b, 3000))
 			}
@@ -51,7 +52,7 @@ func TestLocalnet(t *testing.T) {
 		"--home", home, "--chunk-size", "16", "--timeout-commit", "100ms")
 	clients := make([]*rights.Client, 4)
 	for k := 1; k <= 4; k++ {
-		vh := marketplace.ValidatorHome(home, k)
+		vh := devnet.ValidatorHome(home, k)
 		conf := waitConfig(t, ctx, vh)
 		c, err := rights.Dial(conf.RPC)
 		if err != nil {
@@ -64,7 +65,7 @@ func TestLocalnet(t *testing.T) {
 	// killed, then every one of them is killed, in case the test failed half-way.
 	t.Cleanup(func() {
 		for k := 1; k <= 4; k++ {
-			if p, err := os.FindProcess(readPID(marketplace.ValidatorHome(home, k))); err == nil && p.Pid > 0 {
+			if p, err := os.FindProcess(readPID(devnet.ValidatorHome(home, k))); err == nil && p.Pid > 0 {
 				p.Kill()
 			}
 		}
@@ -102,7 +103,7 @@ func TestLocalnet(t *testing.T) {
 	waitCommitted(t, ctx, &committed, 3, "before the kill")
 
 	// Kill validator 4 outright; the other three hold more than 2/3 of the power.
-	pid := readPID(marketplace.ValidatorHome(home, 4))
+	pid := readPID(devnet.ValidatorHome(home, 4))
 	if pid <= 0 {
 		t.Fatal("the supervisor recorded no pid for validator 4")
 	}
@@ -128,7 +129,7 @@ func TestLocalnet(t *testing.T) {
 		killedAt, height(t, ctx, clients[0]), committed.Load()-before)
 
 	// Restart it as a user would; it catches up from its peers.
-	v4 := startProcess(t, filepath.Join(logDir, "validator-4.log"), bin, "node", "start", "--home", marketplace.ValidatorHome(home, 4),
+	v4 := startProcess(t, filepath.Join(logDir, "validator-4.log"), bin, "node", "start", "--home", devnet.ValidatorHome(home, 4),
 		"--timeout-commit", "100ms")
 	target := height(t, ctx, clients[0])
 	waitHeight(t, ctx, clients[3], target, "validator 4 after its restart")
@@ -153,11 +154,11 @@ func TestLocalnet(t *testing.T) {
 			t.Errorf("validator %d: AppHash after block %d = %s, validator 1 has %s", k+1, h, got, appHash)
 		}
 	}
-	out := mustRun(t, "query", "committee", "--prove", "--home", marketplace.ValidatorHome(home, 2))
+	out := mustRun(t, "query", "committee", "--prove", "--home", devnet.ValidatorHome(home, 2))
 	if !strings.Contains(out, "of 4, the validator set of genesis") {
 		t.Errorf("query --prove against validator 2 printed:\n%s", out)
 	}
-	st := decode[map[string]any](t, mustRun(t, "status", "--home", marketplace.ValidatorHome(home, 3), "--output", "json"))
+	st := decode[map[string]any](t, mustRun(t, "status", "--home", devnet.ValidatorHome(home, 3), "--output", "json"))
 	if st["height"].(float64) < float64(h) {
 		t.Errorf("status through validator 3 = %v, want height >= %d", st, h)
 	}

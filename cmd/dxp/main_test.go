@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
 )
 
@@ -73,7 +74,7 @@ func TestCLI(t *testing.T) {
 	l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dn, err := marketplace.StartDevnet(ctx, marketplace.DevnetConfig{Home: home, RPC: rpc, ChunkSize: 64})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
@@ -30,7 +31,7 @@ func TestZKCeremonyCLI(t *testing.T) {
 	l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	dn, err := marketplace.StartDevnet(ctx, marketplace.DevnetConfig{Home: home, RPC: rpc, ChunkSize: 64})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
