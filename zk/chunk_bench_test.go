@@ -141,7 +141,7 @@ func BenchmarkProveChunk4K(b *testing.B) { benchProveChunk(b, 1<<12) }
 func BenchmarkProveChunk22K(b *testing.B) { benchProveChunk(b, 22000) }
 
 // BenchmarkProveChunk16KRaw is the plain-gnark baseline of
-// BenchmarkProveChunk16K: RawProve, one chunk at a time.
+// BenchmarkProveChunk16K: rawProveChunks, one chunk at a time.
 func BenchmarkProveChunk16KRaw(b *testing.B) {
 	p := benchChunkProver(b, 1<<14, 32)
 	values := [][]int64{benchValues(1<<14, 0)}
@@ -149,7 +149,7 @@ func BenchmarkProveChunk16KRaw(b *testing.B) {
 	cpu := cpuTime()
 	chunks := 0
 	for b.Loop() {
-		if err := p.RawProve(context.Background(), values, 0, 1<<32-1, 1); err != nil {
+		if err := p.rawProveChunks(context.Background(), values, 0, 1<<32-1, 1); err != nil {
 			b.Fatal(err)
 		}
 		chunks++
@@ -158,7 +158,7 @@ func BenchmarkProveChunk16KRaw(b *testing.B) {
 }
 
 // BenchmarkProveChunks16K runs ProveChunks with 1, 2 and 3 proofs in
-// flight, b.N chunks per run, to find the best worker count; and RawProve
+// flight, b.N chunks per run, to find the best worker count; and rawProveChunks
 // with the same counts beside it.
 func BenchmarkProveChunks16K(b *testing.B) {
 	p := benchChunkProver(b, 1<<14, 32)
@@ -187,7 +187,7 @@ func BenchmarkProveChunks16K(b *testing.B) {
 			}
 			b.ResetTimer()
 			cpu := cpuTime()
-			if err := p.RawProve(context.Background(), chunks, 0, 1<<32-1, workers); err != nil {
+			if err := p.rawProveChunks(context.Background(), chunks, 0, 1<<32-1, workers); err != nil {
 				b.Fatal(err)
 			}
 			reportChunks(b, p, b.N, cpu)

@@ -34,9 +34,10 @@
 // not throughput); the proving key is loaded once and shared. On 2 cores a
 // 16,384-value chunk of a 32-bit column proves in about 3.1 s (5,200
 // values/s, 550 MB peak); n = 22,000 fills the same 2^18-point FFT domain
-// and gives about 5,800 values/s. [ChunkProver.RawProve] proves the
-// same chunks with plain gnark calls, the baseline `dxp bench publish`
-// compares against; BenchmarkProveChunk16K and its neighbours measure both.
+// and gives about 5,800 values/s. BenchmarkProveChunk16K and its
+// neighbours measure it beside the same chunks proven with plain gnark
+// calls; `dxp bench publish` (internal/bench) makes the same comparison
+// for a whole publish.
 //
 // # Setup ceremony
 //

@@ -77,22 +77,6 @@ func TestProveChunksCancel(t *testing.T) {
 	}
 }
 
-func TestRawProve(t *testing.T) {
-	f := chunkSetup(t, "a")
-	chunks := [][]int64{{1, 2, 3}, make([]int64, testChunkN), {100}}
-	if err := f.prover.RawProve(context.Background(), chunks, 0, 100, 2); err != nil {
-		t.Fatalf("RawProve: %v", err)
-	}
-	if err := f.prover.RawProve(context.Background(), [][]int64{{101}}, 0, 100, 1); err == nil {
-		t.Error("RawProve(value above max) succeeded, want an error")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := f.prover.RawProve(ctx, chunks, 0, 100, 1); !errors.Is(err, context.Canceled) {
-		t.Errorf("RawProve(cancelled) = %v, want context.Canceled", err)
-	}
-}
-
 func TestProofWorkers(t *testing.T) {
 	if ProofWorkers() < 1 {
 		t.Errorf("ProofWorkers() = %d", ProofWorkers())

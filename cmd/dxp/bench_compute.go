@@ -8,32 +8,33 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/internal/bench"
 )
 
 func benchComputeCommand() *cli.Command {
 	return &cli.Command{
 		Name: "compute",
 		Usage: "a sum and a mean over --rows values of one column (4 owners' datasets) through the full committee path " +
-			"(3 members, threshold 2) of an in-process devnet, beside the raw lattigo work on the same ciphertexts",
+			"(3 members, threshold 2) of an in-process devnet, beside the raw lattigo work on the same values",
 		Flags: []cli.Flag{outputFlag,
 			&cli.IntFlag{Name: "rows", Usage: "values over all owners", Value: 1_000_000},
 			&cli.IntFlag{Name: "owners", Usage: "datasets the values are spread over, one owner each", Value: 4},
 			&cli.StringFlag{Name: "home", Usage: "keep the bench devnet and its datasets here and reuse them next time (default: a temporary directory, removed after)"},
-			&cli.IntFlag{Name: "chunk-size", Usage: "values per listing proof when the datasets are published", Value: marketplace.DefaultChunkSize},
+			&cli.IntFlag{Name: "chunk-size", Usage: "values per listing proof when the datasets are published", Value: devnet.DefaultChunkSize},
 			&cli.BoolFlag{Name: "verbose", Usage: "log what the node and the members do"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Int("rows") < 1 {
 				return errors.New("--rows must be at least 1")
 			}
-			cfg := marketplace.BenchComputeConfig{Rows: c.Int("rows"), Owners: c.Int("owners"), Home: c.String("home"), ChunkSize: c.Int("chunk-size")}
+			cfg := bench.ComputeConfig{Rows: c.Int("rows"), Owners: c.Int("owners"), Home: c.String("home"), ChunkSize: c.Int("chunk-size")}
 			// Setup can take minutes: progress goes to stderr even with --output json.
 			cfg.Progress = func(line string) { fmt.Fprintln(c.App.ErrWriter, line) }
 			if c.Bool("verbose") {
 				cfg.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			}
-			rep, err := marketplace.BenchCompute(c.Context, cfg)
+			rep, err := bench.Compute(c.Context, cfg)
 			if err != nil {
 				return err
 			}

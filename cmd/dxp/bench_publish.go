@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/internal/bench"
 )
 
 func benchPublishCommand() *cli.Command {
@@ -17,7 +17,7 @@ func benchPublishCommand() *cli.Command {
 			"beside raw gnark proving and raw Lattigo encryption of the same values",
 		Flags: []cli.Flag{outputFlag,
 			&cli.IntFlag{Name: "rows", Usage: "rows of the column", Value: 1_000_000},
-			&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof", Value: marketplace.BenchChunkSize},
+			&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof", Value: bench.PublishChunkSize},
 			&cli.IntFlag{Name: "proof-workers", Usage: "chunks proven at once (default: one per four cores)"},
 			&cli.StringFlag{Name: "dir", Usage: "keep the devnet and the CSV here (default: a temporary directory, removed after)"},
 		},
@@ -26,12 +26,12 @@ func benchPublishCommand() *cli.Command {
 }
 
 func benchPublish(c *cli.Context) error {
-	cfg := marketplace.BenchPublishConfig{Rows: c.Int("rows"), ChunkSize: c.Int("chunk-size"),
+	cfg := bench.PublishConfig{Rows: c.Int("rows"), ChunkSize: c.Int("chunk-size"),
 		ProofWorkers: c.Int("proof-workers"), SetupCache: setupCacheDir(), Dir: c.String("dir"), Progress: progress(c)}
 	if c.String("output") != "json" {
 		cfg.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	rep, err := marketplace.BenchPublish(c.Context, cfg)
+	rep, err := bench.Publish(c.Context, cfg)
 	if err != nil {
 		return err
 	}

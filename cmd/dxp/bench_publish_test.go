@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/internal/bench"
 )
 
 // TestBenchPublish runs `dxp bench publish` at a small size: every chunk is proven, published,
@@ -14,7 +14,7 @@ func TestBenchPublish(t *testing.T) {
 	}
 	t.Setenv("DXP_SETUP_CACHE", t.TempDir())
 	out := mustRun(t, "bench", "publish", "--rows", "300", "--chunk-size", "64", "--output", "json")
-	rep := decode[marketplace.BenchPublishReport](t, out)
+	rep := decode[bench.PublishReport](t, out)
 	if rep.Rows != 300 || rep.Chunks != 5 || rep.Ciphertexts != 1 || rep.Dataset == "" {
 		t.Errorf("report = %+v, want 300 rows in 5 chunks of 64 and 1 ciphertext, registered", rep)
 	}

@@ -1,4 +1,4 @@
-package marketplace
+package bench
 
 import (
 	"bufio"
@@ -21,12 +21,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/internal/atomicfile"
+	"github.com/dxplabs/dxp/internal/freeport"
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 )
 
-// BenchComputeConfig configures BenchCompute. The zero value of every field means its default.
-type BenchComputeConfig struct {
+// ComputeConfig configures Compute. The zero value of every field means its default.
+type ComputeConfig struct {
 	Rows   int // values of the one column, over every owner; zero means 1,000,000
 	Owners int // datasets the rows are spread over, one owner each; zero means 4
 	// Home keeps the devnet and its datasets; empty means a temporary directory removed after.
@@ -37,8 +41,8 @@ type BenchComputeConfig struct {
 	Log       *slog.Logger // the devnet's log; nil discards
 }
 
-// BenchComputeOp is one measured computation.
-type BenchComputeOp struct {
+// ComputeOp is one measured computation.
+type ComputeOp struct {
 	Op string `json:"op"`
 	// E2E runs from the request to the decrypted result (Session.Compute).
 	E2E float64 `json:"e2e_s"`
@@ -50,7 +54,9 @@ type BenchComputeOp struct {
 	// Evaluate and Switch split Compute for the slowest participant.
 	Evaluate float64 `json:"evaluate_s"`
 	Switch   float64 `json:"switch_s"`
-	// Raw is the same lattigo work on the same ciphertexts with no DXP around it (mpc.RawSum).
+	// Raw is the same lattigo work with no DXP around it (raw_mpc.go): a sum over ciphertexts of
+	// the same values, as many and at the same level, under key material the bench makes itself,
+	// key-switched by as many members to a buyer's key and decrypted. A mean is the same work.
 	Raw   float64 `json:"raw_s"`
 	Ratio float64 `json:"ratio"`
 	// Blocks is the chain's height at completion less its height before the request.
@@ -65,31 +71,31 @@ type BenchComputeOp struct {
 	RawResult        string  `json:"raw_result"`
 }
 
-// BenchComputeReport is what BenchCompute measured. The top-level figures are those of the
+// ComputeReport is what Compute measured. The top-level figures are those of the
 // slower op (by e2e_s); Ops has each.
-type BenchComputeReport struct {
-	Rows             int              `json:"rows"`
-	E2E              float64          `json:"e2e_s"`
-	Compute          float64          `json:"compute_s"`
-	Raw              float64          `json:"raw_s"`
-	Ratio            float64          `json:"ratio"`
-	Blocks           int64            `json:"blocks"`
-	PeakRSSMB        float64          `json:"peak_rss_mb"` // the whole process (node, members, buyer) from the warm-up on
-	StorageBytesRead int64            `json:"storage_bytes_read"`
-	Ops              []BenchComputeOp `json:"ops"`
-	Owners           int              `json:"owners"`
-	Members          int              `json:"members"`
-	Threshold        int              `json:"threshold"`
-	Ciphertexts      int              `json:"ciphertexts"`
-	Setup            float64          `json:"setup_s"`  // devnet, ceremony, publishing (0 when reused)
-	Warmup           float64          `json:"warmup_s"` // one sum first: members load the evaluation keys
-	SetupPeakRSSMB   float64          `json:"setup_peak_rss_mb"`
-	GOMAXPROCS       int              `json:"gomaxprocs"`
-	Home             string           `json:"home,omitempty"`
+type ComputeReport struct {
+	Rows             int         `json:"rows"`
+	E2E              float64     `json:"e2e_s"`
+	Compute          float64     `json:"compute_s"`
+	Raw              float64     `json:"raw_s"`
+	Ratio            float64     `json:"ratio"`
+	Blocks           int64       `json:"blocks"`
+	PeakRSSMB        float64     `json:"peak_rss_mb"` // the whole process (node, members, buyer) from the warm-up on
+	StorageBytesRead int64       `json:"storage_bytes_read"`
+	Ops              []ComputeOp `json:"ops"`
+	Owners           int         `json:"owners"`
+	Members          int         `json:"members"`
+	Threshold        int         `json:"threshold"`
+	Ciphertexts      int         `json:"ciphertexts"`
+	Setup            float64     `json:"setup_s"`  // devnet, ceremony, publishing (0 when reused)
+	Warmup           float64     `json:"warmup_s"` // one sum first: members load the evaluation keys
+	SetupPeakRSSMB   float64     `json:"setup_peak_rss_mb"`
+	GOMAXPROCS       int         `json:"gomaxprocs"`
+	Home             string      `json:"home,omitempty"`
 }
 
-// benchState is what a bench home remembers of its setup.
-type benchState struct {
+// computeState is what a bench home remembers of its setup.
+type computeState struct {
 	Rows     int      `json:"rows"`
 	Owners   int      `json:"owners"`
 	Datasets []string `json:"datasets"`
@@ -98,20 +104,20 @@ type benchState struct {
 }
 
 const (
-	benchStateFile = "bench-compute.json"
-	benchColumn    = "v"
-	benchSchema    = `{"columns":[{"name":"v","type":"integer","min":-1000000,"max":1000000}]}`
-	benchMembers   = 3
-	benchThreshold = 2
+	computeStateFile = "bench-compute.json"
+	computeColumn    = "v"
+	computeSchema    = `{"columns":[{"name":"v","type":"integer","min":-1000000,"max":1000000}]}`
+	computeMembers   = 3
+	computeThreshold = 2
 )
 
-// BenchCompute measures a sum and a mean over cfg.Rows values of one column spread over
+// Compute measures a sum and a mean over cfg.Rows values of one column spread over
 // cfg.Owners owners' datasets, through the full committee path (3 members, threshold 2, run in
 // this process) of a devnet with its default block timing, and beside each the raw lattigo work
 // on the same ciphertexts. Setup publishes the datasets through the real publish path (proofs
 // verified on chain), which takes far longer than the computations; it is timed apart, and a kept
 // Home skips it on the next run. Every result is checked against the plaintext answer.
-func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComputeReport, err error) {
+func Compute(ctx context.Context, cfg ComputeConfig) (rep *ComputeReport, err error) {
 	if cfg.Rows == 0 {
 		cfg.Rows = 1_000_000
 	}
@@ -135,23 +141,23 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 		}
 		defer os.RemoveAll(home)
 	}
-	rep = &BenchComputeReport{Rows: cfg.Rows, Owners: cfg.Owners, Members: benchMembers, Threshold: benchThreshold,
+	rep = &ComputeReport{Rows: cfg.Rows, Owners: cfg.Owners, Members: computeMembers, Threshold: computeThreshold,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Home: cfg.Home}
 
-	st, err := loadBenchState(home)
+	st, err := loadComputeState(home)
 	if err != nil {
 		return nil, err
 	}
 	if st != nil && (st.Rows != cfg.Rows || st.Owners != cfg.Owners) {
 		return nil, fmt.Errorf("bench compute: %s holds a bench of %d rows over %d owners, not %d over %d; use another --home", home, st.Rows, st.Owners, cfg.Rows, cfg.Owners)
 	}
-	rpc, err := freeRPC()
+	rpc, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	progress(fmt.Sprintf("starting a devnet in %s (%d members, threshold %d)", home, benchMembers, benchThreshold))
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, Members: benchMembers, Threshold: benchThreshold,
+	progress(fmt.Sprintf("starting a devnet in %s (%d members, threshold %d)", home, computeMembers, computeThreshold))
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: "tcp://" + rpc, Members: computeMembers, Threshold: computeThreshold,
 		ChunkSize: cfg.ChunkSize, Log: cfg.Log})
 	if err != nil {
 		return nil, err
@@ -161,8 +167,8 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 			err = stopErr
 		}
 	}()
-	if len(dn.members) != benchMembers {
-		return nil, fmt.Errorf("bench compute: %s runs %d of its members in this process, want all %d", home, len(dn.members), benchMembers)
+	if len(dn.Members()) != computeMembers {
+		return nil, fmt.Errorf("bench compute: %s runs %d of its members in this process, want all %d", home, len(dn.Members()), computeMembers)
 	}
 	readyCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	err = dn.WaitReady(readyCtx)
@@ -170,13 +176,13 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 	if err != nil {
 		return nil, err
 	}
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
 	if st == nil {
-		if st, err = benchSetup(ctx, s, cfg, progress); err != nil {
+		if st, err = computeSetup(ctx, s, cfg, progress); err != nil {
 			return nil, err
 		}
 		rep.Setup = time.Since(start).Seconds()
@@ -184,25 +190,19 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 	}
 	want, ok := new(big.Int).SetString(st.Sum, 10)
 	if !ok {
-		return nil, fmt.Errorf("bench compute: %s: the recorded sum %q is not an integer", benchStateFile, st.Sum)
+		return nil, fmt.Errorf("bench compute: %s: the recorded sum %q is not an integer", computeStateFile, st.Sum)
 	}
 
-	var inputs [][32]byte
 	for _, id := range st.Datasets {
 		ds, err := s.Chain.Dataset(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		col := findColumn(ds, benchColumn)
-		if col == nil {
-			return nil, fmt.Errorf("bench compute: dataset %s has no column %q", id, benchColumn)
+		i := slices.IndexFunc(ds.Columns, func(c rights.Column) bool { return c.Name == computeColumn })
+		if i < 0 {
+			return nil, fmt.Errorf("bench compute: dataset %s has no column %q", id, computeColumn)
 		}
-		inputs = append(inputs, digests(col.Ciphertexts)...)
-	}
-	rep.Ciphertexts = len(inputs)
-	buyer, err := s.Key("buyer")
-	if err != nil {
-		return nil, err
+		rep.Ciphertexts += len(ds.Columns[i].Ciphertexts)
 	}
 
 	// The peak is measured from here: the warm-up does the same work as the measured ops, and
@@ -211,21 +211,47 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 	resetPeakRSS()       // where it cannot, the peak is the process's since start, an upper bound
 	progress("warm-up: one sum, so the members have loaded the collective evaluation keys")
 	start = time.Now()
-	if _, err := benchOne(ctx, dn, s, st, rights.OpSum, want, inputs, buyer); err != nil {
+	if _, err := computeOne(ctx, dn, s, st, rights.OpSum, want); err != nil {
 		return nil, fmt.Errorf("bench compute: warm-up: %w", err)
 	}
 	rep.Warmup = time.Since(start).Seconds()
 	for _, op := range []rights.Op{rights.OpSum, rights.OpMean} {
-		r, err := benchOne(ctx, dn, s, st, op, want, inputs, buyer)
+		r, err := computeOne(ctx, dn, s, st, op, want)
 		if err != nil {
 			return nil, fmt.Errorf("bench compute: %s: %w", op, err)
 		}
-		progress(fmt.Sprintf("%s over %d rows = %s: e2e %.3fs, members' work %.3fs, raw %.3fs (ratio %.2f), %d blocks",
-			op, cfg.Rows, r.Result, r.E2E, r.Compute, r.Raw, r.Ratio, r.Blocks))
 		rep.Ops = append(rep.Ops, *r)
 	}
 	rep.PeakRSSMB = peakRSSMB()
-	slowest := slices.MaxFunc(rep.Ops, func(a, b BenchComputeOp) int {
+
+	// The raw baseline, after the measured ops so that their peak leaves it out: the values are
+	// the setup's again (computeValues draws them from the same seed), encrypted under the
+	// baseline's own keys into as many ciphertexts as the datasets hold.
+	params, err := s.Params()
+	if err != nil {
+		return nil, err
+	}
+	values, sum := computeValues(cfg.Rows, cfg.Owners)
+	if sum.Cmp(want) != 0 {
+		return nil, fmt.Errorf("bench compute: %s records the sum %s, but the bench values sum to %s", computeStateFile, want, sum)
+	}
+	raw, err := newRawSum(params, values, computeMembers, computeThreshold)
+	if err != nil {
+		return nil, fmt.Errorf("bench compute: %w", err)
+	}
+	values = nil
+	if len(raw.inputs) != rep.Ciphertexts {
+		return nil, fmt.Errorf("bench compute: the raw baseline made %d ciphertexts, the datasets hold %d", len(raw.inputs), rep.Ciphertexts)
+	}
+	for i := range rep.Ops {
+		r := &rep.Ops[i]
+		if err := r.runRaw(raw, want); err != nil {
+			return nil, fmt.Errorf("bench compute: %s: %w", r.Op, err)
+		}
+		progress(fmt.Sprintf("%s over %d rows = %s: e2e %.3fs, members' work %.3fs, raw %.3fs (ratio %.2f), %d blocks",
+			r.Op, cfg.Rows, r.Result, r.E2E, r.Compute, r.Raw, r.Ratio, r.Blocks))
+	}
+	slowest := slices.MaxFunc(rep.Ops, func(a, b ComputeOp) int {
 		switch {
 		case a.E2E < b.E2E:
 			return -1
@@ -239,18 +265,16 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 	return rep, nil
 }
 
-// benchOne runs one computation through the committee and the raw work beside it, and checks
-// both against the plaintext answer.
-func benchOne(ctx context.Context, dn *Devnet, s *Session, st *benchState, op rights.Op, sum *big.Int,
-	inputs [][32]byte, buyer *Key) (*BenchComputeOp, error) {
+// computeOne runs one computation through the committee and checks it against the plaintext
+// answer.
+func computeOne(ctx context.Context, dn *devnet.Devnet, s *marketplace.Session, st *computeState, op rights.Op, sum *big.Int) (*ComputeOp, error) {
 	type work struct {
 		evaluate, switching, post time.Duration
 		evaluated, switched       bool
 	}
 	var mu sync.Mutex
 	works := map[string]*work{}
-	dn.traceMu.Lock()
-	dn.trace = func(member string, t mpc.TaskTrace) {
+	dn.SetTrace(func(member string, t mpc.TaskTrace) {
 		mu.Lock()
 		defer mu.Unlock()
 		w := works[t.Task+"/"+member]
@@ -264,27 +288,22 @@ func benchOne(ctx context.Context, dn *Devnet, s *Session, st *benchState, op ri
 			w.switching, w.switched = t.Work, true
 		}
 		w.post += t.Post
-	}
-	dn.traceMu.Unlock()
-	defer func() {
-		dn.traceMu.Lock()
-		dn.trace = nil
-		dn.traceMu.Unlock()
-	}()
+	})
+	defer dn.SetTrace(nil)
 
 	h0, err := s.Chain.Height(ctx)
 	if err != nil {
 		return nil, err
 	}
-	read0 := dn.read.read.Load()
+	read0 := dn.StorageBytesRead()
 	start := time.Now()
-	res, err := s.Compute(ctx, ComputeRequest{From: "buyer", Grant: st.Grant, Op: op, Columns: []string{benchColumn}})
+	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer", Grant: st.Grant, Op: op, Columns: []string{computeColumn}})
 	if err != nil {
 		return nil, err
 	}
-	r := &BenchComputeOp{Op: string(op), E2E: time.Since(start).Seconds(), Blocks: res.Height - h0,
-		StorageBytesRead: dn.read.read.Load() - read0, Result: res.Result,
-		Plaintext: FormatResult(op, sum, uint64(st.Rows), 0)}
+	r := &ComputeOp{Op: string(op), E2E: time.Since(start).Seconds(), Blocks: res.Height - h0,
+		StorageBytesRead: dn.StorageBytesRead() - read0, Result: res.Result,
+		Plaintext: marketplace.FormatResult(op, sum, uint64(st.Rows), 0)}
 	for _, t := range res.Timings {
 		if strings.HasPrefix(t.Stage, "committee") {
 			r.CommitteeWall = t.Seconds
@@ -321,61 +340,49 @@ func benchOne(ctx context.Context, dn *Devnet, s *Session, st *benchState, op ri
 	}
 	mu.Unlock()
 
-	var active []*mpc.Member
-	committee, err := s.Chain.Committee(ctx)
+	return r, nil
+}
+
+// runRaw runs the raw baseline once for r's op (a mean is the same lattigo work as a sum: the
+// division by the row count is plaintext arithmetic) and checks it against the plaintext sum.
+func (r *ComputeOp) runRaw(raw *rawSum, sum *big.Int) error {
+	got, took, err := raw.run()
 	if err != nil {
-		return nil, err
-	}
-	for _, p := range res.Participants {
-		i := slices.IndexFunc(committee.Members, func(m rights.Member) bool { return m.Address == p })
-		if i < 0 || i >= len(dn.members) {
-			return nil, fmt.Errorf("participant %s is not a member this process runs", p)
-		}
-		active = append(active, dn.members[i])
-	}
-	got, took, err := mpc.RawSum(ctx, active, inputs, buyer.RLWEPublic, buyer.RLWESecret)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	r.Raw = took.Seconds()
 	r.RawResult = strconv.FormatInt(got, 10)
 	if r.RawResult != sum.String() {
-		return nil, fmt.Errorf("the raw sum is %s, the plaintext sum %s", r.RawResult, sum)
+		return fmt.Errorf("the raw sum is %s, the plaintext sum %s", r.RawResult, sum)
 	}
 	if r.Raw > 0 {
 		r.Ratio = r.Compute / r.Raw
 	}
-	return r, nil
+	return nil
 }
 
-// benchSetup registers the owners and the buyer, publishes the datasets through the real publish
+// computeSetup registers the owners and the buyer, publishes the datasets through the real publish
 // path, and grants the buyer sum and mean over all of them, then records the setup in the home.
-func benchSetup(ctx context.Context, s *Session, cfg BenchComputeConfig, progress func(string)) (*benchState, error) {
-	schema, err := ParseSchema(strings.NewReader(benchSchema))
+func computeSetup(ctx context.Context, s *marketplace.Session, cfg ComputeConfig, progress func(string)) (*computeState, error) {
+	schema, err := marketplace.ParseSchema(strings.NewReader(computeSchema))
 	if err != nil {
 		return nil, err
 	}
-	st := &benchState{Rows: cfg.Rows, Owners: cfg.Owners}
-	if _, err := CreateKey(s.Home, "buyer", []rights.Role{rights.RoleBuyer}); err != nil {
+	st := &computeState{Rows: cfg.Rows, Owners: cfg.Owners}
+	if _, err := marketplace.CreateKey(s.Home, "buyer", []rights.Role{rights.RoleBuyer}); err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(uint64(cfg.Rows), uint64(cfg.Owners))) // bench data, not secrets
-	sum := new(big.Int)
-	for i := range cfg.Owners {
+	values, sum := computeValues(cfg.Rows, cfg.Owners)
+	for i, column := range values {
 		owner := fmt.Sprintf("owner%d", i+1)
-		if _, err := CreateKey(s.Home, owner, []rights.Role{rights.RoleOwner}); err != nil {
+		if _, err := marketplace.CreateKey(s.Home, owner, []rights.Role{rights.RoleOwner}); err != nil {
 			return nil, err
 		}
-		rows := cfg.Rows / cfg.Owners
-		if i < cfg.Rows%cfg.Owners {
-			rows++
-		}
+		rows := len(column)
 		var b bytes.Buffer
 		w := bufio.NewWriter(&b)
-		w.WriteString(benchColumn + "\n")
-		for range rows {
-			v := rng.Int64N(2_000_001) - 1_000_000
-			sum.Add(sum, big.NewInt(v))
+		w.WriteString(computeColumn + "\n")
+		for _, v := range column {
 			w.WriteString(strconv.FormatInt(v, 10))
 			w.WriteByte('\n')
 		}
@@ -383,8 +390,8 @@ func benchSetup(ctx context.Context, s *Session, cfg BenchComputeConfig, progres
 			return nil, err
 		}
 		start := time.Now()
-		pub, err := s.Publish(ctx, PublishRequest{From: owner, Name: owner + "-bench", Schema: schema,
-			CSV: BytesSource(owner+".csv", b.Bytes()), Price: 1})
+		pub, err := s.Publish(ctx, marketplace.PublishRequest{From: owner, Name: owner + "-bench", Schema: schema,
+			CSV: marketplace.BytesSource(owner+".csv", b.Bytes()), Price: 1})
 		if err != nil {
 			return nil, fmt.Errorf("publish %s's dataset: %w", owner, err)
 		}
@@ -392,13 +399,13 @@ func benchSetup(ctx context.Context, s *Session, cfg BenchComputeConfig, progres
 		st.Datasets = append(st.Datasets, pub.Dataset)
 	}
 	st.Sum = sum.String()
-	g, err := s.RequestGrant(ctx, GrantRequest{From: "buyer", Datasets: st.Datasets, Ops: []rights.Op{rights.OpSum, rights.OpMean},
-		Columns: []string{benchColumn}, Uses: 1_000_000})
+	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer", Datasets: st.Datasets, Ops: []rights.Op{rights.OpSum, rights.OpMean},
+		Columns: []string{computeColumn}, Uses: 1_000_000})
 	if err != nil {
 		return nil, err
 	}
 	for i := range cfg.Owners {
-		if _, err := s.ActOnGrant(ctx, fmt.Sprintf("owner%d", i+1), g.ID, Approve, ""); err != nil {
+		if _, err := s.ActOnGrant(ctx, fmt.Sprintf("owner%d", i+1), g.ID, marketplace.Approve, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -407,16 +414,37 @@ func benchSetup(ctx context.Context, s *Session, cfg BenchComputeConfig, progres
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(s.Home, benchStateFile), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.Home, computeStateFile), append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-func loadBenchState(home string) (*benchState, error) {
-	b, err := os.ReadFile(filepath.Join(home, benchStateFile))
+// computeValues are the bench's values, owner by owner: rows split as evenly as they go, uniform
+// in [-10^6, 10^6], from a seed fixed by rows and owners, so that a kept home's datasets and the
+// raw baseline hold the same values. sum is their total.
+func computeValues(rows, owners int) (values [][]int64, sum *big.Int) {
+	rng := rand.New(rand.NewPCG(uint64(rows), uint64(owners))) // bench data, not secrets
+	sum = new(big.Int)
+	for i := range owners {
+		n := rows / owners
+		if i < rows%owners {
+			n++
+		}
+		column := make([]int64, n)
+		for k := range column {
+			column[k] = rng.Int64N(2_000_001) - 1_000_000
+			sum.Add(sum, big.NewInt(column[k]))
+		}
+		values = append(values, column)
+	}
+	return values, sum
+}
+
+func loadComputeState(home string) (*computeState, error) {
+	b, err := os.ReadFile(filepath.Join(home, computeStateFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(filepath.Join(home, configFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(home, marketplace.ConfigFile)); err == nil {
 			return nil, fmt.Errorf("bench compute: %s holds a network that is not a finished bench setup; use an empty --home", home)
 		}
 		return nil, nil
@@ -424,9 +452,9 @@ func loadBenchState(home string) (*benchState, error) {
 	if err != nil {
 		return nil, err
 	}
-	var st benchState
+	var st computeState
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("bench compute: %s is damaged: %w", filepath.Join(home, benchStateFile), err)
+		return nil, fmt.Errorf("bench compute: %s is damaged: %w", filepath.Join(home, computeStateFile), err)
 	}
 	return &st, nil
 }

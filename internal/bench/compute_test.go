@@ -1,21 +1,23 @@
-package marketplace
+package bench
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/dxplabs/dxp/devnet/devnettest"
 )
 
-// TestBenchCompute runs the compute bench at a small size: both ops complete through the
-// committee and the raw path with the plaintext answer (BenchCompute checks), and every figure
+// TestCompute runs the compute bench at a small size: both ops complete through the
+// committee and the raw path with the plaintext answer (Compute checks), and every figure
 // the report promises is filled in.
-func TestBenchCompute(t *testing.T) {
+func TestCompute(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	rep, err := BenchCompute(ctx, BenchComputeConfig{Rows: 2000, ChunkSize: testChunk, Progress: func(l string) { t.Log(l) }})
+	rep, err := Compute(ctx, ComputeConfig{Rows: 2000, ChunkSize: devnettest.ChunkSize, Progress: func(l string) { t.Log(l) }})
 	if err != nil {
 		t.Fatal(err)
 	}

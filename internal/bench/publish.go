@@ -1,4 +1,4 @@
-package marketplace
+package bench
 
 import (
 	"bufio"
@@ -16,19 +16,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tuneinsight/lattigo/v5/core/rlwe"
-	"github.com/tuneinsight/lattigo/v5/he/heint"
-
+	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/internal/freeport"
+	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
 
-// BenchPublishConfig configures BenchPublish. The zero value of every field means its default.
-type BenchPublishConfig struct {
+// PublishConfig configures Publish. The zero value of every field means its default.
+type PublishConfig struct {
 	Rows      int // rows of the one integer column; zero means 1,000,000
-	ChunkSize int // values per chunk proof; zero means BenchChunkSize
+	ChunkSize int // values per chunk proof; zero means PublishChunkSize
 	// ProofWorkers is how many chunks are proven at once, by publish and by the baseline alike;
 	// zero means zk.ProofWorkers().
 	ProofWorkers int
@@ -42,18 +42,18 @@ type BenchPublishConfig struct {
 	Log      *slog.Logger
 }
 
-// BenchChunkSize is the chunk size of `dxp bench publish`: larger chunks cost fewer
+// PublishChunkSize is the chunk size of `dxp bench publish`: larger chunks cost fewer
 // constraints per value (the lookup table is shared by more values) but a longer setup.
-const BenchChunkSize = 16384
+const PublishChunkSize = 16384
 
-// benchMax is the bench column's upper bound: values up to 2^32, a 32-bit circuit.
-const benchMax = 1<<32 - 1
+// publishMax is the bench column's upper bound: values up to 2^32, a 32-bit circuit.
+const publishMax = 1<<32 - 1
 
-// BenchPublishReport is what BenchPublish measured. DXPSeconds is the whole publish (both
+// PublishReport is what Publish measured. DXPSeconds is the whole publish (both
 // passes over the CSV, commit, prove, encrypt, upload, register with every proof verified by the
 // chain); RawSeconds is gnark proving the same chunks plus Lattigo encrypting the same values,
 // nothing else; SetupSeconds is the circuit's setup (or loading it from the cache), before both.
-type BenchPublishReport struct {
+type PublishReport struct {
 	Rows              int     `json:"rows"`
 	RowsPerS          float64 `json:"rows_per_s"`
 	ConstraintsPerRow float64 `json:"constraints_per_row"`
@@ -70,29 +70,29 @@ type BenchPublishReport struct {
 	SetupPeakRSSMB   float64 `json:"setup_peak_rss_mb"`
 	DevnetRSSMB      float64 `json:"devnet_rss_mb"` // resident before publishing: the node, the committee, the runtime
 
-	ChunkSize       int      `json:"chunk_size"`
-	Width           int      `json:"width"`
-	Chunks          int      `json:"chunks"`
-	Ciphertexts     int      `json:"ciphertexts"`
-	ProofWorkers    int      `json:"proof_workers"`
-	Cores           int      `json:"cores"`
-	RawProveSeconds float64  `json:"raw_prove_s"`
-	RawEncryptSecs  float64  `json:"raw_encrypt_s"`
-	VerifySeconds   float64  `json:"chain_verify_s"` // verifying every chunk proof once, as FinalizeBlock does
-	DevnetSeconds   float64  `json:"devnet_s"`       // devnet start and committee ceremony, apart from everything
-	PublishStages   []Timing `json:"publish_stages"`
-	Dataset         string   `json:"dataset"`
+	ChunkSize       int                  `json:"chunk_size"`
+	Width           int                  `json:"width"`
+	Chunks          int                  `json:"chunks"`
+	Ciphertexts     int                  `json:"ciphertexts"`
+	ProofWorkers    int                  `json:"proof_workers"`
+	Cores           int                  `json:"cores"`
+	RawProveSeconds float64              `json:"raw_prove_s"`
+	RawEncryptSecs  float64              `json:"raw_encrypt_s"`
+	VerifySeconds   float64              `json:"chain_verify_s"` // verifying every chunk proof once, as FinalizeBlock does
+	DevnetSeconds   float64              `json:"devnet_s"`       // devnet start and committee ceremony, apart from everything
+	PublishStages   []marketplace.Timing `json:"publish_stages"`
+	Dataset         string               `json:"dataset"`
 }
 
-// BenchPublish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on an
+// Publish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on an
 // in-process devnet with fs storage, and in the same process times the raw gnark proving of the
 // same chunks and the raw Lattigo encryption of the same values.
-func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublishReport, err error) {
+func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err error) {
 	if cfg.Rows == 0 {
 		cfg.Rows = 1_000_000
 	}
 	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = BenchChunkSize
+		cfg.ChunkSize = PublishChunkSize
 	}
 	if cfg.Rows < 1 || cfg.Rows > 100_000_000 {
 		return nil, fmt.Errorf("bench publish: rows must be 1 to 100000000, not %d", cfg.Rows)
@@ -120,12 +120,12 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 		cache = filepath.Join(dir, "setup")
 	}
 	const width = 32
-	rep = &BenchPublishReport{Rows: cfg.Rows, ChunkSize: cfg.ChunkSize, Width: width, ProofWorkers: cfg.ProofWorkers,
+	rep = &PublishReport{Rows: cfg.Rows, ChunkSize: cfg.ChunkSize, Width: width, ProofWorkers: cfg.ProofWorkers,
 		Cores: runtime.GOMAXPROCS(0)}
 
 	say(fmt.Sprintf("setting up the n=%d w=%d chunk circuit (insecure; cached in %s)", cfg.ChunkSize, width, cache))
 	start := time.Now()
-	if _, _, rep.SetupCached, err = InsecureChunkSetup(ctx, cache, cfg.ChunkSize, width, log); err != nil {
+	if _, _, rep.SetupCached, err = devnet.InsecureChunkSetup(ctx, cache, cfg.ChunkSize, width, log); err != nil {
 		return nil, err
 	}
 	rep.SetupSeconds = time.Since(start).Seconds()
@@ -133,11 +133,11 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	say("starting a devnet and running the committee's key ceremony")
 	start = time.Now()
 	home := filepath.Join(dir, "devnet")
-	rpc, err := freeRPC()
+	rpc, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
-	dn, err := StartDevnet(ctx, DevnetConfig{Home: home, RPC: rpc, ChunkSize: cfg.ChunkSize, Widths: []int{width}, SetupCache: cache, Log: log})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: "tcp://" + rpc, ChunkSize: cfg.ChunkSize, Widths: []int{width}, SetupCache: cache, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +149,12 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	if err := dn.WaitReady(ctx); err != nil {
 		return nil, err
 	}
-	s, err := Open(ctx, home)
+	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	if _, err := CreateKey(home, "owner", []rights.Role{rights.RoleOwner}); err != nil {
+	if _, err := marketplace.CreateKey(home, "owner", []rights.Role{rights.RoleOwner}); err != nil {
 		return nil, err
 	}
 	rep.DevnetSeconds = time.Since(start).Seconds()
@@ -167,10 +167,10 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	}
 
 	csvPath := filepath.Join(dir, "bench.csv")
-	if err := writeBenchCSV(csvPath, cfg.Rows); err != nil {
+	if err := writePublishCSV(csvPath, cfg.Rows); err != nil {
 		return nil, err
 	}
-	schema, err := ParseSchema(strings.NewReader(fmt.Sprintf(`{"columns":[{"name":"value","type":"integer","min":0,"max":%d}]}`, benchMax)))
+	schema, err := marketplace.ParseSchema(strings.NewReader(fmt.Sprintf(`{"columns":[{"name":"value","type":"integer","min":0,"max":%d}]}`, publishMax)))
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	say(fmt.Sprintf("publishing %d rows", cfg.Rows))
 	runtime.GC()
 	start = time.Now()
-	pub, err := s.Publish(ctx, PublishRequest{From: "owner", Name: "bench", Schema: schema, CSV: FileSource(csvPath),
+	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner", Name: "bench", Schema: schema, CSV: marketplace.FileSource(csvPath),
 		Price: 1, ProofWorkers: cfg.ProofWorkers})
 	if err != nil {
 		return nil, err
@@ -208,17 +208,17 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 
 	// The baseline: the same values, proven and encrypted with nothing around the libraries.
 	debug.FreeOSMemory() // the publish's prover is garbage now; do not stack the baseline's on it
-	values := benchValues(cfg.Rows)
+	values := publishValues(cfg.Rows)
 	pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(circuit.PK))
 	if err != nil {
 		return nil, err
 	}
-	prover, err := zk.NewChunkProver(cfg.ChunkSize, width, pk)
+	prover, err := newRawProver(cfg.ChunkSize, width, pk)
 	if err != nil {
 		return nil, err
 	}
 	pk = nil
-	rep.ConstraintsPerRow = float64(prover.Constraints()) / float64(cfg.ChunkSize)
+	rep.ConstraintsPerRow = float64(prover.ccs.GetNbConstraints()) / float64(cfg.ChunkSize)
 	var chunks [][]int64
 	for off := 0; off < len(values); off += cfg.ChunkSize {
 		chunks = append(chunks, values[off:min(off+cfg.ChunkSize, len(values))])
@@ -226,7 +226,7 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	say(fmt.Sprintf("raw gnark proving of the same %d chunks", len(chunks)))
 	runtime.GC()
 	start = time.Now()
-	if err := prover.RawProve(ctx, chunks, 0, benchMax, cfg.ProofWorkers); err != nil {
+	if err := prover.prove(ctx, chunks, 0, publishMax, cfg.ProofWorkers); err != nil {
 		return nil, err
 	}
 	rep.RawProveSeconds = time.Since(start).Seconds()
@@ -241,7 +241,7 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	if err != nil {
 		return nil, err
 	}
-	pubKey, err := mpc.LoadPublicKey(ctx, s.Objects(), params, digests(committee.Keys))
+	pubKey, err := mpc.LoadPublicKey(ctx, s.Objects(), params, keyDigests(committee.Keys))
 	if err != nil {
 		return nil, err
 	}
@@ -259,32 +259,18 @@ func BenchPublish(ctx context.Context, cfg BenchPublishConfig) (rep *BenchPublis
 	return rep, nil
 }
 
-// rawEncrypt is the encryption baseline: Lattigo's encoder and encryptor over the values,
-// Slots at a time, at the level owners encrypt at, each ciphertext serialised (a ciphertext
-// that is not written anywhere is of no use to anyone) and dropped.
-func rawEncrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) error {
-	enc := rlwe.NewEncryptor(params, pk)
-	ecd := heint.NewEncoder(params)
-	pt := heint.NewPlaintext(params, params.MaxLevel())
-	ct := heint.NewCiphertext(params, 1, params.MaxLevel())
-	slots := params.MaxSlots()
-	for off := 0; off < len(values); off += slots {
-		if err := ecd.Encode(values[off:min(off+slots, len(values))], pt); err != nil {
-			return err
-		}
-		if err := enc.Encrypt(pt, ct); err != nil {
-			return err
-		}
-		if _, err := ct.MarshalBinary(); err != nil {
-			return err
-		}
+// keyDigests converts the chain's digests of the committee's keys for mpc.
+func keyDigests(ds []rights.Digest) [][32]byte {
+	out := make([][32]byte, len(ds))
+	for i, d := range ds {
+		out[i] = d
 	}
-	return nil
+	return out
 }
 
-// benchValues are the bench column: uniform in [0, 2^32), from a fixed seed so the CSV and the
+// publishValues are the bench column: uniform in [0, 2^32), from a fixed seed so the CSV and the
 // baseline hold the same values.
-func benchValues(rows int) []int64 {
+func publishValues(rows int) []int64 {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	v := make([]int64, rows)
 	for i := range v {
@@ -293,8 +279,8 @@ func benchValues(rows int) []int64 {
 	return v
 }
 
-// writeBenchCSV writes benchValues(rows) as a one-column CSV, streaming.
-func writeBenchCSV(path string, rows int) error {
+// writePublishCSV writes publishValues(rows) as a one-column CSV, streaming.
+func writePublishCSV(path string, rows int) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
@@ -302,7 +288,7 @@ func writeBenchCSV(path string, rows int) error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	w.WriteString("value\n")
 	var buf []byte
-	for _, v := range benchValues(rows) {
+	for _, v := range publishValues(rows) {
 		buf = strconv.AppendInt(buf[:0], v, 10)
 		buf = append(buf, '\n')
 		w.Write(buf)

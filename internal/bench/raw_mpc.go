@@ -1,147 +1,166 @@
-package mpc
+package bench
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"math"
 	"time"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
+
+	"github.com/dxplabs/dxp/mpc"
 )
 
-// RawSum is the lattigo work of a committee sum with nothing of DXP around it, for a benchmark
-// beside the real path: on the input ciphertexts (fetched and decoded first, untimed) it times the
-// additions, the rescale, the inner sum and the rescale to the output level, each active member's
-// key-switch share toward the buyer's key (additive key shares derived first, untimed), their
-// aggregation, the key switch and the buyer's decryption. No board, no saved files, no posts.
-// active are the members that switch, in the committee's order of the chain's participants; they
-// must run in this process and be past the ceremony. It returns the decrypted sum (slot 0) and
-// the time the timed work took.
-func RawSum(ctx context.Context, active []*Member, inputs [][32]byte, buyerPublic, buyerSecret []byte) (int64, time.Duration, error) {
-	if len(active) == 0 || len(inputs) == 0 {
-		return 0, 0, errors.New("mpc: raw sum: no active members or no inputs")
+// Levels of a single-valued evaluation, as mpc's level plan has them (mpc/params.go): the term
+// is built at level 3, rescaled to 2 for the inner sum, and rescaled to 1, the output level the
+// key switch runs at.
+const (
+	rawBuildLevel  = 3
+	rawOutputLevel = 1
+)
+
+// rawSum is the lattigo work of a committee sum with nothing of DXP around it, the baseline
+// beside the real path: the same parameters (mpc.NewParams), ciphertexts of the same values in
+// the same number made as owners make them (mpc.EncryptColumn), the same evaluation (additions
+// at the build level, a rescale, the inner sum over the 2 x N/2 slot matrix, a rescale to the
+// output level) and the same threshold key switch (each active member's PCKS share toward the
+// buyer's key with smudging noise of the size mpc uses, their aggregation, the key switch and
+// the buyer's decryption). No chain, storage, board, saved files or posts.
+//
+// The key material is the bench's own, made here with lattigo: the committee's secret keys are
+// not anyone else's to read, so the baseline cannot switch the devnet's ciphertexts. active
+// secret keys stand for the active members' additive shares (what mhe.Combiner derives from
+// their threshold shares), their sum is the collective key, and the public key, the Galois keys
+// and the encryptions are made under it. None of that is timed, nor is decoding the ciphertexts.
+type rawSum struct {
+	params heint.Parameters
+	eval   *heint.Evaluator
+	ecd    *heint.Encoder
+	shares []*rlwe.SecretKey // the active members' additive shares of the collective key
+	inputs []*rlwe.Ciphertext
+	buyer  struct {
+		sk *rlwe.SecretKey
+		pk *rlwe.PublicKey
 	}
-	lead := active[0]
-	lead.mu.Lock()
-	defer lead.mu.Unlock()
-	params, c := lead.cfg.Params, lead.codec
-	v, err := lead.cfg.Board.Committee(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
+	smudge ring.DiscreteGaussian
+}
+
+// newRawSum makes the key material for a committee of members of which active switch, and
+// encrypts each owner's values as mpc.EncryptColumn does.
+func newRawSum(params heint.Parameters, values [][]int64, members, active int) (*rawSum, error) {
+	if active < 1 || active > members {
+		return nil, fmt.Errorf("raw sum: %d active members of %d", active, members)
 	}
-	if lead.ep == nil || lead.ep.n != v.Epoch || !v.Ready {
-		return 0, 0, errors.New("mpc: raw sum: the lead member has not finished the ceremony of the current epoch")
+	r := &rawSum{params: params, ecd: heint.NewEncoder(params)}
+	kgen := rlwe.NewKeyGenerator(params)
+	collective := rlwe.NewSecretKey(params)
+	for range active {
+		sk := kgen.GenSecretKeyNew()
+		params.RingQP().Add(collective.Value, sk.Value, collective.Value)
+		r.shares = append(r.shares, sk)
 	}
-	keys, err := lead.evalKeys(ctx, v)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
-	}
-	cts := make([]*rlwe.Ciphertext, len(inputs))
-	for i, d := range inputs {
-		if cts[i], err = lead.load(ctx, d, singleBuildLevel); err != nil {
-			return 0, 0, fmt.Errorf("mpc: raw sum: input %d: %w", i, err)
-		}
-	}
-	var addrs []string
-	for _, m := range active {
-		addrs = append(addrs, m.cfg.Address)
-	}
-	idx, err := activeIndices(v, addrs)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
-	}
-	sks := make([]*rlwe.SecretKey, len(active))
-	for i, m := range active {
-		if m != lead {
-			m.mu.Lock()
-		}
-		sks[i], err = m.rawShareKey(ctx, v, idx)
-		if m != lead {
-			m.mu.Unlock()
-		}
+	pk := kgen.GenPublicKeyNew(collective)
+	galEls := append(params.GaloisElementsForInnerSum(1, params.N()/2), params.GaloisElementForRowRotation())
+	r.eval = heint.NewEvaluator(params, rlwe.NewMemEvaluationKeySet(nil, kgen.GenGaloisKeysNew(galEls, collective)...))
+	r.buyer.sk, r.buyer.pk = kgen.GenKeyPairNew()
+	for i, v := range values {
+		cts, err := mpc.EncryptColumn(params, pk, v)
 		if err != nil {
-			return 0, 0, fmt.Errorf("mpc: raw sum: member %s: %w", m.cfg.Address, err)
+			return nil, fmt.Errorf("raw sum: owner %d: %w", i+1, err)
+		}
+		for _, b := range cts {
+			ct := new(rlwe.Ciphertext)
+			if err := ct.UnmarshalBinary(b); err != nil {
+				return nil, fmt.Errorf("raw sum: owner %d: %w", i+1, err)
+			}
+			r.inputs = append(r.inputs, ct)
 		}
 	}
-	defer func() {
-		for _, sk := range sks {
-			zeroQP(sk.Value)
-		}
-	}()
-	p, err := newPlan(&Task{Op: OpSum, Columns: [][][32]byte{inputs}}, Slots(params))
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
+	// mpc sizes the smudging noise from the output's noise (mpc's doc, "Smudging"): after the
+	// final rescale σ_out² ≈ (1 + N·2/3·members)/12, B = 9·σ_out, σ = 2^40·B, cut at 6σ.
+	sigmaOut := math.Sqrt((1 + float64(params.N())*2/3*float64(members)) / 12)
+	sigma := math.Ldexp(9*sigmaOut, 40)
+	r.smudge = ring.DiscreteGaussian{Sigma: sigma, Bound: 6 * sigma}
+	return r, nil
+}
+
+// run does the timed work once and returns the decrypted sum (slot 0) and how long it took.
+func (r *rawSum) run() (int64, time.Duration, error) {
+	if len(r.inputs) == 0 {
+		return 0, 0, errors.New("raw sum: no inputs")
 	}
-	vOut, err := p.noise(newNoiseModel(params, len(v.Members)))
+	params, eval := r.params, r.eval
+	pcks, err := mhe.NewPublicKeySwitchProtocol(params, r.smudge)
 	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
+		return 0, 0, fmt.Errorf("raw sum: %w", err)
 	}
-	smudge, err := smudgingFor(params, vOut, len(active))
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
-	}
-	pcks, err := mhe.NewPublicKeySwitchProtocol(params, smudge)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
-	}
-	bpk, err := c.publicKey(buyerPublic)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: buyer key: %w", err)
-	}
-	bsk, err := c.secretKey(buyerSecret)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: buyer key: %w", err)
-	}
-	ev := keys.ev
-	dec := rlwe.NewDecryptor(params, bsk)
-	got := make([]int64, Slots(params))
+	dec := rlwe.NewDecryptor(params, r.buyer.sk)
+	got := make([]int64, params.MaxSlots())
 
 	start := time.Now()
-	acc := heint.NewCiphertext(params, 1, singleBuildLevel)
-	for _, ct := range cts {
-		if err := ev.eval.Add(acc, ct, acc); err != nil {
-			return 0, 0, fmt.Errorf("mpc: raw sum: add: %w", err)
+	acc := heint.NewCiphertext(params, 1, rawBuildLevel)
+	for _, ct := range r.inputs {
+		if err := eval.Add(acc, ct, acc); err != nil {
+			return 0, 0, fmt.Errorf("raw sum: add: %w", err)
 		}
 	}
-	out, err := ev.reduce(acc)
-	if err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
+	term := heint.NewCiphertext(params, 1, rawBuildLevel-1)
+	if err := eval.Rescale(acc, term); err != nil {
+		return 0, 0, fmt.Errorf("raw sum: rescale: %w", err)
 	}
-	if out, err = ev.rescale(out); err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
+	rows := heint.NewCiphertext(params, 1, term.Level())
+	if err := eval.InnerSum(term, 1, params.N()/2, rows); err != nil {
+		return 0, 0, fmt.Errorf("raw sum: inner sum: %w", err)
+	}
+	swapped := heint.NewCiphertext(params, 1, rows.Level())
+	if err := eval.RotateRows(rows, swapped); err != nil {
+		return 0, 0, fmt.Errorf("raw sum: row rotation: %w", err)
+	}
+	if err := eval.Add(rows, swapped, rows); err != nil {
+		return 0, 0, fmt.Errorf("raw sum: add rows: %w", err)
+	}
+	out := heint.NewCiphertext(params, 1, rawOutputLevel)
+	if err := eval.Rescale(rows, out); err != nil {
+		return 0, 0, fmt.Errorf("raw sum: rescale: %w", err)
 	}
 	agg := pcks.AllocateShare(out.Level())
-	for _, sk := range sks {
+	for _, sk := range r.shares {
 		s := pcks.AllocateShare(out.Level())
-		pcks.GenShare(sk, bpk, out, &s)
+		pcks.GenShare(sk, r.buyer.pk, out, &s)
 		if err := pcks.AggregateShares(s, agg, &agg); err != nil {
-			return 0, 0, fmt.Errorf("mpc: raw sum: aggregate: %w", err)
+			return 0, 0, fmt.Errorf("raw sum: aggregate: %w", err)
 		}
 	}
 	res := heint.NewCiphertext(params, 1, out.Level())
 	pcks.KeySwitch(out, agg, res)
-	if err := ev.ecd.Decode(dec.DecryptNew(res), got); err != nil {
-		return 0, 0, fmt.Errorf("mpc: raw sum: decode: %w", err)
+	if err := r.ecd.Decode(dec.DecryptNew(res), got); err != nil {
+		return 0, 0, fmt.Errorf("raw sum: decode: %w", err)
 	}
 	return got[0], time.Since(start), nil
 }
 
-// rawShareKey is this member's additive share of the collective key for the active set idx.
-// The caller holds m.mu.
-func (m *Member) rawShareKey(ctx context.Context, v *CommitteeView, idx []int) (*rlwe.SecretKey, error) {
-	if m.ep == nil || m.ep.n != v.Epoch {
-		return nil, errors.New("not past the ceremony of the current epoch")
+// rawEncrypt is the encryption baseline: Lattigo's encoder and encryptor over the values,
+// Slots at a time, at the level owners encrypt at, each ciphertext serialised (a ciphertext
+// that is not written anywhere is of no use to anyone) and dropped.
+func rawEncrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) error {
+	enc := rlwe.NewEncryptor(params, pk)
+	ecd := heint.NewEncoder(params)
+	pt := heint.NewPlaintext(params, params.MaxLevel())
+	ct := heint.NewCiphertext(params, 1, params.MaxLevel())
+	slots := params.MaxSlots()
+	for off := 0; off < len(values); off += slots {
+		if err := ecd.Encode(values[off:min(off+slots, len(values))], pt); err != nil {
+			return err
+		}
+		if err := enc.Encrypt(pt, ct); err != nil {
+			return err
+		}
+		if _, err := ct.MarshalBinary(); err != nil {
+			return err
+		}
 	}
-	me := m.index(v)
-	if !slices.Contains(idx, me) {
-		return nil, errors.New("not one of the active members")
-	}
-	tsk, err := m.thresholdKey(ctx, v)
-	if err != nil {
-		return nil, err
-	}
-	return additiveShare(m.cfg.Params, me, len(v.Members), v.Threshold, idx, *tsk)
+	return nil
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package marketplace
+package bench
 
 // peakRSSMB is not measured on this platform.
 func peakRSSMB() float64 { return 0 }
