@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,12 +65,7 @@ func TestCLI(t *testing.T) {
 		t.Skip("starts a devnet")
 	}
 	home := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc := "tcp://" + l.Addr().String()
-	l.Close()
+	rpc := freeRPC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64})

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,12 +24,7 @@ func TestDevnetProcess(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	home := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc := "tcp://" + l.Addr().String()
-	l.Close()
+	rpc := freeRPC(t)
 
 	status := func() (height float64, ready bool) {
 		out, err := exec.Command(bin, "status", "--home", home, "--output", "json").Output()

@@ -5,13 +5,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/rights"
 )
 
@@ -86,13 +86,12 @@ func TestQueryProve(t *testing.T) {
 	}
 }
 
+// freeRPC is a node RPC address on a free loopback port.
 func freeRPC(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	return "tcp://" + addr
 }

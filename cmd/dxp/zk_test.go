@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,12 +22,7 @@ func TestZKCeremonyCLI(t *testing.T) {
 		t.Skip("starts a devnet and runs a Groth16 ceremony")
 	}
 	home := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rpc := "tcp://" + l.Addr().String()
-	l.Close()
+	rpc := freeRPC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64})

@@ -8,16 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"go/build"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/storage/s3"
 )
 
@@ -106,11 +105,11 @@ type server struct {
 var errAddrInUse = errors.New("address already in use")
 
 func start(bin, dir string, attempt int, user, password string) (*server, error) {
-	addr, err := freeAddr()
+	addr, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
-	console, err := freeAddr()
+	console, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
@@ -190,18 +189,6 @@ func (s *server) stop() error {
 		werr = nil // killed, or exited on its own: either way it is gone
 	}
 	return errors.Join(err, werr, s.log.Close())
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().(*net.TCPAddr)
-	if err := l.Close(); err != nil {
-		return "", err
-	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port)), nil
 }
 
 func randomHex(t testing.TB, n int) string {
