@@ -54,6 +54,25 @@ func TestRightsOnDevnet(t *testing.T) {
 	if _, err := s.SetPolicy(ctx, "owner1", ds, pol); err != nil {
 		t.Fatal(err)
 	}
+
+	// The catalog shows the listing as updated, to everyone and filtered by holder.
+	cat, err := s.Catalog(ctx, CatalogFilter{Holder: "owner1"})
+	if err != nil || len(cat) != 1 {
+		t.Fatalf("Catalog(holder owner1) = %+v, %v; want the one dataset", cat, err)
+	}
+	if e := cat[0]; e.ID != ds || e.Rows != 70 || e.Price != 6 || e.Approval != "offer" || e.Status != string(rights.DatasetListed) ||
+		!slices.Equal(e.Columns, []string{"delta:integer", "income:decimal"}) || !slices.Equal(e.Tags, []string{"demo", "finance"}) {
+		t.Errorf("Catalog(holder owner1) = %+v, want %s with 70 rows, price 6, an offer, listed, its two columns and tags", e, ds)
+	}
+	if all, err := s.Catalog(ctx, CatalogFilter{}); err != nil || len(all) != 1 || all[0].ID != ds {
+		t.Errorf("Catalog() = %+v, %v; want the one dataset", all, err)
+	}
+	if none, err := s.Catalog(ctx, CatalogFilter{Holder: "owner2"}); err != nil || none == nil || len(none) != 0 {
+		t.Errorf("Catalog(holder owner2) = %#v, %v; want an empty list", none, err)
+	}
+	if _, err := s.Catalog(ctx, CatalogFilter{Holder: "nobody"}); err == nil {
+		t.Error("Catalog(holder nobody) succeeded, want an error naming the unknown party")
+	}
 	ask := GrantRequest{From: "buyer1", Datasets: []string{ds}, Ops: []rights.Op{rights.OpSum, rights.OpCount}, Columns: []string{"delta"},
 		Uses: 3, Purpose: "research", Expiry: rights.Expiry{Time: time.Now().Add(30 * time.Minute).Unix()}}
 	g, err := s.RequestGrant(ctx, ask)

@@ -228,46 +228,15 @@ func (l *statusLine) done() {
 	}
 }
 
-type catalogEntry struct {
-	ID       string         `json:"id"`
-	Name     string         `json:"name"`
-	Holder   rights.Address `json:"holder"`
-	Columns  []string       `json:"columns"`
-	Tags     []string       `json:"tags,omitempty"`
-	Rows     uint64         `json:"rows"`
-	Price    uint64         `json:"price"`
-	Status   string         `json:"status"`
-	Approval string         `json:"approval"`
-	Policy   string         `json:"policy"`
-}
-
 func listDatasets(c *cli.Context) error {
 	s, err := marketplace.Open(c.Context, c.String("home"))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	var datasets []rights.Dataset
-	if h := c.String("holder"); h != "" {
-		a, err := s.ResolveParty(h)
-		if err != nil {
-			return err
-		}
-		datasets, err = s.Chain.DatasetsByHolder(c.Context, a)
-		if err != nil {
-			return err
-		}
-	} else if datasets, err = s.Chain.Datasets(c.Context); err != nil {
+	entries, err := s.Catalog(c.Context, marketplace.CatalogFilter{Holder: c.String("holder")})
+	if err != nil {
 		return err
-	}
-	entries := []catalogEntry{}
-	for _, d := range datasets {
-		e := catalogEntry{ID: d.ID, Name: d.Name, Holder: d.Holder, Tags: d.Tags, Rows: d.Rows, Price: d.Price, Status: string(d.Status),
-			Approval: string(d.Policy.Approval), Policy: marketplace.DescribePolicy(d.Policy)}
-		for _, col := range d.Columns {
-			e.Columns = append(e.Columns, fmt.Sprintf("%s:%s", col.Name, col.Type))
-		}
-		entries = append(entries, e)
 	}
 	return emit(c, entries, func(w io.Writer) {
 		if len(entries) == 0 {
