@@ -1,14 +1,15 @@
 // Package marketplace joins the chain (rights), storage, the committee (mpc) and the proofs (zk)
-// into the flows DXP's users run: a devnet, publishing, grants, private computation and audit.
+// into the flows DXP's users run: publishing, the catalog, grants, private computation,
+// decryption, settlement, audit, keys, sessions and zk setup ceremonies.
 //
-// A devnet is one validator, an in-process committee and storage in one process:
+// It imports rights, storage, mpc and zk, and is imported by devnet (which sets up and runs
+// development networks: a devnet, a localnet, committee member processes, the demo), by the
+// benches in internal/bench and by cmd. It never imports devnet; its tests that need a running
+// network are package marketplace_test and start one with devnet/devnettest.
 //
-//	dn, err := marketplace.StartDevnet(ctx, marketplace.DevnetConfig{Home: dir})
-//	err = dn.WaitReady(ctx) // the committee's key ceremony, carried over the chain and storage
-//	defer dn.Stop()
-//
-// Every other participant works through a Session opened on the same home, which reaches the
-// node over RPC and storage directly:
+// A participant works through a Session opened on its home, which reaches the node over RPC
+// and storage directly. On a devnet (see package devnet) every participant may share the
+// devnet's home:
 //
 //	s, err := marketplace.Open(ctx, dir)
 //	owner, err := marketplace.CreateKey(dir, "owner1", []rights.Role{rights.RoleOwner})
@@ -17,6 +18,7 @@
 //		Schema: schema, CSV: marketplace.FileSource("data.csv"), Price: 5}) // read twice, as a stream
 //	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, ...})
 //	g, err = s.ActOnGrant(ctx, "owner1", g.ID, marketplace.Approve, "")
+//	entries, err := s.Catalog(ctx, marketplace.CatalogFilter{}) // what `dxp dataset list` shows
 //	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpMean, Columns: []string{"income"}})
 //	report, err := s.Audit(ctx, "regulator")
 //
@@ -36,10 +38,14 @@
 // (published/ID.json, 0600); the journal is removed.
 //
 // Compute submits a request the chain checks against the grant, then waits for the committee:
-// each member evaluates the sum on the ciphertexts itself and posts the output digest with its
-// key-switch share toward the buyer's RLWE key; the chain completes the computation when the
-// threshold of members agree, and settles the payment. The buyer aggregates the shares and
-// decrypts alone. A count is answered by the chain from the registered row counts.
+// each member evaluates the requested op (sum, mean, variance, stddev, histogram, regression,
+// dot product, or a count with differential-privacy noise) on the ciphertexts itself and posts
+// the output's digest; once the threshold of members agree on it, the chain fixes who switches,
+// and each of them posts its key-switch share toward the buyer's RLWE key (with its share of the
+// DP noise, if any). The buyer aggregates the shares and decrypts alone, and the chain settles
+// the payment. A count without noise is answered by the chain from the registered row counts.
+// The committee's view of the chain (which computations wait for a member, and its posts) is
+// MemberBoard; package devnet runs members over it.
 //
 // A setup ceremony makes real proving keys for a chunk circuit (zkceremony.go): a regulator
 // opens it, each participant contributes from its own home in turn, anyone finishes it, and
@@ -53,7 +59,8 @@
 // # Security
 //
 // Buyer RLWE secret keys and ed25519 keys live in the home's key files (0600) and are never
-// logged. A devnet's chunk circuits use an insecure single-party setup (cached across devnets in
-// the user's cache directory): whoever ran it, or can read the cache, could forge proofs; the
-// audit report says so.
+// logged. A development network's chunk circuits use an insecure single-party setup (package
+// devnet, cached across devnets in the user's cache directory): whoever ran it, or can read the
+// cache, could forge proofs; the audit report says so. Real networks take their proving keys from
+// a setup ceremony (above).
 package marketplace

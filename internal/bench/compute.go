@@ -36,7 +36,7 @@ type ComputeConfig struct {
 	// Home keeps the devnet and its datasets; empty means a temporary directory removed after.
 	// A home set up by an earlier run (bench-compute.json) is reused, its setup not repeated.
 	Home      string
-	ChunkSize int // values per listing proof at setup; zero means DefaultChunkSize
+	ChunkSize int // values per listing proof at setup; zero means devnet.DefaultChunkSize
 	Progress  func(line string)
 	Log       *slog.Logger // the devnet's log; nil discards
 }
@@ -80,7 +80,7 @@ type ComputeReport struct {
 	Raw              float64     `json:"raw_s"`
 	Ratio            float64     `json:"ratio"`
 	Blocks           int64       `json:"blocks"`
-	PeakRSSMB        float64     `json:"peak_rss_mb"` // the whole process (node, members, buyer) from the warm-up on
+	PeakRSSMB        float64     `json:"peak_rss_mb"` // the whole process (node, members, buyer) from the warm-up to the last op, before the raw baseline
 	StorageBytesRead int64       `json:"storage_bytes_read"`
 	Ops              []ComputeOp `json:"ops"`
 	Owners           int         `json:"owners"`
@@ -114,9 +114,9 @@ const (
 // Compute measures a sum and a mean over cfg.Rows values of one column spread over
 // cfg.Owners owners' datasets, through the full committee path (3 members, threshold 2, run in
 // this process) of a devnet with its default block timing, and beside each the raw lattigo work
-// on the same ciphertexts. Setup publishes the datasets through the real publish path (proofs
-// verified on chain), which takes far longer than the computations; it is timed apart, and a kept
-// Home skips it on the next run. Every result is checked against the plaintext answer.
+// on the same values (raw_mpc.go), run after the ops. Setup publishes the datasets through the
+// real publish path (proofs verified on chain), which takes far longer than the computations; it
+// is timed apart, and a kept Home skips it on the next run. Every result is checked against the plaintext answer.
 func Compute(ctx context.Context, cfg ComputeConfig) (rep *ComputeReport, err error) {
 	if cfg.Rows == 0 {
 		cfg.Rows = 1_000_000

@@ -32,7 +32,7 @@ type PublishConfig struct {
 	// ProofWorkers is how many chunks are proven at once, by publish and by the baseline alike;
 	// zero means zk.ProofWorkers().
 	ProofWorkers int
-	// SetupCache keeps the circuit's insecure setup for the next run (see InsecureChunkSetup);
+	// SetupCache keeps the circuit's insecure setup for the next run (see devnet.InsecureChunkSetup);
 	// empty sets it up in a temporary directory.
 	SetupCache string
 	// Dir holds the devnet and the CSV; empty means a temporary directory, removed after.

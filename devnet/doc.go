@@ -1,0 +1,42 @@
+// Package devnet sets up and runs DXP development networks on one machine: a devnet (one
+// validator, the committee and storage in one process), a localnet (several validators, each a
+// process of its own, with the committee members inside the first ones), committee members run
+// as processes of their own, the insecure chunk-circuit setup they share through a cache, and the
+// demo that tells the whole DXP story on one.
+//
+// It imports marketplace (homes, keys, sessions and the committee's view of the chain,
+// marketplace.MemberBoard), rights (genesis and the in-process node), mpc (the members), zk (the
+// setup) and storage; cmd and internal/bench import it, and marketplace never does. Its test
+// harness is devnet/devnettest.
+//
+// A devnet:
+//
+//	dn, err := devnet.Start(ctx, devnet.Config{Home: dir}) // first start: keys, setup, genesis
+//	err = dn.WaitReady(ctx)                                // the committee's key ceremony, over the chain and storage
+//	defer dn.Stop()
+//	s, err := marketplace.Open(ctx, dir) // every participant then works through a marketplace.Session
+//
+// With Config.ExternalMembers the devnet writes a member home per member (HOME/committee/member-K)
+// and leaves each member to its own process:
+//
+//	err := devnet.RunMember(ctx, devnet.MemberOptions{Home: filepath.Join(dir, "committee", "member-1")})
+//
+// A localnet is set up once, then each validator runs from its own home (cmd supervises them as
+// child processes):
+//
+//	ln, err := devnet.InitLocalnet(ctx, devnet.LocalnetConfig{Home: dir, Validators: 4})
+//	v, err := devnet.StartValidator(ctx, devnet.ValidatorConfig{Home: devnet.ValidatorHome(dir, 1)})
+//
+// and the demo starts a devnet in a home of its own and runs every flow on generated data:
+//
+//	rep, err := devnet.Demo(ctx, devnet.DemoConfig{Out: os.Stdout})
+//
+// # Security
+//
+// Development networks are not secure and say so: genesis marks them devnet, and their chunk
+// circuits' proving keys come from a single-party setup (InsecureChunkSetup) whose toxic waste
+// whoever ran it could keep; with a setup cache (the user's cache directory, reused across
+// devnets) anyone who can read the cache could forge listing proofs. The audit report flags such
+// circuits. Keys a devnet makes for itself (the regulator's, the members' identities) are written
+// 0600 in its home, and members' key shares stay in their own directories (mpc's state).
+package devnet
