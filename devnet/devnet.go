@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -399,7 +400,7 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 
 // Members are the committee members this process runs, in committee order (none for members
 // that run as processes of their own).
-func (d *Devnet) Members() []*mpc.Member { return d.members }
+func (d *Devnet) Members() []*mpc.Member { return slices.Clone(d.members) }
 
 // SetTrace makes f hear of every post of the members this process runs, with the time its work
 // and its wait for the chain took; nil stops it. f runs on the members' goroutines.
