@@ -62,6 +62,7 @@ type App struct {
 	db       idb.DB
 	tree     *iavl.MutableTree
 	verifier Verifier
+	cache    *Cache // every Ledger the app builds shares it
 	logger   log.Logger
 
 	saving     *saveRun    // the save Commit started, until waitSaved collects it
@@ -99,7 +100,7 @@ func NewApp(dir string, verifier Verifier) (*App, error) {
 	if _, err := tree.Load(); err != nil {
 		return nil, errors.Join(fmt.Errorf("rights: new app: load state: %w", err), db.Close())
 	}
-	app := &App{db: db, tree: tree, verifier: newMemoVerifier(verifier), logger: log.NewNopLogger()}
+	app := &App{db: db, tree: tree, verifier: newMemoVerifier(verifier), cache: NewCache(), logger: log.NewNopLogger()}
 	app.last.Height = tree.Version() // CheckTx judges txs for the block after it
 	view, err := app.savedView()
 	if err != nil {
@@ -238,7 +239,7 @@ func (app *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.
 		app.tree.SetInitialVersion(uint64(initial))
 	}
 	b := Block{Height: initial, Time: req.Time}
-	l := &Ledger{Store: iavlStore{app.tree}, Verifier: app.verifier}
+	l := &Ledger{Store: iavlStore{app.tree}, Verifier: app.verifier, Cache: app.cache}
 	if err := l.InitChain(gen, b); err != nil {
 		return nil, fmt.Errorf("rights: init chain: %w", err)
 	}
@@ -271,7 +272,7 @@ func (app *App) refuseOnPanic(err *error, doing string, height int64) {
 // kind's rules. It does not wait for a block being finalized.
 func (app *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if req.Type == abci.CheckTxType_New {
-		preverify(req.Tx) // before the lock, so it overlaps a block being finalized (see sigcache.go)
+		app.cache.Preverify(req.Tx) // before the lock, so it overlaps a block being finalized (see sigcache.go)
 	}
 	app.checkMu.Lock()
 	defer app.checkMu.Unlock()
@@ -310,7 +311,7 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	// and shares) is set in the tree once per block instead of once per tx, and the tree builds and
 	// hashes that many fewer nodes. It also remembers what the block read (newReadCache).
 	blockWrites := newReadCache(iavlStore{app.tree})
-	l := &Ledger{Store: blockWrites, Verifier: app.verifier}
+	l := &Ledger{Store: blockWrites, Verifier: app.verifier, Cache: app.cache}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
 		res, err := app.deliver(l, tx, b)
@@ -432,7 +433,7 @@ func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.Resp
 		}
 		view = iavlView{imm}
 	}
-	value, k, err := route(&Ledger{Store: view}, req.Path)
+	value, k, err := route(&Ledger{Store: view, Cache: app.cache}, req.Path)
 	if req.Prove {
 		return app.prove(req.Path, height, k, err), nil
 	}
@@ -538,6 +539,14 @@ func route(l *Ledger, path string) ([]byte, []byte, error) {
 		return nil, nil, err
 	}
 	return b, k, nil
+}
+
+// ProcessProposal accepts every proposal (a refused tx in a block is refused by FinalizeBlock,
+// with a code) and meanwhile verifies the signatures of its txs that this node has not seen, on
+// every core, so that FinalizeBlock finds them verified.
+func (app *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	app.cache.Preverify(req.Txs...)
+	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
 
 // unindexedAttrs are the event attributes nobody searches by: free text, digests of protocol

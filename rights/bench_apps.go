@@ -61,9 +61,10 @@ func (a *storeOnlyApp) FinalizeBlock(_ context.Context, req *abci.RequestFinaliz
 type verifyStoreApp struct {
 	abci.BaseApplication
 
-	mu   sync.Mutex
-	db   idb.DB
-	tree *iavl.MutableTree
+	mu    sync.Mutex
+	db    idb.DB
+	tree  *iavl.MutableTree
+	cache *Cache
 }
 
 func newVerifyStoreApp(dir string, _ log.Logger) (abci.Application, *App, func() error, error) {
@@ -75,7 +76,7 @@ func newVerifyStoreApp(dir string, _ log.Logger) (abci.Application, *App, func()
 	if _, err := tree.Load(); err != nil {
 		return nil, nil, nil, errors.Join(err, db.Close())
 	}
-	a := &verifyStoreApp{db: db, tree: tree}
+	a := &verifyStoreApp{db: db, tree: tree, cache: NewCache()}
 	return a, nil, func() error { return errors.Join(a.tree.Close(), a.db.Close()) }, nil
 }
 
@@ -99,7 +100,7 @@ func (a *verifyStoreApp) check(raw []byte) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := VerifySig(tx); err != nil {
+	if err := a.cache.VerifySig(tx); err != nil {
 		return nil, err
 	}
 	return tx, nil
@@ -107,7 +108,7 @@ func (a *verifyStoreApp) check(raw []byte) (*Tx, error) {
 
 func (a *verifyStoreApp) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if req.Type == abci.CheckTxType_New {
-		preverify(req.Tx)
+		a.cache.Preverify(req.Tx)
 	}
 	if _, err := a.check(req.Tx); err != nil {
 		return &abci.ResponseCheckTx{Code: CodeSignature, Log: err.Error()}, nil
@@ -116,7 +117,7 @@ func (a *verifyStoreApp) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*
 }
 
 func (a *verifyStoreApp) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	preverifyAll(req.Txs)
+	a.cache.Preverify(req.Txs...)
 	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
 

@@ -159,7 +159,7 @@ func newWorkload(mix benchMix, dir string) (*workload, error) {
 		w.db = db
 		store = levelStore{db}
 	}
-	w.shadow = &Ledger{Store: store, Verifier: benchAccept{}}
+	w.shadow = &Ledger{Store: store, Verifier: benchAccept{}, Cache: NewCache()}
 	if err := w.shadow.InitChain(gen, Block{Height: 1, Time: benchTime(1)}); err != nil {
 		w.Close()
 		return nil, err

@@ -129,7 +129,7 @@ func (app *App) restage() {
 // The caller holds checkMu.
 func (app *App) admit(raw []byte) (err error) {
 	defer app.refuseOnPanic(&err, "checking", app.checkBlock.Height)
-	l := &Ledger{Store: app.check, Verifier: app.verifier}
+	l := &Ledger{Store: app.check, Verifier: app.verifier, Cache: app.cache}
 	tx, err := l.Admit(raw, app.checkBlock, app.checks.pending)
 	if err != nil {
 		return err

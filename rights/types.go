@@ -3,7 +3,6 @@ package rights
 import (
 	"encoding/hex"
 	"fmt"
-	"sync/atomic"
 )
 
 // Address names a party: the lower-case hex of the first 20 bytes of the SHA-256 of its ed25519
@@ -646,9 +645,4 @@ type Tx struct {
 	PubKey  []byte
 	Msg     Msg
 	Sig     []byte
-
-	// sigOK is set on the txs decodeTx shares, and true once Sig verified: the bytes such a tx
-	// was decoded from fix every field, and it is never changed, so VerifySig need not rebuild
-	// its sign bytes and look the signature up again each time a node reads it.
-	sigOK *atomic.Bool
 }
