@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -433,7 +432,7 @@ func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.Resp
 		}
 		view = iavlView{imm}
 	}
-	value, k, err := route(&Ledger{Store: view, Cache: app.cache}, req.Path)
+	value, k, err := (&Ledger{Store: view, Cache: app.cache}).Query(req.Path)
 	if req.Prove {
 		return app.prove(req.Path, height, k, err), nil
 	}
@@ -451,102 +450,6 @@ func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.Resp
 		return &abci.ResponseQuery{Code: code, Log: err.Error(), Height: height}, nil
 	}
 	return &abci.ResponseQuery{Code: CodeOK, Key: k, Value: value, Height: height}, nil
-}
-
-// route answers one query path; it returns the value and, for single objects, the store key.
-func route(l *Ledger, path string) ([]byte, []byte, error) {
-	p := strings.TrimPrefix(path, "/")
-	kind, id, hasID := strings.Cut(p, "/")
-	if hasID && id == "" {
-		return nil, nil, refuse(CodeUnknownQuery, "query %q names no id", path)
-	}
-	var (
-		v   any
-		k   []byte
-		err error
-	)
-	switch {
-	case zkQuery(kind): // tx_zkceremony.go
-		v, k, err = routeZK(l, path, kind, id, hasID)
-	case kind == "party" && hasID:
-		v, err = l.Party(Address(id))
-		k = key(prefixParty, id)
-	case kind == "dataset" && hasID:
-		v, err = l.Dataset(id)
-		k = key(prefixDataset, id)
-	case kind == "grant" && hasID:
-		v, err = l.Grant(id)
-		k = key(prefixGrant, id)
-	case kind == "computation" && hasID:
-		v, err = l.Computation(id)
-		k = key(prefixComp, id)
-	case kind == "product" && hasID:
-		v, err = l.Product(id)
-		k = key(prefixProduct, id)
-	case kind == "hold" && hasID:
-		v, err = l.Hold(id)
-		k = key(prefixHold, id)
-	case kind == "proposal" && hasID:
-		v, err = l.Proposal(id)
-		k = key(prefixProposal, id)
-	case kind == "circuit" && hasID:
-		v, err = l.Circuit(id)
-		k = key(prefixCircuit, id)
-	case hasID:
-		var ok bool
-		if v, ok, err = routeList(l, kind, id); ok {
-			break
-		}
-		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
-	case kind == "parties":
-		v, err = l.Parties()
-	case kind == "datasets":
-		v, err = l.Datasets()
-	case kind == "grants":
-		v, err = l.Grants()
-	case kind == "computations":
-		v, err = l.Computations()
-	case kind == "payments":
-		v, err = l.Payments()
-	case kind == "products":
-		v, err = l.Products()
-	case kind == "holds":
-		v, err = l.Holds()
-	case kind == "proposals":
-		v, err = l.Proposals()
-	case kind == "circuits":
-		v, err = l.Circuits()
-	case kind == "regulators":
-		v, err = l.Regulators()
-		k = keyRegulators
-	case kind == "committee":
-		v, err = l.Committee()
-		k = keyCommittee
-	case kind == "genesis":
-		v, err = l.Genesis()
-		k = keyGenesis
-	case kind == "params":
-		v, err = l.Params()
-		k = keyParams
-	default:
-		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
-	}
-	if err != nil {
-		return nil, k, err // k lets a proven query prove the absence
-	}
-	b, err := marshal(v)
-	if err != nil {
-		return nil, nil, err
-	}
-	return b, k, nil
-}
-
-// ProcessProposal accepts every proposal (a refused tx in a block is refused by FinalizeBlock,
-// with a code) and meanwhile verifies the signatures of its txs that this node has not seen, on
-// every core, so that FinalizeBlock finds them verified.
-func (app *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	app.cache.Preverify(req.Txs...)
-	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
 
 // unindexedAttrs are the event attributes nobody searches by: free text, digests of protocol

@@ -145,18 +145,3 @@ func keyOf(kind, id string) []byte {
 	k, _ := LookupKind(kind)
 	return k.Key(id)
 }
-
-// TestObjectKindKeys checks that every kind `dxp query` reads is proven under the key the query
-// route serves it from.
-func TestObjectKindKeys(t *testing.T) {
-	h := newHarness(t)
-	for _, k := range ObjectKinds() {
-		_, got, err := route(&Ledger{Store: h.store}, k.Path("x-1"))
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			t.Errorf("route(%s) = %v", k.Path("x-1"), err)
-		}
-		if want := k.Key("x-1"); !bytes.Equal(got, want) {
-			t.Errorf("kind %s: route serves key %q, the proof would be for %q", k.Name, got, want)
-		}
-	}
-}

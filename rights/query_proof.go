@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,71 +17,6 @@ import (
 // ErrProof is wrapped by every error of a proven read whose answer, proof, header or commit does
 // not check out; the message names what failed.
 var ErrProof = errors.New("rights: proof does not verify")
-
-// ObjectKind is a kind of object the chain keeps under a key of its own, so one object can be read,
-// and proven, at a time. Kinds with an id (party, dataset, ...) are queried at /KIND/ID; the
-// chain-wide ones (committee, genesis, params) at /KIND.
-type ObjectKind struct {
-	Name     string
-	Singular bool // chain-wide: no id
-	key      func(id string) []byte
-	new      func() any
-}
-
-// Path is the query path of the object id of this kind.
-func (k ObjectKind) Path(id string) string {
-	if k.Singular {
-		return "/" + k.Name
-	}
-	return "/" + k.Name + "/" + id
-}
-
-// Key is where the chain stores the object id of this kind, the key its proof is for.
-func (k ObjectKind) Key(id string) []byte { return k.key(id) }
-
-// New returns a pointer to a zero object of this kind, to decode into.
-func (k ObjectKind) New() any { return k.new() }
-
-func keyed(prefix []byte) func(string) []byte {
-	return func(id string) []byte { return key(prefix, id) }
-}
-
-func fixed(k []byte) func(string) []byte {
-	return func(string) []byte { return bytes.Clone(k) }
-}
-
-// objectKinds is what `dxp query KIND ID` reads: one line per kind the chain stores under its
-// own key.
-var objectKinds = []ObjectKind{
-	{Name: "party", key: keyed(prefixParty), new: func() any { return new(Party) }},
-	{Name: "dataset", key: keyed(prefixDataset), new: func() any { return new(Dataset) }},
-	{Name: "grant", key: keyed(prefixGrant), new: func() any { return new(Grant) }},
-	{Name: "computation", key: keyed(prefixComp), new: func() any { return new(Computation) }},
-	{Name: "product", key: keyed(prefixProduct), new: func() any { return new(Product) }},
-	{Name: "hold", key: keyed(prefixHold), new: func() any { return new(Hold) }},
-	{Name: "proposal", key: keyed(prefixProposal), new: func() any { return new(Proposal) }},
-	{Name: "circuit", key: keyed(prefixCircuit), new: func() any { return new(Circuit) }},
-	{Name: "committee", Singular: true, key: fixed(keyCommittee), new: func() any { return new(Committee) }},
-	{Name: "genesis", Singular: true, key: fixed(keyGenesis), new: func() any { return new(Genesis) }},
-	{Name: "params", Singular: true, key: fixed(keyParams), new: func() any { return new(Params) }},
-}
-
-// ObjectKinds returns the kinds of object that can be read one at a time, sorted by name.
-func ObjectKinds() []ObjectKind {
-	out := append([]ObjectKind(nil), objectKinds...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// LookupKind returns the object kind called name.
-func LookupKind(name string) (ObjectKind, bool) {
-	for _, k := range objectKinds {
-		if k.Name == name {
-			return k, true
-		}
-	}
-	return ObjectKind{}, false
-}
 
 // Proven is a value read from the chain with its proof checked: the ICS23 proof ties Value (or,
 // when Value is nil, the key's absence) to AppHash, which is in the header of block Height+1,
