@@ -66,7 +66,7 @@ type App struct {
 
 	saving     *saveRun    // the save Commit started, until waitSaved collects it
 	saveErr    error       // a failed save: the tree can no longer be trusted
-	written    *cacheStore // the last finalized block's staged writes, for the committed view
+	written    *Writes     // the last finalized block's writes, for the committed view
 	beforeSave func()      // tests: runs in the save's goroutine before it writes
 
 	// committed is a read-only view of the last committed block's state: a saved version, the
@@ -74,7 +74,7 @@ type App struct {
 	// save a copy of genesis. check reads it for CheckTx, remembering what it read until the next
 	// Commit; checkBlock is the block CheckTx admits txs for, the one after the last committed.
 	committed  Store
-	check      *cacheStore
+	check      *Batch
 	checkBlock Block
 	checks     checkState // the txs CheckTx admitted, with their nonces (checkstate.go)
 	last       Block      // the last finalized block
@@ -154,24 +154,20 @@ func (app *App) savedView() (Store, error) {
 	}); err != nil || serr != nil {
 		return nil, fmt.Errorf("rights: copy genesis: %w", errors.Join(err, serr))
 	}
-	return readOnly{genesis}, nil
+	return ReadOnly(genesis), nil
 }
 
 // resetCheck makes view the committed state CheckTx reads and carries over or drops the txs
 // CheckTx admitted. With written, the writes of the block that led from the last committed state
 // to view, CheckTx keeps what it read of the last state at every key the block did not write:
 // the value there is the same. The caller holds both locks.
-func (app *App) resetCheck(view Store, written *cacheStore) {
+func (app *App) resetCheck(view Store, written *Writes) {
 	app.committed = view
-	reads := map[string][]byte{}
-	if written != nil && app.check != nil && len(app.check.reads) < checkReadsMax {
-		reads = app.check.reads
-		for k := range written.writes {
-			delete(reads, k)
-		}
+	check := NewBatch(view)
+	if written != nil && app.check != nil && app.check.Reads() < checkReadsMax {
+		check.KeepReads(app.check, *written)
 	}
-	app.check = newReadCache(view)
-	app.check.reads = reads
+	app.check = check
 	app.checkBlock = Block{Height: app.last.Height + 1, Time: app.last.Time}
 	app.restage()
 }
@@ -308,8 +304,8 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	// The block's txs write to a cache that reaches the tree once, at the end of the block, in key
 	// order: a key that several txs write (a member's nonce, a computation collecting its outputs
 	// and shares) is set in the tree once per block instead of once per tx, and the tree builds and
-	// hashes that many fewer nodes. It also remembers what the block read (newReadCache).
-	blockWrites := newReadCache(iavlStore{app.tree})
+	// hashes that many fewer nodes. It also remembers what the block read (Batch).
+	blockWrites := NewBatch(iavlStore{app.tree})
 	l := &Ledger{Store: blockWrites, Verifier: app.verifier, Cache: app.cache}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
@@ -328,10 +324,11 @@ func (app *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock)
 	if err != nil {
 		return nil, err
 	}
-	app.written = &cacheStore{writes: blockWrites.writes, keys: blockWrites.keys} // write leaves them as they are
-	if err := blockWrites.write(); err != nil {
+	written, err := blockWrites.Write()
+	if err != nil {
 		return nil, fmt.Errorf("rights: finalize block %d: %w", b.Height, err)
 	}
+	app.written = &written
 	app.last = b
 	app.block.note(req.Txs, func(i int) uint32 { return results[i].Code })
 	return &abci.ResponseFinalizeBlock{
@@ -373,7 +370,7 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 	}
 	view := before
 	if app.written != nil {
-		view = app.written.staged(before)
+		view = app.written.Over(before)
 	}
 	app.checkMu.Lock()
 	app.resetCheck(view, app.written)

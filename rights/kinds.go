@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// ProofOpIAVL is the type of the one proof op a proven query answer carries: an ICS23
+// CommitmentProof (protobuf) of the object's key in the IAVL tree, whose root is the AppHash.
+const ProofOpIAVL = "ics23:iavl"
+
 // ObjectKind is a kind of object the chain keeps: where it is stored, how it is queried and what
 // it decodes into. objectKinds is the one table of them; the query route (Ledger.Query), the
 // proofs of stored keys and the client's readers all work from it.

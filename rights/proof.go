@@ -10,10 +10,6 @@ import (
 	ics23 "github.com/cosmos/ics23/go"
 )
 
-// ProofOpIAVL is the type of the one proof op a proven query answer carries: an ICS23
-// CommitmentProof (protobuf) of the key in the IAVL tree, whose root is the AppHash.
-const ProofOpIAVL = "ics23:iavl"
-
 // prove answers a query for a single object with Prove set: the bytes stored under its key k in
 // the state after block height, and an ICS23 proof of them against that state's IAVL root, which
 // CometBFT puts in the header of block height+1 as its AppHash. An absent key gets a proof of

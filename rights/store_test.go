@@ -92,10 +92,10 @@ func TestStores(t *testing.T) {
 	if got := collect(t, parent, "p/", 100); !slices.Equal(got, want) {
 		t.Errorf("parent after write = %v, want %v", got, want)
 	}
-	if end := prefixEnd([]byte{'a', 0xff}); string(end) != "b" {
-		t.Errorf("prefixEnd(a\\xff) = %q, want b", end)
+	if end := PrefixEnd([]byte{'a', 0xff}); string(end) != "b" {
+		t.Errorf("PrefixEnd(a\\xff) = %q, want b", end)
 	}
-	if end := prefixEnd([]byte{0xff}); end != nil {
-		t.Errorf("prefixEnd(\\xff) = %q, want nil", end)
+	if end := PrefixEnd([]byte{0xff}); end != nil {
+		t.Errorf("PrefixEnd(\\xff) = %q, want nil", end)
 	}
 }
