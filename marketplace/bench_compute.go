@@ -23,6 +23,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // BenchComputeConfig configures BenchCompute. The zero value of every field means its default.
@@ -189,7 +190,7 @@ func BenchCompute(ctx context.Context, cfg BenchComputeConfig) (rep *BenchComput
 
 	var inputs [][32]byte
 	for _, id := range st.Datasets {
-		ds, err := s.Chain.Dataset(ctx, id)
+		ds, err := client.Get[rights.Dataset](ctx, s.Chain, id)
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +323,7 @@ func benchOne(ctx context.Context, dn *Devnet, s *Session, st *benchState, op ri
 	mu.Unlock()
 
 	var active []*mpc.Member
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}

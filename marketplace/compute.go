@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -177,7 +178,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 	if req.Op == rights.OpDot && req.Weights == nil {
 		return nil, nil, errors.New("a dot product needs weights, one per row")
 	}
-	g, err := s.Chain.Grant(ctx, req.Grant)
+	g, err := client.Get[rights.Grant](ctx, s.Chain, req.Grant)
 	if errors.Is(err, rights.ErrNotFound) {
 		return msg, nil, nil
 	}
@@ -188,7 +189,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 	c := &rights.Computation{Op: req.Op, Columns: req.Columns, Datasets: g.Datasets, Epsilon: req.Epsilon, Delta: req.Delta}
 	scales := make([]uint32, len(req.Columns))
 	for _, id := range g.Datasets {
-		ds, err := s.Chain.Dataset(ctx, id)
+		ds, err := client.Get[rights.Dataset](ctx, s.Chain, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -238,11 +239,14 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 // checkOverflow refuses a query the committee would refuse: one whose output, noise tail
 // included, could overflow the plaintext modulus.
 func (s *Session) checkOverflow(ctx context.Context, c *rights.Computation) error {
-	q, err := mpcQuery(ctx, s.Chain.Dataset, c)
+	dataset := func(ctx context.Context, id string) (*rights.Dataset, error) {
+		return client.Get[rights.Dataset](ctx, s.Chain, id)
+	}
+	q, err := mpcQuery(ctx, dataset, c)
 	if err != nil {
 		return err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return err
 	}
@@ -315,7 +319,7 @@ func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Compu
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
-		c, err := s.Chain.Computation(ctx, id)
+		c, err := client.Get[rights.Computation](ctx, s.Chain, id)
 		if err != nil {
 			return nil, err
 		}
@@ -361,7 +365,7 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 // columnScales are the scales of c's columns, as its first dataset declares them (the chain
 // refuses datasets whose scales differ).
 func (s *Session) columnScales(ctx context.Context, c *rights.Computation) ([]uint32, error) {
-	ds, err := s.Chain.Dataset(ctx, c.Datasets[0])
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, c.Datasets[0])
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // opsSchema: pay is an exact linear function of age and hours, so a regression has a known
@@ -84,7 +85,7 @@ func TestComputeOps(t *testing.T) {
 		}
 		ids = append(ids, pub.Dataset)
 	}
-	ds, err := s.Chain.Dataset(ctx, ids[0])
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, ids[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestComputeOps(t *testing.T) {
 	}
 	used := func(t *testing.T) uint64 {
 		t.Helper()
-		gr, err := s.Chain.Grant(ctx, g.ID)
+		gr, err := client.Get[rights.Grant](ctx, s.Chain, g.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +263,7 @@ func TestComputeOps(t *testing.T) {
 				t.Errorf("noisy bucket %d = %s, more than 48 from %d", b, hist.Buckets[b].Count, want)
 			}
 		}
-		gr, err := s.Chain.Grant(ctx, g.ID)
+		gr, err := client.Get[rights.Grant](ctx, s.Chain, g.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

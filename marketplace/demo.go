@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // DemoConfig runs the whole DXP story on generated data.
@@ -277,7 +278,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.Chain.Party(ctx, k.Address())
+		p, err := client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
 		if err != nil {
 			return nil, err
 		}

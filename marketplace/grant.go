@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // GrantRequest asks for the usage right over Datasets.
@@ -92,7 +93,7 @@ func (s *Session) RequestGrant(ctx context.Context, req GrantRequest) (*rights.G
 	if err != nil {
 		return nil, err
 	}
-	return s.Chain.Grant(ctx, receipt.ID)
+	return client.Get[rights.Grant](ctx, s.Chain, receipt.ID)
 }
 
 // GrantAction is what a holder does to a grant.
@@ -124,5 +125,5 @@ func (s *Session) ActOnGrant(ctx context.Context, from, grant string, action Gra
 	if _, err := s.submit(ctx, k, msg); err != nil {
 		return nil, err
 	}
-	return s.Chain.Grant(ctx, grant)
+	return client.Get[rights.Grant](ctx, s.Chain, grant)
 }

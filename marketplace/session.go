@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -19,7 +20,7 @@ import (
 type Session struct {
 	Home   string
 	Config Config
-	Chain  *rights.Client
+	Chain  *client.Client
 	Bucket storage.Bucket
 
 	paramsOnce sync.Once
@@ -33,7 +34,7 @@ func Open(ctx context.Context, home string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	chain, err := rights.Dial(cfg.RPC)
+	chain, err := client.Dial(cfg.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the node at %s: %w", cfg.RPC, err)
 	}
@@ -67,7 +68,7 @@ func (s *Session) Objects() mpc.Objects { return objects{s.Bucket} }
 // Register registers k on chain if it is not yet registered, uploading a buyer's RLWE public key
 // first so the chain can name it.
 func (s *Session) Register(ctx context.Context, k *Key) (*rights.Party, error) {
-	p, err := s.Chain.Party(ctx, k.Address())
+	p, err := client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
 	if err == nil {
 		return p, nil
 	}
@@ -88,11 +89,11 @@ func (s *Session) Register(ctx context.Context, k *Key) (*rights.Party, error) {
 	if _, err := s.Chain.Submit(ctx, k.Private, rights.Msg{RegisterParty: msg}); err != nil {
 		return nil, fmt.Errorf("register %s (%s) on chain: %w", k.Name, k.Address(), err)
 	}
-	return s.Chain.Party(ctx, k.Address())
+	return client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
 }
 
 // submit sends msg signed by k, registering k first if needed.
-func (s *Session) submit(ctx context.Context, k *Key, msg rights.Msg) (*rights.Receipt, error) {
+func (s *Session) submit(ctx context.Context, k *Key, msg rights.Msg) (*client.Receipt, error) {
 	if _, err := s.Register(ctx, k); err != nil {
 		return nil, err
 	}
@@ -113,19 +114,19 @@ func (o objects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
 
 // board is a committee member's view of the chain: mpc.Board over a rights client.
 type board struct {
-	chain *rights.Client
+	chain *client.Client
 	key   *Key
 
 	mu       sync.Mutex
 	datasets map[string]*rights.Dataset // listed datasets never change their ciphertexts
 }
 
-func newBoard(chain *rights.Client, key *Key) *board {
+func newBoard(chain *client.Client, key *Key) *board {
 	return &board{chain: chain, key: key, datasets: map[string]*rights.Dataset{}}
 }
 
 func (b *board) Committee(ctx context.Context) (*mpc.CommitteeView, error) {
-	c, err := b.chain.Committee(ctx)
+	c, err := client.Get[rights.Committee](ctx, b.chain, "")
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func digests(ds []rights.Digest) [][32]byte {
 }
 
 func (b *board) PostCeremony(ctx context.Context, step string, ds [][32]byte) error {
-	c, err := b.chain.Committee(ctx)
+	c, err := client.Get[rights.Committee](ctx, b.chain, "")
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 			t.Active = append(t.Active, string(a))
 		}
 	}
-	requester, err := b.chain.Party(ctx, c.Requester)
+	requester, err := client.Get[rights.Party](ctx, b.chain, string(c.Requester))
 	if err != nil {
 		return t, fmt.Errorf("requester %s: %w", c.Requester, err)
 	}
@@ -300,7 +301,7 @@ func (b *board) dataset(ctx context.Context, id string) (*rights.Dataset, error)
 	if ds != nil {
 		return ds, nil
 	}
-	ds, err := b.chain.Dataset(ctx, id)
+	ds, err := client.Get[rights.Dataset](ctx, b.chain, id)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", id, err)
 	}

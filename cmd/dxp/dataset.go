@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func datasetCommand() *cli.Command {
@@ -253,11 +254,11 @@ func listDatasets(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		datasets, err = s.Chain.DatasetsByHolder(c.Context, a)
+		datasets, err = client.ListBy[rights.Dataset](c.Context, s.Chain, "holder", string(a))
 		if err != nil {
 			return err
 		}
-	} else if datasets, err = s.Chain.Datasets(c.Context); err != nil {
+	} else if datasets, err = client.List[rights.Dataset](c.Context, s.Chain); err != nil {
 		return err
 	}
 	entries := []catalogEntry{}

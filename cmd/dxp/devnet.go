@@ -10,6 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func devnetCommand() *cli.Command {
@@ -65,7 +67,7 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			committee, err := s.Chain.Committee(c.Context)
+			committee, err := client.Get[rights.Committee](c.Context, s.Chain, "")
 			if err != nil {
 				return err
 			}

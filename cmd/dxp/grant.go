@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func grantCommand() *cli.Command {
@@ -123,14 +124,14 @@ func grantCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
-						grants, err = s.Chain.GrantsByGrantee(c.Context, a)
+						grants, err = client.ListBy[rights.Grant](c.Context, s.Chain, "grantee", string(a))
 						if err != nil {
 							return err
 						}
 					case c.IsSet("dataset"):
-						grants, err = s.Chain.GrantsByDataset(c.Context, c.String("dataset"))
+						grants, err = client.ListBy[rights.Grant](c.Context, s.Chain, "dataset", c.String("dataset"))
 					default:
-						grants, err = s.Chain.Grants(c.Context)
+						grants, err = client.List[rights.Grant](c.Context, s.Chain)
 					}
 					if err != nil {
 						return err

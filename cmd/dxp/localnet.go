@@ -15,7 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dxplabs/dxp/marketplace"
-	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 var timeoutCommitFlag = &cli.DurationFlag{Name: "timeout-commit", Usage: "pause after each block (default: the node's, 200ms)"}
@@ -209,7 +209,7 @@ func (s *supervisor) announce(ctx context.Context, ln *marketplace.Localnet) {
 		if err != nil {
 			return
 		}
-		c, err := rights.Dial(conf.RPC)
+		c, err := client.Dial(conf.RPC)
 		if err != nil {
 			return
 		}

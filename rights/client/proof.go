@@ -1,4 +1,4 @@
-package rights
+package client
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
 	ics23 "github.com/cosmos/ics23/go"
+
+	"github.com/dxplabs/dxp/rights"
 )
 
 // ErrProof is wrapped by every error of a proven read whose answer, proof, header or commit does
@@ -58,8 +60,8 @@ func (c *Client) QueryProven(ctx context.Context, path string, key []byte, heigh
 		return fail(err)
 	}
 	r := res.Response
-	if r.Code != CodeOK && r.Code != CodeNotFound {
-		return fail(&TxError{Code: r.Code, Log: r.Log})
+	if r.Code != rights.CodeOK && r.Code != rights.CodeNotFound {
+		return fail(&rights.TxError{Code: r.Code, Log: r.Log})
 	}
 	if r.Height < 1 {
 		return fail(fmt.Errorf("%w: the answer names height %d", ErrProof, r.Height))
@@ -139,8 +141,8 @@ func verifyProven(r *abci.ResponseQuery, key []byte, sh *cmttypes.SignedHeader, 
 	if !bytes.Equal(r.Key, key) {
 		return nil, fmt.Errorf("%w: the answer is for key %q, not %q", ErrProof, r.Key, key)
 	}
-	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != ProofOpIAVL {
-		return nil, fmt.Errorf("%w: the answer carries no single %s proof", ErrProof, ProofOpIAVL)
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != rights.ProofOpIAVL {
+		return nil, fmt.Errorf("%w: the answer carries no single %s proof", ErrProof, rights.ProofOpIAVL)
 	}
 	op := r.ProofOps.Ops[0]
 	if !bytes.Equal(op.Key, key) {
@@ -178,7 +180,7 @@ func verifyProven(r *abci.ResponseQuery, key []byte, sh *cmttypes.SignedHeader, 
 	}
 
 	root := []byte(sh.AppHash)
-	if r.Code == CodeOK {
+	if r.Code == rights.CodeOK {
 		if r.Value == nil {
 			return nil, fmt.Errorf("%w: the answer says the key exists but carries no value", ErrProof)
 		}
@@ -211,10 +213,10 @@ type ObjectRead struct {
 // checks the answer with QueryProven; an absent object is then Found false with a proof of its
 // absence, and a nil error. Without prove an absent object is ErrNotFound.
 func (c *Client) Object(ctx context.Context, kind, id string, height int64, prove bool, check ProofCheck) (*ObjectRead, error) {
-	k, ok := LookupKind(kind)
+	k, ok := rights.LookupKind(kind)
 	if !ok {
 		var names []string
-		for _, k := range ObjectKinds() {
+		for _, k := range rights.ObjectKinds() {
 			names = append(names, k.Name)
 		}
 		return nil, fmt.Errorf("rights: unknown kind of object %q (want one of %s)", kind, strings.Join(names, ", "))
@@ -243,7 +245,7 @@ func (c *Client) Object(ctx context.Context, kind, id string, height int64, prov
 		return out, nil
 	}
 	v := k.New()
-	if err := decode(p.Value, v); err != nil {
+	if err := rights.Unmarshal(p.Value, v); err != nil {
 		return nil, fmt.Errorf("rights: %s %s: decode the proven value: %w", kind, id, err)
 	}
 	out.Found, out.Value = true, v
