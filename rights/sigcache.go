@@ -11,10 +11,10 @@ import (
 // Signature checks: every tx's ed25519 signature is verified by the node that receives it, once.
 //
 // A tx is checked by CheckTx when it enters the mempool, again on every recheck while it waits,
-// and again in FinalizeBlock. The App verifies its signature once, with its Cache's Preverify: in
-// CheckTx before it takes its lock (so the verification overlaps a block being finalized) or, for
-// a tx first seen in a proposal, in ProcessProposal with the block's signatures verified in
-// parallel. Preverify records the signature in the Cache's set of verified signatures and marks
+// and again in FinalizeBlock. The App (rights/app) verifies its signature once, with its Cache's
+// Preverify: in CheckTx before it takes its lock (so the verification overlaps a block being
+// finalized) or, for a tx first seen in a proposal, in ProcessProposal with the block's
+// signatures verified in parallel. Preverify records the signature in the Cache's set of verified signatures and marks
 // the Cache's shared decoding of the tx; the ledger's signature check, given that Cache, finds
 // either before verifying. Only Preverify adds entries, and only after a verification succeeded,
 // so the ledger accepts exactly the signatures it would verify itself; the cache spares the work.

@@ -400,12 +400,8 @@ func (app *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.Response
 	return &abci.ResponseCommit{}, nil
 }
 
-// Query serves the state at req.Height (0: the last committed block) as canonical CBOR:
-// /party/<address>, /parties, /dataset/<id>, /datasets, /grant/<id>, /grants,
-// /computation/<id>, /computations, /product/<id>, /products, /hold/<id>, /holds,
-// /proposal/<id>, /proposals, /regulators, /payments, /committee, /genesis, /params,
-// /zkceremony/<id>, /zkceremonies, /zkcircuit/<n>/<w> (tx_zkceremony.go), the
-// filtered lists of routeList, and /frozen/<kind>/<id> (the holds freezing an object). An unknown id is
+// Query serves the state at req.Height (0: the last committed block) as canonical CBOR: every
+// path rights.Ledger.Query answers, from the core's table of object kinds. An unknown id is
 // CodeNotFound, an unknown path CodeUnknownQuery, a height with no state CodeBadHeight.
 // With req.Prove a single object comes as its stored bytes with an ICS23 proof (see prove).
 func (app *App) Query(_ context.Context, req *abci.RequestQuery) (res *abci.ResponseQuery, err error) {

@@ -252,7 +252,7 @@ func (c *Client) Object(ctx context.Context, kind, id string, height int64, prov
 	return out, nil
 }
 
-// GenesisValidators returns the validator set named in a CometBFT genesis file (InitNode writes
+// GenesisValidators returns the validator set named in a CometBFT genesis file (node.Init writes
 // it to HOME/config/genesis.json), for ProofCheck.Validators.
 func GenesisValidators(genesisFile string) (*cmttypes.ValidatorSet, error) {
 	doc, err := cmttypes.GenesisDocFromFile(genesisFile)
