@@ -2,6 +2,7 @@ package rights
 
 import (
 	"bytes"
+	"maps"
 	"reflect"
 	"sort"
 	"strconv"
@@ -114,34 +115,47 @@ func byIndexOf[T any, V ~string](f func(*Ledger, V) ([]T, error)) func(*Ledger, 
 	return func(l *Ledger, v string) (any, error) { return f(l, V(v)) }
 }
 
-func with(k ObjectKind, fn func(*ObjectKind)) ObjectKind {
-	fn(&k)
+// filter returns k with the filtered list by served by f.
+func (k ObjectKind) filter(by string, f func(*Ledger, string) (any, error)) ObjectKind {
+	k.by = maps.Clone(k.by)
+	if k.by == nil {
+		k.by = map[string]func(*Ledger, string) (any, error){}
+	}
+	k.by[by] = f
+	return k
+}
+
+// hide returns k left out of ObjectKinds and LookupKind.
+func (k ObjectKind) hide() ObjectKind {
+	k.hidden = true
+	return k
+}
+
+// listedAt returns k with its whole list stored under key, which a proof of the list is for.
+func (k ObjectKind) listedAt(key []byte) ObjectKind {
+	k.listKey = key
 	return k
 }
 
 // objectKinds is every kind of object the chain serves by id or lists, one line each.
 var objectKinds = []ObjectKind{
 	kind("party", "parties", keyed(prefixParty), func(l *Ledger, id string) (*Party, error) { return l.Party(Address(id)) }, (*Ledger).Parties),
-	with(kind("dataset", "datasets", keyed(prefixDataset), (*Ledger).Dataset, (*Ledger).Datasets), func(k *ObjectKind) {
-		k.by = map[string]func(*Ledger, string) (any, error){"holder": byIndexOf((*Ledger).DatasetsByHolder)}
-	}),
-	with(kind("grant", "grants", keyed(prefixGrant), (*Ledger).Grant, (*Ledger).Grants), func(k *ObjectKind) {
-		k.by = map[string]func(*Ledger, string) (any, error){"grantee": byIndexOf((*Ledger).GrantsByGrantee), "dataset": byIndexOf((*Ledger).GrantsByDataset)}
-	}),
-	with(kind("computation", "computations", keyed(prefixComp), (*Ledger).Computation, (*Ledger).Computations), func(k *ObjectKind) {
-		k.by = map[string]func(*Ledger, string) (any, error){"grant": byIndexOf((*Ledger).ComputationsByGrant)}
-	}),
-	with(kind("product", "products", keyed(prefixProduct), (*Ledger).Product, (*Ledger).Products), func(k *ObjectKind) {
-		k.by = map[string]func(*Ledger, string) (any, error){"holder": byIndexOf((*Ledger).ProductsByHolder)}
-	}),
+	kind("dataset", "datasets", keyed(prefixDataset), (*Ledger).Dataset, (*Ledger).Datasets).
+		filter("holder", byIndexOf((*Ledger).DatasetsByHolder)),
+	kind("grant", "grants", keyed(prefixGrant), (*Ledger).Grant, (*Ledger).Grants).
+		filter("grantee", byIndexOf((*Ledger).GrantsByGrantee)).
+		filter("dataset", byIndexOf((*Ledger).GrantsByDataset)),
+	kind("computation", "computations", keyed(prefixComp), (*Ledger).Computation, (*Ledger).Computations).
+		filter("grant", byIndexOf((*Ledger).ComputationsByGrant)),
+	kind("product", "products", keyed(prefixProduct), (*Ledger).Product, (*Ledger).Products).
+		filter("holder", byIndexOf((*Ledger).ProductsByHolder)),
 	kind("hold", "holds", keyed(prefixHold), (*Ledger).Hold, (*Ledger).Holds),
 	kind("proposal", "proposals", keyed(prefixProposal), (*Ledger).Proposal, (*Ledger).Proposals),
 	kind("circuit", "circuits", keyed(prefixCircuit), (*Ledger).Circuit, (*Ledger).Circuits),
-	// Setup ceremonies (tx_zkceremony.go), served at /zkceremony/ID but not offered by `dxp query`.
-	with(kind("zkceremony", "zkceremonies", keyed(prefixZKCeremony), (*Ledger).ZKCeremony, (*Ledger).ZKCeremonies), func(k *ObjectKind) { k.hidden = true }),
+	// Setup ceremonies (tx_zkceremony.go): served at /zkceremony/ID, not offered by `dxp query`.
+	kind("zkceremony", "zkceremonies", keyed(prefixZKCeremony), (*Ledger).ZKCeremony, (*Ledger).ZKCeremonies).hide(),
 	kind[Payment]("payment", "payments", nil, nil, (*Ledger).Payments),
-	// The regulators are one list stored under one key.
-	with(kind[Address]("regulator", "regulators", nil, nil, (*Ledger).Regulators), func(k *ObjectKind) { k.listKey = keyRegulators }),
+	kind[Address]("regulator", "regulators", nil, nil, (*Ledger).Regulators).listedAt(keyRegulators),
 	singular("committee", keyCommittee, (*Ledger).Committee),
 	singular("genesis", keyGenesis, (*Ledger).Genesis),
 	singular("params", keyParams, (*Ledger).Params),
