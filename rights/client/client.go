@@ -209,7 +209,7 @@ func (c *Client) Height(ctx context.Context) (int64, error) {
 	return st.SyncInfo.LatestBlockHeight, nil
 }
 
-// Query reads path (see App.Query) at height (0 = the last committed block) into v, and returns
+// Query reads path (see rights.Ledger.Query) at height (0 = the last committed block) into v, and returns
 // the height the answer is from. An unknown id is ErrNotFound.
 func (c *Client) Query(ctx context.Context, path string, height int64, v any) (int64, error) {
 	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
@@ -238,11 +238,7 @@ func Get[T any](ctx context.Context, c *Client, id string) (*T, error) {
 	if !ok {
 		return nil, fmt.Errorf("rights: the chain serves no %T by id", *new(T))
 	}
-	var v T
-	if _, err := c.Query(ctx, k.Path(id), 0, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return query[T](ctx, c, k.Path(id))
 }
 
 // List reads every object of the kind listed as []T (rights.Listed), in the order the chain
