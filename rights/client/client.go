@@ -209,8 +209,8 @@ func (c *Client) Height(ctx context.Context) (int64, error) {
 	return st.SyncInfo.LatestBlockHeight, nil
 }
 
-// Query reads path (see rights.Ledger.Query) at height (0 = the last committed block) into v, and returns
-// the height the answer is from. An unknown id is ErrNotFound.
+// Query reads path (see rights.Ledger.Query) at height (0 = the last committed block) into v,
+// and returns the height the answer is from. An unknown id is rights.ErrNotFound.
 func (c *Client) Query(ctx context.Context, path string, height int64, v any) (int64, error) {
 	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
 	if err != nil {
