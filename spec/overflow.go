@@ -114,9 +114,11 @@ func (q Query) NoiseTails() ([]*big.Int, error) {
 // ErrOverflow is what an *OverflowError is.
 var ErrOverflow = errors.New("spec: the result could overflow the plaintext modulus")
 
-// OverflowError is CheckOverflow's refusal: output value Output could reach Reach, its largest
-// magnitude plus Tail, which is not below Half = ⌊T/2⌋.
+// OverflowError is CheckOverflow's refusal: output value Output of a query of Op over Rows rows
+// could reach Reach, its largest magnitude plus Tail, which is not below Half = ⌊T/2⌋.
 type OverflowError struct {
+	Op          Op
+	Rows        uint64
 	Output      int
 	Reach, Tail *big.Int
 	Noisy       bool // the query adds noise (Tail may still be 0, for an output of sensitivity 0)
@@ -124,7 +126,7 @@ type OverflowError struct {
 }
 
 func (e *OverflowError) Error() string {
-	return fmt.Sprintf("%v: output %d could reach %s, not below half the plaintext modulus (%s)", ErrOverflow, e.Output, e.Reach, e.Half)
+	return fmt.Sprintf("%v: output %d of %s over %d rows can reach %s (noise tail included), not below %s", ErrOverflow, e.Output, e.Op, e.Rows, e.Reach, e.Half)
 }
 
 func (e *OverflowError) Is(target error) bool { return target == ErrOverflow }
@@ -155,7 +157,7 @@ func (q Query) CheckOverflow(modulus uint64) error {
 	for j, m := range mags {
 		reach := new(big.Int).Add(m, tails[j])
 		if reach.Cmp(half) >= 0 {
-			return &OverflowError{Output: j, Reach: reach, Tail: tails[j], Noisy: q.Epsilon > 0, Half: half}
+			return &OverflowError{Op: q.Op, Rows: q.Rows, Output: j, Reach: reach, Tail: tails[j], Noisy: q.Epsilon > 0, Half: half}
 		}
 	}
 	return nil
