@@ -116,7 +116,7 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 		}
 	}
 
-	if c.Op == rights.OpCount && c.Epsilon == 0 {
+	if !c.Op.ByCommittee(c.Epsilon) { // the chain's own answer
 		res.Result = new(big.Int).SetUint64(c.Rows).String()
 		return res, nil
 	}
@@ -211,7 +211,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 			return nil, nil, err
 		}
 		c.Edges = msg.Edges
-	case req.Op == rights.OpCount && req.Epsilon > 0:
+	case req.Op.FromFrequencies() && req.Op.ByCommittee(req.Epsilon): // a noisy count
 		if _, _, _, _, err := pooledFrequencies(datasets, req.Columns[0]); err != nil {
 			return nil, nil, err
 		}

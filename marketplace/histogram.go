@@ -123,8 +123,8 @@ func pooledFrequencies(datasets []*rights.Dataset, name string) (f *rights.Frequ
 }
 
 // histogramEdges reads bucket edges written in the column's units and checks them as the chain
-// will (spec's rules): strictly increasing, 2 to 65 of them, each on a bin boundary of the
-// frequency table and within the bins that hold the column's values.
+// will (spec's rules): 2 to spec.MaxHistogramBuckets+1 of them, strictly increasing, each on a
+// bin boundary of the frequency table and within the bins that hold the column's values.
 func histogramEdges(datasets []*rights.Dataset, name string, edges []string) ([]int64, error) {
 	f, lo, hi, scale, err := pooledFrequencies(datasets, name)
 	if err != nil {

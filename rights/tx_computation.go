@@ -322,7 +322,7 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 // checkOp applies the op's own rules and spec's overflow rule (spec.Query.CheckOverflow): it
 // refuses a query any of whose output values, noise tail included, could reach half the plaintext
 // modulus T, where the encrypted result would wrap. A dot product needs a weight bound and one
-// weight ciphertext per input ciphertext. A histogram needs 2 to 65 edges, strictly increasing,
+// weight ciphertext per input ciphertext. A histogram needs edges spec.CheckEdges takes,
 // on the column's frequency table's bin boundaries and within the bins that hold its values; it
 // and a noisy count need every dataset's column to carry a frequency table of the same shape.
 func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, threshold uint64) error {

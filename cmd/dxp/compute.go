@@ -151,7 +151,7 @@ func printResult(w io.Writer, r *marketplace.ComputeResult) {
 	}
 	fmt.Fprintf(w, "computation %s under grant %s: %d rows of %s, price %d, completed at height %d",
 		r.Computation, r.Grant, r.Rows, strings.Join(r.Datasets, ","), r.Price, r.Height)
-	if r.Op != rights.OpCount || r.Mechanism != "" {
+	if r.Op.ByCommittee(0) || r.Mechanism != "" { // not a count the chain answered itself
 		fmt.Fprintf(w, ", evaluated and key-switched by %d committee members", len(r.Participants))
 	}
 	if r.Mechanism != "" {
