@@ -16,8 +16,6 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
-
-	"github.com/dxplabs/dxp/spec"
 )
 
 // Computations.
@@ -225,7 +223,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	}
 	var noise []int64
 	if t.DP != nil {
-		dn, err := t.DP.noise(len(p.terms), t.Op == spec.OpHistogram, len(active))
+		dn, err := t.DP.noise(len(p.terms), t.Op.Disjoint(), len(active))
 		if err != nil {
 			return err
 		}
