@@ -12,6 +12,7 @@ import (
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/spec"
 )
 
 // opsSchema: pay is an exact linear function of age and hours, so a regression has a known
@@ -226,7 +227,7 @@ func TestComputeOps(t *testing.T) {
 		}
 		huge := &Weights{Values: make([]int64, rows)}
 		huge.Values[0] = 1e12
-		if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpDot, Columns: []string{"age"}, Weights: huge}); !errors.Is(err, mpc.ErrOverflow) {
+		if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpDot, Columns: []string{"age"}, Weights: huge}); !errors.Is(err, spec.ErrOverflow) {
 			t.Errorf("dot with weights up to 10^12: %v, want the overflow refusal", err)
 		}
 	})

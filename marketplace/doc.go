@@ -35,7 +35,10 @@
 // its registered circuit before it accepts it. The salts stay in the owner's home
 // (published/ID.json, 0600); the journal is removed.
 //
-// Compute submits a request the chain checks against the grant, then waits for the committee:
+// Compute first refuses, before anything is escrowed, what the chain would refuse by package
+// spec's rules (the op's arguments, histogram edges on the frequency tables' bins, the overflow
+// rule with its noise tail), then submits a request the chain checks against the grant and waits
+// for the committee:
 // each member evaluates the sum on the ciphertexts itself and posts the output digest with its
 // key-switch share toward the buyer's RLWE key; the chain completes the computation when the
 // threshold of members agree, and settles the payment. The buyer aggregates the shares and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -29,7 +28,7 @@ func ParseOps(s string) ([]rights.Op, error) {
 	var ops []rights.Op
 	for _, part := range SplitList(s) {
 		op := rights.Op(part)
-		if !slices.Contains(rights.Ops, op) {
+		if !op.Known() {
 			return nil, fmt.Errorf("op %q is not one of %s", part, joinOps(rights.Ops))
 		}
 		ops = append(ops, op)

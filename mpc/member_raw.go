@@ -10,6 +10,8 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // RawSum is the lattigo work of a committee sum with nothing of DXP around it, for a benchmark
@@ -71,7 +73,7 @@ func RawSum(ctx context.Context, active []*Member, inputs [][32]byte, buyerPubli
 			zeroQP(sk.Value)
 		}
 	}()
-	p, err := newPlan(&Task{Op: OpSum, Columns: [][][32]byte{inputs}}, Slots(params))
+	p, err := newPlan(&Task{Op: spec.OpSum, Columns: [][][32]byte{inputs}}, Slots(params))
 	if err != nil {
 		return 0, 0, fmt.Errorf("mpc: raw sum: %w", err)
 	}

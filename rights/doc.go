@@ -43,7 +43,7 @@
 // at once, for a request within its terms), fixing that dataset's price for the grant. The
 // grantee requests computations: the chain checks the grant, every dataset's policy (ops,
 // columns, purposes, minimum rows, expiry, differential privacy), the budgets and the plaintext
-// modulus (each op's overflow rule), escrows the prices and charges the epsilon. A count without
+// modulus (spec's overflow rule), escrows the prices and charges the epsilon. A count without
 // noise is answered at once from the registered row counts. Any other computation runs in two
 // phases: members post output digests (SubmitOutput) until Threshold agree, which fixes the
 // participants (the first Threshold to post it) and records who disagreed; the participants

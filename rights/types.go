@@ -3,6 +3,8 @@ package rights
 import (
 	"encoding/hex"
 	"fmt"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // Address names a party: the lower-case hex of the first 20 bytes of the SHA-256 of its ed25519
@@ -202,22 +204,23 @@ type Dataset struct {
 	Updated      int64  // height of the last change by its holder
 }
 
-// Op is an aggregate a grant may allow.
-type Op string
+// Op is an aggregate a grant may allow: spec.Op, which encodes as the same CBOR text string.
+// What each op takes and returns is spec's.
+type Op = spec.Op
 
 const (
-	OpSum        Op = "sum"
-	OpMean       Op = "mean"
-	OpCount      Op = "count"
-	OpVariance   Op = "variance"
-	OpStddev     Op = "stddev"
-	OpHistogram  Op = "histogram"  // counts of a column's values between Edges
-	OpRegression Op = "regression" // sufficient statistics (XᵀX, Xᵀy) over Columns, y last
-	OpDot        Op = "dot"        // a column times buyer-supplied encrypted Weights
+	OpSum        = spec.OpSum
+	OpMean       = spec.OpMean
+	OpCount      = spec.OpCount
+	OpVariance   = spec.OpVariance
+	OpStddev     = spec.OpStddev
+	OpHistogram  = spec.OpHistogram  // counts of a column's values between Edges
+	OpRegression = spec.OpRegression // sufficient statistics (XᵀX, Xᵀy) over Columns, y last
+	OpDot        = spec.OpDot        // a column times buyer-supplied encrypted Weights
 )
 
-// Ops are every op, in the order they are documented.
-var Ops = []Op{OpSum, OpMean, OpCount, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot}
+// Ops are every op, in the order they are documented (spec.Ops).
+var Ops = spec.Ops
 
 // GrantState is the lifecycle of a usage right.
 type GrantState string

@@ -44,7 +44,7 @@ func grantCommand() *cli.Command {
 			Usage: "ask the holders of datasets for the right to run ops over columns",
 			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("buyer key name"),
 				&cli.StringFlag{Name: "dataset", Usage: "dataset id, or several comma-separated", Required: true},
-				&cli.StringFlag{Name: "ops", Usage: "comma-separated: sum, mean, count, variance, stddev, histogram, regression, dot", Required: true},
+				&cli.StringFlag{Name: "ops", Usage: "comma-separated: " + opNames(", "), Required: true},
 				&cli.StringFlag{Name: "columns", Usage: "comma-separated column names", Required: true},
 				&cli.Uint64Flag{Name: "uses", Usage: "how many computations", Value: 1},
 				&cli.StringFlag{Name: "purpose", Usage: "what the data will be used for (a policy may allow only some purposes)"},
