@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
+
+	"github.com/dxplabs/dxp/storage"
 )
 
 // Circuit is a proving circuit the chain accepts chunk proofs from: the chunk circuit for chunks
@@ -65,7 +67,7 @@ func checkCircuit(c *Circuit, devnet bool) error {
 		if !devnet {
 			return fmt.Errorf("circuit %s: setup %q is allowed only on a devnet", c.ID(), InsecureDevnetSetup)
 		}
-	} else if _, err := ParseDigest(c.Setup); err != nil {
+	} else if _, err := storage.ParseDigest(c.Setup); err != nil {
 		return fmt.Errorf("circuit %s: setup must be %q or the ceremony transcript digest: %w", c.ID(), InsecureDevnetSetup, err)
 	}
 	return nil

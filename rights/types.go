@@ -1,47 +1,18 @@
 package rights
 
 import (
-	"encoding/hex"
-	"fmt"
-
 	"github.com/dxplabs/dxp/spec"
+	"github.com/dxplabs/dxp/storage"
 )
 
 // Address names a party: the lower-case hex of the first 20 bytes of the SHA-256 of its ed25519
 // public key.
 type Address string
 
-// Digest is the SHA-256 of an object in storage. The chain holds digests; storage holds bytes.
-type Digest [32]byte
-
-func (d Digest) String() string { return hex.EncodeToString(d[:]) }
-
-// IsZero reports whether d was never set.
-func (d Digest) IsZero() bool { return d == Digest{} }
-
-// MarshalText writes the hex form, so digests read as hex in JSON.
-func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads the hex form.
-func (d *Digest) UnmarshalText(b []byte) error {
-	v, err := ParseDigest(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// ParseDigest reads the 64-character hex form written by Digest.String.
-func ParseDigest(s string) (Digest, error) {
-	var d Digest
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(d) {
-		return d, fmt.Errorf("rights: %q is not a 64-character hex SHA-256 digest", s)
-	}
-	copy(d[:], b)
-	return d, nil
-}
+// Digest is the SHA-256 of an object in storage: the chain holds digests, storage holds the
+// bytes. It is storage's one Digest type (storage's root package is a leaf of the standard
+// library), so a digest read from the chain addresses an object with no conversion.
+type Digest = storage.Digest
 
 // Role is what a party may do. A party may hold several.
 type Role string
