@@ -34,7 +34,9 @@ func CircuitID(n uint64, w uint32) string {
 }
 
 const (
-	// maxCircuitChunk bounds a circuit's chunk size, as zk does.
+	// maxCircuitChunk bounds the chunk size of a circuit genesis registers. It is a sanity bound,
+	// looser than zk.MaxChunkSize (1<<16), the largest circuit zk compiles; a setup ceremony's
+	// circuit is held to zk's bound (maxZKChunkSize).
 	maxCircuitChunk = 1 << 20
 	// maxCircuitWidth is the widest column a chunk circuit accepts: an int64 column's Max-Min.
 	maxCircuitWidth = 64
