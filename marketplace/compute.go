@@ -57,16 +57,6 @@ type ComputeResult struct {
 	Timings   []Timing `json:"timings"`
 }
 
-// CheckEvaluable refuses, before anything is escrowed, a computation this client cannot run to a
-// printed answer. It runs and decrypts every op: sum, mean, count (exact from the chain, or with
-// noise by the committee), variance, stddev, histogram, regression and dot.
-func CheckEvaluable(op rights.Op, epsilon uint64) error {
-	if !op.Known() {
-		return fmt.Errorf("unknown op %q", op)
-	}
-	return nil
-}
-
 // MeanDecimals is the least number of decimal places a mean is printed with.
 const MeanDecimals = 6
 
@@ -82,8 +72,8 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckEvaluable(req.Op, req.Epsilon); err != nil {
-		return nil, err
+	if !req.Op.Known() { // refused before anything is escrowed
+		return nil, fmt.Errorf("unknown op %q", req.Op)
 	}
 	msg, scales, err := s.prepare(ctx, req)
 	if err != nil {

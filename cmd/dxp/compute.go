@@ -54,9 +54,6 @@ func computeCommand() *cli.Command {
 						return fmt.Errorf("--delta: %w", err)
 					}
 				}
-				if err := marketplace.CheckEvaluable(ops[0], epsilon); err != nil {
-					return err
-				}
 				columns, err := computeColumns(c, ops[0])
 				if err != nil {
 					return err
