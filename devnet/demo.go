@@ -17,6 +17,7 @@ import (
 	"github.com/dxplabs/dxp/internal/atomicfile"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // DemoConfig runs the whole DXP story on generated data.
@@ -278,7 +279,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.Chain.Party(ctx, k.Address())
+		p, err := client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,8 @@ import (
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/rights/node"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
@@ -75,7 +77,7 @@ const (
 type Devnet struct {
 	Home   string
 	Config marketplace.Config
-	node   *rights.Node
+	node   *node.Node
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	errMu  sync.Mutex
@@ -165,7 +167,7 @@ func startHome(ctx context.Context, home string, conf *marketplace.Config, timeo
 	if err != nil {
 		return nil, fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
-	node, err := rights.StartNode(ctx, rights.NodeConfig{Home: filepath.Join(home, "node"), RPCListen: conf.RPC,
+	node, err := node.Start(ctx, node.Config{Home: filepath.Join(home, "node"), RPCListen: conf.RPC,
 		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: zk.Verifier{}})
 	if err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
@@ -196,7 +198,7 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 	if err != nil {
 		return err
 	}
-	committee, err := d.node.Client().Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, d.node.Client(), "")
 	if err != nil {
 		return fmt.Errorf("devnet: read the committee: %w", err)
 	}
@@ -241,7 +243,7 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 }
 
 // Chain is a local client of the devnet's node.
-func (d *Devnet) Chain() *rights.Client { return d.node.Client() }
+func (d *Devnet) Chain() *client.Client { return d.node.Client() }
 
 // WaitReady blocks until the committee's collective keys are agreed on chain.
 func (d *Devnet) WaitReady(ctx context.Context) error {
@@ -249,11 +251,11 @@ func (d *Devnet) WaitReady(ctx context.Context) error {
 }
 
 // WaitCommitteeReady polls the chain until the committee is ready or ctx ends.
-func WaitCommitteeReady(ctx context.Context, chain *rights.Client) error {
+func WaitCommitteeReady(ctx context.Context, chain *client.Client) error {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
-		c, err := chain.Committee(ctx)
+		c, err := client.Get[rights.Committee](ctx, chain, "")
 		if err != nil {
 			return err
 		}
@@ -284,7 +286,7 @@ func (d *Devnet) Stop() error {
 // interrupted first start does the setup again.
 func initDevnet(ctx context.Context, cfg Config, log *slog.Logger) (*marketplace.Config, error) {
 	nodeHome := filepath.Join(cfg.Home, "node")
-	if rights.NodeInitialized(nodeHome) {
+	if node.Initialized(nodeHome) {
 		// An earlier first start stopped before writing config.json: no block was ever made.
 		if err := os.RemoveAll(nodeHome); err != nil {
 			return nil, err
@@ -319,7 +321,7 @@ func initDevnet(ctx context.Context, cfg Config, log *slog.Logger) (*marketplace
 		return nil, err
 	}
 	conf.ChainID = gen.ChainID
-	if err := rights.InitNode(nodeHome, gen); err != nil {
+	if err := node.Init(nodeHome, gen); err != nil {
 		return nil, fmt.Errorf("write genesis: %w", err)
 	}
 	if err := marketplace.SaveConfig(cfg.Home, conf); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 	s3store "github.com/dxplabs/dxp/storage/s3"
 )
@@ -94,7 +95,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := s.Chain.Party(ctx, buyer.Address())
+	before, err := client.Get[rights.Party](ctx, s.Chain, string(buyer.Address()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +119,14 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("Compute(%s %s) had %d participants, want 3", q.op, q.col, len(res.Participants))
 		}
 	}
-	after, err := s.Chain.Party(ctx, buyer.Address())
+	after, err := client.Get[rights.Party](ctx, s.Chain, string(buyer.Address()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if paid, want := before.Balance-after.Balance, uint64(len(queries)*(3+4)); paid != want {
 		t.Errorf("buyer paid %d credits for %d computations, want %d", paid, len(queries), want)
 	}
-	if g, err = s.Chain.Grant(ctx, g.ID); err != nil || g.Used != uint64(len(queries)) {
+	if g, err = client.Get[rights.Grant](ctx, s.Chain, g.ID); err != nil || g.Used != uint64(len(queries)) {
 		t.Errorf("grant used %d times, want %d (%v)", g.Used, len(queries), err)
 	}
 	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"zip"}}); !isRefusal(err) {
@@ -158,7 +159,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Restart: same chain, keys and data; no second ceremony.
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil || h2 < height {
 		t.Fatalf("after restart height %d (%v), want at least %d", h2, err, height)
 	}
-	committee2, err := s2.Chain.Committee(ctx)
+	committee2, err := client.Get[rights.Committee](ctx, s2.Chain, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestEndToEnd(t *testing.T) {
 	if want := devnet.PlaintextAnswer(rights.OpSum, "income", schema, tables); res.Result != want {
 		t.Errorf("Compute after restart = %s, want %s", res.Result, want)
 	}
-	ds, err := s2.Chain.Dataset(ctx, ids[0])
+	ds, err := client.Get[rights.Dataset](ctx, s2.Chain, ids[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestThresholdDevnet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if c, err := s.Chain.Committee(ctx); err != nil || c.Threshold != 2 || len(c.Members) != 3 {
+	if c, err := client.Get[rights.Committee](ctx, s.Chain, ""); err != nil || c.Threshold != 2 || len(c.Members) != 3 {
 		t.Fatalf("committee = %+v, %v; want 2 of 3", c, err)
 	}
 	tab := devnettest.Table(t, 120, 7)

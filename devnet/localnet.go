@@ -17,6 +17,7 @@ import (
 	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/node"
 )
 
 // A localnet home holds a network of validators on this machine, each with a home of its own that
@@ -193,7 +194,7 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 	for _, h := range l.Homes() {
 		nodeHomes = append(nodeHomes, filepath.Join(h, "node"))
 	}
-	ids, err := rights.InitValidators(nodeHomes, gen)
+	ids, err := node.InitValidators(nodeHomes, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +289,7 @@ func StartValidator(ctx context.Context, cfg ValidatorConfig) (*Devnet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !rights.NodeInitialized(filepath.Join(cfg.Home, "node")) {
+	if !node.Initialized(filepath.Join(cfg.Home, "node")) {
 		return nil, fmt.Errorf("%s holds no validator (no node/ with a genesis and keys)", cfg.Home)
 	}
 	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, log)

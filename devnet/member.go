@@ -14,6 +14,7 @@ import (
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // A committee member's home is what `dxp committee member start --home DIR` runs from:
@@ -84,7 +85,7 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 	if err != nil {
 		return err
 	}
-	chain, err := rights.Dial(conf.RPC)
+	chain, err := client.Dial(conf.RPC)
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 		return err
 	}
 	if conf.ChainID != "" {
-		g, err := chain.Genesis(ctx)
+		g, err := client.Get[rights.Genesis](ctx, chain, "")
 		if err != nil {
 			return fmt.Errorf("read the chain's genesis: %w", err)
 		}
@@ -104,7 +105,7 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 			return fmt.Errorf("the node at %s runs chain %s, but this member belongs to chain %s", conf.RPC, g.ChainID, conf.ChainID)
 		}
 	}
-	committee, err := chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, chain, "")
 	if err != nil {
 		return fmt.Errorf("read the committee: %w", err)
 	}
@@ -139,7 +140,7 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 }
 
 // waitForNode returns once the node answers, logging while it does not, or when ctx ends.
-func waitForNode(ctx context.Context, chain *rights.Client, rpc string, log *slog.Logger) error {
+func waitForNode(ctx context.Context, chain *client.Client, rpc string, log *slog.Logger) error {
 	for logged := false; ; {
 		if _, err := chain.Height(ctx); err == nil {
 			return nil

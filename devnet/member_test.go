@@ -16,6 +16,7 @@ import (
 	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // externalDevnet starts a devnet whose n members (threshold t) run through RunMember, each
@@ -118,7 +119,7 @@ func TestCommitteeOneDown(t *testing.T) {
 	if !slices.Equal(res.Disagreed, members[2:]) {
 		t.Errorf("disagreed %v, want member 3 %v, who posted a wrong digest", res.Disagreed, members[2:])
 	}
-	c, err := s.Chain.Computation(ctx, res.Computation)
+	c, err := client.Get[rights.Computation](ctx, s.Chain, res.Computation)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestCommitteeOneDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := s.Chain.Party(ctx, buyer.Address())
+	before, err := client.Get[rights.Party](ctx, s.Chain, string(buyer.Address()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,14 +149,14 @@ func TestCommitteeOneDown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refunded") {
 		t.Fatalf("compute with one of two needed members live: %v, want it expired and refunded", err)
 	}
-	after, err := s.Chain.Party(ctx, buyer.Address())
+	after, err := client.Get[rights.Party](ctx, s.Chain, string(buyer.Address()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if after.Balance != before.Balance {
 		t.Errorf("buyer balance %d after the refund, want %d as before the request", after.Balance, before.Balance)
 	}
-	comps, err := s.Chain.ComputationsByGrant(ctx, g.ID)
+	comps, err := client.ListBy[rights.Computation](ctx, s.Chain, "grant", g.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestRunMemberRefusesBadHome(t *testing.T) {
 
 // postWrongOutput waits for a pending computation and posts a random output digest for it,
 // signed by a committee member: a member whose evaluation went wrong, or a liar.
-func postWrongOutput(ctx context.Context, chain *rights.Client, member *marketplace.Key) error {
+func postWrongOutput(ctx context.Context, chain *client.Client, member *marketplace.Key) error {
 	for {
 		comps, err := chain.ComputationsUnderWay(ctx)
 		if err != nil {
@@ -235,7 +236,7 @@ func postWrongOutput(ctx context.Context, chain *rights.Client, member *marketpl
 
 func committeeAddrs(t *testing.T, ctx context.Context, s *marketplace.Session) []rights.Address {
 	t.Helper()
-	c, err := s.Chain.Committee(ctx)
+	c, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		t.Fatal(err)
 	}

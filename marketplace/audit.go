@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/zk"
 )
 
@@ -192,11 +193,11 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	if err != nil {
 		return nil, err
 	}
-	gen, err := s.Chain.Genesis(ctx)
+	gen, err := client.Get[rights.Genesis](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}
-	regs, err := s.Chain.Regulators(ctx)
+	regs, err := client.List[rights.Address](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	if r.Height, err = s.Chain.Height(ctx); err != nil {
 		return nil, err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +225,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	for _, m := range committee.Members {
 		r.Committee.Members = append(r.Committee.Members, m.Address)
 	}
-	circuits, err := s.Chain.Circuits(ctx)
+	circuits, err := client.List[rights.Circuit](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	}
 	r.Committee.Setup = strings.Join(setups, ",")
 
-	holds, err := s.Chain.Holds(ctx)
+	holds, err := client.List[rights.Hold](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +257,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	}
 	frozen := func(kind rights.HoldKind, id string) string { return inForce[string(kind)+"/"+id] }
 
-	datasets, err := s.Chain.Datasets(ctx)
+	datasets, err := client.List[rights.Dataset](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +297,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		r.Datasets = append(r.Datasets, a)
 	}
 
-	grants, err := s.Chain.Grants(ctx)
+	grants, err := client.List[rights.Grant](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +316,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		}
 	}
 
-	comps, err := s.Chain.Computations(ctx)
+	comps, err := client.List[rights.Computation](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +337,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		r.Computations = append(r.Computations, a)
 	}
 
-	products, err := s.Chain.Products(ctx)
+	products, err := client.List[rights.Product](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +359,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		r.Products = append(r.Products, a)
 	}
 
-	proposals, err := s.Chain.Proposals(ctx)
+	proposals, err := client.List[rights.Proposal](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +369,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 			Decided: p.Decided, Regulators: p.Regulators})
 	}
 
-	payments, err := s.Chain.Payments(ctx)
+	payments, err := client.List[rights.Payment](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +377,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		r.Payments = append(r.Payments, AuditPayment{Seq: p.Seq, Kind: string(p.Kind), Computation: p.Computation,
 			From: p.From, To: p.To, Amount: p.Amount, Height: p.Height})
 	}
-	parties, err := s.Chain.Parties(ctx)
+	parties, err := client.List[rights.Party](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // CatalogFilter narrows Catalog. The zero value lists every dataset on chain.
@@ -42,12 +43,12 @@ func (s *Session) Catalog(ctx context.Context, cf CatalogFilter) ([]CatalogEntry
 		if err != nil {
 			return nil, err
 		}
-		if datasets, err = s.Chain.DatasetsByHolder(ctx, a); err != nil {
+		if datasets, err = client.ListBy[rights.Dataset](ctx, s.Chain, "holder", string(a)); err != nil {
 			return nil, err
 		}
 	} else {
 		var err error
-		if datasets, err = s.Chain.Datasets(ctx); err != nil {
+		if datasets, err = client.List[rights.Dataset](ctx, s.Chain); err != nil {
 			return nil, err
 		}
 	}

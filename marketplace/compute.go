@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/spec"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -56,16 +57,6 @@ type ComputeResult struct {
 	Timings   []Timing `json:"timings"`
 }
 
-// CheckEvaluable refuses, before anything is escrowed, a computation this client cannot run to a
-// printed answer. It runs and decrypts every op: sum, mean, count (exact from the chain, or with
-// noise by the committee), variance, stddev, histogram, regression and dot.
-func CheckEvaluable(op rights.Op, epsilon uint64) error {
-	if !slices.Contains(rights.Ops, op) {
-		return fmt.Errorf("unknown op %q", op)
-	}
-	return nil
-}
-
 // MeanDecimals is the least number of decimal places a mean is printed with.
 const MeanDecimals = 6
 
@@ -81,8 +72,8 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckEvaluable(req.Op, req.Epsilon); err != nil {
-		return nil, err
+	if !req.Op.Known() { // refused before anything is escrowed
+		return nil, fmt.Errorf("unknown op %q", req.Op)
 	}
 	msg, scales, err := s.prepare(ctx, req)
 	if err != nil {
@@ -109,14 +100,14 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	res.Datasets, res.Rows, res.Price, res.Height, res.Product = c.Datasets, c.Rows, c.Escrow, c.Finished, c.Product
 	res.Participants, res.Disagreed = c.Participants, c.Disagreed
-	if c.Epsilon > 0 {
-		res.Mechanism, res.Epsilon = mpc.DPLaplace, rights.FormatMicro(c.Epsilon)
+	if res.Mechanism = spec.Mechanism(c.Epsilon, c.Delta); c.Epsilon > 0 {
+		res.Epsilon = rights.FormatMicro(c.Epsilon)
 		if c.Delta > 0 {
-			res.Mechanism, res.Delta = mpc.DPGaussian, rights.FormatMicro(c.Delta)
+			res.Delta = rights.FormatMicro(c.Delta)
 		}
 	}
 
-	if c.Op == rights.OpCount && c.Epsilon == 0 {
+	if !c.Op.ByCommittee(c.Epsilon) { // the chain's own answer
 		res.Result = new(big.Int).SetUint64(c.Rows).String()
 		return res, nil
 	}
@@ -160,24 +151,24 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 // prepare builds the request and refuses, before anything is escrowed, what the committee or the
 // chain would refuse: histogram edges off the frequency tables' bins, weights that do not match
 // the rows, and a query whose output, noise tail included, could overflow the plaintext modulus
-// (mpc.Query.CheckOverflow; the chain applies its own bound too). It uploads a dot product's
+// (spec.Query.CheckOverflow, the chain's rule). It uploads a dot product's
 // encrypted weights. It returns the columns' scales when the grant's datasets are readable; when
 // they are not (an unknown grant or column) it leaves the refusal to the chain, in its words.
 func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.RequestComputation, []uint32, error) {
 	msg := &rights.RequestComputation{Grant: req.Grant, Op: req.Op, Columns: req.Columns, Epsilon: req.Epsilon, Delta: req.Delta}
-	if len(req.Edges) > 0 && req.Op != rights.OpHistogram {
+	if len(req.Edges) > 0 && !req.Op.TakesEdges() {
 		return nil, nil, fmt.Errorf("a %s takes no bucket edges", req.Op)
 	}
-	if req.Weights != nil && req.Op != rights.OpDot {
+	if req.Weights != nil && !req.Op.TakesWeights() {
 		return nil, nil, fmt.Errorf("a %s takes no weights", req.Op)
 	}
-	if req.Op == rights.OpHistogram && len(req.Edges) == 0 {
+	if req.Op.TakesEdges() && len(req.Edges) == 0 {
 		return nil, nil, errors.New("a histogram needs bucket edges")
 	}
-	if req.Op == rights.OpDot && req.Weights == nil {
+	if req.Op.TakesWeights() && req.Weights == nil {
 		return nil, nil, errors.New("a dot product needs weights, one per row")
 	}
-	g, err := s.Chain.Grant(ctx, req.Grant)
+	g, err := client.Get[rights.Grant](ctx, s.Chain, req.Grant)
 	if errors.Is(err, rights.ErrNotFound) {
 		return msg, nil, nil
 	}
@@ -188,7 +179,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 	c := &rights.Computation{Op: req.Op, Columns: req.Columns, Datasets: g.Datasets, Epsilon: req.Epsilon, Delta: req.Delta}
 	scales := make([]uint32, len(req.Columns))
 	for _, id := range g.Datasets {
-		ds, err := s.Chain.Dataset(ctx, id)
+		ds, err := client.Get[rights.Dataset](ctx, s.Chain, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -202,7 +193,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 		datasets = append(datasets, ds)
 		c.Rows += ds.Rows
 	}
-	if len(req.Columns) != 1 && req.Op != rights.OpRegression || len(req.Columns) == 0 {
+	if lo, hi := req.Op.Columns(); len(req.Columns) < lo || len(req.Columns) > hi {
 		return msg, nil, nil // the chain refuses the shape
 	}
 	switch {
@@ -211,7 +202,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 			return nil, nil, err
 		}
 		c.Edges = msg.Edges
-	case req.Op == rights.OpCount && req.Epsilon > 0:
+	case req.Op.FromFrequencies() && req.Op.ByCommittee(req.Epsilon): // a noisy count
 		if _, _, _, _, err := pooledFrequencies(datasets, req.Columns[0]); err != nil {
 			return nil, nil, err
 		}
@@ -222,7 +213,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 		msg.WeightBound = req.Weights.bound()
 		c.WeightBound = msg.WeightBound
 	}
-	if req.Op != rights.OpCount || req.Epsilon > 0 {
+	if req.Op.ByCommittee(req.Epsilon) {
 		if err := s.checkOverflow(ctx, c); err != nil {
 			return nil, nil, err
 		}
@@ -235,37 +226,25 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 	return msg, scales, nil
 }
 
-// checkOverflow refuses a query the committee would refuse: one whose output, noise tail
-// included, could overflow the plaintext modulus.
+// checkOverflow refuses a query the chain would refuse, and the committee could not compute: one
+// whose output, noise tail included, could overflow the plaintext modulus (spec's rule).
 func (s *Session) checkOverflow(ctx context.Context, c *rights.Computation) error {
-	q, err := mpcQuery(ctx, s.Chain.Dataset, c)
+	dataset := func(ctx context.Context, id string) (*rights.Dataset, error) {
+		return client.Get[rights.Dataset](ctx, s.Chain, id)
+	}
+	q, err := specQuery(ctx, dataset, c)
 	if err != nil {
 		return err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return err
 	}
-	q.Members = int(committee.Threshold)
-	if err := q.CheckOverflow(); err != nil {
+	q.Members = uint64(committee.Threshold)
+	if err := mpc.CheckOverflow(q); err != nil {
 		return fmt.Errorf("the committee would refuse this query: %w", err)
 	}
 	return nil
-}
-
-// outputs is how many output values c's result holds (mpc's layout): Σx for a sum, mean or dot,
-// the count for a noisy count, Σx and Σx² for a variance or standard deviation, one count per
-// bucket for a histogram, and the sufficient statistics of a regression.
-func outputs(c *rights.Computation) int {
-	switch c.Op {
-	case rights.OpVariance, rights.OpStddev:
-		return 2
-	case rights.OpHistogram:
-		return len(c.Edges) - 1
-	case rights.OpRegression:
-		return regressionOutputs(len(c.Columns))
-	}
-	return 1
 }
 
 // FormatValues writes decrypted output slots as the op's answer in the column's units. A variance
@@ -315,7 +294,7 @@ func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Compu
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
-		c, err := s.Chain.Computation(ctx, id)
+		c, err := client.Get[rights.Computation](ctx, s.Chain, id)
 		if err != nil {
 			return nil, err
 		}
@@ -355,13 +334,17 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 	if err != nil {
 		return nil, err
 	}
-	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, outputs(c))
+	k, err := spec.Outputs(c.Op, len(c.Columns), len(c.Edges)-1)
+	if err != nil {
+		return nil, fmt.Errorf("computation %s: %w", c.ID, err)
+	}
+	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, k)
 }
 
 // columnScales are the scales of c's columns, as its first dataset declares them (the chain
 // refuses datasets whose scales differ).
 func (s *Session) columnScales(ctx context.Context, c *rights.Computation) ([]uint32, error) {
-	ds, err := s.Chain.Dataset(ctx, c.Datasets[0])
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, c.Datasets[0])
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/spec"
 )
 
 // opsSchema: pay is an exact linear function of age and hours, so a regression has a known
@@ -85,7 +87,7 @@ func TestComputeOps(t *testing.T) {
 		}
 		ids = append(ids, pub.Dataset)
 	}
-	ds, err := s.Chain.Dataset(ctx, ids[0])
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, ids[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func TestComputeOps(t *testing.T) {
 	}
 	used := func(t *testing.T) uint64 {
 		t.Helper()
-		gr, err := s.Chain.Grant(ctx, g.ID)
+		gr, err := client.Get[rights.Grant](ctx, s.Chain, g.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +228,7 @@ func TestComputeOps(t *testing.T) {
 		}
 		huge := &Weights{Values: make([]int64, rows)}
 		huge.Values[0] = 1e12
-		if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpDot, Columns: []string{"age"}, Weights: huge}); !errors.Is(err, mpc.ErrOverflow) {
+		if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpDot, Columns: []string{"age"}, Weights: huge}); !errors.Is(err, spec.ErrOverflow) {
 			t.Errorf("dot with weights up to 10^12: %v, want the overflow refusal", err)
 		}
 	})
@@ -263,7 +265,7 @@ func TestComputeOps(t *testing.T) {
 				t.Errorf("noisy bucket %d = %s, more than 48 from %d", b, hist.Buckets[b].Count, want)
 			}
 		}
-		gr, err := s.Chain.Grant(ctx, g.ID)
+		gr, err := client.Get[rights.Grant](ctx, s.Chain, g.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

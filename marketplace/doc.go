@@ -37,15 +37,17 @@
 // its registered circuit before it accepts it. The salts stay in the owner's home
 // (published/ID.json, 0600); the journal is removed.
 //
-// Compute submits a request the chain checks against the grant, then waits for the committee:
-// each member evaluates the requested op (sum, mean, variance, stddev, histogram, regression,
-// dot product, or a count with differential-privacy noise) on the ciphertexts itself and posts
-// the output's digest; once the threshold of members agree on it, the chain fixes who switches,
-// and each of them posts its key-switch share toward the buyer's RLWE key (with its share of the
-// DP noise, if any). The buyer aggregates the shares and decrypts alone, and the chain settles
-// the payment. A count without noise is answered by the chain from the registered row counts.
-// The committee's view of the chain (which computations wait for a member, and its posts) is
-// MemberBoard; package devnet runs members over it.
+// Compute first refuses, before anything is escrowed, what the chain would refuse by package
+// spec's rules (the op's arguments, histogram edges on the frequency tables' bins, the overflow
+// rule with its noise tail), then submits a request the chain checks against the grant and waits
+// for the committee: each member evaluates the requested op (sum, mean, variance, stddev,
+// histogram, regression, dot product, or a count with differential-privacy noise) on the
+// ciphertexts itself and posts the output's digest; once the threshold of members agree on it,
+// the chain fixes who switches, and each of them posts its key-switch share toward the buyer's
+// RLWE key (with its share of the DP noise, if any). The buyer aggregates the shares and decrypts
+// alone, and the chain settles the payment. A count without noise is answered by the chain from
+// the registered row counts. The committee's view of the chain (which computations wait for a
+// member, and its posts) is MemberBoard; package devnet runs members over it.
 //
 // A setup ceremony makes real proving keys for a chunk circuit (zkceremony.go): a regulator
 // opens it, each participant contributes from its own home in turn, anyone finishes it, and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -99,7 +100,7 @@ func (s *Session) uploadWeights(ctx context.Context, datasets []*rights.Dataset,
 	if err := w.checkRows(datasets); err != nil {
 		return nil, err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}

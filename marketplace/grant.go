@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // GrantRequest asks for the usage right over Datasets.
@@ -28,7 +28,7 @@ func ParseOps(s string) ([]rights.Op, error) {
 	var ops []rights.Op
 	for _, part := range SplitList(s) {
 		op := rights.Op(part)
-		if !slices.Contains(rights.Ops, op) {
+		if !op.Known() {
 			return nil, fmt.Errorf("op %q is not one of %s", part, joinOps(rights.Ops))
 		}
 		ops = append(ops, op)
@@ -92,7 +92,7 @@ func (s *Session) RequestGrant(ctx context.Context, req GrantRequest) (*rights.G
 	if err != nil {
 		return nil, err
 	}
-	return s.Chain.Grant(ctx, receipt.ID)
+	return client.Get[rights.Grant](ctx, s.Chain, receipt.ID)
 }
 
 // GrantAction is what a holder does to a grant.
@@ -124,5 +124,5 @@ func (s *Session) ActOnGrant(ctx context.Context, from, grant string, action Gra
 	if _, err := s.submit(ctx, k, msg); err != nil {
 		return nil, err
 	}
-	return s.Chain.Grant(ctx, grant)
+	return client.Get[rights.Grant](ctx, s.Chain, grant)
 }

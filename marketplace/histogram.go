@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/spec"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -122,22 +123,18 @@ func pooledFrequencies(datasets []*rights.Dataset, name string) (f *rights.Frequ
 }
 
 // histogramEdges reads bucket edges written in the column's units and checks them as the chain
-// will: strictly increasing, 2 to 65 of them, each on a bin boundary of the frequency table and
-// within the bins that hold the column's values.
+// will (spec's rules): 2 to spec.MaxHistogramBuckets+1 of them, strictly increasing, each on a
+// bin boundary of the frequency table and within the bins that hold the column's values.
 func histogramEdges(datasets []*rights.Dataset, name string, edges []string) ([]int64, error) {
 	f, lo, hi, scale, err := pooledFrequencies(datasets, name)
 	if err != nil {
 		return nil, err
 	}
-	if len(edges) < 2 || len(edges) > mpc.MaxBuckets+1 {
-		return nil, fmt.Errorf("a histogram needs 2 to %d bucket edges (1 to %d buckets), got %d", mpc.MaxBuckets+1, mpc.MaxBuckets, len(edges))
+	if err := spec.CheckEdgeCount(len(edges)); err != nil {
+		return nil, err
 	}
 	unit := func(v int64) string { return FormatValue(big.NewInt(v), scale) }
-	bin, origin := big.NewInt(f.Bin), big.NewInt(f.Min)
-	first := new(big.Int).Sub(big.NewInt(lo), origin)
-	first.Div(first, bin).Mul(first, bin).Add(first, origin)
-	last := new(big.Int).Sub(big.NewInt(hi), origin)
-	last.Div(last, bin).Add(last, big.NewInt(1)).Mul(last, bin).Add(last, origin)
+	first, last := spec.BinSpan(f.Min, f.Bin, lo, hi)
 	out := make([]int64, len(edges))
 	for i, s := range edges {
 		v, err := ParseValue(s, scale)
@@ -148,7 +145,7 @@ func histogramEdges(datasets []*rights.Dataset, name string, edges []string) ([]
 			return nil, fmt.Errorf("histogram edges must be strictly increasing, and %s follows %s", unit(v), unit(out[i-1]))
 		}
 		bv := big.NewInt(v)
-		if new(big.Int).Mod(new(big.Int).Sub(bv, origin), bin).Sign() != 0 {
+		if !spec.OnBin(v, f.Min, f.Bin) {
 			return nil, fmt.Errorf("histogram edge %s of column %q is not on a bin boundary: its frequency table has bins of width %s from %s, so edges are %s plus a multiple of %s",
 				unit(v), name, unit(f.Bin), unit(f.Min), unit(f.Min), unit(f.Bin))
 		}

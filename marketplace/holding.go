@@ -8,6 +8,7 @@ import (
 	"regexp"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 var addressForm = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -91,7 +92,7 @@ func (s *Session) holderAct(ctx context.Context, from, dataset string, msg right
 	if _, err := s.submit(ctx, k, msg); err != nil {
 		return nil, err
 	}
-	return s.Chain.Dataset(ctx, dataset)
+	return client.Get[rights.Dataset](ctx, s.Chain, dataset)
 }
 
 // TransferProduct hands a product to another party, named by address or key name.
@@ -120,7 +121,7 @@ func (s *Session) productAct(ctx context.Context, from, product string, msg righ
 	if _, err := s.submit(ctx, k, msg); err != nil {
 		return nil, err
 	}
-	return s.Chain.Product(ctx, product)
+	return client.Get[rights.Product](ctx, s.Chain, product)
 }
 
 // ProductView is a product with whether it is frozen now (by a hold on it or on a source dataset).
@@ -135,13 +136,13 @@ func (s *Session) Products(ctx context.Context, holder string) ([]ProductView, e
 	var ps []rights.Product
 	var err error
 	if holder == "" {
-		ps, err = s.Chain.Products(ctx)
+		ps, err = client.List[rights.Product](ctx, s.Chain)
 	} else {
 		a, rerr := s.ResolveParty(holder)
 		if rerr != nil {
 			return nil, rerr
 		}
-		ps, err = s.Chain.ProductsByHolder(ctx, a)
+		ps, err = client.ListBy[rights.Product](ctx, s.Chain, "holder", string(a))
 	}
 	if err != nil {
 		return nil, err
@@ -179,7 +180,7 @@ func (s *Session) Freeze(ctx context.Context, from string, kind rights.HoldKind,
 	if err != nil {
 		return nil, err
 	}
-	return s.Chain.Hold(ctx, r.ID)
+	return client.Get[rights.Hold](ctx, s.Chain, r.ID)
 }
 
 // Unfreeze releases the hold in force on an object and returns it.
@@ -204,7 +205,7 @@ func (s *Session) Unfreeze(ctx context.Context, from string, kind rights.HoldKin
 	}
 	for _, h := range holds {
 		if h.Kind == kind && h.Target == id {
-			return s.Chain.Hold(ctx, h.ID)
+			return client.Get[rights.Hold](ctx, s.Chain, h.ID)
 		}
 	}
 	return nil, fmt.Errorf("%s %s was unfrozen but its hold is not found", kind, id)
@@ -225,7 +226,7 @@ func (s *Session) ProposeRegulatorChange(ctx context.Context, from string, chang
 	if err != nil {
 		return nil, err
 	}
-	return s.Chain.Proposal(ctx, r.ID)
+	return client.Get[rights.Proposal](ctx, s.Chain, r.ID)
 }
 
 // VoteRegulatorChange votes for a proposal and returns it after.
@@ -237,5 +238,5 @@ func (s *Session) VoteRegulatorChange(ctx context.Context, from, proposal string
 	if _, err := s.submit(ctx, k, rights.Msg{VoteRegulatorChange: &rights.VoteRegulatorChange{Proposal: proposal}}); err != nil {
 		return nil, err
 	}
-	return s.Chain.Proposal(ctx, proposal)
+	return client.Get[rights.Proposal](ctx, s.Chain, proposal)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
@@ -154,11 +155,11 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if !owner.HasRole(rights.RoleOwner) {
 		return nil, fmt.Errorf("key %q does not have the owner role", req.From)
 	}
-	gen, err := s.Chain.Genesis(ctx)
+	gen, err := client.Get[rights.Genesis](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,7 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 			return nil, fmt.Errorf("column %s: bounds [%d, %d] (scaled) exceed ±%d, what a ciphertext holds exactly", c.Name, c.Min, c.Max, half)
 		}
 	}
-	registered, err := s.Chain.Circuits(ctx)
+	registered, err := client.List[rights.Circuit](ctx, s.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +231,7 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		return nil, err
 	}
 	stage("register (chain verifies proofs)", start)
-	ds, err := s.Chain.Dataset(ctx, id)
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, id)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +407,7 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 	if err != nil {
 		return nil, err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}
@@ -937,7 +938,7 @@ func (r *publishRun) registration(ctx context.Context, req PublishRequest) (*rig
 // registerOnce submits msg unless the owner already holds a dataset with the same manifest: a
 // run that registered but stopped before removing its journal is not registered twice.
 func (s *Session) registerOnce(ctx context.Context, owner *Key, msg *rights.RegisterDataset) (string, int64, error) {
-	held, err := s.Chain.DatasetsByHolder(ctx, owner.Address())
+	held, err := client.ListBy[rights.Dataset](ctx, s.Chain, "holder", string(owner.Address()))
 	if err != nil {
 		return "", 0, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/dxplabs/dxp/devnet"
 	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 	s3store "github.com/dxplabs/dxp/storage/s3"
 )
@@ -59,7 +60,7 @@ func TestPublishOnMinIO(t *testing.T) {
 	}
 	held := func() []rights.Dataset {
 		t.Helper()
-		ds, err := s.Chain.DatasetsByHolder(ctx, owner.Address())
+		ds, err := client.ListBy[rights.Dataset](ctx, s.Chain, "holder", string(owner.Address()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +147,7 @@ func TestPublishOnMinIO(t *testing.T) {
 	if journals, _ := filepath.Glob(filepath.Join(home, "publishing", "*.json")); len(journals) != 0 {
 		t.Errorf("journals left after registration: %v", journals)
 	}
-	ds, err := s.Chain.Dataset(ctx, pub.Dataset)
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, pub.Dataset)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // A regression's committee output is its sufficient statistics over the columns z_0..z_d (the
-// features x_1..x_d, then the target y): Σz_a for every column, then Σz_a·z_b for a ≤ b (mpc's
-// layout). With the row count n, which the chain records, they make the normal equations of
+// features x_1..x_d, then the target y): Σz_a for every column, then Σz_a·z_b for a ≤ b
+// (spec.Layout). With the row count n, which the chain records, they make the normal equations of
 // y = β_0 + β_1·x_1 + ... + β_d·x_d:
 //
 //	XᵀX = [[n, Σx_j], [Σx_i, Σx_i·x_j]]    Xᵀy = [Σy, Σx_i·y]
@@ -25,9 +27,6 @@ type Coefficient struct {
 // ErrSingular is returned when XᵀX has no inverse, so the coefficients are not determined.
 var ErrSingular = errors.New("XᵀX is singular")
 
-// regressionOutputs is how many values a regression over d columns (features and target) returns.
-func regressionOutputs(d int) int { return d + d*(d+1)/2 }
-
 // SolveRegression solves the normal equations from a regression's decrypted output values over
 // columns (the features, then the target) and n rows, exactly. The coefficients are in scaled
 // units: the intercept's in the target's, feature j's in the target's per feature j's.
@@ -36,11 +35,20 @@ func SolveRegression(values []*big.Int, rows uint64, columns []string) ([]*big.R
 	if d < 2 {
 		return nil, fmt.Errorf("a regression needs at least one feature and a target, got %d columns", d)
 	}
-	if len(values) != regressionOutputs(d) {
-		return nil, fmt.Errorf("a regression over %d columns has %d output values, got %d", d, regressionOutputs(d), len(values))
+	layout, err := spec.Layout(spec.OpRegression, d, 0)
+	if err != nil {
+		return nil, err
 	}
-	prod := func(a, b int) *big.Int { // Σz_a·z_b, a ≤ b
-		return values[d+a*d-a*(a-1)/2+(b-a)]
+	if len(values) != len(layout) {
+		return nil, fmt.Errorf("a regression over %d columns has %d output values, got %d", d, len(layout), len(values))
+	}
+	at := make(map[spec.Term]*big.Int, len(layout))
+	for j, t := range layout {
+		at[t] = values[j]
+	}
+	sum := func(a int) *big.Int { return at[spec.Term{Kind: spec.Linear, A: a}] } // Σz_a
+	prod := func(a, b int) *big.Int {                                             // Σz_a·z_b, a ≤ b
+		return at[spec.Term{Kind: spec.Product, A: a, B: b}]
 	}
 	// Row i of the augmented system [XᵀX | Xᵀy]; index 0 is the intercept, i ≥ 1 feature i-1.
 	p := d // unknowns: the intercept and d-1 features
@@ -52,15 +60,15 @@ func SolveRegression(values []*big.Int, rows uint64, columns []string) ([]*big.R
 			case i == 0 && j == 0:
 				m[i][j] = new(big.Rat).SetInt(new(big.Int).SetUint64(rows))
 			case i == 0:
-				m[i][j] = new(big.Rat).SetInt(values[j-1])
+				m[i][j] = new(big.Rat).SetInt(sum(j - 1))
 			case j == 0:
-				m[i][j] = new(big.Rat).SetInt(values[i-1])
+				m[i][j] = new(big.Rat).SetInt(sum(i - 1))
 			default:
 				m[i][j] = new(big.Rat).SetInt(prod(min(i, j)-1, max(i, j)-1))
 			}
 		}
 		if i == 0 {
-			m[i][p] = new(big.Rat).SetInt(values[d-1])
+			m[i][p] = new(big.Rat).SetInt(sum(d - 1))
 		} else {
 			m[i][p] = new(big.Rat).SetInt(prod(i-1, d-1))
 		}

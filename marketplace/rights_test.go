@@ -10,6 +10,7 @@ import (
 
 	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -153,7 +154,7 @@ func TestRightsOnDevnet(t *testing.T) {
 	}
 	var c *rights.Computation
 	for c == nil || c.Status == rights.ComputationPending {
-		if c, err = s.Chain.Computation(ctx, r.ID); err != nil {
+		if c, err = client.Get[rights.Computation](ctx, s.Chain, r.ID); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -161,18 +162,18 @@ func TestRightsOnDevnet(t *testing.T) {
 	if c.Status != rights.ComputationSwitching || len(c.Outputs) < 3 {
 		t.Fatalf("computation = %s with %d outputs, want switching after every member's output", c.Status, len(c.Outputs))
 	}
-	before, err := s.Chain.Party(ctx, k2.Address())
+	before, err := client.Get[rights.Party](ctx, s.Chain, string(k2.Address()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ActOnGrant(ctx, "owner1", g2.ID, Revoke, "consent withdrawn"); err != nil {
 		t.Fatal(err)
 	}
-	c, err = s.Chain.Computation(ctx, r.ID)
+	c, err = client.Get[rights.Computation](ctx, s.Chain, r.ID)
 	if err != nil || c.Status != rights.ComputationAborted || c.Product != "" || !strings.Contains(c.Reason, "consent withdrawn") {
 		t.Fatalf("computation after the revoke = %+v, %v; want aborted", c, err)
 	}
-	after, err := s.Chain.Party(ctx, k2.Address())
+	after, err := client.Get[rights.Party](ctx, s.Chain, string(k2.Address()))
 	if err != nil || after.Balance != before.Balance+c.Escrow {
 		t.Errorf("buyer2 balance %d → %d, want a refund of %d", before.Balance, after.Balance, c.Escrow)
 	}
@@ -208,7 +209,7 @@ func TestRightsOnDevnet(t *testing.T) {
 	if !ok || new(big.Int).Abs(new(big.Int).Sub(got, exact)).Cmp(big.NewInt(46*5000)) > 0 || noisy.Mechanism != "laplace" || noisy.Epsilon != "1" {
 		t.Errorf("noisy sum = %+v, want the exact %s within the Laplace tail", noisy, exact)
 	}
-	if gr, err := s.Chain.Grant(ctx, gdp.ID); err != nil || gr.EpsilonSpent != 1_000_000 {
+	if gr, err := client.Get[rights.Grant](ctx, s.Chain, gdp.ID); err != nil || gr.EpsilonSpent != 1_000_000 {
 		t.Errorf("grant epsilon spent = %+v, %v; want 1", gr, err)
 	}
 	if _, err := s.Compute(ctx, ComputeRequest{From: "buyer1", Grant: gdp.ID, Op: rights.OpSum, Columns: []string{"delta"}, Epsilon: 1_500_000}); !isRefusal(err) || !strings.Contains(err.Error(), "past its budget") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
@@ -12,6 +11,8 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/spec"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -19,7 +20,7 @@ import (
 type Session struct {
 	Home   string
 	Config Config
-	Chain  *rights.Client
+	Chain  *client.Client
 	Bucket storage.Bucket
 
 	paramsOnce sync.Once
@@ -33,7 +34,7 @@ func Open(ctx context.Context, home string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	chain, err := rights.Dial(cfg.RPC)
+	chain, err := client.Dial(cfg.RPC)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the node at %s: %w", cfg.RPC, err)
 	}
@@ -67,7 +68,7 @@ func (s *Session) Objects() mpc.Objects { return objects{s.Bucket} }
 // Register registers k on chain if it is not yet registered, uploading a buyer's RLWE public key
 // first so the chain can name it.
 func (s *Session) Register(ctx context.Context, k *Key) (*rights.Party, error) {
-	p, err := s.Chain.Party(ctx, k.Address())
+	p, err := client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
 	if err == nil {
 		return p, nil
 	}
@@ -88,11 +89,11 @@ func (s *Session) Register(ctx context.Context, k *Key) (*rights.Party, error) {
 	if _, err := s.Chain.Submit(ctx, k.Private, rights.Msg{RegisterParty: msg}); err != nil {
 		return nil, fmt.Errorf("register %s (%s) on chain: %w", k.Name, k.Address(), err)
 	}
-	return s.Chain.Party(ctx, k.Address())
+	return client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
 }
 
 // submit sends msg signed by k, registering k first if needed.
-func (s *Session) submit(ctx context.Context, k *Key, msg rights.Msg) (*rights.Receipt, error) {
+func (s *Session) submit(ctx context.Context, k *Key, msg rights.Msg) (*client.Receipt, error) {
 	if _, err := s.Register(ctx, k); err != nil {
 		return nil, err
 	}
@@ -118,23 +119,23 @@ func (o objects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
 // MemberBoard is the committee member key's view of the chain, for mpc.MemberConfig.Board: it
 // reads the committee and the computations waiting for the member from chain and posts the
 // member's shares, outputs and key-switch shares signed by key.
-func MemberBoard(chain *rights.Client, key *Key) mpc.Board { return newBoard(chain, key) }
+func MemberBoard(chain *client.Client, key *Key) mpc.Board { return newBoard(chain, key) }
 
 // board is a committee member's view of the chain: mpc.Board over a rights client.
 type board struct {
-	chain *rights.Client
+	chain *client.Client
 	key   *Key
 
 	mu       sync.Mutex
 	datasets map[string]*rights.Dataset // listed datasets never change their ciphertexts
 }
 
-func newBoard(chain *rights.Client, key *Key) *board {
+func newBoard(chain *client.Client, key *Key) *board {
 	return &board{chain: chain, key: key, datasets: map[string]*rights.Dataset{}}
 }
 
 func (b *board) Committee(ctx context.Context) (*mpc.CommitteeView, error) {
-	c, err := b.chain.Committee(ctx)
+	c, err := client.Get[rights.Committee](ctx, b.chain, "")
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func digests(ds []rights.Digest) [][32]byte {
 }
 
 func (b *board) PostCeremony(ctx context.Context, step string, ds [][32]byte) error {
-	c, err := b.chain.Committee(ctx)
+	c, err := client.Get[rights.Committee](ctx, b.chain, "")
 	if err != nil {
 		return err
 	}
@@ -173,13 +174,6 @@ func (b *board) PostCeremony(ctx context.Context, step string, ds [][32]byte) er
 	_, err = b.chain.Submit(ctx, b.key.Private, rights.Msg{PostCeremonyShare: msg})
 	return err
 }
-
-// committeeOps are the ops the committee evaluates from what the chain records: all of them (a
-// count without noise never waits for the committee; the chain answers it at once).
-var committeeOps = []rights.Op{rights.OpSum, rights.OpMean, rights.OpVariance, rights.OpStddev, rights.OpRegression, rights.OpDot,
-	rights.OpHistogram, rights.OpCount}
-
-func committeeEvaluates(op rights.Op) bool { return slices.Contains(committeeOps, op) }
 
 // Tasks returns the computations under way that wait for this member: pending ones it has posted
 // no output for (evaluate), and switching ones whose participants include it and that it has
@@ -192,7 +186,7 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 	me := b.key.Address()
 	var tasks []mpc.Task
 	for _, c := range comps {
-		if !committeeEvaluates(c.Op) {
+		if !c.Op.Known() || !c.Op.ByCommittee(c.Epsilon) { // the chain answers a count without noise itself
 			continue
 		}
 		var phase string
@@ -220,23 +214,23 @@ func postedBy(posts []rights.Post, member rights.Address) bool {
 // task describes computation c for the committee: its inputs row-aligned across datasets, the
 // buyer's key, and the noise to add.
 func (b *board) task(ctx context.Context, c rights.Computation, phase string) (mpc.Task, error) {
-	t := mpc.Task{ID: c.ID, Op: string(c.Op), Phase: phase, Weights: digests(c.Weights)}
+	t := mpc.Task{ID: c.ID, Op: c.Op, Phase: phase, Weights: digests(c.Weights)}
 	if phase == mpc.PhaseSwitch {
 		t.Output = c.Output
 		for _, a := range c.Participants {
 			t.Active = append(t.Active, string(a))
 		}
 	}
-	requester, err := b.chain.Party(ctx, c.Requester)
+	requester, err := client.Get[rights.Party](ctx, b.chain, string(c.Requester))
 	if err != nil {
 		return t, fmt.Errorf("requester %s: %w", c.Requester, err)
 	}
 	t.BuyerKey = requester.RLWEKey
-	q, err := mpcQuery(ctx, b.dataset, &c)
+	q, err := specQuery(ctx, b.dataset, &c)
 	if err != nil {
 		return t, err
 	}
-	if c.Op == rights.OpHistogram || c.Op == rights.OpCount { // from the frequency tables (histogram.go)
+	if c.Op.FromFrequencies() { // from the frequency tables (histogram.go)
 		if t.Histogram, err = histogramInput(ctx, b.dataset, &c); err != nil {
 			return t, err
 		}
@@ -256,48 +250,34 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 			t.Columns[i] = append(t.Columns[i], digests(col.Ciphertexts)...)
 		}
 	}
-	if c.Epsilon > 0 {
-		t.DP = q.DP
+	if t.DP, err = mpc.NewDP(q); err != nil {
+		return t, err
 	}
 	return t, nil
 }
 
-// mpcQuery is the mpc shape of computation c: the pooled bounds of its columns (for a dot
-// product, then the weights' declared bound) and, with epsilon, its noise: Gaussian when it spends
-// delta, Laplace otherwise, with the sensitivities mpc derives from the bounds.
-func mpcQuery(ctx context.Context, dataset func(context.Context, string) (*rights.Dataset, error), c *rights.Computation) (*mpc.Query, error) {
-	q := &mpc.Query{Op: string(c.Op), Rows: c.Rows, Buckets: max(len(c.Edges)-1, 0)}
+// specQuery is the shape of computation c that spec's rules take: the pooled bounds of its
+// columns, a dot product's weight bound, a histogram's buckets, and the epsilon and delta it
+// spends. Members is left for the caller.
+func specQuery(ctx context.Context, dataset func(context.Context, string) (*rights.Dataset, error), c *rights.Computation) (spec.Query, error) {
+	q := spec.Query{Op: c.Op, Rows: c.Rows, Buckets: max(len(c.Edges)-1, 0), WeightBound: c.WeightBound, Epsilon: c.Epsilon, Delta: c.Delta}
 	for _, name := range c.Columns {
-		var bound *mpc.Bound
+		var bound *spec.Bound
 		for _, id := range c.Datasets {
 			ds, err := dataset(ctx, id)
 			if err != nil {
-				return nil, err
+				return q, err
 			}
 			col := findColumn(ds, name)
 			if col == nil {
-				return nil, fmt.Errorf("dataset %s has no column %q", id, name)
+				return q, fmt.Errorf("dataset %s has no column %q", id, name)
 			}
 			if bound == nil {
-				bound = &mpc.Bound{Min: col.Min, Max: col.Max}
+				bound = &spec.Bound{Min: col.Min, Max: col.Max}
 			}
 			bound.Min, bound.Max = min(bound.Min, col.Min), max(bound.Max, col.Max)
 		}
 		q.Columns = append(q.Columns, *bound)
-	}
-	if c.Op == rights.OpDot {
-		w := int64(min(c.WeightBound, math.MaxInt64))
-		q.Columns = append(q.Columns, mpc.Bound{Min: -w, Max: w})
-	}
-	if c.Epsilon > 0 {
-		sens, err := q.Sensitivities()
-		if err != nil {
-			return nil, err
-		}
-		q.DP = &mpc.DP{Mechanism: mpc.DPLaplace, Epsilon: float64(c.Epsilon) / 1e6, Sensitivity: sens}
-		if c.Delta > 0 {
-			q.DP.Mechanism, q.DP.Delta = mpc.DPGaussian, float64(c.Delta)/1e6
-		}
 	}
 	return q, nil
 }
@@ -309,7 +289,7 @@ func (b *board) dataset(ctx context.Context, id string) (*rights.Dataset, error)
 	if ds != nil {
 		return ds, nil
 	}
-	ds, err := b.chain.Dataset(ctx, id)
+	ds, err := client.Get[rights.Dataset](ctx, b.chain, id)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", id, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/consensys/gnark/constraint"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
@@ -84,7 +85,7 @@ func (s *Session) StartZKCeremony(ctx context.Context, from string, n, w int, pa
 	if err != nil {
 		return nil, fmt.Errorf("open the setup ceremony: %w", err)
 	}
-	return s.Chain.ZKCeremony(ctx, rc.ID)
+	return client.Get[rights.ZKCeremony](ctx, s.Chain, rc.ID)
 }
 
 // ZKContribution is one contribution a participant made.
@@ -111,7 +112,7 @@ func (s *Session) ContributeZKCeremony(ctx context.Context, from, id string, wai
 		ccs  constraint.ConstraintSystem
 	)
 	for {
-		c, err := s.Chain.ZKCeremony(ctx, id)
+		c, err := client.Get[rights.ZKCeremony](ctx, s.Chain, id)
 		if err != nil {
 			return made, fmt.Errorf("setup ceremony %s: %w", id, err)
 		}
@@ -292,7 +293,7 @@ func (s *Session) FinishZKCeremony(ctx context.Context, from, id string, progres
 	}
 	var c *rights.ZKCeremony
 	for {
-		if c, err = s.Chain.ZKCeremony(ctx, id); err != nil {
+		if c, err = client.Get[rights.ZKCeremony](ctx, s.Chain, id); err != nil {
 			return nil, fmt.Errorf("setup ceremony %s: %w", id, err)
 		}
 		if c.Status == rights.ZKCeremonyReady {
@@ -333,7 +334,7 @@ func (s *Session) FinishZKCeremony(ctx context.Context, from, id string, progres
 		Ceremony: id, VK: keys.VK, PK: rights.Digest(pk), Transcript: c.Transcript}}); err != nil {
 		return nil, fmt.Errorf("post the keys of setup ceremony %s: %w", id, err)
 	}
-	return s.Chain.ZKCeremony(ctx, id)
+	return client.Get[rights.ZKCeremony](ctx, s.Chain, id)
 }
 
 // ZKCheck is one check of a ceremony verification.
@@ -367,7 +368,7 @@ type ZKVerdict struct {
 // a verdict, not an error; errors are for a chain or storage that does not answer.
 func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, error) {
 	start := time.Now()
-	c, err := s.Chain.ZKCeremony(ctx, id)
+	c, err := client.Get[rights.ZKCeremony](ctx, s.Chain, id)
 	if err != nil {
 		return nil, fmt.Errorf("setup ceremony %s: %w", id, err)
 	}
@@ -454,7 +455,7 @@ func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, 
 		check("proving key object", ok, "storage holds the proving key object %s", c.PK)
 	}
 	// The registry is what the chain verifies listings against: its entry must be these keys.
-	reg, err := s.Chain.Circuit(ctx, rights.CircuitID(c.ChunkSize, c.Width))
+	reg, err := client.Get[rights.Circuit](ctx, s.Chain, rights.CircuitID(c.ChunkSize, c.Width))
 	if err != nil && !errors.Is(err, rights.ErrNotFound) {
 		return nil, err
 	}

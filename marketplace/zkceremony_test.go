@@ -10,6 +10,7 @@ import (
 
 	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
@@ -215,7 +216,7 @@ func TestZKCeremony(t *testing.T) {
 		t.Fatal(err)
 	}
 	contribute("alice", c2.ID)
-	c2, err = reg.Chain.ZKCeremony(ctx, c2.ID)
+	c2, err = client.Get[rights.ZKCeremony](ctx, reg.Chain, c2.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestZKCeremony(t *testing.T) {
 	}
 	_, err = ss["carol"].ContributeZKCeremony(ctx, "carol", c2.ID, false, nil)
 	wantBad(t, "carol building on bob's rogue contribution", err, 1, 1, "bob")
-	after, err := reg.Chain.ZKCeremony(ctx, c2.ID)
+	after, err := client.Get[rights.ZKCeremony](ctx, reg.Chain, c2.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

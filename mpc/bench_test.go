@@ -9,6 +9,8 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // sum1M is 10^6 values over 4 datasets (62 ciphertexts), encrypted once per test binary.
@@ -58,7 +60,7 @@ func BenchmarkSum1M(b *testing.B) {
 	for b.Loop() {
 		benchTasks++ // task IDs are never reused: a member re-posts the share it saved for an ID
 		id := fmt.Sprintf("bench-sum-%d", benchTasks)
-		f.chain.addTask(Task{ID: id, Op: OpSum, Columns: [][][32]byte{in.inputs}, BuyerKey: f.buyerKey})
+		f.chain.addTask(Task{ID: id, Op: spec.OpSum, Columns: [][][32]byte{in.inputs}, BuyerKey: f.buyerKey})
 		t0 := time.Now()
 		for _, m := range live {
 			if _, err := m.Step(ctx); err != nil {

@@ -47,7 +47,7 @@ func Open(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byt
 // OpenValues aggregates the active members' key-switch shares of an output ciphertext (exactly
 // Threshold of them, in any order), switches it to the buyer's key, decrypts it and returns its
 // first k slots as signed integers (centered modulo PlaintextModulus). k is the query's number of
-// output values (Query.Outputs). It checks the layout: for k = 1 every slot must hold the same
+// output values (spec.Outputs). It checks the layout: for k = 1 every slot must hold the same
 // value, for k ≥ 2 every slot from k on must be zero. That catches a missing, extra, duplicated or
 // corrupted share and a wrong buyer key (the decryption is then uniformly random), but not a
 // committee that evaluates a different query consistently.

@@ -7,28 +7,8 @@ import (
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
-)
 
-// Ops a Task can name.
-const (
-	OpSum        = "sum"
-	OpMean       = "mean"
-	OpVariance   = "variance"
-	OpStddev     = "stddev"
-	OpHistogram  = "histogram"
-	OpRegression = "regression"
-	OpDot        = "dot"
-	// OpCount counts the rows of the datasets' frequency tables (Task.Histogram without edges):
-	// the chain answers an exact count from the registered row counts, so the committee counts
-	// only when the count carries DP noise.
-	OpCount = "count"
-)
-
-// Limits on a query's shape, so that one task's work stays bounded: every output value costs an
-// inner sum (14 key switches) per member.
-const (
-	MaxRegressionColumns = 8  // features and target together
-	MaxBuckets           = 64 // histogram buckets
+	"github.com/dxplabs/dxp/spec"
 )
 
 // Output layouts. A single-valued output holds its value in every slot (sum, mean: Σx; dot: Σx·w;
@@ -41,7 +21,9 @@ const (
 //	                   and yᵀy, and with the row count (a column of ones) the intercept terms
 //	histogram          [count of bucket 0, ..., count of bucket B-1]
 //
-// Outputs reports k for a query shape; OpenValues returns slots 0..k-1.
+// The values and their order are spec.Layout's (spec.Outputs gives k); OpenValues returns slots
+// 0..k-1. A Task's op is a spec.Op; a count without noise never reaches the committee (the chain
+// answers it from the registered row counts).
 
 // termKind is how one output value is computed before its inner sum.
 type termKind int
@@ -81,89 +63,76 @@ func (p *plan) chunks() int { return len(p.columns[0]) }
 // newPlan validates a task's shape and returns its plan.
 func newPlan(t *Task, slots int) (*plan, error) {
 	hasHist := t.Histogram != nil
-	if hasHist != (t.Op == OpHistogram || t.Op == OpCount) {
+	if hasHist != t.Op.FromFrequencies() {
 		if hasHist {
 			return nil, fmt.Errorf("op %q takes no histogram input", t.Op)
 		}
 		return nil, errors.New("histogram without its frequency tables")
 	}
-	if len(t.Weights) > 0 && t.Op != OpDot {
+	if len(t.Weights) > 0 && !t.Op.TakesWeights() {
 		return nil, fmt.Errorf("op %q takes no weights", t.Op)
 	}
-	wantCols := func(n int) error {
-		if len(t.Columns) != n {
-			return fmt.Errorf("op %q takes %d input column(s), got %d", t.Op, n, len(t.Columns))
-		}
-		return nil
-	}
 	p := &plan{}
+	var bins [][2]int
 	switch t.Op {
-	case OpSum, OpMean:
-		if err := wantCols(1); err != nil {
-			return nil, err
+	case spec.OpSum, spec.OpMean, spec.OpVariance, spec.OpStddev, spec.OpRegression:
+		if len(t.Columns) == 0 {
+			return nil, fmt.Errorf("op %q takes input columns, got none", t.Op)
 		}
 		p.columns = t.Columns
-		p.terms = []term{{kind: termLinear}}
-	case OpVariance, OpStddev:
-		if err := wantCols(1); err != nil {
-			return nil, err
-		}
-		p.columns = t.Columns
-		p.terms = []term{{kind: termLinear}, {kind: termProduct}}
-	case OpRegression:
-		d := len(t.Columns)
-		if d < 2 || d > MaxRegressionColumns {
-			return nil, fmt.Errorf("op %q takes 2 to %d input columns (features, then the target), got %d", t.Op, MaxRegressionColumns, d)
-		}
-		p.columns = t.Columns
-		for a := range d {
-			p.terms = append(p.terms, term{kind: termLinear, a: a})
-		}
-		for a := range d {
-			for b := a; b < d; b++ {
-				p.terms = append(p.terms, term{kind: termProduct, a: a, b: b})
-			}
-		}
-	case OpDot:
-		if err := wantCols(1); err != nil {
-			return nil, err
+	case spec.OpDot:
+		if len(t.Columns) != 1 {
+			return nil, fmt.Errorf("op %q takes 1 input column(s), got %d", t.Op, len(t.Columns))
 		}
 		if len(t.Weights) != len(t.Columns[0]) {
 			return nil, fmt.Errorf("op %q: %d weight ciphertexts for %d column ciphertexts", t.Op, len(t.Weights), len(t.Columns[0]))
 		}
-		p.columns = [][][32]byte{t.Columns[0], t.Weights}
-		p.terms = []term{{kind: termProduct, a: 0, b: 1}}
-	case OpCount:
-		if err := wantCols(0); err != nil {
-			return nil, err
-		}
-		if len(t.Histogram.Edges) != 0 {
-			return nil, fmt.Errorf("op %q takes no bucket edges", t.Op)
-		}
-		if len(t.Histogram.Tables) == 0 {
-			return nil, errors.New("count without frequency tables")
-		}
-		// Every value lies in one of the table's bins, so all of them together count the rows.
-		p.columns = [][][32]byte{t.Histogram.Tables}
-		p.terms = []term{{kind: termBucket, lo: 0, hi: slots}}
-	case OpHistogram:
-		if err := wantCols(0); err != nil {
-			return nil, err
+		p.columns = [][][32]byte{t.Columns[0], t.Weights} // inputs 0 and 1 of spec's dot term
+	case spec.OpCount, spec.OpHistogram:
+		// The request's one column comes as its frequency tables, not as input columns.
+		if len(t.Columns) != 0 {
+			return nil, fmt.Errorf("op %q takes 0 input column(s), got %d", t.Op, len(t.Columns))
 		}
 		h := t.Histogram
-		bins, err := h.bins(slots)
-		if err != nil {
-			return nil, err
-		}
-		if len(h.Tables) == 0 {
-			return nil, errors.New("histogram without frequency tables")
+		if t.Op == spec.OpCount {
+			if len(h.Edges) != 0 {
+				return nil, fmt.Errorf("op %q takes no bucket edges", t.Op)
+			}
+			if len(h.Tables) == 0 {
+				return nil, errors.New("count without frequency tables")
+			}
+		} else {
+			var err error
+			if bins, err = h.bins(slots); err != nil {
+				return nil, err
+			}
+			if len(h.Tables) == 0 {
+				return nil, errors.New("histogram without frequency tables")
+			}
 		}
 		p.columns = [][][32]byte{h.Tables}
-		for _, r := range bins {
-			p.terms = append(p.terms, term{kind: termBucket, lo: r[0], hi: r[1]})
-		}
 	default:
 		return nil, fmt.Errorf("unsupported op %q", t.Op)
+	}
+	columns := len(t.Columns)
+	if t.Op.FromFrequencies() {
+		columns = 1
+	}
+	layout, err := spec.Layout(t.Op, columns, len(bins))
+	if err != nil {
+		return nil, fmt.Errorf("op %q over %d input columns: %w", t.Op, columns, err)
+	}
+	for _, v := range layout {
+		switch v.Kind {
+		case spec.Linear:
+			p.terms = append(p.terms, term{kind: termLinear, a: v.A})
+		case spec.Product:
+			p.terms = append(p.terms, term{kind: termProduct, a: v.A, b: v.B})
+		case spec.Bucket:
+			p.terms = append(p.terms, term{kind: termBucket, lo: bins[v.A][0], hi: bins[v.A][1]})
+		case spec.Count: // every value lies in one of the table's bins, so all of them count the rows
+			p.terms = append(p.terms, term{kind: termBucket, lo: 0, hi: slots})
+		}
 	}
 	if len(p.columns[0]) == 0 {
 		return nil, errors.New("no input ciphertexts")
@@ -193,8 +162,8 @@ func (h *HistogramInput) bins(slots int) ([][2]int, error) {
 	if h.Bin <= 0 {
 		return nil, fmt.Errorf("histogram bin width %d is not positive", h.Bin)
 	}
-	if len(h.Edges) < 2 || len(h.Edges) > MaxBuckets+1 {
-		return nil, fmt.Errorf("histogram takes 2 to %d bucket edges, got %d", MaxBuckets+1, len(h.Edges))
+	if err := spec.CheckEdgeCount(len(h.Edges)); err != nil {
+		return nil, err
 	}
 	idx := make([]int, len(h.Edges))
 	for i, e := range h.Edges {

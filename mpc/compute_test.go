@@ -11,13 +11,15 @@ import (
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // opCase is one computation and its plaintext answer.
 type opCase struct {
 	name  string
 	task  Task
-	query Query // for the overflow rule
+	query spec.Query // for the overflow rule
 	want  []*big.Int
 }
 
@@ -112,18 +114,19 @@ func opCases(tb testing.TB, f *fixture) []opCase {
 		}
 	}
 	col := func(c [][32]byte) [][][32]byte { return [][][32]byte{c} }
-	xb := []Bound{{-100000, 100000}}
+	xb := []spec.Bound{{Min: -100000, Max: 100000}}
+	hb := []spec.Bound{{Min: -100, Max: 220}} // the histogram's column, read through its tables
 	rows := uint64(n1 + n2)
 	return []opCase{
-		{"sum", Task{Op: OpSum, Columns: col(widecol)}, Query{Op: OpSum, Rows: rows, Columns: []Bound{{-1e10, 1e10}}}, []*big.Int{sum(wide)}},
-		{"mean", Task{Op: OpMean, Columns: col(xcol)}, Query{Op: OpMean, Rows: rows, Columns: xb}, []*big.Int{sum(x)}},
-		{"variance", Task{Op: OpVariance, Columns: col(xcol)}, Query{Op: OpVariance, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
-		{"stddev", Task{Op: OpStddev, Columns: col(xcol)}, Query{Op: OpStddev, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
-		{"regression", Task{Op: OpRegression, Columns: zcols}, Query{Op: OpRegression, Rows: rows, Columns: []Bound{{-1000, 1000}, {-1000, 1000}, {-1000, 1000}}}, reg},
-		{"dot", Task{Op: OpDot, Columns: col(xcol), Weights: wcol}, Query{Op: OpDot, Rows: rows, Columns: []Bound{{-100000, 100000}, {-1000, 1000}}}, []*big.Int{dot(x, w)}},
-		{"histogram", Task{Op: OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: edges}}, Query{Op: OpHistogram, Rows: rows, Buckets: len(counts)}, bigs(counts...)},
-		{"histogram of one bucket", Task{Op: OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: []int64{0, 100}}}, Query{Op: OpHistogram, Rows: rows, Buckets: 1}, bigs(one)},
-		{"count", Task{Op: OpCount, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5}}, Query{Op: OpCount, Rows: rows}, bigs(int64(rows))},
+		{"sum", Task{Op: spec.OpSum, Columns: col(widecol)}, spec.Query{Op: spec.OpSum, Rows: rows, Columns: []spec.Bound{{Min: -1e10, Max: 1e10}}}, []*big.Int{sum(wide)}},
+		{"mean", Task{Op: spec.OpMean, Columns: col(xcol)}, spec.Query{Op: spec.OpMean, Rows: rows, Columns: xb}, []*big.Int{sum(x)}},
+		{"variance", Task{Op: spec.OpVariance, Columns: col(xcol)}, spec.Query{Op: spec.OpVariance, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
+		{"stddev", Task{Op: spec.OpStddev, Columns: col(xcol)}, spec.Query{Op: spec.OpStddev, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
+		{"regression", Task{Op: spec.OpRegression, Columns: zcols}, spec.Query{Op: spec.OpRegression, Rows: rows, Columns: []spec.Bound{{Min: -1000, Max: 1000}, {Min: -1000, Max: 1000}, {Min: -1000, Max: 1000}}}, reg},
+		{"dot", Task{Op: spec.OpDot, Columns: col(xcol), Weights: wcol}, spec.Query{Op: spec.OpDot, Rows: rows, Columns: xb, WeightBound: 1000}, []*big.Int{dot(x, w)}},
+		{"histogram", Task{Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: edges}}, spec.Query{Op: spec.OpHistogram, Rows: rows, Columns: hb, Buckets: len(counts)}, bigs(counts...)},
+		{"histogram of one bucket", Task{Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: []int64{0, 100}}}, spec.Query{Op: spec.OpHistogram, Rows: rows, Columns: hb, Buckets: 1}, bigs(one)},
+		{"count", Task{Op: spec.OpCount, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5}}, spec.Query{Op: spec.OpCount, Rows: rows, Columns: hb, Epsilon: 1}, bigs(int64(rows))},
 	}
 }
 
@@ -151,7 +154,7 @@ func TestOps(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := tc.query.CheckOverflow(); err != nil {
+					if err := CheckOverflow(tc.query); err != nil {
 						t.Fatalf("test data is not admissible: %v", err)
 					}
 					task := tc.task
@@ -276,7 +279,7 @@ func TestWrongOutputIsOutvoted(t *testing.T) {
 	vals := testValues(20000, 9)
 	vals[0], vals[1] = 3, 4
 	members := []*Member{liar, f.members[1], f.members[2]}
-	r := compute(t, f, Task{ID: "outvoted", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1, 2}, func(i int) *Member { return members[i] })
+	r := compute(t, f, Task{ID: "outvoted", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1, 2}, func(i int) *Member { return members[i] })
 	if !slices.Equal(r.state.disagreed, []string{"member-a"}) {
 		t.Errorf("disagreed = %q, want [member-a]", r.state.disagreed)
 	}
@@ -322,7 +325,7 @@ func TestRestartMidComputation(t *testing.T) {
 		return m
 	}
 	vals := smallValues(5000, 11, -1000, 1000)
-	task := Task{ID: "restart-dp", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey,
+	task := Task{ID: "restart-dp", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey,
 		DP: &DP{Mechanism: DPLaplace, Epsilon: 0.5, Sensitivity: []uint64{1000}}}
 	f.chain.addTask(task)
 	defer f.chain.removeTask(task.ID)
@@ -365,7 +368,7 @@ func TestRestartMidComputation(t *testing.T) {
 		t.Fatalf("Open() error: %v", err)
 	}
 	diff := new(big.Int).Sub(got, sum(vals))
-	if tail := laplaceTail * 1000 / 0.5; math.Abs(float64(diff.Int64())) > tail {
+	if tail := spec.LaplaceTail * 1000 / 0.5; math.Abs(float64(diff.Int64())) > tail {
 		t.Errorf("noise %s is beyond its 2^-64 tail %.0f", diff, tail)
 	}
 	t.Logf("exact %s, noisy %s", sum(vals), got)
@@ -413,24 +416,22 @@ func TestDPResults(t *testing.T) {
 		{Mechanism: DPGaussian, Epsilon: 0.5, Delta: 1e-6, Sensitivity: []uint64{1, 1, 1, 1, 1}},
 	} {
 		t.Run(mech.Mechanism, func(t *testing.T) {
-			task := Task{ID: "dp-" + mech.Mechanism, Op: OpHistogram, Histogram: &HistogramInput{Tables: [][32]byte{table}, Min: 0, Bin: 1, Edges: edges}, BuyerKey: f.buyerKey, DP: &mech}
+			task := Task{ID: "dp-" + mech.Mechanism, Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: [][32]byte{table}, Min: 0, Bin: 1, Edges: edges}, BuyerKey: f.buyerKey, DP: &mech}
 			r := compute(t, f, task, []int{0, 2}, nil)
 			got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, len(want))
 			if err != nil {
 				t.Fatalf("OpenValues() error: %v", err)
 			}
-			noise, err := mech.noise(len(want), true, 2)
-			if err != nil {
-				t.Fatal(err)
-			}
+			micro := func(x float64) uint64 { return uint64(math.Round(x * spec.MicroUnit)) }
+			tail := spec.NoiseTail(big.NewInt(1), len(want), true, micro(mech.Epsilon), micro(mech.Delta), 2)
 			exact := true
 			for b := range want {
 				d := got[b].Int64() - want[b]
 				if d != 0 {
 					exact = false
 				}
-				if math.Abs(float64(d)) > noise.tail(b) {
-					t.Errorf("bucket %d noise %d beyond its 2^-64 tail %.0f", b, d, noise.tail(b))
+				if big.NewInt(d).CmpAbs(tail) > 0 {
+					t.Errorf("bucket %d noise %d beyond its 2^-64 tail %s", b, d, tail)
 				}
 			}
 			if exact {

@@ -33,12 +33,14 @@
 //	for _, v := range chunk { t.Add(v) }                  // for every chunk
 //	table, _ := t.Encrypt(params, pk)
 //
-// The chain (and the client before it asks) applies the same rules to a request:
+// What a request may be (its ops, arguments, output layout, the overflow rule and the DP limits)
+// is package spec's, the one rule the chain applies before it escrows a request and the client
+// before it asks; the committee follows the chain's verdict:
 //
-//	q := mpc.Query{Op: mpc.OpVariance, Rows: n, Columns: []mpc.Bound{{Min: lo, Max: hi}}, DP: dp, Members: t}
-//	k, _ := q.Outputs()           // values in the output: 2 here
-//	err := q.CheckOverflow()      // refuse a query whose result could wrap around T
-//	sens, _ := q.Sensitivities()  // a DP.Sensitivity for the request
+//	q := spec.Query{Op: spec.OpVariance, Rows: n, Columns: []spec.Bound{{Min: lo, Max: hi}}, Epsilon: e, Members: t}
+//	k, _ := q.Outputs()             // values in the output: 2 here
+//	err := mpc.CheckOverflow(q)     // spec's rule with T = PlaintextModulus
+//	dp, _ := mpc.NewDP(q)           // the task's DP: spec's mechanism and sensitivities
 //
 // A buyer makes an RLWE key pair once, registers the public key (and, for a dot product, encrypts
 // its weights with EncryptColumn under the collective key), and opens each result from the agreed
@@ -120,23 +122,21 @@
 //	count              every slot holds the number of rows: all bins of the frequency tables
 //	                   (the chain answers a count without noise itself; this is the noisy count)
 //
-// that is: a single value fills every slot, k ≥ 2 values sit in slots 0..k-1 (Query.Outputs
-// gives k). Multi-valued outputs mask each value into its slot with a 0/1 plaintext. A histogram
+// that is: a single value fills every slot, k ≥ 2 values sit in slots 0..k-1 (spec.Layout is
+// the order, spec.Outputs gives k). Multi-valued outputs mask each value into its slot with a 0/1 plaintext. A histogram
 // uses the owners' frequency tables (EncryptFrequencies): the committee adds the datasets' tables
 // slot by slot and, per bucket, multiplies the sum by the 0/1 mask of the bucket's bins and sums
 // it. ct×ct products (variance, regression, dot) are relinearized with the collective key.
 //
 // # Overflow
 //
-// Arithmetic is modulo T = PlaintextModulus (about 2^50); a result is exact while its magnitude
-// stays at most (T−1)/2. Query.CheckOverflow refuses a query if, for any output value j,
-//
-//	MaxMagnitudes[j] + tail_j > (T − 1)/2
-//
-// where MaxMagnitudes is rows·M (sums), rows·M_a·M_b (products), rows (histogram counts), with
-// M_a = max(|Min_a|, |Max_a|) of the column's declared bounds, and tail_j the DP noise's 2^-64 tail
-// (46·b for Laplace of scale b, 9.5·σ for Gaussian). Intermediate slot values may wrap; only the
-// final totals matter. The chain implements its own copy of this rule.
+// Arithmetic is modulo T = PlaintextModulus (about 2^50); a total is exact while its magnitude
+// stays below ⌊T/2⌋. The rule that refuses a query whose output value, DP noise tail included,
+// could reach ⌊T/2⌋ is spec.Query.CheckOverflow, in exact integers and rationals: the chain's
+// rule, the only one (CheckOverflow applies it with this package's T). Intermediate slot values
+// may wrap; only the final totals matter. The members sample noise at the scales DP.noise derives
+// in floats; spec.NoiseTail bounds their tail from above, and no scale the chain admits is
+// refused by the samplers (TestNoiseTailBoundsSampler).
 //
 // # Smudging
 //

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // Differential privacy inside the committee.
@@ -20,7 +22,7 @@ import (
 // differ by one row added or removed.
 //
 // Epsilon and Delta are the budget of the whole release. Sensitivity[j] is how much one row can
-// change output value j (in the output's integer units, see Query.Sensitivities). Unless the
+// change output value j (in the output's integer units, see spec.Query.Sensitivities and NewDP). Unless the
 // outputs are disjoint (a histogram: a row falls in one bucket), the budget is split evenly over
 // the k output values:
 //
@@ -42,8 +44,9 @@ import (
 // remove them from the total; the noise left is that of the others (for Laplace, the honest
 // members' shares alone are a difference of Pólya variables of shape (t−c)/t).
 //
-// Samples use crypto/rand (53-bit uniforms) and float64 arithmetic; noise scales above 2^45 are
-// refused (their tails would overflow T anyway, see Query.CheckOverflow).
+// Samples use crypto/rand (53-bit uniforms) and float64 arithmetic; noise scales above 2^46 are
+// refused. The chain admits no such scale: its overflow rule (spec.Query.CheckOverflow) bounds the
+// noise's tail, 46·b or 9.5·σ, below T/2 ≈ 2^49, so b < 2^43.5 and σ < 2^45.8.
 type DP struct {
 	Mechanism   string   // DPGaussian or DPLaplace
 	Epsilon     float64  // > 0
@@ -51,19 +54,15 @@ type DP struct {
 	Sensitivity []uint64 // per output value, len k
 }
 
-// Mechanisms.
+// Mechanisms (spec's).
 const (
-	DPGaussian = "gaussian"
-	DPLaplace  = "laplace"
+	DPGaussian = spec.Gaussian
+	DPLaplace  = spec.Laplace
 )
 
 const (
-	maxNoiseScale    = 1 << 45
-	minShareVariance = 4.0
-	// Tail factors: the noise exceeds tail·scale with probability below 2^-64 (Laplace:
-	// 2·exp(−x/b) ≤ 2^-64 at x = 45.1·b; Gaussian: 2·exp(−x²/2σ²) ≤ 2^-64 at x = 9.5·σ).
-	laplaceTail  = 46.0
-	gaussianTail = 9.5
+	maxNoiseScale    = 1 << 46
+	minShareVariance = float64(spec.MinShareVariance)
 )
 
 // dpNoise is the per-output noise of one release: the Laplace scales b_j or the Gaussian σ_j.
@@ -116,18 +115,10 @@ func (d *DP) noise(k int, disjoint bool, t int) (dpNoise, error) {
 	}
 	for j, s := range n.scale {
 		if math.IsNaN(s) || s > maxNoiseScale {
-			return dpNoise{}, fmt.Errorf("dp: noise scale %.3g of output %d is above 2^45", s, j)
+			return dpNoise{}, fmt.Errorf("dp: noise scale %.3g of output %d is above 2^46", s, j)
 		}
 	}
 	return n, nil
-}
-
-// tail is the magnitude the total noise of output j exceeds with probability below 2^-64.
-func (n dpNoise) tail(j int) float64 {
-	if n.laplace {
-		return laplaceTail * n.scale[j]
-	}
-	return gaussianTail * n.scale[j]
 }
 
 // share draws this member's share of every output's noise, one of t.

@@ -3,7 +3,11 @@ package mpc
 import (
 	"errors"
 	"math"
+	"math/big"
+	"slices"
 	"testing"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // The DP samplers are checked statistically: over n draws, the empirical mean and variance of one
@@ -203,73 +207,84 @@ func TestSmudging(t *testing.T) {
 	}
 }
 
-func TestQuery(t *testing.T) {
-	b := []Bound{{-10, 5}, {0, 3}, {-2, 2}}
-	tests := []struct {
-		q     Query
-		want  []int64
-		sens  []uint64
-		wantK int
-	}{
-		{Query{Op: OpSum, Rows: 100, Columns: b[:1]}, []int64{1000}, []uint64{10}, 1},
-		{Query{Op: OpMean, Rows: 100, Columns: b[:1]}, []int64{1000}, []uint64{10}, 1},
-		{Query{Op: OpVariance, Rows: 100, Columns: b[:1]}, []int64{1000, 10000}, []uint64{10, 100}, 2},
-		{Query{Op: OpDot, Rows: 100, Columns: b[:2]}, []int64{3000}, []uint64{30}, 1},
-		{Query{Op: OpRegression, Rows: 100, Columns: b[1:]}, []int64{300, 200, 900, 600, 400}, []uint64{3, 2, 9, 6, 4}, 5},
-		{Query{Op: OpHistogram, Rows: 100, Buckets: 3}, []int64{100, 100, 100}, []uint64{1, 1, 1}, 3},
+// TestNewDP checks the noise a member adds for a request: spec's mechanism and sensitivities, the
+// request's epsilon and delta as reals.
+func TestNewDP(t *testing.T) {
+	q := spec.Query{Op: spec.OpVariance, Rows: 100, Columns: []spec.Bound{{Min: -10, Max: 5}}, Epsilon: 500_000, Members: 2}
+	d, err := NewDP(q)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		k, err := tt.q.Outputs()
-		if err != nil || k != tt.wantK {
-			t.Errorf("%s Outputs() = %d, %v; want %d", tt.q.Op, k, err, tt.wantK)
-		}
-		mags, err := tt.q.MaxMagnitudes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j, m := range mags {
-			if m.Int64() != tt.want[j] {
-				t.Errorf("%s MaxMagnitudes()[%d] = %s, want %d", tt.q.Op, j, m, tt.want[j])
-			}
-		}
-		sens, err := tt.q.Sensitivities()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j := range sens {
-			if sens[j] != tt.sens[j] {
-				t.Errorf("%s Sensitivities() = %v, want %v", tt.q.Op, sens, tt.sens)
-				break
-			}
-		}
-		if err := tt.q.CheckOverflow(); err != nil {
-			t.Errorf("%s CheckOverflow() error: %v", tt.q.Op, err)
-		}
+	if d.Mechanism != DPLaplace || d.Epsilon != 0.5 || d.Delta != 0 || !slices.Equal(d.Sensitivity, []uint64{10, 100}) {
+		t.Errorf("NewDP(laplace variance) = %+v, want laplace, epsilon 0.5, sensitivities [10 100]", d)
 	}
-	// A regression of 8 columns has 8 + 36 values.
-	if k, err := (Query{Op: OpRegression, Columns: make([]Bound, 8)}).Outputs(); err != nil || k != 44 {
-		t.Errorf("8-column regression Outputs() = %d, %v; want 44", k, err)
+	q.Delta = 10
+	if d, err = NewDP(q); err != nil || d.Mechanism != DPGaussian || d.Delta != 1e-5 {
+		t.Errorf("NewDP(delta 10) = %+v, %v; want gaussian with delta 1e-5", d, err)
 	}
-	half := int64(PlaintextModulus / 2)
-	refused := []Query{
-		{Op: OpSum, Rows: 2, Columns: []Bound{{0, half}}},
-		{Op: OpVariance, Rows: 1000, Columns: []Bound{{-1e6, 1e6}}},
-		// The sum fits, but not with the Laplace noise's tail.
-		{Op: OpSum, Rows: 1, Columns: []Bound{{0, half - 100}}, DP: &DP{Mechanism: DPLaplace, Epsilon: 1, Sensitivity: []uint64{100}}},
-		{Op: "median", Rows: 1, Columns: b[:1]},
-		{Op: OpSum, Rows: 1, Columns: b},
-		{Op: OpRegression, Rows: 1, Columns: b[:1]},
-		{Op: OpHistogram, Rows: 1, Buckets: MaxBuckets + 1},
-		{Op: OpSum, Rows: 1, Columns: []Bound{{5, -5}}},
+	if _, err := d.noise(2, false, 2); err != nil {
+		t.Errorf("noise() of NewDP's DP: %v", err)
 	}
-	for _, q := range refused {
-		if err := q.CheckOverflow(); err == nil {
-			t.Errorf("CheckOverflow(%+v) error = nil, want an error", q)
-		}
+	q.Epsilon, q.Delta = 0, 0
+	if d, err := NewDP(q); d != nil || err != nil {
+		t.Errorf("NewDP(no epsilon) = %+v, %v; want nil, nil", d, err)
 	}
-	if err := refused[0].CheckOverflow(); err != nil && !isOverflow(err) {
-		t.Errorf("CheckOverflow() = %v, want ErrOverflow", err)
+	q.Epsilon, q.Delta = 1, spec.MicroUnit
+	if _, err := NewDP(q); !errors.Is(err, spec.ErrDeltaNotBelowOne) {
+		t.Errorf("NewDP(delta 1) error = %v, want ErrDeltaNotBelowOne", err)
+	}
+	if err := CheckOverflow(spec.Query{Op: spec.OpSum, Rows: 2, Columns: []spec.Bound{{Min: 0, Max: int64(PlaintextModulus / 4)}}}); !errors.Is(err, spec.ErrOverflow) {
+		t.Errorf("CheckOverflow(2·T/4) = %v, want ErrOverflow", err)
 	}
 }
 
-func isOverflow(err error) bool { return errors.Is(err, ErrOverflow) }
+// TestNoiseTailBoundsSampler checks that the chain's exact noise tail (spec.NoiseTail) is at
+// least the tail of the noise the members sample (46·b, 9.5·σ from DP.noise's float scales), and
+// that the members sample every scale the chain's overflow rule admits (noise refuses none).
+func TestNoiseTailBoundsSampler(t *testing.T) {
+	half := new(big.Int).SetUint64(PlaintextModulus / 2)
+	largest := 0.0
+	for _, tc := range []struct {
+		sens           uint64
+		k              int
+		disjoint       bool
+		epsilon, delta uint64
+		members        int
+	}{
+		{1, 1, false, 1_000_000, 0, 2},
+		{1000, 2, false, 500_000, 0, 3},
+		{7, 5, true, 100_000, 0, 2},
+		{1, 1, false, 1_000_000, 1, 2},
+		{1 << 20, 44, false, 300_000, 10, 5},
+		{1, 5, true, 500_000, 999_999, 3},
+		{0, 2, false, 1, 1, 2},
+		// Near the largest scales the chain admits: σ ≈ 2^45.4, a tail of 2^48.6 < T/2 ≈ 2^49
+		// (mpc refused scales above 2^45 before spec, so the chain escrowed what members refused).
+		{1 << 31, 1, false, 250, 1, 3},
+		{1 << 40, 1, false, 1_000_000, 0, 2}, // Laplace b = 2^40
+	} {
+		s := new(big.Int).SetUint64(tc.sens)
+		tail := spec.NoiseTail(s, tc.k, tc.disjoint, tc.epsilon, tc.delta, uint64(tc.members))
+		if tail.Cmp(half) >= 0 {
+			continue // the chain refuses this noise whatever the data
+		}
+		d := &DP{Mechanism: spec.Mechanism(tc.epsilon, tc.delta), Epsilon: float64(tc.epsilon) / spec.MicroUnit,
+			Delta: float64(tc.delta) / spec.MicroUnit, Sensitivity: slices.Repeat([]uint64{tc.sens}, tc.k)}
+		n, err := d.noise(tc.k, tc.disjoint, tc.members)
+		if err != nil {
+			t.Errorf("%+v: the chain admits a tail of %s, but noise() refuses: %v", tc, tail, err)
+			continue
+		}
+		factor := float64(spec.LaplaceTail)
+		if !n.laplace {
+			factor = spec.GaussianTail
+		}
+		if got := math.Ceil(factor * n.scale[0]); got > float64(tail.Uint64()) {
+			t.Errorf("%+v: the sampled noise's tail %.0f is above the chain's bound %s", tc, got, tail)
+		}
+		largest = max(largest, n.scale[0])
+	}
+	if largest <= 1<<45 {
+		t.Errorf("largest scale tested 2^%.2f, want one above 2^45", math.Log2(largest))
+	}
+}

@@ -5,29 +5,27 @@ import (
 	"fmt"
 
 	"github.com/dxplabs/dxp/mpc"
+	"github.com/dxplabs/dxp/spec"
 )
 
-// The rules a client and the chain apply to a request before it runs: how many values the
-// output holds, the sensitivities DP noise is calibrated to, and the overflow check.
-func ExampleQuery() {
-	q := mpc.Query{
-		Op:      mpc.OpVariance,
+// The committee follows spec's rules for a request: the overflow check against its plaintext
+// modulus, and the noise it adds, calibrated to spec's sensitivities.
+func ExampleNewDP() {
+	q := spec.Query{
+		Op:      spec.OpVariance,
 		Rows:    1_000_000,
-		Columns: []mpc.Bound{{Min: -5000, Max: 20000}}, // e.g. amounts in cents
+		Columns: []spec.Bound{{Min: -5000, Max: 20000}}, // e.g. amounts in cents
+		Epsilon: 1_000_000,                              // ε = 1, Laplace noise
 		Members: 2,
 	}
-	k, _ := q.Outputs()
-	mags, _ := q.MaxMagnitudes()
-	sens, _ := q.Sensitivities()
-	fmt.Println("values:", k, "largest:", mags, "sensitivities:", sens)
+	dp, _ := mpc.NewDP(q)
+	fmt.Println("mechanism:", dp.Mechanism, "epsilon:", dp.Epsilon, "sensitivities:", dp.Sensitivity)
+	fmt.Println("admitted:", mpc.CheckOverflow(q) == nil)
 
-	q.DP = &mpc.DP{Mechanism: mpc.DPLaplace, Epsilon: 1, Sensitivity: sens}
-	fmt.Println("admitted:", q.CheckOverflow() == nil)
-
-	q.Columns = []mpc.Bound{{Min: -5_000_000, Max: 20_000_000}}
-	fmt.Println("refused:", errors.Is(q.CheckOverflow(), mpc.ErrOverflow))
+	q.Columns = []spec.Bound{{Min: -5_000_000, Max: 20_000_000}}
+	fmt.Println("refused:", errors.Is(mpc.CheckOverflow(q), spec.ErrOverflow))
 	// Output:
-	// values: 2 largest: [20000000000 400000000000000] sensitivities: [20000 400000000]
+	// mechanism: laplace epsilon: 1 sensitivities: [20000 400000000]
 	// admitted: true
 	// refused: true
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // Objects is how mpc reaches storage: objects are addressed by their SHA-256. It must be safe for
@@ -64,7 +66,7 @@ const (
 // Task is a computation that waits for this member.
 type Task struct {
 	ID    string // unique per computation, never reused: a member re-posts the share it saved for it
-	Op    string // OpSum, OpMean, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot, OpCount
+	Op    spec.Op
 	Phase string // PhaseEvaluate or PhaseSwitch
 	// Columns hold, per input column, its ciphertext digests in row order (all datasets
 	// concatenated, aligned across columns): one column for sum, mean, variance, stddev and dot;

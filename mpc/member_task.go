@@ -223,7 +223,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	}
 	var noise []int64
 	if t.DP != nil {
-		dn, err := t.DP.noise(len(p.terms), t.Op == OpHistogram, len(active))
+		dn, err := t.DP.noise(len(p.terms), t.Op.Disjoint(), len(active))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // passBoard signals each pass a member starts (its read of the committee).
@@ -47,7 +49,7 @@ func TestRunWakes(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 	<-passes // the first pass has read the board: the task below is new to it
 
-	task := Task{ID: "wake", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, smallValues(100, 5, -10, 10))}, BuyerKey: f.buyerKey}
+	task := Task{ID: "wake", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, smallValues(100, 5, -10, 10))}, BuyerKey: f.buyerKey}
 	f.chain.addTask(task)
 	defer f.chain.removeTask(task.ID)
 	wake <- struct{}{}
@@ -70,7 +72,7 @@ func TestSavedOutputReposted(t *testing.T) {
 	f := sharedFixture(t, 3, 2)
 	name := f.chain.members[1]
 	ctx := context.Background()
-	task := Task{ID: "saved-output", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, smallValues(100, 6, -10, 10))}, BuyerKey: f.buyerKey}
+	task := Task{ID: "saved-output", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, smallValues(100, 6, -10, 10))}, BuyerKey: f.buyerKey}
 	var lost [32]byte
 	f.chain.taskHook = func(member, kind, id string, d *[32]byte) (bool, error) {
 		if member == name && kind == "output" && lost == [32]byte{} {

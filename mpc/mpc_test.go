@@ -18,6 +18,8 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // The ceremony is the expensive part of these tests (GKG and aggregation of ~90 MB of keys per
@@ -454,7 +456,7 @@ func TestRestartMidCeremony(t *testing.T) {
 		t.Fatal(err)
 	}
 	vals := testValues(1000, 3)
-	r := compute(t, f, Task{ID: "after-restart", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{1, 2}, nil)
+	r := compute(t, f, Task{ID: "after-restart", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{1, 2}, nil)
 	got, err := Open(params, f.buyerSK, r.output, r.shares)
 	if err != nil {
 		t.Fatalf("Open() error: %v", err)
@@ -467,7 +469,7 @@ func TestRestartMidCeremony(t *testing.T) {
 func TestOpenRefusesBadInput(t *testing.T) {
 	f := sharedFixture(t, 3, 2)
 	vals := []int64{1, 2, 3, -4, 1 << 45}
-	r := compute(t, f, Task{ID: "open-bad", Op: OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1}, nil)
+	r := compute(t, f, Task{ID: "open-bad", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1}, nil)
 	output, shares := r.output, r.shares
 	if got, err := Open(f.params, f.buyerSK, output, shares); err != nil || got.Cmp(sum(vals)) != 0 {
 		t.Fatalf("Open() = %v, %v; want %s", got, err, sum(vals))
@@ -526,25 +528,25 @@ func TestTaskWithBadInputIsRefused(t *testing.T) {
 	good := encryptAndPut(t, f, []int64{42})
 	col := func(ds ...[32]byte) [][][32]byte { return [][][32]byte{ds} }
 	bad := []Task{
-		{ID: "bad-input", Op: OpSum, Columns: col(append(slices.Clone(good), junk)...)},
+		{ID: "bad-input", Op: spec.OpSum, Columns: col(append(slices.Clone(good), junk)...)},
 		{ID: "bad-op", Op: "median", Columns: col(good...)},
-		{ID: "no-inputs", Op: OpSum},
-		{ID: "empty-column", Op: OpSum, Columns: [][][32]byte{{}}},
-		{ID: "two-columns-for-sum", Op: OpSum, Columns: [][][32]byte{good, good}},
-		{ID: "misaligned", Op: OpRegression, Columns: [][][32]byte{good, append(slices.Clone(good), good...)}},
-		{ID: "one-column-regression", Op: OpRegression, Columns: col(good...)},
-		{ID: "dot-without-weights", Op: OpDot, Columns: col(good...)},
-		{ID: "weights-for-sum", Op: OpSum, Columns: col(good...), Weights: good},
-		{ID: "histogram-without-tables", Op: OpHistogram},
-		{ID: "histogram-bad-edge", Op: OpHistogram, Histogram: &HistogramInput{Tables: good, Min: 0, Bin: 10, Edges: []int64{0, 15}}},
-		{ID: "histogram-decreasing", Op: OpHistogram, Histogram: &HistogramInput{Tables: good, Min: 0, Bin: 10, Edges: []int64{20, 10}}},
-		{ID: "histogram-zero-bin", Op: OpHistogram, Histogram: &HistogramInput{Tables: good, Edges: []int64{0, 1}}},
+		{ID: "no-inputs", Op: spec.OpSum},
+		{ID: "empty-column", Op: spec.OpSum, Columns: [][][32]byte{{}}},
+		{ID: "two-columns-for-sum", Op: spec.OpSum, Columns: [][][32]byte{good, good}},
+		{ID: "misaligned", Op: spec.OpRegression, Columns: [][][32]byte{good, append(slices.Clone(good), good...)}},
+		{ID: "one-column-regression", Op: spec.OpRegression, Columns: col(good...)},
+		{ID: "dot-without-weights", Op: spec.OpDot, Columns: col(good...)},
+		{ID: "weights-for-sum", Op: spec.OpSum, Columns: col(good...), Weights: good},
+		{ID: "histogram-without-tables", Op: spec.OpHistogram},
+		{ID: "histogram-bad-edge", Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: good, Min: 0, Bin: 10, Edges: []int64{0, 15}}},
+		{ID: "histogram-decreasing", Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: good, Min: 0, Bin: 10, Edges: []int64{20, 10}}},
+		{ID: "histogram-zero-bin", Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: good, Edges: []int64{0, 1}}},
 	}
 	for _, tt := range bad {
 		tt.BuyerKey = f.buyerKey
 		f.chain.addTask(tt)
 	}
-	f.chain.addTask(Task{ID: "fine", Op: OpSum, Columns: col(good...), BuyerKey: f.buyerKey})
+	f.chain.addTask(Task{ID: "fine", Op: spec.OpSum, Columns: col(good...), BuyerKey: f.buyerKey})
 	m := f.members[0]
 	stopped := time.Now()
 	m.now = func() time.Time { return stopped }
@@ -607,7 +609,7 @@ func TestSwitchRefusesBadTask(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			task := tt.t
-			task.ID, task.Op, task.Phase, task.Columns, task.BuyerKey = "switch-"+tt.name, OpSum, PhaseSwitch, col, f.buyerKey
+			task.ID, task.Op, task.Phase, task.Columns, task.BuyerKey = "switch-"+tt.name, spec.OpSum, PhaseSwitch, col, f.buyerKey
 			err := m.switchTask(ctx, v, &task)
 			if err == nil {
 				t.Fatal("switchTask() error = nil, want an error")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
+
+	"github.com/dxplabs/dxp/storage"
 )
 
 // Circuit is a proving circuit the chain accepts chunk proofs from: the chunk circuit for chunks
@@ -32,7 +34,9 @@ func CircuitID(n uint64, w uint32) string {
 }
 
 const (
-	// maxCircuitChunk bounds a circuit's chunk size, as zk does.
+	// maxCircuitChunk bounds the chunk size of a circuit genesis registers. It is a sanity bound,
+	// looser than zk.MaxChunkSize (1<<16), the largest circuit zk compiles; a setup ceremony's
+	// circuit is held to zk's bound (maxZKChunkSize).
 	maxCircuitChunk = 1 << 20
 	// maxCircuitWidth is the widest column a chunk circuit accepts: an int64 column's Max-Min.
 	maxCircuitWidth = 64
@@ -65,7 +69,7 @@ func checkCircuit(c *Circuit, devnet bool) error {
 		if !devnet {
 			return fmt.Errorf("circuit %s: setup %q is allowed only on a devnet", c.ID(), InsecureDevnetSetup)
 		}
-	} else if _, err := ParseDigest(c.Setup); err != nil {
+	} else if _, err := storage.ParseDigest(c.Setup); err != nil {
 		return fmt.Errorf("circuit %s: setup must be %q or the ceremony transcript digest: %w", c.ID(), InsecureDevnetSetup, err)
 	}
 	return nil

@@ -59,10 +59,10 @@ func TestRegisterCircuit(t *testing.T) {
 	if err != nil || string(c.VK) != "vk n4 w16" {
 		t.Errorf("Circuit(n4-w16) = %+v, %v, want the genesis entry unchanged", c, err)
 	}
-	if _, _, err := route(l, "/circuit/n4-w32"); err != nil {
+	if _, _, err := l.Query("/circuit/n4-w32"); err != nil {
 		t.Errorf("query /circuit/n4-w32 = %v", err)
 	}
-	if _, _, err := route(l, "/circuit/n4-w8"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := l.Query("/circuit/n4-w8"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("query /circuit/n4-w8 = %v, want ErrNotFound", err)
 	}
 

@@ -91,8 +91,8 @@ const (
 )
 
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
-// The ledger returns it for every refusal, and Client.Submit returns it when CheckTx or
-// FinalizeBlock refused the tx.
+// The ledger returns it for every refusal, and the client (rights/client) returns it when
+// CheckTx or FinalizeBlock refused the tx.
 type TxError struct {
 	Code uint32
 	Log  string

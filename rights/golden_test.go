@@ -20,6 +20,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/app"
 )
 
 // The golden replay pins what the chain does, byte for byte: a fixed sequence of txs of every
@@ -106,7 +107,7 @@ func goldenListing(name string, rows, price uint64, cols ...rights.Column) *righ
 // replay drives an App through ABCI and writes what it answers to out.
 type replay struct {
 	t       *testing.T
-	app     *rights.App
+	app     *app.App
 	height  int64
 	nonces  map[string]uint64
 	out     *bytes.Buffer
@@ -218,16 +219,16 @@ func (r *replay) query(path string, height int64) {
 }
 
 func TestGoldenReplay(t *testing.T) {
-	app, err := rights.NewApp(t.TempDir(), goldenVerifier{})
+	a, err := app.New(t.TempDir(), goldenVerifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := app.Close(); err != nil {
+		if err := a.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	r := &replay{t: t, app: app, nonces: map[string]uint64{}, out: new(bytes.Buffer), ok: map[string]bool{}}
+	r := &replay{t: t, app: a, nonces: map[string]uint64{}, out: new(bytes.Buffer), ok: map[string]bool{}}
 	t.Cleanup(func() {
 		if t.Failed() { // keep what the replay answered, to compare by eye
 			f := filepath.Join(os.TempDir(), "dxp-golden-replay.txt")
@@ -240,7 +241,7 @@ func TestGoldenReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	init, err := app.InitChain(context.Background(), &abci.RequestInitChain{
+	init, err := a.InitChain(context.Background(), &abci.RequestInitChain{
 		ChainId: goldenChain, InitialHeight: 1, AppStateBytes: state, Time: time.Unix(1_700_000_000, 0)})
 	if err != nil {
 		t.Fatalf("InitChain: %v", err)

@@ -78,7 +78,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, store: NewMemStore(), height: 1}
-	h.l = &Ledger{Store: h.store, Verifier: testVerifier{}}
+	h.l = &Ledger{Store: h.store, Verifier: testVerifier{}, Cache: NewCache()}
 	if err := h.l.InitChain(testGenesis(), Block{Height: 1}); err != nil {
 		t.Fatalf("InitChain: %v", err)
 	}

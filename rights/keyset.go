@@ -21,7 +21,7 @@ func (s keySet) len() int        { return s.t.Len() }
 // scan calls fn for every key starting with prefix, in ascending order, until fn returns false.
 // fn must not change the set.
 func (s keySet) scan(prefix []byte, fn func(k string) bool) {
-	if end := prefixEnd(prefix); end != nil {
+	if end := PrefixEnd(prefix); end != nil {
 		s.t.AscendRange(string(prefix), string(end), fn)
 	} else {
 		s.t.AscendGreaterOrEqual(string(prefix), fn)

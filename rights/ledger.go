@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,9 @@ type Block struct {
 type Ledger struct {
 	Store    Store
 	Verifier Verifier
+	// Cache, if set, spares decoding and signature checks a node has already done (cache.go);
+	// nil caches nothing. It never changes a result.
+	Cache *Cache
 }
 
 // Result is what an accepted tx did.
@@ -56,21 +60,24 @@ type Attr struct{ Key, Value string }
 // Deliver decodes raw and runs it. A refusal is a *TxError and changes nothing; any other error
 // is a storage failure or a bug.
 func (l *Ledger) Deliver(raw []byte, b Block) (*Result, error) {
-	tx, err := decodeTx(raw)
+	tx, sigOK, err := l.Cache.decodeTx(raw)
 	if err != nil {
 		return nil, refuse(CodeDecode, "transaction is not a canonical DXP transaction: %v", err)
 	}
-	return l.DeliverTx(tx, b)
+	return l.deliverTx(tx, sigOK, b)
 }
 
 // DeliverTx runs a decoded tx: the common checks (chain id, signature, registration, nonce),
 // then its kind's rules. Writes are staged and reach the Store only if the tx is accepted.
-func (l *Ledger) DeliverTx(tx *Tx, b Block) (*Result, error) {
+func (l *Ledger) DeliverTx(tx *Tx, b Block) (*Result, error) { return l.deliverTx(tx, nil, b) }
+
+// deliverTx is DeliverTx for a tx the Cache shares, with the flag of its verified signature.
+func (l *Ledger) deliverTx(tx *Tx, sigOK *atomic.Bool, b Block) (*Result, error) {
 	if err := tx.Msg.validate(); err != nil {
 		return nil, refuse(CodeDecode, "transaction is malformed: %v", err)
 	}
 	cache := newCache(l.Store)
-	x := &exec{s: cache, v: l.Verifier, b: b, tx: tx}
+	x := &exec{s: cache, v: l.Verifier, c: l.Cache, b: b, tx: tx, sigOK: sigOK}
 	res, err := x.run()
 	if err != nil {
 		return nil, err
@@ -87,7 +94,7 @@ func (l *Ledger) DeliverTx(tx *Tx, b Block) (*Result, error) {
 // beacon of every setup ceremony phase waiting for this block.
 func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 	cache := newCache(l.Store)
-	x := &exec{s: cache, v: l.Verifier, b: b}
+	x := &exec{s: cache, v: l.Verifier, c: l.Cache, b: b}
 	if err := x.expireGrants(); err != nil {
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
@@ -107,8 +114,10 @@ func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 type exec struct {
 	s      Store
 	v      Verifier
+	c      *Cache // the Ledger's; nil caches nothing
 	b      Block
 	tx     *Tx
+	sigOK  *atomic.Bool // tx's verified flag in c, if c shares tx
 	sender Address
 	gen    *Genesis
 	events []Event
@@ -123,14 +132,14 @@ type exec struct {
 // block would cost the block real work (a listing's chunk proofs) also runs its rules, over a
 // copy of the state that is then dropped. Nothing is written.
 func (l *Ledger) Admit(raw []byte, b Block, pending func(Address) (uint64, bool)) (*Tx, error) {
-	tx, err := decodeTx(raw)
+	tx, sigOK, err := l.Cache.decodeTx(raw)
 	if err != nil {
 		return nil, refuse(CodeDecode, "transaction is not a canonical DXP transaction: %v", err)
 	}
 	if err := tx.Msg.validate(); err != nil {
 		return nil, refuse(CodeDecode, "transaction is malformed: %v", err)
 	}
-	x := &exec{s: newCache(l.Store), v: l.Verifier, b: b, tx: tx, pending: pending}
+	x := &exec{s: newCache(l.Store), v: l.Verifier, c: l.Cache, b: b, tx: tx, sigOK: sigOK, pending: pending}
 	party, err := x.admit()
 	if err != nil {
 		return nil, err
@@ -157,7 +166,7 @@ func (x *exec) admit() (*Party, error) {
 	if tx.ChainID != gen.ChainID {
 		return nil, refuse(CodeChainID, "transaction is for chain %q, this chain is %q", tx.ChainID, gen.ChainID)
 	}
-	if err := VerifySig(tx); err != nil {
+	if err := x.c.verifySig(tx, x.sigOK); err != nil {
 		return nil, refuse(CodeSignature, "transaction signature is invalid: %v", err)
 	}
 	x.sender = tx.Sender()
@@ -416,7 +425,7 @@ func (x *exec) genesis() (*Genesis, error) {
 	if x.gen != nil {
 		return x.gen, nil
 	}
-	g, ok, err := loadMemo[Genesis](x.s, keyGenesis)
+	g, ok, err := loadMemo[Genesis](x.c, x.s, keyGenesis)
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +437,7 @@ func (x *exec) genesis() (*Genesis, error) {
 }
 
 func (x *exec) params() (*Params, error) {
-	p, ok, err := loadMemo[Params](x.s, keyParams)
+	p, ok, err := loadMemo[Params](x.c, x.s, keyParams)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +450,7 @@ func (x *exec) params() (*Params, error) {
 // committee returns the committee; its slices are shared (see loadMemo), so the ceremony, which
 // appends to them, clones them first.
 func (x *exec) committee() (*Committee, error) {
-	c, ok, err := loadMemo[Committee](x.s, keyCommittee)
+	c, ok, err := loadMemo[Committee](x.c, x.s, keyCommittee)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +463,7 @@ func (x *exec) committee() (*Committee, error) {
 // party returns nil, nil when a is not registered. A tx reads its sender several times (the
 // nonce check, its kind's rules, the nonce update), so parties go through the memo too.
 func (x *exec) party(a Address) (*Party, error) {
-	p, ok, err := loadMemo[Party](x.s, key(prefixParty, string(a)))
+	p, ok, err := loadMemo[Party](x.c, x.s, key(prefixParty, string(a)))
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -465,7 +474,7 @@ func (x *exec) putParty(p *Party) error { return save(x.s, key(prefixParty, stri
 
 // dataset returns the dataset id; its slices are shared (see loadMemo).
 func (x *exec) dataset(id string) (*Dataset, error) {
-	d, ok, err := loadMemo[Dataset](x.s, key(prefixDataset, id))
+	d, ok, err := loadMemo[Dataset](x.c, x.s, key(prefixDataset, id))
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +510,7 @@ func (x *exec) product(id string) (*Product, error) {
 
 // computation returns the computation id; its slices are shared (see loadMemo).
 func (x *exec) computation(id string) (*Computation, error) {
-	c, ok, err := loadMemo[Computation](x.s, key(prefixComp, id))
+	c, ok, err := loadMemo[Computation](x.c, x.s, key(prefixComp, id))
 	if err != nil {
 		return nil, err
 	}

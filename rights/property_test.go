@@ -33,7 +33,7 @@ func TestPropertyRandomTxs(t *testing.T) {
 				}
 				p.check(i)
 				if i%20 == 19 {
-					checkMemo(t)
+					checkMemo(t, p.l.Cache)
 				}
 			}
 		})

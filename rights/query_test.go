@@ -31,14 +31,14 @@ func TestQueryPaths(t *testing.T) {
 		{"/proposals", []string{prop}, idsOf(func(p Proposal) string { return p.ID })},
 		{"/regulators", []string{string(addr(testRegulatorKey)), string(addr("r2"))}, idsOf(func(a Address) string { return string(a) })},
 	} {
-		b, _, err := route(w.l, tc.path)
+		b, _, err := w.l.Query(tc.path)
 		if err != nil {
-			t.Errorf("route(%s) = %v", tc.path, err)
+			t.Errorf("Query(%s) = %v", tc.path, err)
 			continue
 		}
 		got, err := tc.get(b)
 		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("route(%s) = %v (%v), want %v", tc.path, got, err, tc.want)
+			t.Errorf("Query(%s) = %v (%v), want %v", tc.path, got, err, tc.want)
 		}
 	}
 	for path, k := range map[string][]byte{
@@ -46,8 +46,8 @@ func TestQueryPaths(t *testing.T) {
 		"/hold/" + hold:         key(prefixHold, hold),
 		"/proposal/" + prop:     key(prefixProposal, prop),
 	} {
-		if b, gotK, err := route(w.l, path); err != nil || len(b) == 0 || string(gotK) != string(k) {
-			t.Errorf("route(%s) = key %q, %v; want key %q", path, gotK, err, k)
+		if b, gotK, err := w.l.Query(path); err != nil || len(b) == 0 || string(gotK) != string(k) {
+			t.Errorf("Query(%s) = key %q, %v; want key %q", path, gotK, err, k)
 		}
 	}
 	for path, code := range map[string]uint32{
@@ -61,13 +61,13 @@ func TestQueryPaths(t *testing.T) {
 		"/hold/hd-nope":         CodeNotFound,
 		"/proposal/rp-nope":     CodeNotFound,
 	} {
-		_, _, err := route(w.l, path)
+		_, _, err := w.l.Query(path)
 		var te *TxError
 		switch {
 		case code == CodeNotFound && errors.Is(err, ErrNotFound):
 		case errors.As(err, &te) && te.Code == code:
 		default:
-			t.Errorf("route(%s) = %v, want code %d", path, err, code)
+			t.Errorf("Query(%s) = %v, want code %d", path, err, code)
 		}
 	}
 }

@@ -256,5 +256,5 @@ func TestRegulatorVotes(t *testing.T) {
 	if err != nil || len(props) != 4 {
 		t.Errorf("Proposals() = %d, %v; want 4", len(props), err)
 	}
-	checkMemo(t) // removing a role did not change a memoized party in place
+	checkMemo(t, w.l.Cache) // removing a role did not change a memoized party in place
 }

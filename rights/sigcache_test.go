@@ -56,7 +56,7 @@ func TestVerifyEd25519MatchesStdlib(t *testing.T) {
 	accepted := 0
 	for i, v := range vecs {
 		want := len(v.pub) == ed25519.PublicKeySize && ed25519.Verify(v.pub, v.msg, v.sig)
-		if got := verifyEd25519(v.pub, v.msg, v.sig); got != want {
+		if got := (*Cache)(nil).verifyEd25519(v.pub, v.msg, v.sig); got != want {
 			t.Errorf("vector %d: verifyEd25519 = %v, crypto/ed25519 = %v (pub %x sig %x)", i, got, want, v.pub, v.sig)
 		}
 		if want {
@@ -102,12 +102,16 @@ func TestSigCache(t *testing.T) {
 	txs := [][]byte{raw}
 	msg, _ := SignBytes(tx)
 	k := sigKey(tx.PubKey, msg, tx.Sig)
-	if verifiedSigs.has(k) {
+	c := NewCache()
+	if c.sigs.has(k) {
 		t.Fatal("a tx nobody verified is in the cache")
 	}
-	preverify(txs[0])
-	if !verifiedSigs.has(k) {
+	c.Preverify(txs[0])
+	if !c.sigs.has(k) {
 		t.Fatal("preverify did not record a valid signature")
+	}
+	if NewCache().sigs.has(k) {
+		t.Fatal("a signature one cache recorded is in another")
 	}
 	forged := *tx
 	forged.Nonce++
@@ -115,16 +119,16 @@ func TestSigCache(t *testing.T) {
 		t.Error("a tx changed after signing verifies")
 	}
 	raw, _ = EncodeTx(&forged)
-	preverify(raw)
+	c.Preverify(raw)
 	fmsg, _ := SignBytes(&forged)
-	if verifiedSigs.has(sigKey(forged.PubKey, fmsg, forged.Sig)) {
+	if c.sigs.has(sigKey(forged.PubKey, fmsg, forged.Sig)) {
 		t.Error("preverify recorded a bad signature")
 	}
 	// The shared decoding of each tx records the outcome, and only a success.
-	if shared, err := decodeTx(txs[0]); err != nil || !shared.sigOK.Load() {
+	if _, ok, err := c.decodeTx(txs[0]); err != nil || !ok.Load() {
 		t.Errorf("the shared decoding of a verified tx is not marked verified (%v)", err)
 	}
-	if shared, err := decodeTx(raw); err != nil || shared.sigOK.Load() || VerifySig(shared) == nil || shared.sigOK.Load() {
+	if shared, ok, err := c.decodeTx(raw); err != nil || ok.Load() || c.verifySig(shared, ok) == nil || ok.Load() {
 		t.Errorf("the shared decoding of a forged tx verifies or is marked verified (%v)", err)
 	}
 

@@ -3,7 +3,6 @@ package rights
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // ErrNotFound is returned for an id or address the chain does not know.
@@ -236,37 +235,4 @@ func byIndex[T any](l *Ledger, index []byte, owner string, objects []byte) ([]T,
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-// routeList answers the filtered list queries, kind/by/id: /computations/underway (pending or
-// switching, in deadline order), /datasets/holder/<address>,
-// /grants/grantee/<address>, /grants/dataset/<id>, /computations/grant/<id>,
-// /products/holder/<address>, and /frozen/<kind>/<id>. ok is false for any other path.
-func routeList(l *Ledger, kind, rest string) (v any, ok bool, err error) {
-	if kind == "computations" && rest == "underway" {
-		v, err = l.ComputationsUnderWay()
-		return v, true, err
-	}
-	by, id, cut := strings.Cut(rest, "/")
-	if !cut || id == "" || strings.Contains(id, "/") {
-		return nil, false, nil
-	}
-	switch kind + "/" + by {
-	case "datasets/holder":
-		v, err = l.DatasetsByHolder(Address(id))
-	case "grants/grantee":
-		v, err = l.GrantsByGrantee(Address(id))
-	case "grants/dataset":
-		v, err = l.GrantsByDataset(id)
-	case "computations/grant":
-		v, err = l.ComputationsByGrant(id)
-	case "products/holder":
-		v, err = l.ProductsByHolder(Address(id))
-	default:
-		if kind != "frozen" {
-			return nil, false, nil
-		}
-		v, err = l.HoldsOn(HoldKind(by), id)
-	}
-	return v, true, err
 }

@@ -183,12 +183,6 @@ func (c *cacheStore) Iterate(prefix []byte, fn func(key, value []byte) bool) err
 	return nil
 }
 
-// staged returns the staged writes, which write leaves as they are, as a read-only view on top
-// of parent.
-func (c *cacheStore) staged(parent Store) Store {
-	return readOnly{&cacheStore{parent: parent, writes: c.writes, keys: c.keys}}
-}
-
 // write applies the staged writes to the parent in ascending key order.
 func (c *cacheStore) write() error {
 	var err error
@@ -211,12 +205,71 @@ func (c *cacheStore) write() error {
 	return nil
 }
 
-// errReadOnly is returned by writes to a query view.
-var errReadOnly = errors.New("rights: store is read-only")
+// ErrReadOnly is returned by writes to a read-only Store (a query view, ReadOnly).
+var ErrReadOnly = errors.New("rights: store is read-only")
 
-// prefixEnd returns the smallest key greater than every key starting with prefix, or nil when
+// ReadOnly returns s with its writes refused (ErrReadOnly).
+func ReadOnly(s Store) Store { return readOnly{s} }
+
+// readOnly hides the writes of a Store.
+type readOnly struct{ s Store }
+
+func (r readOnly) Get(key []byte) ([]byte, error) { return r.s.Get(key) }
+func (r readOnly) Set(key, value []byte) error    { return ErrReadOnly }
+func (r readOnly) Delete(key []byte) error        { return ErrReadOnly }
+func (r readOnly) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
+	return r.s.Iterate(prefix, fn)
+}
+
+// Batch stages writes over a parent Store that does not change under it (a block's view of the
+// state) and applies them, in key order, with Write. It also remembers what it read from the
+// parent, absent keys included (newReadCache): the txs of a block read the same few objects
+// again and again, and each is read from the parent once per block.
+type Batch struct{ *cacheStore }
+
+// NewBatch returns an empty Batch over parent.
+func NewBatch(parent Store) *Batch { return &Batch{newReadCache(parent)} }
+
+// Writes are the writes a Batch applied (a nil value: a deletion), to lay over a view of the
+// state before them.
+type Writes struct {
+	writes map[string][]byte
+	keys   keySet
+}
+
+// Write applies the staged writes to the parent in ascending key order and returns them; the
+// Batch is then empty, and forgets what it read (the parent has changed).
+func (b *Batch) Write() (Writes, error) {
+	w := Writes{writes: b.writes, keys: b.keys} // write replaces the maps, leaving these as they are
+	if err := b.write(); err != nil {
+		return Writes{}, err
+	}
+	return w, nil
+}
+
+// Over returns w laid over parent, as a read-only Store.
+func (w Writes) Over(parent Store) Store {
+	return readOnly{&cacheStore{parent: parent, writes: w.writes, keys: w.keys}}
+}
+
+// Reads is how many keys b remembers reading from its parent.
+func (b *Batch) Reads() int { return len(b.reads) }
+
+// KeepReads gives b what from read of its parent, except at the keys w wrote: for a b whose
+// parent is from's parent with w applied, where every other key holds the same value. from must
+// not be used afterwards.
+func (b *Batch) KeepReads(from *Batch, w Writes) {
+	reads := from.reads
+	for k := range w.writes {
+		delete(reads, k)
+	}
+	b.reads = reads
+	from.reads = nil
+}
+
+// PrefixEnd returns the smallest key greater than every key starting with prefix, or nil when
 // there is none (prefix is empty or all 0xff).
-func prefixEnd(prefix []byte) []byte {
+func PrefixEnd(prefix []byte) []byte {
 	end := bytes.Clone(prefix)
 	for i := len(end) - 1; i >= 0; i-- {
 		if end[i] < 0xff {

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 )
 
 // AddressOf returns the address of an ed25519 public key: the lower-case hex of the first 20
@@ -85,51 +83,6 @@ func DecodeTx(b []byte) (*Tx, error) {
 	return tx, nil
 }
 
-// decodeTx is DecodeTx for the App and the ledger, which read a tx several times on one node
-// (CheckTx's signature check and its run, ProcessProposal, FinalizeBlock): it remembers the
-// txs it decoded by their bytes. The *Tx it returns is shared and must not be changed.
-func decodeTx(b []byte) (*Tx, error) {
-	k := sha256.Sum256(b)
-	if tx := decodedTxs.get(k); tx != nil {
-		return tx, nil
-	}
-	tx, err := decodeTxFresh(b)
-	if err != nil {
-		return nil, err
-	}
-	tx.sigOK = new(atomic.Bool)
-	decodedTxs.put(k, tx)
-	return tx, nil
-}
-
-// txMemo holds recently decoded txs in two generations, like sigSet: when the current one is
-// full it becomes the previous one. It is safe for concurrent use.
-type txMemo struct {
-	mu        sync.Mutex
-	cur, prev map[[32]byte]*Tx
-	max       int
-}
-
-var decodedTxs = &txMemo{cur: map[[32]byte]*Tx{}, max: 1 << 15}
-
-func (m *txMemo) get(k [32]byte) *Tx {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if tx, ok := m.cur[k]; ok {
-		return tx
-	}
-	return m.prev[k]
-}
-
-func (m *txMemo) put(k [32]byte, tx *Tx) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.cur) >= m.max {
-		m.prev, m.cur = m.cur, make(map[[32]byte]*Tx, m.max)
-	}
-	m.cur[k] = tx
-}
-
 func decodeTxFresh(b []byte) (*Tx, error) {
 	var tx Tx
 	if err := unmarshal(b, &tx); err != nil {
@@ -170,25 +123,4 @@ func Sign(key ed25519.PrivateKey, tx *Tx) error {
 }
 
 // VerifySig reports whether tx carries a valid signature by its PubKey.
-func VerifySig(tx *Tx) error {
-	if len(tx.PubKey) != ed25519.PublicKeySize {
-		return fmt.Errorf("public key is %d bytes, want %d", len(tx.PubKey), ed25519.PublicKeySize)
-	}
-	if len(tx.Sig) != ed25519.SignatureSize {
-		return fmt.Errorf("signature is %d bytes, want %d", len(tx.Sig), ed25519.SignatureSize)
-	}
-	if tx.sigOK != nil && tx.sigOK.Load() {
-		return nil
-	}
-	msg, err := SignBytes(tx)
-	if err != nil {
-		return err
-	}
-	if !verifyEd25519(tx.PubKey, msg, tx.Sig) {
-		return errors.New("signature does not verify against the public key")
-	}
-	if tx.sigOK != nil {
-		tx.sigOK.Store(true)
-	}
-	return nil
-}
+func VerifySig(tx *Tx) error { return (*Cache)(nil).verifySig(tx, nil) }

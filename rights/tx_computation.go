@@ -2,16 +2,13 @@ package rights
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 	"strings"
-)
 
-const (
-	maxRegressionColumns = 8  // x columns and y
-	maxHistogramBuckets  = 64 // edges + 1
-	microUnit            = 1_000_000
+	"github.com/dxplabs/dxp/spec"
 )
 
 // colSpec is what requestComputation learned about one of its columns over every dataset.
@@ -19,8 +16,7 @@ type colSpec struct {
 	name     string
 	first    *Column // as declared by the first dataset
 	min, max int64   // bounds over every dataset
-	maxAbs   *big.Int
-	cts      int // ciphertexts over every dataset
+	cts      int     // ciphertexts over every dataset
 	// freq is the frequency table shape every dataset shares (the first's); noFreq names a
 	// dataset whose column has no table, and freqDiffers one whose table differs from the first.
 	freq                *FrequencyTable
@@ -74,7 +70,7 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		cols                  = make([]*colSpec, len(m.Columns))
 	)
 	for i, c := range m.Columns {
-		cols[i] = &colSpec{name: c, maxAbs: new(big.Int)}
+		cols[i] = &colSpec{name: c}
 	}
 	for i, id := range g.Datasets {
 		d, err := x.usable(id)
@@ -97,11 +93,6 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 					cs.name, cs.first.Type, cs.first.Scale, g.Datasets[0], col.Type, col.Scale, id)
 			}
 			cs.min, cs.max = min(cs.min, col.Min), max(cs.max, col.Max)
-			for _, v := range []int64{col.Min, col.Max} {
-				if a := new(big.Int).Abs(big.NewInt(v)); a.Cmp(cs.maxAbs) > 0 {
-					cs.maxAbs = a
-				}
-			}
 			cs.cts += len(col.Ciphertexts)
 			switch f := col.Frequencies; {
 			case f == nil:
@@ -263,34 +254,33 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	return id, nil
 }
 
-// checkShape refuses a request whose columns, edges, weights or delta do not fit its op.
+// checkShape refuses a request whose columns, edges, weights or delta do not fit its op (spec).
 func checkShape(m *RequestComputation) error {
 	bad := func(format string, args ...any) error {
 		return refuse(CodeBadComputation, "a %s %s", m.Op, fmt.Sprintf(format, args...))
 	}
 	n := len(m.Columns)
-	if m.Op == OpRegression {
-		if n < 2 || n > maxRegressionColumns {
-			return bad("needs 2 to %d columns (x columns, then y), got %d", maxRegressionColumns, n)
+	if lo, hi := m.Op.Columns(); n < lo || n > hi {
+		if lo == hi {
+			return bad("needs exactly one column, got %d", n)
 		}
-	} else if n != 1 {
-		return bad("needs exactly one column, got %d", n)
+		return bad("needs %d to %d columns (x columns, then y), got %d", lo, hi, n)
 	}
 	for i, c := range m.Columns {
 		if slices.Contains(m.Columns[:i], c) {
 			return bad("names column %q twice", c)
 		}
 	}
-	if m.Op != OpHistogram && len(m.Edges) > 0 {
+	if !m.Op.TakesEdges() && len(m.Edges) > 0 {
 		return bad("takes no bucket edges")
 	}
-	if m.Op != OpDot && (len(m.Weights) > 0 || m.WeightBound > 0) {
+	if !m.Op.TakesWeights() && (len(m.Weights) > 0 || m.WeightBound > 0) {
 		return bad("takes no weights")
 	}
-	if m.Epsilon == 0 && m.Delta > 0 {
+	switch err := spec.CheckNoise(m.Epsilon, m.Delta); err {
+	case spec.ErrDeltaWithoutEpsilon:
 		return bad("without noise (epsilon 0) takes no delta")
-	}
-	if m.Delta >= microUnit {
+	case spec.ErrDeltaNotBelowOne:
 		return bad("needs delta below 1, got %s", FormatMicro(m.Delta))
 	}
 	return nil
@@ -329,45 +319,15 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 	return nil
 }
 
-// checkOp applies the op's own rules and refuses a query any of whose output values could reach
-// half the plaintext modulus T, where the encrypted result would wrap. With n rows and M_a the
-// largest magnitude of column a, an output's magnitude before noise is
-//
-//	sum, mean:         n·M                    variance, stddev:  n·M, n·M²
-//	regression:        n·M_a for every column, n·M_a·M_b for every pair (y included)
-//	dot:               n·M·WeightBound         histogram, count:  n per bucket
-//
-// and with noise (epsilon > 0) it adds the noise's tail: a magnitude the noise exceeds with
-// probability below 2^-64 (noiseTail), from the mechanism's parameters. One row changes output j by
-// at most its magnitude with n = 1, its sensitivity. A histogram needs 2 to 65 edges, strictly
-// increasing, on the column's frequency table's bin boundaries and within the bins that hold its
-// values; it and a noisy count need every dataset's column to carry a frequency table of the same
-// shape.
+// checkOp applies the op's own rules and spec's overflow rule (spec.Query.CheckOverflow): it
+// refuses a query any of whose output values, noise tail included, could reach half the plaintext
+// modulus T, where the encrypted result would wrap. A dot product needs a weight bound and one
+// weight ciphertext per input ciphertext. A histogram needs edges spec.CheckEdges takes,
+// on the column's frequency table's bin boundaries and within the bins that hold its values; it
+// and a noisy count need every dataset's column to carry a frequency table of the same shape.
 func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, threshold uint64) error {
-	type output struct {
-		what    string
-		factors []*big.Int
-	}
 	c := cols[0]
-	col := fmt.Sprintf("column %q with values up to %s in magnitude", c.name, c.maxAbs)
-	one := big.NewInt(1)
-	var outs []output
-	disjoint := false
 	switch m.Op {
-	case OpSum, OpMean:
-		outs = []output{{col, []*big.Int{c.maxAbs}}}
-	case OpVariance, OpStddev:
-		outs = []output{{col, []*big.Int{c.maxAbs}}, {"the squares of " + col, []*big.Int{c.maxAbs, c.maxAbs}}}
-	case OpRegression:
-		for _, ci := range cols {
-			outs = append(outs, output{fmt.Sprintf("column %q with values up to %s in magnitude", ci.name, ci.maxAbs), []*big.Int{ci.maxAbs}})
-		}
-		for i := range cols {
-			for j := i; j < len(cols); j++ {
-				what := fmt.Sprintf("the products of columns %q and %q, up to %s and %s in magnitude", cols[i].name, cols[j].name, cols[i].maxAbs, cols[j].maxAbs)
-				outs = append(outs, output{what, []*big.Int{cols[i].maxAbs, cols[j].maxAbs}})
-			}
-		}
 	case OpDot:
 		if m.WeightBound == 0 {
 			return refuse(CodeBadComputation, "a dot product needs a weight bound (the largest weight magnitude) of at least 1")
@@ -380,16 +340,9 @@ func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, thres
 				return refuse(CodeBadDigests, "weight ciphertext %d digest is zero", i)
 			}
 		}
-		outs = []output{{fmt.Sprintf("%s times weights up to %d", col, m.WeightBound), []*big.Int{c.maxAbs, new(big.Int).SetUint64(m.WeightBound)}}}
 	case OpHistogram:
-		k := len(m.Edges)
-		if k < 2 || k-1 > maxHistogramBuckets {
-			return refuse(CodeBadComputation, "a histogram needs 2 to %d bucket edges (1 to %d buckets), got %d", maxHistogramBuckets+1, maxHistogramBuckets, k)
-		}
-		for i, e := range m.Edges {
-			if i > 0 && e <= m.Edges[i-1] {
-				return refuse(CodeBadComputation, "histogram edges must be strictly increasing, and %d follows %d", e, m.Edges[i-1])
-			}
+		if err := spec.CheckEdges(m.Edges); err != nil {
+			return refuse(CodeBadComputation, "%s", err)
 		}
 		if err := c.checkFrequencies(m.Op); err != nil {
 			return err
@@ -397,89 +350,68 @@ func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, thres
 		if err := c.checkEdges(m.Edges); err != nil {
 			return err
 		}
-		for range k - 1 {
-			outs = append(outs, output{"bucket counts", []*big.Int{one}})
-		}
-		disjoint = true // a row falls in one bucket
 	case OpCount:
-		if m.Epsilon == 0 {
-			return nil // the chain answers it from the registered row counts
-		}
-		if err := c.checkFrequencies(m.Op); err != nil {
-			return err
-		}
-		outs = []output{{"the row count", []*big.Int{one}}}
-	default:
-		return nil
-	}
-	half := new(big.Int).SetUint64(modulus / 2)
-	n := new(big.Int).SetUint64(rows)
-	for _, o := range outs {
-		sens := big.NewInt(1)
-		for _, f := range o.factors {
-			sens.Mul(sens, f)
-		}
-		b := new(big.Int).Mul(n, sens)
-		noise := ""
 		if m.Epsilon > 0 {
-			tail := noiseTail(m, sens, len(outs), disjoint, threshold)
-			b.Add(b, tail)
-			noise = fmt.Sprintf(" plus a noise tail of %s", tail)
-		}
-		if b.Cmp(half) >= 0 {
-			return refuse(CodeOverflow, "a %s over %d rows could reach %s (%s%s), not below half the plaintext modulus (%s), so the encrypted result could wrap",
-				m.Op, rows, b, o.what, noise, half)
+			if err := c.checkFrequencies(m.Op); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	if !m.Op.Known() {
+		return nil // unreachable: a grant names known ops only
+	}
+	q := spec.Query{Op: m.Op, Rows: rows, Buckets: max(len(m.Edges)-1, 0), WeightBound: m.WeightBound,
+		Epsilon: m.Epsilon, Delta: m.Delta, Members: threshold}
+	for _, cs := range cols {
+		q.Columns = append(q.Columns, cs.bound())
+	}
+	err := q.CheckOverflow(modulus)
+	var oe *spec.OverflowError
+	if err == nil {
+		return nil
+	} else if !errors.As(err, &oe) {
+		return refuse(CodeBadComputation, "a %s %v", m.Op, err) // unreachable: checkShape and the cases above admit only shapes spec takes
+	}
+	noise := ""
+	if oe.Noisy {
+		noise = fmt.Sprintf(" plus a noise tail of %s", oe.Tail)
+	}
+	return refuse(CodeOverflow, "a %s over %d rows could reach %s (%s%s), not below half the plaintext modulus (%s), so the encrypted result could wrap",
+		m.Op, rows, oe.Reach, describeOutput(m, cols, oe.Output), noise, oe.Half)
 }
 
-// noiseTail bounds, from above and in exact arithmetic (validators on any platform agree), the
-// magnitude the committee's noise on one output value exceeds with probability below 2^-64: mpc's
-// rule (mpc.DP, mpc.Query.CheckOverflow) for an output of sensitivity s among k output values (k'
-// = k, or 1 if disjoint), ε = Epsilon/10^6, shared by threshold members:
-//
-//	laplace (no delta):  46·b with b = s·k'/ε
-//	gaussian (delta δ):  9.5·σ with σ² = max(s²·k'/(2ρ), 4·threshold), ρ = (√(L+ε) − √L)², L = ln(1/δ);
-//	                     since ρ = ε²/(√(L+ε)+√L)² ≥ ε²/(4(L+ε)), σ² ≤ 2·s²·k'·(L+ε)/ε², and
-//	                     L ≤ ln 2·bitlen(⌈10^6/Delta⌉) ≤ 0.6932·bitlen(⌈10^6/Delta⌉).
-func noiseTail(m *RequestComputation, s *big.Int, k int, disjoint bool, threshold uint64) *big.Int {
-	if s.Sign() == 0 {
-		return new(big.Int)
-	}
-	kk := big.NewInt(int64(k))
-	if disjoint {
-		kk.SetInt64(1)
-	}
-	eps := new(big.Rat).SetFrac(new(big.Int).SetUint64(m.Epsilon), big.NewInt(microUnit))
-	sk := new(big.Rat).SetInt(new(big.Int).Mul(s, kk))
-	if m.Delta == 0 {
-		tail := new(big.Rat).Quo(sk, eps)
-		tail.Mul(tail, big.NewRat(46, 1))
-		return ceilRat(tail)
-	}
-	inv := new(big.Int).SetUint64(ceilDiv(microUnit, m.Delta))
-	l := big.NewRat(int64(inv.BitLen())*6932, 10000)
-	v := new(big.Rat).SetInt(new(big.Int).Mul(s, s))
-	v.Mul(v, new(big.Rat).SetInt(kk))
-	v.Mul(v, new(big.Rat).Add(l, eps))
-	v.Mul(v, big.NewRat(2, 1))
-	v.Quo(v, new(big.Rat).Mul(eps, eps))
-	if floor := new(big.Rat).SetInt64(4 * int64(max(threshold, 1))); v.Cmp(floor) < 0 {
-		v = floor
-	}
-	v.Mul(v, big.NewRat(9025, 100)) // 9.5²
-	t := ceilRat(v)
-	r := new(big.Int).Sqrt(t)
-	return r.Add(r, big.NewInt(1))
+func (c *colSpec) bound() spec.Bound { return spec.Bound{Min: c.min, Max: c.max} }
+
+// describe is column c's part of an overflow refusal.
+func (c *colSpec) describe() string {
+	return fmt.Sprintf("column %q with values up to %s in magnitude", c.name, c.bound().Magnitude())
 }
 
-func ceilRat(r *big.Rat) *big.Int {
-	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
-	if m.Sign() > 0 {
-		q.Add(q, big.NewInt(1))
+// describeOutput says what output value j of m's layout (spec.Layout) sums, for an overflow
+// refusal.
+func describeOutput(m *RequestComputation, cols []*colSpec, j int) string {
+	terms, err := spec.Layout(m.Op, len(cols), max(len(m.Edges)-1, 0))
+	if err != nil || j >= len(terms) {
+		return fmt.Sprintf("output %d", j)
 	}
-	return q
+	switch t := terms[j]; t.Kind {
+	case spec.Linear:
+		return cols[t.A].describe()
+	case spec.Product:
+		switch m.Op {
+		case OpDot:
+			return fmt.Sprintf("%s times weights up to %d", cols[0].describe(), m.WeightBound)
+		case OpRegression:
+			a, b := cols[t.A], cols[t.B]
+			return fmt.Sprintf("the products of columns %q and %q, up to %s and %s in magnitude", a.name, b.name, a.bound().Magnitude(), b.bound().Magnitude())
+		default:
+			return "the squares of " + cols[t.A].describe()
+		}
+	case spec.Bucket:
+		return "bucket counts"
+	default:
+		return "the row count"
+	}
 }
 
 // checkFrequencies refuses a histogram or noisy count over a column some dataset has no frequency
@@ -502,22 +434,15 @@ func describeOp(op Op) string {
 }
 
 // checkEdges refuses bucket edges off the frequency table's bin boundaries Min + k·Bin, or outside
-// the bins that hold the column's values [min, max] (pooled over the datasets).
+// the bins that hold the column's values [min, max] (pooled over the datasets; spec.BinSpan).
 func (c *colSpec) checkEdges(edges []int64) error {
 	f := c.freq
-	bin := big.NewInt(f.Bin)
-	origin := big.NewInt(f.Min)
-	// The bins holding min and max: lo is the lower edge of min's, hi the upper edge of max's.
-	lo := new(big.Int).Sub(big.NewInt(c.min), origin)
-	lo.Div(lo, bin).Mul(lo, bin).Add(lo, origin)
-	hi := new(big.Int).Sub(big.NewInt(c.max), origin)
-	hi.Div(hi, bin).Add(hi, big.NewInt(1)).Mul(hi, bin).Add(hi, origin)
+	lo, hi := spec.BinSpan(f.Min, f.Bin, c.min, c.max)
 	for _, e := range edges {
-		be := big.NewInt(e)
-		if new(big.Int).Mod(new(big.Int).Sub(be, origin), bin).Sign() != 0 {
+		if !spec.OnBin(e, f.Min, f.Bin) {
 			return refuse(CodeBadEdges, "histogram edge %d of column %q is not on a bin boundary: its frequency table has bins of width %d from %d, so edges are %d plus a multiple of %d", e, c.name, f.Bin, f.Min, f.Min, f.Bin)
 		}
-		if be.Cmp(lo) < 0 || be.Cmp(hi) > 0 {
+		if be := big.NewInt(e); be.Cmp(lo) < 0 || be.Cmp(hi) > 0 {
 			return refuse(CodeBadEdges, "histogram edge %d of column %q lies outside [%s, %s], the bins that hold its values [%d, %d]", e, c.name, lo, hi, c.min, c.max)
 		}
 	}

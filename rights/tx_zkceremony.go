@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // The Groth16 setup ceremony of a chunk circuit, with the chain as its bulletin board.
@@ -482,31 +481,4 @@ func (l *Ledger) ZKCircuit(n uint64, w uint32) (*ZKCircuit, error) {
 		return nil, fmt.Errorf("rights: the circuit index names setup ceremony %s, which registered nothing", id)
 	}
 	return c.Circuit, nil
-}
-
-// zkQuery reports whether a query path of kind is routeZK's.
-func zkQuery(kind string) bool {
-	return kind == "zkceremony" || kind == "zkceremonies" || kind == "zkcircuit"
-}
-
-// routeZK answers /zkceremony/<id>, /zkceremonies and /zkcircuit/<n>/<w>.
-func routeZK(l *Ledger, path, kind, id string, hasID bool) (v any, k []byte, err error) {
-	switch {
-	case kind == "zkceremony" && hasID:
-		k = key(prefixZKCeremony, id)
-		v, err = l.ZKCeremony(id)
-	case kind == "zkceremonies" && !hasID:
-		v, err = l.ZKCeremonies()
-	case kind == "zkcircuit" && hasID:
-		ns, ws, _ := strings.Cut(id, "/")
-		n, nerr := strconv.ParseUint(ns, 10, 64)
-		w, werr := strconv.ParseUint(ws, 10, 32)
-		if nerr != nil || werr != nil {
-			return nil, nil, refuse(CodeUnknownQuery, "query %q must name a chunk size and a width, as /zkcircuit/1024/32", path)
-		}
-		v, err = l.ZKCircuit(n, uint32(w))
-	default:
-		return nil, nil, refuse(CodeUnknownQuery, "unknown query path %q", path)
-	}
-	return v, k, err
 }

@@ -1,46 +1,18 @@
 package rights
 
 import (
-	"encoding/hex"
-	"fmt"
-	"sync/atomic"
+	"github.com/dxplabs/dxp/spec"
+	"github.com/dxplabs/dxp/storage"
 )
 
 // Address names a party: the lower-case hex of the first 20 bytes of the SHA-256 of its ed25519
 // public key.
 type Address string
 
-// Digest is the SHA-256 of an object in storage. The chain holds digests; storage holds bytes.
-type Digest [32]byte
-
-func (d Digest) String() string { return hex.EncodeToString(d[:]) }
-
-// IsZero reports whether d was never set.
-func (d Digest) IsZero() bool { return d == Digest{} }
-
-// MarshalText writes the hex form, so digests read as hex in JSON.
-func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads the hex form.
-func (d *Digest) UnmarshalText(b []byte) error {
-	v, err := ParseDigest(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// ParseDigest reads the 64-character hex form written by Digest.String.
-func ParseDigest(s string) (Digest, error) {
-	var d Digest
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(d) {
-		return d, fmt.Errorf("rights: %q is not a 64-character hex SHA-256 digest", s)
-	}
-	copy(d[:], b)
-	return d, nil
-}
+// Digest is the SHA-256 of an object in storage: the chain holds digests, storage holds the
+// bytes. It is storage's one Digest type (storage's root package is a leaf of the standard
+// library), so a digest read from the chain addresses an object with no conversion.
+type Digest = storage.Digest
 
 // Role is what a party may do. A party may hold several.
 type Role string
@@ -203,22 +175,23 @@ type Dataset struct {
 	Updated      int64  // height of the last change by its holder
 }
 
-// Op is an aggregate a grant may allow.
-type Op string
+// Op is an aggregate a grant may allow: spec.Op, which encodes as the same CBOR text string.
+// What each op takes and returns is spec's.
+type Op = spec.Op
 
 const (
-	OpSum        Op = "sum"
-	OpMean       Op = "mean"
-	OpCount      Op = "count"
-	OpVariance   Op = "variance"
-	OpStddev     Op = "stddev"
-	OpHistogram  Op = "histogram"  // counts of a column's values between Edges
-	OpRegression Op = "regression" // sufficient statistics (XᵀX, Xᵀy) over Columns, y last
-	OpDot        Op = "dot"        // a column times buyer-supplied encrypted Weights
+	OpSum        = spec.OpSum
+	OpMean       = spec.OpMean
+	OpCount      = spec.OpCount
+	OpVariance   = spec.OpVariance
+	OpStddev     = spec.OpStddev
+	OpHistogram  = spec.OpHistogram  // counts of a column's values between Edges
+	OpRegression = spec.OpRegression // sufficient statistics (XᵀX, Xᵀy) over Columns, y last
+	OpDot        = spec.OpDot        // a column times buyer-supplied encrypted Weights
 )
 
-// Ops are every op, in the order they are documented.
-var Ops = []Op{OpSum, OpMean, OpCount, OpVariance, OpStddev, OpHistogram, OpRegression, OpDot}
+// Ops are every op, in the order they are documented (spec.Ops).
+var Ops = spec.Ops
 
 // GrantState is the lifecycle of a usage right.
 type GrantState string
@@ -646,9 +619,4 @@ type Tx struct {
 	PubKey  []byte
 	Msg     Msg
 	Sig     []byte
-
-	// sigOK is set on the txs decodeTx shares, and true once Sig verified: the bytes such a tx
-	// was decoded from fix every field, and it is never changed, so VerifySig need not rebuild
-	// its sign bytes and look the signature up again each time a node reads it.
-	sigOK *atomic.Bool
 }

@@ -143,7 +143,7 @@ func TestZKCeremony(t *testing.T) {
 	}
 	for path, code := range map[string]uint32{"/zkcircuit/64/8": CodeOK, "/zkcircuit/64/9": CodeNotFound, "/zkcircuit/x": CodeUnknownQuery,
 		"/zkceremony/" + id: CodeOK, "/zkceremonies": CodeOK, "/zkceremonies/x": CodeUnknownQuery} {
-		_, _, err := route(h.l, path)
+		_, _, err := h.l.Query(path)
 		var te *TxError
 		switch {
 		case code == CodeOK && err != nil:

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// Digest is the SHA-256 of an object's bytes. It converts to and from rights.Digest with a
-// plain type conversion.
+// Digest is the SHA-256 of an object's bytes, DXP's one digest type: the chain's rights.Digest is
+// this type, so a digest on chain names an object here as it is.
 type Digest [32]byte
 
 // String returns the 64-character lower-case hex form.

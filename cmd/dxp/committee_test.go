@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // TestCommitteeMemberProcess runs a 2-of-3 committee as separate `dxp committee member start`
@@ -46,7 +47,7 @@ func TestCommitteeMemberProcess(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		procs[i] = startMember(t, bin, memberHome(i), filepath.Join(logs, fmt.Sprintf("member-%d.log", i)))
 	}
-	chain, err := rights.Dial(rpc)
+	chain, err := client.Dial(rpc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestCommitteeMemberProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	procs[2].cmd.Wait()
-	comps, err := chain.Computations(ctx)
+	comps, err := client.List[rights.Computation](ctx, chain)
 	if err != nil || len(comps) != 1 {
 		t.Fatalf("computations = %v, %v; want the one just requested", comps, err)
 	}
@@ -125,7 +126,7 @@ func TestCommitteeMemberProcess(t *testing.T) {
 	if res["result"] != fmt.Sprint(want) {
 		t.Errorf("sum = %v, want %d", res["result"], want)
 	}
-	done, err := chain.Computation(ctx, c.ID)
+	done, err := client.Get[rights.Computation](ctx, chain, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

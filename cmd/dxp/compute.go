@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/spec"
 )
 
 func computeCommand() *cli.Command {
@@ -23,7 +24,7 @@ func computeCommand() *cli.Command {
 			Usage: "run an op over columns of a grant's datasets on ciphertexts, and decrypt the answer",
 			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("buyer key name"),
 				&cli.StringFlag{Name: "grant", Usage: "grant id", Required: true},
-				&cli.StringFlag{Name: "op", Usage: "sum, mean, count, variance, stddev, histogram, regression or dot", Required: true},
+				&cli.StringFlag{Name: "op", Usage: opNames(" or "), Required: true},
 				&cli.StringFlag{Name: "column", Aliases: []string{"columns"}, Usage: "column name (for a regression, --x and --y instead)"},
 				&cli.StringFlag{Name: "x", Usage: "regression: the feature columns, comma-separated"},
 				&cli.StringFlag{Name: "y", Usage: "regression: the target column"},
@@ -53,16 +54,13 @@ func computeCommand() *cli.Command {
 						return fmt.Errorf("--delta: %w", err)
 					}
 				}
-				if err := marketplace.CheckEvaluable(ops[0], epsilon); err != nil {
-					return err
-				}
 				columns, err := computeColumns(c, ops[0])
 				if err != nil {
 					return err
 				}
 				var weights *marketplace.Weights
 				if f := c.String("weights"); f != "" {
-					if ops[0] != rights.OpDot {
+					if !ops[0].TakesWeights() {
 						return fmt.Errorf("--weights is for --op dot")
 					}
 					file, err := os.Open(f)
@@ -74,14 +72,14 @@ func computeCommand() *cli.Command {
 					if err != nil {
 						return fmt.Errorf("--weights %s: %w", f, err)
 					}
-				} else if ops[0] == rights.OpDot {
+				} else if ops[0].TakesWeights() {
 					return fmt.Errorf("--op dot needs --weights FILE")
 				}
 				edges := marketplace.SplitList(c.String("edges"))
-				if ops[0] == rights.OpHistogram && len(edges) == 0 {
+				if ops[0].TakesEdges() && len(edges) == 0 {
 					return fmt.Errorf("--op histogram needs --edges, e.g. --edges 0,10,20,50")
 				}
-				if ops[0] != rights.OpHistogram && len(edges) > 0 {
+				if !ops[0].TakesEdges() && len(edges) > 0 {
 					return fmt.Errorf("--edges is for --op histogram")
 				}
 				s, err := marketplace.Open(c.Context, c.String("home"))
@@ -102,10 +100,11 @@ func computeCommand() *cli.Command {
 	}
 }
 
-// computeColumns reads the columns: --x and --y for a regression, --column otherwise.
+// computeColumns reads the columns: --x and --y for a regression (the op that takes several
+// columns), --column otherwise.
 func computeColumns(c *cli.Context, op rights.Op) ([]string, error) {
 	x, y, col := marketplace.SplitList(c.String("x")), marketplace.SplitList(c.String("y")), marketplace.SplitList(c.String("column"))
-	if op != rights.OpRegression {
+	if _, most := op.Columns(); most == 1 {
 		if len(x) > 0 || len(y) > 0 {
 			return nil, fmt.Errorf("--x and --y are for --op regression; use --column")
 		}
@@ -126,6 +125,15 @@ func computeColumns(c *cli.Context, op rights.Op) ([]string, error) {
 	return append(x, y...), nil
 }
 
+// opNames lists spec's ops for a flag's usage: "sum, mean, ... regression<last>dot".
+func opNames(last string) string {
+	names := make([]string, len(spec.Ops))
+	for i, op := range spec.Ops {
+		names[i] = string(op)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + last + names[len(names)-1]
+}
+
 func printResult(w io.Writer, r *marketplace.ComputeResult) {
 	switch r.Op {
 	case rights.OpHistogram:
@@ -140,7 +148,7 @@ func printResult(w io.Writer, r *marketplace.ComputeResult) {
 	}
 	fmt.Fprintf(w, "computation %s under grant %s: %d rows of %s, price %d, completed at height %d",
 		r.Computation, r.Grant, r.Rows, strings.Join(r.Datasets, ","), r.Price, r.Height)
-	if r.Op != rights.OpCount || r.Mechanism != "" {
+	if r.Op.ByCommittee(0) || r.Mechanism != "" { // not a count the chain answered itself
 		fmt.Fprintf(w, ", evaluated and key-switched by %d committee members", len(r.Participants))
 	}
 	if r.Mechanism != "" {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func devnetCommand() *cli.Command {
@@ -66,7 +68,7 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			committee, err := s.Chain.Committee(c.Context)
+			committee, err := client.Get[rights.Committee](c.Context, s.Chain, "")
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func grantCommand() *cli.Command {
@@ -43,7 +44,7 @@ func grantCommand() *cli.Command {
 			Usage: "ask the holders of datasets for the right to run ops over columns",
 			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("buyer key name"),
 				&cli.StringFlag{Name: "dataset", Usage: "dataset id, or several comma-separated", Required: true},
-				&cli.StringFlag{Name: "ops", Usage: "comma-separated: sum, mean, count, variance, stddev, histogram, regression, dot", Required: true},
+				&cli.StringFlag{Name: "ops", Usage: "comma-separated: " + opNames(", "), Required: true},
 				&cli.StringFlag{Name: "columns", Usage: "comma-separated column names", Required: true},
 				&cli.Uint64Flag{Name: "uses", Usage: "how many computations", Value: 1},
 				&cli.StringFlag{Name: "purpose", Usage: "what the data will be used for (a policy may allow only some purposes)"},
@@ -123,14 +124,14 @@ func grantCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
-						grants, err = s.Chain.GrantsByGrantee(c.Context, a)
+						grants, err = client.ListBy[rights.Grant](c.Context, s.Chain, "grantee", string(a))
 						if err != nil {
 							return err
 						}
 					case c.IsSet("dataset"):
-						grants, err = s.Chain.GrantsByDataset(c.Context, c.String("dataset"))
+						grants, err = client.ListBy[rights.Grant](c.Context, s.Chain, "dataset", c.String("dataset"))
 					default:
-						grants, err = s.Chain.Grants(c.Context)
+						grants, err = client.List[rights.Grant](c.Context, s.Chain)
 					}
 					if err != nil {
 						return err

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
-	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 var timeoutCommitFlag = &cli.DurationFlag{Name: "timeout-commit", Usage: "pause after each block (default: the node's, 200ms)"}
@@ -210,7 +210,7 @@ func (s *supervisor) announce(ctx context.Context, ln *devnet.Localnet) {
 		if err != nil {
 			return
 		}
-		c, err := rights.Dial(conf.RPC)
+		c, err := client.Dial(conf.RPC)
 		if err != nil {
 			return
 		}

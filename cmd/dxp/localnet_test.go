@@ -19,6 +19,7 @@ import (
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // TestLocalnet runs `dxp localnet start --validators 4` as a user does, as real processes on
@@ -50,11 +51,11 @@ func TestLocalnet(t *testing.T) {
 
 	net := startProcess(t, filepath.Join(logDir, "localnet.log"), bin, "localnet", "start", "--validators", "4",
 		"--home", home, "--chunk-size", "16", "--timeout-commit", "100ms")
-	clients := make([]*rights.Client, 4)
+	clients := make([]*client.Client, 4)
 	for k := 1; k <= 4; k++ {
 		vh := devnet.ValidatorHome(home, k)
 		conf := waitConfig(t, ctx, vh)
-		c, err := rights.Dial(conf.RPC)
+		c, err := client.Dial(conf.RPC)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +144,7 @@ func TestLocalnet(t *testing.T) {
 	h := height(t, ctx, clients[3])
 	var appHash string
 	for k, c := range clients {
-		p, err := c.QueryProven(ctx, "/committee", keyOfCommittee(), h, rights.ProofCheck{})
+		p, err := c.QueryProven(ctx, "/committee", keyOfCommittee(), h, client.ProofCheck{})
 		if err != nil {
 			t.Fatalf("validator %d: proven read at height %d: %v", k+1, h, err)
 		}
@@ -275,7 +276,7 @@ func waitConfig(t *testing.T, ctx context.Context, home string) *marketplace.Con
 	}
 }
 
-func height(t *testing.T, ctx context.Context, c *rights.Client) int64 {
+func height(t *testing.T, ctx context.Context, c *client.Client) int64 {
 	t.Helper()
 	h, err := c.Height(ctx)
 	if err != nil {
@@ -284,7 +285,7 @@ func height(t *testing.T, ctx context.Context, c *rights.Client) int64 {
 	return h
 }
 
-func waitHeight(t *testing.T, ctx context.Context, c *rights.Client, h int64, what string) {
+func waitHeight(t *testing.T, ctx context.Context, c *client.Client, h int64, what string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()

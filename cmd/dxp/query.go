@@ -14,6 +14,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 var nodeFlag = &cli.StringFlag{Name: "node", Usage: "RPC address of the node to ask, e.g. tcp://127.0.0.1:26657 (default: the one in HOME/config.json)"}
@@ -80,7 +81,7 @@ func queryObject(c *cli.Context) error {
 
 	home := c.String("home")
 	rpc := c.String("node")
-	var check rights.ProofCheck
+	var check client.ProofCheck
 	conf, err := marketplace.LoadConfig(home)
 	switch {
 	case err == nil:
@@ -95,13 +96,13 @@ func queryObject(c *cli.Context) error {
 	// A validator's, devnet's or localnet's home holds the genesis: pin the validator set to it.
 	for _, f := range []string{filepath.Join(home, "node", "config", "genesis.json"), filepath.Join(home, "genesis.json")} {
 		if _, err := os.Stat(f); err == nil {
-			if check.Validators, err = rights.GenesisValidators(f); err != nil {
+			if check.Validators, err = client.GenesisValidators(f); err != nil {
 				return err
 			}
 			break
 		}
 	}
-	chain, err := rights.Dial(rpc)
+	chain, err := client.Dial(rpc)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/node"
 )
 
 type acceptAll struct{}
@@ -39,11 +40,11 @@ func TestQueryProve(t *testing.T) {
 			MaxGrantDatasets: 1},
 		Circuits: []rights.Circuit{{ChunkSize: 4, Width: 8, VK: []byte("vk"), PK: rights.Digest{1}, Setup: rights.InsecureDevnetSetup}}}
 	nodeHome := filepath.Join(home, "node")
-	if err := rights.InitNode(nodeHome, gen); err != nil {
+	if err := node.Init(nodeHome, gen); err != nil {
 		t.Fatal(err)
 	}
 	rpc := freeRPC(t)
-	n, err := rights.StartNode(ctx, rights.NodeConfig{Home: nodeHome, RPCListen: rpc, TimeoutCommit: 50 * time.Millisecond, Verifier: acceptAll{}})
+	n, err := node.Start(ctx, node.Config{Home: nodeHome, RPCListen: rpc, TimeoutCommit: 50 * time.Millisecond, Verifier: acceptAll{}})
 	if err != nil {
 		t.Fatal(err)
 	}

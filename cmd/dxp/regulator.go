@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func regulatorCommand() *cli.Command {
@@ -98,15 +99,15 @@ func regulatorCommand() *cli.Command {
 						return err
 					}
 					defer s.Close()
-					regs, err := s.Chain.Regulators(c.Context)
+					regs, err := client.List[rights.Address](c.Context, s.Chain)
 					if err != nil {
 						return err
 					}
-					props, err := s.Chain.Proposals(c.Context)
+					props, err := client.List[rights.Proposal](c.Context, s.Chain)
 					if err != nil {
 						return err
 					}
-					holds, err := s.Chain.Holds(c.Context)
+					holds, err := client.List[rights.Hold](c.Context, s.Chain)
 					if err != nil {
 						return err
 					}

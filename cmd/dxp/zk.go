@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 func zkCommand() *cli.Command {
@@ -121,7 +122,7 @@ func zkCommand() *cli.Command {
 				ArgsUsage: "ID",
 				Flags:     []cli.Flag{homeFlag, outputFlag},
 				Action: withCeremony(func(c *cli.Context, s *marketplace.Session, id string) error {
-					cer, err := s.Chain.ZKCeremony(c.Context, id)
+					cer, err := client.Get[rights.ZKCeremony](c.Context, s.Chain, id)
 					if errors.Is(err, rights.ErrNotFound) {
 						return fmt.Errorf("there is no setup ceremony %s on chain (see `dxp zk ceremony list`)", id)
 					}
@@ -140,7 +141,7 @@ func zkCommand() *cli.Command {
 						return err
 					}
 					defer s.Close()
-					all, err := s.Chain.ZKCeremonies(c.Context)
+					all, err := client.List[rights.ZKCeremony](c.Context, s.Chain)
 					if err != nil {
 						return err
 					}

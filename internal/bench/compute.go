@@ -27,6 +27,7 @@ import (
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // ComputeConfig configures Compute. The zero value of every field means its default.
@@ -194,7 +195,7 @@ func Compute(ctx context.Context, cfg ComputeConfig) (rep *ComputeReport, err er
 	}
 
 	for _, id := range st.Datasets {
-		ds, err := s.Chain.Dataset(ctx, id)
+		ds, err := client.Get[rights.Dataset](ctx, s.Chain, id)
 		if err != nil {
 			return nil, err
 		}

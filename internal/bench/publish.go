@@ -21,6 +21,7 @@ import (
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
 )
@@ -188,11 +189,11 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	rep.PublishPeakRSSMB = peakRSSMB()
 	say(fmt.Sprintf("published in %.1fs", rep.DXPSeconds))
 
-	ds, err := s.Chain.Dataset(ctx, pub.Dataset)
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, pub.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	circuit, err := s.Chain.Circuit(ctx, rights.CircuitID(uint64(cfg.ChunkSize), width))
+	circuit, err := client.Get[rights.Circuit](ctx, s.Chain, rights.CircuitID(uint64(cfg.ChunkSize), width))
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	if err != nil {
 		return nil, err
 	}
-	committee, err := s.Chain.Committee(ctx)
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}

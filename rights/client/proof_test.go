@@ -1,4 +1,4 @@
-package rights
+package client_test
 
 import (
 	"bytes"
@@ -12,6 +12,11 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/rights/node"
+	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
 // TestProvenQuery reads objects with proofs from a running node and checks that the proofs verify
@@ -20,23 +25,23 @@ func TestProvenQuery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	home := t.TempDir()
-	if err := InitNode(home, testGenesis()); err != nil {
+	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
 	_, c := startTestNode(t, ctx, home)
-	submit(t, ctx, c, "buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("rlwe")}})
-	r := submit(t, ctx, c, "owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
-	owner := string(addr("owner1"))
-	genVals, err := GenesisValidators(filepath.Join(home, "config", "genesis.json"))
+	submit(t, ctx, c, "buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("rlwe")}})
+	r := submit(t, ctx, c, "owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
+	owner := string(rightstest.Addr("owner1"))
+	genVals, err := client.GenesisValidators(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	got, err := c.Object(ctx, "party", owner, 0, true, ProofCheck{Validators: genVals})
+	got, err := c.Object(ctx, "party", owner, 0, true, client.ProofCheck{Validators: genVals})
 	if err != nil {
 		t.Fatalf("proven read of a party: %v", err)
 	}
-	p, ok := got.Value.(*Party)
+	p, ok := got.Value.(*rights.Party)
 	if !got.Found || !ok || string(p.Address) != owner {
 		t.Fatalf("proven read = %+v, want party %s", got, owner)
 	}
@@ -45,31 +50,32 @@ func TestProvenQuery(t *testing.T) {
 	}
 
 	// Before its registration block the party did not exist, and that is proven too.
-	before, err := c.Object(ctx, "party", owner, r.Height-1, true, ProofCheck{})
+	before, err := c.Object(ctx, "party", owner, r.Height-1, true, client.ProofCheck{})
 	if err != nil || before.Found || before.Proof == nil || before.Height != r.Height-1 {
 		t.Errorf("proven read at height %d = %+v, %v; want a proof of absence", r.Height-1, before, err)
 	}
-	absent, err := c.Object(ctx, "dataset", "ds-none", 0, true, ProofCheck{})
+	absent, err := c.Object(ctx, "dataset", "ds-none", 0, true, client.ProofCheck{})
 	if err != nil || absent.Found || absent.Proof == nil || absent.Proof.Value != nil {
 		t.Errorf("proven read of an unknown dataset = %+v, %v; want a proof of absence", absent, err)
 	}
-	if _, err := c.Object(ctx, "committee", "", 0, true, ProofCheck{}); err != nil {
+	if _, err := c.Object(ctx, "committee", "", 0, true, client.ProofCheck{}); err != nil {
 		t.Errorf("proven read of the committee: %v", err)
 	}
-	var te *TxError
-	if _, err := c.QueryProven(ctx, "/parties", nil, 0, ProofCheck{}); !errors.As(err, &te) || te.Code != CodeUnknownQuery {
+	var te *rights.TxError
+	if _, err := c.QueryProven(ctx, "/parties", nil, 0, client.ProofCheck{}); !errors.As(err, &te) || te.Code != rights.CodeUnknownQuery {
 		t.Errorf("proven read of a list = %v, want CodeUnknownQuery", err)
 	}
 	other := cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(ed25519.GenPrivKey().PubKey(), 10)})
-	if _, err := c.Object(ctx, "party", owner, 0, true, ProofCheck{Validators: other}); !errors.Is(err, ErrProof) {
+	if _, err := c.Object(ctx, "party", owner, 0, true, client.ProofCheck{Validators: other}); !errors.Is(err, client.ErrProof) {
 		t.Errorf("proven read pinned to another validator set = %v, want ErrProof", err)
 	}
-	if _, err := c.Object(ctx, "party", owner, 0, true, ProofCheck{ChainID: "other-chain"}); !errors.Is(err, ErrProof) {
+	if _, err := c.Object(ctx, "party", owner, 0, true, client.ProofCheck{ChainID: "other-chain"}); !errors.Is(err, client.ErrProof) {
 		t.Errorf("proven read for another chain id = %v, want ErrProof", err)
 	}
 
 	// Tampering: the same answer and header, one thing changed at a time.
-	key := key(prefixParty, owner)
+	key := keyOf("party", owner)
+	prefixParty := keyOf("party", "")
 	answer := func(k []byte) abci.ResponseQuery {
 		res, err := c.RPC().ABCIQueryWithOptions(ctx, "/party/"+string(k[len(prefixParty):]), nil, rpcclient.ABCIQueryOptions{Height: got.Height, Prove: true})
 		if err != nil {
@@ -82,12 +88,12 @@ func TestProvenQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals, err := c.validators(ctx, h1)
+	vals, err := client.Validators(ctx, c, h1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	verify := func(r abci.ResponseQuery, k []byte, sh cmttypes.SignedHeader) error {
-		_, err := verifyProven(&r, k, &sh, vals, testChainID, nil)
+		_, err := client.VerifyProven(&r, k, &sh, vals, rightstest.ChainID, nil)
 		return err
 	}
 	if err := verify(answer(key), key, com.SignedHeader); err != nil {
@@ -107,13 +113,13 @@ func TestProvenQuery(t *testing.T) {
 			return verify(r, key, com.SignedHeader)
 		},
 		"key": func() error {
-			other := keyOf("party", string(addr("buyer")))
+			other := keyOf("party", string(rightstest.Addr("buyer")))
 			return verify(answer(key), other, com.SignedHeader)
 		},
 		"absent claimed present": func() error {
-			k := keyOf("party", string(addr("nobody")))
+			k := keyOf("party", string(rightstest.Addr("nobody")))
 			r := answer(k)
-			r.Code, r.Value = CodeOK, []byte{0xa0}
+			r.Code, r.Value = rights.CodeOK, []byte{0xa0}
 			return verify(r, k, com.SignedHeader)
 		},
 		"app hash": func() error {
@@ -135,28 +141,13 @@ func TestProvenQuery(t *testing.T) {
 		},
 	}
 	for name, f := range tampered {
-		if err := f(); !errors.Is(err, ErrProof) {
+		if err := f(); !errors.Is(err, client.ErrProof) {
 			t.Errorf("tampered %s: %v, want ErrProof", name, err)
 		}
 	}
 }
 
 func keyOf(kind, id string) []byte {
-	k, _ := LookupKind(kind)
+	k, _ := rights.LookupKind(kind)
 	return k.Key(id)
-}
-
-// TestObjectKindKeys checks that every kind `dxp query` reads is proven under the key the query
-// route serves it from.
-func TestObjectKindKeys(t *testing.T) {
-	h := newHarness(t)
-	for _, k := range ObjectKinds() {
-		_, got, err := route(&Ledger{Store: h.store}, k.Path("x-1"))
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			t.Errorf("route(%s) = %v", k.Path("x-1"), err)
-		}
-		if want := k.Key("x-1"); !bytes.Equal(got, want) {
-			t.Errorf("kind %s: route serves key %q, the proof would be for %q", k.Name, got, want)
-		}
-	}
 }

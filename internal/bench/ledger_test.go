@@ -1,4 +1,4 @@
-package rights
+package bench
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/app"
 )
 
 // Benchmarks of the per-tx core path, on the ledger bench's workload (see bench_workload.go):
@@ -38,7 +41,7 @@ func BenchmarkDecodeTx(b *testing.B) {
 	_, _, txs := benchStream(b, 1000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := DecodeTx(txs[i%len(txs)]); err != nil {
+		if _, err := rights.DecodeTx(txs[i%len(txs)]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,9 +49,9 @@ func BenchmarkDecodeTx(b *testing.B) {
 
 func BenchmarkVerifySig(b *testing.B) {
 	_, _, raws := benchStream(b, 1000)
-	txs := make([]*Tx, len(raws))
+	txs := make([]*rights.Tx, len(raws))
 	for i, raw := range raws {
-		tx, err := DecodeTx(raw)
+		tx, err := rights.DecodeTx(raw)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +59,7 @@ func BenchmarkVerifySig(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := VerifySig(txs[i%len(txs)]); err != nil {
+		if err := rights.VerifySig(txs[i%len(txs)]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -67,13 +70,13 @@ func BenchmarkVerifySig(b *testing.B) {
 func BenchmarkLedgerDeliver(b *testing.B) {
 	_, waves, txs := benchStream(b, b.N)
 	gen, _ := benchGenesis()
-	l := &Ledger{Store: NewMemStore(), Verifier: benchAccept{}}
-	if err := l.InitChain(gen, Block{Height: 1, Time: benchTime(1)}); err != nil {
+	l := &rights.Ledger{Store: rights.NewMemStore(), Verifier: benchAccept{}, Cache: rights.NewCache()}
+	if err := l.InitChain(gen, rights.Block{Height: 1, Time: benchTime(1)}); err != nil {
 		b.Fatal(err)
 	}
 	for h, wave := range waves {
 		for _, raw := range wave {
-			if _, err := l.Deliver(raw, Block{Height: int64(h + 1), Time: benchTime(int64(h + 1))}); err != nil {
+			if _, err := l.Deliver(raw, rights.Block{Height: int64(h + 1), Time: benchTime(int64(h + 1))}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -81,7 +84,7 @@ func BenchmarkLedgerDeliver(b *testing.B) {
 	b.ResetTimer()
 	for i, raw := range txs {
 		h := int64(3 + i/benchBlockTxs)
-		if _, err := l.Deliver(raw, Block{Height: h, Time: benchTime(h)}); err != nil {
+		if _, err := l.Deliver(raw, rights.Block{Height: h, Time: benchTime(h)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -92,38 +95,38 @@ func BenchmarkLedgerDeliver(b *testing.B) {
 func BenchmarkAppTx(b *testing.B) {
 	const block = 1000
 	_, waves, txs := benchStream(b, b.N)
-	app, err := NewApp(b.TempDir(), benchAccept{})
+	a, err := app.New(b.TempDir(), benchAccept{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer app.Close()
+	defer a.Close()
 	ctx := context.Background()
 	gen, _ := benchGenesis()
 	state, err := json.Marshal(gen)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := app.InitChain(ctx, &abci.RequestInitChain{ChainId: gen.ChainID, InitialHeight: 1, AppStateBytes: state, Time: benchTime(0)}); err != nil {
+	if _, err := a.InitChain(ctx, &abci.RequestInitChain{ChainId: gen.ChainID, InitialHeight: 1, AppStateBytes: state, Time: benchTime(0)}); err != nil {
 		b.Fatal(err)
 	}
 	height := int64(0)
 	run := func(txs [][]byte) {
 		for _, raw := range txs {
-			if res, err := app.CheckTx(ctx, &abci.RequestCheckTx{Tx: raw}); err != nil || res.Code != CodeOK {
+			if res, err := a.CheckTx(ctx, &abci.RequestCheckTx{Tx: raw}); err != nil || res.Code != rights.CodeOK {
 				b.Fatalf("CheckTx: %v %v", err, res)
 			}
 		}
 		height++
-		res, err := app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: height, Time: benchTime(height), Txs: txs})
+		res, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: height, Time: benchTime(height), Txs: txs})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, r := range res.TxResults {
-			if r.Code != CodeOK {
+			if r.Code != rights.CodeOK {
 				b.Fatalf("FinalizeBlock: %s", r.Log)
 			}
 		}
-		if _, err := app.Commit(ctx, &abci.RequestCommit{}); err != nil {
+		if _, err := a.Commit(ctx, &abci.RequestCommit{}); err != nil {
 			b.Fatal(err)
 		}
 	}

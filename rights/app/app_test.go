@@ -1,4 +1,4 @@
-package rights
+package app
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
 // abciChain drives an App through ABCI calls the way CometBFT would, with no node.
@@ -20,11 +23,11 @@ type abciChain struct {
 	nonces map[string]uint64
 }
 
-func newABCIChain(t *testing.T, dir string, v Verifier) *abciChain {
+func newABCIChain(t *testing.T, dir string, v rights.Verifier) *abciChain {
 	t.Helper()
-	app, err := NewApp(dir, v)
+	app, err := New(dir, v)
 	if err != nil {
-		t.Fatalf("NewApp: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := app.Close(); err != nil {
@@ -36,12 +39,12 @@ func newABCIChain(t *testing.T, dir string, v Verifier) *abciChain {
 
 func (c *abciChain) initChain() []byte {
 	c.t.Helper()
-	state, err := json.Marshal(testGenesis())
+	state, err := json.Marshal(rightstest.Genesis())
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	res, err := c.app.InitChain(context.Background(), &abci.RequestInitChain{
-		ChainId: testChainID, InitialHeight: 1, AppStateBytes: state, Time: time.Unix(1_700_000_000, 0),
+		ChainId: rightstest.ChainID, InitialHeight: 1, AppStateBytes: state, Time: time.Unix(1_700_000_000, 0),
 	})
 	if err != nil {
 		c.t.Fatalf("InitChain: %v", err)
@@ -50,10 +53,10 @@ func (c *abciChain) initChain() []byte {
 }
 
 // tx signs msg from name with the next nonce this chain handed out to name.
-func (c *abciChain) tx(name string, msg Msg) []byte {
+func (c *abciChain) tx(name string, msg rights.Msg) []byte {
 	n := c.nonces[name]
 	c.nonces[name] = n + 1
-	return signedTx(c.t, testKey(name), testChainID, n, msg)
+	return rightstest.SignedTx(c.t, rightstest.Key(name), rightstest.ChainID, n, msg)
 }
 
 func (c *abciChain) checkTx(tx []byte) *abci.ResponseCheckTx {
@@ -124,35 +127,35 @@ func attr(ev abci.Event, key string) []string {
 // queued second tx and a garbage tx), the keys, and a listing.
 func runScript(t *testing.T, c *abciChain) (ds string, hashes [][]byte) {
 	t.Helper()
-	reg := c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
-	if r := c.checkTx(reg); r.Code != CodeOK {
+	reg := c.tx("owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
+	if r := c.checkTx(reg); r.Code != rights.CodeOK {
 		t.Fatalf("CheckTx(register) = %d %q", r.Code, r.Log)
 	}
-	if r := c.checkTx(reg); r.Code != CodeReplay {
+	if r := c.checkTx(reg); r.Code != rights.CodeReplay {
 		t.Errorf("CheckTx(same tx again) = %d %q, want replay", r.Code, r.Log)
 	}
-	ckg := c.tx("m1", Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: "ckg", Digests: []Digest{digestOf("ckg")}}})
-	rkg := c.tx("m1", Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: "rkg", Digests: []Digest{digestOf("rkg")}}})
+	ckg := c.tx("m1", rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: "ckg", Digests: []rights.Digest{rightstest.Digest("ckg")}}})
+	rkg := c.tx("m1", rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: "rkg", Digests: []rights.Digest{rightstest.Digest("rkg")}}})
 	for _, tx := range [][]byte{ckg, rkg} {
-		if r := c.checkTx(tx); r.Code != CodeOK {
+		if r := c.checkTx(tx); r.Code != rights.CodeOK {
 			t.Fatalf("CheckTx(queued ceremony step) = %d %q", r.Code, r.Log)
 		}
 	}
-	gap := signedTx(t, testKey("m1"), testChainID, 5, Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: "gkg", Digests: []Digest{digestOf("gkg")}}})
-	if r := c.checkTx(gap); r.Code != CodeNonceGap || r.Log == "" {
-		t.Errorf("CheckTx(nonce gap) = %d %q, want %d", r.Code, r.Log, CodeNonceGap)
+	gap := rightstest.SignedTx(t, rightstest.Key("m1"), rightstest.ChainID, 5, rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: "gkg", Digests: []rights.Digest{rightstest.Digest("gkg")}}})
+	if r := c.checkTx(gap); r.Code != rights.CodeNonceGap || r.Log == "" {
+		t.Errorf("CheckTx(nonce gap) = %d %q, want %d", r.Code, r.Log, rights.CodeNonceGap)
 	}
-	if r := c.checkTx([]byte("garbage")); r.Code != CodeDecode {
-		t.Errorf("CheckTx(garbage) = %d, want %d", r.Code, CodeDecode)
+	if r := c.checkTx([]byte("garbage")); r.Code != rights.CodeDecode {
+		t.Errorf("CheckTx(garbage) = %d, want %d", r.Code, rights.CodeDecode)
 	}
 
 	res := c.block(reg, ckg, rkg, []byte("garbage"), reg)
-	if got, want := codes(res), []uint32{CodeOK, CodeOK, CodeOK, CodeDecode, CodeReplay}; !slices.Equal(got, want) {
+	if got, want := codes(res), []uint32{rights.CodeOK, rights.CodeOK, rights.CodeOK, rights.CodeDecode, rights.CodeReplay}; !slices.Equal(got, want) {
 		t.Errorf("block 1 codes = %v, want %v (logs %v)", got, want, res.TxResults)
 	}
 	ev := res.TxResults[0].Events
 	if len(ev) != 1 || ev[0].Type != EventType || !slices.Equal(attr(ev[0], "action"), []string{"register_party"}) ||
-		!slices.Equal(attr(ev[0], "sender"), []string{string(addr("owner1"))}) {
+		!slices.Equal(attr(ev[0], "sender"), []string{string(rightstest.Addr("owner1"))}) {
 		t.Errorf("register events = %+v", ev)
 	}
 	for _, a := range ev[0].Attributes {
@@ -162,15 +165,15 @@ func runScript(t *testing.T, c *abciChain) (ds string, hashes [][]byte) {
 	}
 	hashes = append(hashes, res.AppHash)
 
-	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
+	keys := rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: rights.KeysStep, Digests: rightstest.CeremonyKeys}}
 	res = c.block(c.tx("m1", keys), c.tx("m2", keys))
-	if got := codes(res); !slices.Equal(got, []uint32{CodeOK, CodeOK}) {
+	if got := codes(res); !slices.Equal(got, []uint32{rights.CodeOK, rights.CodeOK}) {
 		t.Fatalf("block 2 codes = %v", res.TxResults)
 	}
 	hashes = append(hashes, res.AppHash)
 
-	res = c.block(c.tx("owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))}))
-	if res.TxResults[0].Code != CodeOK {
+	res = c.block(c.tx("owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", 10, 30, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 10))}))
+	if res.TxResults[0].Code != rights.CodeOK {
 		t.Fatalf("RegisterDataset = %+v", res.TxResults[0])
 	}
 	ds = string(res.TxResults[0].Data)
@@ -183,7 +186,7 @@ func runScript(t *testing.T, c *abciChain) (ds string, hashes [][]byte) {
 
 func TestAppABCI(t *testing.T) {
 	dir := t.TempDir()
-	c := newABCIChain(t, dir, testVerifier{})
+	c := newABCIChain(t, dir, rightstest.Verifier{})
 	if info := c.info(); info.LastBlockHeight != 0 || len(info.LastBlockAppHash) != 0 {
 		t.Fatalf("Info on an empty app = %+v", info)
 	}
@@ -191,7 +194,7 @@ func TestAppABCI(t *testing.T) {
 		t.Fatalf("InitChain AppHash = %x", h)
 	}
 	// Genesis is queryable before the first block.
-	if r := c.query("/party/"+string(addr("m1")), 0); r.Code != CodeOK {
+	if r := c.query("/party/"+string(rightstest.Addr("m1")), 0); r.Code != rights.CodeOK {
 		t.Errorf("query member before block 1 = %d %q", r.Code, r.Log)
 	}
 	ds, hashes := runScript(t, c)
@@ -202,75 +205,75 @@ func TestAppABCI(t *testing.T) {
 	}
 
 	// Queries.
-	r := c.query("/party/"+string(addr("owner1")), 0)
-	var p Party
-	if r.Code != CodeOK || r.Height != 3 || Unmarshal(r.Value, &p) != nil || p.Nonce != 2 || p.Address != addr("owner1") {
+	r := c.query("/party/"+string(rightstest.Addr("owner1")), 0)
+	var p rights.Party
+	if r.Code != rights.CodeOK || r.Height != 3 || rights.Unmarshal(r.Value, &p) != nil || p.Nonce != 2 || p.Address != rightstest.Addr("owner1") {
 		t.Errorf("/party = %d %q height %d party %+v", r.Code, r.Log, r.Height, p)
 	}
-	var d Dataset
-	if r := c.query("/dataset/"+ds, 0); r.Code != CodeOK || Unmarshal(r.Value, &d) != nil || d.ID != ds {
+	var d rights.Dataset
+	if r := c.query("/dataset/"+ds, 0); r.Code != rights.CodeOK || rights.Unmarshal(r.Value, &d) != nil || d.ID != ds {
 		t.Errorf("/dataset = %d %q %+v", r.Code, r.Log, d)
 	}
-	var list []Dataset
-	if r := c.query("/datasets", 0); r.Code != CodeOK || Unmarshal(r.Value, &list) != nil || len(list) != 1 {
+	var list []rights.Dataset
+	if r := c.query("/datasets", 0); r.Code != rights.CodeOK || rights.Unmarshal(r.Value, &list) != nil || len(list) != 1 {
 		t.Errorf("/datasets = %d %q %d", r.Code, r.Log, len(list))
 	}
-	var g Genesis
-	if r := c.query("/genesis", 0); r.Code != CodeOK || Unmarshal(r.Value, &g) != nil || g.ChainID != testChainID {
+	var g rights.Genesis
+	if r := c.query("/genesis", 0); r.Code != rights.CodeOK || rights.Unmarshal(r.Value, &g) != nil || g.ChainID != rightstest.ChainID {
 		t.Errorf("/genesis = %d %q", r.Code, r.Log)
 	}
 	for _, path := range []string{"/grants", "/computations", "/payments", "/params"} {
-		if r := c.query(path, 0); r.Code != CodeOK {
+		if r := c.query(path, 0); r.Code != rights.CodeOK {
 			t.Errorf("%s = %d %q", path, r.Code, r.Log)
 		}
 	}
 	// Height: the committee was not ready after block 1, and is after block 2.
-	var cm Committee
-	if r := c.query("/committee", 1); r.Code != CodeOK || r.Height != 1 || Unmarshal(r.Value, &cm) != nil || cm.Ready || len(cm.Shares) != 2 {
+	var cm rights.Committee
+	if r := c.query("/committee", 1); r.Code != rights.CodeOK || r.Height != 1 || rights.Unmarshal(r.Value, &cm) != nil || cm.Ready || len(cm.Shares) != 2 {
 		t.Errorf("/committee at 1 = %d %q ready %v shares %d", r.Code, r.Log, cm.Ready, len(cm.Shares))
 	}
-	if r := c.query("/committee", 2); Unmarshal(r.Value, &cm) != nil || !cm.Ready {
+	if r := c.query("/committee", 2); rights.Unmarshal(r.Value, &cm) != nil || !cm.Ready {
 		t.Errorf("/committee at 2 not ready")
 	}
-	if r := c.query("/dataset/"+ds, 2); r.Code != CodeNotFound {
-		t.Errorf("/dataset at height 2 = %d, want %d", r.Code, CodeNotFound)
+	if r := c.query("/dataset/"+ds, 2); r.Code != rights.CodeNotFound {
+		t.Errorf("/dataset at height 2 = %d, want %d", r.Code, rights.CodeNotFound)
 	}
 	for path, code := range map[string]uint32{
-		"/party/" + string(addr("nobody")): CodeNotFound,
-		"/grant/gr-none":                   CodeNotFound,
-		"/computation/cp-none":             CodeNotFound,
-		"/nothing":                         CodeUnknownQuery,
-		"/party/":                          CodeUnknownQuery,
-		"/datasets/x":                      CodeUnknownQuery,
+		"/party/" + string(rightstest.Addr("nobody")): rights.CodeNotFound,
+		"/grant/gr-none":       rights.CodeNotFound,
+		"/computation/cp-none": rights.CodeNotFound,
+		"/nothing":             rights.CodeUnknownQuery,
+		"/party/":              rights.CodeUnknownQuery,
+		"/datasets/x":          rights.CodeUnknownQuery,
 	} {
 		if r := c.query(path, 0); r.Code != code || r.Log == "" {
 			t.Errorf("%s = %d %q, want code %d", path, r.Code, r.Log, code)
 		}
 	}
-	if r := c.query("/genesis", 9); r.Code != CodeBadHeight {
-		t.Errorf("query at a future height = %d, want %d", r.Code, CodeBadHeight)
+	if r := c.query("/genesis", 9); r.Code != rights.CodeBadHeight {
+		t.Errorf("query at a future height = %d, want %d", r.Code, rights.CodeBadHeight)
 	}
 
 	// Restart: a new App on the same directory resumes height and AppHash.
 	if err := c.app.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c2 := newABCIChain(t, dir, testVerifier{})
+	c2 := newABCIChain(t, dir, rightstest.Verifier{})
 	c2.height, c2.nonces = c.height, c.nonces
 	info2 := c2.info()
 	if info2.LastBlockHeight != 3 || !bytes.Equal(info2.LastBlockAppHash, hashes[2]) {
 		t.Errorf("Info after restart = height %d hash %x, want 3 %x", info2.LastBlockHeight, info2.LastBlockAppHash, hashes[2])
 	}
-	if r := c2.query("/dataset/"+ds, 0); r.Code != CodeOK {
+	if r := c2.query("/dataset/"+ds, 0); r.Code != rights.CodeOK {
 		t.Errorf("/dataset after restart = %d %q", r.Code, r.Log)
 	}
-	res := c2.block(c2.tx("owner1", Msg{RejectGrant: &RejectGrant{Grant: "gr-none"}}), c2.tx("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("k")}}))
-	if got := codes(res); !slices.Equal(got, []uint32{CodeUnknownGrant, CodeOK}) {
+	res := c2.block(c2.tx("owner1", rights.Msg{RejectGrant: &rights.RejectGrant{Grant: "gr-none"}}), c2.tx("buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("k")}}))
+	if got := codes(res); !slices.Equal(got, []uint32{rights.CodeUnknownGrant, rights.CodeOK}) {
 		t.Errorf("block 4 after restart codes = %v", res.TxResults)
 	}
 
 	// The same blocks on a fresh app, without a restart, give the same hashes.
-	f := newABCIChain(t, t.TempDir(), testVerifier{})
+	f := newABCIChain(t, t.TempDir(), rightstest.Verifier{})
 	f.initChain()
 	_, fresh := runScript(t, f)
 	for i := range fresh {
@@ -278,7 +281,7 @@ func TestAppABCI(t *testing.T) {
 			t.Errorf("AppHash of block %d differs between two runs: %x vs %x", i+1, fresh[i], hashes[i])
 		}
 	}
-	r4 := f.block(f.tx("owner1", Msg{RejectGrant: &RejectGrant{Grant: "gr-none"}}), f.tx("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("k")}}))
+	r4 := f.block(f.tx("owner1", rights.Msg{RejectGrant: &rights.RejectGrant{Grant: "gr-none"}}), f.tx("buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("k")}}))
 	if !bytes.Equal(r4.AppHash, res.AppHash) {
 		t.Errorf("AppHash after a restart differs from an uninterrupted run")
 	}
@@ -294,21 +297,21 @@ func (panicVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) e
 func TestAppRecoversPanic(t *testing.T) {
 	c := newABCIChain(t, t.TempDir(), panicVerifier{})
 	c.initChain()
-	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
-	c.block(c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
+	keys := rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: rights.KeysStep, Digests: rightstest.CeremonyKeys}}
+	c.block(c.tx("owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
 	before := c.block().AppHash
-	list := c.tx("owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))})
-	if r := c.checkTx(list); r.Code != CodeInternal {
-		t.Errorf("CheckTx with a panicking verifier = %d %q, want %d", r.Code, r.Log, CodeInternal)
+	list := c.tx("owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", 10, 30, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 10))})
+	if r := c.checkTx(list); r.Code != rights.CodeInternal {
+		t.Errorf("CheckTx with a panicking verifier = %d %q, want %d", r.Code, r.Log, rights.CodeInternal)
 	}
 	res := c.block(list)
-	if res.TxResults[0].Code != CodeInternal {
-		t.Errorf("FinalizeBlock code = %d, want %d", res.TxResults[0].Code, CodeInternal)
+	if res.TxResults[0].Code != rights.CodeInternal {
+		t.Errorf("FinalizeBlock code = %d, want %d", res.TxResults[0].Code, rights.CodeInternal)
 	}
 	// An empty block after an unchanged state has the hash an empty block would have had.
 	c2 := newABCIChain(t, t.TempDir(), panicVerifier{})
 	c2.initChain()
-	c2.block(c2.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}), c2.tx("m1", keys), c2.tx("m2", keys))
+	c2.block(c2.tx("owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}}), c2.tx("m1", keys), c2.tx("m2", keys))
 	if b := c2.block().AppHash; !bytes.Equal(b, before) {
 		t.Fatalf("control chain diverged")
 	}
@@ -321,7 +324,7 @@ type countingVerifier struct{ calls int }
 
 func (v *countingVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
 	v.calls++
-	return testVerifier{}.VerifyChunk(vk, proof, commitment, min, max)
+	return rightstest.Verifier{}.VerifyChunk(vk, proof, commitment, min, max)
 }
 
 // TestAppVerifiesEachProofOnce: a listing's proofs verified by CheckTx are not verified again in
@@ -330,27 +333,27 @@ func TestAppVerifiesEachProofOnce(t *testing.T) {
 	v := &countingVerifier{}
 	c := newABCIChain(t, t.TempDir(), v)
 	c.initChain()
-	keys := Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: testEpoch, Step: KeysStep, Digests: testKeys}}
-	c.block(c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
-	list := c.tx("owner1", Msg{RegisterDataset: listing("one", 10, 30, column("a", TypeInteger, 0, 0, 9, 10))})
-	if r := c.checkTx(list); r.Code != CodeOK {
+	keys := rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: rights.KeysStep, Digests: rightstest.CeremonyKeys}}
+	c.block(c.tx("owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
+	list := c.tx("owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", 10, 30, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 10))})
+	if r := c.checkTx(list); r.Code != rights.CodeOK {
 		t.Fatalf("CheckTx = %d %q", r.Code, r.Log)
 	}
 	if v.calls != 3 {
 		t.Fatalf("CheckTx verified %d proofs, want 3", v.calls)
 	}
-	if res := c.block(list); res.TxResults[0].Code != CodeOK {
+	if res := c.block(list); res.TxResults[0].Code != rights.CodeOK {
 		t.Fatalf("FinalizeBlock = %+v", res.TxResults[0])
 	}
 	if v.calls != 3 {
 		t.Errorf("FinalizeBlock verified again: %d calls, want 3", v.calls)
 	}
-	bad := listing("two", 4, 1, column("a", TypeInteger, 0, 0, 9, 4))
-	bad.Columns[0].Chunks[0].Proof = markedBadProof
-	tx := c.tx("owner1", Msg{RegisterDataset: bad})
+	bad := rightstest.Listing("two", 4, 1, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 4))
+	bad.Columns[0].Chunks[0].Proof = rightstest.BadProof
+	tx := c.tx("owner1", rights.Msg{RegisterDataset: bad})
 	for i := 0; i < 2; i++ {
-		if r := c.checkTx(tx); r.Code != CodeBadProof {
-			t.Errorf("CheckTx(bad proof) = %d %q, want %d", r.Code, r.Log, CodeBadProof)
+		if r := c.checkTx(tx); r.Code != rights.CodeBadProof {
+			t.Errorf("CheckTx(bad proof) = %d %q, want %d", r.Code, r.Log, rights.CodeBadProof)
 		}
 	}
 }
@@ -359,9 +362,9 @@ func TestAppVerifiesEachProofOnce(t *testing.T) {
 // committed block (its writes over the version before it), and what needs the tree itself (Info,
 // Query, the next FinalizeBlock, a CheckTx read the block did not write) waits for the save.
 func TestAppCommitsWhileSaving(t *testing.T) {
-	c := newABCIChain(t, t.TempDir(), testVerifier{})
+	c := newABCIChain(t, t.TempDir(), rightstest.Verifier{})
 	c.initChain()
-	c.block(c.tx("owner1", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}}))
+	c.block(c.tx("owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}}))
 
 	started, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -370,13 +373,13 @@ func TestAppCommitsWhileSaving(t *testing.T) {
 	c.app.mu.Lock()
 	c.app.beforeSave = func() { close(started); <-release }
 	c.app.mu.Unlock()
-	reg := c.tx("owner2", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
-	next := c.tx("owner2", Msg{RetireDataset: &RetireDataset{Dataset: "ds-0000000000000001", Reason: "x"}})
-	if r := c.checkTx(next); r.Code != CodeUnregistered {
-		t.Fatalf("CheckTx from a party not yet registered = %d %q, want %d", r.Code, r.Log, CodeUnregistered)
+	reg := c.tx("owner2", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
+	next := c.tx("owner2", rights.Msg{RetireDataset: &rights.RetireDataset{Dataset: "ds-0000000000000001", Reason: "x"}})
+	if r := c.checkTx(next); r.Code != rights.CodeUnregistered {
+		t.Fatalf("CheckTx from a party not yet registered = %d %q, want %d", r.Code, r.Log, rights.CodeUnregistered)
 	}
 	res := c.block(reg)
-	if res.TxResults[0].Code != CodeOK {
+	if res.TxResults[0].Code != rights.CodeOK {
 		t.Fatalf("registration = %d %q", res.TxResults[0].Code, res.TxResults[0].Log)
 	}
 	<-started
@@ -405,19 +408,19 @@ func TestAppCommitsWhileSaving(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	letSave()
-	if r := <-checked; r == nil || r.Code != CodeOK {
+	if r := <-checked; r == nil || r.Code != rights.CodeOK {
 		t.Fatalf("CheckTx from the party the block being saved registered = %+v", r)
 	}
 	if r := <-info; r == nil || r.LastBlockHeight != 2 || !bytes.Equal(r.LastBlockAppHash, res.AppHash) {
 		t.Fatalf("Info after the save = %+v, want height 2 and the block's AppHash", r)
 	}
-	if q := c.query("/party/"+string(addr("owner2")), 0); q.Code != CodeOK || q.Height != 2 {
+	if q := c.query("/party/"+string(rightstest.Addr("owner2")), 0); q.Code != rights.CodeOK || q.Height != 2 {
 		t.Errorf("query of the party the saved block registered = %d %q at height %d", q.Code, q.Log, q.Height)
 	}
 	c.app.mu.Lock()
 	c.app.beforeSave = nil
 	c.app.mu.Unlock()
-	if res := c.block(next); res.TxResults[0].Code == CodeOK || res.TxResults[0].Code == CodeUnregistered {
+	if res := c.block(next); res.TxResults[0].Code == rights.CodeOK || res.TxResults[0].Code == rights.CodeUnregistered {
 		t.Errorf("the retirement of an unknown dataset in the next block = %d %q, want refused by its rules", res.TxResults[0].Code, res.TxResults[0].Log)
 	}
 }

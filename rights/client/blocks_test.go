@@ -1,9 +1,13 @@
-package rights
+package client_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/rights/node"
+	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
 // TestNewBlocks subscribes to blocks over the node's event bus (local client) and its websocket
@@ -13,11 +17,11 @@ func TestNewBlocks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	home := t.TempDir()
-	if err := InitNode(home, testGenesis()); err != nil {
+	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
 	n, remote := startTestNode(t, ctx, home)
-	for name, c := range map[string]*Client{"local": n.Client(), "websocket": remote} {
+	for name, c := range map[string]*client.Client{"local": n.Client(), "websocket": remote} {
 		subCtx, subCancel := context.WithCancel(ctx)
 		blocks, err := c.NewBlocks(subCtx)
 		if err != nil {
@@ -63,7 +67,7 @@ func TestNewBlocksShared(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	home := t.TempDir()
-	if err := InitNode(home, testGenesis()); err != nil {
+	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
 	_, remote := startTestNode(t, ctx, home)

@@ -1,4 +1,4 @@
-package rights
+package app
 
 import (
 	"errors"
@@ -8,11 +8,9 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	"github.com/cosmos/iavl"
 	ics23 "github.com/cosmos/ics23/go"
-)
 
-// ProofOpIAVL is the type of the one proof op a proven query answer carries: an ICS23
-// CommitmentProof (protobuf) of the key in the IAVL tree, whose root is the AppHash.
-const ProofOpIAVL = "ics23:iavl"
+	"github.com/dxplabs/dxp/rights"
+)
 
 // prove answers a query for a single object with Prove set: the bytes stored under its key k in
 // the state after block height, and an ICS23 proof of them against that state's IAVL root, which
@@ -22,36 +20,36 @@ const ProofOpIAVL = "ics23:iavl"
 // The value is the stored bytes, not route's re-encoding of the object: the proof commits to the
 // stored bytes, and an object stored before a field was added re-encodes differently.
 func (app *App) prove(path string, height int64, k []byte, qerr error) *abci.ResponseQuery {
-	var te *TxError
+	var te *rights.TxError
 	switch {
 	case k == nil && errors.As(qerr, &te):
 		return &abci.ResponseQuery{Code: te.Code, Log: te.Log, Height: height}
 	case k == nil:
-		return &abci.ResponseQuery{Code: CodeUnknownQuery, Height: height,
+		return &abci.ResponseQuery{Code: rights.CodeUnknownQuery, Height: height,
 			Log: fmt.Sprintf("query %s is a list; proofs are served for single objects only", path)}
-	case qerr != nil && !errors.Is(qerr, ErrNotFound):
-		code := CodeInternal
+	case qerr != nil && !errors.Is(qerr, rights.ErrNotFound):
+		code := rights.CodeInternal
 		if errors.As(qerr, &te) {
 			code = te.Code
 		}
 		return &abci.ResponseQuery{Code: code, Log: qerr.Error(), Height: height}
 	case height < 1:
-		return &abci.ResponseQuery{Code: CodeBadHeight, Height: height,
+		return &abci.ResponseQuery{Code: rights.CodeBadHeight, Height: height,
 			Log: "no block is committed yet, so there is no AppHash to prove against"}
 	}
 	imm, err := app.tree.GetImmutable(height)
 	if err != nil {
-		return &abci.ResponseQuery{Code: CodeBadHeight, Height: height, Log: fmt.Sprintf("no state at height %d: %v", height, err)}
+		return &abci.ResponseQuery{Code: rights.CodeBadHeight, Height: height, Log: fmt.Sprintf("no state at height %d: %v", height, err)}
 	}
 	value, proof, err := proveKey(imm, k)
 	if err != nil {
 		app.logger.Error("prove failed", "path", path, "height", height, "err", err)
-		return &abci.ResponseQuery{Code: CodeInternal, Height: height, Log: fmt.Sprintf("prove %s at height %d: %v", path, height, err)}
+		return &abci.ResponseQuery{Code: rights.CodeInternal, Height: height, Log: fmt.Sprintf("prove %s at height %d: %v", path, height, err)}
 	}
-	res := &abci.ResponseQuery{Code: CodeOK, Key: k, Value: value, Height: height, ProofOps: proof}
+	res := &abci.ResponseQuery{Code: rights.CodeOK, Key: k, Value: value, Height: height, ProofOps: proof}
 	if value == nil {
-		res.Code = CodeNotFound
-		res.Log = fmt.Sprintf("%s: %s does not exist at height %d (the proof shows its absence)", ErrNotFound, path, height)
+		res.Code = rights.CodeNotFound
+		res.Log = fmt.Sprintf("%s: %s does not exist at height %d (the proof shows its absence)", rights.ErrNotFound, path, height)
 	}
 	return res
 }
@@ -76,5 +74,5 @@ func proveKey(imm *iavl.ImmutableTree, k []byte) ([]byte, *cmtcrypto.ProofOps, e
 	if err != nil {
 		return nil, nil, err
 	}
-	return value, &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: ProofOpIAVL, Key: k, Data: b}}}, nil
+	return value, &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: rights.ProofOpIAVL, Key: k, Data: b}}}, nil
 }

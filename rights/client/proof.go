@@ -1,11 +1,10 @@
-package rights
+package client
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -13,76 +12,13 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
 	ics23 "github.com/cosmos/ics23/go"
+
+	"github.com/dxplabs/dxp/rights"
 )
 
 // ErrProof is wrapped by every error of a proven read whose answer, proof, header or commit does
 // not check out; the message names what failed.
 var ErrProof = errors.New("rights: proof does not verify")
-
-// ObjectKind is a kind of object the chain keeps under a key of its own, so one object can be read,
-// and proven, at a time. Kinds with an id (party, dataset, ...) are queried at /KIND/ID; the
-// chain-wide ones (committee, genesis, params) at /KIND.
-type ObjectKind struct {
-	Name     string
-	Singular bool // chain-wide: no id
-	key      func(id string) []byte
-	new      func() any
-}
-
-// Path is the query path of the object id of this kind.
-func (k ObjectKind) Path(id string) string {
-	if k.Singular {
-		return "/" + k.Name
-	}
-	return "/" + k.Name + "/" + id
-}
-
-// Key is where the chain stores the object id of this kind, the key its proof is for.
-func (k ObjectKind) Key(id string) []byte { return k.key(id) }
-
-// New returns a pointer to a zero object of this kind, to decode into.
-func (k ObjectKind) New() any { return k.new() }
-
-func keyed(prefix []byte) func(string) []byte {
-	return func(id string) []byte { return key(prefix, id) }
-}
-
-func fixed(k []byte) func(string) []byte {
-	return func(string) []byte { return bytes.Clone(k) }
-}
-
-// objectKinds is what `dxp query KIND ID` reads: one line per kind the chain stores under its
-// own key.
-var objectKinds = []ObjectKind{
-	{Name: "party", key: keyed(prefixParty), new: func() any { return new(Party) }},
-	{Name: "dataset", key: keyed(prefixDataset), new: func() any { return new(Dataset) }},
-	{Name: "grant", key: keyed(prefixGrant), new: func() any { return new(Grant) }},
-	{Name: "computation", key: keyed(prefixComp), new: func() any { return new(Computation) }},
-	{Name: "product", key: keyed(prefixProduct), new: func() any { return new(Product) }},
-	{Name: "hold", key: keyed(prefixHold), new: func() any { return new(Hold) }},
-	{Name: "proposal", key: keyed(prefixProposal), new: func() any { return new(Proposal) }},
-	{Name: "circuit", key: keyed(prefixCircuit), new: func() any { return new(Circuit) }},
-	{Name: "committee", Singular: true, key: fixed(keyCommittee), new: func() any { return new(Committee) }},
-	{Name: "genesis", Singular: true, key: fixed(keyGenesis), new: func() any { return new(Genesis) }},
-	{Name: "params", Singular: true, key: fixed(keyParams), new: func() any { return new(Params) }},
-}
-
-// ObjectKinds returns the kinds of object that can be read one at a time, sorted by name.
-func ObjectKinds() []ObjectKind {
-	out := append([]ObjectKind(nil), objectKinds...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// LookupKind returns the object kind called name.
-func LookupKind(name string) (ObjectKind, bool) {
-	for _, k := range objectKinds {
-		if k.Name == name {
-			return k, true
-		}
-	}
-	return ObjectKind{}, false
-}
 
 // Proven is a value read from the chain with its proof checked: the ICS23 proof ties Value (or,
 // when Value is nil, the key's absence) to AppHash, which is in the header of block Height+1,
@@ -124,8 +60,8 @@ func (c *Client) QueryProven(ctx context.Context, path string, key []byte, heigh
 		return fail(err)
 	}
 	r := res.Response
-	if r.Code != CodeOK && r.Code != CodeNotFound {
-		return fail(&TxError{Code: r.Code, Log: r.Log})
+	if r.Code != rights.CodeOK && r.Code != rights.CodeNotFound {
+		return fail(&rights.TxError{Code: r.Code, Log: r.Log})
 	}
 	if r.Height < 1 {
 		return fail(fmt.Errorf("%w: the answer names height %d", ErrProof, r.Height))
@@ -205,8 +141,8 @@ func verifyProven(r *abci.ResponseQuery, key []byte, sh *cmttypes.SignedHeader, 
 	if !bytes.Equal(r.Key, key) {
 		return nil, fmt.Errorf("%w: the answer is for key %q, not %q", ErrProof, r.Key, key)
 	}
-	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != ProofOpIAVL {
-		return nil, fmt.Errorf("%w: the answer carries no single %s proof", ErrProof, ProofOpIAVL)
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != rights.ProofOpIAVL {
+		return nil, fmt.Errorf("%w: the answer carries no single %s proof", ErrProof, rights.ProofOpIAVL)
 	}
 	op := r.ProofOps.Ops[0]
 	if !bytes.Equal(op.Key, key) {
@@ -244,7 +180,7 @@ func verifyProven(r *abci.ResponseQuery, key []byte, sh *cmttypes.SignedHeader, 
 	}
 
 	root := []byte(sh.AppHash)
-	if r.Code == CodeOK {
+	if r.Code == rights.CodeOK {
 		if r.Value == nil {
 			return nil, fmt.Errorf("%w: the answer says the key exists but carries no value", ErrProof)
 		}
@@ -277,10 +213,10 @@ type ObjectRead struct {
 // checks the answer with QueryProven; an absent object is then Found false with a proof of its
 // absence, and a nil error. Without prove an absent object is ErrNotFound.
 func (c *Client) Object(ctx context.Context, kind, id string, height int64, prove bool, check ProofCheck) (*ObjectRead, error) {
-	k, ok := LookupKind(kind)
+	k, ok := rights.LookupKind(kind)
 	if !ok {
 		var names []string
-		for _, k := range ObjectKinds() {
+		for _, k := range rights.ObjectKinds() {
 			names = append(names, k.Name)
 		}
 		return nil, fmt.Errorf("rights: unknown kind of object %q (want one of %s)", kind, strings.Join(names, ", "))
@@ -309,14 +245,14 @@ func (c *Client) Object(ctx context.Context, kind, id string, height int64, prov
 		return out, nil
 	}
 	v := k.New()
-	if err := decode(p.Value, v); err != nil {
+	if err := rights.Unmarshal(p.Value, v); err != nil {
 		return nil, fmt.Errorf("rights: %s %s: decode the proven value: %w", kind, id, err)
 	}
 	out.Found, out.Value = true, v
 	return out, nil
 }
 
-// GenesisValidators returns the validator set named in a CometBFT genesis file (InitNode writes
+// GenesisValidators returns the validator set named in a CometBFT genesis file (node.Init writes
 // it to HOME/config/genesis.json), for ProofCheck.Validators.
 func GenesisValidators(genesisFile string) (*cmttypes.ValidatorSet, error) {
 	doc, err := cmttypes.GenesisDocFromFile(genesisFile)

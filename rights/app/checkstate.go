@@ -1,5 +1,6 @@
-package rights
+package app
 
+import "github.com/dxplabs/dxp/rights"
 import "crypto/sha256"
 
 // CheckTx's state across a Commit.
@@ -26,15 +27,15 @@ import "crypto/sha256"
 // checkEntry is a tx CheckTx admitted since the last rebuild.
 type checkEntry struct {
 	hash   [32]byte
-	sender Address
+	sender rights.Address
 	nonce  uint64
 }
 
 // checkState is the App's record of the txs CheckTx admitted; checkMu guards it.
 type checkState struct {
 	entries []checkEntry
-	carried map[[32]byte]bool  // entries carried over the last Commit, awaiting their recheck
-	next    map[Address]uint64 // the next nonce of each sender with admitted txs
+	carried map[[32]byte]bool         // entries carried over the last Commit, awaiting their recheck
+	next    map[rights.Address]uint64 // the next nonce of each sender with admitted txs
 }
 
 // finalized is what the App remembers of the last block for Commit; mu guards it.
@@ -49,7 +50,7 @@ func (f *finalized) note(txs [][]byte, codes func(int) uint32) {
 	f.allOK, f.set = true, true
 	for i, tx := range txs {
 		f.hashes = append(f.hashes, sha256.Sum256(tx))
-		if codes(i) != CodeOK {
+		if codes(i) != rights.CodeOK {
 			f.allOK = false
 		}
 	}
@@ -70,7 +71,7 @@ func (s *checkState) recheckCarried(tx []byte) bool {
 }
 
 // accepted records that CheckTx admitted tx.
-func (s *checkState) accepted(raw []byte, tx *Tx) {
+func (s *checkState) accepted(raw []byte, tx *rights.Tx) {
 	e := checkEntry{hash: sha256.Sum256(raw), sender: tx.Sender(), nonce: tx.Nonce}
 	s.entries = append(s.entries, e)
 	s.note(e)
@@ -78,13 +79,13 @@ func (s *checkState) accepted(raw []byte, tx *Tx) {
 
 func (s *checkState) note(e checkEntry) {
 	if s.next == nil {
-		s.next = map[Address]uint64{}
+		s.next = map[rights.Address]uint64{}
 	}
 	s.next[e.sender] = e.nonce + 1
 }
 
 // pending is the next nonce of a sender with admitted txs.
-func (s *checkState) pending(a Address) (uint64, bool) {
+func (s *checkState) pending(a rights.Address) (uint64, bool) {
 	n, ok := s.next[a]
 	return n, ok
 }
@@ -129,7 +130,7 @@ func (app *App) restage() {
 // The caller holds checkMu.
 func (app *App) admit(raw []byte) (err error) {
 	defer app.refuseOnPanic(&err, "checking", app.checkBlock.Height)
-	l := &Ledger{Store: app.check, Verifier: app.verifier}
+	l := &rights.Ledger{Store: app.check, Verifier: app.verifier, Cache: app.cache}
 	tx, err := l.Admit(raw, app.checkBlock, app.checks.pending)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package rights
+package client
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/dxplabs/dxp/rights"
 )
 
 // Submit retries a tx whose nonce a pending tx of the same key (from another client) holds.
@@ -36,7 +38,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	chainID string
-	senders map[Address]*sync.Mutex
+	senders map[rights.Address]*sync.Mutex
 	wsErr   error // why the websocket of an HTTP client could not start
 	wsOnce  sync.Once
 	blocks  blockFeed
@@ -51,8 +53,9 @@ type blockFeed struct {
 	stop    context.CancelFunc // stops the pump; nil when no subscription runs
 }
 
-func newClient(rpc rpcclient.Client) *Client {
-	return &Client{rpc: rpc, senders: map[Address]*sync.Mutex{}}
+// New returns a client over rpc: a node's local client (rpc/client/local) or an HTTP one.
+func New(rpc rpcclient.Client) *Client {
+	return &Client{rpc: rpc, senders: map[rights.Address]*sync.Mutex{}}
 }
 
 // Dial returns a client of the node whose RPC server listens at addr ("tcp://127.0.0.1:26657"
@@ -62,7 +65,7 @@ func Dial(addr string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rights: dial %s: %w", addr, err)
 	}
-	return newClient(c), nil
+	return New(c), nil
 }
 
 // RPC returns the underlying CometBFT client, for what this one does not wrap: tx_search over
@@ -83,7 +86,7 @@ func (c *Client) Close() error {
 // Submit signs msg with key (fetching the chain id and the sender's next nonce), broadcasts it
 // and waits until it is committed in a block. A refusal, by CheckTx or in the block, is a
 // *TxError.
-func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*Receipt, error) {
+func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg rights.Msg) (*Receipt, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("rights: submit: private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
 	}
@@ -91,7 +94,7 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*
 	if kind == "" {
 		return nil, errors.New("rights: submit: a message must have exactly one field set")
 	}
-	sender := AddressOf(key.Public().(ed25519.PublicKey))
+	sender := rights.AddressOf(key.Public().(ed25519.PublicKey))
 	lock := c.senderLock(sender)
 	lock.Lock()
 	defer lock.Unlock()
@@ -102,18 +105,18 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*
 	}
 	for attempt := 0; ; attempt++ {
 		var nonce uint64
-		switch p, err := c.Party(ctx, sender); {
+		switch p, err := Get[rights.Party](ctx, c, string(sender)); {
 		case err == nil:
 			nonce = p.Nonce
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, rights.ErrNotFound):
 		default:
 			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
 		}
-		tx := &Tx{ChainID: chainID, Nonce: nonce, Msg: msg}
-		if err := Sign(key, tx); err != nil {
+		tx := &rights.Tx{ChainID: chainID, Nonce: nonce, Msg: msg}
+		if err := rights.Sign(key, tx); err != nil {
 			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
 		}
-		raw, err := EncodeTx(tx)
+		raw, err := rights.EncodeTx(tx)
 		if err != nil {
 			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
 		}
@@ -124,7 +127,7 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*
 		if err != nil && !duplicate {
 			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
 		}
-		if (duplicate || res.CheckTx.Code == CodeReplay) && attempt < nonceRetries {
+		if (duplicate || res.CheckTx.Code == rights.CodeReplay) && attempt < nonceRetries {
 			// A tx of this key sent by another client holds the nonce in the mempool; once it
 			// commits the next nonce is free.
 			select {
@@ -137,11 +140,11 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivateKey, msg Msg) (*
 		if duplicate {
 			return nil, fmt.Errorf("rights: submit %s: %w", kind, err)
 		}
-		if res.CheckTx.Code != CodeOK {
-			return nil, &TxError{Code: res.CheckTx.Code, Log: res.CheckTx.Log}
+		if res.CheckTx.Code != rights.CodeOK {
+			return nil, &rights.TxError{Code: res.CheckTx.Code, Log: res.CheckTx.Log}
 		}
-		if res.TxResult.Code != CodeOK {
-			return nil, &TxError{Code: res.TxResult.Code, Log: res.TxResult.Log}
+		if res.TxResult.Code != rights.CodeOK {
+			return nil, &rights.TxError{Code: res.TxResult.Code, Log: res.TxResult.Log}
 		}
 		return &Receipt{Height: res.Height, TxHash: res.Hash.String(), ID: string(res.TxResult.Data)}, nil
 	}
@@ -169,7 +172,7 @@ func (c *Client) broadcast(ctx context.Context, raw []byte) (*ctypes.ResultBroad
 	}
 }
 
-func (c *Client) senderLock(a Address) *sync.Mutex {
+func (c *Client) senderLock(a rights.Address) *sync.Mutex {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l, ok := c.senders[a]
@@ -187,7 +190,7 @@ func (c *Client) chain(ctx context.Context) (string, error) {
 	if id != "" {
 		return id, nil
 	}
-	g, err := c.Genesis(ctx)
+	g, err := Get[rights.Genesis](ctx, c, "")
 	if err != nil {
 		return "", err
 	}
@@ -206,8 +209,8 @@ func (c *Client) Height(ctx context.Context) (int64, error) {
 	return st.SyncInfo.LatestBlockHeight, nil
 }
 
-// Query reads path (see App.Query) at height (0 = the last committed block) into v, and returns
-// the height the answer is from. An unknown id is ErrNotFound.
+// Query reads path (see rights.Ledger.Query) at height (0 = the last committed block) into v,
+// and returns the height the answer is from. An unknown id is rights.ErrNotFound.
 func (c *Client) Query(ctx context.Context, path string, height int64, v any) (int64, error) {
 	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Height: height})
 	if err != nil {
@@ -215,24 +218,54 @@ func (c *Client) Query(ctx context.Context, path string, height int64, v any) (i
 	}
 	r := res.Response
 	switch r.Code {
-	case CodeOK:
-	case CodeNotFound:
-		return r.Height, fmt.Errorf("rights: query %s: %w", path, ErrNotFound)
+	case rights.CodeOK:
+	case rights.CodeNotFound:
+		return r.Height, fmt.Errorf("rights: query %s: %w", path, rights.ErrNotFound)
 	default:
-		return r.Height, fmt.Errorf("rights: query %s: %w", path, &TxError{Code: r.Code, Log: r.Log})
+		return r.Height, fmt.Errorf("rights: query %s: %w", path, &rights.TxError{Code: r.Code, Log: r.Log})
 	}
-	if err := decode(r.Value, v); err != nil {
+	if err := rights.Unmarshal(r.Value, v); err != nil {
 		return r.Height, fmt.Errorf("rights: query %s: decode answer: %w", path, err)
 	}
 	return r.Height, nil
 }
 
-func query[T any](ctx context.Context, c *Client, path string) (*T, error) {
-	var v T
-	if _, err := c.Query(ctx, path, 0, &v); err != nil {
-		return nil, err
+// Get reads the object id of the kind whose objects are Ts (rights.One), at the last committed
+// block: Get[rights.Dataset](ctx, c, id), Get[rights.Party](ctx, c, string(addr)),
+// Get[rights.Committee](ctx, c, "") for a chain-wide one. An unknown id is rights.ErrNotFound.
+func Get[T any](ctx context.Context, c *Client, id string) (*T, error) {
+	k, ok := rights.One[T]()
+	if !ok {
+		return nil, fmt.Errorf("rights: the chain serves no %T by id", *new(T))
 	}
-	return &v, nil
+	return query[T](ctx, c, k.Path(id))
+}
+
+// List reads every object of the kind listed as []T (rights.Listed), in the order the chain
+// keeps them (by id; parties by address, payments by Seq): List[rights.Dataset](ctx, c). The
+// regulators are List[rights.Address].
+func List[T any](ctx context.Context, c *Client) ([]T, error) {
+	k, ok := rights.Listed[T]()
+	if !ok {
+		return nil, fmt.Errorf("rights: the chain lists no %T", *new(T))
+	}
+	return queryList[T](ctx, c, k.ListPath())
+}
+
+// ListBy reads the objects of the kind listed as []T whose filter by has value v, from the
+// chain's index, in id order: ListBy[rights.Dataset](ctx, c, "holder", string(addr)) (the
+// datasets addr holds); the grants by "grantee" or "dataset", the computations by "grant", the
+// products by "holder".
+func ListBy[T any](ctx context.Context, c *Client, by, v string) ([]T, error) {
+	k, ok := rights.Listed[T]()
+	if !ok {
+		return nil, fmt.Errorf("rights: the chain lists no %T", *new(T))
+	}
+	path, ok := k.ByPath(by, v)
+	if !ok {
+		return nil, fmt.Errorf("rights: the chain lists no %ss by %s", k.Name, by)
+	}
+	return queryList[T](ctx, c, path)
 }
 
 func queryList[T any](ctx context.Context, c *Client, path string) ([]T, error) {
@@ -243,158 +276,31 @@ func queryList[T any](ctx context.Context, c *Client, path string) ([]T, error) 
 	return v, nil
 }
 
-// Party returns the party registered at a, or ErrNotFound.
-func (c *Client) Party(ctx context.Context, a Address) (*Party, error) {
-	return query[Party](ctx, c, "/party/"+string(a))
-}
-
-// Dataset returns dataset id, or ErrNotFound.
-func (c *Client) Dataset(ctx context.Context, id string) (*Dataset, error) {
-	return query[Dataset](ctx, c, "/dataset/"+id)
-}
-
-// Datasets returns every dataset, in id order.
-func (c *Client) Datasets(ctx context.Context) ([]Dataset, error) {
-	return queryList[Dataset](ctx, c, "/datasets")
-}
-
-// Grant returns grant id, or ErrNotFound.
-func (c *Client) Grant(ctx context.Context, id string) (*Grant, error) {
-	return query[Grant](ctx, c, "/grant/"+id)
-}
-
-// Grants returns every grant, in id order.
-func (c *Client) Grants(ctx context.Context) ([]Grant, error) {
-	return queryList[Grant](ctx, c, "/grants")
-}
-
-// Computation returns computation id, or ErrNotFound.
-func (c *Client) Computation(ctx context.Context, id string) (*Computation, error) {
-	return query[Computation](ctx, c, "/computation/"+id)
-}
-
-// Computations returns every computation, in id order.
-func (c *Client) Computations(ctx context.Context) ([]Computation, error) {
-	return queryList[Computation](ctx, c, "/computations")
-}
-
-// Payments returns every payment, in Seq order.
-func (c *Client) Payments(ctx context.Context) ([]Payment, error) {
-	return queryList[Payment](ctx, c, "/payments")
-}
-
-// Committee returns the committee and the state of its key ceremony.
-func (c *Client) Committee(ctx context.Context) (*Committee, error) {
-	return query[Committee](ctx, c, "/committee")
-}
-
-// Circuit returns the registered proving circuit id (see CircuitID), or ErrNotFound.
-func (c *Client) Circuit(ctx context.Context, id string) (*Circuit, error) {
-	return query[Circuit](ctx, c, "/circuit/"+id)
-}
-
-// Circuits returns every registered proving circuit, in id order.
-func (c *Client) Circuits(ctx context.Context) ([]Circuit, error) {
-	return queryList[Circuit](ctx, c, "/circuits")
-}
-
-// Genesis returns the genesis the chain started from.
-func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
-	return query[Genesis](ctx, c, "/genesis")
-}
-
-// Product returns product id, or ErrNotFound.
-func (c *Client) Product(ctx context.Context, id string) (*Product, error) {
-	return query[Product](ctx, c, "/product/"+id)
-}
-
-// Products returns every product, in id order.
-func (c *Client) Products(ctx context.Context) ([]Product, error) {
-	return queryList[Product](ctx, c, "/products")
-}
-
-// ProductsByHolder returns the products a holds, in id order.
-func (c *Client) ProductsByHolder(ctx context.Context, a Address) ([]Product, error) {
-	return queryList[Product](ctx, c, "/products/holder/"+string(a))
-}
-
-// DatasetsByHolder returns the datasets a holds, in id order.
-func (c *Client) DatasetsByHolder(ctx context.Context, a Address) ([]Dataset, error) {
-	return queryList[Dataset](ctx, c, "/datasets/holder/"+string(a))
-}
-
-// GrantsByGrantee returns the grants a requested, in id order.
-func (c *Client) GrantsByGrantee(ctx context.Context, a Address) ([]Grant, error) {
-	return queryList[Grant](ctx, c, "/grants/grantee/"+string(a))
-}
-
-// GrantsByDataset returns the grants over dataset id, in id order.
-func (c *Client) GrantsByDataset(ctx context.Context, id string) ([]Grant, error) {
-	return queryList[Grant](ctx, c, "/grants/dataset/"+id)
-}
-
-// ComputationsByGrant returns every computation under grant id, in id order.
-func (c *Client) ComputationsByGrant(ctx context.Context, id string) ([]Computation, error) {
-	return queryList[Computation](ctx, c, "/computations/grant/"+id)
-}
-
-// Hold returns hold id, or ErrNotFound.
-func (c *Client) Hold(ctx context.Context, id string) (*Hold, error) {
-	return query[Hold](ctx, c, "/hold/"+id)
-}
-
-// Holds returns every hold, in force or released, in id order.
-func (c *Client) Holds(ctx context.Context) ([]Hold, error) {
-	return queryList[Hold](ctx, c, "/holds")
+func query[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if _, err := c.Query(ctx, path, 0, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // HoldsOn returns the holds in force that freeze an object (for a product: on it or on a source
 // dataset); none means it is not frozen.
-func (c *Client) HoldsOn(ctx context.Context, kind HoldKind, id string) ([]Hold, error) {
-	return queryList[Hold](ctx, c, "/frozen/"+string(kind)+"/"+id)
-}
-
-// Regulators returns the current regulators.
-func (c *Client) Regulators(ctx context.Context) ([]Address, error) {
-	return queryList[Address](ctx, c, "/regulators")
-}
-
-// Proposal returns regulator proposal id, or ErrNotFound.
-func (c *Client) Proposal(ctx context.Context, id string) (*Proposal, error) {
-	return query[Proposal](ctx, c, "/proposal/"+id)
-}
-
-// Proposals returns every regulator proposal, in id order.
-func (c *Client) Proposals(ctx context.Context) ([]Proposal, error) {
-	return queryList[Proposal](ctx, c, "/proposals")
-}
-
-// Parties returns every registered party, in address order.
-func (c *Client) Parties(ctx context.Context) ([]Party, error) {
-	return queryList[Party](ctx, c, "/parties")
+func (c *Client) HoldsOn(ctx context.Context, kind rights.HoldKind, id string) ([]rights.Hold, error) {
+	return queryList[rights.Hold](ctx, c, "/frozen/"+string(kind)+"/"+id)
 }
 
 // ComputationsUnderWay returns the computations pending or switching, in deadline order: what
 // committee members poll.
-func (c *Client) ComputationsUnderWay(ctx context.Context) ([]Computation, error) {
-	return queryList[Computation](ctx, c, "/computations/underway")
+func (c *Client) ComputationsUnderWay(ctx context.Context) ([]rights.Computation, error) {
+	return queryList[rights.Computation](ctx, c, "/computations/underway")
 }
 
 // Setup ceremonies (tx_zkceremony.go).
 
-// ZKCeremony returns setup ceremony id, or ErrNotFound.
-func (c *Client) ZKCeremony(ctx context.Context, id string) (*ZKCeremony, error) {
-	return query[ZKCeremony](ctx, c, "/zkceremony/"+id)
-}
-
-// ZKCeremonies returns every setup ceremony, in id order.
-func (c *Client) ZKCeremonies(ctx context.Context) ([]ZKCeremony, error) {
-	return queryList[ZKCeremony](ctx, c, "/zkceremonies")
-}
-
 // ZKCircuit returns the registered keys of the chunk circuit (n, w), or ErrNotFound.
-func (c *Client) ZKCircuit(ctx context.Context, n uint64, w uint32) (*ZKCircuit, error) {
-	return query[ZKCircuit](ctx, c, fmt.Sprintf("/zkcircuit/%d/%d", n, w))
+func (c *Client) ZKCircuit(ctx context.Context, n uint64, w uint32) (*rights.ZKCircuit, error) {
+	return query[rights.ZKCircuit](ctx, c, fmt.Sprintf("/zkcircuit/%d/%d", n, w))
 }
 
 // BlockHash returns the hash of the block at height, as the node's block store has it: what a

@@ -1,4 +1,4 @@
-package rights
+package node
 
 import (
 	"context"
@@ -25,8 +25,10 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	cmttime "github.com/cometbft/cometbft/types/time"
 	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/filter"
-	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/app"
+	"github.com/dxplabs/dxp/rights/client"
 )
 
 // Limits sized so a RegisterDataset carrying many chunk proofs (up to about 4 MiB) fits.
@@ -36,13 +38,13 @@ const (
 	maxRPCBody    = 16 << 20 // RPC: largest request body (a tx travels base64 in JSON)
 )
 
-// NodeConfig says how to run an in-process node. The zero value of every field but Home and
+// Config says how to run an in-process node. The zero value of every field but Home and
 // Verifier means the default.
-type NodeConfig struct {
+type Config struct {
 	Home          string        // CometBFT config+data and the app DB live under it
 	RPCListen     string        // e.g. "tcp://127.0.0.1:26657"; "" = no RPC server
 	TimeoutCommit time.Duration // zero = 200ms
-	Verifier      Verifier
+	Verifier      rights.Verifier
 	LogFile       string // "" = Home/node.log; CometBFT logs go there, never to stdout
 	// P2PListen is where the node meets its peers, e.g. "tcp://127.0.0.1:26656"; "" = a free
 	// loopback port, which suits a single validator.
@@ -50,13 +52,19 @@ type NodeConfig struct {
 	// Peers are the other validators' nodes, "ID@127.0.0.1:PORT" (ID from InitValidators); the
 	// node keeps dialling them.
 	Peers []string
+	// App, if set, is the ABCI application the node runs instead of DXP's (app.New over
+	// AppDir(Home) with Verifier, which is then not needed). The caller closes it after Stop.
+	App abci.Application
+	// Comet, if set, is the CometBFT configuration the node runs with: CometConfig's for this
+	// Config, changed by the caller (a larger mempool, say). Nil means CometConfig's.
+	Comet *cfg.Config
 }
 
-func (c *NodeConfig) validate() error {
+func (c *Config) validate() error {
 	if c.Home == "" {
 		return errors.New("home directory is empty")
 	}
-	if c.Verifier == nil {
+	if c.Verifier == nil && c.App == nil {
 		return errors.New("a chunk proof verifier is required")
 	}
 	if c.TimeoutCommit < 0 {
@@ -70,8 +78,22 @@ func (c *NodeConfig) validate() error {
 	return nil
 }
 
-// appDir is where the application's IAVL database lives, apart from CometBFT's data.
-func appDir(home string) string { return filepath.Join(home, "app") }
+// AppDir is where the application's IAVL database lives under home, apart from CometBFT's data.
+func AppDir(home string) string { return filepath.Join(home, "app") }
+
+// CometConfig returns the CometBFT configuration Start runs the node of nc with (when nc.Comet
+// is nil), for a caller that wants to change it first. With nc.P2PListen empty it picks a free
+// loopback port.
+func CometConfig(nc Config) (*cfg.Config, error) {
+	p2pAddr := nc.P2PListen
+	if p2pAddr == "" {
+		var err error
+		if p2pAddr, err = freeLoopbackAddr(); err != nil {
+			return nil, fmt.Errorf("rights: start node: pick a p2p port: %w", err)
+		}
+	}
+	return cometConfig(nc.Home, nc.RPCListen, p2pAddr, nc.Peers, nc.TimeoutCommit), nil
+}
 
 // cometConfig returns the CometBFT configuration DXP runs with: every listener on loopback, the
 // given persistent peers (none for a single validator), empty blocks every second (deadlines need
@@ -104,8 +126,8 @@ func cometConfig(home, rpcListen, p2pListen string, peers []string, timeoutCommi
 	return c
 }
 
-// NodeInitialized reports whether InitNode has set up home.
-func NodeInitialized(home string) bool {
+// Initialized reports whether Init (or InitValidators) has set up home.
+func Initialized(home string) bool {
 	c := cfg.DefaultConfig()
 	c.SetRoot(home)
 	for _, f := range []string{c.GenesisFile(), c.PrivValidatorKeyFile(), c.NodeKeyFile()} {
@@ -116,10 +138,10 @@ func NodeInitialized(home string) bool {
 	return true
 }
 
-// InitNode sets up home for a single-validator chain starting from gen: the CometBFT config, a
+// Init sets up home for a single-validator chain starting from gen: the CometBFT config, a
 // fresh validator key and node key (written 0600), and genesis.json with app_state = gen. It
 // refuses a home that is already initialised.
-func InitNode(home string, gen Genesis) error {
+func Init(home string, gen rights.Genesis) error {
 	if _, err := InitValidators([]string{home}, gen); err != nil {
 		return err
 	}
@@ -131,7 +153,7 @@ func InitNode(home string, gen Genesis) error {
 // the same genesis.json, which names every validator with equal power and has app_state = gen.
 // It returns each home's node ID, for the others' Peers ("ID@HOST:PORT"). It refuses a home that
 // is already initialised.
-func InitValidators(homes []string, gen Genesis) ([]string, error) {
+func InitValidators(homes []string, gen rights.Genesis) ([]string, error) {
 	fail := func(err error) ([]string, error) { return nil, fmt.Errorf("rights: init node: %w", err) }
 	if len(homes) == 0 {
 		return fail(errors.New("no validator homes"))
@@ -183,7 +205,7 @@ func InitValidators(homes []string, gen Genesis) ([]string, error) {
 	}
 	params := cmttypes.DefaultConsensusParams()
 	params.Block.MaxBytes = maxBlockBytes
-	params.Version.App = AppVersion
+	params.Version.App = app.AppVersion
 	doc := &cmttypes.GenesisDoc{
 		ChainID:         gen.ChainID,
 		GenesisTime:     cmttime.Now(),
@@ -203,7 +225,7 @@ func InitValidators(homes []string, gen Genesis) ([]string, error) {
 	return ids, nil
 }
 
-// writeCometConfig writes config.toml for reference and for `cometbft` tools; StartNode builds
+// writeCometConfig writes config.toml for reference and for `cometbft` tools; Start builds
 // its configuration in code and does not read it. The template writer panics on I/O errors.
 func writeCometConfig(c *cfg.Config) (err error) {
 	defer func() {
@@ -251,57 +273,35 @@ func loadPV(keyFile, stateFile string) (*privval.FilePV, error) {
 	return privval.LoadFilePV(keyFile, stateFile), nil
 }
 
-// Node is a running in-process CometBFT node with the DXP app.
+// Node is a running in-process CometBFT node with the DXP app (or Config.App).
 type Node struct {
 	node     *nm.Node
-	app      *App // nil for a bench's reference app
-	closeApp func() error
+	closeApp func() error // nil for Config.App, which its caller closes
 	dbs      *dbTracker
 	logFile  *os.File
-	client   *Client
+	client   *client.Client
 
 	stopOnce sync.Once
 	stopErr  error
 }
 
-// StartNode starts the node initialised in cfg.Home, resuming its chain where it stopped.
-func StartNode(ctx context.Context, nc NodeConfig) (*Node, error) {
+// Start starts the node initialised in nc.Home, resuming its chain where it stopped.
+func Start(ctx context.Context, nc Config) (*Node, error) {
 	if err := nc.validate(); err != nil {
 		return nil, fmt.Errorf("rights: start node: %w", err)
 	}
-	return startNode(ctx, nc, func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
-		app, err := NewApp(dir, nc.Verifier)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		app.SetLogger(logger)
-		return app, app, app.Close, nil
-	}, nil)
-}
-
-// appMaker opens the application of a node, whose state lives in dir; it returns the app, the
-// DXP App if it is one, and what closes it.
-type appMaker func(dir string, logger log.Logger) (abci.Application, *App, func() error, error)
-
-// startNode starts a node running the app mk opens, with DXP's CometBFT configuration changed by
-// tune (only the bench tunes it).
-func startNode(ctx context.Context, nc NodeConfig, mk appMaker, tune func(*cfg.Config)) (*Node, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("rights: start node: %w", err)
 	}
-	if !NodeInitialized(nc.Home) {
+	if !Initialized(nc.Home) {
 		return nil, fmt.Errorf("rights: start node: %s is not initialised (InitNode first)", nc.Home)
 	}
-	p2pAddr := nc.P2PListen
-	if p2pAddr == "" {
+	c := nc.Comet
+	if c == nil {
 		var err error
-		if p2pAddr, err = freeLoopbackAddr(); err != nil {
-			return nil, fmt.Errorf("rights: start node: pick a p2p port: %w", err)
+		if c, err = CometConfig(nc); err != nil {
+			return nil, err
 		}
-	}
-	c := cometConfig(nc.Home, nc.RPCListen, p2pAddr, nc.Peers, nc.TimeoutCommit)
-	if tune != nil {
-		tune(c)
 	}
 
 	logPath := nc.LogFile
@@ -322,14 +322,18 @@ func startNode(ctx context.Context, nc NodeConfig, mk appMaker, tune func(*cfg.C
 		return nil, errors.Join(fmt.Errorf("rights: start node: %w", err), n.closeAll())
 	}
 
-	if err := os.MkdirAll(appDir(nc.Home), 0o700); err != nil {
-		return fail(err)
+	abciApp := nc.App
+	if abciApp == nil {
+		if err := os.MkdirAll(AppDir(nc.Home), 0o700); err != nil {
+			return fail(err)
+		}
+		a, err := app.New(AppDir(nc.Home), nc.Verifier)
+		if err != nil {
+			return fail(err)
+		}
+		a.SetLogger(logger.With("module", "dxp"))
+		abciApp, n.closeApp = a, a.Close
 	}
-	abciApp, app, closeApp, err := mk(appDir(nc.Home), logger.With("module", "dxp"))
-	if err != nil {
-		return fail(err)
-	}
-	n.app, n.closeApp = app, closeApp
 
 	pv, err := loadPV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	if err != nil {
@@ -354,12 +358,15 @@ func startNode(ctx context.Context, nc NodeConfig, mk appMaker, tune func(*cfg.C
 		n.node = nil
 		return fail(err)
 	}
-	n.client = newClient(local.New(n.node))
+	n.client = client.New(local.New(n.node))
 	return n, nil
 }
 
 // Client returns a client that talks to the node in-process, without HTTP.
-func (n *Node) Client() *Client { return n.client }
+func (n *Node) Client() *client.Client { return n.client }
+
+// Comet returns the CometBFT node, for what Node does not wrap (its mempool, say).
+func (n *Node) Comet() *nm.Node { return n.node }
 
 // Stop stops the node, waits for it to finish, and closes every database and the log.
 func (n *Node) Stop() error {
@@ -403,7 +410,7 @@ func (t *dbTracker) provider(ctx *cfg.DBContext) (dbm.DB, error) {
 	var db dbm.DB
 	var err error
 	if dbm.BackendType(ctx.Config.DBBackend) == dbm.GoLevelDBBackend {
-		db, err = dbm.NewGoLevelDBWithOpts(ctx.ID, ctx.Config.DBDir(), levelDBOptions())
+		db, err = dbm.NewGoLevelDBWithOpts(ctx.ID, ctx.Config.DBDir(), app.LevelDBOptions())
 	} else {
 		db, err = cfg.DefaultDBProvider(ctx)
 	}
@@ -440,30 +447,4 @@ func freeLoopbackAddr() (string, error) {
 		return "", err
 	}
 	return "tcp://" + addr, nil
-}
-
-// levelDBOptions are the goleveldb settings of every database a node opens (CometBFT's and the
-// app's). A validator writes a steady stream of blocks, tx results, event index entries and IAVL
-// nodes, several KiB per tx, much of it under hash-like keys spread over the whole key range, so
-// that every compaction of level 0 into level 1 rewrites most of level 1. With 32 MiB memtables
-// and compaction at 4 level-0 tables (goleveldb's default), compaction grew to a fifth of a busy
-// node's CPU once the tx index outgrew level 1, and CPU per tx rose by a quarter over 300,000
-// txs; 64 MiB memtables and compaction at 8 level-0 tables merge four times as much per pass,
-// and cut CPU per tx by about a tenth at that size (bench ledger). Bloom filters keep reads
-// cheap with more level-0 tables to look through. No compression, because what they hold
-// is mostly hashes, signatures and keys, and snappy took about 3% of a busy node's CPU; and no
-// compaction triggered by reads (as go-ethereum does), since the state is read far more than
-// written.
-func levelDBOptions() *opt.Options {
-	return &opt.Options{
-		WriteBuffer:            64 << 20,
-		CompactionL0Trigger:    8,
-		WriteL0SlowdownTrigger: 16,
-		WriteL0PauseTrigger:    24,
-		CompactionTableSize:    8 << 20,
-		BlockCacheCapacity:     64 << 20,
-		Filter:                 filter.NewBloomFilter(10),
-		Compression:            opt.NoCompression,
-		DisableSeeksCompaction: true,
-	}
 }

@@ -1,4 +1,4 @@
-package rights
+package bench
 
 import (
 	"context"
@@ -15,8 +15,11 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
-	"github.com/cometbft/cometbft/libs/log"
 	mempl "github.com/cometbft/cometbft/mempool"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/app"
+	"github.com/dxplabs/dxp/rights/node"
 )
 
 // The ledger bench: how many txs per second one in-process validator sustains, every signature
@@ -246,15 +249,17 @@ func benchTune(c *cfg.Config) {
 	c.Mempool.Broadcast = false
 }
 
+// appMaker opens an app of the bench whose state lives in dir, and returns what closes it.
+type appMaker func(dir string) (abci.Application, func() error, error)
+
 // benchMakers open the bench's apps.
 var benchMakers = map[string]appMaker{
-	BenchDXP: func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
-		a, err := NewApp(dir, benchAccept{})
+	BenchDXP: func(dir string) (abci.Application, func() error, error) {
+		a, err := app.New(dir, benchAccept{})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		a.SetLogger(logger)
-		return a, a, a.Close, nil
+		return a, a.Close, nil
 	},
 	BenchVerifyStore: newVerifyStoreApp,
 	BenchStoreOnly:   newStoreOnlyApp,
@@ -263,18 +268,27 @@ var benchMakers = map[string]appMaker{
 // txSource yields the txs of an app's load steps.
 type txSource func(n int) ([][]byte, error)
 
-func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *BenchSettings) (*BenchRun, error) {
+func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *BenchSettings) (_ *BenchRun, err error) {
 	gen, _ := benchGenesis()
-	if err := InitNode(home, gen); err != nil {
+	if err := node.Init(home, gen); err != nil {
 		return nil, err
 	}
-	probe := &commitProbe{}
-	open := func(dir string, logger log.Logger) (abci.Application, *App, func() error, error) {
-		a, dxp, closeApp, err := benchMakers[app](dir, logger)
-		probe.Application = a
-		return probe, dxp, closeApp, err
+	dir := node.AppDir(home)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
-	n, err := startNode(ctx, NodeConfig{Home: home, TimeoutCommit: c.TimeoutCommit}, open, benchTune)
+	a, closeApp, err := benchMakers[app](dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, closeApp()) }() // after the node has stopped
+	probe := &commitProbe{Application: a}
+	nc := node.Config{Home: home, TimeoutCommit: c.TimeoutCommit, App: probe}
+	if nc.Comet, err = node.CometConfig(nc); err != nil {
+		return nil, err
+	}
+	benchTune(nc.Comet)
+	n, err := node.Start(ctx, nc)
 	if err != nil {
 		return nil, err
 	}
@@ -376,11 +390,11 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 // waitIdle waits until the node's mempool is empty and then until the process is quiet: the
 // databases' compactions and whatever else the last step left behind run before the next step,
 // not during it, so each step measures the node at its rate and not the debts of a faster one.
-func waitIdle(ctx context.Context, n *Node, limit time.Duration) error {
+func waitIdle(ctx context.Context, n *node.Node, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	for n.node.Mempool().Size() > 0 {
+	for n.Comet().Mempool().Size() > 0 {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the mempool still holds %d txs after %v", n.node.Mempool().Size(), limit)
+			return fmt.Errorf("the mempool still holds %d txs after %v", n.Comet().Mempool().Size(), limit)
 		}
 		select {
 		case <-ctx.Done():
@@ -476,7 +490,7 @@ func (p *commitProbe) Commit(ctx context.Context, req *abci.RequestCommit) (*abc
 
 // runStep submits txs to n's mempool at rate per second (0: all at once) and waits until each is
 // committed or refused, or until it is clear the target is missed.
-func runStep(ctx context.Context, n *Node, probe *commitProbe, txs [][]byte, rate float64, target time.Duration) (*BenchStep, error) {
+func runStep(ctx context.Context, n *node.Node, probe *commitProbe, txs [][]byte, rate float64, target time.Duration) (*BenchStep, error) {
 	st := &BenchStep{OfferedTxPerS: rate, Txs: len(txs)}
 	index := make(map[string]int, len(txs))
 	for i, tx := range txs {
@@ -496,7 +510,7 @@ func runStep(ctx context.Context, n *Node, probe *commitProbe, txs [][]byte, rat
 	settle := func(i int, code uint32, log string, at time.Time) {
 		mu.Lock()
 		defer mu.Unlock()
-		if code == CodeOK {
+		if code == rights.CodeOK {
 			done[i] = at
 			committed++
 		} else {
@@ -541,7 +555,7 @@ func runStep(ctx context.Context, n *Node, probe *commitProbe, txs [][]byte, rat
 
 	cpu0, cpuOK := processCPU()
 	start := time.Now().Add(20 * time.Millisecond)
-	mp := n.node.Mempool()
+	mp := n.Comet().Mempool()
 	for i, tx := range txs {
 		if rate > 0 {
 			due[i] = start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
@@ -552,12 +566,12 @@ func runStep(ctx context.Context, n *Node, probe *commitProbe, txs [][]byte, rat
 			due[i] = time.Now()
 		}
 		err := mp.CheckTx(tx, func(res *abci.ResponseCheckTx) {
-			if res.Code != CodeOK {
+			if res.Code != rights.CodeOK {
 				settle(i, res.Code, res.Log, time.Now())
 			}
 		}, mempl.TxInfo{})
 		if err != nil {
-			settle(i, CodeInternal, err.Error(), time.Now())
+			settle(i, rights.CodeInternal, err.Error(), time.Now())
 		}
 		if i%1024 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -1,10 +1,12 @@
-package rights
+package app
 
 import (
 	"fmt"
 
 	corestore "cosmossdk.io/core/store"
 	"github.com/cosmos/iavl"
+
+	"github.com/dxplabs/dxp/rights"
 )
 
 // iavlStore is the production Store: the working (unsaved) version of an IAVL tree.
@@ -41,7 +43,7 @@ func (s iavlStore) Iterate(prefix []byte, fn func(key, value []byte) bool) error
 	if s.tree.IsEmpty() {
 		return nil
 	}
-	return drain(iavl.NewIterator(prefix, prefixEnd(prefix), true, s.tree.ImmutableTree), fn)
+	return drain(iavl.NewIterator(prefix, rights.PrefixEnd(prefix), true, s.tree.ImmutableTree), fn)
 }
 
 // iavlView is a read-only Store over one saved version of the tree, for queries and CheckTx.
@@ -57,14 +59,14 @@ func (v iavlView) Get(key []byte) ([]byte, error) {
 	return b, nil
 }
 
-func (v iavlView) Set(key, value []byte) error { return errReadOnly }
-func (v iavlView) Delete(key []byte) error     { return errReadOnly }
+func (v iavlView) Set(key, value []byte) error { return rights.ErrReadOnly }
+func (v iavlView) Delete(key []byte) error     { return rights.ErrReadOnly }
 
 func (v iavlView) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
 	if v.tree.Size() == 0 {
 		return nil
 	}
-	it, err := v.tree.Iterator(prefix, prefixEnd(prefix), true)
+	it, err := v.tree.Iterator(prefix, rights.PrefixEnd(prefix), true)
 	if err != nil {
 		return fmt.Errorf("rights: iavl iterate: %w", err)
 	}
@@ -75,28 +77,18 @@ func (v iavlView) Iterate(prefix []byte, fn func(key, value []byte) bool) error 
 // closed: IAVL cannot read one version while it writes the next (App).
 type afterSave struct {
 	saved <-chan struct{}
-	view  Store
+	view  rights.Store
 }
 
 func (a afterSave) Get(key []byte) ([]byte, error) {
 	<-a.saved
 	return a.view.Get(key)
 }
-func (a afterSave) Set(key, value []byte) error { return errReadOnly }
-func (a afterSave) Delete(key []byte) error     { return errReadOnly }
+func (a afterSave) Set(key, value []byte) error { return rights.ErrReadOnly }
+func (a afterSave) Delete(key []byte) error     { return rights.ErrReadOnly }
 func (a afterSave) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
 	<-a.saved
 	return a.view.Iterate(prefix, fn)
-}
-
-// readOnly hides the writes of a Store (the working tree before the first commit).
-type readOnly struct{ s Store }
-
-func (r readOnly) Get(key []byte) ([]byte, error) { return r.s.Get(key) }
-func (r readOnly) Set(key, value []byte) error    { return errReadOnly }
-func (r readOnly) Delete(key []byte) error        { return errReadOnly }
-func (r readOnly) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
-	return r.s.Iterate(prefix, fn)
 }
 
 func drain(it corestore.Iterator, fn func(key, value []byte) bool) (err error) {

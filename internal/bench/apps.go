@@ -1,4 +1,4 @@
-package rights
+package bench
 
 import (
 	"context"
@@ -9,12 +9,15 @@ import (
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
+
+	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/app"
 )
 
-// The ledger bench's two reference apps, run on the same node settings as DXP's App.
+// The ledger bench's two reference apps, run on the same node settings as DXP's App
+// (rights/app).
 
 // storeOnlyApp accepts every tx without looking at it and keeps a count; CometBFT's block store
 // keeps the txs. Its throughput is CometBFT's ceiling on this machine.
@@ -27,8 +30,8 @@ type storeOnlyApp struct {
 	hash   []byte
 }
 
-func newStoreOnlyApp(string, log.Logger) (abci.Application, *App, func() error, error) {
-	return &storeOnlyApp{}, nil, func() error { return nil }, nil
+func newStoreOnlyApp(string) (abci.Application, func() error, error) {
+	return &storeOnlyApp{}, func() error { return nil }, nil
 }
 
 func (a *storeOnlyApp) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
@@ -38,7 +41,7 @@ func (a *storeOnlyApp) Info(context.Context, *abci.RequestInfo) (*abci.ResponseI
 }
 
 func (a *storeOnlyApp) CheckTx(context.Context, *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	return &abci.ResponseCheckTx{Code: CodeOK, GasWanted: 1}, nil
+	return &abci.ResponseCheckTx{Code: rights.CodeOK, GasWanted: 1}, nil
 }
 
 func (a *storeOnlyApp) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
@@ -46,7 +49,7 @@ func (a *storeOnlyApp) FinalizeBlock(_ context.Context, req *abci.RequestFinaliz
 	defer a.mu.Unlock()
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i := range results {
-		results[i] = &abci.ExecTxResult{Code: CodeOK}
+		results[i] = &abci.ExecTxResult{Code: rights.CodeOK}
 	}
 	a.count += uint64(len(req.Txs))
 	a.height = req.Height
@@ -61,22 +64,23 @@ func (a *storeOnlyApp) FinalizeBlock(_ context.Context, req *abci.RequestFinaliz
 type verifyStoreApp struct {
 	abci.BaseApplication
 
-	mu   sync.Mutex
-	db   idb.DB
-	tree *iavl.MutableTree
+	mu    sync.Mutex
+	db    idb.DB
+	tree  *iavl.MutableTree
+	cache *rights.Cache
 }
 
-func newVerifyStoreApp(dir string, _ log.Logger) (abci.Application, *App, func() error, error) {
-	db, err := idb.NewGoLevelDBWithOpts("appstate", dir, levelDBOptions())
+func newVerifyStoreApp(dir string) (abci.Application, func() error, error) {
+	db, err := idb.NewGoLevelDBWithOpts("appstate", dir, app.LevelDBOptions())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	tree := iavl.NewMutableTree(db, iavlCacheSize, false, iavl.NewNopLogger())
+	tree := iavl.NewMutableTree(db, app.IAVLCacheSize, false, iavl.NewNopLogger())
 	if _, err := tree.Load(); err != nil {
-		return nil, nil, nil, errors.Join(err, db.Close())
+		return nil, nil, errors.Join(err, db.Close())
 	}
-	a := &verifyStoreApp{db: db, tree: tree}
-	return a, nil, func() error { return errors.Join(a.tree.Close(), a.db.Close()) }, nil
+	a := &verifyStoreApp{db: db, tree: tree, cache: rights.NewCache()}
+	return a, func() error { return errors.Join(a.tree.Close(), a.db.Close()) }, nil
 }
 
 func (a *verifyStoreApp) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
@@ -94,12 +98,12 @@ func (a *verifyStoreApp) InitChain(context.Context, *abci.RequestInitChain) (*ab
 }
 
 // check decodes raw and checks its signature, which CheckTx has usually verified already.
-func (a *verifyStoreApp) check(raw []byte) (*Tx, error) {
-	tx, err := decodeTxFresh(raw)
+func (a *verifyStoreApp) check(raw []byte) (*rights.Tx, error) {
+	tx, err := rights.DecodeTx(raw)
 	if err != nil {
 		return nil, err
 	}
-	if err := VerifySig(tx); err != nil {
+	if err := a.cache.VerifySig(tx); err != nil {
 		return nil, err
 	}
 	return tx, nil
@@ -107,16 +111,16 @@ func (a *verifyStoreApp) check(raw []byte) (*Tx, error) {
 
 func (a *verifyStoreApp) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if req.Type == abci.CheckTxType_New {
-		preverify(req.Tx)
+		a.cache.Preverify(req.Tx)
 	}
 	if _, err := a.check(req.Tx); err != nil {
-		return &abci.ResponseCheckTx{Code: CodeSignature, Log: err.Error()}, nil
+		return &abci.ResponseCheckTx{Code: rights.CodeSignature, Log: err.Error()}, nil
 	}
-	return &abci.ResponseCheckTx{Code: CodeOK, GasWanted: 1}, nil
+	return &abci.ResponseCheckTx{Code: rights.CodeOK, GasWanted: 1}, nil
 }
 
 func (a *verifyStoreApp) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
-	preverifyAll(req.Txs)
+	a.cache.Preverify(req.Txs...)
 	return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_ACCEPT}, nil
 }
 
@@ -127,14 +131,14 @@ func (a *verifyStoreApp) FinalizeBlock(_ context.Context, req *abci.RequestFinal
 	for i, raw := range req.Txs {
 		tx, err := a.check(raw)
 		if err != nil {
-			results[i] = &abci.ExecTxResult{Code: CodeSignature, Log: err.Error()}
+			results[i] = &abci.ExecTxResult{Code: rights.CodeSignature, Log: err.Error()}
 			continue
 		}
 		k := binary.BigEndian.AppendUint64([]byte("tx/"+string(tx.Sender())+"/"), tx.Nonce)
 		if _, err := a.tree.Set(k, raw); err != nil {
 			return nil, fmt.Errorf("verify-store app: %w", err)
 		}
-		results[i] = &abci.ExecTxResult{Code: CodeOK}
+		results[i] = &abci.ExecTxResult{Code: rights.CodeOK}
 	}
 	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.tree.WorkingHash()}, nil
 }

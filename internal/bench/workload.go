@@ -1,4 +1,4 @@
-package rights
+package bench
 
 import (
 	"crypto/ed25519"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/dxplabs/dxp/rights"
 )
 
 // The ledger bench's workload: a realistic stream of signed txs, every one of which the ledger
@@ -72,14 +74,14 @@ const (
 type benchKey struct {
 	name  string
 	priv  ed25519.PrivateKey
-	addr  Address
+	addr  rights.Address
 	nonce uint64
 }
 
 func newBenchKey(name string) *benchKey {
 	seed := sha256.Sum256([]byte("dxp bench key " + name))
 	priv := ed25519.NewKeyFromSeed(seed[:])
-	return &benchKey{name: name, priv: priv, addr: AddressOf(priv.Public().(ed25519.PublicKey))}
+	return &benchKey{name: name, priv: priv, addr: rights.AddressOf(priv.Public().(ed25519.PublicKey))}
 }
 
 type benchFlow struct {
@@ -100,8 +102,8 @@ func (benchAccept) VerifyChunk(vk, proof, commitment []byte, min, max int64) err
 // workload generates the bench's tx stream.
 type workload struct {
 	mix      benchMix
-	gen      Genesis
-	shadow   *Ledger
+	gen      rights.Genesis
+	shadow   *rights.Ledger
 	db       *leveldb.DB // the shadow's database; nil if it is in memory
 	height   int64
 	inBlock  int
@@ -116,31 +118,31 @@ type workload struct {
 	kinds    map[string]int
 }
 
-func benchGenesis() (Genesis, []*benchKey) {
+func benchGenesis() (rights.Genesis, []*benchKey) {
 	var members []*benchKey
-	var ms []Member
+	var ms []rights.Member
 	for i := range benchMembers {
 		k := newBenchKey(fmt.Sprintf("member-%d", i+1))
 		members = append(members, k)
-		ms = append(ms, Member{Address: k.addr, PubKey: k.priv.Public().(ed25519.PublicKey)})
+		ms = append(ms, rights.Member{Address: k.addr, PubKey: k.priv.Public().(ed25519.PublicKey)})
 	}
 	vk := make([]byte, benchVKBytes)
 	for i := range vk {
 		vk[i] = byte(i * 7)
 	}
-	return Genesis{
+	return rights.Genesis{
 		ChainID:    benchChainID,
 		Devnet:     true,
-		Regulators: []Address{newBenchKey("regulator").addr},
-		Committee:  Committee{Members: ms, Threshold: benchThreshold, Epoch: 1, Seed: []byte("bench seed")},
-		Params: Params{
+		Regulators: []rights.Address{newBenchKey("regulator").addr},
+		Committee:  rights.Committee{Members: ms, Threshold: benchThreshold, Epoch: 1, Seed: []byte("bench seed")},
+		Params: rights.Params{
 			OpeningCredit:       1 << 50,
 			ComputationDeadline: 1 << 40,
 			PlaintextModulus:    benchModulus,
 			SlotsPerCiphertext:  benchSlots,
 			MaxGrantDatasets:    16,
 		},
-		Circuits: []Circuit{{ChunkSize: benchChunk, Width: benchWidth, VK: vk, PK: benchDigest("pk"), Setup: InsecureDevnetSetup}},
+		Circuits: []rights.Circuit{{ChunkSize: benchChunk, Width: benchWidth, VK: vk, PK: benchDigest("pk"), Setup: rights.InsecureDevnetSetup}},
 	}, members
 }
 
@@ -150,7 +152,7 @@ func newWorkload(mix benchMix, dir string) (*workload, error) {
 	mix.defaults()
 	gen, members := benchGenesis()
 	w := &workload{mix: mix, gen: gen, members: members, holder: map[string]*benchKey{}, kinds: map[string]int{}, height: 1}
-	var store Store = NewMemStore()
+	var store rights.Store = rights.NewMemStore()
 	if dir != "" {
 		db, err := leveldb.OpenFile(dir, nil)
 		if err != nil {
@@ -159,8 +161,8 @@ func newWorkload(mix benchMix, dir string) (*workload, error) {
 		w.db = db
 		store = levelStore{db}
 	}
-	w.shadow = &Ledger{Store: store, Verifier: benchAccept{}}
-	if err := w.shadow.InitChain(gen, Block{Height: 1, Time: benchTime(1)}); err != nil {
+	w.shadow = &rights.Ledger{Store: store, Verifier: benchAccept{}, Cache: rights.NewCache()}
+	if err := w.shadow.InitChain(gen, rights.Block{Height: 1, Time: benchTime(1)}); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -211,19 +213,19 @@ func (s levelStore) Iterate(prefix []byte, fn func(key, value []byte) bool) erro
 
 func benchTime(h int64) time.Time { return time.Unix(1_700_000_000+h, 0) }
 
-func benchDigest(parts ...any) Digest { return sha256.Sum256(fmt.Append(nil, parts...)) }
+func benchDigest(parts ...any) rights.Digest { return sha256.Sum256(fmt.Append(nil, parts...)) }
 
 // tx signs msg by k with k's next nonce and runs it on the shadow ledger, which must accept it.
-func (w *workload) tx(k *benchKey, msg Msg) ([]byte, string, error) {
-	tx := &Tx{ChainID: w.gen.ChainID, Nonce: k.nonce, Msg: msg}
-	if err := Sign(k.priv, tx); err != nil {
+func (w *workload) tx(k *benchKey, msg rights.Msg) ([]byte, string, error) {
+	tx := &rights.Tx{ChainID: w.gen.ChainID, Nonce: k.nonce, Msg: msg}
+	if err := rights.Sign(k.priv, tx); err != nil {
 		return nil, "", err
 	}
-	raw, err := EncodeTx(tx)
+	raw, err := rights.EncodeTx(tx)
 	if err != nil {
 		return nil, "", err
 	}
-	res, err := w.shadow.DeliverTx(tx, Block{Height: w.height, Time: benchTime(w.height)})
+	res, err := w.shadow.DeliverTx(tx, rights.Block{Height: w.height, Time: benchTime(w.height)})
 	if err != nil {
 		return nil, "", fmt.Errorf("bench workload: %s by %s refused: %w", msg.Kind(), k.name, err)
 	}
@@ -238,7 +240,7 @@ func (w *workload) tx(k *benchKey, msg Msg) ([]byte, string, error) {
 }
 
 func (w *workload) endBlock() error {
-	if _, err := w.shadow.EndBlock(Block{Height: w.height, Time: benchTime(w.height)}); err != nil {
+	if _, err := w.shadow.EndBlock(rights.Block{Height: w.height, Time: benchTime(w.height)}); err != nil {
 		return err
 	}
 	w.height++
@@ -251,22 +253,22 @@ func (w *workload) endBlock() error {
 func (w *workload) setup() ([][][]byte, error) {
 	var parties [][]byte
 	for _, k := range w.owners {
-		raw, _, err := w.tx(k, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+		raw, _, err := w.tx(k, rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
 		if err != nil {
 			return nil, err
 		}
 		parties = append(parties, raw)
 	}
 	for _, k := range w.buyers {
-		raw, _, err := w.tx(k, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: benchDigest("rlwe", k.name)}})
+		raw, _, err := w.tx(k, rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: benchDigest("rlwe", k.name)}})
 		if err != nil {
 			return nil, err
 		}
 		parties = append(parties, raw)
 	}
-	keys := []Digest{benchDigest("pk"), benchDigest("rlk"), benchDigest("gk")}
+	keys := []rights.Digest{benchDigest("pk"), benchDigest("rlk"), benchDigest("gk")}
 	for _, m := range w.members[:benchThreshold] {
-		raw, _, err := w.tx(m, Msg{PostCeremonyShare: &PostCeremonyShare{Epoch: 1, Step: KeysStep, Digests: keys}})
+		raw, _, err := w.tx(m, rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: 1, Step: rights.KeysStep, Digests: keys}})
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +279,7 @@ func (w *workload) setup() ([][][]byte, error) {
 	}
 	var listings [][]byte
 	for i, k := range w.owners {
-		raw, id, err := w.tx(k, Msg{RegisterDataset: w.listing(i)})
+		raw, id, err := w.tx(k, rights.Msg{RegisterDataset: w.listing(i)})
 		if err != nil {
 			return nil, err
 		}
@@ -293,10 +295,10 @@ func (w *workload) setup() ([][][]byte, error) {
 
 // listing is owner i's dataset: two integer columns of DatasetRows rows, with the ciphertext
 // digests and chunk proofs a real listing of that size carries.
-func (w *workload) listing(i int) *RegisterDataset {
+func (w *workload) listing(i int) *rights.RegisterDataset {
 	rows := w.mix.DatasetRows
-	col := func(name string) Column {
-		c := Column{Name: name, Type: TypeInteger, Min: 0, Max: 1000, ChunkSize: benchChunk, Width: benchWidth}
+	col := func(name string) rights.Column {
+		c := rights.Column{Name: name, Type: rights.TypeInteger, Min: 0, Max: 1000, ChunkSize: benchChunk, Width: benchWidth}
 		for j := range (rows + benchSlots - 1) / benchSlots {
 			c.Ciphertexts = append(c.Ciphertexts, benchDigest("ct", i, name, j))
 		}
@@ -308,14 +310,14 @@ func (w *workload) listing(i int) *RegisterDataset {
 				d := benchDigest("proof", i, name, j, b)
 				copy(proof[b:], d[:])
 			}
-			c.Chunks = append(c.Chunks, Chunk{Commitment: cm[:], Proof: proof})
+			c.Chunks = append(c.Chunks, rights.Chunk{Commitment: cm[:], Proof: proof})
 		}
 		return c
 	}
-	return &RegisterDataset{
+	return &rights.RegisterDataset{
 		Name:        fmt.Sprintf("bench dataset %d", i),
 		Description: "generated by dxp bench ledger",
-		Columns:     []Column{col("a"), col("b")},
+		Columns:     []rights.Column{col("a"), col("b")},
 		Rows:        rows,
 		Price:       1,
 		Manifest:    benchDigest("manifest", i),
@@ -359,21 +361,21 @@ func (w *workload) step(f *benchFlow) (raw []byte, done bool, err error) {
 	var id string
 	switch f.step {
 	case 0:
-		raw, id, err = w.tx(f.buyer, Msg{RequestGrant: &RequestGrant{Datasets: []string{f.dataset}, Ops: []Op{OpSum, OpMean},
+		raw, id, err = w.tx(f.buyer, rights.Msg{RequestGrant: &rights.RequestGrant{Datasets: []string{f.dataset}, Ops: []rights.Op{rights.OpSum, rights.OpMean},
 			Columns: []string{"a"}, Uses: uint64(w.mix.Uses), Purpose: "bench"}})
 		f.grant = id
 	case 1:
-		raw, _, err = w.tx(f.holder, Msg{ApproveGrant: &ApproveGrant{Grant: f.grant}})
+		raw, _, err = w.tx(f.holder, rights.Msg{ApproveGrant: &rights.ApproveGrant{Grant: f.grant}})
 	case 2:
-		raw, id, err = w.tx(f.buyer, Msg{RequestComputation: &RequestComputation{Grant: f.grant, Op: OpSum, Columns: []string{"a"}}})
+		raw, id, err = w.tx(f.buyer, rights.Msg{RequestComputation: &rights.RequestComputation{Grant: f.grant, Op: rights.OpSum, Columns: []string{"a"}}})
 		f.comp = id
 		c := w.started + f.usesLeft
 		f.pair = [2]*benchKey{w.members[c%benchMembers], w.members[(c+1)%benchMembers]}
 	case 3, 4:
-		raw, _, err = w.tx(f.pair[f.step-3], Msg{SubmitOutput: &SubmitOutput{Computation: f.comp, Output: benchDigest("output", f.comp)}})
+		raw, _, err = w.tx(f.pair[f.step-3], rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: f.comp, Output: benchDigest("output", f.comp)}})
 	case 5, 6:
 		m := f.pair[f.step-5]
-		raw, _, err = w.tx(m, Msg{SubmitShare: &SubmitShare{Computation: f.comp, Share: benchDigest("share", f.comp, m.name)}})
+		raw, _, err = w.tx(m, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: f.comp, Share: benchDigest("share", f.comp, m.name)}})
 	}
 	if err != nil {
 		return nil, false, err
@@ -400,12 +402,12 @@ func plainTxs(start, n int) ([][]byte, error) {
 		j := start + i
 		k := keys[j%len(keys)]
 		d := benchDigest(j)
-		tx := &Tx{ChainID: benchChainID, Nonce: uint64(j), Msg: Msg{RequestComputation: &RequestComputation{
-			Grant: fmt.Sprintf("gr-%016x", binary.BigEndian.Uint64(d[:8])), Op: OpSum, Columns: []string{"a"}}}}
-		if err := Sign(k.priv, tx); err != nil {
+		tx := &rights.Tx{ChainID: benchChainID, Nonce: uint64(j), Msg: rights.Msg{RequestComputation: &rights.RequestComputation{
+			Grant: fmt.Sprintf("gr-%016x", binary.BigEndian.Uint64(d[:8])), Op: rights.OpSum, Columns: []string{"a"}}}}
+		if err := rights.Sign(k.priv, tx); err != nil {
 			return nil, err
 		}
-		raw, err := EncodeTx(tx)
+		raw, err := rights.EncodeTx(tx)
 		if err != nil {
 			return nil, err
 		}

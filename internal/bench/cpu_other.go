@@ -1,6 +1,6 @@
 //go:build !unix
 
-package rights
+package bench
 
 import "time"
 
