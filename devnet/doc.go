@@ -5,9 +5,9 @@
 // demo that tells the whole DXP story on one.
 //
 // It imports marketplace (homes, keys, sessions and the committee's view of the chain,
-// marketplace.MemberBoard), rights (genesis and the in-process node), mpc (the members), zk (the
-// setup) and storage; cmd and internal/bench import it, and marketplace never does. Its test
-// harness is devnet/devnettest.
+// marketplace.MemberBoard), rights (genesis), rights/node (the in-process node), rights/client,
+// mpc (the members), zk (the setup) and storage; cmd and internal/bench import it, and
+// marketplace never does. Its test harness is devnet/devnettest.
 //
 // A devnet:
 //

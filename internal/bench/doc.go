@@ -3,9 +3,9 @@
 // what the path costs: reference apps for the ledger, and for compute and publish a raw baseline
 // that does the same cryptographic work with the libraries alone in the same process.
 //
-// Arrows: bench imports rights, rights/app, rights/node, devnet (to start a network),
-// marketplace (the flows it measures), mpc, zk and storage, and lattigo and gnark directly for
-// the baselines; only cmd/dxp imports it (cmd/dxp/bench*.go map flags into the configs and print
+// Arrows: bench imports rights, rights/app, rights/node, rights/client, devnet (to start a
+// network), marketplace (the flows it measures), mpc, zk, circuits and storage, and lattigo and
+// gnark directly for the baselines; only cmd/dxp imports it (cmd/dxp/bench*.go map flags into the configs and print
 // the reports). No bench code lives in marketplace, mpc or zk.
 //
 // # Suites
