@@ -2,11 +2,11 @@ package client_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/rights/node"
@@ -17,14 +17,11 @@ import (
 // and returns it with an HTTP client of it.
 func startTestNode(t *testing.T, ctx context.Context, home string) (*node.Node, *client.Client) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rpc := "tcp://" + l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rpc := "tcp://" + addr
 	n, err := node.Start(ctx, node.Config{Home: home, RPCListen: rpc, TimeoutCommit: 50 * time.Millisecond, Verifier: rightstest.Verifier{}})
 	if err != nil {
 		t.Fatalf("Start: %v", err)

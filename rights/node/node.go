@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	cmttime "github.com/cometbft/cometbft/types/time"
 	"github.com/syndtr/goleveldb/leveldb"
 
+	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/app"
 	"github.com/dxplabs/dxp/rights/client"
@@ -438,12 +438,8 @@ func (t *dbTracker) closeAll() error {
 
 // freeLoopbackAddr returns a tcp://127.0.0.1:port address that was free a moment ago.
 func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Loopback()
 	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
 		return "", err
 	}
 	return "tcp://" + addr, nil
