@@ -3,9 +3,11 @@
 // policies, privacy budgets, computations, payments and regulatory holds that hang on them, as a
 // ledger that is a pure function of (state, tx, block height, block time).
 //
-// Arrows: rights imports no other DXP package and no CometBFT, IAVL, disk or network package
-// (imports_test.go checks it); rights/app, rights/client, rights/rightstest, mpc, zk,
-// marketplace, internal/bench and cmd/dxp import it. Beside it:
+// Arrows: of DXP's packages rights imports only spec (what a computation may be) and storage's
+// root package (for its Digest type, a leaf of the standard library), and it imports no
+// CometBFT, IAVL, disk or network package (imports_test.go checks both); rights/app,
+// rights/client, rights/rightstest, marketplace, devnet, internal/bench and cmd/dxp import it.
+// Beside it:
 //
 //	rights/app     the ABCI 2.0 application over an IAVL tree, with proofs of stored keys
 //	rights/client  sign, submit and read, proven or not, over a node's RPC
