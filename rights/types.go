@@ -548,8 +548,8 @@ type RevokeGrant struct {
 // dataset is escrowed from the sender and Epsilon is charged to the grant's and every dataset's
 // budget. Ops take one column, except regression (x columns then y, at least two). Edges are a
 // histogram's bucket edges in the column's scaled units, strictly increasing within its bounds
-// [min, max+1]: bucket b counts the values in [Edges[b], Edges[b+1]), 1 to spec.MaxHistogramBuckets buckets;
-// Weights (one ciphertext per input ciphertext, under the collective key) and WeightBound (the
+// [min, max+1]: bucket b counts the values in [Edges[b], Edges[b+1]), 1 to
+// spec.MaxHistogramBuckets buckets; Weights (one ciphertext per input ciphertext, under the collective key) and WeightBound (the
 // largest weight magnitude) are a dot product's. Epsilon and Delta are in micro units.
 type RequestComputation struct {
 	Grant       string
