@@ -11,7 +11,6 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
-	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -100,17 +99,13 @@ func (s *Session) uploadWeights(ctx context.Context, datasets []*rights.Dataset,
 	if err := w.checkRows(datasets); err != nil {
 		return nil, err
 	}
-	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
-	if err != nil {
-		return nil, err
-	}
 	params, err := s.Params()
 	if err != nil {
 		return nil, err
 	}
-	pk, err := mpc.LoadPublicKey(ctx, s.Objects(), params, digests(committee.Keys))
+	pk, err := s.CommitteePublicKey(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load the committee's public key: %w", err)
+		return nil, err
 	}
 	var out []rights.Digest
 	start := 0

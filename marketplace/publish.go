@@ -407,13 +407,9 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 	if err != nil {
 		return nil, err
 	}
-	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
+	pubKey, err := s.CommitteePublicKey(ctx)
 	if err != nil {
 		return nil, err
-	}
-	pubKey, err := mpc.LoadPublicKey(ctx, s.Objects(), params, digests(committee.Keys))
-	if err != nil {
-		return nil, fmt.Errorf("load the committee's public key: %w", err)
 	}
 	r := &publishRun{s: s, schema: req.Schema, circuits: circuits, rows: rows, slots: mpc.Slots(params), epoch: epoch, input: input,
 		encrypt: func(values []int64) ([][]byte, error) { return mpc.EncryptColumn(params, pubKey, values) }}

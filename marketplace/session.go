@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
 	"github.com/dxplabs/dxp/mpc"
@@ -152,6 +153,24 @@ func (b *board) Committee(ctx context.Context) (*mpc.CommitteeView, error) {
 	}
 	v.Keys = digests(c.Keys)
 	return v, nil
+}
+
+// CommitteePublicKey is the committee's collective public key, under which owners encrypt their
+// columns and buyers their weights, read from storage by the digest on chain.
+func (s *Session) CommitteePublicKey(ctx context.Context) (*rlwe.PublicKey, error) {
+	params, err := s.Params()
+	if err != nil {
+		return nil, err
+	}
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
+	if err != nil {
+		return nil, err
+	}
+	pk, err := mpc.LoadPublicKey(ctx, s.Objects(), params, digests(committee.Keys))
+	if err != nil {
+		return nil, fmt.Errorf("load the committee's public key: %w", err)
+	}
+	return pk, nil
 }
 
 func digests(ds []rights.Digest) [][32]byte {

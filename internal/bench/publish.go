@@ -19,7 +19,6 @@ import (
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/marketplace"
-	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
@@ -238,11 +237,7 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	if err != nil {
 		return nil, err
 	}
-	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
-	if err != nil {
-		return nil, err
-	}
-	pubKey, err := mpc.LoadPublicKey(ctx, s.Objects(), params, keyDigests(committee.Keys))
+	pubKey, err := s.CommitteePublicKey(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -258,15 +253,6 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	rep.Ratio = rep.DXPSeconds / rep.RawSeconds
 	rep.RowsPerS = float64(cfg.Rows) / rep.DXPSeconds
 	return rep, nil
-}
-
-// keyDigests converts the chain's digests of the committee's keys for mpc.
-func keyDigests(ds []rights.Digest) [][32]byte {
-	out := make([][32]byte, len(ds))
-	for i, d := range ds {
-		out[i] = d
-	}
-	return out
 }
 
 // publishValues are the bench column: uniform in [0, 2^32), from a fixed seed so the CSV and the
