@@ -7,6 +7,7 @@ import (
 
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/rights/node"
+	"github.com/dxplabs/dxp/rights/node/nodetest"
 	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
@@ -20,7 +21,7 @@ func TestNewBlocks(t *testing.T) {
 	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
-	n, remote := startTestNode(t, ctx, home)
+	n, remote := nodetest.Start(t, ctx, home)
 	for name, c := range map[string]*client.Client{"local": n.Client(), "websocket": remote} {
 		subCtx, subCancel := context.WithCancel(ctx)
 		blocks, err := c.NewBlocks(subCtx)
@@ -70,7 +71,7 @@ func TestNewBlocksShared(t *testing.T) {
 	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
-	_, remote := startTestNode(t, ctx, home)
+	_, remote := nodetest.Start(t, ctx, home)
 	firstCtx, firstCancel := context.WithCancel(ctx)
 	first, err := remote.NewBlocks(firstCtx)
 	if err != nil {

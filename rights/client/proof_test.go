@@ -16,6 +16,7 @@ import (
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/rights/node"
+	"github.com/dxplabs/dxp/rights/node/nodetest"
 	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
@@ -28,9 +29,9 @@ func TestProvenQuery(t *testing.T) {
 	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
-	_, c := startTestNode(t, ctx, home)
-	submit(t, ctx, c, "buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("rlwe")}})
-	r := submit(t, ctx, c, "owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
+	_, c := nodetest.Start(t, ctx, home)
+	nodetest.Submit(t, ctx, c, "buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("rlwe")}})
+	r := nodetest.Submit(t, ctx, c, "owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
 	owner := string(rightstest.Addr("owner1"))
 	genVals, err := client.GenesisValidators(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {

@@ -1,4 +1,4 @@
-package node
+package node_test
 
 import (
 	"context"
@@ -13,66 +13,32 @@ import (
 
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
+	"github.com/dxplabs/dxp/rights/node"
+	"github.com/dxplabs/dxp/rights/node/nodetest"
 	"github.com/dxplabs/dxp/rights/rightstest"
 )
-
-func startTestNode(t *testing.T, ctx context.Context, home string) (*Node, *client.Client) {
-	t.Helper()
-	rpc, err := freeLoopbackAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := Start(ctx, Config{Home: home, RPCListen: rpc, TimeoutCommit: 50 * time.Millisecond, Verifier: rightstest.Verifier{}})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := n.Stop(); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	c, err := client.Dial(strings.Replace(rpc, "tcp://", "http://", 1))
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return n, c
-}
-
-func submit(t *testing.T, ctx context.Context, c *client.Client, name string, msg rights.Msg) *client.Receipt {
-	t.Helper()
-	r, err := c.Submit(ctx, rightstest.Key(name), msg)
-	if err != nil {
-		t.Fatalf("%s by %s: %v", msg.Kind(), name, err)
-	}
-	return r
-}
 
 func TestNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	home := t.TempDir()
-	if Initialized(home) {
+	if node.Initialized(home) {
 		t.Fatal("Initialized(empty dir) = true")
 	}
-	if _, err := Start(ctx, Config{Home: home, Verifier: rightstest.Verifier{}}); err == nil {
+	if _, err := node.Start(ctx, node.Config{Home: home, Verifier: rightstest.Verifier{}}); err == nil {
 		t.Fatal("StartNode on an uninitialised home succeeded")
 	}
-	if err := Init(home, rightstest.Genesis()); err != nil {
+	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if !Initialized(home) {
+	if !node.Initialized(home) {
 		t.Fatal("NodeInitialized after InitNode = false")
 	}
-	if err := Init(home, rightstest.Genesis()); err == nil || !strings.Contains(err.Error(), "already initialised") {
+	if err := node.Init(home, rightstest.Genesis()); err == nil || !strings.Contains(err.Error(), "already initialised") {
 		t.Fatalf("second InitNode = %v, want already initialised", err)
 	}
 
-	n, remote := startTestNode(t, ctx, home)
+	n, remote := nodetest.Start(t, ctx, home)
 	local := n.Client()
 
 	g, err := client.Get[rights.Genesis](ctx, remote, "")
@@ -82,8 +48,8 @@ func TestNode(t *testing.T) {
 	if _, err := client.Get[rights.Party](ctx, remote, string(rightstest.Addr("owner1"))); !errors.Is(err, rights.ErrNotFound) {
 		t.Fatalf("Party(unregistered) = %v, want ErrNotFound", err)
 	}
-	regOwner := submit(t, ctx, remote, "owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
-	submit(t, ctx, local, "buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("rlwe")}})
+	regOwner := nodetest.Submit(t, ctx, remote, "owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}})
+	nodetest.Submit(t, ctx, local, "buyer", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleBuyer}, RLWEKey: rightstest.Digest("rlwe")}})
 
 	// Three members and a publisher share one node: concurrent Submits by different keys.
 	keys := rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: rights.KeysStep, Digests: rightstest.CeremonyKeys}}
@@ -125,7 +91,7 @@ func TestNode(t *testing.T) {
 		t.Fatalf("Committee = %+v, %v; want ready", cm, err)
 	}
 
-	list := submit(t, ctx, remote, "owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", 10, 30, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 10))})
+	list := nodetest.Submit(t, ctx, remote, "owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", 10, 30, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 10))})
 	ds := list.ID
 	if d, err := client.Get[rights.Dataset](ctx, local, ds); err != nil || d.Holder != rightstest.Addr("owner1") {
 		t.Fatalf("Dataset(%s) = %+v, %v", ds, d, err)
@@ -140,11 +106,11 @@ func TestNode(t *testing.T) {
 	if len(bigTx) < 4<<20 {
 		t.Fatalf("big listing is %d bytes, want at least 4 MiB", len(bigTx))
 	}
-	if r := submit(t, ctx, remote, "owner1", rights.Msg{RegisterDataset: rightstest.Listing("big", 4400, 1, big)}); r.ID == "" {
+	if r := nodetest.Submit(t, ctx, remote, "owner1", rights.Msg{RegisterDataset: rightstest.Listing("big", 4400, 1, big)}); r.ID == "" {
 		t.Errorf("big listing created no dataset")
 	}
-	gr := submit(t, ctx, local, "buyer", rights.Msg{RequestGrant: &rights.RequestGrant{Datasets: []string{ds}, Ops: []rights.Op{rights.OpCount, rights.OpSum}, Columns: []string{"a"}, Uses: 3}}).ID
-	submit(t, ctx, remote, "owner1", rights.Msg{ApproveGrant: &rights.ApproveGrant{Grant: gr}})
+	gr := nodetest.Submit(t, ctx, local, "buyer", rights.Msg{RequestGrant: &rights.RequestGrant{Datasets: []string{ds}, Ops: []rights.Op{rights.OpCount, rights.OpSum}, Columns: []string{"a"}, Uses: 3}}).ID
+	nodetest.Submit(t, ctx, remote, "owner1", rights.Msg{ApproveGrant: &rights.ApproveGrant{Grant: gr}})
 
 	// The same key through two clients at once: the second waits for the first's nonce.
 	ask := rights.Msg{RequestGrant: &rights.RequestGrant{Datasets: []string{ds}, Ops: []rights.Op{rights.OpMean}, Columns: []string{"a"}, Uses: 1}}
@@ -160,7 +126,7 @@ func TestNode(t *testing.T) {
 			t.Fatalf("same key, two clients: %v", err)
 		}
 	}
-	cp := submit(t, ctx, local, "buyer", rights.Msg{RequestComputation: &rights.RequestComputation{Grant: gr, Op: rights.OpCount, Columns: []string{"a"}}}).ID
+	cp := nodetest.Submit(t, ctx, local, "buyer", rights.Msg{RequestComputation: &rights.RequestComputation{Grant: gr, Op: rights.OpCount, Columns: []string{"a"}}}).ID
 	if c, err := client.Get[rights.Computation](ctx, remote, cp); err != nil || c.Status != rights.ComputationCompleted || c.Rows != 10 {
 		t.Fatalf("count computation = %+v, %v", c, err)
 	}
@@ -220,7 +186,7 @@ func TestNode(t *testing.T) {
 	}
 
 	// Restart on the same home: the same chain, state kept, new txs accepted.
-	n2, remote2 := startTestNode(t, ctx, home)
+	n2, remote2 := nodetest.Start(t, ctx, home)
 	h2, err := n2.Client().Height(ctx)
 	if err != nil || h2 < height {
 		t.Fatalf("height after restart = %d, %v; want at least %d", h2, err, height)
@@ -235,7 +201,7 @@ func TestNode(t *testing.T) {
 	if err != nil || res.CheckTx.Code != rights.CodeReplay {
 		t.Errorf("replay after restart = %+v, %v; want code %d", res, err, rights.CodeReplay)
 	}
-	cp2 := submit(t, ctx, remote2, "buyer", rights.Msg{RequestComputation: &rights.RequestComputation{Grant: gr, Op: rights.OpSum, Columns: []string{"a"}}})
+	cp2 := nodetest.Submit(t, ctx, remote2, "buyer", rights.Msg{RequestComputation: &rights.RequestComputation{Grant: gr, Op: rights.OpSum, Columns: []string{"a"}}})
 	if c, err := client.Get[rights.Computation](ctx, n2.Client(), cp2.ID); err != nil || c.Status != rights.ComputationPending || cp2.Height <= height {
 		t.Errorf("computation after restart = %+v at height %d, %v", c, cp2.Height, err)
 	}
