@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -525,8 +524,8 @@ func compareGolden(t *testing.T, got []byte) {
 			w = wl[i]
 		}
 		if g != w {
-			t.Fatalf("the replay differs from %s at line %d:\n got: %s\nwant: %s\n(got %d lines, want %d; digest of all got %s)",
-				path, i+1, g, w, len(gl), len(wl), hex.EncodeToString(sha256.New().Sum(got))[:16])
+			t.Fatalf("the replay differs from %s at line %d:\n got: %s\nwant: %s\n(got %d lines, want %d)",
+				path, i+1, g, w, len(gl), len(wl))
 		}
 	}
 }
