@@ -148,7 +148,8 @@
 // and σ_smudge ≈ 2^49. Each share alone is within statistical distance 2^-34 of a share made from a
 // noiseless output. A task is refused if the bound would reach the smallest Q prime at the output
 // level (2^55; lattigo's sampler silently corrupts results beyond it) or if the active members'
-// smudging would not decrypt; both hold up to about 400 members.
+// smudging would not decrypt; both hold up to about 400 members. Smudging(params, task, members,
+// active) gives the distribution, for a baseline that must do a member's key switch exactly.
 //
 // # Differential privacy
 //

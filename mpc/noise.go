@@ -169,6 +169,21 @@ func (nm noiseModel) check(v float64, level int, what string) error {
 
 // smudgingFor returns the smudging distribution for an output of noise variance vOut that active
 // members switch to the buyer's key, or an error if it cannot satisfy both limits above.
+// Smudging is the smudging noise each of active members adds to its key-switch share of t's
+// output, in a committee of members (see "Smudging" in the package doc): what a member uses, and
+// what a baseline doing the same key switch must use to do the same work.
+func Smudging(params heint.Parameters, t *Task, members, active int) (ring.DiscreteGaussian, error) {
+	p, err := newPlan(t, Slots(params))
+	if err != nil {
+		return ring.DiscreteGaussian{}, err
+	}
+	vOut, err := p.noise(newNoiseModel(params, members))
+	if err != nil {
+		return ring.DiscreteGaussian{}, err
+	}
+	return smudgingFor(params, vOut, active)
+}
+
 func smudgingFor(params heint.Parameters, vOut float64, active int) (ring.DiscreteGaussian, error) {
 	b := noiseTail * math.Sqrt(vOut)
 	sigma := math.Ldexp(b, smudgingMargin)

@@ -3,7 +3,6 @@ package bench
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -12,6 +11,7 @@ import (
 	"github.com/tuneinsight/lattigo/v5/ring"
 
 	"github.com/dxplabs/dxp/mpc"
+	"github.com/dxplabs/dxp/spec"
 )
 
 // Levels of a single-valued evaluation, as mpc's level plan has them (mpc/params.go): the term
@@ -79,11 +79,12 @@ func newRawSum(params heint.Parameters, values [][]int64, members, active int) (
 			r.inputs = append(r.inputs, ct)
 		}
 	}
-	// mpc sizes the smudging noise from the output's noise (mpc's doc, "Smudging"): after the
-	// final rescale σ_out² ≈ (1 + N·2/3·members)/12, B = 9·σ_out, σ = 2^40·B, cut at 6σ.
-	sigmaOut := math.Sqrt((1 + float64(params.N())*2/3*float64(members)) / 12)
-	sigma := math.Ldexp(9*sigmaOut, 40)
-	r.smudge = ring.DiscreteGaussian{Sigma: sigma, Bound: 6 * sigma}
+	// The smudging noise a member adds to its share of this sum's output, from mpc itself.
+	smudge, err := mpc.Smudging(params, &mpc.Task{Op: spec.OpSum, Columns: [][][32]byte{make([][32]byte, len(r.inputs))}}, members, active)
+	if err != nil {
+		return nil, fmt.Errorf("raw sum: %w", err)
+	}
+	r.smudge = smudge
 	return r, nil
 }
 
