@@ -69,6 +69,7 @@ func TestRegisterCircuit(t *testing.T) {
 	// Off a devnet, only ceremony setups are accepted, in genesis and afterwards.
 	g := testGenesis()
 	g.Devnet = false
+	g.Params.ProofFee = DefaultProofFee
 	for i := range g.Circuits {
 		g.Circuits[i].Setup = digestOf("transcript").String()
 	}

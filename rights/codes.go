@@ -90,6 +90,14 @@ const (
 	CodeBadEdges       uint32 = 87 // histogram edges off the frequency table's bin boundaries or outside the bins that hold the column's values
 )
 
+// Codes 110-119: admission of parties and fees for heavy txs (issue 14, attack 6).
+const (
+	CodeNotAdmitted     uint32 = 110 // RegisterParty asking for owner or buyer on a chain whose admission rule needs a regulator's AdmitParty first
+	CodeBadAdmission    uint32 = 111 // AdmitParty malformed, or a RegisterParty asking for roles or an RLWE key its admission did not name
+	CodeFeeUnpaid       uint32 = 112 // the sender's balance does not cover the fee of a heavy tx (a listing's per-proof fee)
+	CodeTooManyHeavyTxs uint32 = 113 // the sender already has as many heavy txs in the mempool as a node admits per party
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

@@ -34,6 +34,15 @@ func (g *Genesis) Validate() error {
 	if err := g.Params.validate(); err != nil {
 		return fmt.Errorf("rights: genesis: params: %w", err)
 	}
+	switch g.Admission {
+	case "", AdmissionRegulator:
+	case AdmissionOpen:
+		if !g.Devnet {
+			return errors.New("rights: genesis: open admission (anyone registers itself as owner or buyer and is credited) is only for a devnet")
+		}
+	default:
+		return fmt.Errorf("rights: genesis: admission rule %q is unknown (want %q or %q)", g.Admission, AdmissionOpen, AdmissionRegulator)
+	}
 	if len(g.Circuits) == 0 {
 		return errors.New("rights: genesis: no proving circuit is registered, so no dataset could be listed")
 	}
@@ -47,6 +56,9 @@ func (g *Genesis) Validate() error {
 			return fmt.Errorf("rights: genesis: circuit %s is listed twice", c.ID())
 		}
 		ids[c.ID()] = true
+	}
+	if !g.Devnet && g.Params.ProofFee == 0 {
+		return fmt.Errorf("rights: genesis: params: proof fee is 0, which only a devnet may have (listings would make every validator verify proofs for free); the default is %d", DefaultProofFee)
 	}
 	return nil
 }
@@ -98,6 +110,18 @@ func (p *Params) validate() error {
 		return errors.New("max grant datasets must be at least 1")
 	}
 	return nil
+}
+
+// AdmissionRule is the admission rule in force: g.Admission, or when it is empty AdmissionOpen
+// on a devnet and AdmissionRegulator otherwise.
+func (g *Genesis) AdmissionRule() string {
+	switch {
+	case g.Admission != "":
+		return g.Admission
+	case g.Devnet:
+		return AdmissionOpen
+	}
+	return AdmissionRegulator
 }
 
 // regulatorsOf is genesis' regulator list as stored: never nil, so it encodes as a list.
@@ -154,6 +178,7 @@ func (l *Ledger) InitChain(gen Genesis, b Block) error {
 			PubKey:     m.PubKey,
 			Roles:      []Role{RoleMember},
 			Balance:    gen.Params.OpeningCredit,
+			Credited:   gen.Params.OpeningCredit,
 			Registered: b.Height,
 		}
 		if err := x.putParty(p); err != nil {

@@ -154,6 +154,7 @@ var objectKinds = []ObjectKind{
 	kind("circuit", "circuits", keyed(prefixCircuit), (*Ledger).Circuit, (*Ledger).Circuits),
 	// Setup ceremonies (tx_zkceremony.go): served at /zkceremony/ID, not offered by `dxp query`.
 	kind("zkceremony", "zkceremonies", keyed(prefixZKCeremony), (*Ledger).ZKCeremony, (*Ledger).ZKCeremonies).hide(),
+	kind("admission", "admissions", keyed(prefixAdmission), func(l *Ledger, id string) (*Admission, error) { return l.Admission(Address(id)) }, (*Ledger).Admissions),
 	kind[Payment]("payment", "payments", nil, nil, (*Ledger).Payments),
 	kind[Address]("regulator", "regulators", nil, nil, (*Ledger).Regulators).listedAt(keyRegulators),
 	singular("committee", keyCommittee, (*Ledger).Committee),

@@ -33,7 +33,7 @@ func TestObjectKindKeys(t *testing.T) {
 			}
 		}
 	}
-	if len(ObjectKinds()) != 11 {
-		t.Errorf("dxp query offers %d kinds, want the 11 it always offered", len(ObjectKinds()))
+	if len(ObjectKinds()) != 12 {
+		t.Errorf("dxp query offers %d kinds, want the 11 it always offered and admission", len(ObjectKinds()))
 	}
 }

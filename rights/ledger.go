@@ -148,6 +148,14 @@ func (l *Ledger) Admit(raw []byte, b Block, pending func(Address) (uint64, bool)
 		if party == nil {
 			return nil, refuse(CodeUnregistered, "sender %s is not a registered party yet; a listing is admitted once its registration is committed", x.sender)
 		}
+		// Before any proof is verified: the sender must be an owner able to pay the listing's
+		// fee (registerDataset charges it before it verifies, so this is its first check too).
+		if !party.hasRole(RoleOwner) {
+			return nil, refuse(CodeUnauthorized, "%s does not hold the owner role, so it cannot list datasets", x.sender)
+		}
+		if _, _, err := x.proofFee(party, tx.Msg.RegisterDataset); err != nil {
+			return nil, err
+		}
 		if _, err := x.rules(); err != nil { // on x's copy of the state, dropped
 			return nil, err
 		}
@@ -256,6 +264,8 @@ func (x *exec) rules() (*Result, error) {
 		id, err = x.proposeRegulatorChange(m.ProposeRegulatorChange)
 	case m.VoteRegulatorChange != nil:
 		err = x.voteRegulatorChange(m.VoteRegulatorChange)
+	case m.AdmitParty != nil:
+		err = x.admitParty(m.AdmitParty)
 	// Setup ceremonies (tx_zkceremony.go).
 	case m.OpenZKCeremony != nil:
 		id, err = x.openZKCeremony(m.OpenZKCeremony)
@@ -337,6 +347,8 @@ var (
 	prefixHold     = []byte("hold/")
 	prefixProposal = []byte("proposal/")
 	prefixCircuit  = []byte("circuit/") // + Circuit.ID()
+	// prefixAdmission + address: an AdmitParty waiting for the party's RegisterParty.
+	prefixAdmission = []byte("admission/")
 	// Indexes for the list queries: each is prefix + owner + "/" + object id, value indexValue.
 	prefixDatasetByHolder  = []byte("index/dataset-holder/")
 	prefixGrantByGrantee   = []byte("index/grant-grantee/")

@@ -36,6 +36,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"insecure setup off devnet", func(g *Genesis) { g.Devnet = false }, "only on a devnet"},
 		{"bad setup", func(g *Genesis) { g.Circuits[1].Setup = "whatever" }, "ceremony transcript digest"},
 		{"ready without keys", func(g *Genesis) { g.Committee.Ready = true }, "ready exactly when"},
+		{"unknown admission", func(g *Genesis) { g.Admission = "anyone" }, "admission rule \"anyone\" is unknown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := testGenesis()
@@ -55,11 +56,24 @@ func TestGenesisValidate(t *testing.T) {
 		t.Fatalf("Validate(test genesis) = %v", err)
 	}
 	g.Devnet = false
+	g.Params.ProofFee = DefaultProofFee
 	for i := range g.Circuits {
 		g.Circuits[i].Setup = digestOf("transcript").String()
 	}
 	if err := g.Validate(); err != nil {
 		t.Errorf("Validate(ceremony setup) = %v", err)
+	}
+	if g.AdmissionRule() != AdmissionRegulator {
+		t.Errorf("AdmissionRule(not a devnet) = %q, want %q", g.AdmissionRule(), AdmissionRegulator)
+	}
+	g.Params.ProofFee = 0
+	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "proof fee is 0") {
+		t.Errorf("Validate(no proof fee, not a devnet) = %v, want the proof fee refused", err)
+	}
+	g.Params.ProofFee = DefaultProofFee
+	g.Admission = AdmissionOpen
+	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "only for a devnet") {
+		t.Errorf("Validate(open admission, not a devnet) = %v, want open admission refused", err)
 	}
 }
 

@@ -236,3 +236,11 @@ func byIndex[T any](l *Ledger, index []byte, owner string, objects []byte) ([]T,
 	}
 	return out, nil
 }
+
+// Admission returns the admission of a, waiting for its RegisterParty.
+func (l *Ledger) Admission(a Address) (*Admission, error) {
+	return one[Admission](l, key(prefixAdmission, string(a)), "admission "+string(a))
+}
+
+// Admissions returns every admission waiting for its party's registration, in address order.
+func (l *Ledger) Admissions() ([]Admission, error) { return list[Admission](l.Store, prefixAdmission) }

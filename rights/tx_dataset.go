@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,6 +69,50 @@ func DatasetCommitment(cols []Column) Digest {
 	return d
 }
 
+// listingFee is what listing m costs at params' ProofFee: one fee per chunk proof it carries.
+func listingFee(m *RegisterDataset, params *Params) (fee, proofs uint64, err error) {
+	for _, col := range m.Columns {
+		proofs += uint64(len(col.Chunks))
+	}
+	hi, fee := bits.Mul64(proofs, params.ProofFee)
+	if hi != 0 {
+		return 0, proofs, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs at %d credits each costs more credits than exist", proofs, params.ProofFee)
+	}
+	return fee, proofs, nil
+}
+
+// proofFee returns the listing fee of m, or refuses m if p (the sender) cannot pay it.
+func (x *exec) proofFee(p *Party, m *RegisterDataset) (fee, proofs uint64, err error) {
+	params, err := x.params()
+	if err != nil {
+		return 0, 0, err
+	}
+	fee, proofs, err = listingFee(m, params)
+	if err != nil {
+		return 0, 0, err
+	}
+	if p.Balance < fee {
+		return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs costs %d credits (%d per proof) and %s holds %d", proofs, fee, params.ProofFee, x.sender, p.Balance)
+	}
+	return fee, proofs, nil
+}
+
+// chargeProofFee burns the listing fee of m from p (the sender), or refuses m if p cannot pay.
+func (x *exec) chargeProofFee(p *Party, m *RegisterDataset) error {
+	fee, proofs, err := x.proofFee(p, m)
+	if err != nil || fee == 0 {
+		return err
+	}
+	p.Balance -= fee
+	p.FeesPaid += fee
+	if err := x.putParty(p); err != nil {
+		return err
+	}
+	x.emit(Event{Action: "fee", Parties: []Address{x.sender}, Attrs: []Attr{
+		{"kind", "listing"}, {"proofs", strconv.FormatUint(proofs, 10)}, {"amount", strconv.FormatUint(fee, 10)}}})
+	return nil
+}
+
 // registerDataset lists a dataset held by the sender after checking its schema, the circuit
 // each column names and every chunk proof.
 func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
@@ -77,6 +122,10 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	}
 	if !p.hasRole(RoleOwner) {
 		return "", refuse(CodeUnauthorized, "%s does not hold the owner role, so it cannot list datasets", x.sender)
+	}
+	// The fee first: no proof is verified for a sender that cannot pay for them.
+	if err := x.chargeProofFee(p, m); err != nil {
+		return "", err
 	}
 	c, err := x.committee()
 	if err != nil {

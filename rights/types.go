@@ -34,6 +34,12 @@ type Party struct {
 	Balance    uint64
 	Nonce      uint64 // the nonce the party's next tx must carry
 	Registered int64  // height
+
+	// Admission and fees (tx_party.go, issue 14): Credited is what the chain credited the party
+	// when it registered (the opening credit, or what its admission granted); FeesPaid is every
+	// listing fee it paid, burned. Σ Credited = Σ Balance + escrow under way + Σ FeesPaid.
+	Credited uint64 `cbor:",omitempty"`
+	FeesPaid uint64 `cbor:",omitempty"`
 }
 
 // ColumnType is how a column's values are read from CSV.
@@ -421,12 +427,32 @@ type Params struct {
 	PlaintextModulus    uint64 // BGV T: a query whose result could reach T/2 is refused
 	SlotsPerCiphertext  uint64 // values per ciphertext
 	MaxGrantDatasets    uint32
+	// ProofFee is what a listing pays per chunk proof it carries, from its sender's balance and
+	// burned, charged before any proof is verified. At least 1 on a chain that is not a devnet
+	// (DefaultProofFee); 0 (free listings) only on a devnet.
+	ProofFee uint64 `cbor:",omitempty"`
 }
+
+// DefaultProofFee is the ProofFee a genesis that is not a devnet should start from.
+const DefaultProofFee = 1
+
+// Admission rules: who gives a party its owner or buyer role and its credits (Genesis.Admission).
+const (
+	// AdmissionOpen: anyone registers itself with any non-privileged role and is credited the
+	// opening credit. Only a devnet may have it.
+	AdmissionOpen = "open"
+	// AdmissionRegulator: a regulator admits each owner and buyer first (AdmitParty), naming its
+	// roles, credits and a buyer's RLWE key; RegisterParty then completes what was admitted.
+	AdmissionRegulator = "regulator"
+)
 
 // Genesis is the application state the chain starts from.
 type Genesis struct {
-	ChainID    string
-	Devnet     bool
+	ChainID string
+	Devnet  bool
+	// Admission is the admission rule, AdmissionOpen or AdmissionRegulator; "" is open on a
+	// devnet and regulator otherwise (see AdmissionRule).
+	Admission  string `cbor:",omitempty"`
 	Regulators []Address
 	Committee  Committee
 	Params     Params
@@ -458,6 +484,9 @@ type Msg struct {
 	ProposeRegulatorChange *ProposeRegulatorChange `cbor:"20,keyasint,omitempty"`
 	VoteRegulatorChange    *VoteRegulatorChange    `cbor:"21,keyasint,omitempty"`
 
+	// Admission (tx_party.go, issue 14): 25-27.
+	AdmitParty *AdmitParty `cbor:"25,keyasint,omitempty"`
+
 	// Setup ceremonies (tx_zkceremony.go); numbered as their codes, 70-79.
 	OpenZKCeremony       *OpenZKCeremony       `cbor:"70,keyasint,omitempty"`
 	ContributeZKCeremony *ContributeZKCeremony `cbor:"71,keyasint,omitempty"`
@@ -469,6 +498,27 @@ type Msg struct {
 type RegisterParty struct {
 	Roles   []Role
 	RLWEKey Digest
+}
+
+// AdmitParty, sent by a regulator, admits Address as a party with Roles (owner, buyer or both)
+// and Credit credits, and for a buyer the digest of its RLWE public key object. Address then
+// registers itself (RegisterParty) with those roles and that key, and is credited Credit. A
+// second AdmitParty for an address not yet registered replaces the first.
+type AdmitParty struct {
+	Address Address
+	Roles   []Role
+	Credit  uint64
+	RLWEKey Digest
+}
+
+// Admission is an AdmitParty waiting for its party's RegisterParty.
+type Admission struct {
+	Address   Address
+	Roles     []Role
+	Credit    uint64
+	RLWEKey   Digest
+	Regulator Address // who admitted it
+	Height    int64
 }
 
 // PostCeremonyShare records the sender's (a committee member's) share digests for one step.
