@@ -34,7 +34,14 @@ type Ledger struct {
 	// Cache, if set, spares decoding and signature checks a node has already done (cache.go);
 	// nil caches nothing. It never changes a result.
 	Cache *Cache
+	// Queued, in CheckTx only, tells Admit of a sender's listings already admitted to the
+	// mempool and not yet in a block: how many, and the fees they will pay. nil: none.
+	Queued func(Address) (listings int, fees uint64)
 }
+
+// MaxQueuedListings is how many listings of one party a node's mempool admits at a time (Admit,
+// with Ledger.Queued): each makes the node verify its proofs before any block charges its fee.
+const MaxQueuedListings = 2
 
 // Result is what an accepted tx did.
 type Result struct {
@@ -130,7 +137,9 @@ type exec struct {
 // signature, a registered sender not frozen, and its next nonce. pending gives the sender's next
 // nonce counting the txs of it already admitted (ok false: none are). A kind whose refusal in a
 // block would cost the block real work (a listing's chunk proofs) also runs its rules, over a
-// copy of the state that is then dropped. Nothing is written.
+// copy of the state that is then dropped, but only after checking, before any proof is
+// verified, that its sender is an owner with fewer than MaxQueuedListings listings queued
+// (Ledger.Queued) and a balance that pays its fee on top of theirs. Nothing is written.
 func (l *Ledger) Admit(raw []byte, b Block, pending func(Address) (uint64, bool)) (*Tx, error) {
 	tx, sigOK, err := l.Cache.decodeTx(raw)
 	if err != nil {
@@ -153,7 +162,15 @@ func (l *Ledger) Admit(raw []byte, b Block, pending func(Address) (uint64, bool)
 		if !party.hasRole(RoleOwner) {
 			return nil, refuse(CodeUnauthorized, "%s does not hold the owner role, so it cannot list datasets", x.sender)
 		}
-		if _, _, err := x.proofFee(party, tx.Msg.RegisterDataset); err != nil {
+		var queued int
+		var reserved uint64
+		if l.Queued != nil {
+			queued, reserved = l.Queued(x.sender)
+		}
+		if queued >= MaxQueuedListings {
+			return nil, refuse(CodeTooManyHeavyTxs, "%s already has %d listings waiting in this node's mempool, the most a party may have", x.sender, queued)
+		}
+		if _, _, err := x.proofFee(party, tx.Msg.RegisterDataset, reserved); err != nil {
 			return nil, err
 		}
 		if _, err := x.rules(); err != nil { // on x's copy of the state, dropped

@@ -81,8 +81,9 @@ func listingFee(m *RegisterDataset, params *Params) (fee, proofs uint64, err err
 	return fee, proofs, nil
 }
 
-// proofFee returns the listing fee of m, or refuses m if p (the sender) cannot pay it.
-func (x *exec) proofFee(p *Party, m *RegisterDataset) (fee, proofs uint64, err error) {
+// proofFee returns the listing fee of m, or refuses m if p (the sender) cannot pay it on top of
+// reserved, the fees of its listings already waiting in the mempool (0 in a block).
+func (x *exec) proofFee(p *Party, m *RegisterDataset, reserved uint64) (fee, proofs uint64, err error) {
 	params, err := x.params()
 	if err != nil {
 		return 0, 0, err
@@ -91,15 +92,29 @@ func (x *exec) proofFee(p *Party, m *RegisterDataset) (fee, proofs uint64, err e
 	if err != nil {
 		return 0, 0, err
 	}
-	if p.Balance < fee {
+	if p.Balance < fee || p.Balance-fee < reserved {
+		if reserved > 0 {
+			return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs costs %d credits (%d per proof) and %s holds %d, of which its listings waiting in the mempool will pay %d",
+				proofs, fee, params.ProofFee, x.sender, p.Balance, reserved)
+		}
 		return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs costs %d credits (%d per proof) and %s holds %d", proofs, fee, params.ProofFee, x.sender, p.Balance)
 	}
 	return fee, proofs, nil
 }
 
+// ListingFee is what listing m costs on this chain (Params.ProofFee per chunk proof).
+func (l *Ledger) ListingFee(m *RegisterDataset) (uint64, error) {
+	p, err := l.Params()
+	if err != nil {
+		return 0, err
+	}
+	fee, _, err := listingFee(m, p)
+	return fee, err
+}
+
 // chargeProofFee burns the listing fee of m from p (the sender), or refuses m if p cannot pay.
 func (x *exec) chargeProofFee(p *Party, m *RegisterDataset) error {
-	fee, proofs, err := x.proofFee(p, m)
+	fee, proofs, err := x.proofFee(p, m, 0)
 	if err != nil || fee == 0 {
 		return err
 	}

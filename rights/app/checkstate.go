@@ -15,7 +15,10 @@ import "crypto/sha256"
 // before it is refused, and since a refused tx changes nothing, not even its sender's nonce, the
 // txs its sender queued behind it are refused too (Client.Submit never queues: it sends a key's
 // next tx once the last one committed). A listing is the exception: its chunk proofs are checked
-// at admission, so a bad proof never reaches a block and the block's check of them is a memo hit.
+// at admission, so a bad proof never reaches a block and the block's check of them is a memo hit;
+// so that this work is paid for, a sender may have at most rights.MaxQueuedListings listings
+// admitted at a time, and its balance must pay all their fees (Ledger.Queued), checked before
+// any proof is verified.
 //
 // When a block commits, CometBFT rechecks every tx left in the mempool. Usually the block is
 // exactly the oldest txs CheckTx admitted, in the order it admitted them (the proposer reaps its
@@ -26,16 +29,31 @@ import "crypto/sha256"
 
 // checkEntry is a tx CheckTx admitted since the last rebuild.
 type checkEntry struct {
-	hash   [32]byte
-	sender rights.Address
-	nonce  uint64
+	hash    [32]byte
+	sender  rights.Address
+	nonce   uint64
+	listing bool   // a RegisterDataset
+	fee     uint64 // the listing's fee
 }
 
 // checkState is the App's record of the txs CheckTx admitted; checkMu guards it.
 type checkState struct {
-	entries []checkEntry
-	carried map[[32]byte]bool         // entries carried over the last Commit, awaiting their recheck
-	next    map[rights.Address]uint64 // the next nonce of each sender with admitted txs
+	entries  []checkEntry
+	carried  map[[32]byte]bool         // entries carried over the last Commit, awaiting their recheck
+	next     map[rights.Address]uint64 // the next nonce of each sender with admitted txs
+	listings map[rights.Address]queued // the admitted listings of each sender that has some
+}
+
+// queued is a sender's admitted listings: how many, and the fees they will pay.
+type queued struct {
+	n    int
+	fees uint64
+}
+
+// queuedListings is Ledger.Queued over the admitted txs.
+func (s *checkState) queuedListings(a rights.Address) (int, uint64) {
+	q := s.listings[a]
+	return q.n, q.fees
 }
 
 // finalized is what the App remembers of the last block for Commit; mu guards it.
@@ -70,9 +88,9 @@ func (s *checkState) recheckCarried(tx []byte) bool {
 	return true
 }
 
-// accepted records that CheckTx admitted tx.
-func (s *checkState) accepted(raw []byte, tx *rights.Tx) {
-	e := checkEntry{hash: sha256.Sum256(raw), sender: tx.Sender(), nonce: tx.Nonce}
+// accepted records that CheckTx admitted tx, a listing paying fee if listing.
+func (s *checkState) accepted(raw []byte, tx *rights.Tx, listing bool, fee uint64) {
+	e := checkEntry{hash: sha256.Sum256(raw), sender: tx.Sender(), nonce: tx.Nonce, listing: listing, fee: fee}
 	s.entries = append(s.entries, e)
 	s.note(e)
 }
@@ -82,6 +100,13 @@ func (s *checkState) note(e checkEntry) {
 		s.next = map[rights.Address]uint64{}
 	}
 	s.next[e.sender] = e.nonce + 1
+	if e.listing {
+		if s.listings == nil {
+			s.listings = map[rights.Address]queued{}
+		}
+		q := s.listings[e.sender]
+		s.listings[e.sender] = queued{n: q.n + 1, fees: q.fees + e.fee}
+	}
 }
 
 // pending is the next nonce of a sender with admitted txs.
@@ -96,7 +121,7 @@ func (s *checkState) rebase(b *finalized) {
 	ok := false
 	defer func() {
 		if !ok {
-			s.entries, s.carried, s.next = nil, nil, nil
+			s.entries, s.carried, s.next, s.listings = nil, nil, nil, nil
 		}
 	}()
 	// Entries carried at the last Commit and never rechecked since are not in the mempool.
@@ -111,7 +136,7 @@ func (s *checkState) rebase(b *finalized) {
 	rest := s.entries[len(b.hashes):]
 	s.entries = append([]checkEntry(nil), rest...)
 	s.carried = make(map[[32]byte]bool, len(rest))
-	s.next = nil
+	s.next, s.listings = nil, nil
 	for _, e := range rest {
 		s.carried[e.hash] = true
 		s.note(e)
@@ -130,11 +155,18 @@ func (app *App) restage() {
 // The caller holds checkMu.
 func (app *App) admit(raw []byte) (err error) {
 	defer app.refuseOnPanic(&err, "checking", app.checkBlock.Height)
-	l := &rights.Ledger{Store: app.check, Verifier: app.verifier, Cache: app.cache}
+	l := &rights.Ledger{Store: app.check, Verifier: app.verifier, Cache: app.cache, Queued: app.checks.queuedListings}
 	tx, err := l.Admit(raw, app.checkBlock, app.checks.pending)
 	if err != nil {
 		return err
 	}
-	app.checks.accepted(raw, tx)
+	var fee uint64
+	listing := tx.Msg.RegisterDataset != nil
+	if listing {
+		if fee, err = l.ListingFee(tx.Msg.RegisterDataset); err != nil {
+			return err
+		}
+	}
+	app.checks.accepted(raw, tx, listing, fee)
 	return nil
 }
