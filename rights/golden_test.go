@@ -75,7 +75,7 @@ func goldenGenesis() rights.Genesis {
 		Regulators: []rights.Address{goldenAddr("reg1"), goldenAddr("reg2")},
 		Committee:  rights.Committee{Members: members, Threshold: 2, Epoch: 1, Seed: []byte("golden seed")},
 		Params: rights.Params{OpeningCredit: 1000, ComputationDeadline: 4, PlaintextModulus: 1125899908022273,
-			SlotsPerCiphertext: goldenSlots, MaxGrantDatasets: 3},
+			SlotsPerCiphertext: goldenSlots, MaxGrantDatasets: 3, ProofFee: 1},
 		Circuits: []rights.Circuit{circuit(goldenChunk, 16), circuit(goldenChunk, 64)},
 	}
 }
@@ -394,6 +394,14 @@ func TestGoldenReplay(t *testing.T) {
 	r.block(r.tx("owner2", M{FinishZKCeremony: &rights.FinishZKCeremony{Ceremony: zc, VK: []byte("ceremony vk"),
 		PK: goldenDigest("ceremony pk"), Transcript: ceremony.Transcript}}))
 
+	// 17: a regulator admits a party, which registers with what was admitted; an owner cannot
+	// admit, and the admitted party cannot take a role it was not admitted to.
+	carol := &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}
+	r.block(r.tx("owner1", M{AdmitParty: &rights.AdmitParty{Address: goldenAddr("carol"), Roles: []rights.Role{rights.RoleOwner}, Credit: 9000}}),
+		r.tx("reg1", M{AdmitParty: &rights.AdmitParty{Address: goldenAddr("carol"), Roles: []rights.Role{rights.RoleOwner}, Credit: 400}}))
+	r.block(register("carol", &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner, rights.RoleBuyer}, RLWEKey: goldenDigest("carol rlwe")}))
+	r.block(register("carol", carol))
+
 	// Empty blocks until every computation still under way has expired.
 	for range 5 {
 		r.block()
@@ -403,7 +411,7 @@ func TestGoldenReplay(t *testing.T) {
 		"approve_grant", "reject_grant", "revoke_grant", "request_computation", "submit_output", "submit_share",
 		"update_dataset", "set_policy", "retire_dataset", "transfer_holding", "transfer_product", "license_product",
 		"freeze", "unfreeze", "propose_regulator_change", "vote_regulator_change", "open_zk_ceremony",
-		"contribute_zk_ceremony", "finish_zk_ceremony"} {
+		"contribute_zk_ceremony", "finish_zk_ceremony", "admit_party"} {
 		if !r.ok[kind] {
 			t.Errorf("no %s tx was accepted: the replay no longer covers every kind", kind)
 		}
