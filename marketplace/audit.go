@@ -178,10 +178,12 @@ type AuditEpsilon struct {
 }
 
 // AuditSupply checks that credits were neither made nor lost: every party's balance plus the
-// escrow of computations under way equals the opening credits handed out at registration.
+// escrow of computations under way plus the listing fees burned equals the credits handed out
+// at registration (the opening credit, or what a regulator's admission granted).
 type AuditSupply struct {
 	Balances  uint64 `json:"balances"`
 	Escrow    uint64 `json:"escrow"`
+	Fees      uint64 `json:"fees_burned"`
 	Opening   uint64 `json:"opening_credits"`
 	Conserved bool   `json:"conserved"`
 }
@@ -384,15 +386,16 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	for _, p := range parties {
 		r.Balances[string(p.Address)] = p.Balance
 		r.Supply.Balances += p.Balance
+		r.Supply.Fees += p.FeesPaid
+		r.Supply.Opening += p.Credited
 		for _, role := range p.Roles {
 			r.Parties[string(p.Address)] = append(r.Parties[string(p.Address)], string(role))
 		}
 	}
 	r.Supply.Escrow = escrow
-	r.Supply.Opening = gen.Params.OpeningCredit * uint64(len(parties))
-	r.Supply.Conserved = r.Supply.Balances+r.Supply.Escrow == r.Supply.Opening
+	r.Supply.Conserved = r.Supply.Balances+r.Supply.Escrow+r.Supply.Fees == r.Supply.Opening
 	if !r.Supply.Conserved {
-		problem("credit supply: balances %d + escrow %d != opening credits %d", r.Supply.Balances, r.Supply.Escrow, r.Supply.Opening)
+		problem("credit supply: balances %d + escrow %d + fees burned %d != credits handed out %d", r.Supply.Balances, r.Supply.Escrow, r.Supply.Fees, r.Supply.Opening)
 	}
 	return r, nil
 }

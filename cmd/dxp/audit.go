@@ -95,8 +95,8 @@ func printAudit(w io.Writer, r *marketplace.AuditReport) {
 	for _, d := range r.Datasets {
 		fmt.Fprintf(w, "  dataset %s: %s of %s\n", d.ID, d.EpsilonSpent, orDash(d.EpsilonTotal))
 	}
-	fmt.Fprintf(w, "\nCredit supply: balances %d + escrow %d = %d, opening credits %d: conserved %v\n",
-		r.Supply.Balances, r.Supply.Escrow, r.Supply.Balances+r.Supply.Escrow, r.Supply.Opening, r.Supply.Conserved)
+	fmt.Fprintf(w, "\nCredit supply: balances %d + escrow %d + fees burned %d = %d, credits handed out %d: conserved %v\n",
+		r.Supply.Balances, r.Supply.Escrow, r.Supply.Fees, r.Supply.Balances+r.Supply.Escrow+r.Supply.Fees, r.Supply.Opening, r.Supply.Conserved)
 	fmt.Fprintf(w, "\nPayments (%d)\n", len(r.Payments))
 	for _, p := range r.Payments {
 		fmt.Fprintf(w, "  #%d %-7s %4d credits  %s -> %s  (computation %s, height %d)\n",
