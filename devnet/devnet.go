@@ -385,8 +385,11 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 		return rights.Genesis{}, err
 	}
 	return rights.Genesis{
-		ChainID:    s.ChainPrefix + hex.EncodeToString(id[:4]),
-		Devnet:     true,
+		ChainID: s.ChainPrefix + hex.EncodeToString(id[:4]),
+		Devnet:  true,
+		// A devnet keeps open admission (anyone registers itself as owner or buyer with the
+		// opening credit) and free listings (ProofFee 0), and says so in its genesis and status.
+		Admission:  rights.AdmissionOpen,
 		Regulators: regulators,
 		Committee:  rights.Committee{Members: members, Threshold: uint32(threshold), Epoch: 1, Seed: seed[:]},
 		Params: rights.Params{

@@ -26,6 +26,7 @@ func newApp() *cli.App {
 			computeCommand(),
 			productCommand(),
 			regulatorCommand(),
+			partyCommand(), // party.go
 			auditCommand(),
 			queryCommand(),
 			nodeCommand(),

@@ -72,18 +72,30 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			gen, err := client.Get[rights.Genesis](c.Context, s.Chain, "")
+			if err != nil {
+				return err
+			}
 			st := struct {
 				ChainID        string `json:"chain_id"`
 				Height         int64  `json:"height"`
 				CommitteeReady bool   `json:"committee_ready"`
 				Members        int    `json:"committee_members"`
 				Threshold      uint32 `json:"committee_threshold"`
+				Devnet         bool   `json:"devnet"`
+				Admission      string `json:"admission"` // open (a devnet: anyone registers) or regulator
+				ProofFee       uint64 `json:"proof_fee"` // credits a listing pays per chunk proof
 				RPC            string `json:"rpc"`
 				Storage        string `json:"storage"`
-			}{s.Config.ChainID, h, committee.Ready, len(committee.Members), committee.Threshold, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
+			}{s.Config.ChainID, h, committee.Ready, len(committee.Members), committee.Threshold, gen.Devnet, gen.AdmissionRule(),
+				gen.Params.ProofFee, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
 			return emit(c, st, func(w io.Writer) {
-				fmt.Fprintf(w, "chain %s at height %d\ncommittee: %d members, threshold %d, ready: %v\nrpc %s, storage %s\n",
-					st.ChainID, st.Height, st.Members, st.Threshold, st.CommitteeReady, st.RPC, st.Storage)
+				fmt.Fprintf(w, "chain %s at height %d\ncommittee: %d members, threshold %d, ready: %v\n", st.ChainID, st.Height, st.Members, st.Threshold, st.CommitteeReady)
+				fmt.Fprintf(w, "admission: %s", st.Admission)
+				if st.Admission == rights.AdmissionOpen {
+					fmt.Fprint(w, " (a devnet: anyone registers itself as owner or buyer and gets the opening credit)")
+				}
+				fmt.Fprintf(w, "; listing fee: %d credits per chunk proof\nrpc %s, storage %s\n", st.ProofFee, st.RPC, st.Storage)
 			})
 		},
 	}
