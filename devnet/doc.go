@@ -37,6 +37,7 @@
 // circuits' proving keys come from a single-party setup (InsecureChunkSetup) whose toxic waste
 // whoever ran it could keep; with a setup cache (the user's cache directory, reused across
 // devnets) anyone who can read the cache could forge listing proofs. The audit report flags such
-// circuits. Keys a devnet makes for itself (the regulator's, the members' identities) are written
+// circuits. Their admission is open (rights.AdmissionOpen, in genesis and `dxp status`): anyone
+// registers itself as owner or buyer with the opening credit, and listings pay no proof fee. Keys a devnet makes for itself (the regulator's, the members' identities) are written
 // 0600 in its home, and members' key shares stay in their own directories (mpc's state).
 package devnet

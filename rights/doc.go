@@ -37,9 +37,17 @@
 //
 // # Flow
 //
-// Committee members (named in genesis) post ceremony share digests until Threshold of them agree
-// on the collective keys (KeysStep). Owners list datasets whose chunk proofs the chain verifies,
-// then update them (description, tags, price), set their Policy, retire them, or transfer the
+// Parties (tx_party.go) come in by the genesis admission rule (Genesis.AdmissionRule). On a
+// devnet it is open: anyone registers itself as owner or buyer and is credited the opening
+// credit. Otherwise a regulator first admits each owner and buyer (AdmitParty, naming its roles,
+// credits and a buyer's RLWE key digest; `dxp party admit` checks that key object in storage
+// first), and RegisterParty completes only what was admitted (CodeNotAdmitted, CodeBadAdmission);
+// regulators and members register as genesis or a vote names them, credited nothing without an
+// admission. Committee members (named in genesis) post ceremony share digests until Threshold of
+// them agree on the collective keys (KeysStep). Owners list datasets whose chunk proofs the chain
+// verifies, paying Params.ProofFee per proof, burned, before any proof is verified (a node's
+// Admit checks the owner role and the fee first, counting the sender's listings already in its
+// mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs), then update them (description, tags, price), set their Policy, retire them, or transfer the
 // holding to another owner. Buyers request grants naming ops, columns, uses, a purpose, an
 // epsilon budget and an expiry; the holder of each dataset approves (or its policy's offer does,
 // at once, for a request within its terms), fixing that dataset's price for the grant. The

@@ -23,7 +23,8 @@
 // Query), so a node verifies each tx's signature once: CheckTx verifies it before taking its
 // lock, ProcessProposal verifies the unseen txs of a block in parallel, and FinalizeBlock finds
 // them verified. CheckTx runs beside FinalizeBlock on the last committed state; it admits a tx
-// (signature, sender, nonce, a listing's proofs: Ledger.Admit) and leaves the kind's rules to
+// (signature, sender, nonce, a listing's owner role and fee, at most rights.MaxQueuedListings
+// listings per sender in the mempool, then its proofs: Ledger.Admit) and leaves the kind's rules to
 // FinalizeBlock. The txs it admitted survive a Commit when the block holds exactly the oldest of
 // them (checkstate.go), so rechecks cost nothing. A block's txs write to a rights.Batch that
 // reaches the tree once, in key order. Commit returns before the block's version is written: the
