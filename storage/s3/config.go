@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -70,7 +71,7 @@ func (c Config) validate() error {
 const urlForm = "s3://HOST:PORT/BUCKET"
 
 // ParseURL reads a bucket location of the form "s3://HOST:PORT/BUCKET", with optional
-// "?secure=true", "&region=REGION" and "&credentials=PATH" (a credentials file, see
+// "?secure=true", "&region=REGION" and "&credentials=/ABSOLUTE/PATH" (a credentials file, see
 // LoadCredentials). The URL should carry no secret: LoadCredentials then fills the credentials
 // in from the file or the environment. The older form "s3://ACCESS:SECRET@HOST:PORT/BUCKET"
 // (credentials percent-encoded) is still read, but it puts the secret wherever the URL goes:
@@ -131,8 +132,10 @@ func ParseURL(s string) (Config, error) {
 			}
 			cfg.Region = v
 		case "credentials":
-			if v == "" {
-				return Config{}, errors.New("storage/s3: the storage URL has an empty credentials file path")
+			if !filepath.IsAbs(v) {
+				// A storage URL is copied into other homes (a committee member's), which run
+				// from other directories.
+				return Config{}, errors.New("storage/s3: the storage URL's credentials file path must be absolute")
 			}
 			cfg.CredentialsFile = v
 		}
