@@ -83,7 +83,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 // "s3:") is read as one, so a mistyped URL is refused rather than made into a directory whose
 // name holds the secret.
 func OpenBucket(ctx context.Context, where string) (storage.Bucket, error) {
-	if isURL(where) {
+	if IsStorageURL(where) {
 		cfg, err := s3store.ParseURL(where)
 		if err != nil {
 			return nil, err
@@ -96,7 +96,8 @@ func OpenBucket(ctx context.Context, where string) (storage.Bucket, error) {
 	return fsstore.Open(where)
 }
 
-func isURL(where string) bool {
+// IsStorageURL reports whether a storage setting is read as a URL rather than a directory.
+func IsStorageURL(where string) bool {
 	return strings.Contains(where, "://") || strings.HasPrefix(strings.ToLower(where), "s3:")
 }
 
@@ -104,7 +105,7 @@ func isURL(where string) bool {
 // with its secret key replaced by REDACTED, and a URL that does not parse as a placeholder,
 // since its secret could be anywhere in it.
 func RedactURL(where string) string {
-	if !isURL(where) {
+	if !IsStorageURL(where) {
 		return where
 	}
 	cfg, err := s3store.ParseURL(where)
