@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dxplabs/dxp/marketplace"
@@ -52,7 +51,7 @@ func writeMemberHome(dir string, conf *marketplace.Config) error {
 		return nil
 	}
 	storage := conf.Storage
-	if !strings.HasPrefix(storage, "s3://") { // a directory: the member may run from anywhere
+	if !marketplace.IsStorageURL(storage) { // a directory: the member may run from anywhere
 		abs, err := filepath.Abs(storage)
 		if err != nil {
 			return fmt.Errorf("member home %s: %w", dir, err)

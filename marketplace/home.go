@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +36,7 @@ const ConfigFile = "config.json"
 type Config struct {
 	ChainID string `json:"chain_id"`
 	RPC     string `json:"rpc"`     // e.g. tcp://127.0.0.1:26657
-	Storage string `json:"storage"` // a directory (fs) or s3://ACCESS:SECRET@HOST:PORT/BUCKET
+	Storage string `json:"storage"` // a directory (fs) or s3://HOST:PORT/BUCKET (credentials: see OpenBucket)
 	// P2P and Peers are set in the home of a localnet validator: where its node meets the
 	// others, and the others' "NODE_ID@127.0.0.1:PORT".
 	P2P   string   `json:"p2p,omitempty"`
@@ -78,11 +77,18 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return atomicfile.Write(path, data, perm)
 }
 
-// OpenBucket opens storage from a home's storage setting: an s3:// URL or a directory.
+// OpenBucket opens storage from a home's storage setting: an s3:// URL or a directory. An S3
+// URL without credentials takes them from a credentials file or the environment (see
+// s3.Config.LoadCredentials). Anything that looks like a URL (it has "://" or starts with
+// "s3:") is read as one, so a mistyped URL is refused rather than made into a directory whose
+// name holds the secret.
 func OpenBucket(ctx context.Context, where string) (storage.Bucket, error) {
-	if strings.HasPrefix(where, "s3://") {
+	if IsStorageURL(where) {
 		cfg, err := s3store.ParseURL(where)
 		if err != nil {
+			return nil, err
+		}
+		if err := cfg.LoadCredentials(); err != nil {
 			return nil, err
 		}
 		return s3store.Open(ctx, cfg)
@@ -90,12 +96,21 @@ func OpenBucket(ctx context.Context, where string) (storage.Bucket, error) {
 	return fsstore.Open(where)
 }
 
-// RedactURL hides credentials in a storage URL so it can be printed or logged.
+// IsStorageURL reports whether a storage setting is read as a URL rather than a directory.
+func IsStorageURL(where string) bool {
+	return strings.Contains(where, "://") || strings.HasPrefix(strings.ToLower(where), "s3:")
+}
+
+// RedactURL returns a storage setting fit to print or log: a directory as it is, an S3 URL
+// with its secret key replaced by REDACTED, and a URL that does not parse as a placeholder,
+// since its secret could be anywhere in it.
 func RedactURL(where string) string {
-	u, err := url.Parse(where)
-	if err != nil || u.User == nil {
+	if !IsStorageURL(where) {
 		return where
 	}
-	u.User = url.User(u.User.Username())
-	return u.String()
+	cfg, err := s3store.ParseURL(where)
+	if err != nil {
+		return "(a malformed s3 URL)"
+	}
+	return cfg.String()
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -448,11 +449,12 @@ func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, 
 	check("verifying key", bytes.Equal(keys.VK, c.VK), "the verifying key on chain (%d bytes) is the one the transcript implies (%d bytes)", len(c.VK), len(keys.VK))
 	pk := sha256.Sum256(keys.PK)
 	if check("proving key", rights.Digest(pk) == c.PK, "the proving key digest on chain %s is the digest of the one the transcript implies (%x)", c.PK, pk) {
-		ok, err := storage.HasObject(ctx, s.Bucket, storage.Digest(c.PK))
+		// Read it through: an object under the key proves nothing until it hashes to it.
+		ok, err := storedIntact(ctx, s.Bucket, storage.Digest(c.PK))
 		if err != nil {
 			return nil, err
 		}
-		check("proving key object", ok, "storage holds the proving key object %s", c.PK)
+		check("proving key object", ok, "storage holds the proving key object %s, and it matches its digest", c.PK)
 	}
 	// The registry is what the chain verifies listings against: its entry must be these keys.
 	reg, err := client.Get[rights.Circuit](ctx, s.Chain, rights.CircuitID(c.ChunkSize, c.Width))
@@ -463,6 +465,27 @@ func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, 
 		reg.ChunkSize == c.ChunkSize && reg.Width == c.Width,
 		"the circuit registered for %d values of %d bits carries these keys with setup %s", c.ChunkSize, c.Width, c.Transcript)
 	return v, nil
+}
+
+// storedIntact reports whether storage holds the object with digest d and its bytes hash to d.
+// A missing or corrupt object is false; other errors (storage unreachable) are returned.
+func storedIntact(ctx context.Context, b storage.Bucket, d storage.Digest) (bool, error) {
+	rc, err := storage.GetObject(ctx, b, d)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	switch {
+	case errors.Is(err, storage.ErrCorrupt):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
 }
 
 func say(progress func(string), format string, args ...any) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,18 @@ func TestZKCeremony(t *testing.T) {
 		t.Error("VerifyZKCeremony passed a ceremony with a contribution swapped in storage")
 	} else {
 		wantBad(t, "verify with bob's phase-2 object swapped", v.Bad, 2, 1, "bob")
+	}
+	restore()
+
+	// A fake proving key of the same size planted under its key: verify reports it (it only
+	// checked that some object was there).
+	restore = tamper(t, ctx, reg.Bucket, c.PK)
+	v, err = reg.VerifyZKCeremony(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Valid || !slices.ContainsFunc(v.Checks, func(k ZKCheck) bool { return k.Name == "proving key object" && !k.OK }) {
+		t.Errorf("VerifyZKCeremony with a planted proving key = valid %v, checks %+v; want the proving key object check failed", v.Valid, v.Checks)
 	}
 	restore()
 

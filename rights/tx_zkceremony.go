@@ -13,7 +13,8 @@ import (
 // The Groth16 setup ceremony of a chunk circuit, with the chain as its bulletin board.
 //
 // A regulator opens a ceremony for the chunk circuit of ChunkSize values of Width bits and an
-// ordered list of participants (registered parties). Each participant in turn downloads the
+// ordered list of participants (registered parties, at least two besides the coordinator, so no
+// one party alone keeps the trapdoor). Each participant in turn downloads the
 // contributions so far from storage, checks them, adds its own and posts the new object's
 // digest: first everyone in phase 1, then everyone in phase 2, in the same order. The chain
 // enforces the order and records each digest, who posted it and when. The block after a
@@ -105,9 +106,10 @@ type ZKCircuit struct {
 }
 
 // OpenZKCeremony opens a setup ceremony for the chunk circuit of ChunkSize values of Width bits
-// among Participants, in that order. Only a regulator may open one: the keys it makes decide
-// which listing proofs every node accepts, a network-wide parameter, and regulators are the
-// parties genesis entrusts with network-wide decisions.
+// among Participants, in that order: at least two distinct registered parties besides the
+// coordinator (the sender), who may contribute too. Only a regulator may open one: the keys it
+// makes decide which listing proofs every node accepts, a network-wide parameter, and
+// regulators are the parties genesis entrusts with network-wide decisions.
 type OpenZKCeremony struct {
 	ChunkSize    uint64
 	Width        uint32
@@ -134,6 +136,7 @@ type FinishZKCeremony struct {
 
 const (
 	maxZKParticipants = 64
+	minZKOthers       = 2       // distinct participants besides the coordinator
 	maxZKChunkSize    = 1 << 16 // zk.MaxChunkSize
 	maxZKWidth        = 64      // circuits.MaxChunkWidth
 	maxZKVK           = 1 << 16 // a chunk circuit's verifying key is well under 1 KiB
@@ -238,6 +241,16 @@ func (x *exec) openZKCeremony(m *OpenZKCeremony) (string, error) {
 		if party == nil {
 			return "", refuse(CodeUnknownParty, "participant %s (%s) is not a registered party", p.Name, p.Address)
 		}
+	}
+	// The keys are sound if any one contributor discards its randomness. A ceremony whose only
+	// contributors are the coordinator and at most one other party would leave the trapdoor
+	// with the coordinator alone, or with it and one party it picked.
+	others := len(m.Participants)
+	if addrs[x.sender] {
+		others--
+	}
+	if others < minZKOthers {
+		return "", refuse(CodeBadZKCeremony, "a setup ceremony needs at least %d participants besides its coordinator %s so that no one party alone can keep the trapdoor, got %d", minZKOthers, x.sender, others)
 	}
 	id, err := x.newID("zkc")
 	if err != nil {

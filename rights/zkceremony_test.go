@@ -155,3 +155,39 @@ func TestZKCeremony(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackOnePersonCeremony: a regulator opens a setup ceremony in which it is the only
+// contributor, or has a single other party beside it, so that it alone (or with one
+// accomplice it chose) knows the trapdoor of a circuit every node trusts, and can forge listing
+// proofs. Groth16 keys are sound if any one contributor discards its randomness, so a ceremony
+// needs at least two distinct participants besides the coordinator; every such opening is
+// refused with CodeBadZKCeremony and changes nothing.
+func TestAttackOnePersonCeremony(t *testing.T) {
+	h := newHarness(t)
+	for _, n := range []string{"alice", "bob"} {
+		h.ok(n, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleOwner}}})
+	}
+	h.ok(testRegulatorKey, Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleRegulator}}})
+	self := ZKParticipant{"me", addr(testRegulatorKey)}
+	alice, bob := ZKParticipant{"alice", addr("alice")}, ZKParticipant{"bob", addr("bob")}
+	open := func(ps ...ZKParticipant) Msg {
+		return Msg{OpenZKCeremony: &OpenZKCeremony{ChunkSize: 64, Width: 8, Participants: ps}}
+	}
+	for _, tc := range []struct {
+		name string
+		ps   []ZKParticipant
+	}{
+		{"the coordinator alone", []ZKParticipant{self}},
+		{"one other party alone", []ZKParticipant{alice}},
+		{"the coordinator and one other", []ZKParticipant{self, alice}},
+		{"one other and the coordinator", []ZKParticipant{bob, self}},
+	} {
+		h.refused(testRegulatorKey, open(tc.ps...), CodeBadZKCeremony, "at least 2 participants besides")
+		if ids, err := h.l.ZKCeremonies(); err != nil || len(ids) != 0 {
+			t.Fatalf("%s: ceremonies after the refusal = %v, %v; want none", tc.name, ids, err)
+		}
+	}
+	// Two other parties are enough, with or without the coordinator contributing too.
+	h.ok(testRegulatorKey, open(alice, bob))
+	h.ok(testRegulatorKey, open(self, alice, bob))
+}

@@ -31,6 +31,14 @@
 // (write the output to a temporary file and rename it, or decode into memory and use it after
 // the check). Failing that, a tampered object could be half-used before the error arrives.
 //
+// # Objects already stored
+//
+// A bucket may be writable by more parties than the one putting an object, and content
+// addresses are predictable, so anything found under ObjectKey(d) is a claim, not a fact.
+// PutObject keeps an existing object only after reading it back and checking its digest; a
+// copy of the wrong size or content is overwritten with the real bytes and reported with a
+// warning naming the key on slog's default logger. Readers never trust it either (see above).
+//
 // # Keys
 //
 // Keys are slash-separated paths that are already clean: no leading "/", no empty, "." or ".."

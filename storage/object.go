@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"time"
 )
 
@@ -70,9 +71,13 @@ func ObjectKey(d Digest) string { return objectPrefix + d.String() }
 // PutObject streams r into b as a content-addressed object and returns its digest and size.
 // The bytes go to a fresh staging key while SHA-256 is computed, and are then moved to
 // ObjectKey(digest), so neither memory nor a second read of r is needed and a failed upload
-// leaves nothing under "objects/". Putting the same bytes again is harmless: when an object of
-// the same size is already stored the staging copy is dropped. One whose size differs (a
-// truncated copy) is replaced.
+// leaves nothing under "objects/".
+//
+// Putting the same bytes again is harmless: an object already stored under the key is read
+// back and kept only if it hashes to the digest, and the staging copy is then dropped. Anything
+// else there (a truncated copy, or a fake of the same size planted by someone who can write to
+// the bucket and predicted the key) is replaced by the real bytes, and a warning naming the key
+// goes to slog's default logger: a planted object never silently wins.
 func PutObject(ctx context.Context, b Bucket, r io.Reader) (Digest, int64, error) {
 	staging, err := stagingKey()
 	if err != nil {
@@ -90,17 +95,44 @@ func PutObject(ctx context.Context, b Bucket, r io.Reader) (Digest, int64, error
 	info, err := b.Stat(ctx, final)
 	switch {
 	case err == nil && info.Size == cr.n:
-		if err := b.Delete(ctx, staging); err != nil {
-			return d, cr.n, fmt.Errorf("storage: put object %s: object already stored, but dropping the staging copy failed: %w", d, err)
+		err := verifyStored(ctx, b, d)
+		if err == nil {
+			if err := b.Delete(ctx, staging); err != nil {
+				return d, cr.n, fmt.Errorf("storage: put object %s: object already stored, but dropping the staging copy failed: %w", d, err)
+			}
+			return d, cr.n, nil
 		}
-		return d, cr.n, nil
-	case err != nil && !errors.Is(err, ErrNotFound):
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNotFound) {
+			return d, cr.n, errors.Join(fmt.Errorf("storage: put object %s: verify the stored copy: %w", d, err), dropStaging(ctx, b, staging))
+		}
+		if errors.Is(err, ErrCorrupt) {
+			slog.Default().Warn("storage: an object of the right size but the wrong content was stored under this key; replacing it with the real bytes",
+				"key", final, "size", cr.n)
+		}
+	case err == nil:
+		slog.Default().Warn("storage: an object of the wrong size was stored under this key; replacing it with the real bytes",
+			"key", final, "size", cr.n, "stored_size", info.Size)
+	case !errors.Is(err, ErrNotFound):
 		return d, cr.n, errors.Join(fmt.Errorf("storage: put object %s: %w", d, err), dropStaging(ctx, b, staging))
 	}
 	if err := Move(ctx, b, staging, final); err != nil {
 		return d, cr.n, errors.Join(fmt.Errorf("storage: put object %s: %w", d, err), dropStaging(ctx, b, staging))
 	}
 	return d, cr.n, nil
+}
+
+// verifyStored reads the object with digest d to its end and returns nil if it hashes to d, an
+// error wrapping ErrCorrupt if it does not, and ErrNotFound if it is gone.
+func verifyStored(ctx context.Context, b Bucket, d Digest) error {
+	rc, err := GetObject(ctx, b, d)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, rc)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
 }
 
 // dropStaging removes a staging object after a failure. It ignores the cancellation of ctx,

@@ -24,7 +24,7 @@ func devnetCommand() *cli.Command {
 			Usage: "start (first time: create) a devnet: one validator, a committee in-process, storage; runs until interrupted",
 			Flags: []cli.Flag{homeFlag,
 				&cli.StringFlag{Name: "rpc", Usage: "node RPC address (default " + devnet.DefaultRPC + ", or the one recorded at first start)"},
-				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; fixed at first start)"},
+				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://HOST:PORT/BUCKET, credentials from DXP_S3_ACCESS_KEY/DXP_S3_SECRET_KEY or a 0600 file (see README) (default HOME/storage; fixed at first start)"},
 				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
 				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},

@@ -55,7 +55,7 @@ func localnetCommand() *cli.Command {
 			Flags: []cli.Flag{homeFlag, timeoutCommitFlag,
 				&cli.IntFlag{Name: "validators", Usage: "validators (first start only)", Value: 4},
 				&cli.IntFlag{Name: "members", Usage: "committee members, member K inside validator K (first start only)", Value: 3},
-				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://ACCESS:SECRET@HOST:PORT/BUCKET (default HOME/storage; first start only)"},
+				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://HOST:PORT/BUCKET, credentials from DXP_S3_ACCESS_KEY/DXP_S3_SECRET_KEY or a 0600 file (see README) (default HOME/storage; first start only)"},
 				&cli.IntFlag{Name: "base-port", Usage: "validator K gets RPC port BASE+10(K-1) and P2P port one above (default: free ports; first start only)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},
 				&cli.DurationFlag{Name: "restart-delay", Usage: "restart a validator that exits unasked after this long (default: leave it stopped)"},

@@ -38,11 +38,11 @@ func zkCommand() *cli.Command {
 			Usage: "run a Groth16 setup ceremony among named participants through the chain and storage",
 			Subcommands: []*cli.Command{{
 				Name:  "start",
-				Usage: "open a ceremony for a chunk circuit and an ordered list of participants (regulators)",
+				Usage: "open a ceremony for a chunk circuit and an ordered list of participants (registered parties, at least two besides you)",
 				Flags: []cli.Flag{homeFlag, outputFlag, keyFlag("regulator key name"),
 					&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof", Required: true},
 					&cli.IntFlag{Name: "width", Usage: "bits per value (the circuit proves max-min fits in them)", Required: true},
-					&cli.StringSliceFlag{Name: "participant", Usage: "NAME=ADDRESS, or NAME of a key in this home; repeat in contribution order", Required: true}},
+					&cli.StringSliceFlag{Name: "participant", Usage: "NAME=ADDRESS, or NAME of a key in this home; repeat in contribution order, at least two parties other than the coordinator", Required: true}},
 				Action: func(c *cli.Context) error {
 					parts, err := marketplace.ParseZKParticipants(c.String("home"), c.StringSlice("participant"))
 					if err != nil {

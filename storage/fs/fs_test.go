@@ -149,3 +149,9 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Open(a regular file) = %v, want an error naming it", err)
 	}
 }
+
+// A same-size fake planted under the key of an honest put does not win: see
+// storagetest.AttackPlantedObject.
+func TestAttackPlantedObject(t *testing.T) {
+	storagetest.AttackPlantedObject(t, open(t, t.TempDir()))
+}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -239,3 +242,106 @@ func TestFailedPutAbortsUpload(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// A same-size fake planted under the key of an honest put does not win, on a real MinIO: see
+// storagetest.AttackPlantedObject.
+func TestAttackPlantedObject(t *testing.T) {
+	cfg := miniotest.Start(t)
+	cfg.Bucket = "planted"
+	storagetest.AttackPlantedObject(t, open(t, cfg))
+}
+
+// TestAttackSecretInMalformedURL: a storage URL that fails to parse must not show its secret,
+// wherever in the URL it sits. url.Parse's errors quote the raw URL (and its parts), so an
+// error that wraps them, or echoes a "redacted" URL that was never parsed, prints the secret
+// to stderr and logs.
+func TestAttackSecretInMalformedURL(t *testing.T) {
+	for _, u := range miniotest.MalformedURLs() {
+		cfg, err := s3.ParseURL(u)
+		if err == nil {
+			t.Errorf("ParseURL(%q) = %+v, want an error", u, cfg)
+			continue
+		}
+		if msg := err.Error(); miniotest.ShowsSecret(msg) {
+			t.Errorf("ParseURL(%q) = %q: the error shows the secret", u, msg)
+		} else if strings.Contains(msg, "\n") {
+			t.Errorf("ParseURL(%q) = %q, want one line", u, msg)
+		}
+	}
+}
+
+// TestAttackReadableCredentialsFile: a credentials file that others may read is refused, with a
+// one-sentence error that names the file and never the secret; a 0600 one is read.
+func TestAttackReadableCredentialsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s3.env")
+	body := s3.EnvAccessKey + "=AK\n" + s3.EnvSecretKey + "=" + miniotest.URLSecret + "\n"
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660, 0o606} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := s3.ParseURL("s3://h:9000/bkt?credentials=" + url.QueryEscape(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cfg.LoadCredentials()
+		if err == nil || !strings.Contains(err.Error(), "chmod 600") || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadCredentials from a %04o file = %v, want a refusal naming the file and chmod 600", mode, err)
+		} else if miniotest.ShowsSecret(err.Error()) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("LoadCredentials from a %04o file = %q: shows the secret or spans lines", mode, err)
+		}
+		if cfg.SecretKey != "" || cfg.AccessKey != "" {
+			t.Errorf("LoadCredentials from a %04o file set credentials %q", mode, cfg.AccessKey)
+		}
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(s3.EnvCredentialsFile, path)
+	cfg, err := s3.ParseURL("s3://h:9000/bkt")
+	if err == nil {
+		err = cfg.LoadCredentials()
+	}
+	if err != nil || cfg.AccessKey != "AK" || cfg.SecretKey != miniotest.URLSecret {
+		t.Errorf("LoadCredentials from a 0600 file named by %s = %v, access key %q; want AK and the secret", s3.EnvCredentialsFile, err, cfg.AccessKey)
+	}
+	if miniotest.ShowsSecret(cfg.String()) {
+		t.Errorf("Config.String() = %q shows the secret", cfg.String())
+	}
+	// A malformed line is refused without being quoted.
+	if err := os.WriteFile(path, []byte(s3.EnvSecretKey+" "+miniotest.URLSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ = s3.ParseURL("s3://h:9000/bkt")
+	if err := cfg.LoadCredentials(); err == nil || miniotest.ShowsSecret(err.Error()) {
+		t.Errorf("LoadCredentials of a malformed file = %v, want an error without the secret", err)
+	}
+}
+
+// Credentials come from the environment when the URL carries none, and the bucket opens on a
+// real MinIO with them.
+func TestCredentialsFromEnvironment(t *testing.T) {
+	srv := miniotest.Start(t)
+	t.Setenv(s3.EnvCredentialsFile, "")
+	t.Setenv(s3.EnvAccessKey, srv.AccessKey)
+	t.Setenv(s3.EnvSecretKey, srv.SecretKey)
+	cfg, err := s3.ParseURL("s3://" + srv.Endpoint + "/from-env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.LoadCredentials(); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, cfg)
+	if _, err := storage.PutBytes(t.Context(), b, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(s3.EnvSecretKey, "")
+	cfg, _ = s3.ParseURL("s3://" + srv.Endpoint + "/from-env")
+	if err := cfg.LoadCredentials(); err == nil || !strings.Contains(err.Error(), "only one of") {
+		t.Errorf("LoadCredentials with only an access key set = %v, want a refusal", err)
+	}
+}

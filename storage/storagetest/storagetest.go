@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -660,4 +661,86 @@ func testConcurrentPutObject(t *testing.T, b storage.Bucket) {
 	if got := keys(list(t, b, "")); !slices.Equal(got, []string{storage.ObjectKey(want)}) {
 		t.Errorf("List(\"\") after concurrent puts = %q, want just %s", got, storage.ObjectKey(want))
 	}
+}
+
+// AttackPlantedObject is the planted-object attack on a real bucket b: someone with write
+// access to the bucket (another party, or anyone holding a leaked key) stores a fake of the
+// right size under the key that an honest PutObject of data will use, before that put runs.
+// Content addresses are predictable (a committee output, a share: the chain names their
+// digests), so this needs no luck. The honest put must replace the fake, say so in a log line
+// naming the key, and leave an object that reads back verified. It also checks that a second
+// put of the same bytes keeps the verified object and logs nothing.
+func AttackPlantedObject(t *testing.T, b storage.Bucket) {
+	logs := captureLogs(t)
+	data := Data(3<<20+5, 14)
+	d := storage.DigestOf(data)
+	key := storage.ObjectKey(d)
+	fake := Data(len(data), 15) // same size, other bytes
+	put(t, b, key, fake)
+
+	if got := putObject(t, b, data); got != d {
+		t.Fatalf("PutObject = %s, want %s", got, d)
+	}
+	got, err := storage.GetBytes(t.Context(), b, d)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("GetBytes(%s) after an honest put over a planted fake = %d bytes, %v; want the honest %d bytes (the fake was kept)", d, len(got), err, len(data))
+	}
+	if line := logs.find(key); line == "" {
+		t.Errorf("no log line names %s after PutObject replaced a planted fake; log:\n%s", key, logs.all())
+	}
+	wantNoStaging(t, b)
+
+	// The verified object stays and is not rewritten or reported again.
+	logs.reset()
+	putObject(t, b, data)
+	if line := logs.find(key); line != "" {
+		t.Errorf("a second honest put logged %q, want silence for an object that verifies", line)
+	}
+	if got := keys(list(t, b, "")); !slices.Equal(got, []string{key}) {
+		t.Errorf("List(\"\") = %q, want just %s", got, key)
+	}
+}
+
+// logBuffer collects the lines of slog's default logger while a test runs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) all() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Reset()
+}
+
+// find returns the first line that contains s, or "".
+func (l *logBuffer) find(s string) string {
+	for line := range strings.SplitSeq(l.all(), "\n") {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
+// captureLogs sends slog's default logger to a buffer until the test ends. Tests that call it
+// must not run in parallel with each other.
+func captureLogs(t *testing.T) *logBuffer {
+	l := &logBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(l, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return l
 }
