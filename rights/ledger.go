@@ -256,6 +256,8 @@ func (x *exec) rules() (*Result, error) {
 		id, err = x.proposeRegulatorChange(m.ProposeRegulatorChange)
 	case m.VoteRegulatorChange != nil:
 		err = x.voteRegulatorChange(m.VoteRegulatorChange)
+	case m.RefuseComputation != nil:
+		err = x.refuseComputation(m.RefuseComputation)
 	// Setup ceremonies (tx_zkceremony.go).
 	case m.OpenZKCeremony != nil:
 		id, err = x.openZKCeremony(m.OpenZKCeremony)

@@ -45,6 +45,7 @@ func (m Msg) Kind() string {
 	set(m.Unfreeze != nil, "unfreeze")
 	set(m.ProposeRegulatorChange != nil, "propose_regulator_change")
 	set(m.VoteRegulatorChange != nil, "vote_regulator_change")
+	set(m.RefuseComputation != nil, "refuse_computation")
 	// Setup ceremonies (tx_zkceremony.go).
 	set(m.OpenZKCeremony != nil, "open_zk_ceremony")
 	set(m.ContributeZKCeremony != nil, "contribute_zk_ceremony")
