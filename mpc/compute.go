@@ -29,10 +29,10 @@ import (
 type termKind int
 
 const (
-	termLinear  termKind = iota // Σ over rows of column a
-	termProduct                 // Σ over rows of column a × column b
-	termBucket                  // Σ of the summed frequency tables over bins [lo, hi)
-	termPlainProduct            // Σ over rows of column a × the buyer's plaintext weights (dot)
+	termLinear       termKind = iota // Σ over rows of column a
+	termProduct                      // Σ over rows of column a × column b
+	termBucket                       // Σ of the summed frequency tables over bins [lo, hi)
+	termPlainProduct                 // Σ over rows of column a × the buyer's plaintext weights (dot)
 )
 
 type term struct {

@@ -166,3 +166,7 @@ func checkWeights(w []int64, rows []uint64, bound uint64) error {
 	}
 	return nil
 }
+
+// StepBox is the ceremony step in which each member posts its box public key (a 32-byte object):
+// the key buyers seal dot-product weights to.
+const StepBox = stepBox
