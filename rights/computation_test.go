@@ -81,7 +81,9 @@ func TestComputationOps(t *testing.T) {
 			r.Weights, r.WeightsCommitment, r.WeightBound = weights(1), wcommit, 1
 			r.Weights[0] = Digest{}
 		}), CodeBadWeights, "needs exactly one weights object"},
-		{"dot overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightsCommitment, r.WeightBound = weights(1), wcommit, 1<<30 }), CodeOverflow, "times weights up to 1073741824"},
+		{"dot overflow", with(req(OpDot, "x"), func(r *RequestComputation) {
+			r.Weights, r.WeightsCommitment, r.WeightBound = weights(1), wcommit, 1<<30
+		}), CodeOverflow, "times weights up to 1073741824"},
 		{"histogram one edge", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0} }), CodeBadComputation, "needs 2 to 65 bucket edges (1 to 64 buckets), got 1"},
 		{"histogram 65 buckets", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = edges }), CodeBadComputation, "got 66"},
 		{"histogram edge outside", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{4, 134} }), CodeBadEdges, `edge 134 of column "y" lies outside [-100, 108], the bins that hold its values [-100, 100]`},
@@ -90,8 +92,12 @@ func TestComputationOps(t *testing.T) {
 		{"histogram without table", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0, 1} }), CodeNoFrequencies, `column "x" of dataset ` + wide + ` has no frequency table`},
 		{"noisy count without table", with(req(OpCount, "x"), func(r *RequestComputation) { r.Epsilon = 100_000 }), CodeNoFrequencies, "cannot compute a noisy count"},
 		// 1000·2^20·2^16 ≈ 6.9e13 fits below T/2 ≈ 5.6e14; the noise at epsilon 10^-6 does not.
-		{"gaussian tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightsCommitment, r.WeightBound, r.Epsilon, r.Delta = weights(1), wcommit, 1<<16, 1, 1 }), CodeOverflow, "times weights up to 65536 plus a noise tail of"},
-		{"laplace tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightsCommitment, r.WeightBound, r.Epsilon = weights(1), wcommit, 1<<16, 1 }), CodeOverflow, "plus a noise tail of 3161095929856000000"},
+		{"gaussian tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) {
+			r.Weights, r.WeightsCommitment, r.WeightBound, r.Epsilon, r.Delta = weights(1), wcommit, 1<<16, 1, 1
+		}), CodeOverflow, "times weights up to 65536 plus a noise tail of"},
+		{"laplace tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) {
+			r.Weights, r.WeightsCommitment, r.WeightBound, r.Epsilon = weights(1), wcommit, 1<<16, 1
+		}), CodeOverflow, "plus a noise tail of 3161095929856000000"},
 		{"histogram not increasing", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{5, 5} }), CodeBadComputation, "strictly increasing, and 5 follows 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
