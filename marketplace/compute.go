@@ -95,6 +95,9 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 		return nil, err
 	}
 	res.Timings = append(res.Timings, Timing{"committee (evaluate, key-switch shares, on chain)", time.Since(start).Seconds()})
+	if c.Status == rights.ComputationRefused {
+		return nil, fmt.Errorf("computation %s was refused and charged, not refunded: %s", c.ID, c.Reason)
+	}
 	if c.Status != rights.ComputationCompleted {
 		return nil, fmt.Errorf("computation %s %s and was refunded: %s", c.ID, c.Status, c.Reason)
 	}
