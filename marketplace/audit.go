@@ -112,11 +112,14 @@ type AuditComputation struct {
 	ResultDigest string           `json:"result_digest,omitempty"`
 	Members      []rights.Address `json:"members"`
 	Disagreed    []rights.Address `json:"disagreed,omitempty"`
-	Product      string           `json:"product,omitempty"`
-	Escrow       uint64           `json:"price"`
-	Requested    int64            `json:"requested_height"`
-	Finished     int64            `json:"finished_height,omitempty"`
-	Reason       string           `json:"reason,omitempty"`
+	// Refusals are the members' refusals for the requester's fault (all of them: fewer than
+	// the threshold are kept for the audit only).
+	Refusals  []rights.Refusal `json:"refusals,omitempty"`
+	Product   string           `json:"product,omitempty"`
+	Escrow    uint64           `json:"price"`
+	Requested int64            `json:"requested_height"`
+	Finished  int64            `json:"finished_height,omitempty"`
+	Reason    string           `json:"reason,omitempty"`
 }
 
 type AuditPayment struct {
@@ -326,7 +329,8 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	for _, c := range comps {
 		a := AuditComputation{ID: c.ID, Requester: c.Requester, Grant: c.Grant, Op: c.Op, Column: strings.Join(c.Columns, ","),
 			Columns: c.Columns, Datasets: c.Datasets, Rows: c.Rows, Status: string(c.Status), Members: c.Participants,
-			Disagreed: c.Disagreed, Product: c.Product, Escrow: c.Escrow, Requested: c.Requested, Finished: c.Finished, Reason: c.Reason}
+			Disagreed: c.Disagreed, Product: c.Product, Escrow: c.Escrow, Requested: c.Requested, Finished: c.Finished, Reason: c.Reason,
+			Refusals: c.Refusals}
 		if c.Epsilon > 0 {
 			a.Epsilon = rights.FormatMicro(c.Epsilon)
 		}

@@ -95,6 +95,9 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 		return nil, err
 	}
 	res.Timings = append(res.Timings, Timing{"committee (evaluate, key-switch shares, on chain)", time.Since(start).Seconds()})
+	if c.Status == rights.ComputationRefused {
+		return nil, fmt.Errorf("computation %s was refused and charged, not refunded: %s", c.ID, c.Reason)
+	}
 	if c.Status != rights.ComputationCompleted {
 		return nil, fmt.Errorf("computation %s %s and was refunded: %s", c.ID, c.Status, c.Reason)
 	}
@@ -152,7 +155,7 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 // chain would refuse: histogram edges off the frequency tables' bins, weights that do not match
 // the rows, and a query whose output, noise tail included, could overflow the plaintext modulus
 // (spec.Query.CheckOverflow, the chain's rule). It uploads a dot product's
-// encrypted weights. It returns the columns' scales when the grant's datasets are readable; when
+// weights sealed to the committee members. It returns the columns' scales when the grant's datasets are readable; when
 // they are not (an unknown grant or column) it leaves the refusal to the chain, in its words.
 func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.RequestComputation, []uint32, error) {
 	msg := &rights.RequestComputation{Grant: req.Grant, Op: req.Op, Columns: req.Columns, Epsilon: req.Epsilon, Delta: req.Delta}
@@ -219,9 +222,11 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 		}
 	}
 	if req.Op == rights.OpDot {
-		if msg.Weights, err = s.uploadWeights(ctx, datasets, req.Weights); err != nil {
+		obj, commitment, err := s.uploadWeights(ctx, datasets, req.Weights)
+		if err != nil {
 			return nil, nil, err
 		}
+		msg.Weights, msg.WeightsCommitment = []rights.Digest{obj}, commitment
 	}
 	return msg, scales, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
+	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
 )
 
@@ -92,37 +93,51 @@ func (w *Weights) checkRows(datasets []*rights.Dataset) error {
 	return nil
 }
 
-// uploadWeights encrypts the weights under the committee's collective key and puts them in
-// storage, dataset by dataset: each dataset's rows start a new ciphertext, as its columns' do, so
-// the weight ciphertexts line up with the pooled column's. It returns their digests in order.
-func (s *Session) uploadWeights(ctx context.Context, datasets []*rights.Dataset, w *Weights) ([]rights.Digest, error) {
+// uploadWeights seals the weights to the committee members' box keys (the X25519 keys they posted
+// in the key ceremony; mpc.SealWeights) and puts the object in storage. It returns the object's
+// digest and the commitment the request carries; each member checks the weights against it, the
+// row count and the declared bound before it evaluates. The members see the weights; the owners
+// and outsiders do not.
+func (s *Session) uploadWeights(ctx context.Context, datasets []*rights.Dataset, w *Weights) (rights.Digest, rights.Digest, error) {
+	var zero rights.Digest
 	if err := w.checkRows(datasets); err != nil {
-		return nil, err
+		return zero, zero, err
 	}
-	params, err := s.Params()
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
-		return nil, err
+		return zero, zero, err
 	}
-	pk, err := s.CommitteePublicKey(ctx)
-	if err != nil {
-		return nil, err
+	if !committee.Ready {
+		return zero, zero, errors.New("the committee has not agreed its keys yet")
 	}
-	var out []rights.Digest
-	start := 0
-	for _, ds := range datasets {
-		part := w.Values[start : start+int(ds.Rows)]
-		start += int(ds.Rows)
-		cts, err := mpc.EncryptColumn(params, pk, part)
+	byMember := map[rights.Address][]rights.Digest{}
+	for _, sh := range committee.Shares {
+		if sh.Step == mpc.StepBox {
+			byMember[sh.Member] = sh.Digests
+		}
+	}
+	keys := make([]*[32]byte, len(committee.Members))
+	for i, m := range committee.Members {
+		ds := byMember[m.Address]
+		if len(ds) != 1 {
+			return zero, zero, fmt.Errorf("committee member %s posted no box key", m.Address)
+		}
+		b, err := storage.GetBytes(ctx, s.Bucket, ds[0])
 		if err != nil {
-			return nil, fmt.Errorf("encrypt the weights for dataset %s: %w", ds.ID, err)
+			return zero, zero, fmt.Errorf("box key of member %s: %w", m.Address, err)
 		}
-		for _, ct := range cts {
-			d, err := storage.PutBytes(ctx, s.Bucket, ct)
-			if err != nil {
-				return nil, fmt.Errorf("upload the weights: %w", err)
-			}
-			out = append(out, rights.Digest(d))
+		if len(b) != 32 {
+			return zero, zero, fmt.Errorf("box key of member %s: %d bytes, want 32", m.Address, len(b))
 		}
+		keys[i] = (*[32]byte)(b)
 	}
-	return out, nil
+	obj, commitment, err := mpc.SealWeights(keys, w.Values)
+	if err != nil {
+		return zero, zero, err
+	}
+	d, err := storage.PutBytes(ctx, s.Bucket, obj)
+	if err != nil {
+		return zero, zero, fmt.Errorf("upload the weights: %w", err)
+	}
+	return rights.Digest(d), rights.Digest(commitment), nil
 }

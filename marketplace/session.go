@@ -114,7 +114,11 @@ func (o objects) Put(ctx context.Context, data []byte) ([32]byte, error) {
 }
 
 func (o objects) Get(ctx context.Context, d [32]byte) ([]byte, error) {
-	return storage.GetBytes(ctx, o.b, storage.Digest(d))
+	b, err := storage.GetBytes(ctx, o.b, storage.Digest(d))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", mpc.ErrNotFound, err)
+	}
+	return b, err
 }
 
 // MemberBoard is the committee member key's view of the chain, for mpc.MemberConfig.Board: it
@@ -208,6 +212,9 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 		if !c.Op.Known() || !c.Op.ByCommittee(c.Epsilon) { // the chain answers a count without noise itself
 			continue
 		}
+		if slices.ContainsFunc(c.Refusals, func(r rights.Refusal) bool { return r.Member == me }) {
+			continue // this member refused it
+		}
 		var phase string
 		switch {
 		case c.Status == rights.ComputationPending && !postedBy(c.Outputs, me):
@@ -233,7 +240,10 @@ func postedBy(posts []rights.Post, member rights.Address) bool {
 // task describes computation c for the committee: its inputs row-aligned across datasets, the
 // buyer's key, and the noise to add.
 func (b *board) task(ctx context.Context, c rights.Computation, phase string) (mpc.Task, error) {
-	t := mpc.Task{ID: c.ID, Op: c.Op, Phase: phase, Weights: digests(c.Weights)}
+	t := mpc.Task{ID: c.ID, Op: c.Op, Phase: phase, WeightBound: c.WeightBound, WeightsCommitment: c.WeightsCommitment}
+	if len(c.Weights) == 1 {
+		t.WeightsObject = c.Weights[0]
+	}
 	if phase == mpc.PhaseSwitch {
 		t.Output = c.Output
 		for _, a := range c.Participants {
@@ -267,6 +277,9 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 				return t, fmt.Errorf("dataset %s has no column %q", id, name)
 			}
 			t.Columns[i] = append(t.Columns[i], digests(col.Ciphertexts)...)
+		}
+		if c.Op.TakesWeights() {
+			t.Rows = append(t.Rows, ds.Rows)
 		}
 	}
 	if t.DP, err = mpc.NewDP(q); err != nil {
@@ -327,6 +340,17 @@ func (b *board) PostOutput(ctx context.Context, task string, output [32]byte) er
 // PostShare posts this member's key-switch share (phase two), likewise once.
 func (b *board) PostShare(ctx context.Context, task string, share [32]byte) error {
 	return b.post(ctx, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: task, Share: share}})
+}
+
+// RefuseComputation posts this member's refusal of a computation for its requester's fault,
+// likewise once.
+func (b *board) RefuseComputation(ctx context.Context, task, reason string) error {
+	err := b.post(ctx, rights.Msg{RefuseComputation: &rights.RefuseComputation{Computation: task, Reason: reason}})
+	var te *rights.TxError
+	if errors.As(err, &te) && te.Code == rights.CodeAlreadyRefused {
+		return nil
+	}
+	return err
 }
 
 func (b *board) post(ctx context.Context, msg rights.Msg) error {

@@ -29,9 +29,10 @@ import (
 type termKind int
 
 const (
-	termLinear  termKind = iota // Σ over rows of column a
-	termProduct                 // Σ over rows of column a × column b
-	termBucket                  // Σ of the summed frequency tables over bins [lo, hi)
+	termLinear       termKind = iota // Σ over rows of column a
+	termProduct                      // Σ over rows of column a × column b
+	termBucket                       // Σ of the summed frequency tables over bins [lo, hi)
+	termPlainProduct                 // Σ over rows of column a × the buyer's plaintext weights (dot)
 )
 
 type term struct {
@@ -46,6 +47,9 @@ type term struct {
 type plan struct {
 	columns [][][32]byte
 	terms   []term
+	// weights are a dot product's checked weights, one slot vector per ciphertext of column 0;
+	// set by the member once it opened and checked them (dotWeights).
+	weights [][]int64
 }
 
 func (p *plan) single() bool { return len(p.terms) == 1 }
@@ -69,7 +73,7 @@ func newPlan(t *Task, slots int) (*plan, error) {
 		}
 		return nil, errors.New("histogram without its frequency tables")
 	}
-	if len(t.Weights) > 0 && !t.Op.TakesWeights() {
+	if t.WeightsObject != ([32]byte{}) && !t.Op.TakesWeights() {
 		return nil, fmt.Errorf("op %q takes no weights", t.Op)
 	}
 	p := &plan{}
@@ -84,10 +88,14 @@ func newPlan(t *Task, slots int) (*plan, error) {
 		if len(t.Columns) != 1 {
 			return nil, fmt.Errorf("op %q takes 1 input column(s), got %d", t.Op, len(t.Columns))
 		}
-		if len(t.Weights) != len(t.Columns[0]) {
-			return nil, fmt.Errorf("op %q: %d weight ciphertexts for %d column ciphertexts", t.Op, len(t.Weights), len(t.Columns[0]))
+		if t.WeightsObject == ([32]byte{}) {
+			return nil, fmt.Errorf("op %q without its weights object", t.Op)
 		}
-		p.columns = [][][32]byte{t.Columns[0], t.Weights} // inputs 0 and 1 of spec's dot term
+		if t.WeightBound == 0 {
+			return nil, fmt.Errorf("op %q without a weight bound", t.Op)
+		}
+		// Input 1 of spec's dot term is the buyer's weights: plaintexts here, not a column.
+		p.columns = [][][32]byte{t.Columns[0]}
 	case spec.OpCount, spec.OpHistogram:
 		// The request's one column comes as its frequency tables, not as input columns.
 		if len(t.Columns) != 0 {
@@ -127,6 +135,10 @@ func newPlan(t *Task, slots int) (*plan, error) {
 		case spec.Linear:
 			p.terms = append(p.terms, term{kind: termLinear, a: v.A})
 		case spec.Product:
+			if t.Op == spec.OpDot {
+				p.terms = append(p.terms, term{kind: termPlainProduct, a: v.A})
+				continue
+			}
 			p.terms = append(p.terms, term{kind: termProduct, a: v.A, b: v.B})
 		case spec.Bucket:
 			p.terms = append(p.terms, term{kind: termBucket, lo: bins[v.A][0], hi: bins[v.A][1]})
@@ -209,6 +221,8 @@ func (p *plan) noise(nm noiseModel) (float64, error) {
 		case termProduct:
 			v = r * nm.mulCt(vf, vf)
 			degree = 2
+		case termPlainProduct:
+			v = r * nm.mulPlain(vf)
 		case termBucket:
 			v = nm.mulPlain(r * vf)
 		}
@@ -263,7 +277,13 @@ func (e *evaluator) run(ctx context.Context, p *plan, load loader) (*rlwe.Cipher
 	d := len(p.columns)
 	needLinear := make([]bool, d)
 	for _, t := range p.terms {
-		if t.kind != termProduct {
+		switch t.kind {
+		case termProduct:
+		case termPlainProduct:
+			if len(p.weights) != p.chunks() {
+				return nil, fmt.Errorf("a dot product needs %d weight vectors, has %d", p.chunks(), len(p.weights))
+			}
+		default:
 			needLinear[t.a] = true
 		}
 	}
@@ -275,11 +295,19 @@ func (e *evaluator) run(ctx context.Context, p *plan, load loader) (*rlwe.Cipher
 	}
 	products := make([]*rlwe.Ciphertext, len(p.terms))
 	for j, t := range p.terms {
-		if t.kind == termProduct {
+		switch t.kind {
+		case termProduct:
 			products[j] = heint.NewCiphertext(e.params, 2, lb)
+		case termPlainProduct:
+			products[j] = heint.NewCiphertext(e.params, 1, lb)
 		}
 	}
 	prod := heint.NewCiphertext(e.params, 2, lb)
+	var prodPlain, pt = (*rlwe.Ciphertext)(nil), (*rlwe.Plaintext)(nil)
+	if p.weights != nil {
+		prodPlain = heint.NewCiphertext(e.params, 1, lb)
+		pt = heint.NewPlaintext(e.params, lb)
+	}
 	rows, stop := prefetch(ctx, p, load, lb)
 	defer stop()
 	for i := range p.chunks() {
@@ -301,6 +329,19 @@ func (e *evaluator) run(ctx context.Context, p *plan, load loader) (*rlwe.Cipher
 			}
 		}
 		for j, t := range p.terms {
+			if t.kind == termPlainProduct {
+				// ct × plaintext: no relinearization, and far less noise than ct × ct.
+				if err := e.ecd.Encode(p.weights[i], pt); err != nil {
+					return nil, fmt.Errorf("encode weights %d: %w", i, err)
+				}
+				if err := e.eval.Mul(r.cts[t.a], pt, prodPlain); err != nil {
+					return nil, fmt.Errorf("multiply column %d by the weights, ciphertext %d: %w", t.a, i, err)
+				}
+				if err := e.eval.Add(products[j], prodPlain, products[j]); err != nil {
+					return nil, fmt.Errorf("add product %d: %w", j, err)
+				}
+				continue
+			}
 			if t.kind != termProduct {
 				continue
 			}
@@ -323,7 +364,7 @@ func (e *evaluator) run(ctx context.Context, p *plan, load loader) (*rlwe.Cipher
 		switch t.kind {
 		case termLinear:
 			ct = linear[t.a]
-		case termProduct:
+		case termProduct, termPlainProduct:
 			ct = products[j]
 		case termBucket:
 			mask, err := e.mask(lb, t.lo, t.hi)

@@ -49,13 +49,6 @@ func opCases(tb testing.TB, f *fixture) []opCase {
 	concat := func(a, b []int64) ([]int64, [][32]byte) {
 		return append(slices.Clone(a), b...), append(encryptAndPut(tb, f, a), encryptAndPut(tb, f, b)...)
 	}
-	// Rows are aligned across columns within a dataset; each dataset's last ciphertext is padded
-	// with zero rows, which add nothing to any sum or product.
-	pad := func(a, b []int64) []int64 {
-		out := slices.Clone(a)
-		out = append(out, make([]int64, 2*Slots(f.params)-n1)...)
-		return append(out, b...)
-	}
 	x, xcol := concat(smallValues(n1, 1, -100000, 100000), smallValues(n2, 2, -100000, 100000))
 	wide := append(testValues(n1, 3), testValues(n2, 4)...)
 	wide[0], wide[1] = 5, -7 // the plaintext extremes would overflow a sum of 35,000
@@ -68,7 +61,7 @@ func opCases(tb testing.TB, f *fixture) []opCase {
 	}
 	w1, w2 := smallValues(n1, 5, -1000, 1000), smallValues(n2, 6, -1000, 1000)
 	w := append(slices.Clone(w1), w2...)
-	wcol := slices.Concat(encryptAndPut(tb, f, pad(w1, nil)), encryptAndPut(tb, f, w2))
+	wobj, wcommit := sealWeights(tb, f, w)
 
 	// Histogram: values in [-100, 400), bins of 5, one frequency table per dataset.
 	h1, h2 := smallValues(n1, 7, -100, 399), smallValues(n2, 8, -100, 399)
@@ -123,7 +116,7 @@ func opCases(tb testing.TB, f *fixture) []opCase {
 		{"variance", Task{Op: spec.OpVariance, Columns: col(xcol)}, spec.Query{Op: spec.OpVariance, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
 		{"stddev", Task{Op: spec.OpStddev, Columns: col(xcol)}, spec.Query{Op: spec.OpStddev, Rows: rows, Columns: xb}, bigs(sum(x).Int64(), sx2)},
 		{"regression", Task{Op: spec.OpRegression, Columns: zcols}, spec.Query{Op: spec.OpRegression, Rows: rows, Columns: []spec.Bound{{Min: -1000, Max: 1000}, {Min: -1000, Max: 1000}, {Min: -1000, Max: 1000}}}, reg},
-		{"dot", Task{Op: spec.OpDot, Columns: col(xcol), Weights: wcol}, spec.Query{Op: spec.OpDot, Rows: rows, Columns: xb, WeightBound: 1000}, []*big.Int{dot(x, w)}},
+		{"dot", Task{Op: spec.OpDot, Columns: col(xcol), WeightsObject: wobj, WeightsCommitment: wcommit, WeightBound: 1000, Rows: []uint64{n1, n2}}, spec.Query{Op: spec.OpDot, Rows: rows, Columns: xb, WeightBound: 1000}, []*big.Int{dot(x, w)}},
 		{"histogram", Task{Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: edges}}, spec.Query{Op: spec.OpHistogram, Rows: rows, Columns: hb, Buckets: len(counts)}, bigs(counts...)},
 		{"histogram of one bucket", Task{Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5, Edges: []int64{0, 100}}}, spec.Query{Op: spec.OpHistogram, Rows: rows, Columns: hb, Buckets: 1}, bigs(one)},
 		{"count", Task{Op: spec.OpCount, Histogram: &HistogramInput{Tables: tables, Min: -100, Bin: 5}}, spec.Query{Op: spec.OpCount, Rows: rows, Columns: hb, Epsilon: 1}, bigs(int64(rows))},

@@ -42,9 +42,9 @@
 //	err := mpc.CheckOverflow(q)     // spec's rule with T = PlaintextModulus
 //	dp, _ := mpc.NewDP(q)           // the task's DP: spec's mechanism and sensitivities
 //
-// A buyer makes an RLWE key pair once, registers the public key (and, for a dot product, encrypts
-// its weights with EncryptColumn under the collective key), and opens each result from the agreed
-// output and the Threshold active members' shares:
+// A buyer makes an RLWE key pair once, registers the public key (and, for a dot product, seals its
+// weights to the members' box keys with SealWeights: the members check them, see weights.go), and
+// opens each result from the agreed output and the Threshold active members' shares:
 //
 //	sk, pk, _ := mpc.NewBuyerKey(params)
 //	values, _ := mpc.OpenValues(params, sk, output, shares, k) // or mpc.Open for one value
@@ -112,7 +112,7 @@
 // matrix: 13 column rotations and the row rotation). Output layouts:
 //
 //	sum, mean          every slot holds Σx (the caller divides by the row count for a mean)
-//	dot                every slot holds Σ x·w (w: the buyer's weight ciphertexts)
+//	dot                every slot holds Σ x·w (w: the buyer's plaintext weights, checked)
 //	variance, stddev   slot 0 Σx, slot 1 Σx², zero elsewhere
 //	regression         columns z_0..z_d (features, then the target): slots 0..d hold Σz_a, then
 //	                   Σz_a·z_b for 0 ≤ a ≤ b ≤ d row by row; zero elsewhere. XᵀX, Xᵀy and yᵀy
@@ -126,7 +126,11 @@
 // the order, spec.Outputs gives k). Multi-valued outputs mask each value into its slot with a 0/1 plaintext. A histogram
 // uses the owners' frequency tables (EncryptFrequencies): the committee adds the datasets' tables
 // slot by slot and, per bucket, multiplies the sum by the 0/1 mask of the bucket's bins and sums
-// it. ct×ct products (variance, regression, dot) are relinearized with the collective key.
+// it. ct×ct products (variance, regression) are relinearized with the collective key; a dot
+// product multiplies the column by the buyer's weights as plaintexts (no relinearization), after
+// each member opened them, checked them against the request's commitment, the row count and the
+// declared bound, or refused the computation (Board.RefuseComputation) for its requester's fault,
+// as it does when the buyer's key object is missing or does not parse.
 //
 // # Overflow
 //

@@ -35,7 +35,7 @@ func (o *memObjects) Get(_ context.Context, d [32]byte) ([]byte, error) {
 	b, ok := o.objs[d]
 	o.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("object %x: not found", d[:6])
+		return nil, fmt.Errorf("object %x: %w", d[:6], ErrNotFound)
 	}
 	if sha256.Sum256(b) != d {
 		return nil, fmt.Errorf("object %x: digest mismatch", d[:6])
@@ -78,6 +78,7 @@ type memTask struct {
 	active    []string
 	disagreed []string
 	shares    map[string][32]byte
+	refused   map[string]string // member -> reason; Threshold of them fail the task ("refused")
 }
 
 func newMemChain(members []string, threshold int, seed string) *memChain {
@@ -95,7 +96,7 @@ func (c *memChain) board(member string) Board { return &memBoard{c: c, member: m
 func (c *memChain) addTask(t Task) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tasks = append(c.tasks, &memTask{Task: t, phase: PhaseEvaluate, outputs: map[string][32]byte{}, shares: map[string][32]byte{}})
+	c.tasks = append(c.tasks, &memTask{Task: t, phase: PhaseEvaluate, outputs: map[string][32]byte{}, shares: map[string][32]byte{}, refused: map[string]string{}})
 }
 
 // removeTask drops a task, as the chain does when it completes, expires or is aborted.
@@ -127,6 +128,7 @@ func (c *memChain) state(id string) memTask {
 	cp.disagreed = slices.Clone(t.disagreed)
 	cp.outputs = maps.Clone(t.outputs)
 	cp.shares = maps.Clone(t.shares)
+	cp.refused = maps.Clone(t.refused)
 	return cp
 }
 
@@ -212,6 +214,9 @@ func (b *memBoard) Tasks(context.Context) ([]Task, error) {
 	defer c.mu.Unlock()
 	var out []Task
 	for _, t := range c.tasks {
+		if _, ok := t.refused[b.member]; ok {
+			continue
+		}
 		switch t.phase {
 		case PhaseEvaluate:
 			if _, ok := t.outputs[b.member]; !ok {
@@ -298,4 +303,25 @@ func (b *memBoard) PostShare(_ context.Context, task string, share [32]byte) err
 		t.phase = "done"
 	}
 	return hookErr
+}
+
+func (b *memBoard) RefuseComputation(_ context.Context, task, reason string) error {
+	c := b.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.task(task)
+	if t == nil {
+		return c.refuse("unknown task %s", task)
+	}
+	if t.phase != PhaseEvaluate && t.phase != PhaseSwitch {
+		return c.refuse("%s refused %s in phase %s", b.member, task, t.phase)
+	}
+	if _, dup := t.refused[b.member]; dup {
+		return c.refuse("%s refused %s twice", b.member, task)
+	}
+	t.refused[b.member] = reason
+	if len(t.refused) >= c.threshold {
+		t.phase = "refused"
+	}
+	return nil
 }

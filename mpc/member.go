@@ -23,8 +23,13 @@ type Objects interface {
 	// Put stores data and returns its SHA-256.
 	Put(ctx context.Context, data []byte) ([32]byte, error)
 	// Get returns the object with this digest; the implementation verifies the bytes against it.
+	// A missing object gives an error wrapping ErrNotFound (a member refuses a computation whose
+	// requester's objects are missing, and retries any other error).
 	Get(ctx context.Context, digest [32]byte) ([]byte, error)
 }
+
+// ErrNotFound is what Objects.Get wraps when no object has the digest.
+var ErrNotFound = errors.New("object not found")
 
 // Board is the chain as one committee member sees it. The caller implements it over the rights
 // client; posts are signed by, and recorded for, this member.
@@ -44,6 +49,12 @@ type Board interface {
 	// PostShare records this member's key-switch share of the agreed output (phase 2, Active
 	// members only, once each).
 	PostShare(ctx context.Context, task string, share [32]byte) error
+	// RefuseComputation records that this member refuses a computation for a fault of its
+	// requester (reason: one sentence, no secret): dot-product weights that are missing, do not
+	// open, do not match their commitment or exceed the declared bound, or a buyer key object that
+	// is missing or does not parse. Once Threshold members refused, the chain fails the
+	// computation and charges the requester.
+	RefuseComputation(ctx context.Context, task, reason string) error
 }
 
 // CommitteeView is the committee's state on the chain.
@@ -73,10 +84,17 @@ type Task struct {
 	// the features and then the target for regression; none for histogram.
 	Columns   [][][32]byte
 	Histogram *HistogramInput // histogram, and count (its Tables, Min and Bin; no Edges)
-	// Weights are the buyer's weight ciphertexts under the collective key, aligned with
-	// Columns[0] (dot only).
-	Weights  [][32]byte
-	BuyerKey [32]byte // the buyer's RLWE public key object
+	// Dot only: WeightsObject is the digest of the buyer's weights sealed to the members
+	// (SealWeights), WeightsCommitment the request's commitment to them, WeightBound the largest
+	// weight magnitude the request declared (what the chain sized overflow and noise with), and
+	// Rows the datasets' row counts in order (each dataset's rows start a new ciphertext of
+	// Columns[0]). A member evaluates only weights that open, match the commitment, hold one
+	// value per row and stay within WeightBound; otherwise it refuses the computation.
+	WeightsObject     [32]byte
+	WeightsCommitment [32]byte
+	WeightBound       uint64
+	Rows              []uint64
+	BuyerKey          [32]byte // the buyer's RLWE public key object
 	// Output and Active are set in PhaseSwitch: the agreed output digest and the members the
 	// chain fixed to switch it (exactly Threshold of them, in order).
 	Output [32]byte

@@ -527,8 +527,9 @@ func (m *Member) thresholdKey(ctx context.Context, v *CommitteeView) (*mhe.Shami
 }
 
 // afterCeremony runs once the committee is ready: it makes sure the member holds its threshold
-// share, then removes the ceremony's secrets (the additive key share, the box key, the RKG
-// ephemeral secret), which nothing needs any more: the chain takes no ceremony posts once ready.
+// share, then removes the ceremony's secrets (the additive key share, the RKG ephemeral secret),
+// which nothing needs any more: the chain takes no ceremony posts once ready. The box key stays:
+// buyers seal their dot-product weights to it (weights.go).
 func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 	if m.ep.cleaned {
 		return nil
@@ -536,7 +537,7 @@ func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 	if _, err := m.thresholdKey(ctx, v); err != nil {
 		return err
 	}
-	for _, f := range []string{fileSecretKey, fileBoxKey, fileRKGEphemeral, fileShamirPosted} {
+	for _, f := range []string{fileSecretKey, fileRKGEphemeral, fileShamirPosted} {
 		if err := m.state.remove(m.ep.n, f); err != nil {
 			return err
 		}
@@ -544,10 +545,6 @@ func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 	if m.ep.sk != nil {
 		zeroQP(m.ep.sk.Value)
 		m.ep.sk = nil
-	}
-	if m.ep.box != nil {
-		clear(m.ep.box.priv[:])
-		m.ep.box = nil
 	}
 	m.ep.cleaned = true
 	m.ep.cer.release()

@@ -144,6 +144,18 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	if _, err := p.noise(newNoiseModel(m.cfg.Params, len(v.Members))); err != nil {
 		return err
 	}
+	// The requester's inputs are checked before any evaluation: a fault of its own is refused
+	// on chain, and charged to it, not retried until the deadline refunds it.
+	reason, err := m.checkBuyerKey(ctx, t)
+	if err == nil && reason == "" && t.Op.TakesWeights() {
+		reason, err = m.dotWeights(ctx, v, t, p)
+	}
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		return m.refuse(ctx, t, reason)
+	}
 	keys, err := m.evalKeys(ctx, v)
 	if err != nil {
 		return err
@@ -240,12 +252,15 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		return fmt.Errorf("agreed output %s: %w", short(t.Output), err)
 	}
 	b, err := m.get(ctx, t.BuyerKey)
+	if errors.Is(err, ErrNotFound) {
+		return m.refuse(ctx, t, "the requester's RLWE public key object is missing from storage")
+	}
 	if err != nil {
 		return fmt.Errorf("buyer key: %w", err)
 	}
 	bpk, err := m.codec.publicKey(b)
 	if err != nil {
-		return fmt.Errorf("buyer key: %w", err)
+		return m.refuse(ctx, t, "the requester's RLWE public key object does not parse")
 	}
 	tsk, err := m.thresholdKey(ctx, v)
 	if err != nil {
@@ -468,4 +483,73 @@ func (m *Member) retireOutputs(tasks []Task) error {
 		}
 	}
 	return nil
+}
+
+// refuse posts this member's refusal of a task for a fault of its requester. reason is public: it
+// names what is wrong, never a weight or a secret.
+func (m *Member) refuse(ctx context.Context, t *Task, reason string) error {
+	if err := m.cfg.Board.RefuseComputation(ctx, t.ID, reason); err != nil {
+		return fmt.Errorf("refuse: %w", err)
+	}
+	m.log.Warn("mpc: refused a computation for its requester's fault", "task", t.ID, "op", t.Op, "phase", t.Phase, "reason", reason)
+	return nil
+}
+
+// checkBuyerKey returns why the requester's RLWE key object is unusable ("" if it is usable): it
+// must be in storage and parse, or no member could switch the output to it.
+func (m *Member) checkBuyerKey(ctx context.Context, t *Task) (string, error) {
+	b, err := m.get(ctx, t.BuyerKey)
+	if errors.Is(err, ErrNotFound) {
+		return "the requester's RLWE public key object is missing from storage", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("buyer key: %w", err)
+	}
+	if _, err := m.codec.publicKey(b); err != nil {
+		return "the requester's RLWE public key object does not parse", nil
+	}
+	return "", nil
+}
+
+// dotWeights opens this member's copy of a dot product's sealed weights, checks them against the
+// request's commitment, the row count and the declared bound, and sets them on p, one slot
+// vector per ciphertext of the column (each dataset's rows start a new one). It returns why the
+// weights are refused ("" if they are usable); an error is this member's own trouble (storage
+// unreachable, its box key unreadable), retried.
+func (m *Member) dotWeights(ctx context.Context, v *CommitteeView, t *Task, p *plan) (string, error) {
+	obj, err := m.get(ctx, t.WeightsObject)
+	if errors.Is(err, ErrNotFound) {
+		return "the dot product's weights object is missing from storage", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("weights: %w", err)
+	}
+	bk, err := m.boxKey(false)
+	if err != nil {
+		return "", fmt.Errorf("weights: %w", err)
+	}
+	w, err := openWeights(obj, m.index(v), &bk.pub, &bk.priv, t.WeightsCommitment)
+	if err != nil {
+		return "the dot product's weights are refused: " + err.Error(), nil
+	}
+	if err := checkWeights(w, t.Rows, t.WeightBound); err != nil {
+		return "the dot product's weights are refused: " + err.Error(), nil
+	}
+	slots := Slots(m.cfg.Params)
+	var chunks [][]int64
+	start := 0
+	for _, r := range t.Rows {
+		part := w[start : start+int(r)]
+		start += int(r)
+		for len(part) > 0 {
+			n := min(len(part), slots)
+			chunks = append(chunks, part[:n])
+			part = part[n:]
+		}
+	}
+	if len(chunks) != p.chunks() {
+		return "", fmt.Errorf("the datasets' %d rows make %d ciphertexts, the column has %d", len(w), len(chunks), p.chunks())
+	}
+	p.weights = chunks
+	return "", nil
 }

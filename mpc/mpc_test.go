@@ -351,7 +351,10 @@ func TestSecretFilesArePrivate(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "epoch-1", fileThresholdKey)); err != nil {
 			t.Errorf("threshold key share: %v", err)
 		}
-		for _, name := range []string{fileSecretKey, fileBoxKey, fileRKGEphemeral, fileShamirPosted} {
+		if _, err := os.Stat(filepath.Join(dir, "epoch-1", fileBoxKey)); err != nil {
+			t.Errorf("box key (dot-product weights are sealed to it): %v", err)
+		}
+		for _, name := range []string{fileSecretKey, fileRKGEphemeral, fileShamirPosted} {
 			if _, err := os.Stat(filepath.Join(dir, "epoch-1", name)); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("%s still present after the ceremony: %v", name, err)
 			}
@@ -536,7 +539,7 @@ func TestTaskWithBadInputIsRefused(t *testing.T) {
 		{ID: "misaligned", Op: spec.OpRegression, Columns: [][][32]byte{good, append(slices.Clone(good), good...)}},
 		{ID: "one-column-regression", Op: spec.OpRegression, Columns: col(good...)},
 		{ID: "dot-without-weights", Op: spec.OpDot, Columns: col(good...)},
-		{ID: "weights-for-sum", Op: spec.OpSum, Columns: col(good...), Weights: good},
+		{ID: "weights-for-sum", Op: spec.OpSum, Columns: col(good...), WeightsObject: good[0]},
 		{ID: "histogram-without-tables", Op: spec.OpHistogram},
 		{ID: "histogram-bad-edge", Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: good, Min: 0, Bin: 10, Edges: []int64{0, 15}}},
 		{ID: "histogram-decreasing", Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: good, Min: 0, Bin: 10, Edges: []int64{20, 10}}},
@@ -787,4 +790,35 @@ func TestAdditiveShareNeedsExactlyThreshold(t *testing.T) {
 	if _, err := additiveShare(f.params, 0, 3, 2, []int{0, 1, 2}, tsk); err == nil {
 		t.Error("additiveShare(3 active of threshold 2) error = nil")
 	}
+}
+
+// memberBoxKeys returns the box public keys the members posted in the ceremony, in the
+// committee's order: what a buyer seals its dot-product weights to.
+func memberBoxKeys(tb testing.TB, f *fixture) []*[32]byte {
+	tb.Helper()
+	v := f.chain.view()
+	var out []*[32]byte
+	for _, a := range v.Members {
+		b, err := f.objs.Get(context.Background(), v.Shares[stepBox][a][0])
+		if err != nil || len(b) != 32 {
+			tb.Fatalf("box key of %s: %d bytes, %v", a, len(b), err)
+		}
+		k := [32]byte(b)
+		out = append(out, &k)
+	}
+	return out
+}
+
+// sealWeights seals weights to f's members and puts the object in storage, as a buyer does.
+func sealWeights(tb testing.TB, f *fixture, weights []int64) (object, commitment [32]byte) {
+	tb.Helper()
+	obj, c, err := SealWeights(memberBoxKeys(tb, f), weights)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := f.objs.Put(context.Background(), obj)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d, c
 }

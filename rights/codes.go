@@ -98,6 +98,14 @@ const (
 	CodeTooManyHeavyTxs uint32 = 113 // the sender already has as many heavy txs in the mempool as a node admits per party
 )
 
+// Codes 100-104: dot-product weights and members' refusals of a requester's fault (issue 14,
+// attacks 3 and 6).
+const (
+	CodeBadRefusal     uint32 = 100 // a refusal without a reason, or with one longer than MaxRefusalReason bytes
+	CodeAlreadyRefused uint32 = 101 // the member already refused the computation
+	CodeBadWeights     uint32 = 102 // a dot product's weights object or commitment missing or malformed
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

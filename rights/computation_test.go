@@ -33,7 +33,7 @@ func TestComputationOps(t *testing.T) {
 		}
 		return out
 	}
-	cts := int(ceilDiv(1000, testSlots))
+	wcommit := digestOf("weights commitment")
 	with := func(r *RequestComputation, f func(*RequestComputation)) Msg { f(r); return msg(r) }
 
 	// Accepted shapes.
@@ -43,7 +43,7 @@ func TestComputationOps(t *testing.T) {
 		"stddev":      msg(req(OpStddev, "z")),
 		"regression":  msg(req(OpRegression, "y", "z")),
 		"histogram":   with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{-100, -48, 4, 108} }),
-		"dot":         with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(cts), 1000 }),
+		"dot":         with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightsCommitment, r.WeightBound = weights(1), wcommit, 1000 }),
 		"noisy sum":   with(req(OpSum, "y"), func(r *RequestComputation) { r.Epsilon, r.Delta = 500_000, 10 }),
 		"noisy count": with(req(OpCount, "y"), func(r *RequestComputation) { r.Epsilon = 100_000 }),
 	} {
@@ -74,13 +74,16 @@ func TestComputationOps(t *testing.T) {
 		{"variance overflow", msg(req(OpVariance, "x")), CodeOverflow, "a variance over 1000 rows could reach 1099511627776000 (the squares of column \"x\""},
 		{"stddev overflow", msg(req(OpStddev, "x")), CodeOverflow, "a stddev over 1000 rows"},
 		{"regression overflow", msg(req(OpRegression, "y", "x")), CodeOverflow, `the products of columns "x" and "x"`},
-		{"dot without bound", with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights = weights(cts) }), CodeBadComputation, "needs a weight bound"},
-		{"dot weight count", with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(3), 1 }), CodeBadComputation, "needs 125 weight ciphertexts, one per input ciphertext, got 3"},
+		{"dot without bound", with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightsCommitment = weights(1), wcommit }), CodeBadComputation, "needs a weight bound"},
+		{"dot weight count", with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightsCommitment, r.WeightBound = weights(3), wcommit, 1 }), CodeBadWeights, "needs exactly one weights object (the weights sealed to the committee members), got 3 digests"},
+		{"dot without commitment", with(req(OpDot, "y"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(1), 1 }), CodeBadWeights, "needs the commitment to its weights"},
 		{"dot zero weight", with(req(OpDot, "y"), func(r *RequestComputation) {
-			r.Weights, r.WeightBound = weights(cts), 1
-			r.Weights[7] = Digest{}
-		}), CodeBadDigests, "weight ciphertext 7 digest is zero"},
-		{"dot overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound = weights(cts), 1<<30 }), CodeOverflow, "times weights up to 1073741824"},
+			r.Weights, r.WeightsCommitment, r.WeightBound = weights(1), wcommit, 1
+			r.Weights[0] = Digest{}
+		}), CodeBadWeights, "needs exactly one weights object"},
+		{"dot overflow", with(req(OpDot, "x"), func(r *RequestComputation) {
+			r.Weights, r.WeightsCommitment, r.WeightBound = weights(1), wcommit, 1<<30
+		}), CodeOverflow, "times weights up to 1073741824"},
 		{"histogram one edge", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0} }), CodeBadComputation, "needs 2 to 65 bucket edges (1 to 64 buckets), got 1"},
 		{"histogram 65 buckets", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = edges }), CodeBadComputation, "got 66"},
 		{"histogram edge outside", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{4, 134} }), CodeBadEdges, `edge 134 of column "y" lies outside [-100, 108], the bins that hold its values [-100, 100]`},
@@ -89,8 +92,12 @@ func TestComputationOps(t *testing.T) {
 		{"histogram without table", with(req(OpHistogram, "x"), func(r *RequestComputation) { r.Edges = []int64{0, 1} }), CodeNoFrequencies, `column "x" of dataset ` + wide + ` has no frequency table`},
 		{"noisy count without table", with(req(OpCount, "x"), func(r *RequestComputation) { r.Epsilon = 100_000 }), CodeNoFrequencies, "cannot compute a noisy count"},
 		// 1000·2^20·2^16 ≈ 6.9e13 fits below T/2 ≈ 5.6e14; the noise at epsilon 10^-6 does not.
-		{"gaussian tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound, r.Epsilon, r.Delta = weights(cts), 1<<16, 1, 1 }), CodeOverflow, "times weights up to 65536 plus a noise tail of"},
-		{"laplace tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) { r.Weights, r.WeightBound, r.Epsilon = weights(cts), 1<<16, 1 }), CodeOverflow, "plus a noise tail of 3161095929856000000"},
+		{"gaussian tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) {
+			r.Weights, r.WeightsCommitment, r.WeightBound, r.Epsilon, r.Delta = weights(1), wcommit, 1<<16, 1, 1
+		}), CodeOverflow, "times weights up to 65536 plus a noise tail of"},
+		{"laplace tail overflow", with(req(OpDot, "x"), func(r *RequestComputation) {
+			r.Weights, r.WeightsCommitment, r.WeightBound, r.Epsilon = weights(1), wcommit, 1<<16, 1
+		}), CodeOverflow, "plus a noise tail of 3161095929856000000"},
 		{"histogram not increasing", with(req(OpHistogram, "y"), func(r *RequestComputation) { r.Edges = []int64{5, 5} }), CodeBadComputation, "strictly increasing, and 5 follows 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -59,7 +59,11 @@
 // participants (the first Threshold to post it) and records who disagreed; the participants
 // then post key-switch shares (SubmitShare), and with the last one it completes: the escrow goes
 // to the datasets' holders of that moment and the buyer gets a Product with its lineage. A
-// computation that passes its deadline in either phase expires and is refunded; one whose grant
+// computation that Threshold members refuse for its requester's fault (RefuseComputation: a dot
+// product's weights missing, unopenable, off their commitment or above the declared bound, or the
+// requester's key object missing or unparsable) fails charged: its escrow goes to the holders and
+// its use and epsilon stay spent. A computation that passes its deadline in either phase expires
+// and is refunded; one whose grant
 // is revoked, expires or is frozen, or whose dataset or requester is frozen or retired, is
 // aborted and refunded, checked again at completion. Products can be transferred and licensed,
 // and are frozen with their source datasets. Regulators (named in genesis, changed by a strict

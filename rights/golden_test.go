@@ -325,13 +325,14 @@ func TestGoldenReplay(t *testing.T) {
 		comp("buyer", g1, rights.OpVariance, []string{"c"}, func(rc *rights.RequestComputation) { rc.Epsilon = 500_000; rc.Delta = 1 }),
 		comp("buyer", g1, rights.OpRegression, []string{"a", "c"}, nil),
 		comp("buyer", g1, rights.OpDot, []string{"c"}, func(rc *rights.RequestComputation) {
-			rc.Weights = []rights.Digest{goldenDigest("w0"), goldenDigest("w1"), goldenDigest("w2")}
+			rc.Weights = []rights.Digest{goldenDigest("sealed weights")}
+			rc.WeightsCommitment = goldenDigest("weights commitment")
 			rc.WeightBound = 3
 		}),
 		comp("buyer", g1, rights.OpMean, []string{"b"}, nil),
 		comp("buyer2", g3, rights.OpSum, []string{"a"}, func(rc *rights.RequestComputation) { rc.Epsilon = 1_000_000 }),
 		comp("buyer", g2, rights.OpMean, []string{"b"}, nil))
-	c1, c3, c8 := ids[0], ids[2], ids[7]
+	c1, c3, c5, c8 := ids[0], ids[2], ids[5], ids[7]
 
 	// 7-8: the committee agrees on outputs (one member dissents) and posts key-switch shares.
 	out := func(m, c, s string) []byte {
@@ -342,7 +343,13 @@ func TestGoldenReplay(t *testing.T) {
 	sh := func(m, c string) []byte {
 		return r.tx(m, M{SubmitShare: &rights.SubmitShare{Computation: c, Share: goldenDigest("share " + m + " " + c)}})
 	}
-	r.block(sh("m1", c1), sh("m3", c1), sh("m1", c3), sh("m2", c8), sh("m3", c8), sh("m2", c1))
+	// The dot product's weights are refused by the members (twice by m1, once by a non-member);
+	// the threshold of refusals fails it and charges the buyer.
+	refuseDot := func(m string) []byte {
+		return r.tx(m, M{RefuseComputation: &rights.RefuseComputation{Computation: c5, Reason: "the dot product's weights are refused"}})
+	}
+	r.block(sh("m1", c1), sh("m3", c1), sh("m1", c3), sh("m2", c8), sh("m3", c8), sh("m2", c1),
+		refuseDot("m1"), refuseDot("m1"), refuseDot("buyer"), refuseDot("m2"))
 
 	// 9: products change hands.
 	var products []rights.Product

@@ -283,6 +283,8 @@ func (x *exec) rules() (*Result, error) {
 		err = x.voteRegulatorChange(m.VoteRegulatorChange)
 	case m.AdmitParty != nil:
 		err = x.admitParty(m.AdmitParty)
+	case m.RefuseComputation != nil:
+		err = x.refuseComputation(m.RefuseComputation)
 	// Setup ceremonies (tx_zkceremony.go).
 	case m.OpenZKCeremony != nil:
 		id, err = x.openZKCeremony(m.OpenZKCeremony)

@@ -46,6 +46,7 @@ func (m Msg) Kind() string {
 	set(m.ProposeRegulatorChange != nil, "propose_regulator_change")
 	set(m.VoteRegulatorChange != nil, "vote_regulator_change")
 	set(m.AdmitParty != nil, "admit_party")
+	set(m.RefuseComputation != nil, "refuse_computation")
 	// Setup ceremonies (tx_zkceremony.go).
 	set(m.OpenZKCeremony != nil, "open_zk_ceremony")
 	set(m.ContributeZKCeremony != nil, "contribute_zk_ceremony")

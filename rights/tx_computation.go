@@ -184,23 +184,24 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		return "", refuse(CodeInternal, "computation id %s is already taken", id)
 	}
 	c := &Computation{
-		ID:          id,
-		Requester:   x.sender,
-		Grant:       g.ID,
-		Op:          m.Op,
-		Columns:     m.Columns,
-		Edges:       m.Edges,
-		Weights:     m.Weights,
-		WeightBound: m.WeightBound,
-		Epsilon:     m.Epsilon,
-		Delta:       m.Delta,
-		Datasets:    g.Datasets,
-		Rows:        rows,
-		Status:      ComputationPending,
-		Escrow:      escrow,
-		Deadline:    x.b.Height + params.ComputationDeadline,
-		Requested:   x.b.Height,
-		Prices:      prices,
+		ID:                id,
+		Requester:         x.sender,
+		Grant:             g.ID,
+		Op:                m.Op,
+		Columns:           m.Columns,
+		Edges:             m.Edges,
+		Weights:           m.Weights,
+		WeightBound:       m.WeightBound,
+		WeightsCommitment: m.WeightsCommitment,
+		Epsilon:           m.Epsilon,
+		Delta:             m.Delta,
+		Datasets:          g.Datasets,
+		Rows:              rows,
+		Status:            ComputationPending,
+		Escrow:            escrow,
+		Deadline:          x.b.Height + params.ComputationDeadline,
+		Requested:         x.b.Height,
+		Prices:            prices,
 	}
 	g.Used++
 	if m.Epsilon > 0 {
@@ -274,7 +275,7 @@ func checkShape(m *RequestComputation) error {
 	if !m.Op.TakesEdges() && len(m.Edges) > 0 {
 		return bad("takes no bucket edges")
 	}
-	if !m.Op.TakesWeights() && (len(m.Weights) > 0 || m.WeightBound > 0) {
+	if !m.Op.TakesWeights() && (len(m.Weights) > 0 || m.WeightBound > 0 || !m.WeightsCommitment.IsZero()) {
 		return bad("takes no weights")
 	}
 	switch err := spec.CheckNoise(m.Epsilon, m.Delta); err {
@@ -321,8 +322,8 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 
 // checkOp applies the op's own rules and spec's overflow rule (spec.Query.CheckOverflow): it
 // refuses a query any of whose output values, noise tail included, could reach half the plaintext
-// modulus T, where the encrypted result would wrap. A dot product needs a weight bound and one
-// weight ciphertext per input ciphertext. A histogram needs edges spec.CheckEdges takes,
+// modulus T, where the encrypted result would wrap. A dot product needs a weight bound, one
+// sealed weights object and a commitment to the weights (the members check them). A histogram needs edges spec.CheckEdges takes,
 // on the column's frequency table's bin boundaries and within the bins that hold its values; it
 // and a noisy count need every dataset's column to carry a frequency table of the same shape.
 func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, threshold uint64) error {
@@ -332,13 +333,11 @@ func checkOp(m *RequestComputation, rows uint64, cols []*colSpec, modulus, thres
 		if m.WeightBound == 0 {
 			return refuse(CodeBadComputation, "a dot product needs a weight bound (the largest weight magnitude) of at least 1")
 		}
-		if len(m.Weights) != c.cts {
-			return refuse(CodeBadComputation, "a dot product over column %q needs %d weight ciphertexts, one per input ciphertext, got %d", c.name, c.cts, len(m.Weights))
+		if len(m.Weights) != 1 || m.Weights[0].IsZero() {
+			return refuse(CodeBadWeights, "a dot product needs exactly one weights object (the weights sealed to the committee members), got %d digests", len(m.Weights))
 		}
-		for i, w := range m.Weights {
-			if w.IsZero() {
-				return refuse(CodeBadDigests, "weight ciphertext %d digest is zero", i)
-			}
+		if m.WeightsCommitment.IsZero() {
+			return refuse(CodeBadWeights, "a dot product needs the commitment to its weights, which the members check")
 		}
 	case OpHistogram:
 		if err := spec.CheckEdges(m.Edges); err != nil {

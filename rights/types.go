@@ -251,7 +251,17 @@ const (
 	ComputationCompleted ComputationStatus = "completed"
 	ComputationExpired   ComputationStatus = "expired" // passed its deadline; refunded
 	ComputationAborted   ComputationStatus = "aborted" // its grant was revoked, expired or frozen, or a dataset or party frozen; refunded
+	// ComputationRefused: Threshold members refused it for its requester's fault (RefuseComputation):
+	// its escrow went to the datasets' holders, its use and epsilon stay charged, and no product.
+	ComputationRefused ComputationStatus = "refused"
 )
+
+// Refusal is a committee member's refusal of a computation for its requester's fault.
+type Refusal struct {
+	Member Address
+	Reason string
+	Height int64
+}
 
 // Post is a committee member's post for a computation: an output ciphertext digest or a
 // key-switch share digest.
@@ -268,19 +278,20 @@ type Computation struct {
 	Grant     string
 	Op        Op
 	Columns   []string
-	// Edges (histogram), Weights and WeightBound (dot) as requested.
-	Edges       []int64
-	Weights     []Digest
-	WeightBound uint64
-	Epsilon     uint64 // micro-epsilon charged to the grant and every dataset; 0: no noise
-	Delta       uint64 // micro-delta
-	Datasets    []string
-	Rows        uint64 // rows over all Datasets: the count, and the divisor of a mean
-	Status      ComputationStatus
-	Escrow      uint64 // credits taken from the requester; held until completion, then released or refunded
-	Deadline    int64  // last height at which outputs and shares are accepted
-	Requested   int64
-	Finished    int64 // height it completed, expired or was aborted
+	// Edges (histogram), Weights, WeightBound and WeightsCommitment (dot) as requested.
+	Edges             []int64
+	Weights           []Digest
+	WeightBound       uint64
+	WeightsCommitment Digest `cbor:",omitzero" json:",omitzero"`
+	Epsilon           uint64 // micro-epsilon charged to the grant and every dataset; 0: no noise
+	Delta             uint64 // micro-delta
+	Datasets          []string
+	Rows              uint64 // rows over all Datasets: the count, and the divisor of a mean
+	Status            ComputationStatus
+	Escrow            uint64 // credits taken from the requester; held until completion, then released or refunded
+	Deadline          int64  // last height at which outputs and shares are accepted
+	Requested         int64
+	Finished          int64 // height it completed, expired or was aborted
 	// Outputs are the members' output digests and Shares the participants' key-switch shares, in
 	// the order posted. Output is the digest Threshold members agreed on; Participants are the
 	// first Threshold members that posted it, in post order: they alone post shares. Disagreed are
@@ -291,7 +302,10 @@ type Computation struct {
 	Output       Digest
 	Participants []Address
 	Disagreed    []Address
-	Reason       string // why it expired or was aborted
+	Reason       string // why it expired, was aborted or refused
+	// Refusals are the members' refusals for the requester's fault, in the order posted; fewer
+	// than Threshold of them are kept for the audit only.
+	Refusals []Refusal `cbor:",omitempty" json:",omitempty"`
 	// Prices are what each of Datasets costs under the grant (they sum to Escrow): what
 	// completion releases to each dataset's holder at that time.
 	Prices  []uint64
@@ -483,6 +497,7 @@ type Msg struct {
 	Unfreeze               *Unfreeze               `cbor:"19,keyasint,omitempty"`
 	ProposeRegulatorChange *ProposeRegulatorChange `cbor:"20,keyasint,omitempty"`
 	VoteRegulatorChange    *VoteRegulatorChange    `cbor:"21,keyasint,omitempty"`
+	RefuseComputation      *RefuseComputation      `cbor:"24,keyasint,omitempty"`
 
 	// Admission (tx_party.go, issue 14): 25-27.
 	AdmitParty *AdmitParty `cbor:"25,keyasint,omitempty"`
@@ -599,17 +614,32 @@ type RevokeGrant struct {
 // budget. Ops take one column, except regression (x columns then y, at least two). Edges are a
 // histogram's bucket edges in the column's scaled units, strictly increasing within its bounds
 // [min, max+1]: bucket b counts the values in [Edges[b], Edges[b+1]), 1 to
-// spec.MaxHistogramBuckets buckets; Weights (one ciphertext per input ciphertext, under the collective key) and WeightBound (the
-// largest weight magnitude) are a dot product's. Epsilon and Delta are in micro units.
+// spec.MaxHistogramBuckets buckets. A dot product's Weights name one object, the buyer's weights
+// sealed to the committee members (mpc.SealWeights), WeightsCommitment is the SHA-256 commitment
+// to them (mpc.WeightsCommitment) and WeightBound their largest magnitude: the members check every
+// weight against it before they evaluate, and refuse the computation otherwise
+// (RefuseComputation). Epsilon and Delta are in micro units.
 type RequestComputation struct {
-	Grant       string
-	Op          Op
-	Columns     []string
-	Edges       []int64
-	Weights     []Digest
-	WeightBound uint64
-	Epsilon     uint64
-	Delta       uint64
+	Grant             string
+	Op                Op
+	Columns           []string
+	Edges             []int64
+	Weights           []Digest
+	WeightBound       uint64
+	WeightsCommitment Digest `cbor:",omitzero"`
+	Epsilon           uint64
+	Delta             uint64
+}
+
+// RefuseComputation is a committee member's refusal of a computation under way for a fault of its
+// requester (Reason, one sentence): dot-product weights missing, not opening, off their
+// commitment or above the declared bound, or the requester's RLWE key object missing or not
+// parsing. Once Threshold members refused, the computation fails as the requester's fault: its
+// escrow goes to the datasets' holders, its use and epsilon stay charged, and no product is
+// issued. Fewer refusals are recorded for the audit only.
+type RefuseComputation struct {
+	Computation string
+	Reason      string
 }
 
 // SubmitOutput is a committee member's output ciphertext digest for a pending computation.
