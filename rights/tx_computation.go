@@ -473,8 +473,9 @@ func checkFrequencyTable(col *Column, slots uint64) error {
 	return nil
 }
 
-// liveness says why a computation may not complete now, or "" if it may: its grant, requester
-// and datasets must still be live and unfrozen.
+// liveness says why a computation may take no more posts and may not complete now, or "" if it
+// may: its grant, requester and datasets must still be live and unfrozen, judged on this block
+// (a time expiry has passed once the block's time reaches it).
 func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
 	if g.State != GrantActive {
 		return fmt.Sprintf("grant %s is %s", g.ID, g.State), nil
@@ -514,6 +515,23 @@ func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// live returns c's grant if c is live in this block (liveness), and refuses a member's post for
+// it otherwise: a computation that stopped being live takes no more outputs or key-switch shares.
+func (x *exec) live(c *Computation) (*Grant, error) {
+	g, err := x.grant(c.Grant)
+	if err != nil {
+		return nil, err
+	}
+	why, err := x.liveness(c, g)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		return nil, refuse(CodeNotLive, "computation %s is no longer live: %s", c.ID, why)
+	}
+	return g, nil
 }
 
 // complete marks c completed, issues its product to the requester, releases each dataset's price
@@ -669,6 +687,9 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 	if err != nil {
 		return err
 	}
+	if _, err := x.live(c); err != nil {
+		return err
+	}
 	if posted(c.Outputs, x.sender) {
 		return refuse(CodeAlreadySubmitted, "%s already posted an output for computation %s", x.sender, c.ID)
 	}
@@ -723,10 +744,16 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 }
 
 // submitShare records a participant's key-switch share. When every participant posted, the
-// computation completes, unless its grant, requester or a dataset stopped being live meanwhile:
-// then it is aborted and refunded.
+// computation completes and is charged: a share is taken only while the computation is live, so
+// the block that accepts the last share, after which the buyer can combine them, is one in which
+// the computation may complete. A computation that stops being live with shares missing is
+// aborted and refunded by the action that ended it, or by EndBlock (expireGrants, expire).
 func (x *exec) submitShare(m *SubmitShare) error {
 	c, _, err := x.memberComputation(m.Computation)
+	if err != nil {
+		return err
+	}
+	g, err := x.live(c)
 	if err != nil {
 		return err
 	}
@@ -754,20 +781,7 @@ func (x *exec) submitShare(m *SubmitShare) error {
 	if len(c.Shares) < len(c.Participants) {
 		return save(x.s, key(prefixComp, c.ID), c)
 	}
-	g, err := x.grant(c.Grant)
-	if err != nil {
-		return err
-	}
-	why, err := x.liveness(c, g)
-	if err != nil {
-		return err
-	}
-	if why != "" {
-		err = x.refund(c, g, ComputationAborted, why, "abort_computation")
-	} else {
-		err = x.complete(c, g)
-	}
-	if err != nil {
+	if err := x.complete(c, g); err != nil {
 		return err
 	}
 	return save(x.s, key(prefixGrant, g.ID), g)
