@@ -1,0 +1,95 @@
+package rights
+
+import (
+	"testing"
+)
+
+// TestAttackRefundAfterRelease is attack 4 of issue 14, as a buyer runs it: it takes an offer
+// grant over a DP-required dataset with a time expiry it chooses, asks for a noisy sum, and times
+// the committee's last key-switch share into the block whose time reaches that expiry. Were the
+// share accepted, every share would be on chain (and in storage), and the buyer could combine
+// them into the answer, yet escrow, use and epsilon came back: repeated, it averages the DP noise
+// away for free. The chain must never refund a computation whose shares are all out: the last
+// share is refused (the computation is no longer live) and the refund finds it one share short;
+// a last share accepted before the expiry charges it.
+func TestAttackRefundAfterRelease(t *testing.T) {
+	const eps = 500_000
+	setup := func(t *testing.T) (w *world, grant, comp string, start uint64) {
+		w = newWorld(t, 2)
+		w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{
+			DPRequired: true, EpsilonTotal: 10_000_000, Approval: ApprovalOffer,
+			Offer: OfferTerms{MaxUses: 5, PricePerUse: 20, Epsilon: 2_000_000, MaxSeconds: 3600},
+		}}})
+		w.next()
+		start = w.party("buyer").Balance
+		expires := w.block().Time.Unix() + 2 // the block two ahead: the harness's blocks are a second apart
+		grant = w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2}, Ops: []Op{OpSum}, Columns: []string{"a"},
+			Uses: 5, Epsilon: 2_000_000, Expiry: Expiry{Time: expires}}})
+		if g := w.grant(grant); g.State != GrantActive {
+			t.Fatalf("the offer did not approve the grant: %+v", g)
+		}
+		comp = w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: grant, Op: OpSum, Columns: []string{"a"}, Epsilon: eps}})
+		w.ok("m1", output(comp, digestOf("o")))
+		w.ok("m2", output(comp, digestOf("o")))
+		w.ok("m1", share(comp, digestOf("s1")))
+		return w, grant, comp, start
+	}
+	// released reports whether every participant's share of c is on chain: the buyer can combine them.
+	released := func(c *Computation) bool { return len(c.Participants) > 0 && len(c.Shares) == len(c.Participants) }
+
+	t.Run("last share in the expiry block", func(t *testing.T) {
+		w, grant, comp, start := setup(t)
+		w.next()
+		w.next() // this block's time is the grant's expiry
+		raw := w.raw("m2", share(comp, digestOf("s2")))
+		w.refusedRaw(raw, CodeNotLive, "computation "+comp+" is no longer live: grant "+grant+" expired at unix time")
+		w.next()
+		c := w.computation(comp)
+		if c.Status != ComputationAborted || c.Product != "" {
+			t.Fatalf("computation after the grant expired = %+v, want aborted", c)
+		}
+		if released(c) {
+			t.Fatalf("computation %s was refunded with every share out (%d of %d): the buyer decrypts for free", comp, len(c.Shares), len(c.Participants))
+		}
+		if w.party("buyer").Balance != start {
+			t.Errorf("buyer balance = %d, want %d back: nothing was released", w.party("buyer").Balance, start)
+		}
+		// The member's share, retried in a later block, is refused too.
+		w.refused("m2", share(comp, digestOf("s2")), CodeComputationState, "is aborted, no longer under way")
+		w.checkCredits()
+	})
+	t.Run("last share before the expiry", func(t *testing.T) {
+		w, grant, comp, start := setup(t)
+		w.next() // a block before the expiry time
+		holder := w.party("owner2").Balance
+		w.ok("m2", share(comp, digestOf("s2")))
+		w.next()
+		w.next() // the grant expires; the completed computation stays charged
+		c := w.computation(comp)
+		if c.Status != ComputationCompleted || !released(c) || c.Product == "" {
+			t.Fatalf("computation = %+v, want completed", c)
+		}
+		if got := w.party("buyer").Balance; got != start-20 {
+			t.Errorf("buyer balance = %d, want %d: the release was not charged", got, start-20)
+		}
+		if got := w.party("owner2").Balance; got != holder+20 {
+			t.Errorf("holder balance = %d, want %d", got, holder+20)
+		}
+		g := w.grant(grant)
+		if g.State != GrantExpired || g.Used != 1 || g.EpsilonSpent != eps {
+			t.Errorf("grant = state %s used %d epsilon %d, want expired with the use and epsilon %d spent", g.State, g.Used, g.EpsilonSpent, eps)
+		}
+		if d, _ := w.l.Dataset(w.ds2); d.EpsilonSpent != eps {
+			t.Errorf("dataset spent epsilon %d, want %d", d.EpsilonSpent, eps)
+		}
+		w.checkCredits()
+	})
+	t.Run("output after the policy expired", func(t *testing.T) {
+		w := newWorld(t, 2)
+		c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
+		w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired, Expiry: Expiry{Height: w.height}}}})
+		w.ok("m1", output(c, digestOf("o"))) // the policy may be used through its expiry height
+		w.next()
+		w.refused("m2", output(c, digestOf("o")), CodeNotLive, "the policy of dataset "+w.ds2+" has expired (at height")
+	})
+}
