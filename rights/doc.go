@@ -44,8 +44,15 @@
 // epsilon budget and an expiry; the holder of each dataset approves (or its policy's offer does,
 // at once, for a request within its terms), fixing that dataset's price for the grant. The
 // grantee requests computations: the chain checks the grant, every dataset's policy (ops,
-// columns, purposes, minimum rows, expiry, differential privacy), the budgets and the plaintext
-// modulus (spec's overflow rule), escrows the prices and charges the epsilon. A count without
+// columns, purposes, minimum rows, expiry, differential privacy, pooling), the budgets and the
+// plaintext modulus (spec's overflow rule), escrows the prices and charges the epsilon. Pooling
+// several datasets in one grant or computation follows each one's policy, so that a requester
+// cannot pad or difference a dataset with rows it chose: MinRows counts the dataset's own rows,
+// never the pooled total; Pooling "others" (the default) refuses pooling with a dataset the
+// requester holds, "never" any pooling, "any" allows both (CodePoolingRefused); DPWhenPooled
+// makes every pooled computation spend epsilon, charged to the dataset's budget, so that {A,B}
+// minus {A} is a noisy, budgeted answer. Pooling with another party's datasets is only as safe
+// as parties are distinct: admission of parties is what stops one posing as two. A count without
 // noise is answered at once from the registered row counts. Any other computation runs in two
 // phases: members post output digests (SubmitOutput) until Threshold agree, which fixes the
 // participants (the first Threshold to post it) and records who disagreed; the participants

@@ -62,12 +62,11 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	}
 
 	var (
-		rows, escrow, minRows uint64
-		minRowsBy             string
-		prices                []uint64
-		datasets              []*Dataset
-		dp                    = g.DPRequired
-		cols                  = make([]*colSpec, len(m.Columns))
+		rows, escrow uint64
+		prices       []uint64
+		datasets     []*Dataset
+		dp           = g.DPRequired
+		cols         = make([]*colSpec, len(m.Columns))
 	)
 	for i, c := range m.Columns {
 		cols[i] = &colSpec{name: c}
@@ -118,14 +117,15 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		}
 		escrow += price
 		prices = append(prices, price)
-		if d.Policy.MinRows > minRows {
-			minRows, minRowsBy = d.Policy.MinRows, d.ID
+		if d.Rows < d.Policy.MinRows {
+			return "", refuse(CodePolicyRefused, "dataset %s has %d rows, and its policy requires an aggregate over at least %d of its own rows", d.ID, d.Rows, d.Policy.MinRows)
 		}
 		dp = dp || d.Policy.DPRequired
 	}
-	if rows < minRows {
-		return "", refuse(CodePolicyRefused, "the computation covers %d rows, and the policy of dataset %s requires at least %d", rows, minRowsBy, minRows)
+	if err := checkPooling(datasets, x.sender); err != nil {
+		return "", err
 	}
+	dp = dp || dpWhenPooled(datasets) != nil
 	if err := x.checkEpsilon(m, g, datasets, dp); err != nil {
 		return "", err
 	}
@@ -296,6 +296,9 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 				if d.Policy.DPRequired {
 					return refuse(CodeDPRequired, "dataset %s requires differential privacy, so the computation must spend epsilon", d.ID)
 				}
+			}
+			if d := dpWhenPooled(datasets); d != nil {
+				return refuse(CodeDPRequired, "dataset %s requires differential privacy when pooled with other datasets, so the computation must spend epsilon", d.ID)
 			}
 			return refuse(CodeDPRequired, "grant %s requires differential privacy, so the computation must spend epsilon", g.ID)
 		}

@@ -323,6 +323,14 @@ func validatePolicy(d *Dataset, p *Policy, b Block) error {
 	if p.EpsilonTotal > 0 && p.EpsilonPerQuery > p.EpsilonTotal {
 		return bad("epsilon per query %s is above the total %s", FormatMicro(p.EpsilonPerQuery), FormatMicro(p.EpsilonTotal))
 	}
+	switch p.Pooling {
+	case "", PoolingOthers, PoolingNever, PoolingAny:
+	default:
+		return bad("pooling %q is unknown (want %q, %q or %q)", p.Pooling, PoolingOthers, PoolingNever, PoolingAny)
+	}
+	if p.DPWhenPooled && p.EpsilonTotal == 0 {
+		return bad("differential privacy is required when pooled but there is no epsilon budget (EpsilonTotal is 0)")
+	}
 	if p.DPRequired && p.EpsilonTotal == 0 {
 		return bad("differential privacy is required but there is no epsilon budget (EpsilonTotal is 0)")
 	}
