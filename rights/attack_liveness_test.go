@@ -1,6 +1,9 @@
 package rights
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -92,4 +95,46 @@ func TestAttackRefundAfterRelease(t *testing.T) {
 		w.next()
 		w.refused("m2", output(c, digestOf("o")), CodeNotLive, "the policy of dataset "+w.ds2+" has expired (at height")
 	})
+}
+
+// TestLivenessQuery: /live/ID/HEIGHT/UNIX answers what a member's post would meet in that block,
+// so that a member asks before it hands out a share.
+func TestLivenessQuery(t *testing.T) {
+	w := newWorld(t, 2)
+	expires := w.block().Time.Unix() + 5
+	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1, Expiry: Expiry{Time: expires}}})
+	w.ok("owner2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
+	c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}}})
+	w.next()
+	ask := func(path string) *Liveness {
+		t.Helper()
+		b, _, err := w.l.Query(path)
+		if err != nil {
+			t.Fatalf("Query(%s): %v", path, err)
+		}
+		var l Liveness
+		if err := Unmarshal(b, &l); err != nil {
+			t.Fatal(err)
+		}
+		return &l
+	}
+	h := w.height
+	if l := ask(fmt.Sprintf("/live/%s/%d/%d", c, h, expires-1)); !l.Live || l.Reason != "" || l.Computation != c || l.Height != h {
+		t.Errorf("before the expiry: %+v, want live", l)
+	}
+	if l := ask(fmt.Sprintf("/live/%s/%d/%d", c, h, expires)); l.Live || !strings.Contains(l.Reason, "grant "+g+" expired at unix time") {
+		t.Errorf("at the expiry: %+v, want not live", l)
+	}
+	if l := ask(fmt.Sprintf("/live/%s/%d/%d", c, h+testDeadline+5, expires-1)); l.Live || !strings.Contains(l.Reason, "takes posts until height") {
+		t.Errorf("past the deadline: %+v, want not live", l)
+	}
+	if _, _, err := w.l.Query("/live/cp-nope/1/1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown computation: %v, want ErrNotFound", err)
+	}
+	for _, bad := range []string{"/live/" + c, "/live/" + c + "/1", "/live/" + c + "/x/1", "/live//1/1"} {
+		var te *TxError
+		if _, _, err := w.l.Query(bad); !errors.As(err, &te) || te.Code != CodeUnknownQuery {
+			t.Errorf("Query(%s) = %v, want CodeUnknownQuery", bad, err)
+		}
+	}
 }

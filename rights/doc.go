@@ -84,7 +84,8 @@
 // /hold, /proposal, /circuit, /zkceremony), the chain-wide ones (/committee, /genesis, /params),
 // every list of a kind (/datasets, /regulators, ...), filtered lists (/datasets/holder/ADDR,
 // /grants/grantee/ADDR, /grants/dataset/ID, /computations/grant/ID, /products/holder/ADDR),
-// /computations/underway, /frozen/KIND/ID (the holds freezing an object) and /zkcircuit/N/W;
+// /computations/underway, /frozen/KIND/ID (the holds freezing an object), /zkcircuit/N/W and
+// /live/ID/HEIGHT/UNIX (whether a computation would take a member's post in such a block);
 // the kinds, their lists and filters come from the table objectKinds. Filtered lists read index keys kept in the state, never a full
 // scan. For a single object it also returns the store key, which rights/app proves with an ICS23
 // proof (ProofOpIAVL) against the AppHash and rights/client checks against a signed header.

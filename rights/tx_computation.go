@@ -520,6 +520,48 @@ func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
 	return "", nil
 }
 
+// Liveness is the answer to /live/ID/HEIGHT/UNIX: whether computation ID would take a member's
+// output or key-switch share in a block of that height and time, and if not, why.
+type Liveness struct {
+	Computation string
+	Height      int64
+	Time        int64 // unix seconds
+	Live        bool
+	Reason      string // why not, when not Live
+}
+
+// Liveness says whether computation id would take a member's post in block b: it is under way,
+// b is within its deadline, and it is live (liveness). A member asks before it posts an output or
+// puts a key-switch share in storage, for the next block at a time a little ahead of its clock, so
+// that it does not hand out a share the chain would refuse and then refund. An unknown id wraps
+// ErrNotFound.
+func (l *Ledger) Liveness(id string, b Block) (*Liveness, error) {
+	c, err := l.Computation(id)
+	if err != nil {
+		return nil, err
+	}
+	out := &Liveness{Computation: id, Height: b.Height, Time: b.Time.Unix()}
+	x := &exec{s: l.Store, v: l.Verifier, c: l.Cache, b: b}
+	switch {
+	case c.Status != ComputationPending && c.Status != ComputationSwitching:
+		out.Reason = fmt.Sprintf("computation %s is %s, no longer under way", id, c.Status)
+	case b.Height > c.Deadline:
+		out.Reason = fmt.Sprintf("computation %s takes posts until height %d", id, c.Deadline)
+	default:
+		g, err := x.grant(c.Grant)
+		if err != nil {
+			return nil, err
+		}
+		why, err := x.liveness(c, g)
+		if err != nil {
+			return nil, err
+		}
+		out.Reason = why
+	}
+	out.Live = out.Reason == ""
+	return out, nil
+}
+
 // live returns c's grant if c is live in this block (liveness), and refuses a member's post for
 // it otherwise: a computation that stopped being live takes no more outputs or key-switch shares.
 func (x *exec) live(c *Computation) (*Grant, error) {
