@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
@@ -327,6 +328,24 @@ func (b *board) PostOutput(ctx context.Context, task string, output [32]byte) er
 // PostShare posts this member's key-switch share (phase two), likewise once.
 func (b *board) PostShare(ctx context.Context, task string, share [32]byte) error {
 	return b.post(ctx, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: task, Share: share}})
+}
+
+// liveAhead is how far past its clock a member judges a computation's time expiries when it asks
+// whether to post (Live): a grant or policy expiring in the next few blocks counts as expired, so
+// that no share goes into storage for a computation the chain is about to refund.
+const liveAhead = 10 * time.Second
+
+// Live asks the chain whether it would take a post for the task in its next block, judged
+// liveAhead past this member's clock (rights.Ledger.Liveness).
+func (b *board) Live(ctx context.Context, task string) error {
+	l, err := b.chain.Liveness(ctx, task, time.Now().Add(liveAhead))
+	if err != nil {
+		return err
+	}
+	if !l.Live {
+		return errors.New(l.Reason)
+	}
+	return nil
 }
 
 func (b *board) post(ctx context.Context, msg rights.Msg) error {

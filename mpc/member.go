@@ -44,6 +44,12 @@ type Board interface {
 	// PostShare records this member's key-switch share of the agreed output (phase 2, Active
 	// members only, once each).
 	PostShare(ctx context.Context, task string, share [32]byte) error
+	// Live returns nil if the chain would still take this member's post for the task in its next
+	// block (grant active and not about to expire, nothing frozen, datasets listed, within the
+	// deadline), and an error saying why not otherwise. A member asks before it posts an output
+	// and before it puts a key-switch share in storage: a share handed out for a computation the
+	// chain then refunds would be a free answer.
+	Live(ctx context.Context, task string) error
 }
 
 // CommitteeView is the committee's state on the chain.
