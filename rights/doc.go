@@ -59,14 +59,14 @@
 // then post key-switch shares (SubmitShare), and with the last one it completes: the escrow goes
 // to the datasets' holders of that moment and the buyer gets a Product with its lineage. A
 // computation that passes its deadline in either phase expires and is refunded; one whose grant
-// is revoked, expires or is frozen, or whose dataset or requester is frozen or retired, is
-// aborted and refunded by that action (a grant's expiry by EndBlock). A computation takes
+// is revoked, expires or is frozen, or whose dataset or requester is frozen or retired, or whose
+// dataset's policy expires, is aborted and refunded by that action (a grant's or a policy's expiry by EndBlock, at the end of
+// the first block in which it has passed, so expiries end at block boundaries). A computation takes
 // outputs and shares only while it is live (grant active and not expired, nothing frozen,
 // datasets listed with policies not expired, judged on the block: a time expiry has passed once
 // the block's time reaches it); a post for one that is not is refused (CodeNotLive). So the block
 // that accepts the last share, after which the buyer can combine the shares, always charges:
-// no computation is refunded once its shares are all out, and one whose dataset's policy
-// expired waits, short of shares, for its deadline's refund. Products can be transferred and licensed,
+// no computation is refunded once its shares are all out. Products can be transferred and licensed,
 // and are frozen with their source datasets. Regulators (named in genesis, changed by a strict
 // majority vote of the current ones) freeze and unfreeze parties, datasets, grants and products;
 // every hold stays on record.
