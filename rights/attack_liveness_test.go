@@ -87,13 +87,31 @@ func TestAttackRefundAfterRelease(t *testing.T) {
 		}
 		w.checkCredits()
 	})
-	t.Run("output after the policy expired", func(t *testing.T) {
+	t.Run("policy expiry", func(t *testing.T) {
 		w := newWorld(t, 2)
+		start := w.party("buyer").Balance
 		c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
-		w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired, Expiry: Expiry{Height: w.height}}}})
-		w.ok("m1", output(c, digestOf("o"))) // the policy may be used through its expiry height
+		w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired, Expiry: Expiry{Time: w.block().Time.Unix() + 1}}}})
+		w.ok("m1", output(c, digestOf("o")))
+		w.next() // this block's time is the policy's expiry
+		w.refused("m2", output(c, digestOf("o")), CodeNotLive, "the policy of dataset "+w.ds2+" has expired (at unix time")
+		w.next() // and the end of the block ends it, as a grant's
+		if cp := w.computation(c); cp.Status != ComputationAborted || !strings.Contains(cp.Reason, "the policy of dataset "+w.ds2+" expired at unix time") {
+			t.Errorf("computation after the policy expired = %s %q, want aborted", cp.Status, cp.Reason)
+		}
+		if w.party("buyer").Balance != start {
+			t.Errorf("buyer not refunded")
+		}
+		// A policy replaced before its expiry leaves nothing to expire.
+		w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired, Expiry: Expiry{Height: w.height + 1}}}})
+		w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired}}})
+		c2 := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
 		w.next()
-		w.refused("m2", output(c, digestOf("o")), CodeNotLive, "the policy of dataset "+w.ds2+" has expired (at height")
+		w.next()
+		if cp := w.computation(c2); cp.Status != ComputationPending {
+			t.Errorf("computation under a replaced policy = %s %q, want pending", cp.Status, cp.Reason)
+		}
+		w.checkCredits()
 	})
 }
 
