@@ -66,7 +66,9 @@
 // datasets listed with policies not expired, judged on the block: a time expiry has passed once
 // the block's time reaches it); a post for one that is not is refused (CodeNotLive). So the block
 // that accepts the last share, after which the buyer can combine the shares, always charges:
-// no computation is refunded once its shares are all out. Products can be transferred and licensed,
+// no computation is refunded once its shares are all out. An abort by the requester's own tx
+// (revoking its grant or retiring its dataset as a holder) after the output was agreed, when
+// members may have stored shares the chain then refuses, is charged, not refunded. Products can be transferred and licensed,
 // and are frozen with their source datasets. Regulators (named in genesis, changed by a strict
 // majority vote of the current ones) freeze and unfreeze parties, datasets, grants and products;
 // every hold stays on record.

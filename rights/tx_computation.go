@@ -653,8 +653,11 @@ func (x *exec) issueProduct(c *Computation) error {
 
 // refund ends a computation under way without a result (expired or aborted): the escrow goes back
 // to the requester, and the use and the epsilon back to the grant (which the caller saves) and the
-// datasets.
+// datasets. An abort by the requester's own tx once the output was agreed is charged (forfeit).
 func (x *exec) refund(c *Computation, g *Grant, status ComputationStatus, reason, action string) error {
+	if status == ComputationAborted && x.sender != "" && x.sender == c.Requester && c.Status == ComputationSwitching {
+		return x.forfeit(c, reason)
+	}
 	c.Status = status
 	c.Finished = x.b.Height
 	c.Reason = reason
@@ -687,6 +690,38 @@ func (x *exec) refund(c *Computation, g *Grant, status ComputationStatus, reason
 	})
 	if err := x.pay(PaymentRefund, c, "", c.Requester, c.Escrow); err != nil {
 		return err
+	}
+	return save(x.s, key(prefixComp, c.ID), c)
+}
+
+// forfeit ends, without a refund, a computation its own requester aborted (revoking its grant or
+// retiring a dataset as a holder, freezing as a regulator) once its output was agreed: the key
+// switch is under way, and the shares the members already made may be in storage, where the
+// requester reads them, though the chain takes no more. The escrow goes to the datasets' holders
+// and the use and the epsilon stay spent, as if it had completed, with no product.
+func (x *exec) forfeit(c *Computation, reason string) error {
+	c.Status = ComputationAborted
+	c.Finished = x.b.Height
+	c.Reason = reason + "; aborted by its requester after the output was agreed, so charged, not refunded"
+	if err := x.unindex(c); err != nil {
+		return err
+	}
+	x.emit(Event{
+		Action:      "abort_computation",
+		Parties:     []Address{c.Requester},
+		Datasets:    c.Datasets,
+		Grant:       c.Grant,
+		Computation: c.ID,
+		Attrs:       []Attr{{"reason", c.Reason}, {"charged", "true"}},
+	})
+	for i, id := range c.Datasets {
+		d, err := x.dataset(id)
+		if err != nil {
+			return err
+		}
+		if err := x.pay(PaymentRelease, c, "", d.Holder, c.Prices[i]); err != nil {
+			return err
+		}
 	}
 	return save(x.s, key(prefixComp, c.ID), c)
 }
