@@ -156,3 +156,51 @@ func TestLivenessQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackRefundBySelfAbort is a variant of attack 4: a buyer that also holds a dataset of its
+// grant (pooled with a victim's whose policy allows any pooling) waits until the output is agreed
+// and the members are key-switching, then revokes its own grant, or retires its own dataset, in
+// the block of the last share. The members asked the chain before they stored their shares, so
+// those shares may be in storage while the chain refuses the last one and aborts. An abort by the
+// requester's own hand after the output was agreed is charged, never refunded.
+func TestAttackRefundBySelfAbort(t *testing.T) {
+	for _, how := range []string{"revoke", "retire"} {
+		t.Run(how, func(t *testing.T) {
+			w := newWorld(t, 2)
+			mine := w.ok("buyer2", Msg{RegisterDataset: listing("mine", 10, 5, column("a", TypeInteger, 0, 0, 10, 10))})
+			w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired, Pooling: PoolingAny}}})
+			w.next()
+			g := w.ok("buyer2", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2, mine}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}})
+			w.ok("owner2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
+			w.ok("buyer2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
+			start, victim := w.party("buyer2").Balance, w.party("owner2").Balance
+			c := w.ok("buyer2", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}}})
+			escrow := w.computation(c).Escrow
+			w.ok("m1", output(c, digestOf("o")))
+			w.ok("m2", output(c, digestOf("o")))
+			w.ok("m1", share(c, digestOf("s1")))
+			w.next()
+			// m2 made and stored its share; before its post lands, the buyer aborts.
+			if how == "revoke" {
+				w.ok("buyer2", Msg{RevokeGrant: &RevokeGrant{Grant: g, Reason: "changed my mind"}})
+			} else {
+				w.ok("buyer2", Msg{RetireDataset: &RetireDataset{Dataset: mine, Reason: "stale"}})
+			}
+			w.refused("m2", share(c, digestOf("s2")), CodeComputationState, "is aborted")
+			cp := w.computation(c)
+			if cp.Status != ComputationAborted || cp.Product != "" || !strings.Contains(cp.Reason, "charged, not refunded") {
+				t.Errorf("computation = %s %q, want aborted and charged", cp.Status, cp.Reason)
+			}
+			if got := w.party("buyer2").Balance; got != start-escrow+5 { // its own dataset's price comes back to it as holder
+				t.Errorf("buyer balance = %d, want %d: the self-abort was refunded", got, start-escrow+5)
+			}
+			if got := w.party("owner2").Balance; got != victim+escrow-5 {
+				t.Errorf("victim's holder balance = %d, want %d", got, victim+escrow-5)
+			}
+			if gr := w.grant(g); gr.Used != 1 {
+				t.Errorf("grant used %d, want 1: the use stays spent", gr.Used)
+			}
+			w.checkCredits()
+		})
+	}
+}
