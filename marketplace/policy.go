@@ -17,10 +17,12 @@ import (
 //	{
 //	  "allowed_ops": ["sum", "mean", "count"],   // empty: every op
 //	  "allowed_columns": ["income"],             // empty: every column
-//	  "min_rows": 100,                           // an aggregate must cover at least this many rows
+//	  "min_rows": 100,                           // an aggregate must cover at least this many of the dataset's own rows
 //	  "epsilon_total": 10,                       // lifetime privacy budget of the dataset; 0: none set
 //	  "epsilon_per_query": 0.5,                  // 0: no per-query limit
 //	  "dp_required": true,                       // every computation must add noise (needs epsilon_total)
+//	  "pooling": "others",                       // pooled with: "others" (default: not the requester's own), "never", "any"
+//	  "dp_when_pooled": true,                    // a computation pooling it with other datasets must add noise (needs epsilon_total)
 //	  "purposes": ["research"],                  // empty: any purpose
 //	  "expires_height": 0,                       // no grant or computation after this block; 0: never
 //	  "expires_at": "2030-01-01T00:00:00Z",      // or after this time (RFC 3339)
@@ -37,6 +39,8 @@ type PolicyFile struct {
 	EpsilonTotal    json.Number `json:"epsilon_total,omitempty"`
 	EpsilonPerQuery json.Number `json:"epsilon_per_query,omitempty"`
 	DPRequired      bool        `json:"dp_required,omitempty"`
+	Pooling         string      `json:"pooling,omitempty"`
+	DPWhenPooled    bool        `json:"dp_when_pooled,omitempty"`
 	Purposes        []string    `json:"purposes,omitempty"`
 	ExpiresHeight   int64       `json:"expires_height,omitempty"`
 	ExpiresAt       string      `json:"expires_at,omitempty"`
@@ -78,7 +82,14 @@ func micro(field string, n json.Number) (uint64, error) {
 // Policy converts f to the chain's form.
 func (f *PolicyFile) Policy() (rights.Policy, error) {
 	p := rights.Policy{AllowedOps: f.AllowedOps, AllowedColumns: f.AllowedColumns, MinRows: f.MinRows,
-		DPRequired: f.DPRequired, Purposes: f.Purposes, Expiry: rights.Expiry{Height: f.ExpiresHeight}}
+		DPRequired: f.DPRequired, Purposes: f.Purposes, Expiry: rights.Expiry{Height: f.ExpiresHeight}, DPWhenPooled: f.DPWhenPooled}
+	switch rights.Pooling(f.Pooling) {
+	case "", rights.PoolingOthers: // the chain's default, kept unset
+	case rights.PoolingNever, rights.PoolingAny:
+		p.Pooling = rights.Pooling(f.Pooling)
+	default:
+		return p, fmt.Errorf("pooling %q is none of %q, %q and %q", f.Pooling, rights.PoolingOthers, rights.PoolingNever, rights.PoolingAny)
+	}
 	var err error
 	if p.EpsilonTotal, err = micro("epsilon_total", f.EpsilonTotal); err != nil {
 		return p, err
@@ -127,7 +138,8 @@ func (f *PolicyFile) Policy() (rights.Policy, error) {
 // PolicyFileOf writes a chain policy in the file's form.
 func PolicyFileOf(p rights.Policy) PolicyFile {
 	f := PolicyFile{AllowedOps: p.AllowedOps, AllowedColumns: p.AllowedColumns, MinRows: p.MinRows, DPRequired: p.DPRequired,
-		Purposes: p.Purposes, ExpiresHeight: p.Expiry.Height, Approval: string(p.Approval)}
+		Purposes: p.Purposes, ExpiresHeight: p.Expiry.Height, Approval: string(p.Approval),
+		Pooling: string(p.PoolingRule()), DPWhenPooled: p.DPWhenPooled}
 	if p.EpsilonTotal > 0 {
 		f.EpsilonTotal = json.Number(rights.FormatMicro(p.EpsilonTotal))
 	}
@@ -166,7 +178,18 @@ func DescribePolicy(p rights.Policy) string {
 	list("columns", p.AllowedColumns)
 	list("purposes", p.Purposes)
 	if p.MinRows > 0 {
-		parts = append(parts, fmt.Sprintf("at least %d rows", p.MinRows))
+		parts = append(parts, fmt.Sprintf("at least %d of its rows", p.MinRows))
+	}
+	switch p.PoolingRule() {
+	case rights.PoolingNever:
+		parts = append(parts, "never pooled")
+	case rights.PoolingAny:
+		parts = append(parts, "pooled with any dataset")
+	default:
+		parts = append(parts, "not pooled with the requester's own datasets")
+	}
+	if p.DPWhenPooled {
+		parts = append(parts, "differential privacy required when pooled")
 	}
 	if p.EpsilonTotal > 0 {
 		parts = append(parts, "epsilon budget "+rights.FormatMicro(p.EpsilonTotal))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
@@ -351,6 +352,24 @@ func (b *board) RefuseComputation(ctx context.Context, task, reason string) erro
 		return nil
 	}
 	return err
+}
+
+// liveAhead is how far past its clock a member judges a computation's time expiries when it asks
+// whether to post (Live): a grant or policy expiring in the next few blocks counts as expired, so
+// that no share goes into storage for a computation the chain is about to refund.
+const liveAhead = 10 * time.Second
+
+// Live asks the chain whether it would take a post for the task in its next block, judged
+// liveAhead past this member's clock (rights.Ledger.Liveness).
+func (b *board) Live(ctx context.Context, task string) error {
+	l, err := b.chain.Liveness(ctx, task, time.Now().Add(liveAhead))
+	if err != nil {
+		return err
+	}
+	if !l.Live {
+		return errors.New(l.Reason)
+	}
+	return nil
 }
 
 func (b *board) post(ctx context.Context, msg rights.Msg) error {

@@ -105,7 +105,11 @@
 // output toward the buyer's key with smudging noise (below), adds its DP noise share if the task
 // asks for DP, saves the share, puts it in storage and posts its digest (Board.PostShare). A
 // restarted member re-posts its saved share, never a second one (which would carry fresh noise).
-// The buyer aggregates the Threshold shares and decrypts alone.
+// The buyer aggregates the Threshold shares and decrypts alone. Before it posts an output, and
+// before it puts a share in storage (a new one or a saved one), a member asks the chain whether
+// the computation is still live (Board.Live: grant active and not about to expire, nothing
+// frozen, datasets listed); if not, it posts and stores nothing, so no share of a computation the
+// chain refunds reaches the buyer.
 //
 // Evaluations end at level 1 (two Q primes), so outputs and shares are 0.5 MB; the level plan is
 // in params.go. Every output value is a total over all slots (an inner sum over the 2 x N/2 slot

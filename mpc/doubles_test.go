@@ -79,6 +79,7 @@ type memTask struct {
 	disagreed []string
 	shares    map[string][32]byte
 	refused   map[string]string // member -> reason; Threshold of them fail the task ("refused")
+	dead      string            // why the chain no longer takes posts for it (a grant expired, ...); "" while live
 }
 
 func newMemChain(members []string, threshold int, seed string) *memChain {
@@ -243,6 +244,9 @@ func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) e
 	if t == nil {
 		return c.refuse("unknown task %s", task)
 	}
+	if t.dead != "" {
+		return c.refuse("%s posted an output for %s, which is no longer live: %s", b.member, task, t.dead)
+	}
 	if _, dup := t.outputs[b.member]; dup {
 		return c.refuse("%s posted an output for %s twice", b.member, task)
 	}
@@ -276,6 +280,28 @@ func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) e
 	return hookErr
 }
 
+// kill marks a task no longer live, as the chain sees a computation whose grant expired or
+// whose dataset was frozen: Live reports it and posts are refused.
+func (c *memChain) kill(id, why string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.task(id).dead = why
+}
+
+func (b *memBoard) Live(_ context.Context, task string) error {
+	c := b.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.task(task)
+	if t == nil {
+		return fmt.Errorf("unknown task %s", task)
+	}
+	if t.dead != "" {
+		return fmt.Errorf("task %s is no longer live: %s", task, t.dead)
+	}
+	return nil
+}
+
 func (b *memBoard) PostShare(_ context.Context, task string, share [32]byte) error {
 	c := b.c
 	c.mu.Lock()
@@ -283,6 +309,9 @@ func (b *memBoard) PostShare(_ context.Context, task string, share [32]byte) err
 	t := c.task(task)
 	if t == nil {
 		return c.refuse("unknown task %s", task)
+	}
+	if t.dead != "" {
+		return c.refuse("%s posted a share for %s, which is no longer live: %s", b.member, task, t.dead)
 	}
 	if t.phase != PhaseSwitch || !slices.Contains(t.active, b.member) {
 		return c.refuse("%s posted a share for %s but is not active in its switch phase", b.member, task)

@@ -55,6 +55,13 @@ type Board interface {
 	// is missing or does not parse. Once Threshold members refused, the chain fails the
 	// computation and charges the requester.
 	RefuseComputation(ctx context.Context, task, reason string) error
+
+	// Live returns nil if the chain would still take this member's post for the task in its next
+	// block (grant active and not about to expire, nothing frozen, datasets listed, within the
+	// deadline), and an error saying why not otherwise. A member asks before it posts an output
+	// and before it puts a key-switch share in storage: a share handed out for a computation the
+	// chain then refunds would be a free answer.
+	Live(ctx context.Context, task string) error
 }
 
 // CommitteeView is the committee's state on the chain.

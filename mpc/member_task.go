@@ -129,6 +129,9 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 			return fmt.Errorf("saved output file %s: %d bytes, want 32", name, len(data))
 		}
 		d := [32]byte(data)
+		if err := m.live(ctx, t); err != nil {
+			return err
+		}
 		if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
 			return fmt.Errorf("post saved output: %w", err)
 		}
@@ -171,6 +174,9 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	if err := m.state.create(m.ep.n, name, d[:]); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
+	if err := m.live(ctx, t); err != nil {
+		return err
+	}
 	posting := time.Now()
 	if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
 		return fmt.Errorf("post output: %w", err)
@@ -205,6 +211,9 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	}
 	if !slices.Contains(active, me) {
 		return fmt.Errorf("%s is not one of the active members %q", m.cfg.Address, t.Active)
+	}
+	if err := m.live(ctx, t); err != nil { // before savedShare puts a saved share in storage
+		return err
 	}
 	if d, ok, err := m.savedShare(ctx, t); err != nil || ok {
 		if err != nil {
@@ -293,6 +302,9 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		}
 		return err
 	}
+	if err := m.live(ctx, t); err != nil { // again: making the share took time
+		return err
+	}
 	if _, err := m.putBytes(ctx, sb); err != nil {
 		return fmt.Errorf("share: %w", err)
 	}
@@ -302,6 +314,14 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	}
 	m.trace(t.ID, PhaseSwitch, start, posting)
 	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// live refuses to go on with a task the chain would no longer take a post for (Board.Live).
+func (m *Member) live(ctx context.Context, t *Task) error {
+	if err := m.cfg.Board.Live(ctx, t.ID); err != nil {
+		return fmt.Errorf("computation %s is not live, so this member posts nothing for it: %w", t.ID, err)
+	}
 	return nil
 }
 

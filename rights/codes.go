@@ -106,6 +106,13 @@ const (
 	CodeBadWeights     uint32 = 102 // a dot product's weights object or commitment missing or malformed
 )
 
+// Codes 105-109: liveness of computations under way and pooling of datasets (issue 14, attacks 4
+// and 5).
+const (
+	CodeNotLive        uint32 = 105 // an output or key-switch share for a computation that stopped being live (grant ended or expired, requester, grant or a dataset frozen, a dataset retired or its policy expired)
+	CodePoolingRefused uint32 = 106 // a dataset's policy does not allow pooling it with the requester's own datasets, or with any other dataset
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

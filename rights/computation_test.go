@@ -191,7 +191,7 @@ func TestEpsilonBudgets(t *testing.T) {
 }
 
 // TestGrantExpiry: a grant expires in the block by height or block time; computations under
-// way are aborted and refunded, and a completion in the block where the time passed is too.
+// way are aborted and refunded, and a share in the block where the time passed is refused.
 func TestGrantExpiry(t *testing.T) {
 	t.Run("height", func(t *testing.T) {
 		w := newWorld(t, 2)
@@ -233,16 +233,18 @@ func TestGrantExpiry(t *testing.T) {
 		// The expiry time is this block's: the grant is dead before the end of the block expires it.
 		w.refused("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}}}, CodeGrantState, "expired at unix time")
 		before := w.party("owner2").Balance
-		w.ok("m2", share(c, digestOf("s2")))
-		if cp := w.computation(c); cp.Status != ComputationAborted || !strings.Contains(cp.Reason, "expired at unix time") || cp.Product != "" {
-			t.Errorf("computation completed after its grant expired: %+v", cp)
-		}
-		if w.party("owner2").Balance != before {
-			t.Errorf("the holder was paid for an aborted computation")
-		}
+		// The last share is refused: the computation is no longer live, so its shares stay
+		// short of the participants' and it cannot be combined.
+		w.refused("m2", share(c, digestOf("s2")), CodeNotLive, "grant "+g+" expired at unix time")
 		w.next()
 		if gr := w.grant(g); gr.State != GrantExpired {
 			t.Errorf("grant = %s, want expired", gr.State)
+		}
+		if cp := w.computation(c); cp.Status != ComputationAborted || !strings.Contains(cp.Reason, "expired at unix time") || cp.Product != "" || len(cp.Shares) != 1 {
+			t.Errorf("computation after its grant expired = %+v, want aborted with one share", cp)
+		}
+		if w.party("owner2").Balance != before {
+			t.Errorf("the holder was paid for an aborted computation")
 		}
 		w.checkCredits()
 	})

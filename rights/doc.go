@@ -52,8 +52,15 @@
 // epsilon budget and an expiry; the holder of each dataset approves (or its policy's offer does,
 // at once, for a request within its terms), fixing that dataset's price for the grant. The
 // grantee requests computations: the chain checks the grant, every dataset's policy (ops,
-// columns, purposes, minimum rows, expiry, differential privacy), the budgets and the plaintext
-// modulus (spec's overflow rule), escrows the prices and charges the epsilon. A count without
+// columns, purposes, minimum rows, expiry, differential privacy, pooling), the budgets and the
+// plaintext modulus (spec's overflow rule), escrows the prices and charges the epsilon. Pooling
+// several datasets in one grant or computation follows each one's policy, so that a requester
+// cannot pad or difference a dataset with rows it chose: MinRows counts the dataset's own rows,
+// never the pooled total; Pooling "others" (the default) refuses pooling with a dataset the
+// requester holds, "never" any pooling, "any" allows both (CodePoolingRefused); DPWhenPooled
+// makes every pooled computation spend epsilon, charged to the dataset's budget, so that {A,B}
+// minus {A} is a noisy, budgeted answer. Pooling with another party's datasets is only as safe
+// as parties are distinct: admission of parties is what stops one posing as two. A count without
 // noise is answered at once from the registered row counts. Any other computation runs in two
 // phases: members post output digests (SubmitOutput) until Threshold agree, which fixes the
 // participants (the first Threshold to post it) and records who disagreed; the participants
@@ -62,10 +69,17 @@
 // computation that Threshold members refuse for its requester's fault (RefuseComputation: a dot
 // product's weights missing, unopenable, off their commitment or above the declared bound, or the
 // requester's key object missing or unparsable) fails charged: its escrow goes to the holders and
-// its use and epsilon stay spent. A computation that passes its deadline in either phase expires
-// and is refunded; one whose grant
-// is revoked, expires or is frozen, or whose dataset or requester is frozen or retired, is
-// aborted and refunded, checked again at completion. Products can be transferred and licensed,
+// its use and epsilon stay spent. A computation that passes its deadline in either phase expires and is refunded; one whose grant
+// is revoked, expires or is frozen, or whose dataset or requester is frozen or retired, or whose
+// dataset's policy expires, is aborted and refunded by that action (a grant's or a policy's expiry by EndBlock, at the end of
+// the first block in which it has passed, so expiries end at block boundaries). A computation takes
+// outputs and shares only while it is live (grant active and not expired, nothing frozen,
+// datasets listed with policies not expired, judged on the block: a time expiry has passed once
+// the block's time reaches it); a post for one that is not is refused (CodeNotLive). So the block
+// that accepts the last share, after which the buyer can combine the shares, always charges:
+// no computation is refunded once its shares are all out. An abort by the requester's own tx
+// (revoking its grant or retiring its dataset as a holder) after the output was agreed, when
+// members may have stored shares the chain then refuses, is charged, not refunded. Products can be transferred and licensed,
 // and are frozen with their source datasets. Regulators (named in genesis, changed by a strict
 // majority vote of the current ones) freeze and unfreeze parties, datasets, grants and products;
 // every hold stays on record.
@@ -83,7 +97,8 @@
 // /hold, /proposal, /circuit, /zkceremony), the chain-wide ones (/committee, /genesis, /params),
 // every list of a kind (/datasets, /regulators, ...), filtered lists (/datasets/holder/ADDR,
 // /grants/grantee/ADDR, /grants/dataset/ID, /computations/grant/ID, /products/holder/ADDR),
-// /computations/underway, /frozen/KIND/ID (the holds freezing an object) and /zkcircuit/N/W;
+// /computations/underway, /frozen/KIND/ID (the holds freezing an object), /zkcircuit/N/W and
+// /live/ID/HEIGHT/UNIX (whether a computation would take a member's post in such a block);
 // the kinds, their lists and filters come from the table objectKinds. Filtered lists read index keys kept in the state, never a full
 // scan. For a single object it also returns the store key, which rights/app proves with an ICS23
 // proof (ProofOpIAVL) against the AppHash and rights/client checks against a signed header.

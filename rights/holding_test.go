@@ -223,8 +223,10 @@ func TestPolicyApplies(t *testing.T) {
 
 	set(Policy{MinRows: 11})
 	w.ok("owner1", Msg{ApproveGrant: &ApproveGrant{Grant: research}})
-	w.refused("buyer", sumA(research), CodePolicyRefused, "the computation covers 10 rows, and the policy of dataset "+w.ds1+" requires at least 11")
-	// Pooled with ds2 the rows are enough.
+	w.refused("buyer", sumA(research), CodePolicyRefused, "dataset "+w.ds1+" has 10 rows, and its policy requires an aggregate over at least 11 of its own rows")
+	// Pooled with ds2 the rows are not enough either: min_rows counts the dataset's own.
+	w.refused("buyer", sumA(w.active), CodePolicyRefused, "dataset "+w.ds1+" has 10 rows")
+	set(Policy{MinRows: 10})
 	w.ok("buyer", sumA(w.active))
 
 	set(Policy{DPRequired: true, EpsilonTotal: 2_000_000})

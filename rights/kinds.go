@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ProofOpIAVL is the type of the one proof op a proven query answer carries: an ICS23
@@ -189,7 +190,8 @@ func LookupKind(name string) (ObjectKind, bool) {
 
 // Query answers one query path as the ABCI application serves it, in canonical CBOR: an object
 // by id (/KIND/ID) or a chain-wide one (/committee, /genesis, /params), every object of a kind
-// (/datasets, /regulators, ...), a filtered list (queryFiltered), and /zkcircuit/N/W. It returns
+// (/datasets, /regulators, ...), a filtered list (queryFiltered), /zkcircuit/N/W, and
+// /live/ID/HEIGHT/UNIX (Ledger.Liveness, whether a computation would take a member's post). It returns
 // the answer and, for a single object, the store key it is read from (also when the object is
 // absent, so that a proven query can prove the absence). An unknown path is a *TxError with
 // CodeUnknownQuery; an unknown id wraps ErrNotFound.
@@ -205,6 +207,18 @@ func (l *Ledger) Query(path string) (value, k []byte, err error) {
 		ok bool
 	)
 	switch {
+	case name == "live" && hasID:
+		parts := strings.Split(id, "/")
+		var h, t int64
+		var herr, terr error
+		if len(parts) == 3 {
+			h, herr = strconv.ParseInt(parts[1], 10, 64)
+			t, terr = strconv.ParseInt(parts[2], 10, 64)
+		}
+		if len(parts) != 3 || parts[0] == "" || herr != nil || terr != nil {
+			return nil, nil, refuse(CodeUnknownQuery, "query %q must name a computation, a block height and a unix time, as /live/cp-1/100/1700000000", path)
+		}
+		v, err = l.Liveness(parts[0], Block{Height: h, Time: time.Unix(t, 0)})
 	case name == "zkcircuit" && hasID:
 		ns, ws, _ := strings.Cut(id, "/")
 		n, nerr := strconv.ParseUint(ns, 10, 64)

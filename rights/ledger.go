@@ -96,13 +96,16 @@ func (l *Ledger) deliverTx(tx *Tx, sigOK *atomic.Bool, b Block) (*Result, error)
 }
 
 // EndBlock runs the end-of-block rules at b.Height after its txs: every grant whose expiry has
-// passed by the next block expires (its computations under way are aborted and refunded), then
-// every computation whose deadline has passed expires and is refunded, then b.Hash becomes the
+// passed by the next block expires (its computations under way are aborted and refunded), so do
+// the computations under way over a dataset whose policy's expiry has, then every computation whose deadline has passed expires and is refunded, then b.Hash becomes the
 // beacon of every setup ceremony phase waiting for this block.
 func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 	cache := newCache(l.Store)
 	x := &exec{s: cache, v: l.Verifier, c: l.Cache, b: b}
 	if err := x.expireGrants(); err != nil {
+		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
+	}
+	if err := x.expirePolicies(); err != nil { // tx_dataset.go
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
 	if err := x.expire(); err != nil {
@@ -377,6 +380,9 @@ var (
 	prefixHoldOn           = []byte("index/hold-on/")             // + kind + "/" + target: the id of the hold in force
 	prefixGrantExpiryBlock = []byte("index/grant-expiry-height/") // + 8-byte height + "/" + grant id
 	prefixGrantExpiryTime  = []byte("index/grant-expiry-time/")   // + 8-byte unix time + "/" + grant id
+	// The expiry of each dataset's policy in force: + 8-byte height or unix time + "/" + dataset id.
+	prefixPolicyExpiryBlock = []byte("index/policy-expiry-height/")
+	prefixPolicyExpiryTime  = []byte("index/policy-expiry-time/")
 )
 
 // indexKey is prefix + owner + "/" + id.

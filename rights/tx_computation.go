@@ -62,12 +62,11 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 	}
 
 	var (
-		rows, escrow, minRows uint64
-		minRowsBy             string
-		prices                []uint64
-		datasets              []*Dataset
-		dp                    = g.DPRequired
-		cols                  = make([]*colSpec, len(m.Columns))
+		rows, escrow uint64
+		prices       []uint64
+		datasets     []*Dataset
+		dp           = g.DPRequired
+		cols         = make([]*colSpec, len(m.Columns))
 	)
 	for i, c := range m.Columns {
 		cols[i] = &colSpec{name: c}
@@ -118,14 +117,15 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		}
 		escrow += price
 		prices = append(prices, price)
-		if d.Policy.MinRows > minRows {
-			minRows, minRowsBy = d.Policy.MinRows, d.ID
+		if d.Rows < d.Policy.MinRows {
+			return "", refuse(CodePolicyRefused, "dataset %s has %d rows, and its policy requires an aggregate over at least %d of its own rows", d.ID, d.Rows, d.Policy.MinRows)
 		}
 		dp = dp || d.Policy.DPRequired
 	}
-	if rows < minRows {
-		return "", refuse(CodePolicyRefused, "the computation covers %d rows, and the policy of dataset %s requires at least %d", rows, minRowsBy, minRows)
+	if err := checkPooling(datasets, x.sender); err != nil {
+		return "", err
 	}
+	dp = dp || dpWhenPooled(datasets) != nil
 	if err := x.checkEpsilon(m, g, datasets, dp); err != nil {
 		return "", err
 	}
@@ -297,6 +297,9 @@ func (x *exec) checkEpsilon(m *RequestComputation, g *Grant, datasets []*Dataset
 				if d.Policy.DPRequired {
 					return refuse(CodeDPRequired, "dataset %s requires differential privacy, so the computation must spend epsilon", d.ID)
 				}
+			}
+			if d := dpWhenPooled(datasets); d != nil {
+				return refuse(CodeDPRequired, "dataset %s requires differential privacy when pooled with other datasets, so the computation must spend epsilon", d.ID)
 			}
 			return refuse(CodeDPRequired, "grant %s requires differential privacy, so the computation must spend epsilon", g.ID)
 		}
@@ -472,8 +475,9 @@ func checkFrequencyTable(col *Column, slots uint64) error {
 	return nil
 }
 
-// liveness says why a computation may not complete now, or "" if it may: its grant, requester
-// and datasets must still be live and unfrozen.
+// liveness says why a computation may take no more posts and may not complete now, or "" if it
+// may: its grant, requester and datasets must still be live and unfrozen, judged on this block
+// (a time expiry has passed once the block's time reaches it).
 func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
 	if g.State != GrantActive {
 		return fmt.Sprintf("grant %s is %s", g.ID, g.State), nil
@@ -513,6 +517,65 @@ func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// Liveness is the answer to /live/ID/HEIGHT/UNIX: whether computation ID would take a member's
+// output or key-switch share in a block of that height and time, and if not, why.
+type Liveness struct {
+	Computation string
+	Height      int64
+	Time        int64 // unix seconds
+	Live        bool
+	Reason      string // why not, when not Live
+}
+
+// Liveness says whether computation id would take a member's post in block b: it is under way,
+// b is within its deadline, and it is live (liveness). A member asks before it posts an output or
+// puts a key-switch share in storage, for the next block at a time a little ahead of its clock, so
+// that it does not hand out a share the chain would refuse and then refund. An unknown id wraps
+// ErrNotFound.
+func (l *Ledger) Liveness(id string, b Block) (*Liveness, error) {
+	c, err := l.Computation(id)
+	if err != nil {
+		return nil, err
+	}
+	out := &Liveness{Computation: id, Height: b.Height, Time: b.Time.Unix()}
+	x := &exec{s: l.Store, v: l.Verifier, c: l.Cache, b: b}
+	switch {
+	case c.Status != ComputationPending && c.Status != ComputationSwitching:
+		out.Reason = fmt.Sprintf("computation %s is %s, no longer under way", id, c.Status)
+	case b.Height > c.Deadline:
+		out.Reason = fmt.Sprintf("computation %s takes posts until height %d", id, c.Deadline)
+	default:
+		g, err := x.grant(c.Grant)
+		if err != nil {
+			return nil, err
+		}
+		why, err := x.liveness(c, g)
+		if err != nil {
+			return nil, err
+		}
+		out.Reason = why
+	}
+	out.Live = out.Reason == ""
+	return out, nil
+}
+
+// live returns c's grant if c is live in this block (liveness), and refuses a member's post for
+// it otherwise: a computation that stopped being live takes no more outputs or key-switch shares.
+func (x *exec) live(c *Computation) (*Grant, error) {
+	g, err := x.grant(c.Grant)
+	if err != nil {
+		return nil, err
+	}
+	why, err := x.liveness(c, g)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		return nil, refuse(CodeNotLive, "computation %s is no longer live: %s", c.ID, why)
+	}
+	return g, nil
 }
 
 // complete marks c completed, issues its product to the requester, releases each dataset's price
@@ -589,8 +652,11 @@ func (x *exec) issueProduct(c *Computation) error {
 
 // refund ends a computation under way without a result (expired or aborted): the escrow goes back
 // to the requester, and the use and the epsilon back to the grant (which the caller saves) and the
-// datasets.
+// datasets. An abort by the requester's own tx once the output was agreed is charged (forfeit).
 func (x *exec) refund(c *Computation, g *Grant, status ComputationStatus, reason, action string) error {
+	if status == ComputationAborted && x.sender != "" && x.sender == c.Requester && c.Status == ComputationSwitching {
+		return x.forfeit(c, reason)
+	}
 	c.Status = status
 	c.Finished = x.b.Height
 	c.Reason = reason
@@ -623,6 +689,38 @@ func (x *exec) refund(c *Computation, g *Grant, status ComputationStatus, reason
 	})
 	if err := x.pay(PaymentRefund, c, "", c.Requester, c.Escrow); err != nil {
 		return err
+	}
+	return save(x.s, key(prefixComp, c.ID), c)
+}
+
+// forfeit ends, without a refund, a computation its own requester aborted (revoking its grant or
+// retiring a dataset as a holder, freezing as a regulator) once its output was agreed: the key
+// switch is under way, and the shares the members already made may be in storage, where the
+// requester reads them, though the chain takes no more. The escrow goes to the datasets' holders
+// and the use and the epsilon stay spent, as if it had completed, with no product.
+func (x *exec) forfeit(c *Computation, reason string) error {
+	c.Status = ComputationAborted
+	c.Finished = x.b.Height
+	c.Reason = reason + "; aborted by its requester after the output was agreed, so charged, not refunded"
+	if err := x.unindex(c); err != nil {
+		return err
+	}
+	x.emit(Event{
+		Action:      "abort_computation",
+		Parties:     []Address{c.Requester},
+		Datasets:    c.Datasets,
+		Grant:       c.Grant,
+		Computation: c.ID,
+		Attrs:       []Attr{{"reason", c.Reason}, {"charged", "true"}},
+	})
+	for i, id := range c.Datasets {
+		d, err := x.dataset(id)
+		if err != nil {
+			return err
+		}
+		if err := x.pay(PaymentRelease, c, "", d.Holder, c.Prices[i]); err != nil {
+			return err
+		}
 	}
 	return save(x.s, key(prefixComp, c.ID), c)
 }
@@ -666,6 +764,9 @@ func posted(posts []Post, a Address) bool {
 func (x *exec) submitOutput(m *SubmitOutput) error {
 	c, committee, err := x.memberComputation(m.Computation)
 	if err != nil {
+		return err
+	}
+	if _, err := x.live(c); err != nil {
 		return err
 	}
 	if posted(c.Outputs, x.sender) {
@@ -722,10 +823,16 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 }
 
 // submitShare records a participant's key-switch share. When every participant posted, the
-// computation completes, unless its grant, requester or a dataset stopped being live meanwhile:
-// then it is aborted and refunded.
+// computation completes and is charged: a share is taken only while the computation is live, so
+// the block that accepts the last share, after which the buyer can combine them, is one in which
+// the computation may complete. A computation that stops being live with shares missing is
+// aborted and refunded by the action that ended it, or by EndBlock (expireGrants, expire).
 func (x *exec) submitShare(m *SubmitShare) error {
 	c, _, err := x.memberComputation(m.Computation)
+	if err != nil {
+		return err
+	}
+	g, err := x.live(c)
 	if err != nil {
 		return err
 	}
@@ -753,20 +860,7 @@ func (x *exec) submitShare(m *SubmitShare) error {
 	if len(c.Shares) < len(c.Participants) {
 		return save(x.s, key(prefixComp, c.ID), c)
 	}
-	g, err := x.grant(c.Grant)
-	if err != nil {
-		return err
-	}
-	why, err := x.liveness(c, g)
-	if err != nil {
-		return err
-	}
-	if why != "" {
-		err = x.refund(c, g, ComputationAborted, why, "abort_computation")
-	} else {
-		err = x.complete(c, g)
-	}
-	if err != nil {
+	if err := x.complete(c, g); err != nil {
 		return err
 	}
 	return save(x.s, key(prefixGrant, g.ID), g)

@@ -387,6 +387,14 @@ func validatePolicy(d *Dataset, p *Policy, b Block) error {
 	if p.EpsilonTotal > 0 && p.EpsilonPerQuery > p.EpsilonTotal {
 		return bad("epsilon per query %s is above the total %s", FormatMicro(p.EpsilonPerQuery), FormatMicro(p.EpsilonTotal))
 	}
+	switch p.Pooling {
+	case "", PoolingOthers, PoolingNever, PoolingAny:
+	default:
+		return bad("pooling %q is unknown (want %q, %q or %q)", p.Pooling, PoolingOthers, PoolingNever, PoolingAny)
+	}
+	if p.DPWhenPooled && p.EpsilonTotal == 0 {
+		return bad("differential privacy is required when pooled but there is no epsilon budget (EpsilonTotal is 0)")
+	}
 	if p.DPRequired && p.EpsilonTotal == 0 {
 		return bad("differential privacy is required but there is no epsilon budget (EpsilonTotal is 0)")
 	}
@@ -433,6 +441,9 @@ func (x *exec) setPolicy(m *SetPolicy) error {
 	if err := validatePolicy(d, &m.Policy, x.b); err != nil {
 		return err
 	}
+	if err := x.indexPolicyExpiry(d.ID, d.Policy.Expiry, m.Policy.Expiry); err != nil {
+		return err
+	}
 	d.Policy = m.Policy
 	d.Updated = x.b.Height
 	attrs := []Attr{{"approval", string(m.Policy.Approval)}, {"dp_required", strconv.FormatBool(m.Policy.DPRequired)}}
@@ -441,6 +452,87 @@ func (x *exec) setPolicy(m *SetPolicy) error {
 	}
 	x.datasetEvent("set_policy", d, nil, attrs...)
 	return save(x.s, key(prefixDataset, d.ID), d)
+}
+
+// indexPolicyExpiry moves dataset id's entries in the policy expiry index from the old policy's
+// expiry to the new one's, so that EndBlock (expirePolicies) finds the policy in force.
+func (x *exec) indexPolicyExpiry(id string, old, new Expiry) error {
+	if old.Height > 0 {
+		if err := x.s.Delete(timeKey(prefixPolicyExpiryBlock, old.Height, id)); err != nil {
+			return err
+		}
+	}
+	if old.Time > 0 {
+		if err := x.s.Delete(timeKey(prefixPolicyExpiryTime, old.Time, id)); err != nil {
+			return err
+		}
+	}
+	if new.Height > 0 {
+		if err := x.s.Set(timeKey(prefixPolicyExpiryBlock, new.Height, id), indexValue); err != nil {
+			return err
+		}
+	}
+	if new.Time > 0 {
+		if err := x.s.Set(timeKey(prefixPolicyExpiryTime, new.Time, id), indexValue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expirePolicies ends, at a block boundary as expireGrants does for grants, every dataset policy
+// whose expiry has passed by the next block (height at most this block's, or time at most this
+// block's time): the computations under way over the dataset are aborted and refunded. Their
+// members' posts were refused from the first block in which the expiry had passed (liveness), so
+// none of them had every share out.
+func (x *exec) expirePolicies() error {
+	var due [][]byte
+	var ids []string
+	collect := func(prefix []byte, limit int64) error {
+		var bad error
+		err := x.s.Iterate(prefix, func(k, _ []byte) bool {
+			rest := k[len(prefix):]
+			if len(rest) < 9 || rest[8] != '/' {
+				bad = fmt.Errorf("rights: malformed policy expiry index key %q", k)
+				return false
+			}
+			if int64(binary.BigEndian.Uint64(rest[:8])) > limit {
+				return false
+			}
+			due = append(due, append([]byte(nil), k...))
+			if id := string(rest[9:]); !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		return bad
+	}
+	if err := collect(prefixPolicyExpiryBlock, x.b.Height); err != nil {
+		return err
+	}
+	if err := collect(prefixPolicyExpiryTime, x.b.Time.Unix()); err != nil {
+		return err
+	}
+	for _, k := range due {
+		if err := x.s.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		d, err := x.dataset(id)
+		if err != nil {
+			return err
+		}
+		why := fmt.Sprintf("the policy of dataset %s expired %s", id, describeExpiry(d.Policy.Expiry))
+		x.datasetEvent("expire_policy", d, []Address{d.Holder}, Attr{"reason", why})
+		if err := x.abortPending(func(c *Computation) bool { return slices.Contains(c.Datasets, id) }, why); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // retireDataset ends a listing and aborts, with refunds, the computations under way over it.

@@ -95,6 +95,52 @@ func checkUse(d *Dataset, ops []Op, columns []string, purpose string) error {
 	return nil
 }
 
+// checkPooling refuses pooling datasets against one of their policies (Policy.Pooling): a
+// dataset whose policy says never with any other, or one held by someone else with a dataset the
+// requester holds unless its policy says any. The requester's own rows are rows it chose: zeros
+// to pad past a min_rows, or a known set to subtract. A dataset the requester holds itself is
+// not protected from it.
+func checkPooling(datasets []*Dataset, requester Address) error {
+	if len(datasets) < 2 {
+		return nil
+	}
+	var own *Dataset
+	for _, d := range datasets {
+		if d.Holder == requester {
+			own = d
+			break
+		}
+	}
+	for _, d := range datasets {
+		if d.Holder == requester {
+			continue
+		}
+		switch d.Policy.PoolingRule() {
+		case PoolingNever:
+			return refuse(CodePoolingRefused, "the policy of dataset %s does not allow pooling it with other datasets", d.ID)
+		case PoolingOthers:
+			if own != nil {
+				return refuse(CodePoolingRefused, "the policy of dataset %s does not allow pooling it with dataset %s, which the requester %s holds", d.ID, own.ID, requester)
+			}
+		}
+	}
+	return nil
+}
+
+// dpWhenPooled returns a dataset among several whose policy requires differential privacy when
+// pooled, or nil.
+func dpWhenPooled(datasets []*Dataset) *Dataset {
+	if len(datasets) < 2 {
+		return nil
+	}
+	for _, d := range datasets {
+		if d.Policy.DPWhenPooled {
+			return d
+		}
+	}
+	return nil
+}
+
 // withinOffer reports whether the request is within the standard terms of d's offer.
 func withinOffer(d *Dataset, m *RequestGrant, b Block) bool {
 	if d.Policy.Approval != ApprovalOffer {
@@ -192,6 +238,15 @@ func (x *exec) requestGrant(m *RequestGrant) (string, error) {
 			if m.Epsilon == 0 {
 				return "", refuse(CodeDPRequired, "dataset %s requires differential privacy, so the grant needs an epsilon budget", d.ID)
 			}
+		}
+	}
+	if err := checkPooling(datasets, x.sender); err != nil {
+		return "", err
+	}
+	if d := dpWhenPooled(datasets); d != nil {
+		dp = true
+		if m.Epsilon == 0 {
+			return "", refuse(CodeDPRequired, "dataset %s requires differential privacy when pooled with other datasets, so the grant needs an epsilon budget", d.ID)
 		}
 	}
 	slices.Sort(holders)

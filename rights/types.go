@@ -142,7 +142,7 @@ type OfferTerms struct {
 type Policy struct {
 	AllowedOps      []Op
 	AllowedColumns  []string
-	MinRows         uint64 // an aggregate must cover at least this many rows (over all its datasets)
+	MinRows         uint64 // an aggregate must cover at least this many of this dataset's own rows
 	EpsilonTotal    uint64 // over the dataset's lifetime, across all grants
 	EpsilonPerQuery uint64 // 0: no per-query limit
 	DPRequired      bool   // every computation must spend epsilon (the committee adds noise)
@@ -150,6 +150,34 @@ type Policy struct {
 	Expiry          Expiry // after it no grant or computation may use the dataset
 	Approval        Approval
 	Offer           OfferTerms // with Approval offer
+	// Pooling says which datasets this one may be pooled with in a grant or computation: "" is
+	// PoolingOthers, the default. Omitted when empty, so policies written before it keep their
+	// encoding.
+	Pooling Pooling `cbor:",omitempty"`
+	// DPWhenPooled: every computation that pools this dataset with another must spend epsilon,
+	// so that differencing two pooled answers ({A,B} minus {A}) costs this dataset's budget.
+	DPWhenPooled bool `cbor:",omitempty"`
+}
+
+// Pooling is a policy's rule for pooling its dataset with others in one grant or computation.
+type Pooling string
+
+const (
+	// PoolingOthers (the default, also spelt ""): with datasets of other holders, never with one
+	// held by the requester, whose rows it chooses (padding with zeros, or differencing).
+	PoolingOthers Pooling = "others"
+	// PoolingNever: only on its own.
+	PoolingNever Pooling = "never"
+	// PoolingAny: with any dataset, the requester's own included.
+	PoolingAny Pooling = "any"
+)
+
+// PoolingRule returns p's pooling rule, PoolingOthers when unset.
+func (p *Policy) PoolingRule() Pooling {
+	if p.Pooling == "" {
+		return PoolingOthers
+	}
+	return p.Pooling
 }
 
 // Transfer is one change of holder, of a dataset or a product.

@@ -45,8 +45,10 @@ func datasetCommand() *cli.Command {
 		}, {
 			Name:  "policy",
 			Usage: "set a dataset's policy from a JSON file",
-			Description: "The file may set allowed_ops, allowed_columns, min_rows, epsilon_total, epsilon_per_query,\n" +
-				"dp_required, purposes, expires_height, expires_at (RFC 3339) and approval: \"required\" (the holder\n" +
+			Description: "The file may set allowed_ops, allowed_columns, min_rows (of the dataset's own rows),\n" +
+				"epsilon_total, epsilon_per_query, dp_required, pooling (\"others\", the default: never with the\n" +
+				"requester's own datasets; \"never\"; \"any\"), dp_when_pooled, purposes, expires_height,\n" +
+				"expires_at (RFC 3339) and approval: \"required\" (the holder\n" +
 				"approves each request) or \"offer\" with offer {max_uses, price_per_use, epsilon, max_blocks,\n" +
 				"max_duration}: requests within those terms are approved at once. See README.md.",
 			Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("holder key name"), datasetFlag,

@@ -296,6 +296,17 @@ func (c *Client) ComputationsUnderWay(ctx context.Context) ([]rights.Computation
 	return queryList[rights.Computation](ctx, c, "/computations/underway")
 }
 
+// Liveness asks whether computation id would take a member's output or key-switch share in the
+// next block, judged as if that block's time were at (rights.Ledger.Liveness). A member passes a
+// time a little ahead of its clock, so that a grant or policy about to expire counts as expired.
+func (c *Client) Liveness(ctx context.Context, id string, at time.Time) (*rights.Liveness, error) {
+	h, err := c.Height(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return query[rights.Liveness](ctx, c, fmt.Sprintf("/live/%s/%d/%d", id, h+1, at.Unix()))
+}
+
 // Setup ceremonies (tx_zkceremony.go).
 
 // ZKCircuit returns the registered keys of the chunk circuit (n, w), or ErrNotFound.
