@@ -90,6 +90,11 @@ const (
 	CodeBadEdges       uint32 = 87 // histogram edges off the frequency table's bin boundaries or outside the bins that hold the column's values
 )
 
+// Codes 90-94: the committee key ceremony held against a rogue member (issue 14, attack 1).
+const (
+	CodeCopiedShare uint32 = 90 // a ceremony digest another member already posted in this epoch (a copied commitment)
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

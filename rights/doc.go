@@ -38,7 +38,9 @@
 // # Flow
 //
 // Committee members (named in genesis) post ceremony share digests until Threshold of them agree
-// on the collective keys (KeysStep). Owners list datasets whose chunk proofs the chain verifies,
+// on the collective keys (KeysStep). A share digest is a commitment (members reveal the objects
+// only once every member committed the step, see mpc's doc): the chain refuses a digest another
+// member already posted in the epoch (CodeCopiedShare), except the identical KeysStep votes. Owners list datasets whose chunk proofs the chain verifies,
 // then update them (description, tags, price), set their Policy, retire them, or transfer the
 // holding to another owner. Buyers request grants naming ops, columns, uses, a purpose, an
 // epsilon budget and an expiry; the holder of each dataset approves (or its policy's offer does,
