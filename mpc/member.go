@@ -175,14 +175,17 @@ type Member struct {
 
 // epoch is a member's working state for one key epoch.
 type epoch struct {
-	n       uint64
-	cer     *ceremony
-	sk      *rlwe.SecretKey
-	box     *boxKeys
-	tsk     *mhe.ShamirSecretShare
-	posted  map[string][][32]byte // steps this process posted (the board may lag)
-	keys    *evalKeys
-	cleaned bool // ceremony secrets removed
+	n        uint64
+	cer      *ceremony
+	sk       *rlwe.SecretKey
+	box      *boxKeys
+	tsk      *mhe.ShamirSecretShare
+	posted   map[string][][32]byte // steps this process posted (the board may lag)
+	revealed map[string]bool       // committed steps this process revealed
+	waiting  map[string]time.Time  // "<step>/<member>" -> when this member first missed that committed share
+	pk       *rlwe.PublicKey       // the collective public key this member aggregated (for the known-answer check)
+	keys     *evalKeys
+	cleaned  bool // ceremony secrets removed
 }
 
 // evalKeys are the collective evaluation keys of an epoch, loaded once (about 90 MB).
@@ -283,9 +286,11 @@ func (m *Member) step(ctx context.Context) (bool, error) {
 	}
 	if m.ep == nil || m.ep.n != view.Epoch {
 		m.ep = &epoch{
-			n:      view.Epoch,
-			cer:    newCeremony(m.cfg.Params, view.Seed, view.Epoch),
-			posted: make(map[string][][32]byte),
+			n:        view.Epoch,
+			cer:      newCeremony(m.cfg.Params, view.Seed, view.Epoch),
+			posted:   make(map[string][][32]byte),
+			revealed: make(map[string]bool),
+			waiting:  make(map[string]time.Time),
 		}
 	}
 	if !view.Ready {
