@@ -81,13 +81,7 @@ func (m *Member) waiting(step string, ue *unrevealedError) error {
 // saveCommit saves objs as this member's commitment for step and returns their digests. If another
 // process saved one first, it returns that one's digests.
 func (m *Member) saveCommit(step string, objs [][]byte) ([][32]byte, error) {
-	var b []byte
-	ds := make([][32]byte, len(objs))
-	for i, o := range objs {
-		ds[i] = sha256.Sum256(o)
-		b = binary.BigEndian.AppendUint64(b, uint64(len(o)))
-		b = append(b, o...)
-	}
+	b, ds := encodeCommit(objs)
 	if err := m.state.create(m.ep.n, commitFile(step), b); err != nil {
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
@@ -99,6 +93,18 @@ func (m *Member) saveCommit(step string, objs [][]byte) ([][32]byte, error) {
 		return ds, err
 	}
 	return ds, nil
+}
+
+// encodeCommit lays out a commitment file: each object's length (uint64, big-endian), then its
+// bytes. It also returns the objects' digests.
+func encodeCommit(objs [][]byte) (b []byte, ds [][32]byte) {
+	ds = make([][32]byte, len(objs))
+	for i, o := range objs {
+		ds[i] = sha256.Sum256(o)
+		b = binary.BigEndian.AppendUint64(b, uint64(len(o)))
+		b = append(b, o...)
+	}
+	return b, ds
 }
 
 // savedCommit returns the digests and objects this member saved for step, if any.
