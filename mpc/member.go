@@ -183,7 +183,9 @@ type epoch struct {
 	posted   map[string][][32]byte // steps this process posted (the board may lag)
 	revealed map[string]bool       // committed steps this process revealed
 	waiting  map[string]time.Time  // "<step>/<member>" -> when this member first missed that committed share
+	awaiting bool                  // the last pass waited for a committed share to be revealed
 	pk       *rlwe.PublicKey       // the collective public key this member aggregated (for the known-answer check)
+	katCt    *rlwe.Ciphertext      // the known-answer ciphertext under the new keys
 	keys     *evalKeys
 	cleaned  bool // ceremony secrets removed
 }
@@ -232,6 +234,10 @@ func (m *Member) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		wait := m.cfg.Poll
+		if m.awaitingReveal() {
+			// Reveals are storage puts, which no block announces: look again soon.
+			wait = m.retryBase()
+		}
 		if err != nil {
 			m.log.Warn("mpc: step failed", "err", err)
 			fails++
@@ -252,6 +258,14 @@ func (m *Member) Run(ctx context.Context) error {
 			t.Stop()
 		}
 	}
+}
+
+// awaitingReveal reports whether the last pass waited for another member's committed share to
+// appear in storage.
+func (m *Member) awaitingReveal() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ep != nil && m.ep.awaiting
 }
 
 // retryBase is the first pause before a failed pass or task is retried: the poll interval, but

@@ -56,6 +56,7 @@ func (m *Member) ceremonyStep(ctx context.Context, v *CommitteeView) (progressed
 			allPosted(v, stepGKG, n) && allPosted(v, stepShamir, len(v.Members)), make: m.makeKAT},
 		{name: stepKeys, ready: everyonePosted(v, stepKAT), run: m.postKeys},
 	}
+	m.ep.awaiting = false
 	for _, s := range steps {
 		if _, done := m.mine(v, s.name); done {
 			if s.make != nil && !m.ep.revealed[s.name] && everyonePosted(v, s.name) {
@@ -76,6 +77,7 @@ func (m *Member) ceremonyStep(ctx context.Context, v *CommitteeView) (progressed
 		digests, saved, err := m.runStep(ctx, v, s.name, s.run, s.make)
 		var ue *unrevealedError
 		if errors.As(err, &ue) {
+			m.ep.awaiting = true
 			if err := m.waiting(s.name, ue); err != nil {
 				return progressed, fmt.Errorf("ceremony epoch %d: %w", v.Epoch, err)
 			}
@@ -619,6 +621,7 @@ func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 		m.ep.box = nil
 	}
 	m.ep.cleaned = true
+	m.ep.pk, m.ep.katCt = nil, nil
 	m.ep.cer.release()
 	return nil
 }

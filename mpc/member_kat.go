@@ -188,6 +188,18 @@ func katSmudging(params heint.Parameters, members, active int) (ring.DiscreteGau
 	return smudgingFor(params, v, active)
 }
 
+// katCiphertext returns the known-answer ciphertext under the collective keys, evaluated once.
+func (m *Member) katCiphertext(keys *evalKeys) (*rlwe.Ciphertext, error) {
+	if m.ep.katCt == nil {
+		ct, err := m.ep.cer.katCiphertext(m.ep.pk, keys.ev)
+		if err != nil {
+			return nil, err
+		}
+		m.ep.katCt = ct
+	}
+	return m.ep.katCt, nil
+}
+
 // makeKAT saves the member's threshold share, aggregates the collective keys and makes its
 // decryption shares of the known-answer ciphertext, one per window it is in.
 func (m *Member) makeKAT(ctx context.Context, v *CommitteeView) ([][]byte, error) {
@@ -199,7 +211,7 @@ func (m *Member) makeKAT(ctx context.Context, v *CommitteeView) ([][]byte, error
 	if err != nil {
 		return nil, err
 	}
-	ct, err := m.ep.cer.katCiphertext(m.ep.pk, keys.ev)
+	ct, err := m.katCiphertext(keys)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +250,7 @@ func (m *Member) makeKAT(ctx context.Context, v *CommitteeView) ([][]byte, error
 // decryption shares and compares each result with the expected slots. It returns an
 // *unrevealedError while a share is missing, and an error naming the failed windows if any fails.
 func (m *Member) checkKnownAnswer(ctx context.Context, v *CommitteeView) error {
-	ct, err := m.ep.cer.katCiphertext(m.ep.pk, m.ep.keys.ev)
+	ct, err := m.katCiphertext(m.ep.keys)
 	if err != nil {
 		return err
 	}
