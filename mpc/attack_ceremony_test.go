@@ -315,3 +315,75 @@ func TestWithheldRevealNamesTheMember(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackBadShamirDealing: a rogue member deals member-a a Shamir share of its key share from
+// another polynomial than the one member-b's and its own come from, so member-a's threshold share
+// is wrong and every computation member-a takes part in would decrypt to garbage. On the code
+// before, nothing checked the dealing: the committee became ready. Now the known-answer check,
+// run for every window of Threshold consecutive members, fails for the windows with member-a and
+// passes for {member-b, member-c}; the honest members' errors say so, and the committee is not
+// ready.
+func TestAttackBadShamirDealing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a ceremony")
+	}
+	ctx := context.Background()
+	r := newCeremonyRun(t, "rogue shamir seed")
+	const rogue, victim = 2, 0
+	for i := range r.names {
+		if _, err := r.member(t, i).Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The rogue's dealing, made by hand with its own secrets and the posted box keys.
+	m := r.member(t, rogue)
+	v := r.chain.view()
+	m.ep = &epoch{n: v.Epoch, cer: newCeremony(r.params, v.Seed, v.Epoch)}
+	sk, err := m.secretKey(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk, err := m.boxKey(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares, err := m.ep.cer.shamirShares(sk, v.Threshold, len(v.Members))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := m.ep.cer.shamirShares(m.ep.cer.newSecret(), v.Threshold, len(v.Members))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares[victim] = other[victim]
+	var record []byte
+	for j := range shares {
+		peer, err := m.peerBoxKey(ctx, v, v.Members[j])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := shares[j].MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := m.ep.cer.seal(b, rogue, j, peer, &bk.priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := r.objs.Put(ctx, sealed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		record = append(record, d[:]...)
+	}
+	r.plant(t, rogue, fileShamirPosted, record)
+
+	errs := r.run(t, 8)
+	v = r.chain.view()
+	if v.Ready {
+		t.Fatal("the committee is ready although member-a's threshold share is wrong")
+	}
+	if err := errs[r.names[1]]; err == nil || !strings.Contains(err.Error(), "while {member-b,member-c} passed") {
+		t.Errorf("member-b: Step() error = %v, want the windows with member-a to fail and {member-b,member-c} to pass", err)
+	}
+}
