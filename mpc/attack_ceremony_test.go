@@ -383,7 +383,7 @@ func TestAttackBadShamirDealing(t *testing.T) {
 	if v.Ready {
 		t.Fatal("the committee is ready although member-a's threshold share is wrong")
 	}
-	if err := errs[r.names[1]]; err == nil || !strings.Contains(err.Error(), "while {member-b,member-c} passed") {
-		t.Errorf("member-b: Step() error = %v, want the windows with member-a to fail and {member-b,member-c} to pass", err)
+	if err := errs[r.names[1]]; err == nil || !strings.Contains(err.Error(), "while {member-b,member-c} passed: the threshold share or decryption shares of member-a are wrong") {
+		t.Errorf("member-b: Step() error = %v, want the windows with member-a to fail, {member-b,member-c} to pass, and member-a named", err)
 	}
 }

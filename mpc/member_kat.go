@@ -277,6 +277,7 @@ func (m *Member) checkKnownAnswer(ctx context.Context, v *CommitteeView) error {
 	}
 	dec := rlwe.NewDecryptor(m.cfg.Params, rlwe.NewSecretKey(m.cfg.Params))
 	var failed, passed []string
+	inPassing := make([]bool, n)
 	for wi, w := range ws {
 		agg := cks.AllocateShare(ct.Level())
 		for _, j := range w {
@@ -307,6 +308,9 @@ func (m *Member) checkKnownAnswer(ctx context.Context, v *CommitteeView) error {
 			failed = append(failed, fmt.Sprintf("%s (slot %d: %d, want %d)", set, i, got[i], want[i]))
 		} else {
 			passed = append(passed, set)
+			for _, j := range w {
+				inPassing[j] = true
+			}
 		}
 	}
 	switch {
@@ -316,7 +320,19 @@ func (m *Member) checkKnownAnswer(ctx context.Context, v *CommitteeView) error {
 	case len(passed) == 0:
 		return fmt.Errorf("known-answer check failed for every member set %s: the collective keys do not work with the members' threshold shares (a rogue ckg, rkg or gkg share); not voting for them", strings.Join(failed, ", "))
 	default:
-		return fmt.Errorf("known-answer check failed for member sets %s while %s passed: a bad Shamir dealing or decryption share from a member of the failing sets; not voting for the keys", strings.Join(failed, ", "), strings.Join(passed, ", "))
+		// A member in no passing set holds a wrong threshold share (a bad dealing to it) or made
+		// wrong decryption shares.
+		var suspects []string
+		for j, ok := range inPassing {
+			if !ok {
+				suspects = append(suspects, v.Members[j])
+			}
+		}
+		who := "a member of the failing sets"
+		if len(suspects) > 0 {
+			who = strings.Join(suspects, ", ")
+		}
+		return fmt.Errorf("known-answer check failed for member sets %s while %s passed: the threshold share or decryption shares of %s are wrong (a bad Shamir dealing to it or a bad share from it); not voting for the keys", strings.Join(failed, ", "), strings.Join(passed, ", "), who)
 	}
 }
 
