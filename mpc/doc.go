@@ -86,8 +86,9 @@
 // for every window of Threshold consecutive members, a known plaintext encrypted under the new
 // public key, squared with the new relinearization key and rotated by every new Galois key, and
 // compares the slots; it votes only if every window decrypts right. A rogue or corrupted share
-// fails every window, a bad Shamir dealing the windows of its dealer; the error names the failed
-// windows. The chain marks the committee ready on Threshold identical votes, and at most
+// fails every window; a bad Shamir dealing fails the windows of the member it was dealt to (or
+// every window, if the dealer's polynomial is not of its key share); the error names the failed
+// windows and the members in no passing window. The chain marks the committee ready on Threshold identical votes, and at most
 // Threshold−1 members are malicious, so an honest member's check stands behind every ready
 // committee.
 //

@@ -21,8 +21,9 @@ import (
 // consecutive members (member i to i+Threshold−1, cyclically: N windows, or one when
 // Threshold == N, so every member takes part in Threshold of them and, when Threshold < N, is
 // missing from some). A rogue CKG, RKG or GKG share (the collective key is then one the members'
-// secrets do not open, or an evaluation key is wrong) fails every window; a bad Shamir dealing or
-// decryption share fails the windows of the member that made it.
+// secrets do not open, or an evaluation key is wrong) fails every window; a Shamir share dealt
+// off the dealer's polynomial fails the windows of the member it was dealt to, and a bad
+// decryption share the windows of the member that made it.
 //
 // The ciphertext is deterministic, so every member checks the same one: the public key itself is an
 // encryption of zero, (pk0 + m, pk1) one of m, where m encodes slots derived from the committee's
