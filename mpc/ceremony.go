@@ -24,6 +24,7 @@ const (
 	stepRKG2   = "rkg2"
 	stepGKG    = "gkg"
 	stepShamir = "shamir"
+	stepKAT    = "kat"
 	stepKeys   = "keys" // rights.KeysStep
 )
 

@@ -403,3 +403,16 @@ func (c *codec) shamirShareSize() (int, error) {
 	}
 	return s.size, nil
 }
+
+// ksShare decodes a member's decryption share (a key-switch share toward the zero key) at level.
+func (c *codec) ksShare(b []byte, level int) (*mhe.KeySwitchShare, error) {
+	o, err := c.decode(kind{
+		name: fmt.Sprintf("decryption share at level %d", level),
+		new:  func() object { return &mhe.KeySwitchShare{Value: c.params.RingQ().AtLevel(level).NewPoly()} },
+		fill: func(o object) { fillPoly(o.(*mhe.KeySwitchShare).Value) },
+	}, b)
+	if err != nil {
+		return nil, err
+	}
+	return o.(*mhe.KeySwitchShare), nil
+}

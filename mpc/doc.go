@@ -52,30 +52,51 @@
 // # The key ceremony
 //
 // All N members take part in the ceremony. A member's Step advances it as far as the board
-// allows. Steps and their posts:
+// allows. Steps and their posts (C: committed, see below):
 //
 //	"box"     one digest: the member's X25519 public key (a 32-byte object, nacl/box)
-//	"ckg"     one digest: its public-key (CKG) share
-//	"rkg1"    one digest: its relinearization-key (RKG) round-1 share
-//	"gkg"     14 digests: its Galois-key (GKG) share for each Galois element, in the order below
-//	"rkg2"    one digest: its RKG round-2 share, once every member posted rkg1
+//	"ckg"     C one digest: its public-key (CKG) share
+//	"rkg1"    C one digest: its relinearization-key (RKG) round-1 share
+//	"gkg"     C 14 digests: its Galois-key (GKG) share for each Galois element, in the order below
+//	"rkg2"    C one digest: its RKG round-2 share, once every member revealed rkg1
 //	"shamir"  N digests, once every member posted box: the member's Shamir shares of its key
 //	          share, entry j for member j (committee order, its own included), each sealed to
 //	          member j's box key (object layout in ceremony.go: nonce || box.Seal(header || share))
-//	"keys"    16 digests, once every member posted ckg, rkg1, rkg2, gkg and shamir, and after the
-//	          member opened the Shamir shares sent to it and saved its threshold share: the
-//	          collective keys aggregated from all members' shares, in this order:
+//	"kat"     C one digest per window of the known-answer check it is in (member_kat.go), once
+//	          every member posted ckg, rkg1, rkg2, gkg and shamir and revealed them, after the
+//	          member opened the Shamir shares sent to it, saved its threshold share and aggregated
+//	          the collective keys: its decryption shares of a known-answer ciphertext under them
+//	"keys"    16 digests, once every member revealed kat and the member's known-answer check
+//	          passed: the collective keys aggregated from all members' shares, in this order:
 //	            [0]     public key (rlwe.PublicKey, 2.1 MB)
 //	            [1]     relinearization key (rlwe.RelinearizationKey, 6.3 MB)
 //	            [2..15] Galois keys (rlwe.GaloisKey, 6.3 MB each) for the column rotations by
 //	                    1, 2, 4, ..., 4096 (Galois elements 5^k mod 2N) and then the row rotation
 //	                    (element 2N-1)
 //
+// Commit then reveal (member_commit.go): a committed step's objects stay in the member's private
+// directory while it posts their digests, and go to storage only once the board shows every
+// member's post for the step. So no member sees another's share before its own is fixed, and none
+// can choose or bias a collective key (the rogue share "target − Σ others" needs the others);
+// the chain refuses a digest another member already posted (a copied commitment). A member that
+// committed and does not reveal stalls the ceremony: the others wait 30 s, then each pass's error
+// names it.
+//
+// The known-answer check (member_kat.go): before voting for the keys a member threshold-decrypts,
+// for every window of Threshold consecutive members, a known plaintext encrypted under the new
+// public key, squared with the new relinearization key and rotated by every new Galois key, and
+// compares the slots; it votes only if every window decrypts right. A rogue or corrupted share
+// fails every window; a bad Shamir dealing fails the windows of the member it was dealt to (or
+// every window, if the dealer's polynomial is not of its key share); the error names the failed
+// windows and the members in no passing window. The chain marks the committee ready on Threshold identical votes, and at most
+// Threshold−1 members are malicious, so an honest member's check stands behind every ready
+// committee.
+//
 // Aggregation is deterministic, so every member posts identical "keys" digests, and the chain marks
 // the committee ready when Threshold members agree (the others need not post keys). Common
 // reference polynomials come from a keyed PRNG per protocol instance, keyed by SHA-256 of the
-// committee's public seed, the epoch and the instance ("ckg", "rkg", "gkg/<element>"), so no
-// ordering of draws needs agreeing on.
+// committee's public seed, the epoch and the instance ("ckg", "rkg", "gkg/<element>"; "kat" draws
+// the known plaintext), so no ordering of draws needs agreeing on.
 //
 // Thresholdizing (mhe.Thresholdizer): each member's Shamir polynomial has degree Threshold−1 and
 // its key share as constant term; member j (Shamir point j+1) adds the N evaluations it receives
@@ -87,11 +108,12 @@
 // A member writes each secret before the post that depends on it, once, never overwriting (see
 // state.go for the files): its key share before its first ckg share, its box key before posting
 // it, the RKG ephemeral secret with the digest of the round-1 share made with it, the digests of
-// its sealed Shamir shares before posting them, its threshold share before posting the keys. It
+// its sealed Shamir shares before posting them, each committed step's objects before posting their
+// digests, its threshold share before its known-answer shares. It
 // never posts a step the board already shows, and re-posts what it saved rather than making a new
 // share, so a member restarted at any point with Dir intact resumes and never posts a second share
 // for a step. Once the committee is ready it keeps only its threshold share: the additive key
-// share, the box key and the ephemeral secret are deleted. Secrets are per epoch
+// share, the box key, the ephemeral secret and the committed objects are deleted. Secrets are per epoch
 // (Dir/epoch-<n>/).
 //
 // # Computations

@@ -43,7 +43,8 @@ func (o *memObjects) Get(_ context.Context, d [32]byte) ([]byte, error) {
 	return b, nil
 }
 
-// memChain mimics the chain's committee and computation rules: one post per member and step, Ready
+// memChain mimics the chain's committee and computation rules: one post per member and step, no
+// digest another member posted (but at "keys"), Ready
 // (with Keys) once Threshold members posted identical "keys" digests; a computation moves to the
 // switch phase once Threshold members posted the same output digest, with Active the first
 // Threshold of them, records the members that posted another digest, and completes once every
@@ -182,6 +183,15 @@ func (b *memBoard) PostCeremony(_ context.Context, step string, digests [][32]by
 	}
 	if _, dup := c.shares[step][b.member]; dup {
 		return c.refuse("%s posted %s twice", b.member, step)
+	}
+	if step != stepKeys { // as the chain: no copy of another member's commitment
+		for s, byMember := range c.shares {
+			for a, ds := range byMember {
+				if s != stepKeys && a != b.member && slices.ContainsFunc(digests, func(d [32]byte) bool { return slices.Contains(ds, d) }) {
+					return c.refuse("%s posted a copy of %s's %s share", b.member, a, s)
+				}
+			}
+		}
 	}
 	var hookErr error
 	if c.hook != nil {

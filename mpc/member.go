@@ -200,14 +200,19 @@ type Member struct {
 
 // epoch is a member's working state for one key epoch.
 type epoch struct {
-	n       uint64
-	cer     *ceremony
-	sk      *rlwe.SecretKey
-	box     *boxKeys
-	tsk     *mhe.ShamirSecretShare
-	posted  map[string][][32]byte // steps this process posted (the board may lag)
-	keys    *evalKeys
-	cleaned bool // ceremony secrets removed
+	n        uint64
+	cer      *ceremony
+	sk       *rlwe.SecretKey
+	box      *boxKeys
+	tsk      *mhe.ShamirSecretShare
+	posted   map[string][][32]byte // steps this process posted (the board may lag)
+	revealed map[string]bool       // committed steps this process revealed
+	waiting  map[string]time.Time  // "<step>/<member>" -> when this member first missed that committed share
+	awaiting bool                  // the last pass waited for a committed share to be revealed
+	pk       *rlwe.PublicKey       // the collective public key this member aggregated (for the known-answer check)
+	katCt    *rlwe.Ciphertext      // the known-answer ciphertext under the new keys
+	keys     *evalKeys
+	cleaned  bool // ceremony secrets removed
 }
 
 // evalKeys are the collective evaluation keys of an epoch, loaded once (about 90 MB).
@@ -254,6 +259,10 @@ func (m *Member) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		wait := m.cfg.Poll
+		if m.awaitingReveal() {
+			// Reveals are storage puts, which no block announces: look again soon.
+			wait = m.retryBase()
+		}
 		if err != nil {
 			m.log.Warn("mpc: step failed", "err", err)
 			fails++
@@ -274,6 +283,14 @@ func (m *Member) Run(ctx context.Context) error {
 			t.Stop()
 		}
 	}
+}
+
+// awaitingReveal reports whether the last pass waited for another member's committed share to
+// appear in storage.
+func (m *Member) awaitingReveal() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ep != nil && m.ep.awaiting
 }
 
 // retryBase is the first pause before a failed pass or task is retried: the poll interval, but
@@ -308,9 +325,11 @@ func (m *Member) step(ctx context.Context) (bool, error) {
 	}
 	if m.ep == nil || m.ep.n != view.Epoch {
 		m.ep = &epoch{
-			n:      view.Epoch,
-			cer:    newCeremony(m.cfg.Params, view.Seed, view.Epoch),
-			posted: make(map[string][][32]byte),
+			n:        view.Epoch,
+			cer:      newCeremony(m.cfg.Params, view.Seed, view.Epoch),
+			posted:   make(map[string][][32]byte),
+			revealed: make(map[string]bool),
+			waiting:  make(map[string]time.Time),
 		}
 	}
 	if !view.Ready {

@@ -37,30 +37,52 @@ func allPosted(v *CommitteeView, step string, n int) bool {
 
 func (m *Member) ceremonyStep(ctx context.Context, v *CommitteeView) (progressed bool, err error) {
 	n := len(m.ep.cer.galEls)
+	// A step either posts at once (run: its objects are in storage before the post) or commits
+	// (make: its objects stay in the private directory until every member posted the step).
 	type step struct {
 		name  string
 		ready bool
 		run   func(context.Context, *CommitteeView) ([][32]byte, error)
+		make  func(context.Context, *CommitteeView) ([][]byte, error)
 	}
 	steps := []step{
-		{stepBox, true, m.postBox},
-		{stepCKG, true, m.postCKG},
-		{stepRKG1, true, m.postRKG1},
-		{stepGKG, true, m.postGKG},
-		{stepRKG2, allPosted(v, stepRKG1, 1), m.postRKG2},
-		{stepShamir, allPosted(v, stepBox, 1), m.postShamir},
-		{stepKeys, allPosted(v, stepCKG, 1) && allPosted(v, stepRKG1, 1) && allPosted(v, stepRKG2, 1) &&
-			allPosted(v, stepGKG, n) && allPosted(v, stepShamir, len(v.Members)), m.postKeys},
+		{name: stepBox, ready: true, run: m.postBox},
+		{name: stepCKG, ready: true, make: m.makeCKG},
+		{name: stepRKG1, ready: true, make: m.makeRKG1},
+		{name: stepGKG, ready: true, make: m.makeGKG},
+		{name: stepRKG2, ready: allPosted(v, stepRKG1, 1), make: m.makeRKG2},
+		{name: stepShamir, ready: allPosted(v, stepBox, 1), run: m.postShamir},
+		{name: stepKAT, ready: allPosted(v, stepCKG, 1) && allPosted(v, stepRKG1, 1) && allPosted(v, stepRKG2, 1) &&
+			allPosted(v, stepGKG, n) && allPosted(v, stepShamir, len(v.Members)), make: m.makeKAT},
+		{name: stepKeys, ready: everyonePosted(v, stepKAT), run: m.postKeys},
 	}
+	m.ep.awaiting = false
 	for _, s := range steps {
-		if _, done := m.mine(v, s.name); done || !s.ready {
+		if _, done := m.mine(v, s.name); done {
+			if s.make != nil && !m.ep.revealed[s.name] && everyonePosted(v, s.name) {
+				if err := m.reveal(ctx, v, s.name); err != nil {
+					return progressed, fmt.Errorf("ceremony epoch %d step %s: reveal: %w", v.Epoch, s.name, err)
+				}
+				progressed = true
+			}
+			continue
+		}
+		if !s.ready {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return progressed, err
 		}
 		start := time.Now()
-		digests, err := s.run(ctx, v)
+		digests, saved, err := m.runStep(ctx, v, s.name, s.run, s.make)
+		var ue *unrevealedError
+		if errors.As(err, &ue) {
+			m.ep.awaiting = true
+			if err := m.waiting(s.name, ue); err != nil {
+				return progressed, fmt.Errorf("ceremony epoch %d: %w", v.Epoch, err)
+			}
+			continue
+		}
 		if err != nil {
 			return progressed, fmt.Errorf("ceremony epoch %d step %s: %w", v.Epoch, s.name, err)
 		}
@@ -69,9 +91,31 @@ func (m *Member) ceremonyStep(ctx context.Context, v *CommitteeView) (progressed
 		}
 		m.ep.posted[s.name] = digests
 		progressed = true
-		m.log.Info("mpc: posted ceremony step", "epoch", v.Epoch, "step", s.name, "objects", len(digests), "first", short(digests[0]), "took", time.Since(start).Round(time.Millisecond))
+		m.log.Info("mpc: posted ceremony step", "epoch", v.Epoch, "step", s.name, "objects", len(digests), "committed", s.make != nil, "saved", saved, "first", short(digests[0]), "took", time.Since(start).Round(time.Millisecond))
 	}
 	return progressed, nil
+}
+
+// runStep makes this member's post for a step: run's digests, or the digests of the objects make
+// returns, saved as the member's commitment first. A commitment saved earlier (by a process that
+// stopped before or while posting) is posted again rather than made anew (saved is then true).
+func (m *Member) runStep(ctx context.Context, v *CommitteeView, name string,
+	run func(context.Context, *CommitteeView) ([][32]byte, error),
+	make func(context.Context, *CommitteeView) ([][]byte, error),
+) (digests [][32]byte, saved bool, err error) {
+	if make == nil {
+		digests, err = run(ctx, v)
+		return digests, false, err
+	}
+	if ds, _, ok, err := m.savedCommit(name); err != nil || ok {
+		return ds, ok, err
+	}
+	objs, err := make(ctx, v)
+	if err != nil {
+		return nil, false, err
+	}
+	digests, err = m.saveCommit(name, objs)
+	return digests, false, err
 }
 
 // secretKey returns the member's key share for the epoch, creating and persisting it if create is
@@ -110,7 +154,7 @@ func (m *Member) secretKey(create bool) (*rlwe.SecretKey, error) {
 	return sk, nil
 }
 
-func (m *Member) postCKG(ctx context.Context, _ *CommitteeView) ([][32]byte, error) {
+func (m *Member) makeCKG(ctx context.Context, _ *CommitteeView) ([][]byte, error) {
 	// The only step that may create the key share: every later step's share must use the same one.
 	sk, err := m.secretKey(true)
 	if err != nil {
@@ -120,20 +164,32 @@ func (m *Member) postCKG(ctx context.Context, _ *CommitteeView) ([][32]byte, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := m.put(ctx, &s)
-	if err != nil {
-		return nil, err
-	}
-	return [][32]byte{d}, nil
+	return marshalAll(&s)
 }
 
-// postRKG1 posts the round-1 share recorded with the ephemeral secret, or makes both: the share
-// is stored, then the secret and the share's digest are persisted, then the digest is posted. So
-// a restart at any point either posts the recorded share again (the chain refuses a duplicate) or
-// starts over with nothing posted.
-func (m *Member) postRKG1(ctx context.Context, _ *CommitteeView) ([][32]byte, error) {
-	if d, _, ok, err := m.ephemeral(); err != nil || ok {
-		return [][32]byte{d}, err
+func marshalAll(os ...object) ([][]byte, error) {
+	out := make([][]byte, len(os))
+	for i, o := range os {
+		b, err := o.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// makeRKG1 makes the round-1 share and its ephemeral secret, and persists the secret with the
+// share's digest before the share is committed (ceremonyStep saves the commitment, then posts it).
+// An ephemeral secret left without a commitment is from a process that stopped before committing:
+// nothing was posted with it, so it is replaced.
+func (m *Member) makeRKG1(ctx context.Context, _ *CommitteeView) ([][]byte, error) {
+	if _, _, ok, err := m.ephemeral(); err != nil {
+		return nil, err
+	} else if ok {
+		if err := m.state.remove(m.ep.n, fileRKGEphemeral); err != nil {
+			return nil, err
+		}
 	}
 	sk, err := m.secretKey(false)
 	if err != nil {
@@ -143,7 +199,7 @@ func (m *Member) postRKG1(ctx context.Context, _ *CommitteeView) ([][32]byte, er
 	if err != nil {
 		return nil, err
 	}
-	d, err := m.put(ctx, &s)
+	objs, err := marshalAll(&s)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +207,11 @@ func (m *Member) postRKG1(ctx context.Context, _ *CommitteeView) ([][32]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("encode ephemeral secret: %w", err)
 	}
+	d := sha256.Sum256(objs[0])
 	if err := m.state.create(m.ep.n, fileRKGEphemeral, append(d[:], b...)); err != nil {
 		return nil, err
 	}
-	return [][32]byte{d}, nil
+	return objs, nil
 }
 
 // ephemeral returns the persisted RKG round-1 digest and ephemeral secret, if any.
@@ -174,7 +231,7 @@ func (m *Member) ephemeral() (d [32]byte, eph *rlwe.SecretKey, ok bool, err erro
 	return d, eph, true, nil
 }
 
-func (m *Member) postRKG2(ctx context.Context, v *CommitteeView) ([][32]byte, error) {
+func (m *Member) makeRKG2(ctx context.Context, v *CommitteeView) ([][]byte, error) {
 	sk, err := m.secretKey(false)
 	if err != nil {
 		return nil, err
@@ -194,19 +251,16 @@ func (m *Member) postRKG2(ctx context.Context, v *CommitteeView) ([][32]byte, er
 		return nil, err
 	}
 	s := m.ep.cer.rkgRound2(sk, eph, round1)
-	d, err = m.put(ctx, &s)
-	if err != nil {
-		return nil, err
-	}
-	return [][32]byte{d}, nil
+	return marshalAll(&s)
 }
 
+// aggregateRKG sums every member's revealed share of an RKG round, checking each one's shape.
 func (m *Member) aggregateRKG(ctx context.Context, v *CommitteeView, step string) (mhe.RelinearizationKeyGenShare, error) {
 	shares := make([]*mhe.RelinearizationKeyGenShare, 0, len(v.Members))
 	for _, a := range v.Members {
-		b, err := m.get(ctx, v.Shares[step][a][0])
+		b, err := m.peerObject(ctx, v, step, a, 0)
 		if err != nil {
-			return mhe.RelinearizationKeyGenShare{}, fmt.Errorf("%s share of %s: %w", step, a, err)
+			return mhe.RelinearizationKeyGenShare{}, err
 		}
 		s, err := m.codec.rkgShare(b)
 		if err != nil {
@@ -217,51 +271,45 @@ func (m *Member) aggregateRKG(ctx context.Context, v *CommitteeView, step string
 	return m.ep.cer.aggregateRKG(shares), nil
 }
 
-func (m *Member) postGKG(ctx context.Context, _ *CommitteeView) ([][32]byte, error) {
+func (m *Member) makeGKG(ctx context.Context, _ *CommitteeView) ([][]byte, error) {
 	sk, err := m.secretKey(false)
 	if err != nil {
 		return nil, err
 	}
-	digests := make([][32]byte, 0, len(m.ep.cer.galEls))
+	objs := make([][]byte, 0, len(m.ep.cer.galEls))
 	for _, el := range m.ep.cer.galEls {
 		s, err := m.ep.cer.gkgShare(sk, el)
 		if err != nil {
 			return nil, err
 		}
-		d, err := m.put(ctx, &s)
+		b, err := marshalAll(&s)
 		if err != nil {
 			return nil, err
 		}
-		digests = append(digests, d)
+		objs = append(objs, b[0])
 	}
-	return digests, nil
+	return objs, nil
 }
 
-// postKeys aggregates every member's shares into the collective keys and posts their digests in
-// the order [public key, relinearization key, Galois key per element of galoisElements].
-//
-// Before that it decrypts and saves its threshold share of the collective secret: a member that
-// vouches for the keys can use them.
-func (m *Member) postKeys(ctx context.Context, v *CommitteeView) ([][32]byte, error) {
-	if _, err := m.thresholdKey(ctx, v); err != nil {
-		return nil, err
+// collectiveKeys aggregates every member's revealed shares into the collective keys, puts them in
+// storage and keeps them: digests in the order [public key, relinearization key, Galois key per
+// element of galoisElements]. Aggregation is deterministic, so every member gets the same keys.
+func (m *Member) collectiveKeys(ctx context.Context, v *CommitteeView) (*evalKeys, error) {
+	if m.ep.keys != nil && m.ep.pk != nil {
+		return m.ep.keys, nil
 	}
 	cer := m.ep.cer
 	ckg := make([]*mhe.PublicKeyGenShare, 0, len(v.Members))
 	for _, a := range v.Members {
-		b, err := m.get(ctx, v.Shares[stepCKG][a][0])
+		b, err := m.peerObject(ctx, v, stepCKG, a, 0)
 		if err != nil {
-			return nil, fmt.Errorf("ckg share of %s: %w", a, err)
+			return nil, err
 		}
 		s, err := m.codec.ckgShare(b)
 		if err != nil {
 			return nil, fmt.Errorf("ckg share of %s: %w", a, err)
 		}
 		ckg = append(ckg, s)
-	}
-	pk, err := cer.publicKey(ckg)
-	if err != nil {
-		return nil, err
 	}
 	round1, err := m.aggregateRKG(ctx, v, stepRKG1)
 	if err != nil {
@@ -271,8 +319,25 @@ func (m *Member) postKeys(ctx context.Context, v *CommitteeView) ([][32]byte, er
 	if err != nil {
 		return nil, err
 	}
+	gkgShares := make([][]*mhe.GaloisKeyGenShare, len(cer.galEls))
+	for i, el := range cer.galEls {
+		for _, a := range v.Members {
+			b, err := m.peerObject(ctx, v, stepGKG, a, i)
+			if err != nil {
+				return nil, err
+			}
+			s, err := m.codec.gkgShare(b, el)
+			if err != nil {
+				return nil, fmt.Errorf("gkg share %d of %s: %w", el, a, err)
+			}
+			gkgShares[i] = append(gkgShares[i], s)
+		}
+	}
+	pk, err := cer.publicKey(ckg)
+	if err != nil {
+		return nil, err
+	}
 	rlk := cer.relinearizationKey(round1, round2)
-
 	var digests [][32]byte
 	for _, o := range []object{pk, rlk} {
 		d, err := m.put(ctx, o)
@@ -283,19 +348,7 @@ func (m *Member) postKeys(ctx context.Context, v *CommitteeView) ([][32]byte, er
 	}
 	gks := make([]*rlwe.GaloisKey, 0, len(cer.galEls))
 	for i, el := range cer.galEls {
-		shares := make([]*mhe.GaloisKeyGenShare, 0, len(v.Members))
-		for _, a := range v.Members {
-			b, err := m.get(ctx, v.Shares[stepGKG][a][i])
-			if err != nil {
-				return nil, fmt.Errorf("gkg share %d of %s: %w", el, a, err)
-			}
-			s, err := m.codec.gkgShare(b, el)
-			if err != nil {
-				return nil, fmt.Errorf("gkg share %d of %s: %w", el, a, err)
-			}
-			shares = append(shares, s)
-		}
-		gk, err := cer.galoisKey(el, shares)
+		gk, err := cer.galoisKey(el, gkgShares[i])
 		if err != nil {
 			return nil, err
 		}
@@ -308,8 +361,22 @@ func (m *Member) postKeys(ctx context.Context, v *CommitteeView) ([][32]byte, er
 	}
 	cer.release()
 	// This member will evaluate with these keys: keep them rather than reload them once ready.
+	m.ep.pk = pk
 	m.ep.keys = &evalKeys{digests: digests, ev: newEvaluator(m.cfg.Params, rlwe.NewMemEvaluationKeySet(rlk, gks...))}
-	return digests, nil
+	return m.ep.keys, nil
+}
+
+// postKeys votes for the collective keys (their digests, see collectiveKeys), but only once the
+// known-answer check under them passes: a member that vouches for the keys has seen them work.
+func (m *Member) postKeys(ctx context.Context, v *CommitteeView) ([][32]byte, error) {
+	keys, err := m.collectiveKeys(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkKnownAnswer(ctx, v); err != nil {
+		return nil, err
+	}
+	return keys.digests, nil
 }
 
 // boxKeys is the member's X25519 key pair for receiving Shamir shares.
@@ -527,9 +594,9 @@ func (m *Member) thresholdKey(ctx context.Context, v *CommitteeView) (*mhe.Shami
 }
 
 // afterCeremony runs once the committee is ready: it makes sure the member holds its threshold
-// share, then removes the ceremony's secrets (the additive key share, the RKG ephemeral secret),
-// which nothing needs any more: the chain takes no ceremony posts once ready. The box key stays:
-// buyers seal their dot-product weights to it (weights.go).
+// share, then removes the ceremony's secrets (the additive key share, the RKG ephemeral secret,
+// the committed shares), which nothing needs any more: the chain takes no ceremony posts once
+// ready. The box key stays: buyers seal their dot-product weights to it (weights.go).
 func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 	if m.ep.cleaned {
 		return nil
@@ -537,7 +604,11 @@ func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 	if _, err := m.thresholdKey(ctx, v); err != nil {
 		return err
 	}
-	for _, f := range []string{fileSecretKey, fileRKGEphemeral, fileShamirPosted} {
+	files := []string{fileSecretKey, fileRKGEphemeral, fileShamirPosted}
+	for _, step := range committedSteps {
+		files = append(files, commitFile(step))
+	}
+	for _, f := range files {
 		if err := m.state.remove(m.ep.n, f); err != nil {
 			return err
 		}
@@ -547,6 +618,7 @@ func (m *Member) afterCeremony(ctx context.Context, v *CommitteeView) error {
 		m.ep.sk = nil
 	}
 	m.ep.cleaned = true
+	m.ep.pk, m.ep.katCt = nil, nil
 	m.ep.cer.release()
 	return nil
 }

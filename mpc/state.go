@@ -16,13 +16,17 @@ import (
 //	                                committee is ready and the threshold share is saved)
 //	<Dir>/epoch-<n>/box-key         its X25519 public and secret key (64 bytes), saved before the
 //	                                public key is posted (removed with secret-key)
-//	<Dir>/epoch-<n>/rkg-ephemeral   the digest of its posted RKG round-1 share, then the ephemeral
-//	                                secret of that share (needed for round 2; removed once the
-//	                                round-2 share is on the board)
+//	<Dir>/epoch-<n>/rkg-ephemeral   the digest of its RKG round-1 share, then the ephemeral secret of
+//	                                that share (needed for round 2), saved before the share is
+//	                                committed (removed with secret-key)
 //	<Dir>/epoch-<n>/shamir-posted   the digests of its sealed Shamir shares, saved before they are
 //	                                posted, so a restart posts the same ones (removed with secret-key)
+//	<Dir>/epoch-<n>/commit-<step>   the objects of a committed step (ckg, rkg1, rkg2, gkg, kat), each
+//	                                as its length (uint64) and bytes, saved before their digests are
+//	                                posted and put in storage once every member posted the step
+//	                                (removed with secret-key)
 //	<Dir>/epoch-<n>/threshold-key   its t-of-N share of the collective secret (mhe.ShamirSecretShare),
-//	                                saved before it posts the keys
+//	                                saved before it makes its known-answer shares
 //	<Dir>/epoch-<n>/share-<h>       its key-switch share for a task (h: SHA-256 of the task ID and
 //	                                the agreed output): the share's digest and bytes, saved before it
 //	                                is posted, so a restart posts the same share (and the same noise),

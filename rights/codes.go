@@ -113,6 +113,11 @@ const (
 	CodePoolingRefused uint32 = 106 // a dataset's policy does not allow pooling it with the requester's own datasets, or with any other dataset
 )
 
+// Codes 90-94: the committee key ceremony held against a rogue member (issue 14, attack 1).
+const (
+	CodeCopiedShare uint32 = 90 // a ceremony digest another member already posted in this epoch (a copied commitment)
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

@@ -44,7 +44,10 @@
 // first), and RegisterParty completes only what was admitted (CodeNotAdmitted, CodeBadAdmission);
 // regulators and members register as genesis or a vote names them, credited nothing without an
 // admission. Committee members (named in genesis) post ceremony share digests until Threshold of
-// them agree on the collective keys (KeysStep). Owners list datasets whose chunk proofs the chain
+// them agree on the collective keys (KeysStep). A share digest is a commitment (members reveal the
+// objects only once every member committed the step, see mpc's doc): the chain refuses a digest
+// another member already posted in the epoch (CodeCopiedShare), except the identical KeysStep
+// votes. Owners list datasets whose chunk proofs the chain
 // verifies, paying Params.ProofFee per proof, burned, before any proof is verified (a node's
 // Admit checks the owner role and the fee first, counting the sender's listings already in its
 // mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs), then update them (description, tags, price), set their Policy, retire them, or transfer the

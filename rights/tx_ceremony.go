@@ -37,6 +37,27 @@ func checkDigests(what string, ds []Digest, max int) error {
 	return nil
 }
 
+// checkNotCopied refuses share digests that another member already posted in this epoch, at any
+// step but KeysStep (where members post identical key digests on purpose). A share is a commitment:
+// its SHA-256 content address hides the object (each share carries fresh secret randomness) and
+// binds the member to it, and members reveal (upload) their objects only once every member's
+// commitment for the step is on chain. A member that posts a copy of another member's commitment
+// would have its share revealed for it, without knowing its secret, and weight the collective key
+// by the copied share; honest shares never collide.
+func (c *Committee) checkNotCopied(sender Address, step string, ds []Digest) error {
+	for _, s := range c.Shares {
+		if s.Member == sender || s.Step == KeysStep {
+			continue
+		}
+		for _, d := range ds {
+			if slices.Contains(s.Digests, d) {
+				return refuse(CodeCopiedShare, "ceremony step %q digest %x is a copy of the %q share %s posted in epoch %d", step, d[:6], s.Step, s.Member, c.Epoch)
+			}
+		}
+	}
+	return nil
+}
+
 // postCeremonyShare records a member's share digests for one ceremony step. When Threshold
 // members posted identical digest lists for KeysStep, those are the committee's keys.
 func (x *exec) postCeremonyShare(m *PostCeremonyShare) error {
@@ -59,6 +80,11 @@ func (x *exec) postCeremonyShare(m *PostCeremonyShare) error {
 	for _, s := range c.Shares {
 		if s.Member == x.sender && s.Step == m.Step {
 			return refuse(CodeDuplicateShare, "%s already posted ceremony step %q in epoch %d", x.sender, m.Step, c.Epoch)
+		}
+	}
+	if m.Step != KeysStep {
+		if err := c.checkNotCopied(x.sender, m.Step, m.Digests); err != nil {
+			return err
 		}
 	}
 	if c.Ready {
