@@ -333,12 +333,14 @@ func TestGoldenReplay(t *testing.T) {
 		comp("buyer", g2, rights.OpMean, []string{"b"}, nil))
 	c1, c3, c8 := ids[0], ids[2], ids[7]
 
-	// 7-8: the committee agrees on outputs (one member dissents) and posts key-switch shares.
+	// 7-8: the committee agrees on outputs and posts key-switch shares: all three members without
+	// noise (spec.Participants), two with noise, where one member dissents.
 	out := func(m, c, s string) []byte {
 		return r.tx(m, M{SubmitOutput: &rights.SubmitOutput{Computation: c, Output: goldenDigest(s)}})
 	}
-	r.block(out("m1", c1, "out c1"), out("m3", c1, "out c1 wrong"), out("m2", c1, "out c1"),
-		out("m1", c3, "out c3"), out("m2", c3, "out c3"), out("m2", c8, "out c8"), out("m3", c8, "out c8"))
+	r.block(out("m1", c1, "out c1"), out("m3", c1, "out c1"), out("m2", c1, "out c1"),
+		out("m1", c3, "out c3"), out("m2", c3, "out c3"), out("m3", c3, "out c3"),
+		out("m2", c8, "out c8"), out("m1", c8, "out c8 wrong"), out("m3", c8, "out c8"))
 	sh := func(m, c string) []byte {
 		return r.tx(m, M{SubmitShare: &rights.SubmitShare{Computation: c, Share: goldenDigest("share " + m + " " + c)}})
 	}

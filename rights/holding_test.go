@@ -136,8 +136,10 @@ func TestTransferHolding(t *testing.T) {
 	old, nw := w.party("owner1").Balance, w.party("buyer2").Balance
 	w.ok("m1", output(c, digestOf("o")))
 	w.ok("m2", output(c, digestOf("o")))
+	w.ok("m3", output(c, digestOf("o")))
 	w.ok("m1", share(c, digestOf("s1")))
 	w.ok("m2", share(c, digestOf("s2")))
+	w.ok("m3", share(c, digestOf("s3")))
 	if w.party("owner1").Balance != old || w.party("buyer2").Balance != nw+30 {
 		t.Errorf("release went to the old holder: owner1 %d→%d, buyer2 %d→%d", old, w.party("owner1").Balance, nw, w.party("buyer2").Balance)
 	}

@@ -662,8 +662,9 @@ func posted(posts []Post, a Address) bool {
 	return slices.ContainsFunc(posts, func(p Post) bool { return p.Member == a })
 }
 
-// submitOutput records a member's output digest. When Threshold members posted the same digest,
-// it is the computation's output, they are its participants, and it moves to switching.
+// submitOutput records a member's output digest. When spec.Participants members (2·Threshold − 1
+// capped at the committee's size without noise, Threshold with noise) posted the same digest, it
+// is the computation's output, they are its participants, and it moves to switching.
 func (x *exec) submitOutput(m *SubmitOutput) error {
 	c, committee, err := x.memberComputation(m.Computation)
 	if err != nil {
@@ -696,10 +697,10 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 				agree = append(agree, p.Member)
 			}
 		}
-		if len(agree) >= int(committee.Threshold) {
+		if q := spec.Participants(len(committee.Members), int(committee.Threshold), c.Epsilon > 0); len(agree) >= q {
 			c.Status = ComputationSwitching
 			c.Output = m.Output
-			c.Participants = agree[:committee.Threshold]
+			c.Participants = agree[:q]
 			for _, p := range c.Outputs {
 				if p.Digest != m.Output {
 					c.Disagreed = append(slices.Clip(c.Disagreed), p.Member)

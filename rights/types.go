@@ -276,8 +276,10 @@ type Computation struct {
 	Requested   int64
 	Finished    int64 // height it completed, expired or was aborted
 	// Outputs are the members' output digests and Shares the participants' key-switch shares, in
-	// the order posted. Output is the digest Threshold members agreed on; Participants are the
-	// first Threshold members that posted it, in post order: they alone post shares. Disagreed are
+	// the order posted. Output is the digest spec.Participants members agreed on; Participants
+	// are the first spec.Participants members that posted it (2·Threshold − 1 capped at the
+	// committee's size without noise, Threshold with noise), in post order: they alone post
+	// shares, each one object holding its share for every Threshold-subset of them it is in. Disagreed are
 	// members that posted another output. Not set for a count without noise, which the chain
 	// answers from the registered row counts.
 	Outputs      []Post
