@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -309,8 +310,10 @@ func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Compu
 	}
 }
 
-// open fetches the agreed output ciphertext and the participants' key-switch shares, and
-// decrypts the op's output slots with the buyer's secret key.
+// open fetches the agreed output ciphertext and the participants' key-switch share objects (in
+// participant order), and decrypts the op's output slots with the buyer's secret key, through
+// mpc.OpenValues: every t-subset of the participants must decrypt to the same answer, or no answer
+// is returned and the error names the suspected members (a *ShareDispute).
 func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) ([]*big.Int, error) {
 	if len(buyer.RLWESecret) == 0 {
 		return nil, fmt.Errorf("key %q has no RLWE secret key to decrypt with", buyer.Name)
@@ -320,15 +323,23 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 		return nil, fmt.Errorf("fetch the output of computation %s: %w", c.ID, err)
 	}
 	var shares [][]byte
-	for _, p := range c.Shares { // the participants', who evaluated the agreed output
-		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(p.Digest))
+	for _, a := range c.Participants { // who evaluated the agreed output, in the chain's order
+		i := slices.IndexFunc(c.Shares, func(p rights.Post) bool { return p.Member == a })
+		if i < 0 {
+			return nil, fmt.Errorf("computation %s has no key-switch share from participant %s", c.ID, a)
+		}
+		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.Shares[i].Digest))
 		if err != nil {
-			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", p.Member, err)
+			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", a, err)
 		}
 		shares = append(shares, sh)
 	}
 	if len(shares) == 0 {
 		return nil, errors.New("no key-switch shares agree with the output")
+	}
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
+	if err != nil {
+		return nil, fmt.Errorf("committee: %w", err)
 	}
 	params, err := s.Params()
 	if err != nil {
@@ -338,7 +349,43 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 	if err != nil {
 		return nil, fmt.Errorf("computation %s: %w", c.ID, err)
 	}
-	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, k)
+	values, err := mpc.OpenValues(params, buyer.RLWESecret, output, shares, int(committee.Threshold), k)
+	var ve *mpc.VerifyError
+	if errors.As(err, &ve) {
+		d := &ShareDispute{Computation: c.ID, Certain: ve.Certain, Err: ve}
+		for _, p := range ve.Suspects {
+			d.Suspects = append(d.Suspects, c.Participants[p])
+		}
+		return nil, d
+	}
+	return values, err
+}
+
+// ShareDispute is a computation whose key-switch shares do not agree: its answer is refused.
+// Suspects are the participants named by mpc.VerifyError (certainly the cheaters when Certain).
+type ShareDispute struct {
+	Computation string
+	Suspects    []rights.Address
+	Certain     bool
+	Err         *mpc.VerifyError
+}
+
+func (e *ShareDispute) Error() string {
+	who := "one of"
+	if e.Certain {
+		who = "by"
+	}
+	return fmt.Sprintf("computation %s: the answer is refused: its key-switch shares disagree, a wrong share was posted %s %s", e.Computation, who, joinAddresses(e.Suspects))
+}
+
+func (e *ShareDispute) Unwrap() error { return e.Err }
+
+func joinAddresses(as []rights.Address) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
 }
 
 // columnScales are the scales of c's columns, as its first dataset declares them (the chain
