@@ -558,9 +558,10 @@ func TestSumCompletesInTwoPhases(t *testing.T) {
 	if c.Status != ComputationCompleted || c.Finished != w.height || len(c.Shares) != 3 || c.Shares[1].Member != addr("m3") || c.Product == "" {
 		t.Errorf("completed computation = %+v", c)
 	}
-	if w.party("owner1").Balance-b1 != 30 || w.party("owner2").Balance-b2 != 20 {
-		t.Errorf("holders were not paid their prices")
+	if w.party("owner1").Balance != b1 || w.party("owner2").Balance != b2 || c.SettleAt != w.height+DefaultDisputeWindow || c.Settled != 0 {
+		t.Errorf("holders paid at completion, before the dispute window: %+v", c)
 	}
+	w.checkCredits()
 	p, err := w.l.Product(c.Product)
 	if err != nil {
 		t.Fatal(err)
@@ -574,6 +575,20 @@ func TestSumCompletesInTwoPhases(t *testing.T) {
 		if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == action && e.Computation == id }) {
 			t.Errorf("no %s event: %+v", action, w.events)
 		}
+	}
+	w.checkCredits()
+	for w.height < c.SettleAt {
+		w.next()
+	}
+	if w.party("owner1").Balance != b1 {
+		t.Errorf("holders paid before the end of the dispute window's last block")
+	}
+	w.next()
+	if w.party("owner1").Balance-b1 != 30 || w.party("owner2").Balance-b2 != 20 {
+		t.Errorf("holders were not paid their prices")
+	}
+	if c := w.computation(id); c.Settled != c.SettleAt {
+		t.Errorf("settled at %d, want %d", c.Settled, c.SettleAt)
 	}
 	w.checkCredits()
 }

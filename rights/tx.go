@@ -45,6 +45,8 @@ func (m Msg) Kind() string {
 	set(m.Unfreeze != nil, "unfreeze")
 	set(m.ProposeRegulatorChange != nil, "propose_regulator_change")
 	set(m.VoteRegulatorChange != nil, "vote_regulator_change")
+	set(m.DisputeComputation != nil, "dispute_computation")
+	set(m.ResolveDispute != nil, "resolve_dispute")
 	// Setup ceremonies (tx_zkceremony.go).
 	set(m.OpenZKCeremony != nil, "open_zk_ceremony")
 	set(m.ContributeZKCeremony != nil, "contribute_zk_ceremony")

@@ -516,8 +516,10 @@ func (x *exec) liveness(c *Computation, g *Grant) (string, error) {
 	return "", nil
 }
 
-// complete marks c completed, issues its product to the requester, releases each dataset's price
-// to its holder now, and marks the grant exhausted when its last use completed. The caller saves g.
+// complete marks c completed, issues its product to the requester, holds the escrow for the
+// dispute window (settle releases each dataset's price to its holder at its end, tx_dispute.go;
+// a count the chain answered has no shares to dispute and pays at once), and marks the grant
+// exhausted when its last use completed. The caller saves g.
 func (x *exec) complete(c *Computation, g *Grant) error {
 	c.Status = ComputationCompleted
 	c.Finished = x.b.Height
@@ -532,14 +534,12 @@ func (x *exec) complete(c *Computation, g *Grant) error {
 		Computation: c.ID,
 		Attrs:       []Attr{{"op", string(c.Op)}},
 	})
-	for i, id := range c.Datasets {
-		d, err := x.dataset(id)
-		if err != nil {
+	if len(c.Participants) == 0 { // the chain's own answer (a count): no shares to dispute
+		if err := x.release(c); err != nil {
 			return err
 		}
-		if err := x.pay(PaymentRelease, c, "", d.Holder, c.Prices[i]); err != nil {
-			return err
-		}
+	} else if err := x.holdForDisputes(c); err != nil {
+		return err
 	}
 	if err := x.issueProduct(c); err != nil {
 		return err
