@@ -145,14 +145,25 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("audit could not re-verify dataset %s", d.ID)
 		}
 	}
+	// Holders are paid when each computation's dispute window ends.
 	releases := 0
-	for _, p := range report.Payments {
-		if p.Kind == string(rights.PaymentRelease) {
-			releases++
+	for wait := 0; ; wait++ {
+		releases = 0
+		for _, p := range report.Payments {
+			if p.Kind == string(rights.PaymentRelease) {
+				releases++
+			}
+		}
+		if releases >= 2*len(queries) || wait == 60 {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+		if report, err = s.Audit(ctx, "regulator"); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if releases != 2*len(queries) {
-		t.Errorf("audit shows %d releases to holders, want %d", releases, 2*len(queries))
+	if releases != 2*len(queries) || !report.Supply.Conserved {
+		t.Errorf("audit shows %d releases to holders, want %d after the dispute windows (supply conserved: %v)", releases, 2*len(queries), report.Supply.Conserved)
 	}
 	if _, err := s.Audit(ctx, "buyer1"); err == nil {
 		t.Error("a buyer could run the regulator's audit")

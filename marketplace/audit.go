@@ -331,7 +331,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		if !c.Output.IsZero() {
 			a.ResultDigest = c.Output.String()
 		}
-		if c.Status == rights.ComputationPending || c.Status == rights.ComputationSwitching {
+		if c.EscrowHeld() { // under way, or completed within its dispute window or disputed
 			escrow += c.Escrow
 		}
 		r.Computations = append(r.Computations, a)

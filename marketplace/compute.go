@@ -2,6 +2,7 @@ package marketplace
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/big"
@@ -63,7 +64,10 @@ const MeanDecimals = 6
 
 // Compute requests a computation, waits for the committee, and decrypts the answer with the
 // buyer's RLWE secret key. The chain refuses a request the grant does not cover; the refusal is
-// returned as the error.
+// returned as the error. When the participants' key-switch subsets disagree no answer is
+// returned: Compute disputes the computation on chain (within its dispute window, naming the
+// suspects, so the escrow is withheld until a regulator resolves it) and returns the
+// *ShareDispute.
 func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResult, error) {
 	progress := req.Progress
 	if progress == nil {
@@ -114,6 +118,21 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	start = time.Now()
 	values, err := s.open(ctx, buyer, c)
+	var sd *ShareDispute
+	if errors.As(err, &sd) {
+		ev := sha256.New()
+		ev.Write(c.Output[:])
+		for _, p := range c.Shares {
+			ev.Write(p.Digest[:])
+		}
+		ev.Write([]byte(sd.Error()))
+		msg := rights.Msg{DisputeComputation: &rights.DisputeComputation{Computation: c.ID, Accused: sd.Suspects, Evidence: rights.Digest(ev.Sum(nil))}}
+		if _, derr := s.submit(ctx, buyer, msg); derr != nil {
+			return nil, fmt.Errorf("%w; disputing it failed: %v", err, derr)
+		}
+		sd.Disputed = true
+		return nil, sd
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +386,7 @@ type ShareDispute struct {
 	Computation string
 	Suspects    []rights.Address
 	Certain     bool
+	Disputed    bool // Compute posted a DisputeComputation naming Suspects
 	Err         *mpc.VerifyError
 }
 
@@ -375,7 +395,11 @@ func (e *ShareDispute) Error() string {
 	if e.Certain {
 		who = "by"
 	}
-	return fmt.Sprintf("computation %s: the answer is refused: its key-switch shares disagree, a wrong share was posted %s %s", e.Computation, who, joinAddresses(e.Suspects))
+	s := fmt.Sprintf("computation %s: the answer is refused: its key-switch shares disagree, a wrong share was posted %s %s", e.Computation, who, joinAddresses(e.Suspects))
+	if e.Disputed {
+		s += "; disputed on chain, the escrow is withheld until a regulator resolves it"
+	}
+	return s
 }
 
 func (e *ShareDispute) Unwrap() error { return e.Err }
