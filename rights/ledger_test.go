@@ -614,6 +614,7 @@ func TestExpiryRefundsAtDeadline(t *testing.T) {
 				wantReason = "key-switch shares missing by height " + strconv.FormatInt(deadline, 10) + " from " + string(addr("m2"))
 			} else {
 				w.ok("m2", output(id, digestOf("different")))
+				wantReason += "; no output from " + string(addr("m3"))
 			}
 			w.next()
 			if c := w.computation(id); c.Status == ComputationExpired {

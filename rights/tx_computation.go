@@ -813,6 +813,21 @@ func (x *exec) expire() error {
 			return err
 		}
 		why := fmt.Sprintf("no output agreed by the committee by height %d", c.Deadline)
+		if c.Status == ComputationPending {
+			committee, err := x.committee()
+			if err != nil {
+				return err
+			}
+			var silent []Address
+			for _, m := range committee.Members {
+				if !posted(c.Outputs, m.Address) {
+					silent = append(silent, m.Address)
+				}
+			}
+			if len(silent) > 0 {
+				why += "; no output from " + joinAddrs(silent)
+			}
+		}
 		if c.Status == ComputationSwitching {
 			var missing []Address
 			for _, a := range c.Participants {
