@@ -177,6 +177,17 @@ func TestAttackOffsetKeySwitchShareEndToEnd(t *testing.T) {
 	if got := balances(t, ctx, s, "buyer1"); got != buyer-c.Escrow {
 		t.Errorf("buyer balance %d → %d, want the escrow %d withheld", buyer, got, c.Escrow)
 	}
+	// The regulator resolves it: the buyer gets its escrow back.
+	if _, err := s.ResolveDispute(ctx, "buyer1", c.ID, true, "mine"); err == nil {
+		t.Error("the buyer resolved its own dispute")
+	}
+	resolved, err := s.ResolveDispute(ctx, "regulator", c.ID, true, "member 3's share objects disagree with the others'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resolved.Dispute.Outcome != rights.DisputeRefund || balances(t, ctx, s, "buyer1") != buyer || balances(t, ctx, s, "owner1") != holder {
+		t.Errorf("after a refund: outcome %s, buyer %d (want %d), holder %d (want %d)", resolved.Dispute.Outcome, balances(t, ctx, s, "buyer1"), buyer, balances(t, ctx, s, "owner1"), holder)
+	}
 }
 
 func balances(t *testing.T, ctx context.Context, s *marketplace.Session, who string) uint64 {
