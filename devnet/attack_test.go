@@ -177,6 +177,14 @@ func TestAttackOffsetKeySwitchShareEndToEnd(t *testing.T) {
 	if got := balances(t, ctx, s, "buyer1"); got != buyer-c.Escrow {
 		t.Errorf("buyer balance %d → %d, want the escrow %d withheld", buyer, got, c.Escrow)
 	}
+	audit, err := s.Audit(ctx, "regulator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(audit.Computations, func(a marketplace.AuditComputation) bool { return a.ID == c.ID }); i < 0 ||
+		audit.Computations[i].Dispute != "open" || !slices.Equal(audit.Computations[i].Accused, sd.Suspects) || !audit.Supply.Conserved {
+		t.Errorf("the audit does not show the open dispute of %s naming %v: %+v", c.ID, sd.Suspects, audit.Computations)
+	}
 	// The regulator resolves it: the buyer gets its escrow back.
 	if _, err := s.ResolveDispute(ctx, "buyer1", c.ID, true, "mine"); err == nil {
 		t.Error("the buyer resolved its own dispute")
