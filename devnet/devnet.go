@@ -71,6 +71,10 @@ const (
 	openingCredit = 1000
 	// computationDeadline in blocks; a devnet makes at least one block a second.
 	computationDeadline = 600
+	// DisputeWindow is the blocks a devnet buyer has after a computation completes to dispute it
+	// before the holders are paid (rights.DefaultDisputeWindow on a chain that sets none): a few
+	// seconds on an idle devnet.
+	DisputeWindow = 5
 )
 
 // Devnet is a running single-machine network.
@@ -395,6 +399,7 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 		Params: rights.Params{
 			OpeningCredit:       openingCredit,
 			ComputationDeadline: deadline,
+			DisputeWindow:       DisputeWindow,
 			PlaintextModulus:    mpc.PlaintextModulus,
 			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
 			MaxGrantDatasets:    16,

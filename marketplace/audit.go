@@ -120,6 +120,12 @@ type AuditComputation struct {
 	Requested int64            `json:"requested_height"`
 	Finished  int64            `json:"finished_height,omitempty"`
 	Reason    string           `json:"reason,omitempty"`
+	// Settled is the height the escrow left after completion (0: held, in the dispute window or
+	// a dispute); Accused are the participants the requester's dispute named, and Dispute is
+	// "open" or the regulator's outcome.
+	Settled int64            `json:"settled_height,omitempty"`
+	Accused []rights.Address `json:"accused,omitempty"`
+	Dispute string           `json:"dispute,omitempty"`
 }
 
 type AuditPayment struct {
@@ -334,10 +340,17 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		if c.Epsilon > 0 {
 			a.Epsilon = rights.FormatMicro(c.Epsilon)
 		}
+		a.Settled = c.Settled
+		if d := c.Dispute; d != nil {
+			a.Accused, a.Dispute = d.Accused, "open"
+			if d.Resolved != 0 {
+				a.Dispute = d.Outcome
+			}
+		}
 		if !c.Output.IsZero() {
 			a.ResultDigest = c.Output.String()
 		}
-		if c.Status == rights.ComputationPending || c.Status == rights.ComputationSwitching {
+		if c.EscrowHeld() { // under way, or completed within its dispute window or disputed
 			escrow += c.Escrow
 		}
 		r.Computations = append(r.Computations, a)

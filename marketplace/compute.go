@@ -2,9 +2,11 @@ package marketplace
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +64,10 @@ const MeanDecimals = 6
 
 // Compute requests a computation, waits for the committee, and decrypts the answer with the
 // buyer's RLWE secret key. The chain refuses a request the grant does not cover; the refusal is
-// returned as the error.
+// returned as the error. When the participants' key-switch subsets disagree no answer is
+// returned: Compute disputes the computation on chain (within its dispute window, naming the
+// suspects, so the escrow is withheld until a regulator resolves it) and returns the
+// *ShareDispute.
 func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResult, error) {
 	progress := req.Progress
 	if progress == nil {
@@ -116,6 +121,21 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	start = time.Now()
 	values, err := s.open(ctx, buyer, c)
+	var sd *ShareDispute
+	if errors.As(err, &sd) {
+		ev := sha256.New()
+		ev.Write(c.Output[:])
+		for _, p := range c.Shares {
+			ev.Write(p.Digest[:])
+		}
+		ev.Write([]byte(sd.Error()))
+		msg := rights.Msg{DisputeComputation: &rights.DisputeComputation{Computation: c.ID, Accused: sd.Suspects, Evidence: rights.Digest(ev.Sum(nil))}}
+		if _, derr := s.submit(ctx, buyer, msg); derr != nil {
+			return nil, fmt.Errorf("%w; disputing it failed: %v", err, derr)
+		}
+		sd.Disputed = true
+		return nil, sd
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -314,8 +334,10 @@ func (s *Session) waitComputation(ctx context.Context, id string) (*rights.Compu
 	}
 }
 
-// open fetches the agreed output ciphertext and the participants' key-switch shares, and
-// decrypts the op's output slots with the buyer's secret key.
+// open fetches the agreed output ciphertext and the participants' key-switch share objects (in
+// participant order), and decrypts the op's output slots with the buyer's secret key, through
+// mpc.OpenValues: every t-subset of the participants must decrypt to the same answer, or no answer
+// is returned and the error names the suspected members (a *ShareDispute).
 func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) ([]*big.Int, error) {
 	if len(buyer.RLWESecret) == 0 {
 		return nil, fmt.Errorf("key %q has no RLWE secret key to decrypt with", buyer.Name)
@@ -325,15 +347,23 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 		return nil, fmt.Errorf("fetch the output of computation %s: %w", c.ID, err)
 	}
 	var shares [][]byte
-	for _, p := range c.Shares { // the participants', who evaluated the agreed output
-		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(p.Digest))
+	for _, a := range c.Participants { // who evaluated the agreed output, in the chain's order
+		i := slices.IndexFunc(c.Shares, func(p rights.Post) bool { return p.Member == a })
+		if i < 0 {
+			return nil, fmt.Errorf("computation %s has no key-switch share from participant %s", c.ID, a)
+		}
+		sh, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.Shares[i].Digest))
 		if err != nil {
-			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", p.Member, err)
+			return nil, fmt.Errorf("fetch the key-switch share of member %s: %w", a, err)
 		}
 		shares = append(shares, sh)
 	}
 	if len(shares) == 0 {
 		return nil, errors.New("no key-switch shares agree with the output")
+	}
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
+	if err != nil {
+		return nil, fmt.Errorf("committee: %w", err)
 	}
 	params, err := s.Params()
 	if err != nil {
@@ -343,7 +373,48 @@ func (s *Session) open(ctx context.Context, buyer *Key, c *rights.Computation) (
 	if err != nil {
 		return nil, fmt.Errorf("computation %s: %w", c.ID, err)
 	}
-	return mpc.OpenValues(params, buyer.RLWESecret, output, shares, k)
+	values, err := mpc.OpenValues(params, buyer.RLWESecret, output, shares, int(committee.Threshold), k)
+	var ve *mpc.VerifyError
+	if errors.As(err, &ve) {
+		d := &ShareDispute{Computation: c.ID, Certain: ve.Certain, Err: ve}
+		for _, p := range ve.Suspects {
+			d.Suspects = append(d.Suspects, c.Participants[p])
+		}
+		return nil, d
+	}
+	return values, err
+}
+
+// ShareDispute is a computation whose key-switch shares do not agree: its answer is refused.
+// Suspects are the participants named by mpc.VerifyError (certainly the cheaters when Certain).
+type ShareDispute struct {
+	Computation string
+	Suspects    []rights.Address
+	Certain     bool
+	Disputed    bool // Compute posted a DisputeComputation naming Suspects
+	Err         *mpc.VerifyError
+}
+
+func (e *ShareDispute) Error() string {
+	who := "one of"
+	if e.Certain {
+		who = "by"
+	}
+	s := fmt.Sprintf("computation %s: the answer is refused: its key-switch shares disagree, a wrong share was posted %s %s", e.Computation, who, joinAddresses(e.Suspects))
+	if e.Disputed {
+		s += "; disputed on chain, the escrow is withheld until a regulator resolves it"
+	}
+	return s
+}
+
+func (e *ShareDispute) Unwrap() error { return e.Err }
+
+func joinAddresses(as []rights.Address) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
 }
 
 // columnScales are the scales of c's columns, as its first dataset declares them (the chain

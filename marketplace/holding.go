@@ -240,3 +240,17 @@ func (s *Session) VoteRegulatorChange(ctx context.Context, from, proposal string
 	}
 	return client.Get[rights.Proposal](ctx, s.Chain, proposal)
 }
+
+// ResolveDispute is a regulator's decision on a disputed computation (rights.ResolveDispute):
+// refund sends the withheld escrow back to the requester, otherwise it goes to the holders. It
+// returns the computation after.
+func (s *Session) ResolveDispute(ctx context.Context, from, computation string, refund bool, reason string) (*rights.Computation, error) {
+	k, err := s.Key(from)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.submit(ctx, k, rights.Msg{ResolveDispute: &rights.ResolveDispute{Computation: computation, Refund: refund, Reason: reason}}); err != nil {
+		return nil, err
+	}
+	return client.Get[rights.Computation](ctx, s.Chain, computation)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
@@ -36,22 +37,28 @@ func NewBuyerKey(params heint.Parameters) (sk, pk []byte, err error) {
 
 // Open returns the result of a single-valued computation (sum, mean, dot, a one-bucket
 // histogram): OpenValues with k = 1.
-func Open(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byte) (*big.Int, error) {
-	v, err := OpenValues(params, buyerSK, output, shares, 1)
+func Open(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byte, threshold int) (*big.Int, error) {
+	v, err := OpenValues(params, buyerSK, output, shares, threshold, 1)
 	if err != nil {
 		return nil, err
 	}
 	return v[0], nil
 }
 
-// OpenValues aggregates the active members' key-switch shares of an output ciphertext (exactly
-// Threshold of them, in any order), switches it to the buyer's key, decrypts it and returns its
-// first k slots as signed integers (centered modulo PlaintextModulus). k is the query's number of
-// output values (spec.Outputs). It checks the layout: for k = 1 every slot must hold the same
-// value, for k ≥ 2 every slot from k on must be zero. That catches a missing, extra, duplicated or
-// corrupted share and a wrong buyer key (the decryption is then uniformly random), but not a
-// committee that evaluates a different query consistently.
-func OpenValues(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byte, k int) ([]*big.Int, error) {
+// OpenValues opens an output ciphertext with the participants' key-switch share objects, given in
+// the chain's participant order (spec.Participants of them; threshold is the committee's t). Each
+// object holds its member's PCKS share for every t-subset of the participants it is in (see
+// subsets.go). OpenValues combines every subset, switches the output to the buyer's key, decrypts
+// it, and accepts only when every subset decrypts to the same slots: a share that moves the answer
+// makes subsets disagree, and OpenValues returns a *VerifyError naming the suspects instead of an
+// answer. With exactly t participants (a computation with noise) there is one subset and nothing
+// to cross-check. It returns the first k slots as signed integers (centered modulo
+// PlaintextModulus); k is the query's number of output values (spec.Outputs). It also checks the
+// layout: for k = 1 every slot must hold the same value, for k ≥ 2 every slot from k on must be
+// zero, which catches a wrong buyer key (the decryption is then uniformly random) or a wrong k.
+// It does not catch a committee that evaluates a different query consistently (the chain's output
+// vote does).
+func OpenValues(params heint.Parameters, buyerSK []byte, output []byte, shares [][]byte, threshold, k int) ([]*big.Int, error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: open: %w", err)
 	}
@@ -60,6 +67,10 @@ func OpenValues(params heint.Parameters, buyerSK []byte, output []byte, shares [
 	}
 	if len(shares) == 0 {
 		return nil, errors.New("mpc: open: no key-switch shares")
+	}
+	q := len(shares)
+	if threshold < 1 || threshold > q || q > maxParticipants {
+		return nil, fmt.Errorf("mpc: open: %d share objects for threshold %d, want 1 ≤ threshold ≤ participants ≤ %d", q, threshold, maxParticipants)
 	}
 	seen := make(map[[32]byte]int, len(shares))
 	for i, s := range shares {
@@ -78,34 +89,76 @@ func OpenValues(params heint.Parameters, buyerSK []byte, output []byte, shares [
 	if err != nil {
 		return nil, fmt.Errorf("mpc: open: output: %w", err)
 	}
-	var slots []uint64
+	subs := subsets(q, threshold)
+	per := len(subsetsWith(q, threshold, 0))
+	var results [][]uint64
 	err = protect(func() error {
 		// Aggregation and KeySwitch use no noise; the distribution only sizes buffers.
 		pcks, err := mhe.NewPublicKeySwitchProtocol(params, ring.DiscreteGaussian{Sigma: 1, Bound: 6})
 		if err != nil {
 			return err
 		}
-		agg := pcks.AllocateShare(ct.Level())
+		size := pcks.AllocateShare(ct.Level()).BinarySize()
+		parts := make([][]*mhe.PublicKeySwitchShare, q)
 		for i, b := range shares {
-			s, err := c.pcksShare(b, ct.Level())
-			if err != nil {
-				return fmt.Errorf("share %d: %w", i, err)
+			if len(b) != per*size {
+				return fmt.Errorf("share object %d: %d bytes, want %d (%d key-switch shares of %d bytes)", i, len(b), per*size, per, size)
 			}
-			if err := pcks.AggregateShares(*s, agg, &agg); err != nil {
-				return fmt.Errorf("share %d: %w", i, err)
+			for j := range per {
+				s, err := c.pcksShare(b[j*size:(j+1)*size], ct.Level())
+				if err != nil {
+					return fmt.Errorf("share object %d, share %d: %w", i, j, err)
+				}
+				parts[i] = append(parts[i], s)
 			}
 		}
-		out := heint.NewCiphertext(params, 1, ct.Level())
-		pcks.KeySwitch(ct, agg, out)
-		pt := heint.NewPlaintext(params, out.Level())
-		rlwe.NewDecryptor(params, sk).Decrypt(out, pt)
-		slots = make([]uint64, Slots(params))
-		return heint.NewEncoder(params).Decode(pt, slots)
+		next := make([]int, q) // the next unused part of each participant, in subset order
+		dec := rlwe.NewDecryptor(params, sk)
+		enc := heint.NewEncoder(params)
+		for _, sub := range subs {
+			agg := pcks.AllocateShare(ct.Level())
+			for _, p := range sub {
+				if err := pcks.AggregateShares(*parts[p][next[p]], agg, &agg); err != nil {
+					return fmt.Errorf("share object %d: %w", p, err)
+				}
+				next[p]++
+			}
+			out := heint.NewCiphertext(params, 1, ct.Level())
+			pcks.KeySwitch(ct, agg, out)
+			pt := heint.NewPlaintext(params, out.Level())
+			dec.Decrypt(out, pt)
+			slots := make([]uint64, Slots(params))
+			if err := enc.Decode(pt, slots); err != nil {
+				return err
+			}
+			results = append(results, slots)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mpc: open: %w", err)
 	}
-	const bad = "a key-switch share is missing, extra or corrupted, the buyer key is not the one the shares were made for, or k is not the query's"
+	class := make([]int, len(results))
+	distinct := 0
+	for i, r := range results {
+		class[i] = -1
+		for j := range i {
+			if slices.Equal(results[j], r) {
+				class[i] = class[j]
+				break
+			}
+		}
+		if class[i] < 0 {
+			class[i] = distinct
+			distinct++
+		}
+	}
+	if distinct > 1 {
+		suspects, certain := attribute(q, subs, class)
+		return nil, &VerifyError{Subsets: len(subs), Distinct: distinct, Suspects: suspects, Certain: certain}
+	}
+	slots := results[0]
+	const bad = "the buyer key is not the one the shares were made for, or k is not the query's"
 	if k == 1 {
 		for i, v := range slots {
 			if v != slots[0] {

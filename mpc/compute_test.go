@@ -134,8 +134,8 @@ func TestOps(t *testing.T) {
 				t.Skip("runs a 5-member ceremony")
 			}
 			f := sharedFixture(t, n, th)
-			live := make([]int, 0, n-1)
-			for i := range n - 1 { // the last member is down
+			live := make([]int, 0, n) // without noise all n switch (spec.Participants)
+			for i := range n {
 				live = append(live, i)
 			}
 			for _, tc := range opCases(t, f) {
@@ -162,7 +162,7 @@ func TestOps(t *testing.T) {
 					if len(r.state.posted) < th || len(r.state.disagreed) != 0 {
 						t.Errorf("%d members posted, %v disagreed; want at least %d and none", len(r.state.posted), r.state.disagreed, th)
 					}
-					got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, k)
+					got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, th, k)
 					if err != nil {
 						t.Fatalf("OpenValues() error: %v", err)
 					}
@@ -263,6 +263,10 @@ func (b liarBoard) Tasks(ctx context.Context) ([]Task, error) {
 	return ts, err
 }
 
+// TestWrongOutputIsOutvoted: a member evaluating another query never makes its output the
+// answer. Without noise every participant of a 2-of-3 committee must agree (spec.Participants),
+// so the liar holds the computation in its evaluate phase (the chain expires it at its deadline);
+// with noise the two others outvote it.
 func TestWrongOutputIsOutvoted(t *testing.T) {
 	f := sharedFixture(t, 3, 2)
 	liar, err := NewMember(MemberConfig{Address: "member-a", Dir: f.dirs[0], Params: f.params, Board: liarBoard{f.chain.board("member-a")}, Objects: f.objs})
@@ -272,7 +276,22 @@ func TestWrongOutputIsOutvoted(t *testing.T) {
 	vals := testValues(20000, 9)
 	vals[0], vals[1] = 3, 4
 	members := []*Member{liar, f.members[1], f.members[2]}
-	r := compute(t, f, Task{ID: "outvoted", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1, 2}, func(i int) *Member { return members[i] })
+	held := Task{ID: "held-back", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}
+	f.chain.addTask(held)
+	for range 2 {
+		for _, m := range members {
+			if _, err := m.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if st := f.chain.state(held.ID); st.phase != PhaseEvaluate || len(st.posted) != 3 || len(st.active) != 0 {
+		t.Errorf("task with a dissenting member: phase %s, %d outputs, active %q; want evaluate, 3, none", st.phase, len(st.posted), st.active)
+	}
+	f.chain.removeTask(held.ID)
+	vals = smallValues(20000, 9, -100, 100)
+	r := compute(t, f, Task{ID: "outvoted", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey,
+		DP: &DP{Mechanism: DPLaplace, Epsilon: 1, Sensitivity: []uint64{100}}}, []int{0, 1, 2}, func(i int) *Member { return members[i] })
 	if !slices.Equal(r.state.disagreed, []string{"member-a"}) {
 		t.Errorf("disagreed = %q, want [member-a]", r.state.disagreed)
 	}
@@ -282,12 +301,13 @@ func TestWrongOutputIsOutvoted(t *testing.T) {
 	if r.state.outputs["member-a"] == r.state.output {
 		t.Error("the liar's output digest equals the agreed one")
 	}
-	got, err := Open(f.params, f.buyerSK, r.output, r.shares)
+	got, err := Open(f.params, f.buyerSK, r.output, r.shares, f.chain.threshold)
 	if err != nil {
 		t.Fatalf("Open() error: %v", err)
 	}
-	if want := sum(vals); got.Cmp(want) != 0 {
-		t.Errorf("Open() = %s, want %s", got, want)
+	// Laplace noise of scale 100 at epsilon 1: far below 10^5 but for a 10^-400 tail.
+	if diff := new(big.Int).Sub(got, sum(vals)); diff.CmpAbs(big.NewInt(100_000)) > 0 {
+		t.Errorf("Open() = %s, %s from the sum %s", got, diff, sum(vals))
 	}
 }
 
@@ -356,7 +376,7 @@ func TestRestartMidComputation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Open(f.params, f.buyerSK, output, shares)
+	got, err := Open(f.params, f.buyerSK, output, shares, f.chain.threshold)
 	if err != nil {
 		t.Fatalf("Open() error: %v", err)
 	}
@@ -411,7 +431,7 @@ func TestDPResults(t *testing.T) {
 		t.Run(mech.Mechanism, func(t *testing.T) {
 			task := Task{ID: "dp-" + mech.Mechanism, Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: [][32]byte{table}, Min: 0, Bin: 1, Edges: edges}, BuyerKey: f.buyerKey, DP: &mech}
 			r := compute(t, f, task, []int{0, 2}, nil)
-			got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, len(want))
+			got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, f.chain.threshold, len(want))
 			if err != nil {
 				t.Fatalf("OpenValues() error: %v", err)
 			}

@@ -44,10 +44,12 @@
 //
 // A buyer makes an RLWE key pair once, registers the public key (and, for a dot product, seals its
 // weights to the members' box keys with SealWeights: the members check them, see weights.go), and
-// opens each result from the agreed output and the Threshold active members' shares:
+// opens each result from the agreed output and the active members' share objects, in the chain's
+// participant order:
 //
 //	sk, pk, _ := mpc.NewBuyerKey(params)
-//	values, _ := mpc.OpenValues(params, sk, output, shares, k) // or mpc.Open for one value
+//	values, _ := mpc.OpenValues(params, sk, output, shares, t, k) // or mpc.Open for one value
+//	// a *VerifyError: the subsets disagree, the answer is refused, Suspects are named
 //
 // # The key ceremony
 //
@@ -120,20 +122,23 @@
 //
 // A computation has two phases on chain. In PhaseEvaluate every member evaluates the query on the
 // input ciphertexts (a pure function of the inputs and the collective keys: every member puts a
-// byte-identical output) and posts the output's digest (Board.PostOutput). Once Threshold members
-// posted the same digest, the chain fixes Active (the first Threshold of them) and moves to
-// PhaseSwitch, recording who disagreed. Each active member then derives its additive share of the
-// collective secret for exactly that set, makes its public-key-switch (PCKS) share of the agreed
-// output toward the buyer's key with smudging noise (below), adds its DP noise share if the task
-// asks for DP, saves the share, puts it in storage and posts its digest (Board.PostShare). A
-// restarted member re-posts its saved share, never a second one (which would carry fresh noise).
-// The buyer aggregates the Threshold shares and decrypts alone. Before it posts an output, and
-// before it puts a share in storage (a new one or a saved one), a member asks the chain whether
-// the computation is still live (Board.Live: grant active and not about to expire, nothing
-// frozen, datasets listed); if not, it posts and stores nothing, so no share of a computation the
-// chain refunds reaches the buyer.
+// byte-identical output) and posts the output's digest (Board.PostOutput). Once
+// spec.Participants members (min(N, 2t−1) without noise, t with noise) posted the same digest, the
+// chain fixes Active (the first of them, in post order) and moves to PhaseSwitch, recording who
+// disagreed. Each active member then, for every t-subset of Active it is in (subsets.go), derives
+// its additive share of the collective secret for that subset and makes its public-key-switch
+// (PCKS) share of the agreed output toward the buyer's key with fresh smudging noise (below),
+// adds its DP noise share if the task asks for DP (one subset then), saves the concatenated share
+// object, puts it in storage and posts its digest (Board.PostShare). A restarted member re-posts
+// its saved object, never a second one (which would carry fresh noise). The buyer combines every
+// subset, decrypts each alone, and accepts only if all agree (OpenValues).
+// Before it posts an output, and before it puts a share in storage (a new one or a saved one), a
+// member asks the chain whether the computation is still live (Board.Live: grant active and not
+// about to expire, nothing frozen, datasets listed); if not, it posts and stores nothing, so no
+// share of a computation the chain refunds reaches the buyer.
 //
-// Evaluations end at level 1 (two Q primes), so outputs and shares are 0.5 MB; the level plan is
+// Evaluations end at level 1 (two Q primes), so outputs and PCKS shares are 0.5 MB (a share
+// object is C(q−1, t−1) of them: 1 MB for a 2-of-3 committee); the level plan is
 // in params.go. Every output value is a total over all slots (an inner sum over the 2 x N/2 slot
 // matrix: 13 column rotations and the row rotation). Output layouts:
 //
@@ -193,12 +198,18 @@
 //
 // # Security
 //
-// Passive (honest-but-curious) security only: lattigo's protocols carry no proofs that shares were
-// made correctly (mhe/README), so a malicious member can bias keys or results, and members that
-// collude subtract their own DP noise. A member that evaluates a different query is outvoted if
-// Threshold others agree; OpenValues checks the layout (equal slots, or zeros past k), which
-// catches a missing, extra, duplicated or corrupted share and a wrong buyer key, but not a
-// Threshold of members that evaluate a different query consistently. Shamir shares travel sealed
+// Lattigo's protocols carry no proofs that shares were made correctly (mhe/README), so the checks
+// are redundancy. A member that evaluates a different query holds the output vote back (without
+// noise every participant must agree) or is outvoted (with noise, by t others). A wrong
+// key-switch share of a computation without noise is detected by the buyer: with at most t−1
+// dishonest members among 2t−1 participants some t-subset is all honest, so a share that moves
+// the answer makes subsets disagree; OpenValues refuses the answer and names the members whose
+// exclusion makes the rest agree (exactly the cheaters when that set is unique; on a 2-of-3
+// committee any one member's cheating looks like another's, so all three are named). Still open:
+// a DP computation has t participants and one subset, so its key-switch shares (and whether a
+// member left its noise share out) are not checked, and members that collude subtract their own
+// DP noise. OpenValues also checks the layout (equal slots, or zeros past k), which catches a
+// wrong buyer key, but not t members that evaluate a different query consistently. Shamir shares travel sealed
 // (nacl/box, authenticated to the sender, bound to the committee, epoch and both members).
 //
 // Keys, noise and nonces come from crypto/rand (lattigo's samplers are seeded from it; DP noise

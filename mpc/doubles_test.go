@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/dxplabs/dxp/spec"
 )
 
 // memObjects is an in-memory content-addressed store that verifies digests on read, as storage does.
@@ -279,8 +281,8 @@ func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) e
 			agree = append(agree, m)
 		}
 	}
-	if len(agree) >= c.threshold {
-		t.phase, t.output, t.active = PhaseSwitch, output, agree[:c.threshold]
+	if q := spec.Participants(len(c.members), c.threshold, t.DP != nil); len(agree) >= q {
+		t.phase, t.output, t.active = PhaseSwitch, output, agree[:q]
 		for _, m := range t.posted {
 			if t.outputs[m] != output {
 				t.disagreed = append(t.disagreed, m)

@@ -42,12 +42,13 @@ type Board interface {
 	// those it has not posted an output for, in PhaseSwitch those whose Active members include it
 	// and that it has not posted a share for.
 	Tasks(ctx context.Context) ([]Task, error)
-	// PostOutput records the digest of the output this member evaluated (phase 1). Once Threshold
-	// members posted the same digest, the chain moves the computation to PhaseSwitch with Active
-	// set to the first Threshold of them, and records the members that posted another digest.
+	// PostOutput records the digest of the output this member evaluated (phase 1). Once
+	// spec.Participants members posted the same digest, the chain moves the computation to
+	// PhaseSwitch with Active set to the first of them, and records the members that posted
+	// another digest.
 	PostOutput(ctx context.Context, task string, output [32]byte) error
-	// PostShare records this member's key-switch share of the agreed output (phase 2, Active
-	// members only, once each).
+	// PostShare records this member's key-switch share object of the agreed output (phase 2,
+	// Active members only, once each): its PCKS share for every t-subset of Active it is in.
 	PostShare(ctx context.Context, task string, share [32]byte) error
 	// RefuseComputation records that this member refuses a computation for a fault of its
 	// requester (reason: one sentence, no secret): dot-product weights that are missing, do not
@@ -103,7 +104,7 @@ type Task struct {
 	Rows              []uint64
 	BuyerKey          [32]byte // the buyer's RLWE public key object
 	// Output and Active are set in PhaseSwitch: the agreed output digest and the members the
-	// chain fixed to switch it (exactly Threshold of them, in order).
+	// chain fixed to switch it (exactly spec.Participants of them, in order).
 	Output [32]byte
 	Active []string
 	DP     *DP // nil: no noise

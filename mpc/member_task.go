@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxplabs/dxp/spec"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
@@ -205,11 +206,12 @@ func (m *Member) load(ctx context.Context, d [32]byte, minLevel int) (*rlwe.Ciph
 func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) error {
 	start := time.Now()
 	me := m.index(v)
-	active, err := activeIndices(v, t.Active)
+	active, err := activeIndices(v, t.Active, t.DP != nil)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(active, me) {
+	pos := slices.Index(active, me)
+	if pos < 0 {
 		return fmt.Errorf("%s is not one of the active members %q", m.cfg.Address, t.Active)
 	}
 	if err := m.live(ctx, t); err != nil { // before savedShare puts a saved share in storage
@@ -238,17 +240,17 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if err != nil {
 		return err
 	}
-	smudge, err := smudgingFor(m.cfg.Params, vOut, len(active))
+	smudge, err := smudgingFor(m.cfg.Params, vOut, v.Threshold)
 	if err != nil {
 		return err
 	}
 	var noise []int64
 	if t.DP != nil {
-		dn, err := t.DP.noise(len(p.terms), t.Op.Disjoint(), len(active))
+		dn, err := t.DP.noise(len(p.terms), t.Op.Disjoint(), v.Threshold)
 		if err != nil {
 			return err
 		}
-		if noise, err = dn.share(m.rand, len(active)); err != nil {
+		if noise, err = dn.share(m.rand, v.Threshold); err != nil {
 			return err
 		}
 	}
@@ -275,25 +277,24 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if err != nil {
 		return err
 	}
-	sk, err := additiveShare(m.cfg.Params, me, len(v.Members), v.Threshold, active, *tsk)
-	if err != nil {
-		return err
-	}
-	defer zeroQP(sk.Value)
 	pcks, err := mhe.NewPublicKeySwitchProtocol(m.cfg.Params, smudge)
 	if err != nil {
 		return fmt.Errorf("key switch: %w", err)
 	}
-	share := pcks.AllocateShare(out.Level())
-	pcks.GenShare(sk, bpk, out, &share)
-	if noise != nil {
-		if err := m.addNoise(&share, out, noise, p.single()); err != nil {
+	// One share per t-subset of the participants this member is in (subsets.go), each with its
+	// own Lagrange coefficient and fresh smudging. With noise there is exactly one subset.
+	var sb []byte
+	subs := subsetsWith(len(active), v.Threshold, pos)
+	for _, s := range subs {
+		set := make([]int, len(s))
+		for i, p := range s {
+			set[i] = active[p]
+		}
+		b, err := m.subsetShare(&pcks, me, len(v.Members), v.Threshold, set, *tsk, bpk, out, noise, p.single())
+		if err != nil {
 			return err
 		}
-	}
-	sb, err := share.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("encode share: %w", err)
+		sb = append(sb, b...)
 	}
 	d := sha256.Sum256(sb)
 	if err := m.state.create(m.ep.n, "share-"+shareName(t), append(d[:], sb...)); err != nil {
@@ -313,7 +314,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		return fmt.Errorf("post share: %w", err)
 	}
 	m.trace(t.ID, PhaseSwitch, start, posting)
-	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
+	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "subsets", len(subs), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -325,11 +326,33 @@ func (m *Member) live(ctx context.Context, t *Task) error {
 	return nil
 }
 
+// subsetShare makes this member's PCKS share for one subset of committee indices (set), with its
+// DP noise added when noise is set, and returns it encoded.
+func (m *Member) subsetShare(pcks *mhe.PublicKeySwitchProtocol, me, members, threshold int, set []int, tsk mhe.ShamirSecretShare, bpk *rlwe.PublicKey, out *rlwe.Ciphertext, noise []int64, single bool) ([]byte, error) {
+	sk, err := additiveShare(m.cfg.Params, me, members, threshold, set, tsk)
+	if err != nil {
+		return nil, err
+	}
+	defer zeroQP(sk.Value)
+	share := pcks.AllocateShare(out.Level())
+	pcks.GenShare(sk, bpk, out, &share)
+	if noise != nil {
+		if err := m.addNoise(&share, out, noise, single); err != nil {
+			return nil, err
+		}
+	}
+	b, err := share.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode share: %w", err)
+	}
+	return b, nil
+}
+
 // activeIndices maps the active members to committee indices, checking there are exactly
-// Threshold distinct members.
-func activeIndices(v *CommitteeView, active []string) ([]int, error) {
-	if len(active) != v.Threshold {
-		return nil, fmt.Errorf("%d active members, want the threshold %d", len(active), v.Threshold)
+// spec.Participants distinct members (min(n, 2t−1) without noise, t with noise).
+func activeIndices(v *CommitteeView, active []string, dp bool) ([]int, error) {
+	if want := spec.Participants(len(v.Members), v.Threshold, dp); len(active) != want {
+		return nil, fmt.Errorf("%d active members, want %d (threshold %d of %d, noise %t)", len(active), want, v.Threshold, len(v.Members), dp)
 	}
 	out := make([]int, len(active))
 	for i, a := range active {

@@ -459,8 +459,8 @@ func TestRestartMidCeremony(t *testing.T) {
 		t.Fatal(err)
 	}
 	vals := testValues(1000, 3)
-	r := compute(t, f, Task{ID: "after-restart", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{1, 2}, nil)
-	got, err := Open(params, f.buyerSK, r.output, r.shares)
+	r := compute(t, f, Task{ID: "after-restart", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1, 2}, nil)
+	got, err := Open(params, f.buyerSK, r.output, r.shares, f.chain.threshold)
 	if err != nil {
 		t.Fatalf("Open() error: %v", err)
 	}
@@ -472,9 +472,9 @@ func TestRestartMidCeremony(t *testing.T) {
 func TestOpenRefusesBadInput(t *testing.T) {
 	f := sharedFixture(t, 3, 2)
 	vals := []int64{1, 2, 3, -4, 1 << 45}
-	r := compute(t, f, Task{ID: "open-bad", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1}, nil)
+	r := compute(t, f, Task{ID: "open-bad", Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey}, []int{0, 1, 2}, nil)
 	output, shares := r.output, r.shares
-	if got, err := Open(f.params, f.buyerSK, output, shares); err != nil || got.Cmp(sum(vals)) != 0 {
+	if got, err := Open(f.params, f.buyerSK, output, shares, f.chain.threshold); err != nil || got.Cmp(sum(vals)) != 0 {
 		t.Fatalf("Open() = %v, %v; want %s", got, err, sum(vals))
 	}
 	otherSK, _, err := NewBuyerKey(f.params)
@@ -494,12 +494,14 @@ func TestOpenRefusesBadInput(t *testing.T) {
 		k      int
 	}{
 		{"no shares", f.buyerSK, output, nil, 1},
-		{"missing share", f.buyerSK, output, shares[:1], 1},
+		{"missing share", f.buyerSK, output, shares[:2], 1},
+		{"one share", f.buyerSK, output, shares[:1], 1},
 		{"duplicated share", f.buyerSK, output, [][]byte{shares[0], shares[1], shares[1]}, 1},
-		{"share coefficient corrupted", f.buyerSK, output, [][]byte{shares[0], flip(shares[1], len(shares[1])/2)}, 1},
-		{"share header corrupted", f.buyerSK, output, [][]byte{shares[0], flip(shares[1], 1)}, 1},
-		{"share truncated", f.buyerSK, output, [][]byte{shares[0], shares[1][:len(shares[1])-8]}, 1},
-		{"share empty", f.buyerSK, output, [][]byte{shares[0], {}}, 1},
+		{"shares out of order", f.buyerSK, output, [][]byte{shares[1], shares[0], shares[2]}, 1},
+		{"share coefficient corrupted", f.buyerSK, output, [][]byte{shares[0], flip(shares[1], len(shares[1])/2), shares[2]}, 1},
+		{"share header corrupted", f.buyerSK, output, [][]byte{shares[0], flip(shares[1], 1), shares[2]}, 1},
+		{"share truncated", f.buyerSK, output, [][]byte{shares[0], shares[1][:len(shares[1])-8], shares[2]}, 1},
+		{"share empty", f.buyerSK, output, [][]byte{shares[0], {}, shares[2]}, 1},
 		{"output truncated", f.buyerSK, output[:len(output)-1], shares, 1},
 		{"output garbage", f.buyerSK, []byte("not a ciphertext"), shares, 1},
 		// The buyer reads only c0 of the output (PCKS replaces c1 with the shares' aggregate).
@@ -512,7 +514,7 @@ func TestOpenRefusesBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := OpenValues(f.params, tt.sk, tt.output, tt.shares, tt.k)
+			got, err := OpenValues(f.params, tt.sk, tt.output, tt.shares, f.chain.threshold, tt.k)
 			if err == nil {
 				t.Fatalf("OpenValues() = %s, want an error", got)
 			}

@@ -68,6 +68,9 @@ func TestAttackRefundAfterRelease(t *testing.T) {
 		w.ok("m2", share(comp, digestOf("s2")))
 		w.next()
 		w.next() // the grant expires; the completed computation stays charged
+		for i := 0; w.computation(comp).Settled == 0 && i < 100; i++ {
+			w.next() // the holder is paid when the dispute window ends
+		}
 		c := w.computation(comp)
 		if c.Status != ComputationCompleted || !released(c) || c.Product == "" {
 			t.Fatalf("computation = %+v, want completed", c)
@@ -178,7 +181,9 @@ func TestAttackRefundBySelfAbort(t *testing.T) {
 			escrow := w.computation(c).Escrow
 			w.ok("m1", output(c, digestOf("o")))
 			w.ok("m2", output(c, digestOf("o")))
+			w.ok("m3", output(c, digestOf("o")))
 			w.ok("m1", share(c, digestOf("s1")))
+			w.ok("m3", share(c, digestOf("s3")))
 			w.next()
 			// m2 made and stored its share; before its post lands, the buyer aborts.
 			if how == "revoke" {

@@ -118,6 +118,13 @@ const (
 	CodeCopiedShare uint32 = 90 // a ceremony digest another member already posted in this epoch (a copied commitment)
 )
 
+// Codes 95-99: key-switch disputes (issue 14, attack 2).
+const (
+	CodeNotDisputable uint32 = 95 // a dispute of a computation that is not completed, past its dispute window, settled or already disputed
+	CodeBadAccusation uint32 = 96 // a dispute that names no one, someone twice, a non-participant, or a zero evidence digest
+	CodeNoDispute     uint32 = 97 // a resolution of a computation without an open dispute
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

@@ -227,7 +227,9 @@ func TestGrantExpiry(t *testing.T) {
 		c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}}})
 		w.ok("m1", output(c, digestOf("o")))
 		w.ok("m2", output(c, digestOf("o")))
+		w.ok("m3", output(c, digestOf("o")))
 		w.ok("m1", share(c, digestOf("s1")))
+		w.ok("m3", share(c, digestOf("s3")))
 		w.next()
 		w.next()
 		// The expiry time is this block's: the grant is dead before the end of the block expires it.
@@ -240,8 +242,8 @@ func TestGrantExpiry(t *testing.T) {
 		if gr := w.grant(g); gr.State != GrantExpired {
 			t.Errorf("grant = %s, want expired", gr.State)
 		}
-		if cp := w.computation(c); cp.Status != ComputationAborted || !strings.Contains(cp.Reason, "expired at unix time") || cp.Product != "" || len(cp.Shares) != 1 {
-			t.Errorf("computation after its grant expired = %+v, want aborted with one share", cp)
+		if cp := w.computation(c); cp.Status != ComputationAborted || !strings.Contains(cp.Reason, "expired at unix time") || cp.Product != "" || len(cp.Shares) != len(cp.Participants)-1 {
+			t.Errorf("computation after its grant expired = %+v, want aborted one share short", cp)
 		}
 		if w.party("owner2").Balance != before {
 			t.Errorf("the holder was paid for an aborted computation")
@@ -261,8 +263,10 @@ func TestGrantExhausted(t *testing.T) {
 	}
 	w.ok("m1", output(s, digestOf("o")))
 	w.ok("m2", output(s, digestOf("o")))
+	w.ok("m3", output(s, digestOf("o")))
 	w.ok("m1", share(s, digestOf("s1")))
 	w.ok("m2", share(s, digestOf("s2")))
+	w.ok("m3", share(s, digestOf("s3")))
 	if g := w.grant(w.active); g.State != GrantExhausted || g.Used != 2 {
 		t.Errorf("grant after its last use = %+v, want exhausted", g)
 	}
@@ -273,11 +277,22 @@ func TestGrantExhausted(t *testing.T) {
 	}
 }
 
-// TestOutputDisagreementRecorded: a member posting a wrong digest is outvoted (threshold 2 of
-// 3) and recorded.
+// TestOutputDisagreementRecorded: a computation without noise needs spec.Participants members
+// (all 3 of a 2-of-3 committee) on one output, so a member posting a wrong digest holds it back
+// until the deadline; with noise Threshold members suffice and the dissenter is outvoted and
+// recorded.
 func TestOutputDisagreementRecorded(t *testing.T) {
 	w := newWorld(t, 2)
 	c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
+	w.ok("m2", output(c, digestOf("o")))
+	w.ok("m1", output(c, digestOf("bad")))
+	w.ok("m3", output(c, digestOf("o")))
+	if cp := w.computation(c); cp.Status != ComputationPending || len(cp.Participants) != 0 {
+		t.Errorf("2 of the 3 participants agreed, computation = %+v, want pending", cp)
+	}
+	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1, Epsilon: 1_000_000}})
+	w.ok("owner2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
+	c = w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}, Epsilon: 1_000_000}})
 	w.ok("m2", output(c, digestOf("o")))
 	w.ok("m1", output(c, digestOf("bad")))
 	w.ok("m3", output(c, digestOf("o")))
@@ -288,4 +303,5 @@ func TestOutputDisagreementRecorded(t *testing.T) {
 	if got := w.events[len(w.events)-1]; got.Action != "agree_output" || !slices.Contains(got.Attrs, Attr{"disagreed", string(addr("m1"))}) {
 		t.Errorf("agreement event = %+v", got)
 	}
+	w.refused("m1", share(c, digestOf("s1")), CodeNotParticipant, "is not a participant of computation "+c)
 }

@@ -65,10 +65,16 @@
 // minus {A} is a noisy, budgeted answer. Pooling with another party's datasets is only as safe
 // as parties are distinct: admission of parties is what stops one posing as two. A count without
 // noise is answered at once from the registered row counts. Any other computation runs in two
-// phases: members post output digests (SubmitOutput) until Threshold agree, which fixes the
-// participants (the first Threshold to post it) and records who disagreed; the participants
-// then post key-switch shares (SubmitShare), and with the last one it completes: the escrow goes
-// to the datasets' holders of that moment and the buyer gets a Product with its lineage. A
+// phases: members post output digests (SubmitOutput) until spec.Participants agree
+// (min(members, 2·Threshold − 1) without noise, Threshold with noise), which fixes the
+// participants (the first to post it) and records who disagreed; the participants then post
+// key-switch share objects (SubmitShare; each holds a share for every Threshold-subset of the
+// participants it is in, which the buyer's client cross-checks), and with the last one it
+// completes: the buyer gets a Product with its lineage and the escrow is held for the dispute
+// window (Params.DisputeWindow), at whose end EndBlock releases it to the datasets' holders of
+// that moment. Within the window the requester may dispute the computation
+// (DisputeComputation, naming the participants its client found posting a wrong share): the
+// escrow is then withheld until a regulator resolves it (ResolveDispute: refund or release). A
 // computation that Threshold members refuse for its requester's fault (RefuseComputation: a dot
 // product's weights missing, unopenable, off their commitment or above the declared bound, or the
 // requester's key object missing or unparsable) fails charged: its escrow goes to the holders and

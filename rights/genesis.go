@@ -102,6 +102,8 @@ func (p *Params) validate() error {
 	switch {
 	case p.ComputationDeadline < 1:
 		return fmt.Errorf("computation deadline %d must be at least 1 block", p.ComputationDeadline)
+	case p.DisputeWindow < 0:
+		return fmt.Errorf("dispute window %d must not be negative", p.DisputeWindow)
 	case p.PlaintextModulus < 2:
 		return fmt.Errorf("plaintext modulus %d must be at least 2", p.PlaintextModulus)
 	case p.SlotsPerCiphertext < 1:

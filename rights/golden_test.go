@@ -334,12 +334,14 @@ func TestGoldenReplay(t *testing.T) {
 		comp("buyer", g2, rights.OpMean, []string{"b"}, nil))
 	c1, c3, c5, c8 := ids[0], ids[2], ids[5], ids[7]
 
-	// 7-8: the committee agrees on outputs (one member dissents) and posts key-switch shares.
+	// 7-8: the committee agrees on outputs and posts key-switch shares: all three members without
+	// noise (spec.Participants), two with noise, where one member dissents.
 	out := func(m, c, s string) []byte {
 		return r.tx(m, M{SubmitOutput: &rights.SubmitOutput{Computation: c, Output: goldenDigest(s)}})
 	}
-	r.block(out("m1", c1, "out c1"), out("m3", c1, "out c1 wrong"), out("m2", c1, "out c1"),
-		out("m1", c3, "out c3"), out("m2", c3, "out c3"), out("m2", c8, "out c8"), out("m3", c8, "out c8"))
+	r.block(out("m1", c1, "out c1"), out("m3", c1, "out c1"), out("m2", c1, "out c1"),
+		out("m1", c3, "out c3"), out("m2", c3, "out c3"), out("m3", c3, "out c3"),
+		out("m2", c8, "out c8"), out("m1", c8, "out c8 wrong"), out("m3", c8, "out c8"))
 	sh := func(m, c string) []byte {
 		return r.tx(m, M{SubmitShare: &rights.SubmitShare{Computation: c, Share: goldenDigest("share " + m + " " + c)}})
 	}
@@ -362,7 +364,16 @@ func TestGoldenReplay(t *testing.T) {
 		r.tx("buyer", M{TransferProduct: &rights.TransferProduct{Product: p1, To: goldenAddr("buyer2")}}),
 		r.tx("buyer", M{TransferProduct: &rights.TransferProduct{Product: p1, To: goldenAddr("owner2")}}))
 
-	// 10: holds.
+	// 10: the buyer disputes c1 (its client found the key-switch subsets disagreeing and named m3)
+	// within the dispute window, a stranger's dispute is refused, and a regulator refunds it;
+	// c8 settles to its holder when its window ends.
+	r.block(r.tx("buyer", M{DisputeComputation: &rights.DisputeComputation{Computation: c1, Accused: []rights.Address{goldenAddr("m3")},
+		Evidence: goldenDigest("subsets disagree")}}),
+		r.tx("buyer2", M{DisputeComputation: &rights.DisputeComputation{Computation: c1, Accused: []rights.Address{goldenAddr("m1")},
+			Evidence: goldenDigest("not mine")}}))
+	r.block(r.tx("reg1", M{ResolveDispute: &rights.ResolveDispute{Computation: c1, Refund: true, Reason: "m3's share moved the answer"}}))
+
+	// 12: holds.
 	r.block(r.tx("reg1", M{Freeze: &rights.Freeze{Kind: rights.HoldDataset, ID: ds2, Reason: "inquiry"}}),
 		r.tx("reg2", M{Freeze: &rights.Freeze{Kind: rights.HoldProduct, ID: p1, Reason: "inquiry"}}),
 		r.tx("owner1", M{Freeze: &rights.Freeze{Kind: rights.HoldParty, ID: string(goldenAddr("buyer")), Reason: "spite"}}),
@@ -370,19 +381,19 @@ func TestGoldenReplay(t *testing.T) {
 	r.block(r.tx("reg1", M{Unfreeze: &rights.Unfreeze{Kind: rights.HoldDataset, ID: ds2, Reason: "closed"}}),
 		r.tx("reg1", M{Freeze: &rights.Freeze{Kind: rights.HoldGrant, ID: g1, Reason: "review"}}))
 
-	// 12: regulators change by a strict majority.
+	// 14: regulators change by a strict majority.
 	ids = r.block(r.tx("reg1", M{ProposeRegulatorChange: &rights.ProposeRegulatorChange{Change: rights.RegulatorAdd,
 		Address: goldenAddr("eve"), Reason: "a third regulator"}}))
 	r.block(r.tx("reg2", M{VoteRegulatorChange: &rights.VoteRegulatorChange{Proposal: ids[0]}}),
 		r.tx("reg2", M{VoteRegulatorChange: &rights.VoteRegulatorChange{Proposal: ids[0]}}))
 
-	// 14: holding moves, a grant is revoked, a dataset retires; a computation under way is aborted.
+	// 16: holding moves, a grant is revoked, a dataset retires; a computation under way is aborted.
 	ids = r.block(comp("buyer2", g3, rights.OpSum, []string{"a"}, func(rc *rights.RequestComputation) { rc.Epsilon = 1_000_000 }))
 	r.block(r.tx("owner1", M{TransferHolding: &rights.TransferHolding{Dataset: ds1, To: goldenAddr("buyer2")}}),
 		r.tx("owner2", M{RevokeGrant: &rights.RevokeGrant{Grant: g3, Reason: "terms changed"}}),
 		r.tx("buyer2", M{RetireDataset: &rights.RetireDataset{Dataset: ds3, Reason: "stale"}}))
 
-	// 16: a setup ceremony, with block hashes as beacons.
+	// 18: a setup ceremony, with block hashes as beacons.
 	zkParts := []rights.ZKParticipant{{Name: "alice", Address: goldenAddr("owner1")}, {Name: "bob", Address: goldenAddr("owner2")}}
 	ids = r.block(r.tx("reg1", M{OpenZKCeremony: &rights.OpenZKCeremony{ChunkSize: 64, Width: 8, Participants: zkParts}}))
 	zc := ids[0]
@@ -409,15 +420,17 @@ func TestGoldenReplay(t *testing.T) {
 	r.block(register("carol", &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner, rights.RoleBuyer}, RLWEKey: goldenDigest("carol rlwe")}))
 	r.block(register("carol", carol))
 
-	// Empty blocks until every computation still under way has expired.
-	for range 5 {
+	// Empty blocks until every computation still under way has expired and every dispute window
+	// has ended.
+	for range 10 {
 		r.block()
 	}
 
 	for _, kind := range []string{"register_party", "post_ceremony_share", "register_dataset", "request_grant",
 		"approve_grant", "reject_grant", "revoke_grant", "request_computation", "submit_output", "submit_share",
 		"update_dataset", "set_policy", "retire_dataset", "transfer_holding", "transfer_product", "license_product",
-		"freeze", "unfreeze", "propose_regulator_change", "vote_regulator_change", "open_zk_ceremony",
+		"freeze", "unfreeze", "propose_regulator_change", "vote_regulator_change", "dispute_computation",
+		"resolve_dispute", "open_zk_ceremony",
 		"contribute_zk_ceremony", "finish_zk_ceremony", "admit_party"} {
 		if !r.ok[kind] {
 			t.Errorf("no %s tx was accepted: the replay no longer covers every kind", kind)

@@ -163,6 +163,15 @@ func (h *harness) next() {
 	h.height++
 }
 
+// passWindow ends blocks until the dispute window of a computation completed in the current
+// block has passed and its escrow is settled.
+func (h *harness) passWindow() {
+	h.t.Helper()
+	for range DefaultDisputeWindow + 1 {
+		h.next()
+	}
+}
+
 func (h *harness) party(name string) *Party {
 	h.t.Helper()
 	p, err := h.l.Party(addr(name))
@@ -226,7 +235,7 @@ func (h *harness) checkCredits() {
 		total += p.Balance
 	}
 	for _, c := range comps {
-		if c.Status == ComputationPending || c.Status == ComputationSwitching {
+		if c.EscrowHeld() {
 			total += c.Escrow
 		}
 	}
@@ -245,7 +254,7 @@ func (h *harness) checkCredits() {
 	}
 	var pending uint64
 	for _, c := range comps {
-		if c.Status == ComputationPending || c.Status == ComputationSwitching {
+		if c.EscrowHeld() {
 			pending += c.Escrow
 		}
 	}

@@ -129,15 +129,18 @@ func TestTransferHolding(t *testing.T) {
 	if got, _ := w.l.DatasetsByHolder(addr("owner1")); len(got) != 0 {
 		t.Errorf("DatasetsByHolder(old holder) = %v, want none", got)
 	}
-	// The grant keeps its lineage; the computation under way pays the holder at completion.
+	// The grant keeps its lineage; the computation under way pays the holder at settlement.
 	if g := w.grant(w.active); !slices.Equal(g.Datasets, []string{w.ds1, w.ds2}) || g.State != GrantActive {
 		t.Errorf("grant after transfer = %+v", g)
 	}
 	old, nw := w.party("owner1").Balance, w.party("buyer2").Balance
 	w.ok("m1", output(c, digestOf("o")))
 	w.ok("m2", output(c, digestOf("o")))
+	w.ok("m3", output(c, digestOf("o")))
 	w.ok("m1", share(c, digestOf("s1")))
 	w.ok("m2", share(c, digestOf("s2")))
+	w.ok("m3", share(c, digestOf("s3")))
+	w.passWindow()
 	if w.party("owner1").Balance != old || w.party("buyer2").Balance != nw+30 {
 		t.Errorf("release went to the old holder: owner1 %d→%d, buyer2 %d→%d", old, w.party("owner1").Balance, nw, w.party("buyer2").Balance)
 	}

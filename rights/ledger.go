@@ -97,7 +97,9 @@ func (l *Ledger) deliverTx(tx *Tx, sigOK *atomic.Bool, b Block) (*Result, error)
 
 // EndBlock runs the end-of-block rules at b.Height after its txs: every grant whose expiry has
 // passed by the next block expires (its computations under way are aborted and refunded), so do
-// the computations under way over a dataset whose policy's expiry has, then every computation whose deadline has passed expires and is refunded, then b.Hash becomes the
+// the computations under way over a dataset whose policy's expiry has, then every computation
+// whose deadline has passed expires and is refunded, then every completed computation whose
+// dispute window ends at this height is settled, then b.Hash becomes the
 // beacon of every setup ceremony phase waiting for this block.
 func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 	cache := newCache(l.Store)
@@ -109,6 +111,9 @@ func (l *Ledger) EndBlock(b Block) ([]Event, error) {
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
 	if err := x.expire(); err != nil {
+		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
+	}
+	if err := x.settle(); err != nil { // tx_dispute.go
 		return nil, fmt.Errorf("rights: end block %d: %w", b.Height, err)
 	}
 	if err := x.sealZKCeremonies(); err != nil { // tx_zkceremony.go
@@ -288,6 +293,10 @@ func (x *exec) rules() (*Result, error) {
 		err = x.admitParty(m.AdmitParty)
 	case m.RefuseComputation != nil:
 		err = x.refuseComputation(m.RefuseComputation)
+	case m.DisputeComputation != nil:
+		err = x.disputeComputation(m.DisputeComputation)
+	case m.ResolveDispute != nil:
+		err = x.resolveDispute(m.ResolveDispute)
 	// Setup ceremonies (tx_zkceremony.go).
 	case m.OpenZKCeremony != nil:
 		id, err = x.openZKCeremony(m.OpenZKCeremony)
@@ -362,6 +371,7 @@ var (
 	prefixPayment   = []byte("payment/")
 	prefixDeadline  = []byte("index/deadline/") // + 8-byte big-endian deadline + "/" + computation id
 	prefixPendingBy = []byte("index/pending/")  // + grant id + "/" + computation id
+	prefixSettle    = []byte("index/settle/")   // + 8-byte big-endian SettleAt + "/" + computation id
 	indexValue      = []byte{1}
 
 	keyRegulators  = []byte("regulators") // the current regulators; genesis names the first

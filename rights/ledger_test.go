@@ -522,11 +522,12 @@ func TestSumCompletesInTwoPhases(t *testing.T) {
 	}
 	w.checkCredits()
 	w.next()
-	out, other := digestOf("output"), digestOf("other output")
+	out := digestOf("output")
 	w.ok("m3", output(id, out))
-	w.ok("m2", output(id, other))
+	w.ok("m2", output(id, out))
+	// Without noise all three members of a 2-of-3 committee must agree (spec.Participants).
 	if c := w.computation(id); c.Status != ComputationPending || len(c.Outputs) != 2 {
-		t.Fatalf("after two disagreeing outputs: %+v", c)
+		t.Fatalf("after two of three outputs: %+v", c)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -549,31 +550,32 @@ func TestSumCompletesInTwoPhases(t *testing.T) {
 	w.t = t
 	w.ok("m1", output(id, out))
 	c = w.computation(id)
-	// The first Threshold members that posted the agreed output, in post order.
-	if c.Status != ComputationSwitching || c.Output != out || !slices.Equal(c.Participants, []Address{addr("m3"), addr("m1")}) ||
-		!slices.Equal(c.Disagreed, []Address{addr("m2")}) || len(c.Outputs) != 3 {
+	// The members that posted the agreed output, in post order.
+	if c.Status != ComputationSwitching || c.Output != out || !slices.Equal(c.Participants, []Address{addr("m3"), addr("m2"), addr("m1")}) ||
+		len(c.Disagreed) != 0 || len(c.Outputs) != 3 {
 		t.Fatalf("after agreement: %+v", c)
 	}
 	if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == "agree_output" && e.Computation == id }) {
 		t.Errorf("no agree_output event: %+v", w.events)
 	}
 	w.checkCredits()
-	w.refused("m2", share(id, digestOf("m2 share")), CodeNotParticipant, "is not a participant of computation "+id)
 	w.refused("m1", share(id, Digest{}), CodeBadDigests, "share digest is zero")
 	b1, b2 := w.party("owner1").Balance, w.party("owner2").Balance
 	w.ok("m1", share(id, digestOf("m1 share")))
-	if c := w.computation(id); c.Status != ComputationSwitching {
-		t.Fatalf("completed with one of two shares: %+v", c)
-	}
 	w.refused("m1", share(id, digestOf("again")), CodeAlreadySubmitted, "already posted a key-switch share")
 	w.ok("m3", share(id, digestOf("m3 share")))
+	if c := w.computation(id); c.Status != ComputationSwitching {
+		t.Fatalf("completed with two of three shares: %+v", c)
+	}
+	w.ok("m2", share(id, digestOf("m2 share")))
 	c = w.computation(id)
-	if c.Status != ComputationCompleted || c.Finished != w.height || len(c.Shares) != 2 || c.Shares[1].Member != addr("m3") || c.Product == "" {
+	if c.Status != ComputationCompleted || c.Finished != w.height || len(c.Shares) != 3 || c.Shares[1].Member != addr("m3") || c.Product == "" {
 		t.Errorf("completed computation = %+v", c)
 	}
-	if w.party("owner1").Balance-b1 != 30 || w.party("owner2").Balance-b2 != 20 {
-		t.Errorf("holders were not paid their prices")
+	if w.party("owner1").Balance != b1 || w.party("owner2").Balance != b2 || c.SettleAt != w.height+DefaultDisputeWindow || c.Settled != 0 {
+		t.Errorf("holders paid at completion, before the dispute window: %+v", c)
 	}
+	w.checkCredits()
 	p, err := w.l.Product(c.Product)
 	if err != nil {
 		t.Fatal(err)
@@ -582,11 +584,25 @@ func TestSumCompletesInTwoPhases(t *testing.T) {
 		p.Output != out || p.Op != OpSum || !slices.Equal(p.Columns, []string{"a"}) || p.Issued != w.height {
 		t.Errorf("product = %+v", p)
 	}
-	w.refused("m2", output(id, out), CodeComputationState, "is completed, no longer under way")
+	w.refused("m2", output(id, digestOf("late")), CodeComputationState, "is completed, no longer under way")
 	for _, action := range []string{"complete_computation", "issue_product"} {
 		if !slices.ContainsFunc(w.events, func(e Event) bool { return e.Action == action && e.Computation == id }) {
 			t.Errorf("no %s event: %+v", action, w.events)
 		}
+	}
+	w.checkCredits()
+	for w.height < c.SettleAt {
+		w.next()
+	}
+	if w.party("owner1").Balance != b1 {
+		t.Errorf("holders paid before the end of the dispute window's last block")
+	}
+	w.next()
+	if w.party("owner1").Balance-b1 != 30 || w.party("owner2").Balance-b2 != 20 {
+		t.Errorf("holders were not paid their prices")
+	}
+	if c := w.computation(id); c.Settled != c.SettleAt {
+		t.Errorf("settled at %d, want %d", c.Settled, c.SettleAt)
 	}
 	w.checkCredits()
 }
@@ -606,10 +622,13 @@ func TestExpiryRefundsAtDeadline(t *testing.T) {
 			wantReason := "no output agreed by the committee by height " + strconv.FormatInt(deadline, 10)
 			if phase == "switching" {
 				w.ok("m2", output(id, digestOf("o")))
+				w.ok("m3", output(id, digestOf("o")))
 				w.ok("m1", share(id, digestOf("s1")))
+				w.ok("m3", share(id, digestOf("s3")))
 				wantReason = "key-switch shares missing by height " + strconv.FormatInt(deadline, 10) + " from " + string(addr("m2"))
 			} else {
 				w.ok("m2", output(id, digestOf("different")))
+				wantReason += "; no output from " + string(addr("m3"))
 			}
 			w.next()
 			if c := w.computation(id); c.Status == ComputationExpired {
@@ -658,6 +677,7 @@ func TestRevokeAbortsPending(t *testing.T) {
 	// a is in its second phase: the output is agreed and one share is in.
 	w.ok("m1", output(a, digestOf("o")))
 	w.ok("m2", output(a, digestOf("o")))
+	w.ok("m3", output(a, digestOf("o")))
 	w.ok("m1", share(a, digestOf("s1")))
 	w.ok("owner2", Msg{RevokeGrant: &RevokeGrant{Grant: w.active, Reason: "breach"}})
 	for _, id := range []string{a, b} {
@@ -706,11 +726,11 @@ func TestCreditConservation(t *testing.T) {
 		t.Fatalf("sum status = %s, want expired", c.Status)
 	}
 	s = w.ok("buyer", sum)
-	for _, m := range []string{"m1", "m2"} {
+	for _, m := range []string{"m1", "m2", "m3"} {
 		w.ok(m, output(s, digestOf("o")))
 		w.checkCredits()
 	}
-	for _, m := range []string{"m1", "m2"} {
+	for _, m := range []string{"m1", "m2", "m3"} {
 		w.ok(m, share(s, digestOf(m)))
 		w.checkCredits()
 	}

@@ -92,11 +92,15 @@ func TestRefuseComputationRules(t *testing.T) {
 	w.refused("m1", refusal("cp-nope", "no such"), CodeUnknownComputation, "")
 	w.ok("m1", refusal(id, "the requester's RLWE public key object is missing from storage"))
 	w.refused("m1", refusal(id, "again"), CodeAlreadyRefused, "already refused")
-	// The two other members evaluate and switch: one refusal does not stop the computation.
+	// One refusal does not fail the computation: the others evaluate, and since a checked answer
+	// needs every member of this 2-of-3 committee (spec.Participants), the refusing member may
+	// still evaluate and switch too (a refusal is on record, not binding on the member).
 	w.ok("m2", output(id, digestOf("o")))
 	w.ok("m3", output(id, digestOf("o")))
+	w.ok("m1", output(id, digestOf("o")))
 	w.ok("m2", share(id, digestOf("s2")))
 	w.ok("m3", share(id, digestOf("s3")))
+	w.ok("m1", share(id, digestOf("s1")))
 	c := w.computation(id)
 	if c.Status != ComputationCompleted || len(c.Refusals) != 1 || c.Refusals[0].Member != addr("m1") {
 		t.Fatalf("status %s, refusals %+v; want completed with m1's refusal on record", c.Status, c.Refusals)

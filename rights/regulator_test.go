@@ -12,8 +12,10 @@ func completedSum(w *world) *Computation {
 	c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
 	w.ok("m1", output(c, digestOf("o")))
 	w.ok("m2", output(c, digestOf("o")))
+	w.ok("m3", output(c, digestOf("o")))
 	w.ok("m1", share(c, digestOf("s1")))
 	w.ok("m2", share(c, digestOf("s2")))
+	w.ok("m3", share(c, digestOf("s3")))
 	return w.computation(c)
 }
 
@@ -89,7 +91,9 @@ func TestFreezeDatasetAndGrant(t *testing.T) {
 	c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
 	w.ok("m1", output(c, digestOf("o")))
 	w.ok("m2", output(c, digestOf("o")))
+	w.ok("m3", output(c, digestOf("o")))
 	w.ok("m1", share(c, digestOf("s1")))
+	w.ok("m3", share(c, digestOf("s3")))
 	// Frozen between the agreement and the last share: aborted, never completed.
 	w.ok(testRegulatorKey, freeze(HoldDataset, w.ds2, "disputed consent"))
 	if cp := w.computation(c); cp.Status != ComputationAborted {

@@ -578,8 +578,10 @@ func (x *exec) live(c *Computation) (*Grant, error) {
 	return g, nil
 }
 
-// complete marks c completed, issues its product to the requester, releases each dataset's price
-// to its holder now, and marks the grant exhausted when its last use completed. The caller saves g.
+// complete marks c completed, issues its product to the requester, holds the escrow for the
+// dispute window (settle releases each dataset's price to its holder at its end, tx_dispute.go;
+// a count the chain answered has no shares to dispute and pays at once), and marks the grant
+// exhausted when its last use completed. The caller saves g.
 func (x *exec) complete(c *Computation, g *Grant) error {
 	c.Status = ComputationCompleted
 	c.Finished = x.b.Height
@@ -594,14 +596,12 @@ func (x *exec) complete(c *Computation, g *Grant) error {
 		Computation: c.ID,
 		Attrs:       []Attr{{"op", string(c.Op)}},
 	})
-	for i, id := range c.Datasets {
-		d, err := x.dataset(id)
-		if err != nil {
+	if len(c.Participants) == 0 { // the chain's own answer (a count): no shares to dispute
+		if err := x.release(c); err != nil {
 			return err
 		}
-		if err := x.pay(PaymentRelease, c, "", d.Holder, c.Prices[i]); err != nil {
-			return err
-		}
+	} else if err := x.holdForDisputes(c); err != nil {
+		return err
 	}
 	if err := x.issueProduct(c); err != nil {
 		return err
@@ -759,8 +759,9 @@ func posted(posts []Post, a Address) bool {
 	return slices.ContainsFunc(posts, func(p Post) bool { return p.Member == a })
 }
 
-// submitOutput records a member's output digest. When Threshold members posted the same digest,
-// it is the computation's output, they are its participants, and it moves to switching.
+// submitOutput records a member's output digest. When spec.Participants members (2·Threshold − 1
+// capped at the committee's size without noise, Threshold with noise) posted the same digest, it
+// is the computation's output, they are its participants, and it moves to switching.
 func (x *exec) submitOutput(m *SubmitOutput) error {
 	c, committee, err := x.memberComputation(m.Computation)
 	if err != nil {
@@ -796,10 +797,10 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 				agree = append(agree, p.Member)
 			}
 		}
-		if len(agree) >= int(committee.Threshold) {
+		if q := spec.Participants(len(committee.Members), int(committee.Threshold), c.Epsilon > 0); len(agree) >= q {
 			c.Status = ComputationSwitching
 			c.Output = m.Output
-			c.Participants = agree[:committee.Threshold]
+			c.Participants = agree[:q]
 			for _, p := range c.Outputs {
 				if p.Digest != m.Output {
 					c.Disagreed = append(slices.Clip(c.Disagreed), p.Member)
@@ -905,6 +906,21 @@ func (x *exec) expire() error {
 			return err
 		}
 		why := fmt.Sprintf("no output agreed by the committee by height %d", c.Deadline)
+		if c.Status == ComputationPending {
+			committee, err := x.committee()
+			if err != nil {
+				return err
+			}
+			var silent []Address
+			for _, m := range committee.Members {
+				if !posted(c.Outputs, m.Address) {
+					silent = append(silent, m.Address)
+				}
+			}
+			if len(silent) > 0 {
+				why += "; no output from " + joinAddrs(silent)
+			}
+		}
 		if c.Status == ComputationSwitching {
 			var missing []Address
 			for _, a := range c.Participants {

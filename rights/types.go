@@ -321,8 +321,10 @@ type Computation struct {
 	Requested         int64
 	Finished          int64 // height it completed, expired or was aborted
 	// Outputs are the members' output digests and Shares the participants' key-switch shares, in
-	// the order posted. Output is the digest Threshold members agreed on; Participants are the
-	// first Threshold members that posted it, in post order: they alone post shares. Disagreed are
+	// the order posted. Output is the digest spec.Participants members agreed on; Participants
+	// are the first spec.Participants members that posted it (2·Threshold − 1 capped at the
+	// committee's size without noise, Threshold with noise), in post order: they alone post
+	// shares, each one object holding its share for every Threshold-subset of them it is in. Disagreed are
 	// members that posted another output. Not set for a count without noise, which the chain
 	// answers from the registered row counts.
 	Outputs      []Post
@@ -335,9 +337,47 @@ type Computation struct {
 	// than Threshold of them are kept for the audit only.
 	Refusals []Refusal `cbor:",omitempty" json:",omitempty"`
 	// Prices are what each of Datasets costs under the grant (they sum to Escrow): what
-	// completion releases to each dataset's holder at that time.
+	// settlement releases to each dataset's holder.
 	Prices  []uint64
 	Product string // the product completion issued
+	// Settlement (tx_dispute.go): completion holds the escrow for Params.DisputeWindow blocks;
+	// SettleAt is the height whose end releases it to the holders unless the requester disputed
+	// the computation first. Settled is the height the escrow left (released, or refunded by a
+	// resolved dispute); 0 while it is held.
+	SettleAt int64
+	Settled  int64
+	Dispute  *Dispute // the requester's dispute, if it posted one
+}
+
+// Dispute is a requester's claim that a completed computation's key-switch shares are wrong
+// (mpc.VerifyError): the escrow is withheld, neither released nor refunded, until a regulator
+// resolves it. Accused are the participants the requester's client named; Evidence is a digest
+// of what it saw (the share objects are in storage under the computation's Shares).
+type Dispute struct {
+	Accused  []Address
+	Evidence Digest
+	Height   int64
+	Resolved int64  // height a regulator resolved it; 0 while open
+	Outcome  string // DisputeRelease or DisputeRefund once resolved
+	Reason   string // the regulator's
+}
+
+// Dispute outcomes.
+const (
+	DisputeRelease = "release" // the escrow goes to the holders, as settlement would have
+	DisputeRefund  = "refund"  // the escrow goes back to the requester
+)
+
+// EscrowHeld reports whether c's escrow is still held: it is under way, or completed and neither
+// settled nor refunded by a resolved dispute.
+func (c *Computation) EscrowHeld() bool {
+	switch c.Status {
+	case ComputationPending, ComputationSwitching:
+		return true
+	case ComputationCompleted:
+		return c.Settled == 0
+	}
+	return false
 }
 
 // Product is the data product operating right: a completed computation's result, held by the
@@ -466,9 +506,12 @@ type Committee struct {
 type Params struct {
 	OpeningCredit       uint64 // credited to every party when it registers
 	ComputationDeadline int64  // blocks a computation may stay pending before it is refunded
-	PlaintextModulus    uint64 // BGV T: a query whose result could reach T/2 is refused
-	SlotsPerCiphertext  uint64 // values per ciphertext
-	MaxGrantDatasets    uint32
+	// DisputeWindow is how many blocks after completion the requester may dispute a computation
+	// before its escrow is released to the holders; 0 means DefaultDisputeWindow.
+	DisputeWindow      int64
+	PlaintextModulus   uint64 // BGV T: a query whose result could reach T/2 is refused
+	SlotsPerCiphertext uint64 // values per ciphertext
+	MaxGrantDatasets   uint32
 	// ProofFee is what a listing pays per chunk proof it carries, from its sender's balance and
 	// burned, charged before any proof is verified. At least 1 on a chain that is not a devnet
 	// (DefaultProofFee); 0 (free listings) only on a devnet.
@@ -529,6 +572,10 @@ type Msg struct {
 
 	// Admission (tx_party.go, issue 14): 25-27.
 	AdmitParty *AdmitParty `cbor:"25,keyasint,omitempty"`
+
+	// Key-switch disputes (tx_dispute.go, issue 14 attack 2).
+	DisputeComputation *DisputeComputation `cbor:"22,keyasint,omitempty"`
+	ResolveDispute     *ResolveDispute     `cbor:"23,keyasint,omitempty"`
 
 	// Setup ceremonies (tx_zkceremony.go); numbered as their codes, 70-79.
 	OpenZKCeremony       *OpenZKCeremony       `cbor:"70,keyasint,omitempty"`
@@ -727,4 +774,22 @@ type Tx struct {
 	PubKey  []byte
 	Msg     Msg
 	Sig     []byte
+}
+
+// DisputeComputation is the requester's claim, within the dispute window after completion, that
+// the named participants posted wrong key-switch shares: the escrow is withheld and the accused
+// are recorded on the computation, until a regulator resolves the dispute. It gains the requester
+// nothing by itself: the escrow goes back to it only if a regulator decides so.
+type DisputeComputation struct {
+	Computation string
+	Accused     []Address
+	Evidence    Digest
+}
+
+// ResolveDispute is a regulator's decision on a disputed computation: Refund sends the escrow back
+// to the requester, otherwise it is released to the holders.
+type ResolveDispute struct {
+	Computation string
+	Refund      bool
+	Reason      string
 }

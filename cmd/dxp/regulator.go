@@ -90,6 +90,32 @@ func regulatorCommand() *cli.Command {
 					return emit(c, p, func(w io.Writer) { printProposal(w, p) })
 				},
 			}, {
+				Name:  "resolve",
+				Usage: "resolve a buyer's dispute of a computation's key-switch shares: --refund the buyer or --release to the holders",
+				Flags: []cli.Flag{homeFlag, outputFlag, fromFlag("regulator key name"),
+					&cli.StringFlag{Name: "computation", Usage: "disputed computation id", Required: true},
+					&cli.BoolFlag{Name: "refund", Usage: "send the withheld escrow back to the buyer"},
+					&cli.BoolFlag{Name: "release", Usage: "release the withheld escrow to the holders"},
+					&cli.StringFlag{Name: "reason", Usage: "why, for the audit trail"}},
+				Action: func(c *cli.Context) error {
+					if c.Bool("refund") == c.Bool("release") {
+						return errors.New("give exactly one of --refund and --release")
+					}
+					s, err := marketplace.Open(c.Context, c.String("home"))
+					if err != nil {
+						return err
+					}
+					defer s.Close()
+					comp, err := s.ResolveDispute(c.Context, c.String("from"), c.String("computation"), c.Bool("refund"), c.String("reason"))
+					if err != nil {
+						return err
+					}
+					return emit(c, comp, func(w io.Writer) {
+						d := comp.Dispute
+						fmt.Fprintf(w, "computation %s: dispute resolved (%s) at height %d; accused %d participant(s)\n", comp.ID, d.Outcome, d.Resolved, len(d.Accused))
+					})
+				},
+			}, {
 				Name:  "list",
 				Usage: "show the regulators, their proposals and every hold",
 				Flags: []cli.Flag{homeFlag, outputFlag},

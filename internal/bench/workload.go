@@ -17,8 +17,8 @@ import (
 // The ledger bench's workload: a realistic stream of signed txs, every one of which the ledger
 // accepts when they arrive in order. Owners list datasets; buyers request grants over them; the
 // holders approve; each grant is used Uses times, every use a computation request followed by the
-// committee's outputs and key-switch shares (Threshold of each), which complete it and pay the
-// holder. Flows of different buyers interleave, so a block holds every kind of tx.
+// committee's outputs and key-switch shares (spec.Participants of each: all three members of the
+// 2-of-3 committee), which complete it; the holder is paid when its dispute window ends. Flows of different buyers interleave, so a block holds every kind of tx.
 //
 // The ids of the grants and computations the stream creates are learnt from a shadow ledger that
 // runs every tx as it is generated; generating is therefore not free, and the bench does it
@@ -89,7 +89,7 @@ type benchFlow struct {
 	dataset       string
 	grant         string
 	comp          string
-	pair          [2]*benchKey // the members that answer the current computation
+	trio          [benchMembers]*benchKey // the members that answer the current computation, in order
 	step          int
 	usesLeft      int
 }
@@ -370,17 +370,19 @@ func (w *workload) step(f *benchFlow) (raw []byte, done bool, err error) {
 		raw, id, err = w.tx(f.buyer, rights.Msg{RequestComputation: &rights.RequestComputation{Grant: f.grant, Op: rights.OpSum, Columns: []string{"a"}}})
 		f.comp = id
 		c := w.started + f.usesLeft
-		f.pair = [2]*benchKey{w.members[c%benchMembers], w.members[(c+1)%benchMembers]}
-	case 3, 4:
-		raw, _, err = w.tx(f.pair[f.step-3], rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: f.comp, Output: benchDigest("output", f.comp)}})
-	case 5, 6:
-		m := f.pair[f.step-5]
+		for i := range f.trio {
+			f.trio[i] = w.members[(c+i)%benchMembers]
+		}
+	case 3, 4, 5:
+		raw, _, err = w.tx(f.trio[f.step-3], rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: f.comp, Output: benchDigest("output", f.comp)}})
+	case 6, 7, 8:
+		m := f.trio[f.step-6]
 		raw, _, err = w.tx(m, rights.Msg{SubmitShare: &rights.SubmitShare{Computation: f.comp, Share: benchDigest("share", f.comp, m.name)}})
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	if f.step++; f.step == 7 {
+	if f.step++; f.step == 9 {
 		f.usesLeft--
 		if f.usesLeft == 0 {
 			return raw, true, nil

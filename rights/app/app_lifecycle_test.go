@@ -31,7 +31,8 @@ func TestAppRevokeBetweenPhases(t *testing.T) {
 	g := string(mustOK(c.tx("buyer", rights.Msg{RequestGrant: &rights.RequestGrant{Datasets: []string{ds}, Ops: []rights.Op{rights.OpSum}, Columns: []string{"a"}, Uses: 2}}))[0])
 	mustOK(c.tx("owner1", rights.Msg{ApproveGrant: &rights.ApproveGrant{Grant: g}}))
 	cp := string(mustOK(c.tx("buyer", rights.Msg{RequestComputation: &rights.RequestComputation{Grant: g, Op: rights.OpSum, Columns: []string{"a"}}}))[0])
-	mustOK(c.tx("m1", rightstest.Output(cp, rightstest.Digest("o"))), c.tx("m2", rightstest.Output(cp, rightstest.Digest("o"))), c.tx("m1", rightstest.Share(cp, rightstest.Digest("s1"))))
+	mustOK(c.tx("m1", rightstest.Output(cp, rightstest.Digest("o"))), c.tx("m2", rightstest.Output(cp, rightstest.Digest("o"))), c.tx("m3", rightstest.Output(cp, rightstest.Digest("o"))),
+		c.tx("m1", rightstest.Share(cp, rightstest.Digest("s1"))), c.tx("m3", rightstest.Share(cp, rightstest.Digest("s3"))))
 	res := c.block(c.tx("owner1", rights.Msg{RevokeGrant: &rights.RevokeGrant{Grant: g, Reason: "consent withdrawn"}}), c.tx("m2", rightstest.Share(cp, rightstest.Digest("s2"))))
 	if got := codes(res); !slices.Equal(got, []uint32{rights.CodeOK, rights.CodeComputationState}) {
 		t.Fatalf("revoke then late share = %v", res.TxResults)
@@ -54,7 +55,7 @@ func TestAppRevokeBetweenPhases(t *testing.T) {
 	}
 	var comps []rights.Computation
 	if r := c.query("/computations/grant/"+g, 0); r.Code != rights.CodeOK || rights.Unmarshal(r.Value, &comps) != nil || len(comps) != 1 ||
-		comps[0].Status != rights.ComputationAborted || len(comps[0].Shares) != 1 {
+		comps[0].Status != rights.ComputationAborted || len(comps[0].Shares) != 2 {
 		t.Fatalf("/computations/grant = %d %q %+v", r.Code, r.Log, comps)
 	}
 	var p rights.Party
