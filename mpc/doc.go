@@ -199,7 +199,9 @@
 // # Security
 //
 // Lattigo's protocols carry no proofs that shares were made correctly (mhe/README), so the checks
-// are redundancy. A member that evaluates a different query holds the output vote back (without
+// are commitments and redundancy. Ceremony shares are committed before any is revealed, so no
+// member can fit its share to the others' (a rogue key), and the keys are voted only after a
+// known-answer check decrypts under them in every window of t members. A member that evaluates a different query holds the output vote back (without
 // noise every participant must agree) or is outvoted (with noise, by t others). A wrong
 // key-switch share of a computation without noise is detected by the buyer: with at most t−1
 // dishonest members among 2t−1 participants some t-subset is all honest, so a share that moves
