@@ -425,6 +425,38 @@ func timeKey(prefix []byte, at int64, id string) []byte {
 	return append(k, id...)
 }
 
+// indexEntry is one key of a time-ordered index (timeKey, deadlineKey): the stored key, its
+// height or unix time, and the id it names.
+type indexEntry struct {
+	key []byte
+	at  int64
+	id  string
+}
+
+// dueEntries returns, in order, the entries of the time-ordered index under prefix whose height
+// or time is at most limit; what names the index in the error for a malformed key.
+func dueEntries(s Store, prefix []byte, limit int64, what string) ([]indexEntry, error) {
+	var out []indexEntry
+	var bad error
+	err := s.Iterate(prefix, func(k, _ []byte) bool {
+		rest := k[len(prefix):]
+		if len(rest) < 9 || rest[8] != '/' {
+			bad = fmt.Errorf("rights: malformed %s index key %q", what, k)
+			return false
+		}
+		at := int64(binary.BigEndian.Uint64(rest[:8]))
+		if at > limit {
+			return false
+		}
+		out = append(out, indexEntry{key: append([]byte(nil), k...), at: at, id: string(rest[9:])})
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, bad
+}
+
 func key(prefix []byte, id string) []byte { return append(append([]byte(nil), prefix...), id...) }
 
 func deadlineKey(deadline int64, id string) []byte {

@@ -3,6 +3,7 @@ package rights
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ErrNotFound is returned for an id or address the chain does not know.
@@ -190,30 +191,23 @@ func (l *Ledger) HoldsOn(kind HoldKind, id string) ([]Hold, error) {
 // ComputationsUnderWay returns the computations pending or switching, in deadline order, from
 // the deadline index.
 func (l *Ledger) ComputationsUnderWay() ([]Computation, error) {
+	entries, err := dueEntries(l.Store, prefixDeadline, math.MaxInt64, "deadline")
+	if err != nil {
+		return nil, err
+	}
 	out := []Computation{}
-	var bad error
-	err := l.Store.Iterate(prefixDeadline, func(k, _ []byte) bool {
-		rest := k[len(prefixDeadline):]
-		if len(rest) < 9 || rest[8] != '/' {
-			bad = fmt.Errorf("rights: malformed deadline index key %q", k)
-			return false
-		}
+	for _, e := range entries {
 		var c Computation
-		ok, err := load(l.Store, key(prefixComp, string(rest[9:])), &c)
+		ok, err := load(l.Store, key(prefixComp, e.id), &c)
 		if err == nil && !ok {
 			err = errors.New("no such computation")
 		}
 		if err != nil {
-			bad = fmt.Errorf("rights: deadline index names computation %s: %w", rest[9:], err)
-			return false
+			return nil, fmt.Errorf("rights: deadline index names computation %s: %w", e.id, err)
 		}
 		out = append(out, c)
-		return true
-	})
-	if err != nil {
-		return nil, err
 	}
-	return out, bad
+	return out, nil
 }
 
 // byIndex loads the objects an index lists under owner.

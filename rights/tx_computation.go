@@ -1,7 +1,6 @@
 package rights
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
@@ -877,27 +876,12 @@ func joinAddrs(as []Address) string {
 
 // expire refunds every computation under way whose deadline is below the block height.
 func (x *exec) expire() error {
-	var due []string
-	var iterErr error
-	if err := x.s.Iterate(prefixDeadline, func(k, _ []byte) bool {
-		rest := k[len(prefixDeadline):]
-		if len(rest) < 9 || rest[8] != '/' {
-			iterErr = fmt.Errorf("rights: malformed deadline index key %q", k)
-			return false
-		}
-		if int64(binary.BigEndian.Uint64(rest[:8])) >= x.b.Height {
-			return false
-		}
-		due = append(due, string(rest[9:]))
-		return true
-	}); err != nil {
+	due, err := dueEntries(x.s, prefixDeadline, x.b.Height-1, "deadline")
+	if err != nil {
 		return err
 	}
-	if iterErr != nil {
-		return iterErr
-	}
-	for _, id := range due {
-		c, err := x.computation(id)
+	for _, e := range due {
+		c, err := x.computation(e.id)
 		if err != nil {
 			return err
 		}

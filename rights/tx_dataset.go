@@ -486,39 +486,21 @@ func (x *exec) indexPolicyExpiry(id string, old, new Expiry) error {
 // members' posts were refused from the first block in which the expiry had passed (liveness), so
 // none of them had every share out.
 func (x *exec) expirePolicies() error {
-	var due [][]byte
+	due, err := dueEntries(x.s, prefixPolicyExpiryBlock, x.b.Height, "policy expiry")
+	if err != nil {
+		return err
+	}
+	byTime, err := dueEntries(x.s, prefixPolicyExpiryTime, x.b.Time.Unix(), "policy expiry")
+	if err != nil {
+		return err
+	}
 	var ids []string
-	collect := func(prefix []byte, limit int64) error {
-		var bad error
-		err := x.s.Iterate(prefix, func(k, _ []byte) bool {
-			rest := k[len(prefix):]
-			if len(rest) < 9 || rest[8] != '/' {
-				bad = fmt.Errorf("rights: malformed policy expiry index key %q", k)
-				return false
-			}
-			if int64(binary.BigEndian.Uint64(rest[:8])) > limit {
-				return false
-			}
-			due = append(due, append([]byte(nil), k...))
-			if id := string(rest[9:]); !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
-			return true
-		})
-		if err != nil {
+	for _, e := range append(due, byTime...) {
+		if err := x.s.Delete(e.key); err != nil {
 			return err
 		}
-		return bad
-	}
-	if err := collect(prefixPolicyExpiryBlock, x.b.Height); err != nil {
-		return err
-	}
-	if err := collect(prefixPolicyExpiryTime, x.b.Time.Unix()); err != nil {
-		return err
-	}
-	for _, k := range due {
-		if err := x.s.Delete(k); err != nil {
-			return err
+		if !slices.Contains(ids, e.id) {
+			ids = append(ids, e.id)
 		}
 	}
 	for _, id := range ids {

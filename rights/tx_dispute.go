@@ -1,8 +1,6 @@
 package rights
 
 import (
-	"encoding/binary"
-	"fmt"
 	"slices"
 )
 
@@ -54,27 +52,12 @@ func (x *exec) release(c *Computation) error {
 // settle releases the escrow of every completed computation whose dispute window ends at or
 // before this height and that was not disputed.
 func (x *exec) settle() error {
-	var due []string
-	var iterErr error
-	if err := x.s.Iterate(prefixSettle, func(k, _ []byte) bool {
-		rest := k[len(prefixSettle):]
-		if len(rest) < 9 || rest[8] != '/' {
-			iterErr = fmt.Errorf("rights: malformed settlement index key %q", k)
-			return false
-		}
-		if int64(binary.BigEndian.Uint64(rest[:8])) > x.b.Height {
-			return false
-		}
-		due = append(due, string(rest[9:]))
-		return true
-	}); err != nil {
+	due, err := dueEntries(x.s, prefixSettle, x.b.Height, "settlement")
+	if err != nil {
 		return err
 	}
-	if iterErr != nil {
-		return iterErr
-	}
-	for _, id := range due {
-		c, err := x.computation(id)
+	for _, e := range due {
+		c, err := x.computation(e.id)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package rights
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -485,38 +484,16 @@ func (x *exec) endGrant(g *Grant, why string) error {
 // expireGrants ends every requested or active grant whose expiry has passed by the next block:
 // height at most this block's, or time at most this block's time.
 func (x *exec) expireGrants() error {
-	type due struct {
-		k  []byte
-		id string
-	}
-	var list []due
-	collect := func(prefix []byte, limit int64) error {
-		var bad error
-		err := x.s.Iterate(prefix, func(k, _ []byte) bool {
-			rest := k[len(prefix):]
-			if len(rest) < 9 || rest[8] != '/' {
-				bad = fmt.Errorf("rights: malformed grant expiry index key %q", k)
-				return false
-			}
-			if int64(binary.BigEndian.Uint64(rest[:8])) > limit {
-				return false
-			}
-			list = append(list, due{append([]byte(nil), k...), string(rest[9:])})
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		return bad
-	}
-	if err := collect(prefixGrantExpiryBlock, x.b.Height); err != nil {
+	list, err := dueEntries(x.s, prefixGrantExpiryBlock, x.b.Height, "grant expiry")
+	if err != nil {
 		return err
 	}
-	if err := collect(prefixGrantExpiryTime, x.b.Time.Unix()); err != nil {
+	byTime, err := dueEntries(x.s, prefixGrantExpiryTime, x.b.Time.Unix(), "grant expiry")
+	if err != nil {
 		return err
 	}
-	for _, d := range list {
-		if err := x.s.Delete(d.k); err != nil {
+	for _, d := range append(list, byTime...) {
+		if err := x.s.Delete(d.key); err != nil {
 			return err
 		}
 		g, err := x.grant(d.id)

@@ -2,6 +2,7 @@ package rights
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -231,23 +232,12 @@ func (x *exec) unfreeze(m *Unfreeze) error {
 // abortPending aborts and refunds every computation under way (pending or switching) that match
 // selects.
 func (x *exec) abortPending(match func(c *Computation) bool, why string) error {
-	var ids []string
-	var iterErr error
-	if err := x.s.Iterate(prefixDeadline, func(k, _ []byte) bool {
-		rest := k[len(prefixDeadline):]
-		if len(rest) < 9 || rest[8] != '/' {
-			iterErr = fmt.Errorf("rights: malformed deadline index key %q", k)
-			return false
-		}
-		ids = append(ids, string(rest[9:]))
-		return true
-	}); err != nil {
+	underWay, err := dueEntries(x.s, prefixDeadline, math.MaxInt64, "deadline")
+	if err != nil {
 		return err
 	}
-	if iterErr != nil {
-		return iterErr
-	}
-	for _, id := range ids {
+	for _, e := range underWay {
+		id := e.id
 		c, err := x.computation(id)
 		if err != nil {
 			return err
