@@ -347,7 +347,7 @@ func TestRestartMidComputation(t *testing.T) {
 		if pass == 5 {
 			t.Fatalf("task still in phase %s after %d passes", f.chain.state(task.ID).phase, pass)
 		}
-		for _, i := range []int{0, 1} {
+		for _, i := range []int{0, 1, 2} {
 			if _, err := fresh(i).Step(ctx); err != nil {
 				errs++
 				t.Logf("pass %d: %v", pass, err)
@@ -388,7 +388,7 @@ func TestRestartMidComputation(t *testing.T) {
 
 	// Once the task no longer waits for them, the members keep only the share's digest.
 	f.chain.removeTask(task.ID)
-	for _, i := range []int{0, 1} {
+	for _, i := range []int{0, 1, 2} {
 		if _, err := fresh(i).Step(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -430,13 +430,16 @@ func TestDPResults(t *testing.T) {
 	} {
 		t.Run(mech.Mechanism, func(t *testing.T) {
 			task := Task{ID: "dp-" + mech.Mechanism, Op: spec.OpHistogram, Histogram: &HistogramInput{Tables: [][32]byte{table}, Min: 0, Bin: 1, Edges: edges}, BuyerKey: f.buyerKey, DP: &mech}
-			r := compute(t, f, task, []int{0, 2}, nil)
+			r := compute(t, f, task, []int{0, 1, 2}, nil)
+			if len(r.shares) != 3 {
+				t.Fatalf("%d share objects, want 3: DP computations have spec.Participants participants too", len(r.shares))
+			}
 			got, err := OpenValues(f.params, f.buyerSK, r.output, r.shares, f.chain.threshold, len(want))
 			if err != nil {
 				t.Fatalf("OpenValues() error: %v", err)
 			}
 			micro := func(x float64) uint64 { return uint64(math.Round(x * spec.MicroUnit)) }
-			tail := spec.NoiseTail(big.NewInt(1), len(want), true, micro(mech.Epsilon), micro(mech.Delta), 2)
+			tail := spec.NoiseTail(big.NewInt(1), len(want), true, micro(mech.Epsilon), micro(mech.Delta), 3)
 			exact := true
 			for b := range want {
 				d := got[b].Int64() - want[b]
