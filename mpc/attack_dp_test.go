@@ -1,0 +1,195 @@
+package mpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"testing"
+
+	"github.com/dxplabs/dxp/spec"
+	"github.com/tuneinsight/lattigo/v5/he/heint"
+	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
+)
+
+// dpSumTask is a noisy sum of vals (Laplace, ε = 0.5, sensitivity 1000).
+func dpSumTask(t *testing.T, f *fixture, id string, vals []int64) Task {
+	return Task{ID: id, Op: spec.OpSum, Columns: [][][32]byte{encryptAndPut(t, f, vals)}, BuyerKey: f.buyerKey,
+		DP: &DP{Mechanism: DPLaplace, Epsilon: 0.5, Sensitivity: []uint64{1000}}}
+}
+
+// TestAttackOffsetKeySwitchShareWithNoise: on a computation with DP noise a participant adds an
+// offset to its key-switch share. Before shared noise, a DP computation had exactly t
+// participants and one subset, so the buyer read sum + noise + delta and could not tell (this
+// test then failed: Open returned no error). Now the q = min(n, 2t−1) participants all add the
+// same total noise through their Shamir shares of it, every subset is combined, the offset
+// makes them disagree, the answer is refused and the cheater is among the named.
+func TestAttackOffsetKeySwitchShareWithNoise(t *testing.T) {
+	for _, shape := range [][3]int{{3, 2, 1}, {5, 3, 3}} {
+		n, th, liar := shape[0], shape[1], shape[2]
+		t.Run(fmt.Sprintf("%d-of-%d", th, n), func(t *testing.T) {
+			if testing.Short() && n == 5 {
+				t.Skip("runs a 5-member ceremony")
+			}
+			f := sharedFixture(t, n, th)
+			defer func() { f.chain.taskHook = nil }()
+			vals := smallValues(3000, 31, -1000, 1000)
+			task := dpSumTask(t, f, fmt.Sprintf("dp-offset-%d-of-%d", th, n), vals)
+			cheater := f.chain.members[liar]
+			cheat(t, f, cheater, task.ID, 1_000_000)
+			all := make([]int, n)
+			for i := range all {
+				all[i] = i
+			}
+			r := compute(t, f, task, all, nil)
+			pos := slices.Index(r.state.active, cheater)
+			if len(r.state.active) != spec.Participants(n, th, true) || pos < 0 {
+				t.Fatalf("active = %q, want %d participants including %s", r.state.active, spec.Participants(n, th, true), cheater)
+			}
+			got, err := Open(f.params, f.buyerSK, r.output, r.shares, th)
+			var ve *VerifyError
+			if !errors.As(err, &ve) {
+				t.Fatalf("Open() = %v, %v; want a *VerifyError (the exact sum is %s, the offset 1000000)", got, err, sum(vals))
+			}
+			t.Log(err)
+			if !slices.Contains(ve.Suspects, pos) {
+				t.Errorf("suspects %v do not include the cheater at %d", ve.Suspects, pos)
+			}
+			if n == 5 && (!ve.Certain || !slices.Equal(ve.Suspects, []int{pos})) {
+				t.Errorf("suspects %v (certain %t), want exactly [%d]", ve.Suspects, ve.Certain, pos)
+			}
+		})
+	}
+}
+
+// stripNoise is what a participant that leaves its noise out does to its share object: it
+// subtracts, from its PCKS share for each subset S it is in (in subsetsWith order), the
+// λ_me^S·σ_me it added, encoded in every slot (a single-valued answer). It knows σ_me: it opened
+// the dealings addressed to it.
+func stripNoise(tb testing.TB, params heint.Parameters, output, obj []byte, active []int, me, threshold int, sigma []uint64) []byte {
+	tb.Helper()
+	c := newCodec(params)
+	ct, err := c.outputCiphertext(output, true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pcks, err := mhe.NewPublicKeySwitchProtocol(params, ring.DiscreteGaussian{Sigma: 1, Bound: 6})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	size := pcks.AllocateShare(ct.Level()).BinarySize()
+	T := params.PlaintextModulus()
+	subs := subsetsWith(len(active), threshold, slices.Index(active, me))
+	if len(obj) != len(subs)*size {
+		tb.Fatalf("share object %d bytes, want %d subsets of %d", len(obj), len(subs), size)
+	}
+	var out []byte
+	for i, sub := range subs {
+		set := make([]int, len(sub))
+		for k, p := range sub {
+			set[k] = active[p]
+		}
+		l, err := lagrangeAtZero(set, me, T)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		vals := make([]uint64, Slots(params))
+		for k := range vals {
+			vals[k] = (T - mulMod(l, sigma[0], T)) % T
+		}
+		pt := heint.NewPlaintext(params, ct.Level())
+		pt.MetaData = ct.MetaData.CopyNew()
+		if err := heint.NewEncoder(params).Encode(vals, pt); err != nil {
+			tb.Fatal(err)
+		}
+		s, err := c.pcksShare(obj[i*size:(i+1)*size], ct.Level())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		params.RingQ().AtLevel(ct.Level()).Add(s.Value[0], pt.Value, s.Value[0])
+		b, err := s.MarshalBinary()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b...)
+	}
+	return out
+}
+
+// TestAttackNoiseShareLeftOut: a participant of a DP computation posts its key-switch shares
+// without its part of the shared noise (it wants the buyer, its accomplice, to get a less noisy
+// answer, or just to skip the work). Before shared noise its one share was unchecked and the
+// buyer read the answer with less noise; now the subsets it is in carry less noise than the
+// others, they disagree, and the answer is refused with the cheater among the named.
+func TestAttackNoiseShareLeftOut(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	defer func() { f.chain.taskHook = nil }()
+	vals := smallValues(3000, 32, -1000, 1000)
+	task := dpSumTask(t, f, "dp-noise-left-out", vals)
+	liar := 2
+	cheater := f.chain.members[liar]
+	v := f.chain.view()
+	f.chain.taskHook = func(m, kind, id string, d *[32]byte) (bool, error) {
+		if kind != "share" || m != cheater || id != task.ID {
+			return true, nil
+		}
+		ctx := context.Background()
+		st := f.chain.task(id)
+		active, err := activeIndices(v, st.active, true)
+		if err != nil {
+			return false, err
+		}
+		tt := task
+		for _, a := range st.active {
+			tt.Noise = append(tt.Noise, st.noise[a])
+		}
+		sigma, err := f.members[liar].noiseShare(ctx, v, &tt, active, 1)
+		if err != nil {
+			return false, err
+		}
+		obj, err := f.objs.Get(ctx, *d)
+		if err != nil {
+			return false, err
+		}
+		output, err := f.objs.Get(ctx, st.output)
+		if err != nil {
+			return false, err
+		}
+		if *d, err = f.objs.Put(ctx, stripNoise(t, f.params, output, obj, active, liar, v.Threshold, sigma)); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	r := compute(t, f, task, []int{0, 1, 2}, nil)
+	got, err := Open(f.params, f.buyerSK, r.output, r.shares, 2)
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Open() = %v, %v; want a *VerifyError (the exact sum is %s)", got, err, sum(vals))
+	}
+	t.Log(err)
+	if pos := slices.Index(r.state.active, cheater); !slices.Contains(ve.Suspects, pos) {
+		t.Errorf("suspects %v do not include the cheater at %d", ve.Suspects, pos)
+	}
+}
+
+// TestHonestDPSubsetsAgree: with every participant honest, all subsets of a DP computation
+// decrypt to the same answer, the exact one plus noise within its 2^-64 tail.
+func TestHonestDPSubsetsAgree(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	vals := smallValues(3000, 33, -1000, 1000)
+	r := compute(t, f, dpSumTask(t, f, "dp-honest-subsets", vals), []int{0, 1, 2}, nil)
+	if len(r.shares) != 3 {
+		t.Fatalf("%d share objects, want 3", len(r.shares))
+	}
+	got, err := Open(f.params, f.buyerSK, r.output, r.shares, 2)
+	if err != nil {
+		t.Fatalf("Open() error: %v", err)
+	}
+	diff := new(big.Int).Sub(got, sum(vals))
+	if tail := big.NewInt(int64(spec.LaplaceTail * 1000 / 0.5)); diff.CmpAbs(tail) > 0 {
+		t.Errorf("noise %s beyond its 2^-64 tail %s", diff, tail)
+	}
+	t.Logf("exact %s, noisy %s", sum(vals), got)
+}
