@@ -2,16 +2,19 @@ package mpc
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dxplabs/dxp/spec"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
 	"github.com/tuneinsight/lattigo/v5/ring"
+	"golang.org/x/crypto/nacl/box"
 )
 
 // dpSumTask is a noisy sum of vals (Laplace, ε = 0.5, sensitivity 1000).
@@ -192,4 +195,65 @@ func TestHonestDPSubsetsAgree(t *testing.T) {
 		t.Errorf("noise %s beyond its 2^-64 tail %s", diff, tail)
 	}
 	t.Logf("exact %s, noisy %s", sum(vals), got)
+}
+
+// TestAttackNoiseDealingForAnotherComputation: a dealer (or anyone replaying a stored object)
+// posts, as its noise dealing for one computation, a dealing made for another, a truncated one, or
+// one sealed to someone else: each recipient refuses to open it (header bound to the computation,
+// dealer and recipient; exact size; nacl/box authenticity). An honest dealing opens, and every t
+// recipients' shares interpolate to the dealt noise.
+func TestAttackNoiseDealingForAnotherComputation(t *testing.T) {
+	const n, th, k = 3, 2, 2
+	const T = uint64(65537)
+	pubs := make([]*[boxKeySize]byte, n)
+	privs := make([]*[boxKeySize]byte, n)
+	for i := range pubs {
+		pub, priv, err := box.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs[i], privs[i] = pub, priv
+	}
+	eta := []int64{-5, 1234}
+	obj, err := dealNoise("task-a", 0, eta, th, T, pubs, privs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares := make([][]uint64, n)
+	for j := range n {
+		if shares[j], err = openNoise(obj, "task-a", 0, j, n, k, T, pubs[0], privs[j]); err != nil {
+			t.Fatalf("recipient %d: honest dealing refused: %v", j, err)
+		}
+	}
+	for _, set := range [][]int{{0, 1}, {0, 2}, {1, 2}} {
+		for v := range k {
+			var acc uint64
+			for _, j := range set {
+				l, err := lagrangeAtZero(set, j, T)
+				if err != nil {
+					t.Fatal(err)
+				}
+				acc = (acc + mulMod(l, shares[j][v], T)) % T
+			}
+			if acc != modT(eta[v], T) {
+				t.Errorf("subset %v reconstructs %d for value %d, want %d", set, acc, v, modT(eta[v], T))
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		obj   []byte
+		task  string
+		from  int
+		peer  *[boxKeySize]byte
+		wants string
+	}{
+		{"replayed for another computation", obj, "task-b", 0, pubs[0], "not for this computation"},
+		{"claimed by another dealer", obj, "task-a", 1, pubs[1], "does not open"},
+		{"truncated", obj[:len(obj)-1], "task-a", 0, pubs[0], "bytes, want"},
+	} {
+		if _, err := openNoise(tc.obj, tc.task, tc.from, 1, n, k, T, tc.peer, privs[1]); err == nil || !strings.Contains(err.Error(), tc.wants) {
+			t.Errorf("%s: openNoise() = %v, want an error containing %q", tc.name, err, tc.wants)
+		}
+	}
 }
