@@ -257,3 +257,44 @@ func TestAttackNoiseDealingForAnotherComputation(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackUnopenableNoiseDealing: a participant posts, as its noise dealing, an object that
+// does not open for the others (garbage of the right size). A recipient cannot make a share that
+// agrees with the other subsets, so it posts none and its error names the dealer: the
+// computation then waits for a share that never comes, and expires, refunded.
+func TestAttackUnopenableNoiseDealing(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	task := dpSumTask(t, f, "dp-unopenable-dealing", smallValues(3000, 34, -1000, 1000))
+	f.chain.addTask(task)
+	defer f.chain.removeTask(task.ID)
+	for i := range f.members { // every member evaluates and deals: the task moves to the switch
+		if _, err := f.members[i].Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dealer := f.chain.members[0]
+	garbage := make([]byte, 3*sealedNoiseSize(1))
+	if _, err := rand.Read(garbage); err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.objs.Put(ctx, garbage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.chain.mu.Lock()
+	st := f.chain.task(task.ID)
+	if st.phase != PhaseSwitch {
+		f.chain.mu.Unlock()
+		t.Fatalf("task in phase %s after every member evaluated, want %s", st.phase, PhaseSwitch)
+	}
+	st.noise[dealer] = d
+	f.chain.mu.Unlock()
+	_, err = f.members[1].Step(ctx)
+	if err == nil || !strings.Contains(err.Error(), "noise dealing of participant "+dealer) {
+		t.Fatalf("Step() = %v, want an error naming the dealer %s", err, dealer)
+	}
+	if _, posted := f.chain.state(task.ID).shares[f.chain.members[1]]; posted {
+		t.Errorf("the recipient posted a share without the dealer's noise")
+	}
+}
