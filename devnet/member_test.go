@@ -210,7 +210,13 @@ func postWrongOutput(ctx context.Context, chain *client.Client, member *marketpl
 			if _, err := rand.Read(d[:]); err != nil {
 				return err
 			}
-			_, err := chain.Submit(ctx, member.Private, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: c.ID, Output: d}})
+			var noise rights.Digest // a computation with DP noise takes an output only with a noise dealing digest
+			if c.Epsilon > 0 {
+				if _, err := rand.Read(noise[:]); err != nil {
+					return err
+				}
+			}
+			_, err := chain.Submit(ctx, member.Private, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: c.ID, Output: d, Noise: noise}})
 			return err
 		}
 		select {

@@ -249,6 +249,13 @@ func (b *board) task(ctx context.Context, c rights.Computation, phase string) (m
 		t.Output = c.Output
 		for _, a := range c.Participants {
 			t.Active = append(t.Active, string(a))
+			if c.Epsilon > 0 { // each participant's noise dealing, posted with its output
+				i := slices.IndexFunc(c.Outputs, func(p rights.Post) bool { return p.Member == a })
+				if i < 0 {
+					return t, fmt.Errorf("computation %s: participant %s has no output post", c.ID, a)
+				}
+				t.Noise = append(t.Noise, c.Outputs[i].Noise)
+			}
 		}
 	}
 	requester, err := client.Get[rights.Party](ctx, b.chain, string(c.Requester))
@@ -332,10 +339,11 @@ func (b *board) dataset(ctx context.Context, id string) (*rights.Dataset, error)
 	return ds, nil
 }
 
-// PostOutput posts this member's output digest (phase one). A post the chain already holds (the
-// member restarted after posting) is not an error.
-func (b *board) PostOutput(ctx context.Context, task string, output [32]byte) error {
-	return b.post(ctx, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: task, Output: output}})
+// PostOutput posts this member's output digest (phase one), with its noise dealing digest on a
+// computation with DP (zero otherwise). A post the chain already holds (the member restarted
+// after posting) is not an error.
+func (b *board) PostOutput(ctx context.Context, task string, output, noise [32]byte) error {
+	return b.post(ctx, rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: task, Output: output, Noise: noise}})
 }
 
 // PostShare posts this member's key-switch share (phase two), likewise once.

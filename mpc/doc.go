@@ -123,12 +123,12 @@
 // A computation has two phases on chain. In PhaseEvaluate every member evaluates the query on the
 // input ciphertexts (a pure function of the inputs and the collective keys: every member puts a
 // byte-identical output) and posts the output's digest (Board.PostOutput). Once
-// spec.Participants members (min(N, 2t−1) without noise, t with noise) posted the same digest, the
+// spec.Participants members (min(N, 2t−1)) posted the same digest, the
 // chain fixes Active (the first of them, in post order) and moves to PhaseSwitch, recording who
 // disagreed. Each active member then, for every t-subset of Active it is in (subsets.go), derives
 // its additive share of the collective secret for that subset and makes its public-key-switch
 // (PCKS) share of the agreed output toward the buyer's key with fresh smudging noise (below),
-// adds its DP noise share if the task asks for DP (one subset then), saves the concatenated share
+// adds its part of the shared DP noise if the task asks for DP (below), saves the concatenated share
 // object, puts it in storage and posts its digest (Board.PostShare). A restarted member re-posts
 // its saved object, never a second one (which would carry fresh noise). The buyer combines every
 // subset, decrypts each alone, and accepts only if all agree (OpenValues).
@@ -188,29 +188,38 @@
 //
 // # Differential privacy
 //
-// A task's DP (mechanism, ε, δ, per-output sensitivity) makes every active member add its share of
-// discrete Gaussian or discrete Laplace noise to its key-switch share, in the plaintext domain at
-// the output's scale, so the buyer decrypts exact + Σ shares and nobody knows the total. ε and δ
-// cover the whole release. Laplace: output j gets scale b_j = Sensitivity[j]·k'/ε (k' = k, or 1 for
-// a histogram's disjoint buckets), each member adds a difference of two Pólya variables of shape
-// 1/t. Gaussian: ρ = (sqrt(ln(1/δ)+ε) − sqrt(ln(1/δ)))² (zCDP), σ_j² = Sensitivity[j]²·k'/(2ρ), each
-// member adds a discrete Gaussian of variance max(σ_j²/t, 4). Details and references in dp.go.
+// A task's DP (mechanism, ε, δ, per-output sensitivity) makes every one of the q =
+// spec.Participants participants contribute a share η_i of discrete Gaussian or discrete Laplace
+// noise, so the buyer decrypts exact + Σ η_i and nobody knows the total. The noise is shared so
+// that every key-switch subset adds the same total (dpdeal.go): with its output each member deals
+// η_i, Shamir-shared over Z_T (degree t−1, the key's evaluation points) and sealed to every
+// member's box key, and posts the dealing's digest with its output (the chain keeps it on the
+// output post); in the switch participant j opens the q participants' dealings addressed to it,
+// sums them into σ_j and adds λ_j^S·σ_j (Lagrange at 0 over Z_T) to its share for subset S, in
+// the plaintext domain at the output's scale. A dealing that does not open stops the participant
+// from posting (it logs the dealer; the computation expires, refunded). ε and δ cover the whole
+// release. Laplace: output j gets scale b_j = Sensitivity[j]·k'/ε (k' = k, or 1 for a
+// histogram's disjoint buckets), each dealer draws a difference of two Pólya variables of shape
+// 1/q. Gaussian: ρ = (sqrt(ln(1/δ)+ε) − sqrt(ln(1/δ)))² (zCDP), σ_j² = Sensitivity[j]²·k'/(2ρ), each
+// dealer draws a discrete Gaussian of variance max(σ_j²/q, 4). Details and references in dp.go.
 //
 // # Security
 //
 // Lattigo's protocols carry no proofs that shares were made correctly (mhe/README), so the checks
 // are commitments and redundancy. Ceremony shares are committed before any is revealed, so no
 // member can fit its share to the others' (a rogue key), and the keys are voted only after a
-// known-answer check decrypts under them in every window of t members. A member that evaluates a different query holds the output vote back (without
-// noise every participant must agree) or is outvoted (with noise, by t others). A wrong
-// key-switch share of a computation without noise is detected by the buyer: with at most t−1
+// known-answer check decrypts under them in every window of t members. A member that evaluates a
+// different query holds the output vote back (every participant must agree). A wrong key-switch
+// share, with or without DP noise (the noise is shared so every subset adds the same), is
+// detected by the buyer: with at most t−1
 // dishonest members among 2t−1 participants some t-subset is all honest, so a share that moves
 // the answer makes subsets disagree; OpenValues refuses the answer and names the members whose
 // exclusion makes the rest agree (exactly the cheaters when that set is unique; on a 2-of-3
-// committee any one member's cheating looks like another's, so all three are named). Still open:
-// a DP computation has t participants and one subset, so its key-switch shares (and whether a
-// member left its noise share out) are not checked, and members that collude subtract their own
-// DP noise. OpenValues also checks the layout (equal slots, or zeros past k), which catches a
+// committee any one member's cheating looks like another's, so all three are named). A
+// participant that leaves its part of the shared noise out, or deals a dealing that is not on one
+// polynomial, makes subsets disagree the same way. Still open: members that collude subtract
+// their own DP noise, and a dishonest dealer may deal η_i = 0 (the noise left is the honest
+// dealers'). OpenValues also checks the layout (equal slots, or zeros past k), which catches a
 // wrong buyer key, but not t members that evaluate a different query consistently. Shamir shares travel sealed
 // (nacl/box, authenticated to the sender, bound to the committee, epoch and both members).
 //

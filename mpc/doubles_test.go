@@ -77,6 +77,7 @@ type memTask struct {
 	phase     string   // PhaseEvaluate, PhaseSwitch or "done"
 	posted    []string // members in the order they posted outputs
 	outputs   map[string][32]byte
+	noise     map[string][32]byte // noise dealing digests posted with the outputs (DP tasks)
 	output    [32]byte
 	active    []string
 	disagreed []string
@@ -100,7 +101,7 @@ func (c *memChain) board(member string) Board { return &memBoard{c: c, member: m
 func (c *memChain) addTask(t Task) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tasks = append(c.tasks, &memTask{Task: t, phase: PhaseEvaluate, outputs: map[string][32]byte{}, shares: map[string][32]byte{}, refused: map[string]string{}})
+	c.tasks = append(c.tasks, &memTask{Task: t, phase: PhaseEvaluate, outputs: map[string][32]byte{}, noise: map[string][32]byte{}, shares: map[string][32]byte{}, refused: map[string]string{}})
 }
 
 // removeTask drops a task, as the chain does when it completes, expires or is aborted.
@@ -131,6 +132,7 @@ func (c *memChain) state(id string) memTask {
 	cp.active = slices.Clone(t.active)
 	cp.disagreed = slices.Clone(t.disagreed)
 	cp.outputs = maps.Clone(t.outputs)
+	cp.noise = maps.Clone(t.noise)
 	cp.shares = maps.Clone(t.shares)
 	cp.refused = maps.Clone(t.refused)
 	return cp
@@ -241,6 +243,11 @@ func (b *memBoard) Tasks(context.Context) ([]Task, error) {
 			if _, ok := t.shares[b.member]; !ok && slices.Contains(t.active, b.member) {
 				tt := t.Task
 				tt.Phase, tt.Output, tt.Active = PhaseSwitch, t.output, slices.Clone(t.active)
+				if t.DP != nil {
+					for _, a := range t.active {
+						tt.Noise = append(tt.Noise, t.noise[a])
+					}
+				}
 				out = append(out, tt)
 			}
 		}
@@ -248,7 +255,7 @@ func (b *memBoard) Tasks(context.Context) ([]Task, error) {
 	return out, nil
 }
 
-func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) error {
+func (b *memBoard) PostOutput(_ context.Context, task string, output, noise [32]byte) error {
 	c := b.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -265,6 +272,9 @@ func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) e
 	if t.phase != PhaseEvaluate {
 		return c.refuse("%s posted an output for %s in phase %s", b.member, task, t.phase)
 	}
+	if (t.DP != nil) != (noise != [32]byte{}) { // the chain's rule (codes 98, 99)
+		return c.refuse("%s posted an output for %s with noise digest %x (DP %t)", b.member, task, noise[:4], t.DP != nil)
+	}
 	var hookErr error
 	if c.taskHook != nil {
 		record, err := c.taskHook(b.member, "output", task, &output)
@@ -274,6 +284,7 @@ func (b *memBoard) PostOutput(_ context.Context, task string, output [32]byte) e
 		hookErr = err
 	}
 	t.outputs[b.member] = output
+	t.noise[b.member] = noise
 	t.posted = append(t.posted, b.member)
 	var agree []string
 	for _, m := range t.posted {

@@ -14,10 +14,12 @@ import (
 
 // Differential privacy inside the committee.
 //
-// A task with DP set gets noise added to each output value by the committee itself: every active
-// member adds its own share of the noise to its key-switch share (in the plaintext domain, at the
-// output's BGV scale), so the buyer decrypts exact + Σ shares, and no one, the members included,
-// knows the total. Both mechanisms are infinitely divisible over the integers, so t shares add up
+// A task with DP set gets noise added to each output value by the committee itself: each of the q
+// = spec.Participants participants draws its own share of the noise and deals it to the committee
+// (dpdeal.go), and every key-switch subset adds the total through its members' Shamir shares of it
+// (in the plaintext domain, at the output's BGV scale), so the buyer decrypts exact + Σ shares from
+// every subset, and no one, the members included, knows the total. Both mechanisms are infinitely
+// divisible over the integers, so q shares add up
 // to exactly (Laplace) or very nearly (Gaussian) the intended distribution. Neighbouring datasets
 // differ by one row added or removed.
 //
@@ -28,21 +30,22 @@ import (
 //
 //	laplace   output j gets a discrete Laplace (two-sided geometric) of scale b_j = Sensitivity[j]·k'/ε,
 //	          P(x) ∝ exp(-|x|/b_j), k' = k, or 1 for a histogram: ε-DP by basic composition.
-//	          Each member adds X − Y with X, Y independent Pólya (negative binomial) with shape 1/t and
-//	          success probability 1 − exp(−1/b_j): t of them sum to the difference of two geometric
+//	          Each dealer draws X − Y with X, Y independent Pólya (negative binomial) with shape 1/q and
+//	          success probability 1 − exp(−1/b_j): q of them sum to the difference of two geometric
 //	          variables, which is the discrete Laplace exactly.
 //	gaussian  zero-concentrated DP: ρ = (sqrt(ln(1/δ) + ε) − sqrt(ln(1/δ)))², which gives (ε, δ)-DP
 //	          (Bun and Steinke 2016, Prop. 1.3); output j gets variance σ_j² = Sensitivity[j]²·k'/(2ρ)
 //	          (a discrete Gaussian of that variance is Sensitivity²/(2σ²)-zCDP, Canonne, Kamath and
-//	          Steinke 2020; zCDP adds up over the k' values). Each member adds a discrete Gaussian of
-//	          variance max(σ_j²/t, 4): the sum of t such is within a gap exponentially small in σ_j²/t
-//	          of a discrete Gaussian of variance t·(σ_j²/t) (Kairouz, Liu and Steinke 2021,
+//	          Steinke 2020; zCDP adds up over the k' values). Each dealer draws a discrete Gaussian of
+//	          variance max(σ_j²/q, 4): the sum of q such is within a gap exponentially small in σ_j²/q
+//	          of a discrete Gaussian of variance q·(σ_j²/q) (Kairouz, Liu and Steinke 2021,
 //	          τ = 10·Σ_{k<t} exp(−2π²(σ_j²/t)·k/(k+1)) ≤ 10·t·e^{−4π²} < 2^-50·t), and the floor of 4
 //	          only adds noise.
 //
 // Passive security only, as for the keys: members that collude learn their own shares and so
 // remove them from the total; the noise left is that of the others (for Laplace, the honest
-// members' shares alone are a difference of Pólya variables of shape (t−c)/t).
+// members' shares alone are a difference of Pólya variables of shape (q−c)/q). A dishonest dealer
+// may also deal zero noise; it cannot make subsets disagree without being caught (OpenValues).
 //
 // Samples use crypto/rand (53-bit uniforms) and float64 arithmetic; noise scales above 2^46 are
 // refused. The chain admits no such scale: its overflow rule (spec.Query.CheckOverflow) bounds the
@@ -71,7 +74,7 @@ type dpNoise struct {
 	scale   []float64
 }
 
-// noise validates d for an output of k values shared by t members and returns each value's noise
+// noise validates d for an output of k values shared by t dealers (spec.Participants) and returns each value's noise
 // scale.
 func (d *DP) noise(k int, disjoint bool, t int) (dpNoise, error) {
 	if t < 1 {
@@ -121,7 +124,7 @@ func (d *DP) noise(k int, disjoint bool, t int) (dpNoise, error) {
 	return n, nil
 }
 
-// share draws this member's share of every output's noise, one of t.
+// share draws this dealer's share of every output's noise, one of t.
 func (n dpNoise) share(r *uniform, t int) ([]int64, error) {
 	out := make([]int64, len(n.scale))
 	for j, s := range n.scale {

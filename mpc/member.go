@@ -45,8 +45,9 @@ type Board interface {
 	// PostOutput records the digest of the output this member evaluated (phase 1). Once
 	// spec.Participants members posted the same digest, the chain moves the computation to
 	// PhaseSwitch with Active set to the first of them, and records the members that posted
-	// another digest.
-	PostOutput(ctx context.Context, task string, output [32]byte) error
+	// another digest. noise is the digest of the member's noise dealing object on a task with
+	// DP (dpdeal.go; the chain requires it then), zero otherwise.
+	PostOutput(ctx context.Context, task string, output, noise [32]byte) error
 	// PostShare records this member's key-switch share object of the agreed output (phase 2,
 	// Active members only, once each): its PCKS share for every t-subset of Active it is in.
 	PostShare(ctx context.Context, task string, share [32]byte) error
@@ -108,6 +109,9 @@ type Task struct {
 	Output [32]byte
 	Active []string
 	DP     *DP // nil: no noise
+	// Noise is set in PhaseSwitch of a task with DP: the digest of each Active member's noise
+	// dealing (the one it posted with its output), in Active's order.
+	Noise [][32]byte
 }
 
 // MemberConfig configures a committee member. The zero value of Poll and Logger means the default.

@@ -133,7 +133,11 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 		if err := m.live(ctx, t); err != nil {
 			return err
 		}
-		if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
+		nd, err := m.noiseDealing(ctx, v, t, nil)
+		if err != nil {
+			return err
+		}
+		if err := m.cfg.Board.PostOutput(ctx, t.ID, d, nd); err != nil {
 			return fmt.Errorf("post saved output: %w", err)
 		}
 		m.outputs[t.ID] = d
@@ -146,6 +150,11 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 		return err
 	}
 	if _, err := p.noise(newNoiseModel(m.cfg.Params, len(v.Members))); err != nil {
+		return err
+	}
+	// The noise is dealt (and saved) before the evaluation, so a restart deals no second time.
+	nd, err := m.noiseDealing(ctx, v, t, p)
+	if err != nil {
 		return err
 	}
 	// The requester's inputs are checked before any evaluation: a fault of its own is refused
@@ -179,7 +188,7 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 		return err
 	}
 	posting := time.Now()
-	if err := m.cfg.Board.PostOutput(ctx, t.ID, d); err != nil {
+	if err := m.cfg.Board.PostOutput(ctx, t.ID, d, nd); err != nil {
 		return fmt.Errorf("post output: %w", err)
 	}
 	m.trace(t.ID, PhaseEvaluate, start, posting)
@@ -244,15 +253,12 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if err != nil {
 		return err
 	}
-	var noise []int64
+	var sigma []uint64 // this member's Shamir share of the participants' total noise
 	if t.DP != nil {
-		dn, err := t.DP.noise(len(p.terms), t.Op.Disjoint(), v.Threshold)
-		if err != nil {
+		if sigma, err = m.noiseShare(ctx, v, t, active, len(p.terms)); err != nil {
 			return err
 		}
-		if noise, err = dn.share(m.rand, v.Threshold); err != nil {
-			return err
-		}
+		defer clear(sigma)
 	}
 	ob, err := m.get(ctx, t.Output)
 	if err != nil {
@@ -282,15 +288,29 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 		return fmt.Errorf("key switch: %w", err)
 	}
 	// One share per t-subset of the participants this member is in (subsets.go), each with its
-	// own Lagrange coefficient and fresh smudging. With noise there is exactly one subset.
+	// own Lagrange coefficient and fresh smudging; with noise each adds λ_me^S·σ (dpdeal.go), so
+	// every subset carries the same total noise.
 	var sb []byte
 	subs := subsetsWith(len(active), v.Threshold, pos)
+	T := m.cfg.Params.PlaintextModulus()
 	for _, s := range subs {
 		set := make([]int, len(s))
 		for i, p := range s {
 			set[i] = active[p]
 		}
+		var noise []uint64
+		if sigma != nil {
+			l, err := lagrangeAtZero(set, me, T)
+			if err != nil {
+				return err
+			}
+			noise = make([]uint64, len(sigma))
+			for j, x := range sigma {
+				noise[j] = mulMod(l, x, T)
+			}
+		}
 		b, err := m.subsetShare(&pcks, me, len(v.Members), v.Threshold, set, *tsk, bpk, out, noise, p.single())
+		clear(noise)
 		if err != nil {
 			return err
 		}
@@ -328,7 +348,7 @@ func (m *Member) live(ctx context.Context, t *Task) error {
 
 // subsetShare makes this member's PCKS share for one subset of committee indices (set), with its
 // DP noise added when noise is set, and returns it encoded.
-func (m *Member) subsetShare(pcks *mhe.PublicKeySwitchProtocol, me, members, threshold int, set []int, tsk mhe.ShamirSecretShare, bpk *rlwe.PublicKey, out *rlwe.Ciphertext, noise []int64, single bool) ([]byte, error) {
+func (m *Member) subsetShare(pcks *mhe.PublicKeySwitchProtocol, me, members, threshold int, set []int, tsk mhe.ShamirSecretShare, bpk *rlwe.PublicKey, out *rlwe.Ciphertext, noise []uint64, single bool) ([]byte, error) {
 	sk, err := additiveShare(m.cfg.Params, me, members, threshold, set, tsk)
 	if err != nil {
 		return nil, err
@@ -349,7 +369,7 @@ func (m *Member) subsetShare(pcks *mhe.PublicKeySwitchProtocol, me, members, thr
 }
 
 // activeIndices maps the active members to committee indices, checking there are exactly
-// spec.Participants distinct members (min(n, 2t−1) without noise, t with noise).
+// spec.Participants distinct members (min(n, 2t−1)).
 func activeIndices(v *CommitteeView, active []string, dp bool) ([]int, error) {
 	if want := spec.Participants(len(v.Members), v.Threshold, dp); len(active) != want {
 		return nil, fmt.Errorf("%d active members, want %d (threshold %d of %d, noise %t)", len(active), want, v.Threshold, len(v.Members), dp)
@@ -368,11 +388,11 @@ func activeIndices(v *CommitteeView, active []string, dp bool) ([]int, error) {
 	return out, nil
 }
 
-// addNoise adds this member's DP noise to its share: noise[j] in slot j, or noise[0] in every slot
-// for a single-valued output, encoded at the output's level and scale, so that the buyer decodes
-// the exact result plus the sum of the active members' noise.
-func (m *Member) addNoise(share *mhe.PublicKeySwitchShare, out *rlwe.Ciphertext, noise []int64, single bool) error {
-	vals := make([]int64, Slots(m.cfg.Params))
+// addNoise adds this member's part of the DP noise (values mod T) to its share: noise[j] in slot
+// j, or noise[0] in every slot for a single-valued output, encoded at the output's level and
+// scale, so that the buyer decodes the exact result plus the subset's noise parts summed mod T.
+func (m *Member) addNoise(share *mhe.PublicKeySwitchShare, out *rlwe.Ciphertext, noise []uint64, single bool) error {
+	vals := make([]uint64, Slots(m.cfg.Params))
 	if single {
 		for i := range vals {
 			vals[i] = noise[0]
@@ -509,7 +529,7 @@ func outputName(task string) string {
 // output: the chain holds it, or the computation moved on without it.
 func (m *Member) retireOutputs(tasks []Task) error {
 	names, err := m.state.list(m.ep.n, "output-")
-	if err != nil || len(names) == 0 {
+	if err != nil {
 		return err
 	}
 	evaluating := make(map[string]bool, len(tasks))
@@ -520,6 +540,18 @@ func (m *Member) retireOutputs(tasks []Task) error {
 	}
 	for _, name := range names {
 		if !evaluating[name] {
+			if err := m.state.remove(m.ep.n, name); err != nil {
+				return err
+			}
+		}
+	}
+	// A noise dealing is on chain once the output is: its saved copy goes with the output's.
+	dealings, err := m.state.list(m.ep.n, "noise-")
+	if err != nil {
+		return err
+	}
+	for _, name := range dealings {
+		if !evaluating["output-"+strings.TrimPrefix(name, "noise-")] {
 			if err := m.state.remove(m.ep.n, name); err != nil {
 				return err
 			}

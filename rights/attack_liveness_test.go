@@ -32,9 +32,11 @@ func TestAttackRefundAfterRelease(t *testing.T) {
 			t.Fatalf("the offer did not approve the grant: %+v", g)
 		}
 		comp = w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: grant, Op: OpSum, Columns: []string{"a"}, Epsilon: eps}})
-		w.ok("m1", output(comp, digestOf("o")))
-		w.ok("m2", output(comp, digestOf("o")))
+		w.ok("m1", noisyOutput(comp, digestOf("o"), digestOf("n1")))
+		w.ok("m2", noisyOutput(comp, digestOf("o"), digestOf("n2")))
+		w.ok("m3", noisyOutput(comp, digestOf("o"), digestOf("n3")))
 		w.ok("m1", share(comp, digestOf("s1")))
+		w.ok("m3", share(comp, digestOf("s3")))
 		return w, grant, comp, start
 	}
 	// released reports whether every participant's share of c is on chain: the buyer can combine them.

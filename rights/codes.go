@@ -125,6 +125,12 @@ const (
 	CodeNoDispute     uint32 = 97 // a resolution of a computation without an open dispute
 )
 
+// Codes 98-99: shared DP noise in the key switch (issue 14, attack 2 with noise).
+const (
+	CodeNoNoise         uint32 = 98 // an output post of a computation with DP noise without its noise dealing digest
+	CodeUnexpectedNoise uint32 = 99 // an output post of a computation without DP noise that carries a noise dealing digest
+)
+
 // TxError is a refused transaction: a stable Code and a one-sentence Log naming what is wrong.
 // The ledger returns it for every refusal, and the client (rights/client) returns it when
 // CheckTx or FinalizeBlock refused the tx.

@@ -277,10 +277,9 @@ func TestGrantExhausted(t *testing.T) {
 	}
 }
 
-// TestOutputDisagreementRecorded: a computation without noise needs spec.Participants members
-// (all 3 of a 2-of-3 committee) on one output, so a member posting a wrong digest holds it back
-// until the deadline; with noise Threshold members suffice and the dissenter is outvoted and
-// recorded.
+// TestOutputDisagreementRecorded: a computation needs spec.Participants members (all 3 of a 2-of-3
+// committee) on one output, with or without noise, so a member posting a wrong digest holds it
+// back until the deadline; a 2-of-4 committee outvotes and records the dissenter.
 func TestOutputDisagreementRecorded(t *testing.T) {
 	w := newWorld(t, 2)
 	c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
@@ -293,15 +292,41 @@ func TestOutputDisagreementRecorded(t *testing.T) {
 	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1, Epsilon: 1_000_000}})
 	w.ok("owner2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
 	c = w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}, Epsilon: 1_000_000}})
-	w.ok("m2", output(c, digestOf("o")))
-	w.ok("m1", output(c, digestOf("bad")))
-	w.ok("m3", output(c, digestOf("o")))
+	w.ok("m2", noisyOutput(c, digestOf("o"), digestOf("n2")))
+	w.ok("m1", noisyOutput(c, digestOf("bad"), digestOf("n1")))
+	w.ok("m3", noisyOutput(c, digestOf("o"), digestOf("n3")))
+	if cp := w.computation(c); cp.Status != ComputationPending || len(cp.Participants) != 0 {
+		t.Errorf("with noise, 2 of the 3 participants agreed, computation = %+v, want pending (spec.Participants = 3 for DP too)", cp)
+	}
+}
+
+// TestNoiseDealingDigestRule: an output post of a computation with DP noise must carry the
+// member's noise dealing digest, which the chain keeps on the post; a post of one without noise
+// must not carry one. A refused post changes nothing.
+func TestNoiseDealingDigestRule(t *testing.T) {
+	w := newWorld(t, 2)
+	plain := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: w.active, Op: OpSum, Columns: []string{"a"}}})
+	w.refused("m1", noisyOutput(plain, digestOf("o"), digestOf("n1")), CodeUnexpectedNoise, "has no DP noise")
+	if cp := w.computation(plain); len(cp.Outputs) != 0 {
+		t.Errorf("a refused post was recorded: %+v", cp.Outputs)
+	}
+	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1, Epsilon: 1_000_000}})
+	w.ok("owner2", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
+	c := w.ok("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpSum, Columns: []string{"a"}, Epsilon: 1_000_000}})
+	w.refused("m1", output(c, digestOf("o")), CodeNoNoise, "must carry the digest of the member's noise dealing")
+	if cp := w.computation(c); len(cp.Outputs) != 0 {
+		t.Errorf("a refused post was recorded: %+v", cp.Outputs)
+	}
+	for _, m := range []string{"m1", "m2", "m3"} {
+		w.ok(m, noisyOutput(c, digestOf("o"), digestOf("noise "+m)))
+	}
 	cp := w.computation(c)
-	if cp.Status != ComputationSwitching || !slices.Equal(cp.Participants, []Address{addr("m2"), addr("m3")}) || !slices.Equal(cp.Disagreed, []Address{addr("m1")}) {
-		t.Errorf("computation = %+v", cp)
+	if cp.Status != ComputationSwitching || len(cp.Participants) != 3 {
+		t.Fatalf("computation = %+v, want switching with 3 participants", cp)
 	}
-	if got := w.events[len(w.events)-1]; got.Action != "agree_output" || !slices.Contains(got.Attrs, Attr{"disagreed", string(addr("m1"))}) {
-		t.Errorf("agreement event = %+v", got)
+	for _, p := range cp.Outputs {
+		if p.Noise != digestOf("noise "+string(p.Member)[len(string(p.Member))-2:]) && p.Noise.IsZero() {
+			t.Errorf("post %+v lost its noise digest", p)
+		}
 	}
-	w.refused("m1", share(c, digestOf("s1")), CodeNotParticipant, "is not a participant of computation "+c)
 }

@@ -66,7 +66,9 @@
 // as parties are distinct: admission of parties is what stops one posing as two. A count without
 // noise is answered at once from the registered row counts. Any other computation runs in two
 // phases: members post output digests (SubmitOutput) until spec.Participants agree
-// (min(members, 2·Threshold − 1) without noise, Threshold with noise), which fixes the
+// (min(members, 2·Threshold − 1); on a computation with DP noise each post must carry the
+// digest of the member's noise dealing, which the chain keeps on the post, and on one without
+// noise must not: CodeNoNoise, CodeUnexpectedNoise), which fixes the
 // participants (the first to post it) and records who disagreed; the participants then post
 // key-switch share objects (SubmitShare; each holds a share for every Threshold-subset of the
 // participants it is in, which the buyer's client cross-checks), and with the last one it

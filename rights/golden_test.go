@@ -334,14 +334,20 @@ func TestGoldenReplay(t *testing.T) {
 		comp("buyer", g2, rights.OpMean, []string{"b"}, nil))
 	c1, c3, c5, c8 := ids[0], ids[2], ids[5], ids[7]
 
-	// 7-8: the committee agrees on outputs and posts key-switch shares: all three members without
-	// noise (spec.Participants), two with noise, where one member dissents.
+	// 7-8: the committee agrees on outputs and posts key-switch shares: all three members
+	// (spec.Participants), with noise each with its noise dealing digest (a post without one is
+	// refused, as is one with a digest on a computation without noise).
 	out := func(m, c, s string) []byte {
 		return r.tx(m, M{SubmitOutput: &rights.SubmitOutput{Computation: c, Output: goldenDigest(s)}})
 	}
+	noisyOut := func(m, c, s string) []byte {
+		return r.tx(m, M{SubmitOutput: &rights.SubmitOutput{Computation: c, Output: goldenDigest(s), Noise: goldenDigest("noise " + m + " " + c)}})
+	}
 	r.block(out("m1", c1, "out c1"), out("m3", c1, "out c1"), out("m2", c1, "out c1"),
 		out("m1", c3, "out c3"), out("m2", c3, "out c3"), out("m3", c3, "out c3"),
-		out("m2", c8, "out c8"), out("m1", c8, "out c8 wrong"), out("m3", c8, "out c8"))
+		noisyOut("m2", c8, "out c8"), noisyOut("m1", c8, "out c8"),
+		out("m3", c8, "out c8")) // refused: no noise digest (the last tx of its sender in the block)
+	r.block(noisyOut("m3", c8, "out c8"), noisyOut("m3", c5, "out c5")) // the second refused: c5 has no noise
 	sh := func(m, c string) []byte {
 		return r.tx(m, M{SubmitShare: &rights.SubmitShare{Computation: c, Share: goldenDigest("share " + m + " " + c)}})
 	}
@@ -350,7 +356,7 @@ func TestGoldenReplay(t *testing.T) {
 	refuseDot := func(m string) []byte {
 		return r.tx(m, M{RefuseComputation: &rights.RefuseComputation{Computation: c5, Reason: "the dot product's weights are refused"}})
 	}
-	r.block(sh("m1", c1), sh("m3", c1), sh("m1", c3), sh("m2", c8), sh("m3", c8), sh("m2", c1),
+	r.block(sh("m1", c1), sh("m3", c1), sh("m1", c3), sh("m2", c8), sh("m3", c8), sh("m1", c8), sh("m2", c1),
 		refuseDot("m1"), refuseDot("m1"), refuseDot("buyer"), refuseDot("m2"))
 
 	// 9: products change hands.

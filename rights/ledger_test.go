@@ -511,6 +511,11 @@ func output(id string, d Digest) Msg {
 	return Msg{SubmitOutput: &SubmitOutput{Computation: id, Output: d}}
 }
 
+// noisyOutput is a member's output post with its noise dealing digest (a computation with noise).
+func noisyOutput(id string, d, noise Digest) Msg {
+	return Msg{SubmitOutput: &SubmitOutput{Computation: id, Output: d, Noise: noise}}
+}
+
 func share(id string, d Digest) Msg { return Msg{SubmitShare: &SubmitShare{Computation: id, Share: d}} }
 
 func TestSumCompletesInTwoPhases(t *testing.T) {

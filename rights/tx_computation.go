@@ -138,7 +138,7 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		threshold = uint64(committee.Threshold)
+		threshold = uint64(spec.Participants(len(committee.Members), int(committee.Threshold), true)) // the members that add noise shares
 	}
 	if err := checkOp(m, rows, cols, params.PlaintextModulus, threshold); err != nil {
 		return "", err
@@ -759,8 +759,10 @@ func posted(posts []Post, a Address) bool {
 }
 
 // submitOutput records a member's output digest. When spec.Participants members (2·Threshold − 1
-// capped at the committee's size without noise, Threshold with noise) posted the same digest, it
-// is the computation's output, they are its participants, and it moves to switching.
+// capped at the committee's size) posted the same digest, it is the computation's output, they
+// are its participants, and it moves to switching. On a computation with DP noise the post must
+// carry the digest of the member's noise dealing (kept on the Post, for the participants to open
+// in the switch); without noise it must not.
 func (x *exec) submitOutput(m *SubmitOutput) error {
 	c, committee, err := x.memberComputation(m.Computation)
 	if err != nil {
@@ -775,7 +777,13 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 	if m.Output.IsZero() {
 		return refuse(CodeBadDigests, "output digest is zero")
 	}
-	c.Outputs = append(slices.Clip(c.Outputs), Post{Member: x.sender, Digest: m.Output, Height: x.b.Height})
+	if c.Epsilon > 0 && m.Noise.IsZero() {
+		return refuse(CodeNoNoise, "computation %s has DP noise, so an output post must carry the digest of the member's noise dealing", c.ID)
+	}
+	if c.Epsilon == 0 && !m.Noise.IsZero() {
+		return refuse(CodeUnexpectedNoise, "computation %s has no DP noise, so an output post carries no noise dealing digest", c.ID)
+	}
+	c.Outputs = append(slices.Clip(c.Outputs), Post{Member: x.sender, Digest: m.Output, Height: x.b.Height, Noise: m.Noise})
 	x.emit(Event{
 		Action:      "submit_output",
 		Parties:     []Address{x.sender},

@@ -297,6 +297,10 @@ type Post struct {
 	Member Address
 	Digest Digest
 	Height int64
+	// Noise is, on an output post of a computation with DP noise, the digest of the member's
+	// noise dealing: its noise share Shamir-shared over Z_T and sealed to every committee member
+	// (mpc), which the participants add in the key switch so every subset adds the same noise.
+	Noise Digest `cbor:",omitzero" json:",omitzero"`
 }
 
 // Computation is one run of an op over columns of a grant's datasets.
@@ -718,9 +722,12 @@ type RefuseComputation struct {
 }
 
 // SubmitOutput is a committee member's output ciphertext digest for a pending computation.
+// Noise is the digest of the member's noise dealing object: required when the computation has DP
+// noise (Epsilon > 0), refused otherwise.
 type SubmitOutput struct {
 	Computation string
 	Output      Digest
+	Noise       Digest `cbor:",omitzero"`
 }
 
 // SubmitShare is a participant's key-switch share digest, toward the buyer's key, for a

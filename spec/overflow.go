@@ -35,7 +35,7 @@ type Query struct {
 	// (MicroUnit): Epsilon 0 is no noise, Delta 0 with Epsilon > 0 Laplace noise, Delta > 0
 	// Gaussian noise.
 	Epsilon, Delta uint64
-	Members        uint64 // the members that add noise (the committee's threshold); the Gaussian floor depends on it
+	Members        uint64 // the members that add noise (spec.Participants: the noise dealers); the Gaussian floor depends on it
 }
 
 // inputs are the magnitudes of the query's Layout inputs: the columns', then a dot product's

@@ -151,6 +151,12 @@ func Output(id string, d rights.Digest) rights.Msg {
 	return rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: id, Output: d}}
 }
 
+// NoisyOutput is a member's SubmitOutput of digest d with its noise dealing digest noise, for a
+// computation with DP noise.
+func NoisyOutput(id string, d, noise rights.Digest) rights.Msg {
+	return rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: id, Output: d, Noise: noise}}
+}
+
 // Share is a member's SubmitShare of digest d for computation id.
 func Share(id string, d rights.Digest) rights.Msg {
 	return rights.Msg{SubmitShare: &rights.SubmitShare{Computation: id, Share: d}}
