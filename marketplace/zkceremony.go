@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -450,7 +449,7 @@ func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, 
 	pk := sha256.Sum256(keys.PK)
 	if check("proving key", rights.Digest(pk) == c.PK, "the proving key digest on chain %s is the digest of the one the transcript implies (%x)", c.PK, pk) {
 		// Read it through: an object under the key proves nothing until it hashes to it.
-		ok, err := storedIntact(ctx, s.Bucket, storage.Digest(c.PK))
+		ok, err := intact(ctx, s.Bucket, storage.Digest(c.PK))
 		if err != nil {
 			return nil, err
 		}
@@ -465,27 +464,6 @@ func (s *Session) VerifyZKCeremony(ctx context.Context, id string) (*ZKVerdict, 
 		reg.ChunkSize == c.ChunkSize && reg.Width == c.Width,
 		"the circuit registered for %d values of %d bits carries these keys with setup %s", c.ChunkSize, c.Width, c.Transcript)
 	return v, nil
-}
-
-// storedIntact reports whether storage holds the object with digest d and its bytes hash to d.
-// A missing or corrupt object is false; other errors (storage unreachable) are returned.
-func storedIntact(ctx context.Context, b storage.Bucket, d storage.Digest) (bool, error) {
-	rc, err := storage.GetObject(ctx, b, d)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer rc.Close()
-	_, err = io.Copy(io.Discard, rc)
-	switch {
-	case errors.Is(err, storage.ErrCorrupt):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
 }
 
 func say(progress func(string), format string, args ...any) {
