@@ -48,8 +48,8 @@ func TestAttackOffsetKeySwitchShareWithNoise(t *testing.T) {
 			}
 			r := compute(t, f, task, all, nil)
 			pos := slices.Index(r.state.active, cheater)
-			if len(r.state.active) != spec.Participants(n, th, true) || pos < 0 {
-				t.Fatalf("active = %q, want %d participants including %s", r.state.active, spec.Participants(n, th, true), cheater)
+			if len(r.state.active) != spec.Participants(n, th) || pos < 0 {
+				t.Fatalf("active = %q, want %d participants including %s", r.state.active, spec.Participants(n, th), cheater)
 			}
 			got, err := Open(f.params, f.buyerSK, r.output, r.shares, th)
 			var ve *VerifyError

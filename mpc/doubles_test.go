@@ -292,7 +292,7 @@ func (b *memBoard) PostOutput(_ context.Context, task string, output, noise [32]
 			agree = append(agree, m)
 		}
 	}
-	if q := spec.Participants(len(c.members), c.threshold, t.DP != nil); len(agree) >= q {
+	if q := spec.Participants(len(c.members), c.threshold); len(agree) >= q {
 		t.phase, t.output, t.active = PhaseSwitch, output, agree[:q]
 		for _, m := range t.posted {
 			if t.outputs[m] != output {

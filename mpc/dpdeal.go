@@ -222,7 +222,7 @@ func (m *Member) noiseDealing(ctx context.Context, v *CommitteeView, t *Task, p 
 // dealNoise draws this member's noise share of a task's k output values (one of
 // spec.Participants dealers) and deals it to the committee.
 func (m *Member) dealNoise(ctx context.Context, v *CommitteeView, t *Task, k int) ([]byte, error) {
-	q := spec.Participants(len(v.Members), v.Threshold, true)
+	q := spec.Participants(len(v.Members), v.Threshold)
 	dn, err := t.DP.noise(k, t.Op.Disjoint(), q)
 	if err != nil {
 		return nil, err

@@ -371,7 +371,7 @@ func (m *Member) subsetShare(pcks *mhe.PublicKeySwitchProtocol, me, members, thr
 // activeIndices maps the active members to committee indices, checking there are exactly
 // spec.Participants distinct members (min(n, 2t−1)).
 func activeIndices(v *CommitteeView, active []string, dp bool) ([]int, error) {
-	if want := spec.Participants(len(v.Members), v.Threshold, dp); len(active) != want {
+	if want := spec.Participants(len(v.Members), v.Threshold); len(active) != want {
 		return nil, fmt.Errorf("%d active members, want %d (threshold %d of %d, noise %t)", len(active), want, v.Threshold, len(v.Members), dp)
 	}
 	out := make([]int, len(active))

@@ -138,7 +138,7 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		threshold = uint64(spec.Participants(len(committee.Members), int(committee.Threshold), true)) // the members that add noise shares
+		threshold = uint64(spec.Participants(len(committee.Members), int(committee.Threshold))) // the members that add noise shares
 	}
 	if err := checkOp(m, rows, cols, params.PlaintextModulus, threshold); err != nil {
 		return "", err
@@ -804,7 +804,7 @@ func (x *exec) submitOutput(m *SubmitOutput) error {
 				agree = append(agree, p.Member)
 			}
 		}
-		if q := spec.Participants(len(committee.Members), int(committee.Threshold), c.Epsilon > 0); len(agree) >= q {
+		if q := spec.Participants(len(committee.Members), int(committee.Threshold)); len(agree) >= q {
 			c.Status = ComputationSwitching
 			c.Output = m.Output
 			c.Participants = agree[:q]

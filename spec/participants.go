@@ -7,10 +7,8 @@ package spec
 // threshold-subset (each participant posts one key-switch share per subset it belongs to) sees a
 // wrong share as a disagreement between subsets. A computation with DP noise has as many
 // participants: each deals its noise share to the committee (Shamir over Z_T), so every subset
-// adds the same total noise and decrypts to the same answer. dp does not change the count; it
-// is kept so callers say which kind of computation they mean.
-func Participants(members, threshold int, dp bool) int {
-	_ = dp
+// adds the same total noise and decrypts to the same answer.
+func Participants(members, threshold int) int {
 	if threshold < 1 {
 		return threshold
 	}
