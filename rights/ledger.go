@@ -293,6 +293,8 @@ func (x *exec) rules() (*Result, error) {
 		err = x.admitParty(m.AdmitParty)
 	case m.RefuseComputation != nil:
 		err = x.refuseComputation(m.RefuseComputation)
+	case m.AttestInputs != nil:
+		err = x.attestInputs(m.AttestInputs)
 	case m.DisputeComputation != nil:
 		err = x.disputeComputation(m.DisputeComputation)
 	case m.ResolveDispute != nil:

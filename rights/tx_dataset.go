@@ -264,7 +264,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		Manifest:    m.Manifest,
 		Commitment:  commitment,
 		KeyEpoch:    m.KeyEpoch,
-		Status:      DatasetListed,
+		Status:      DatasetPending, // until Threshold members have checked its stored inputs
 		Registered:  x.b.Height,
 		Policy:      Policy{Approval: ApprovalRequired},
 		Updated:     x.b.Height,
