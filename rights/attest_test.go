@@ -13,6 +13,20 @@ func TestAttestInputsRules(t *testing.T) {
 	if d, _ := w.l.Dataset(id); d.Status != DatasetPending {
 		t.Fatalf("a new listing is %s, want pending until the committee checks its inputs", d.Status)
 	}
+	pending := func() []string {
+		ds, err := w.l.DatasetsByStatus(DatasetPending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, d := range ds {
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	if got := pending(); len(got) != 1 || got[0] != id {
+		t.Fatalf("pending datasets = %v, want [%s]", got, id)
+	}
 	attest := func(ds string, valid bool, reason string) Msg {
 		return Msg{AttestInputs: &AttestInputs{Dataset: ds, Valid: valid, Reason: reason}}
 	}
@@ -41,6 +55,9 @@ func TestAttestInputsRules(t *testing.T) {
 		t.Fatalf("after Threshold valid verdicts: %s with %d verdicts, want listed with 2", d.Status, len(d.Attestations))
 	}
 	w.refused("m2", attest(id, true, ""), CodeInputsNotPending, "is listed, not pending")
+	if got := pending(); len(got) != 0 {
+		t.Errorf("pending datasets after the listing = %v, want none", got)
+	}
 	w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{id}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}})
 }
 

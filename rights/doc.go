@@ -107,7 +107,7 @@
 // Ledger.Query serves every object by id (/party, /dataset, /grant, /computation, /product,
 // /hold, /proposal, /circuit, /zkceremony), the chain-wide ones (/committee, /genesis, /params),
 // every list of a kind (/datasets, /regulators, ...), filtered lists (/datasets/holder/ADDR,
-// /grants/grantee/ADDR, /grants/dataset/ID, /computations/grant/ID, /products/holder/ADDR),
+// /datasets/status/pending, /grants/grantee/ADDR, /grants/dataset/ID, /computations/grant/ID, /products/holder/ADDR),
 // /computations/underway, /frozen/KIND/ID (the holds freezing an object), /zkcircuit/N/W and
 // /live/ID/HEIGHT/UNIX (whether a computation would take a member's post in such a block);
 // the kinds, their lists and filters come from the table objectKinds. Filtered lists read index keys kept in the state, never a full

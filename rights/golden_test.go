@@ -492,7 +492,7 @@ func (r *replay) queries() {
 	r.decode("/proposals", &props)
 	r.decode("/circuits", &circuits)
 	r.decode("/zkceremonies", &zks)
-	paths := []string{"/parties", "/datasets", "/grants", "/computations", "/computations/underway", "/payments",
+	paths := []string{"/parties", "/datasets", "/datasets/status/pending", "/grants", "/computations", "/computations/underway", "/payments",
 		"/products", "/holds", "/proposals", "/circuits", "/regulators", "/committee", "/genesis", "/params",
 		"/zkceremonies", "/zkcircuit/64/8", "/zkcircuit/64/9", "/zkcircuit/x",
 		"/nothing", "/dataset/", "/dataset/ds-nope", "/party/nobody", "/frozen/dataset/", "/datasets/holder"}

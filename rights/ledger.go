@@ -385,6 +385,7 @@ var (
 	prefixAdmission = []byte("admission/")
 	// Indexes for the list queries: each is prefix + owner + "/" + object id, value indexValue.
 	prefixDatasetByHolder  = []byte("index/dataset-holder/")
+	prefixDatasetByStatus  = []byte("index/dataset-status/") // pending datasets only: what the committee has to check
 	prefixGrantByGrantee   = []byte("index/grant-grantee/")
 	prefixGrantByDataset   = []byte("index/grant-dataset/")
 	prefixCompByGrant      = []byte("index/computation-grant/") // every use of a grant

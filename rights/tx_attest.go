@@ -63,7 +63,13 @@ func (x *exec) attestInputs(m *AttestInputs) error {
 			}
 		}
 	}
-	switch t := int(committee.Threshold); {
+	t := int(committee.Threshold)
+	if len(valid) >= t || len(invalid) >= t {
+		if err := x.delIndex(prefixDatasetByStatus, string(DatasetPending), d.ID); err != nil {
+			return err
+		}
+	}
+	switch {
 	case len(valid) >= t:
 		d.Status = DatasetListed
 		x.emit(Event{Action: "list_dataset", Parties: uniqueAddrs(append([]Address{d.Holder}, valid...)), Datasets: []string{d.ID},

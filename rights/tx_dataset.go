@@ -275,6 +275,9 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	if err := x.setIndex(prefixDatasetByHolder, string(x.sender), id); err != nil {
 		return "", err
 	}
+	if err := x.setIndex(prefixDatasetByStatus, string(DatasetPending), id); err != nil {
+		return "", err
+	}
 	x.emit(Event{Action: "register_dataset", Parties: []Address{x.sender}, Datasets: []string{id}})
 	return id, nil
 }
