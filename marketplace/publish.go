@@ -59,7 +59,7 @@ type PublishRequest struct {
 
 // PublishProgress counts what a publish has done so far.
 type PublishProgress struct {
-	Stage       string `json:"stage"` // "validate", "publish" or "register"
+	Stage       string `json:"stage"` // "validate", "publish", "register" or "check"
 	Rows        int    `json:"rows"`  // rows read in this stage
 	TotalRows   int    `json:"total_rows"`
 	Chunks      int    `json:"chunks"` // chunk proofs in the dataset (every column)
@@ -82,6 +82,8 @@ func (p PublishProgress) Line() string {
 			s += fmt.Sprintf(" · %d reused", p.Reused)
 		}
 		return s
+	case "check":
+		return fmt.Sprintf("registered; the committee is checking the %d stored ciphertexts", p.Ciphertexts)
 	default:
 		return fmt.Sprintf("registering %d rows, %d chunk proofs (the chain verifies each)", p.TotalRows, p.Chunks)
 	}
@@ -246,6 +248,16 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if err := os.Remove(run.journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("dataset %s is registered, but removing the publish journal failed: %w", id, err)
 	}
+	start = time.Now()
+	cts := 0
+	for _, c := range msg.Columns {
+		cts += len(c.Ciphertexts)
+	}
+	report(PublishProgress{Stage: "check", TotalRows: rows, Ciphertexts: cts})
+	if err := s.awaitListed(ctx, id); err != nil {
+		return nil, err
+	}
+	stage("committee checks the stored inputs", start)
 	res.Dataset, res.Height = id, height
 	res.Commitment, res.Manifest = ds.Commitment.String(), manDigest.String()
 	res.Reused = int(run.reused.Load())
@@ -949,6 +961,32 @@ func (s *Session) registerOnce(ctx context.Context, owner *Key, msg *rights.Regi
 		return "", 0, fmt.Errorf("register the dataset: %w", err)
 	}
 	return receipt.ID, receipt.Height, nil
+}
+
+// awaitListed waits until the committee has checked dataset id's stored inputs: nil once it is
+// listed, an error naming the committee's reason if it refused it. Until then the dataset is
+// registered but pending, and nobody can compute on it.
+func (s *Session) awaitListed(ctx context.Context, id string) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		d, err := client.Get[rights.Dataset](ctx, s.Chain, id)
+		if err != nil {
+			return err
+		}
+		switch d.Status {
+		case rights.DatasetPending:
+		case rights.DatasetRefused:
+			return fmt.Errorf("dataset %s is registered, but the committee refused it: %s", id, d.Reason)
+		default:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("dataset %s is registered, but the committee has not checked its inputs yet (it is listed once a threshold of members have): %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // saltDoc is the owner's record of the salts that open dataset id's commitments.

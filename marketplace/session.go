@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
@@ -208,7 +209,10 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 		return nil, err
 	}
 	me := b.key.Address()
-	var tasks []mpc.Task
+	tasks, err := b.inputTasks(ctx, me)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range comps {
 		if !c.Op.Known() || !c.Op.ByCommittee(c.Epsilon) { // the chain answers a count without noise itself
 			continue
@@ -228,6 +232,33 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 		t, err := b.task(ctx, c, phase)
 		if err != nil {
 			return nil, fmt.Errorf("computation %s: %w", c.ID, err)
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+// inputTasks are the pending datasets member me has given no verdict on yet (PhaseInputs): every
+// column's ciphertexts and frequency table, for the member to check before anyone computes.
+func (b *board) inputTasks(ctx context.Context, me rights.Address) ([]mpc.Task, error) {
+	pending, err := b.chain.PendingDatasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var tasks []mpc.Task
+	for _, d := range pending {
+		if slices.ContainsFunc(d.Attestations, func(a rights.InputAttestation) bool { return a.Member == me }) {
+			continue
+		}
+		t := mpc.Task{ID: d.ID, Phase: mpc.PhaseInputs}
+		for _, col := range d.Columns {
+			t.ColumnNames = append(t.ColumnNames, col.Name)
+			t.Columns = append(t.Columns, digests(col.Ciphertexts))
+			var table [32]byte
+			if col.Frequencies != nil {
+				table = col.Frequencies.Table
+			}
+			t.Tables = append(t.Tables, table)
 		}
 		tasks = append(tasks, t)
 	}
@@ -358,6 +389,24 @@ func (b *board) RefuseComputation(ctx context.Context, task, reason string) erro
 	var te *rights.TxError
 	if errors.As(err, &te) && te.Code == rights.CodeAlreadyRefused {
 		return nil
+	}
+	return err
+}
+
+// AttestInputs posts this member's verdict on a pending dataset's inputs, once: reason "" is
+// valid, otherwise cut to the chain's limit on a whole character.
+func (b *board) AttestInputs(ctx context.Context, dataset, reason string) error {
+	if len(reason) > rights.MaxRefusalReason {
+		cut := rights.MaxRefusalReason - len("…")
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut] + "…"
+	}
+	err := b.post(ctx, rights.Msg{AttestInputs: &rights.AttestInputs{Dataset: dataset, Valid: reason == "", Reason: reason}})
+	var te *rights.TxError
+	if errors.As(err, &te) && (te.Code == rights.CodeAlreadyAttested || te.Code == rights.CodeInputsNotPending) {
+		return nil // posted before a restart, or the others already decided
 	}
 	return err
 }

@@ -118,6 +118,17 @@
 // share, the box key, the ephemeral secret and the committed objects are deleted. Secrets are per epoch
 // (Dir/epoch-<n>/).
 //
+// # Checking a new listing's inputs
+//
+// A dataset the chain registers is pending until Threshold members have checked the objects it
+// names, which the chain cannot read (member_inputs.go, a PhaseInputs task whose ID is the
+// dataset's): every column ciphertext and frequency table must be in storage and parse as a
+// ciphertext under the committee's parameters at a level every op starts from. The member posts
+// its verdict (Board.AttestInputs): "" or one sentence naming the first object that is not; the
+// chain lists the dataset on Threshold valid verdicts and refuses it on Threshold invalid ones. A
+// storage error is retried, never judged. This is where the proofs that each ciphertext is a
+// well-formed encryption of the committed values are to be checked (issue 15).
+//
 // # Computations
 //
 // A computation has two phases on chain. In PhaseEvaluate every member evaluates the query on the

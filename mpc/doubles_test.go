@@ -61,7 +61,8 @@ type memChain struct {
 	keys      [][32]byte
 	ready     bool
 	tasks     []*memTask
-	rejected  []string // posts the chain refused
+	listings  []*memListing // pending datasets and their verdicts
+	rejected  []string      // posts the chain refused
 
 	// hook, if set, runs on every ceremony post before it is recorded. It returns whether to
 	// record the post and the error to return to the member (a post can be recorded and still
@@ -84,6 +85,34 @@ type memTask struct {
 	shares    map[string][32]byte
 	refused   map[string]string // member -> reason; Threshold of them fail the task ("refused")
 	dead      string            // why the chain no longer takes posts for it (a grant expired, ...); "" while live
+}
+
+// memListing is a dataset whose inputs the members check: pending until Threshold verdicts agree.
+type memListing struct {
+	Task                       // ID, Columns, ColumnNames, Tables
+	verdicts map[string]string // member -> reason ("" valid)
+	status   string            // "pending", "listed" or "refused"
+}
+
+// addListing adds a pending dataset for the members to check.
+func (c *memChain) addListing(t Task) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.listings = append(c.listings, &memListing{Task: t, verdicts: map[string]string{}, status: "pending"})
+}
+
+// listing returns a copy of a listing's record.
+func (c *memChain) listing(id string) memListing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.listings {
+		if l.ID == id {
+			cp := *l
+			cp.verdicts = maps.Clone(l.verdicts)
+			return cp
+		}
+	}
+	return memListing{}
 }
 
 func newMemChain(members []string, threshold int, seed string) *memChain {
@@ -228,6 +257,13 @@ func (b *memBoard) Tasks(context.Context) ([]Task, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []Task
+	for _, l := range c.listings {
+		if _, ok := l.verdicts[b.member]; !ok && l.status == "pending" {
+			tt := l.Task
+			tt.Phase = PhaseInputs
+			out = append(out, tt)
+		}
+	}
 	for _, t := range c.tasks {
 		if _, ok := t.refused[b.member]; ok {
 			continue
@@ -355,6 +391,35 @@ func (b *memBoard) PostShare(_ context.Context, task string, share [32]byte) err
 		t.phase = "done"
 	}
 	return hookErr
+}
+
+// AttestInputs records a verdict once per member while the listing is pending; Threshold
+// agreeing verdicts decide it.
+func (b *memBoard) AttestInputs(_ context.Context, dataset, reason string) error {
+	c := b.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.listings {
+		if l.ID != dataset {
+			continue
+		}
+		if _, ok := l.verdicts[b.member]; ok || l.status != "pending" {
+			c.rejected = append(c.rejected, b.member+" attest "+dataset)
+			return fmt.Errorf("%s already gave a verdict on %s, or it is %s", b.member, dataset, l.status)
+		}
+		l.verdicts[b.member] = reason
+		agree := 0
+		for _, r := range l.verdicts {
+			if (r == "") == (reason == "") {
+				agree++
+			}
+		}
+		if agree >= c.threshold {
+			l.status = map[bool]string{true: "listed", false: "refused"}[reason == ""]
+		}
+		return nil
+	}
+	return fmt.Errorf("no listing %s", dataset)
 }
 
 func (b *memBoard) RefuseComputation(_ context.Context, task, reason string) error {

@@ -57,6 +57,11 @@ type Board interface {
 	// is missing or does not parse. Once Threshold members refused, the chain fails the
 	// computation and charges the requester.
 	RefuseComputation(ctx context.Context, task, reason string) error
+	// AttestInputs records this member's verdict on a pending dataset's stored inputs (a
+	// PhaseInputs task): reason "" when every object is what the listing claims, otherwise one
+	// sentence naming the first that is not. Threshold valid verdicts list the dataset;
+	// Threshold invalid ones refuse it. The chain accepts one verdict per member and dataset.
+	AttestInputs(ctx context.Context, dataset, reason string) error
 
 	// Live returns nil if the chain would still take this member's post for the task in its next
 	// block (grant active and not about to expire, nothing frozen, datasets listed, within the
@@ -77,10 +82,13 @@ type CommitteeView struct {
 	Ready     bool
 }
 
-// Computation phases.
+// Task phases: a computation's two, and the check of a new listing's inputs.
 const (
 	PhaseEvaluate = "evaluate"
 	PhaseSwitch   = "switch"
+	// PhaseInputs: a pending dataset whose stored inputs this member checks before anyone may
+	// compute on them (member_inputs.go); the task's ID is the dataset's.
+	PhaseInputs = "inputs"
 )
 
 // Task is a computation that waits for this member.
@@ -90,9 +98,13 @@ type Task struct {
 	Phase string // PhaseEvaluate or PhaseSwitch
 	// Columns hold, per input column, its ciphertext digests in row order (all datasets
 	// concatenated, aligned across columns): one column for sum, mean, variance, stddev and dot;
-	// the features and then the target for regression; none for histogram.
-	Columns   [][][32]byte
-	Histogram *HistogramInput // histogram, and count (its Tables, Min and Bin; no Edges)
+	// the features and then the target for regression; none for histogram. In PhaseInputs:
+	// every column of the dataset, named by ColumnNames, with its frequency table in Tables
+	// (zero: none).
+	Columns     [][][32]byte
+	ColumnNames []string
+	Tables      [][32]byte
+	Histogram   *HistogramInput // histogram, and count (its Tables, Min and Bin; no Edges)
 	// Dot only: WeightsObject is the digest of the buyer's weights sealed to the members
 	// (SealWeights), WeightsCommitment the request's commitment to them, WeightBound the largest
 	// weight magnitude the request declared (what the chain sized overflow and noise with), and

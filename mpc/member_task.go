@@ -78,6 +78,8 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 			err = m.evaluateTask(ctx, v, t)
 		case PhaseSwitch:
 			err = m.switchTask(ctx, v, t)
+		case PhaseInputs:
+			err = m.inputsTask(ctx, t)
 		default:
 			err = fmt.Errorf("unknown phase %q", t.Phase)
 		}

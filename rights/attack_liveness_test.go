@@ -172,7 +172,7 @@ func TestAttackRefundBySelfAbort(t *testing.T) {
 	for _, how := range []string{"revoke", "retire"} {
 		t.Run(how, func(t *testing.T) {
 			w := newWorld(t, 2)
-			mine := w.ok("buyer2", Msg{RegisterDataset: listing("mine", 10, 5, column("a", TypeInteger, 0, 0, 10, 10))})
+			mine := w.list("buyer2", Msg{RegisterDataset: listing("mine", 10, 5, column("a", TypeInteger, 0, 0, 10, 10))})
 			w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: w.ds2, Policy: Policy{Approval: ApprovalRequired, Pooling: PoolingAny}}})
 			w.next()
 			g := w.ok("buyer2", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds2, mine}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}})

@@ -12,8 +12,8 @@ import (
 // computation is still refused: min_rows counts the victim's own rows.
 func TestAttackMinRowsPadding(t *testing.T) {
 	w := newWorld(t, 2)
-	victim := w.ok("owner2", Msg{RegisterDataset: listing("victim", 6, 10, column("a", TypeInteger, 0, 0, 10, 6))})
-	zeros := w.ok("buyer2", Msg{RegisterDataset: listing("zeros", 100, 0, column("a", TypeInteger, 0, 0, 0, 100))})
+	victim := w.list("owner2", Msg{RegisterDataset: listing("victim", 6, 10, column("a", TypeInteger, 0, 0, 10, 6))})
+	zeros := w.list("buyer2", Msg{RegisterDataset: listing("zeros", 100, 0, column("a", TypeInteger, 0, 0, 0, 100))})
 	w.next()
 	w.ok("owner2", Msg{SetPolicy: &SetPolicy{Dataset: victim, Policy: Policy{Approval: ApprovalRequired, MinRows: 100}}})
 	padded := Msg{RequestGrant: &RequestGrant{Datasets: []string{victim, zeros}, Ops: []Op{OpSum}, Columns: []string{"a"}, Uses: 1}}

@@ -144,3 +144,10 @@ func (e *TxError) Error() string { return e.Log }
 func refuse(code uint32, format string, args ...any) *TxError {
 	return &TxError{Code: code, Log: fmt.Sprintf(format, args...)}
 }
+
+// Codes 120-124: committee members' checks of a listing's stored inputs (issue 15).
+const (
+	CodeBadAttestation   uint32 = 120 // an input verdict that is invalid without a reason, valid with one, or with a reason longer than MaxRefusalReason bytes
+	CodeAlreadyAttested  uint32 = 121 // the member already gave its verdict on the dataset's inputs
+	CodeInputsNotPending uint32 = 122 // an input verdict on a dataset that is not pending (already listed, refused or retired)
+)

@@ -11,7 +11,7 @@ import (
 func opsWorld(t *testing.T) (*world, string, string) {
 	w := newWorld(t, 2)
 	const rows = 1000
-	wide := w.ok("buyer2", Msg{RegisterDataset: listing("wide", rows, 1,
+	wide := w.list("buyer2", Msg{RegisterDataset: listing("wide", rows, 1,
 		column("x", TypeInteger, 0, -(1<<20), 1<<20, rows),
 		withFrequencies(column("y", TypeInteger, 0, -100, 100, rows), -100, 26), // 8 bins: [-100, 108)
 		column("z", TypeDecimal, 2, 0, 1000, rows))})
@@ -146,8 +146,8 @@ func TestFrequencyTables(t *testing.T) {
 		})
 	}
 	w.t = t
-	d1 := w.ok("owner1", Msg{RegisterDataset: listing("f1", rows, 1, withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 2))})
-	d2 := w.ok("owner1", Msg{RegisterDataset: listing("f2", rows, 1, withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 4))})
+	d1 := w.list("owner1", Msg{RegisterDataset: listing("f1", rows, 1, withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 2))})
+	d2 := w.list("owner1", Msg{RegisterDataset: listing("f2", rows, 1, withFrequencies(column("a", TypeInteger, 0, 0, 9, rows), 0, 4))})
 	g := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{d1, d2}, Ops: []Op{OpHistogram}, Columns: []string{"a"}, Uses: 2}})
 	w.ok("owner1", Msg{ApproveGrant: &ApproveGrant{Grant: g}})
 	w.refused("buyer", Msg{RequestComputation: &RequestComputation{Grant: g, Op: OpHistogram, Columns: []string{"a"}, Edges: []int64{0, 4}}},

@@ -50,7 +50,11 @@
 // votes. Owners list datasets whose chunk proofs the chain
 // verifies, paying Params.ProofFee per proof, burned, before any proof is verified (a node's
 // Admit checks the owner role and the fee first, counting the sender's listings already in its
-// mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs), then update them (description, tags, price), set their Policy, retire them, or transfer the
+// mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs). A listing is
+// pending until Threshold committee members have checked the objects it names in storage, which
+// the chain cannot read (AttestInputs, tx_attest.go): Threshold valid verdicts list it,
+// Threshold invalid ones refuse it for good, naming its holder. Holders then update listed
+// datasets (description, tags, price), set their Policy, retire them, or transfer the
 // holding to another owner. Buyers request grants naming ops, columns, uses, a purpose, an
 // epsilon budget and an expiry; the holder of each dataset approves (or its policy's offer does,
 // at once, for a request within its terms), fixing that dataset's price for the grant. The
@@ -107,7 +111,7 @@
 // Ledger.Query serves every object by id (/party, /dataset, /grant, /computation, /product,
 // /hold, /proposal, /circuit, /zkceremony), the chain-wide ones (/committee, /genesis, /params),
 // every list of a kind (/datasets, /regulators, ...), filtered lists (/datasets/holder/ADDR,
-// /grants/grantee/ADDR, /grants/dataset/ID, /computations/grant/ID, /products/holder/ADDR),
+// /datasets/status/pending, /grants/grantee/ADDR, /grants/dataset/ID, /computations/grant/ID, /products/holder/ADDR),
 // /computations/underway, /frozen/KIND/ID (the holds freezing an object), /zkcircuit/N/W and
 // /live/ID/HEIGHT/UNIX (whether a computation would take a member's post in such a block);
 // the kinds, their lists and filters come from the table objectKinds. Filtered lists read index keys kept in the state, never a full

@@ -285,6 +285,15 @@ func TestGoldenReplay(t *testing.T) {
 		r.tx("owner2", M{RegisterDataset: goldenListing("bad", 6, 20, bad)}))
 	ds1, ds2, ds3 := ids[0], ids[1], ids[2]
 
+	// 3b: the committee checks the listings' stored inputs: three are listed, a fourth is refused.
+	four := r.block(r.tx("owner2", M{RegisterDataset: goldenListing("four", 6, 20, goldenColumn("a", rights.TypeInteger, 0, 0, 10, 6, false))}))[0]
+	attest := func(m, ds, reason string) []byte {
+		return r.tx(m, M{AttestInputs: &rights.AttestInputs{Dataset: ds, Valid: reason == "", Reason: reason}})
+	}
+	const forged = "column a ciphertext 0 is not a well-formed encryption under the committee's key"
+	r.block(attest("m1", ds1, ""), attest("m2", ds1, ""), attest("m3", ds2, ""), attest("m1", ds2, ""),
+		attest("m2", ds3, ""), attest("m3", ds3, ""), attest("m1", four, forged), attest("m3", four, ""), attest("m2", four, forged))
+
 	// 4: listing updates, policies and grant requests (one within an offer, approved at once).
 	desc, tags, price := "golden one, updated", []string{"survey", "income"}, uint64(35)
 	offer := rights.Policy{Approval: rights.ApprovalOffer, EpsilonTotal: 10_000_000, EpsilonPerQuery: 1_000_000,
@@ -483,7 +492,7 @@ func (r *replay) queries() {
 	r.decode("/proposals", &props)
 	r.decode("/circuits", &circuits)
 	r.decode("/zkceremonies", &zks)
-	paths := []string{"/parties", "/datasets", "/grants", "/computations", "/computations/underway", "/payments",
+	paths := []string{"/parties", "/datasets", "/datasets/status/pending", "/grants", "/computations", "/computations/underway", "/payments",
 		"/products", "/holds", "/proposals", "/circuits", "/regulators", "/committee", "/genesis", "/params",
 		"/zkceremonies", "/zkcircuit/64/8", "/zkcircuit/64/9", "/zkcircuit/x",
 		"/nothing", "/dataset/", "/dataset/ds-nope", "/party/nobody", "/frozen/dataset/", "/datasets/holder"}

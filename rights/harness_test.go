@@ -123,6 +123,17 @@ func (h *harness) ok(name string, msg Msg) string {
 	return res.ID
 }
 
+// list registers a dataset (RegisterDataset) by name and has Threshold committee members attest
+// its inputs valid, so that it is listed; it returns the dataset's id.
+func (h *harness) list(name string, msg Msg) string {
+	h.t.Helper()
+	id := h.ok(name, msg)
+	for _, m := range testMembers[:2] {
+		h.ok(m, Msg{AttestInputs: &AttestInputs{Dataset: id, Valid: true}})
+	}
+	return id
+}
+
 // refusedRaw delivers raw and fails the test unless it is refused with code (and a log
 // containing want), leaving the store byte-identical.
 func (h *harness) refusedRaw(raw []byte, code uint32, want string) {
@@ -332,9 +343,9 @@ func newWorld(t *testing.T, stage int) *world {
 		return w
 	}
 	w.ds1Rows = 10
-	w.ds1 = w.ok("owner1", Msg{RegisterDataset: listing("one", 10, 30,
+	w.ds1 = w.list("owner1", Msg{RegisterDataset: listing("one", 10, 30,
 		column("a", TypeInteger, 0, -50, 100, 10), column("b", TypeDecimal, 2, 0, 10000, 10))})
-	w.ds2 = w.ok("owner2", Msg{RegisterDataset: listing("two", 6, 20, column("a", TypeInteger, 0, 0, 10, 6))})
+	w.ds2 = w.list("owner2", Msg{RegisterDataset: listing("two", 6, 20, column("a", TypeInteger, 0, 0, 10, 6))})
 	w.next()
 	w.active = w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds1, w.ds2}, Ops: []Op{OpSum, OpCount}, Columns: []string{"a"}, Uses: 2}})
 	w.asked = w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: []string{w.ds1}, Ops: []Op{OpMean}, Columns: []string{"b"}, Uses: 1}})

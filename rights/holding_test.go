@@ -42,7 +42,7 @@ func TestUpdateDataset(t *testing.T) {
 	}
 	w.checkCredits()
 
-	retired := w.ok("owner2", Msg{RegisterDataset: listing("old", 4, 1, column("a", TypeInteger, 0, 0, 1, 4))})
+	retired := w.list("owner2", Msg{RegisterDataset: listing("old", 4, 1, column("a", TypeInteger, 0, 0, 1, 4))})
 	w.ok("owner2", Msg{RetireDataset: &RetireDataset{Dataset: retired}})
 	upd := func(ds string, f func(*UpdateDataset)) Msg {
 		m := &UpdateDataset{Dataset: ds, Price: ptr(uint64(1))}

@@ -142,7 +142,8 @@ func (k ObjectKind) listedAt(key []byte) ObjectKind {
 var objectKinds = []ObjectKind{
 	kind("party", "parties", keyed(prefixParty), func(l *Ledger, id string) (*Party, error) { return l.Party(Address(id)) }, (*Ledger).Parties),
 	kind("dataset", "datasets", keyed(prefixDataset), (*Ledger).Dataset, (*Ledger).Datasets).
-		filter("holder", byIndexOf((*Ledger).DatasetsByHolder)),
+		filter("holder", byIndexOf((*Ledger).DatasetsByHolder)).
+		filter("status", byIndexOf((*Ledger).DatasetsByStatus)),
 	kind("grant", "grants", keyed(prefixGrant), (*Ledger).Grant, (*Ledger).Grants).
 		filter("grantee", byIndexOf((*Ledger).GrantsByGrantee)).
 		filter("dataset", byIndexOf((*Ledger).GrantsByDataset)),

@@ -293,6 +293,8 @@ func (x *exec) rules() (*Result, error) {
 		err = x.admitParty(m.AdmitParty)
 	case m.RefuseComputation != nil:
 		err = x.refuseComputation(m.RefuseComputation)
+	case m.AttestInputs != nil:
+		err = x.attestInputs(m.AttestInputs)
 	case m.DisputeComputation != nil:
 		err = x.disputeComputation(m.DisputeComputation)
 	case m.ResolveDispute != nil:
@@ -383,6 +385,7 @@ var (
 	prefixAdmission = []byte("admission/")
 	// Indexes for the list queries: each is prefix + owner + "/" + object id, value indexValue.
 	prefixDatasetByHolder  = []byte("index/dataset-holder/")
+	prefixDatasetByStatus  = []byte("index/dataset-status/") // pending datasets only: what the committee has to check
 	prefixGrantByGrantee   = []byte("index/grant-grantee/")
 	prefixGrantByDataset   = []byte("index/grant-dataset/")
 	prefixCompByGrant      = []byte("index/computation-grant/") // every use of a grant

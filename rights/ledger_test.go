@@ -254,7 +254,7 @@ func TestRegisterDataset(t *testing.T) {
 	w.refused("owner1", Msg{RegisterDataset: good()}, CodeCommitteeNotReady, "has not agreed its keys")
 
 	w = newWorld(t, 1)
-	id := w.ok("owner1", Msg{RegisterDataset: good()})
+	id := w.list("owner1", Msg{RegisterDataset: good()})
 	if id != "ds-0000000000000001" {
 		t.Errorf("the first dataset's id = %q, want ds-0000000000000001 (objects are numbered as they are made)", id)
 	}
@@ -337,7 +337,7 @@ func TestRegisterDataset(t *testing.T) {
 	}
 	// The refused listings took no number.
 	w.t = t
-	if id := w.ok("owner1", Msg{RegisterDataset: good()}); id != "ds-0000000000000002" {
+	if id := w.list("owner1", Msg{RegisterDataset: good()}); id != "ds-0000000000000002" {
 		t.Errorf("the second dataset's id = %q, want ds-0000000000000002", id)
 	}
 }
@@ -455,9 +455,9 @@ func TestCountCompletesAtOnce(t *testing.T) {
 func TestRequestComputationRefusals(t *testing.T) {
 	w := newWorld(t, 2)
 	// Extra datasets for the schema, overflow and funds refusals.
-	dec := w.ok("buyer2", Msg{RegisterDataset: listing("decimal a", 4, 1, column("a", TypeDecimal, 2, 0, 100, 4))})
-	huge := w.ok("buyer2", Msg{RegisterDataset: listing("huge", 1000, 1, column("a", TypeInteger, 0, -(1<<40), 1<<40, 1000))})
-	dear := w.ok("buyer2", Msg{RegisterDataset: listing("dear", 1, 5000, column("a", TypeInteger, 0, 0, 1, 1))})
+	dec := w.list("buyer2", Msg{RegisterDataset: listing("decimal a", 4, 1, column("a", TypeDecimal, 2, 0, 100, 4))})
+	huge := w.list("buyer2", Msg{RegisterDataset: listing("huge", 1000, 1, column("a", TypeInteger, 0, -(1<<40), 1<<40, 1000))})
+	dear := w.list("buyer2", Msg{RegisterDataset: listing("dear", 1, 5000, column("a", TypeInteger, 0, 0, 1, 1))})
 	w.next()
 	grant := func(ds ...string) string {
 		id := w.ok("buyer", Msg{RequestGrant: &RequestGrant{Datasets: ds, Ops: []Op{OpSum, OpMean, OpCount}, Columns: []string{"a"}, Uses: 5}})

@@ -141,6 +141,12 @@ func (l *Ledger) DatasetsByHolder(a Address) ([]Dataset, error) {
 	return byIndex[Dataset](l, prefixDatasetByHolder, string(a), prefixDataset)
 }
 
+// DatasetsByStatus returns the datasets in status, in id order: only DatasetPending is indexed
+// (the listings whose inputs the committee has to check); any other status lists none.
+func (l *Ledger) DatasetsByStatus(status DatasetStatus) ([]Dataset, error) {
+	return byIndex[Dataset](l, prefixDatasetByStatus, string(status), prefixDataset)
+}
+
 // GrantsByGrantee returns the grants a requested, in id order.
 func (l *Ledger) GrantsByGrantee(a Address) ([]Grant, error) {
 	return byIndex[Grant](l, prefixGrantByGrantee, string(a), prefixGrant)

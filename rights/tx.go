@@ -47,6 +47,7 @@ func (m Msg) Kind() string {
 	set(m.VoteRegulatorChange != nil, "vote_regulator_change")
 	set(m.AdmitParty != nil, "admit_party")
 	set(m.RefuseComputation != nil, "refuse_computation")
+	set(m.AttestInputs != nil, "attest_inputs")
 	set(m.DisputeComputation != nil, "dispute_computation")
 	set(m.ResolveDispute != nil, "resolve_dispute")
 	// Setup ceremonies (tx_zkceremony.go).

@@ -264,7 +264,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		Manifest:    m.Manifest,
 		Commitment:  commitment,
 		KeyEpoch:    m.KeyEpoch,
-		Status:      DatasetListed,
+		Status:      DatasetPending, // until Threshold members have checked its stored inputs
 		Registered:  x.b.Height,
 		Policy:      Policy{Approval: ApprovalRequired},
 		Updated:     x.b.Height,
@@ -273,6 +273,9 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		return "", err
 	}
 	if err := x.setIndex(prefixDatasetByHolder, string(x.sender), id); err != nil {
+		return "", err
+	}
+	if err := x.setIndex(prefixDatasetByStatus, string(DatasetPending), id); err != nil {
 		return "", err
 	}
 	x.emit(Event{Action: "register_dataset", Parties: []Address{x.sender}, Datasets: []string{id}})

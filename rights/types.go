@@ -94,9 +94,24 @@ type Chunk struct {
 type DatasetStatus string
 
 const (
+	// DatasetPending: registered, its proofs verified by the chain, its stored inputs (the
+	// ciphertexts and frequency tables the listing names) not yet checked by Threshold committee
+	// members (AttestInputs). No grant or computation may use it, and its holder cannot change it.
+	DatasetPending DatasetStatus = "pending"
 	DatasetListed  DatasetStatus = "listed"
 	DatasetRetired DatasetStatus = "retired" // by its holder: no new grants or computations
+	// DatasetRefused: Threshold committee members found its stored inputs invalid (Reason says
+	// what and who found it); it never becomes usable and its listing fee stays paid.
+	DatasetRefused DatasetStatus = "refused"
 )
+
+// InputAttestation is a committee member's verdict on a pending dataset's stored inputs.
+type InputAttestation struct {
+	Member Address
+	Valid  bool
+	Reason string `cbor:",omitempty" json:",omitempty"` // why not, for an invalid verdict
+	Height int64
+}
 
 // Expiry ends a right at a block height or a block time, whichever comes first; a zero field sets
 // no limit. A right with Height H may be used in blocks up to and including H; one with Time T in
@@ -205,8 +220,11 @@ type Dataset struct {
 	Policy       Policy
 	EpsilonSpent uint64 // micro-epsilon charged by pending and completed computations
 	Transfers    []Transfer
-	Reason       string // why it was retired
+	Reason       string // why it was retired, or why its inputs were refused
 	Updated      int64  // height of the last change by its holder
+	// Attestations are the committee members' verdicts on its stored inputs, in the order
+	// posted, while it was pending (AttestInputs).
+	Attestations []InputAttestation `cbor:",omitempty" json:",omitempty"`
 }
 
 // Op is an aggregate a grant may allow: spec.Op, which encodes as the same CBOR text string.
@@ -577,6 +595,9 @@ type Msg struct {
 	// Admission (tx_party.go, issue 14): 25-27.
 	AdmitParty *AdmitParty `cbor:"25,keyasint,omitempty"`
 
+	// Input checks (tx_attest.go, issue 15): 28-29.
+	AttestInputs *AttestInputs `cbor:"28,keyasint,omitempty"`
+
 	// Key-switch disputes (tx_dispute.go, issue 14 attack 2).
 	DisputeComputation *DisputeComputation `cbor:"22,keyasint,omitempty"`
 	ResolveDispute     *ResolveDispute     `cbor:"23,keyasint,omitempty"`
@@ -719,6 +740,17 @@ type RequestComputation struct {
 type RefuseComputation struct {
 	Computation string
 	Reason      string
+}
+
+// AttestInputs is a committee member's verdict on the stored inputs of a pending dataset: Valid
+// when every object the listing names (each column's ciphertexts and frequency table) is present,
+// matches its digest and is what the listing claims; otherwise Reason, one sentence naming the
+// first object that is not. Threshold valid verdicts list the dataset; Threshold invalid ones
+// refuse it, naming its holder.
+type AttestInputs struct {
+	Dataset string
+	Valid   bool
+	Reason  string `cbor:",omitempty"`
 }
 
 // SubmitOutput is a committee member's output ciphertext digest for a pending computation.

@@ -290,7 +290,21 @@ func (w *workload) setup() ([][][]byte, error) {
 	if err := w.endBlock(); err != nil {
 		return nil, err
 	}
-	return [][][]byte{parties, listings}, nil
+	// The committee checks the listings' stored inputs: Threshold valid verdicts list each.
+	var verdicts [][]byte
+	for _, id := range w.datasets {
+		for _, m := range w.members[:benchThreshold] {
+			raw, _, err := w.tx(m, rights.Msg{AttestInputs: &rights.AttestInputs{Dataset: id, Valid: true}})
+			if err != nil {
+				return nil, err
+			}
+			verdicts = append(verdicts, raw)
+		}
+	}
+	if err := w.endBlock(); err != nil {
+		return nil, err
+	}
+	return [][][]byte{parties, listings, verdicts}, nil
 }
 
 // listing is owner i's dataset: two integer columns of DatasetRows rows, with the ciphertext

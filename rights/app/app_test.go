@@ -181,6 +181,12 @@ func runScript(t *testing.T, c *abciChain) (ds string, hashes [][]byte) {
 		t.Errorf("dataset attributes = %v, want [%s]", got, ds)
 	}
 	hashes = append(hashes, res.AppHash)
+
+	res = c.block(c.tx("m1", rightstest.Verdict(ds)), c.tx("m2", rightstest.Verdict(ds)))
+	if got := codes(res); !slices.Equal(got, []uint32{rights.CodeOK, rights.CodeOK}) {
+		t.Fatalf("the committee's verdicts on the listing = %v", res.TxResults)
+	}
+	hashes = append(hashes, res.AppHash)
 	return ds, hashes
 }
 
@@ -200,14 +206,14 @@ func TestAppABCI(t *testing.T) {
 	ds, hashes := runScript(t, c)
 
 	info := c.info()
-	if info.LastBlockHeight != 3 || !bytes.Equal(info.LastBlockAppHash, hashes[2]) || info.AppVersion != AppVersion {
-		t.Errorf("Info = height %d hash %x, want 3 %x", info.LastBlockHeight, info.LastBlockAppHash, hashes[2])
+	if info.LastBlockHeight != 4 || !bytes.Equal(info.LastBlockAppHash, hashes[3]) || info.AppVersion != AppVersion {
+		t.Errorf("Info = height %d hash %x, want 4 %x", info.LastBlockHeight, info.LastBlockAppHash, hashes[3])
 	}
 
 	// Queries.
 	r := c.query("/party/"+string(rightstest.Addr("owner1")), 0)
 	var p rights.Party
-	if r.Code != rights.CodeOK || r.Height != 3 || rights.Unmarshal(r.Value, &p) != nil || p.Nonce != 2 || p.Address != rightstest.Addr("owner1") {
+	if r.Code != rights.CodeOK || r.Height != 4 || rights.Unmarshal(r.Value, &p) != nil || p.Nonce != 2 || p.Address != rightstest.Addr("owner1") {
 		t.Errorf("/party = %d %q height %d party %+v", r.Code, r.Log, r.Height, p)
 	}
 	var d rights.Dataset
@@ -261,8 +267,8 @@ func TestAppABCI(t *testing.T) {
 	c2 := newABCIChain(t, dir, rightstest.Verifier{})
 	c2.height, c2.nonces = c.height, c.nonces
 	info2 := c2.info()
-	if info2.LastBlockHeight != 3 || !bytes.Equal(info2.LastBlockAppHash, hashes[2]) {
-		t.Errorf("Info after restart = height %d hash %x, want 3 %x", info2.LastBlockHeight, info2.LastBlockAppHash, hashes[2])
+	if info2.LastBlockHeight != 4 || !bytes.Equal(info2.LastBlockAppHash, hashes[3]) {
+		t.Errorf("Info after restart = height %d hash %x, want 4 %x", info2.LastBlockHeight, info2.LastBlockAppHash, hashes[3])
 	}
 	if r := c2.query("/dataset/"+ds, 0); r.Code != rights.CodeOK {
 		t.Errorf("/dataset after restart = %d %q", r.Code, r.Log)

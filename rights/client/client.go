@@ -296,6 +296,12 @@ func (c *Client) ComputationsUnderWay(ctx context.Context) ([]rights.Computation
 	return queryList[rights.Computation](ctx, c, "/computations/underway")
 }
 
+// PendingDatasets returns the datasets whose stored inputs await the committee's check, in id
+// order: what committee members poll besides computations.
+func (c *Client) PendingDatasets(ctx context.Context) ([]rights.Dataset, error) {
+	return queryList[rights.Dataset](ctx, c, "/datasets/status/"+string(rights.DatasetPending))
+}
+
 // Liveness asks whether computation id would take a member's output or key-switch share in the
 // next block, judged as if that block's time were at (rights.Ledger.Liveness). A member passes a
 // time a little ahead of its clock, so that a grant or policy about to expire counts as expired.

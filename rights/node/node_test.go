@@ -93,6 +93,9 @@ func TestNode(t *testing.T) {
 
 	list := nodetest.Submit(t, ctx, remote, "owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", 10, 30, rightstest.Column("a", rights.TypeInteger, 0, 0, 9, 10))})
 	ds := list.ID
+	for _, m := range rightstest.Members[:2] {
+		nodetest.Submit(t, ctx, remote, m, rightstest.Verdict(ds))
+	}
 	if d, err := client.Get[rights.Dataset](ctx, local, ds); err != nil || d.Holder != rightstest.Addr("owner1") {
 		t.Fatalf("Dataset(%s) = %+v, %v", ds, d, err)
 	}
@@ -167,7 +170,7 @@ func TestNode(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	search("dxp.dataset='"+ds+"'", 6)
+	search("dxp.dataset='"+ds+"'", 8) // with the committee's two verdicts on the listing
 	search("dxp.grant='"+gr+"' AND dxp.action='request_computation'", 1)
 	if byOwner := search("dxp.sender='"+string(rightstest.Addr("owner1"))+"'", 4); byOwner.Txs[0].Hash.String() != regOwner.TxHash {
 		t.Errorf("owner1's first tx is %s, want its registration %s", byOwner.Txs[0].Hash, regOwner.TxHash)

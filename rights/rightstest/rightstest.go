@@ -146,6 +146,12 @@ func Listing(name string, rows, price uint64, cols ...rights.Column) *rights.Reg
 	}
 }
 
+// Verdict is a committee member's valid verdict on the stored inputs of pending dataset id
+// (Threshold of them list it).
+func Verdict(id string) rights.Msg {
+	return rights.Msg{AttestInputs: &rights.AttestInputs{Dataset: id, Valid: true}}
+}
+
 // Output is a member's SubmitOutput of digest d for computation id.
 func Output(id string, d rights.Digest) rights.Msg {
 	return rights.Msg{SubmitOutput: &rights.SubmitOutput{Computation: id, Output: d}}
