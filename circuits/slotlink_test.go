@@ -1,0 +1,520 @@
+package circuits
+
+import (
+	"crypto/rand"
+	"errors"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/multicommit"
+	"github.com/consensys/gnark/test"
+)
+
+// slotLinkInstance is a plaintext for a test-sized ring: a prime T < 2^50
+// with T ≡ 1 mod 2N, the slot roots ψ^(2i+1) of X^N+1 in a random order
+// (the gadget takes any order), signed slot values and the coefficients
+// from a native O(N²) inverse transform.
+type slotLinkInstance struct {
+	link *SlotLink
+	psi  []uint64
+	v    []int64
+	m    []uint64
+}
+
+func randUint64(t *testing.T, bound uint64) uint64 {
+	t.Helper()
+	x, err := rand.Int(rand.Reader, new(big.Int).SetUint64(bound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.Uint64()
+}
+
+func newSlotLinkInstance(t *testing.T, n int) *slotLinkInstance {
+	t.Helper()
+	step := big.NewInt(int64(2 * n))
+	tb := new(big.Int).Lsh(big.NewInt(3), 48) // T ≈ 1.5·2^49 + 1
+	tb.Div(tb, step).Mul(tb, step).Add(tb, big.NewInt(1))
+	for !tb.ProbablyPrime(20) {
+		tb.Add(tb, step)
+	}
+	T := tb.Uint64()
+	// ψ = g^((T-1)/2N) is a primitive 2N-th root iff ψ^N = -1.
+	var psi uint64
+	for g := uint64(2); ; g++ {
+		psi = new(big.Int).Exp(new(big.Int).SetUint64(g), new(big.Int).SetUint64((T-1)/uint64(2*n)), tb).Uint64()
+		if new(big.Int).Exp(new(big.Int).SetUint64(psi), big.NewInt(int64(n)), tb).Uint64() == T-1 {
+			break
+		}
+	}
+	roots := make([]uint64, n)
+	for i := range roots {
+		roots[i] = new(big.Int).Exp(new(big.Int).SetUint64(psi), big.NewInt(int64(2*i+1)), tb).Uint64()
+	}
+	for i := n - 1; i > 0; i-- { // Fisher–Yates: slot order is the caller's
+		j := int(randUint64(t, uint64(i+1)))
+		roots[i], roots[j] = roots[j], roots[i]
+	}
+	v := make([]int64, n)
+	for i := range v {
+		v[i] = int64(randUint64(t, math.MaxUint64>>1)) - int64(randUint64(t, math.MaxUint64>>1))
+	}
+	v[0], v[1], v[2], v[3] = math.MaxInt64, -math.MaxInt64, -1, 0
+	link, err := NewSlotLink(T, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := &slotLinkInstance{link: link, psi: roots, v: v}
+	inst.m = inst.coefficients(v)
+	return inst
+}
+
+// coefficients is the inverse transform m_k = N^-1·Σ_i v_i·ψ_i^-k mod T,
+// checked against the forward direction m(ψ_i) ≡ v_i.
+func (s *slotLinkInstance) coefficients(v []int64) []uint64 {
+	n := len(v)
+	tb := new(big.Int).SetUint64(s.link.t)
+	nInv := new(big.Int).ModInverse(big.NewInt(int64(n)), tb)
+	m := make([]*big.Int, n)
+	for k := range m {
+		m[k] = new(big.Int)
+	}
+	x, p := new(big.Int), new(big.Int)
+	for i, r := range s.psi {
+		inv := new(big.Int).ModInverse(new(big.Int).SetUint64(r), tb)
+		p.Mod(x.SetInt64(v[i]), tb)
+		for k := range m { // p = v_i·ψ_i^-k
+			m[k].Add(m[k], p)
+			p.Mul(p, inv).Mod(p, tb)
+		}
+	}
+	out := make([]uint64, n)
+	for k := range m {
+		out[k] = m[k].Mul(m[k], nInv).Mod(m[k], tb).Uint64()
+	}
+	for i, r := range s.psi {
+		acc := new(big.Int)
+		for k := n - 1; k >= 0; k-- {
+			acc.Mul(acc, x.SetUint64(r)).Add(acc, p.SetUint64(out[k])).Mod(acc, tb)
+		}
+		if acc.Cmp(x.Mod(x.SetInt64(v[i]), tb)) != 0 {
+			panic("test inverse transform is wrong")
+		}
+	}
+	return out
+}
+
+// slotLinkCircuit commits to M and V and links them at Reps points drawn
+// from 50-bit windows of the commitment, as the encryption circuit will.
+type slotLinkCircuit struct {
+	M, V []frontend.Variable
+	link *SlotLink
+	reps int
+}
+
+func (c *slotLinkCircuit) Define(api frontend.API) error {
+	committed := append(append([]frontend.Variable(nil), c.M...), c.V...)
+	multicommit.WithCommitment(api, func(api frontend.API, gamma frontend.Variable) error {
+		bits := api.ToBinary(gamma, api.Compiler().FieldBitLen())
+		rhos := make([]frontend.Variable, c.reps)
+		for r := range rhos {
+			rhos[r] = api.FromBinary(bits[r*SlotLinkRhoBits : (r+1)*SlotLinkRhoBits]...)
+		}
+		return c.link.Assert(api, c.M, c.V, rhos...)
+	}, committed...)
+	return nil
+}
+
+// slotLinkFixedCircuit links M and V at public points Rho: attack tests
+// use it to know ρ in advance, which only helps the attacker.
+type slotLinkFixedCircuit struct {
+	M, V []frontend.Variable
+	Rho  []frontend.Variable `gnark:",public"`
+	link *SlotLink
+}
+
+func (c *slotLinkFixedCircuit) Define(api frontend.API) error {
+	return c.link.Assert(api, c.M, c.V, c.Rho...)
+}
+
+func (s *slotLinkInstance) assignment(m []uint64, v []int64) ([]frontend.Variable, []frontend.Variable) {
+	M, V := make([]frontend.Variable, len(m)), make([]frontend.Variable, len(v))
+	for k := range m {
+		M[k] = m[k]
+	}
+	for i := range v {
+		V[i] = v[i]
+	}
+	return M, V
+}
+
+func (s *slotLinkInstance) circuit(reps int) *slotLinkCircuit {
+	n := s.link.n
+	return &slotLinkCircuit{M: make([]frontend.Variable, n), V: make([]frontend.Variable, n), link: s.link, reps: reps}
+}
+
+func (s *slotLinkInstance) witness(m []uint64, v []int64, reps int) *slotLinkCircuit {
+	M, V := s.assignment(m, v)
+	return &slotLinkCircuit{M: M, V: V, link: s.link, reps: reps}
+}
+
+func (s *slotLinkInstance) fixed(m []uint64, v []int64, rhos ...uint64) *slotLinkFixedCircuit {
+	M, V := s.assignment(m, v)
+	R := make([]frontend.Variable, len(rhos))
+	for r := range rhos {
+		R[r] = rhos[r]
+	}
+	return &slotLinkFixedCircuit{M: M, V: V, Rho: R, link: s.link}
+}
+
+func (s *slotLinkInstance) compileFixed(t *testing.T, reps int) constraint.ConstraintSystem {
+	t.Helper()
+	n := s.link.n
+	c := &slotLinkFixedCircuit{M: make([]frontend.Variable, n), V: make([]frontend.Variable, n), Rho: make([]frontend.Variable, reps), link: s.link}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs
+}
+
+func solveFixed(t *testing.T, ccs constraint.ConstraintSystem, a *slotLinkFixedCircuit, opts ...solver.Option) error {
+	t.Helper()
+	w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs.IsSolved(w, opts...)
+}
+
+func changedValue(v []int64, i int) []int64 {
+	out := append([]int64(nil), v...)
+	out[i]++
+	return out
+}
+
+func changedCoefficient(m []uint64, k int, T uint64) []uint64 {
+	out := append([]uint64(nil), m...)
+	out[k] = (out[k] + 1) % T
+	return out
+}
+
+func TestSlotLinkNative(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	for range 4 {
+		rho := randUint64(t, 1<<SlotLinkRhoBits)
+		if err := s.link.Check(s.m, s.v, rho); err != nil {
+			t.Fatalf("Check(honest, ρ=%d) = %v, want nil", rho, err)
+		}
+		if err := s.link.Check(s.m, changedValue(s.v, 5), rho); !errors.Is(err, ErrSlotMismatch) {
+			t.Errorf("Check(one value changed) = %v, want ErrSlotMismatch", err)
+		}
+		if err := s.link.Check(changedCoefficient(s.m, 7, s.link.t), s.v, rho); !errors.Is(err, ErrSlotMismatch) {
+			t.Errorf("Check(one coefficient changed) = %v, want ErrSlotMismatch", err)
+		}
+	}
+	if _, err := s.link.EvalSlots(s.v, s.psi[3]); !errors.Is(err, errSlotRoot) {
+		t.Errorf("EvalSlots(ρ = ψ_3) = %v, want errSlotRoot", err)
+	}
+}
+
+func TestNewSlotLink(t *testing.T) {
+	s := newSlotLinkInstance(t, 16)
+	T := s.link.t
+	bad := func(f func([]uint64)) []uint64 {
+		p := append([]uint64(nil), s.psi...)
+		f(p)
+		return p
+	}
+	for name, tc := range map[string]struct {
+		t   uint64
+		psi []uint64
+	}{
+		"not a power of two":   {T, s.psi[:12]},
+		"one root":             {T, s.psi[:1]},
+		"composite modulus":    {33 * 97, s.psi}, // ≡ 1 mod 32
+		"modulus not 1 mod 2N": {17, s.psi},
+		"not a root":           {T, bad(func(p []uint64) { p[3] = 5 })},
+		"repeated root":        {T, bad(func(p []uint64) { p[3] = p[4] })},
+		"zero root":            {T, bad(func(p []uint64) { p[0] = 0 })},
+		"modulus too large":    {1<<62 + 1, s.psi},
+	} {
+		if _, err := NewSlotLink(tc.t, tc.psi); err == nil {
+			t.Errorf("NewSlotLink(%s) = nil error, want one", name)
+		}
+	}
+	if _, err := NewSlotLink(T, s.psi); err != nil {
+		t.Errorf("NewSlotLink(valid) = %v", err)
+	}
+}
+
+// TestSlotLink: an honest plaintext (negative and extreme values included)
+// links at two points drawn from the commitment; one value or one
+// coefficient changed does not.
+func TestSlotLink(t *testing.T) {
+	for _, n := range []int{64, 256} {
+		s := newSlotLinkInstance(t, n)
+		field := ecc.BN254.ScalarField()
+		if err := test.IsSolved(s.circuit(2), s.witness(s.m, s.v, 2), field); err != nil {
+			t.Fatalf("N=%d: honest plaintext: %v", n, err)
+		}
+		j := int(randUint64(t, uint64(n)))
+		if err := test.IsSolved(s.circuit(2), s.witness(s.m, changedValue(s.v, j), 2), field); err == nil {
+			t.Errorf("N=%d: value %d changed: solved, want an error", n, j)
+		}
+		if err := test.IsSolved(s.circuit(2), s.witness(changedCoefficient(s.m, j, s.link.t), s.v, 2), field); err == nil {
+			t.Errorf("N=%d: coefficient %d changed: solved, want an error", n, j)
+		}
+	}
+}
+
+func TestSlotLinkGroth16(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, s.circuit(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(s.witness(s.m, s.v, 2), ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatalf("Prove(honest): %v", err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatalf("Verify(honest): %v", err)
+	}
+	bad, err := frontend.NewWitness(s.witness(s.m, changedValue(s.v, 9), 2), ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groth16.Prove(ccs, pk, bad); err == nil {
+		t.Error("Prove(one value changed) succeeded, want an error")
+	}
+}
+
+// TestSlotLinkRho: ρ = 2^50 - 1 is accepted, ρ = 2^50 is refused by the
+// range check alone (the link itself holds at every ρ for an honest
+// plaintext), and ρ = ψ_i has no witness.
+func TestSlotLinkRho(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	ccs := s.compileFixed(t, 1)
+	if err := solveFixed(t, ccs, s.fixed(s.m, s.v, 1<<SlotLinkRhoBits-1)); err != nil {
+		t.Errorf("ρ = 2^50-1: %v", err)
+	}
+	if err := s.link.Check(s.m, s.v, 1<<SlotLinkRhoBits); err != nil {
+		t.Fatalf("native Check at ρ = 2^50: %v", err)
+	}
+	if err := solveFixed(t, ccs, s.fixed(s.m, s.v, 1<<SlotLinkRhoBits)); err == nil {
+		t.Error("ρ = 2^50: solved, want the range check to refuse it")
+	}
+	err := solveFixed(t, ccs, s.fixed(s.m, s.v, s.psi[7]))
+	if err == nil || !strings.Contains(err.Error(), "slot root") {
+		t.Errorf("ρ = ψ_7: %v, want the slot-root error", err)
+	}
+}
+
+// linkTrace is the honest witness of one repetition, computed natively as
+// the circuit does: canonical powers, inverses and the unreduced sums.
+type linkTrace struct {
+	lay       slotLinkLayout
+	rho       *big.Int
+	pw, pwS   []*big.Int // ρ^b mod T (b < S), ρ^(aS) mod T (a <= A)
+	w         []*big.Int // ψ_i/(ψ_i-ρ) mod T
+	lhs, rhs  *big.Int   // Σ_a P_a·Σ_b p_b·m_{aS+b}, Σ v_i·w_i (integers)
+	t, n, rN1 *big.Int   // T, N, ρ^N + 1
+}
+
+func traceLink(s *slotLinkInstance, m []uint64, v []int64, rho uint64, reps int) *linkTrace {
+	l := s.link
+	lay := l.layout(reps)
+	tb := new(big.Int).SetUint64(l.t)
+	tr := &linkTrace{lay: lay, rho: new(big.Int).SetUint64(rho), t: tb, n: big.NewInt(int64(l.n))}
+	S, A := lay.split, lay.blocks
+	tr.pw = make([]*big.Int, S)
+	tr.pw[0], tr.pw[1] = big.NewInt(1), new(big.Int).Set(tr.rho)
+	for k := 2; k < S; k++ {
+		tr.pw[k] = new(big.Int).Mul(tr.pw[k-1], tr.rho)
+		tr.pw[k].Mod(tr.pw[k], tb)
+	}
+	tr.pwS = make([]*big.Int, A+1)
+	tr.pwS[0] = big.NewInt(1)
+	tr.pwS[1] = new(big.Int).Mul(tr.pw[S-1], tr.rho)
+	tr.pwS[1].Mod(tr.pwS[1], tb)
+	for a := 2; a <= A; a++ {
+		tr.pwS[a] = new(big.Int).Mul(tr.pwS[a-1], tr.pwS[1])
+		tr.pwS[a].Mod(tr.pwS[a], tb)
+	}
+	tr.rN1 = new(big.Int).Add(tr.pwS[A], big.NewInt(1))
+	tr.lhs = new(big.Int)
+	x := new(big.Int)
+	for a := range A {
+		inner := new(big.Int)
+		for k := range S {
+			inner.Add(inner, x.Mul(x.SetUint64(m[a*S+k]), tr.pw[k]))
+		}
+		tr.lhs.Add(tr.lhs, inner.Mul(inner, tr.pwS[a]))
+	}
+	tr.rhs = new(big.Int)
+	tr.w = make([]*big.Int, l.n)
+	for i, r := range s.psi {
+		d := new(big.Int).SetUint64(r)
+		d.Sub(d, tr.rho).Mod(d, tb)
+		tr.w[i] = new(big.Int).ModInverse(d, tb)
+		tr.w[i].Mul(tr.w[i], x.SetUint64(r)).Mod(tr.w[i], tb)
+		tr.rhs.Add(tr.rhs, x.Mul(x.SetInt64(v[i]), tr.w[i]))
+	}
+	return tr
+}
+
+// final returns (ρ^N+1)·RHS - N·LHS, which T divides iff the link holds.
+func (tr *linkTrace) final() *big.Int {
+	x := new(big.Int).Mul(tr.rN1, tr.rhs)
+	return x.Sub(x, new(big.Int).Mul(tr.n, tr.lhs))
+}
+
+func hintID(f solver.Hint) solver.HintID { return solver.GetHintID(f) }
+
+// notHintRefusal fails the test unless err is a constraint failure: the
+// attack got past every hint, so only the range checks can have refused it.
+func notHintRefusal(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("forged witness solved, want the range checks to refuse it")
+	}
+	if strings.Contains(err.Error(), ErrSlotMismatch.Error()) || strings.Contains(err.Error(), "slot root") {
+		t.Fatalf("forged witness refused by a hint (%v), want the constraints to refuse it", err)
+	}
+}
+
+// TestAttackFinalQuotient: for one value changed, the attacker's hint
+// returns the final quotient Q = X/T computed in F_p, which satisfies the
+// final identity modulo p; Q's range check refuses it. The same override on
+// the honest plaintext (where X/T is an integer) is accepted.
+func TestAttackFinalQuotient(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	ccs := s.compileFixed(t, 1)
+	field := ecc.BN254.ScalarField()
+	fieldQuotient := func(_ *big.Int, in, out []*big.Int) error {
+		if in[2].Sign() != 0 { // a power reduction: honest
+			return slotLinkModHint(field, in, out)
+		}
+		q := new(big.Int).ModInverse(in[0], field)
+		q.Mul(q, in[5]).Add(q, in[4]).Mod(q, field) // X·T^-1 + Qoff in F_p
+		tmp := append(append([]*big.Int(nil), out...), new(big.Int))
+		limbsOf(q, int(in[1].Uint64()), field, tmp)
+		return nil
+	}
+	override := solver.OverrideHint(hintID(slotLinkModHint), fieldQuotient)
+	rho := randUint64(t, 1<<SlotLinkRhoBits)
+	if err := solveFixed(t, ccs, s.fixed(s.m, s.v, rho), override); err != nil {
+		t.Fatalf("honest plaintext with the override: %v", err)
+	}
+	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, changedValue(s.v, 11), rho), override))
+	notHintRefusal(t, solveFixed(t, ccs, s.fixed(changedCoefficient(s.m, 11, s.link.t), s.v, rho), override))
+}
+
+// TestAttackForgedInverse: for one value changed, the attacker replaces
+// w_j by the reduced residue that makes the final congruence hold, with
+// q_j = (w_j·d_j - ψ_j)/T computed in F_p. Every hint then succeeds (the
+// final quotient is an integer); q_j's range check refuses it.
+func TestAttackForgedInverse(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	ccs := s.compileFixed(t, 1)
+	field := ecc.BN254.ScalarField()
+	rho := randUint64(t, 1<<SlotLinkRhoBits)
+	const j = 13
+	v := changedValue(s.v, j)
+	tr := traceLink(s, s.m, v, rho, 1)
+	if new(big.Int).Mod(tr.final(), tr.t).Sign() == 0 {
+		t.Fatal("the changed value still links: pick another ρ")
+	}
+	// w_j' = w_j + δ/v_j with δ = N·LHS/(ρ^N+1) - RHS mod T.
+	delta := new(big.Int).ModInverse(tr.rN1, tr.t)
+	delta.Mul(delta, new(big.Int).Mul(tr.n, tr.lhs)).Sub(delta, tr.rhs)
+	delta.Mul(delta, new(big.Int).ModInverse(big.NewInt(v[j]), tr.t))
+	wj := new(big.Int).Add(tr.w[j], delta)
+	wj.Mod(wj, tr.t)
+	forged := new(big.Int).Add(tr.rhs, new(big.Int).Mul(big.NewInt(v[j]), new(big.Int).Sub(wj, tr.w[j])))
+	check := new(big.Int).Mul(tr.rN1, forged)
+	if check.Sub(check, new(big.Int).Mul(tr.n, tr.lhs)).Mod(check, tr.t).Sign() != 0 {
+		t.Fatal("forged inverse does not satisfy the final congruence")
+	}
+	lay := tr.lay
+	kW, kQ := lay.remLimbs, lay.invQuoLimbs
+	forge := func(_ *big.Int, in, out []*big.Int) error {
+		if err := slotLinkInverseHint(field, in, out); err != nil {
+			return err
+		}
+		o := out[j*(kW+kQ-1) : (j+1)*(kW+kQ-1)]
+		limbsOf(wj, lay.limbBits, field, o[:kW])
+		d := new(big.Int).Add(new(big.Int).SetUint64(s.psi[j]), lay.shift)
+		d.Sub(d, tr.rho)
+		q := new(big.Int).Mul(wj, d)
+		q.Sub(q, new(big.Int).SetUint64(s.psi[j])).Mul(q, new(big.Int).ModInverse(tr.t, field)).Mod(q, field)
+		tmp := append(append([]*big.Int(nil), o[kW:]...), new(big.Int))
+		limbsOf(q, lay.limbBits, field, tmp)
+		return nil
+	}
+	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), solver.OverrideHint(hintID(slotLinkInverseHint), forge)))
+}
+
+// TestAttackWrappedRemainder: for one value changed, the attacker picks the
+// remainder of ρ^N as r' = r + k·T with k ∈ F_p chosen so that the final
+// identity holds in F_p with Q = 0 (a remainder that is congruent to ρ^N
+// only modulo p, i.e. wraps), and q' = q - k. Every hint succeeds and every
+// identity holds in F_p; the range checks on r' and q' refuse it. The same
+// override with k = 0 is accepted (honest plaintext).
+func TestAttackWrappedRemainder(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	ccs := s.compileFixed(t, 1)
+	field := ecc.BN254.ScalarField()
+	rho := randUint64(t, 1<<SlotLinkRhoBits)
+	// attack returns the override that makes the final quotient q.
+	attack := func(v []int64, finalQ *big.Int) solver.Option {
+		tr := traceLink(s, s.m, v, rho, 1)
+		lay := tr.lay
+		A := lay.blocks
+		target := new(big.Int).Mul(tr.pwS[A-1], tr.pwS[1]) // x of the ρ^N reduction
+		// (r + kT + 1)·RHS - N·LHS ≡ Q·T (mod p): k = (Q·T - X)/(T·RHS).
+		k := new(big.Int).Mul(tr.t, tr.rhs)
+		k.ModInverse(k.Mod(k, field), field)
+		k.Mul(k, new(big.Int).Sub(new(big.Int).Mul(finalQ, tr.t), tr.final())).Mod(k, field)
+		return solver.OverrideHint(hintID(slotLinkModHint), func(_ *big.Int, in, out []*big.Int) error {
+			if in[2].Sign() == 0 || in[5].Cmp(target) != 0 {
+				return slotLinkModHint(field, in, out)
+			}
+			q, r := new(big.Int).DivMod(in[5], tr.t, new(big.Int))
+			r.Add(r, new(big.Int).Mul(k, tr.t)).Mod(r, field)
+			q.Sub(q, k).Mod(q, field)
+			kR := int(in[2].Uint64())
+			limbsOf(r, lay.limbBits, field, out[:kR])
+			tmp := append(append([]*big.Int(nil), out[kR:]...), new(big.Int))
+			limbsOf(q, lay.limbBits, field, tmp)
+			return nil
+		})
+	}
+	honestQ := new(big.Int).Div(traceLink(s, s.m, s.v, rho, 1).final(), new(big.Int).SetUint64(s.link.t))
+	if err := solveFixed(t, ccs, s.fixed(s.m, s.v, rho), attack(s.v, honestQ)); err != nil {
+		t.Fatalf("honest plaintext with the override (k = 0): %v", err)
+	}
+	v := changedValue(s.v, 17)
+	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), attack(v, new(big.Int))))
+}
