@@ -29,7 +29,7 @@ type slotLinkInstance struct {
 	m    []uint64
 }
 
-func randUint64(t *testing.T, bound uint64) uint64 {
+func randUint64(t testing.TB, bound uint64) uint64 {
 	t.Helper()
 	x, err := rand.Int(rand.Reader, new(big.Int).SetUint64(bound))
 	if err != nil {
@@ -38,15 +38,22 @@ func randUint64(t *testing.T, bound uint64) uint64 {
 	return x.Uint64()
 }
 
-func newSlotLinkInstance(t *testing.T, n int) *slotLinkInstance {
-	t.Helper()
+// slotLinkPrime returns the least prime T ≡ 1 mod 2n above start.
+func slotLinkPrime(n int, start *big.Int) uint64 {
 	step := big.NewInt(int64(2 * n))
-	tb := new(big.Int).Lsh(big.NewInt(3), 48) // T ≈ 1.5·2^49 + 1
-	tb.Div(tb, step).Mul(tb, step).Add(tb, big.NewInt(1))
+	tb := new(big.Int).Div(start, step)
+	tb.Mul(tb, step).Add(tb, big.NewInt(1))
 	for !tb.ProbablyPrime(20) {
 		tb.Add(tb, step)
 	}
-	T := tb.Uint64()
+	return tb.Uint64()
+}
+
+// slotRoots returns the roots ψ^(2i+1) of X^N+1 mod T for a primitive
+// 2N-th root ψ, in a random order (the slot order is the caller's).
+func slotRoots(t testing.TB, T uint64, n int) []uint64 {
+	t.Helper()
+	tb := new(big.Int).SetUint64(T)
 	// ψ = g^((T-1)/2N) is a primitive 2N-th root iff ψ^N = -1.
 	var psi uint64
 	for g := uint64(2); ; g++ {
@@ -56,13 +63,23 @@ func newSlotLinkInstance(t *testing.T, n int) *slotLinkInstance {
 		}
 	}
 	roots := make([]uint64, n)
+	step := new(big.Int).Exp(new(big.Int).SetUint64(psi), big.NewInt(2), tb)
+	x := new(big.Int).SetUint64(psi)
 	for i := range roots {
-		roots[i] = new(big.Int).Exp(new(big.Int).SetUint64(psi), big.NewInt(int64(2*i+1)), tb).Uint64()
+		roots[i] = x.Uint64()
+		x.Mul(x, step).Mod(x, tb)
 	}
-	for i := n - 1; i > 0; i-- { // Fisher–Yates: slot order is the caller's
+	for i := n - 1; i > 0; i-- { // Fisher–Yates
 		j := int(randUint64(t, uint64(i+1)))
 		roots[i], roots[j] = roots[j], roots[i]
 	}
+	return roots
+}
+
+func newSlotLinkInstance(t *testing.T, n int) *slotLinkInstance {
+	t.Helper()
+	T := slotLinkPrime(n, new(big.Int).Lsh(big.NewInt(3), 48)) // ≈ 1.5·2^49: ψ_i < 2^50 can be a ρ
+	roots := slotRoots(t, T, n)
 	v := make([]int64, n)
 	for i := range v {
 		v[i] = int64(randUint64(t, math.MaxUint64>>1)) - int64(randUint64(t, math.MaxUint64>>1))
@@ -517,4 +534,87 @@ func TestAttackWrappedRemainder(t *testing.T) {
 	}
 	v := changedValue(s.v, 17)
 	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), attack(v, new(big.Int))))
+}
+
+// slotLinkCost is the constraint count of one Assert of n slots, by where
+// it goes; it omits the commitment's own few constraints.
+type slotLinkCost struct {
+	inverseProducts, inverseLookups int // w_i·d_i; limbs of w_i and q_i
+	accumulation                    int // m_k·p_b, P_a·inner, v_i·w_i, final product
+	powers                          int // ρ's limbs and the power chain (products and lookups)
+	finalLookups                    int // limbs of the final quotient
+	table                           int // one constraint per table entry, plus the sum check
+}
+
+func (lay slotLinkLayout) cost(n int) slotLinkCost {
+	S, A, b := lay.split, lay.blocks, lay.limbBits
+	rhoQ := lay.rhoLimbs
+	if b*lay.rhoLimbs > SlotLinkRhoBits {
+		rhoQ++
+	}
+	red := S + A - 2
+	r := lay.reps
+	return slotLinkCost{
+		inverseProducts: r * n,
+		inverseLookups:  r * n * (lay.remLimbs + lay.invQuoLimbs),
+		accumulation:    r * (A*(S-1) + (A - 1) + n + 1),
+		powers:          r * (rhoQ + red*(1+lay.remLimbs+lay.powQuoLimbs)),
+		finalLookups:    r * lay.finQuoLimbs,
+		table:           1<<b + 1,
+	}
+}
+
+func (c slotLinkCost) total() int {
+	return c.inverseProducts + c.inverseLookups + c.accumulation + c.powers + c.finalLookups + c.table
+}
+
+// TestSlotLinkCostModel: the cost breakdown reported for N = 16384 (see
+// BenchmarkSlotLinkCompile) matches the compiled circuit up to the
+// commitment's few constraints.
+func TestSlotLinkCostModel(t *testing.T) {
+	for _, n := range []int{64, 256} {
+		s := newSlotLinkInstance(t, n)
+		for _, reps := range []int{1, 2} {
+			got := s.compileFixed(t, reps).GetNbConstraints()
+			want := s.link.layout(reps).cost(n).total()
+			if got < want || got > want+8 {
+				t.Errorf("N=%d, %d repetitions: %d constraints, model %d", n, reps, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkSlotLinkCompile compiles the link at N = 16384 with DXP's
+// plaintext modulus and reports constraints per slot and repetition, with
+// the breakdown. Run once: go test -run X -bench SlotLinkCompile -benchtime 1x.
+func BenchmarkSlotLinkCompile(b *testing.B) {
+	const n, dxpT = 1 << 14, 1125899908022273
+	link, err := NewSlotLink(dxpT, slotRoots(b, dxpT, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &slotLinkInstance{link: link}
+	for _, reps := range []int{1, 2} {
+		b.Run(map[int]string{1: "reps=1", 2: "reps=2"}[reps], func(b *testing.B) {
+			var got int
+			for range b.N {
+				c := &slotLinkFixedCircuit{M: make([]frontend.Variable, n), V: make([]frontend.Variable, n), Rho: make([]frontend.Variable, reps), link: s.link}
+				ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got = ccs.GetNbConstraints()
+			}
+			lay := link.layout(reps)
+			c := lay.cost(n)
+			per := func(x int) float64 { return float64(x) / float64(n*reps) }
+			b.ReportMetric(per(got), "constraints/slot/rep")
+			b.ReportMetric(per(c.inverseProducts), "inverse-products/slot/rep")
+			b.ReportMetric(per(c.inverseLookups), "inverse-lookups/slot/rep")
+			b.ReportMetric(per(c.accumulation), "accumulation/slot/rep")
+			b.ReportMetric(per(c.powers+c.finalLookups), "powers+final/slot/rep")
+			b.ReportMetric(per(c.table), "table/slot/rep")
+			b.Logf("N=%d reps=%d: %d constraints (model %d), limbs of %d bits: w %d, q %d", n, reps, got, c.total(), lay.limbBits, lay.remLimbs, lay.invQuoLimbs)
+		})
+	}
 }
