@@ -618,3 +618,27 @@ func BenchmarkSlotLinkCompile(b *testing.B) {
 		})
 	}
 }
+
+// TestSlotLinkBounds: the parameter check refuses a field too small for
+// the identities to lift to the integers, and Assert refuses bad shapes.
+func TestSlotLinkBounds(t *testing.T) {
+	s := newSlotLinkInstance(t, 64)
+	lay := s.link.layout(2)
+	tb := new(big.Int).SetUint64(s.link.t)
+	if err := lay.checkBounds(64, tb, ecc.BN254.ScalarField()); err != nil {
+		t.Errorf("checkBounds(BN254) = %v, want nil", err)
+	}
+	if err := lay.checkBounds(64, tb, new(big.Int).Lsh(big.NewInt(1), 160)); err == nil {
+		t.Error("checkBounds(2^160) = nil, want an error: the final identity exceeds 2^180")
+	}
+	n := s.link.n
+	for name, c := range map[string]*slotLinkFixedCircuit{
+		"short m":   {M: make([]frontend.Variable, n-1), V: make([]frontend.Variable, n), Rho: make([]frontend.Variable, 1), link: s.link},
+		"short v":   {M: make([]frontend.Variable, n), V: make([]frontend.Variable, n+1), Rho: make([]frontend.Variable, 1), link: s.link},
+		"no points": {M: make([]frontend.Variable, n), V: make([]frontend.Variable, n), link: s.link},
+	} {
+		if _, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c); err == nil {
+			t.Errorf("Compile(%s) = nil error, want one", name)
+		}
+	}
+}
