@@ -30,10 +30,11 @@
 // points ρ mod T (Lagrange on the roots of X^N+1; the caller supplies the
 // roots in the encoder's slot order). The caller range-checks m and v,
 // commits to them, draws the ρ's from that commitment and calls Assert in
-// the commitment's callback; Assert adds a commitment of its own for its
-// range checks. Each repetition errs with probability at most N/T (2^-36
-// at N = 2^14 with DXP's T); it costs about 11.7 constraints per slot for
-// one repetition and 11.4 for each of two at N = 16,384:
+// the commitment's callback; Assert adds two commitments of its own for
+// its range checks and a batch check. Each repetition errs with
+// probability below N/T (2^-36 at N = 2^14 with DXP's T), the batch check
+// below 2^-69 (two repetitions); at N = 16,384 it costs about 10.4
+// constraints per slot for one repetition and 9.9 for each of two:
 //
 //	link, err := circuits.NewSlotLink(T, psi)  // psi[i]: the root of slot i
 //	// in Define, inside multicommit.WithCommitment(api, func(api, c) { ... }, m..., v...):

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	solver.RegisterHint(slotLinkModHint, slotLinkInverseHint, slotLinkLimbsHint)
+	solver.RegisterHint(slotLinkModHint, slotLinkInverseHint, slotLinkLimbsHint, slotLinkSplitHint)
 }
 
 const (
@@ -55,47 +55,63 @@ var errSlotRoot = errors.New("circuits: slot link: ρ is a slot root mod T; prov
 //
 // Let D(X) = m(X) - Σ_i v_i·L_i(X) over Z_T, of degree < N. D = 0 iff m is
 // the inverse transform of v mod T, and the check at ρ passes iff D(ρ) ≡ 0.
-// If ρ is drawn uniformly from [0, 2^ρbits) after m and v are fixed (the
+// If ρ is drawn uniformly from [0, 2^50) after m and v are fixed (the
 // caller takes it from a commitment to both), a nonzero D passes with
-// probability at most (N-1)·⌈2^ρbits/T⌉/2^ρbits, i.e. ≤ N/T for T >= 2^ρbits
+// probability at most (N-1)·⌈2^50/T⌉/2^50, i.e. < N/T for T >= 2^50
 // (2^-36 for N = 2^14 and DXP's T ≈ 2^50). Repetitions use independent ρ's
-// and multiply: two give ≤ 2^-72. If ρ ≡ ψ_i for some i, the relation
-// w_i·(ψ_i-ρ) ≡ ψ_i below has no solution (ψ_i ≠ 0), so no proof exists at
-// that ρ; an honest prover hits it with probability ≤ N/T and proves again
-// with fresh randomness (a new commitment, hence a new ρ).
+// and multiply: two give < 2^-72. If ρ ≡ ψ_i for some i, w_i·(ψ_i-ρ) ≡ ψ_i
+// below has no solution (ψ_i ≠ 0), so no proof exists at that ρ; an honest
+// prover hits it with probability < N/T and proves again with fresh
+// randomness (a new commitment, hence a new ρ).
 //
 // All arithmetic mod T is hinted and checked by integer identities in F_p
 // (p the BN254 scalar field order, ~2^254). Every hinted integer is
 // decomposed into b-bit limbs range-checked by a log-derivative lookup, so
 // it is a non-negative integer below a known bound; every identity then has
-// both sides below p/2 in magnitude (the bounds are written at each check
-// and verified for the parameters by [slotLinkLayout.checkBounds]), so
-// equality in F_p is equality in Z, which implies the congruence mod T.
+// |left| + |right| < p (the bounds are written at each check and verified
+// for the parameters by [slotLinkLayout.checkBounds]), so equality in F_p
+// is equality in Z, which implies the congruence mod T.
 // Remainders are bounded, not canonical: a remainder r+kT that still fits
 // its limbs is congruent and harmless, since only congruences are used.
-// Per repetition, with S = 2^⌈log2(N)/2⌉ and A = N/S:
+// With S = 2^⌈log2(N)/2⌉ and A = N/S, each repetition checks:
 //
-//   - ρ < 2^ρbits: its limbs are looked up, the top one also shifted.
-//   - Powers: p_b ≡ ρ^b for b < S and P_a ≡ ρ^(aS) for a < A, and ρ^N, by
-//     a chain of reductions x·y = q·T + r (S + A - 2 of them).
-//   - Inverses: for each slot, w_i·d_i = ψ_i + q_i·T with d_i = ψ_i + K - ρ,
-//     K the least multiple of T with K >= 2^ρbits (so d_i > 0 and
-//     d_i ≡ ψ_i - ρ); hence w_i ≡ ψ_i/(ψ_i-ρ).
+//   - ρ < 2^50: its limbs are looked up, the top one also shifted.
+//   - Powers: p_b ≡ ρ^b for b < S, P_a ≡ ρ^(aS) for a <= A (P_A ≡ ρ^N), by
+//     a chain of S + A - 2 reductions x·y = q·T + r.
+//   - Inverses: w_i (hinted, < W = 2^(b·⌈log2(T)/b⌉)) with
+//     e_i = w_i·d_i - ψ_i ≡ 0 (mod T), d_i = ψ_i + K - ρ, K the least
+//     multiple of T with K >= 2^50 (so d_i > 0 and d_i ≡ ψ_i - ρ); hence
+//     w_i ≡ ψ_i/(ψ_i-ρ). The congruences are checked in batch, below.
 //   - Final: (ρ^N + 1)·Σ_i v_i·w_i = N·Σ_a P_a·(Σ_b p_b·m_{aS+b}) + Q·T, with
 //     one signed quotient Q: the sums are accumulated over the integers and
 //     reduced once.
 //
-// The lookup's challenge comes from a commitment, made inside Assert, to
-// every hinted limb and the lookup multiplicities; each query is a limb or a
-// linear function of committed limbs, ρ, m, v and products of these, all
-// fixed before that challenge. Assert therefore calls the builder's
-// Commit itself: call it inside the callback of the commitment that yields
-// ρ (std/multicommit forbids nested WithCommitment, so it does not use it),
-// and the proof carries one more commitment.
+// The batch check of the inverses: with λ_1, λ_2 < 2^50 read from the
+// challenge c of the commitment to every w_i (c = λ_1 + 2^50·λ_2 + 2^100·h,
+// h < 2^154), Σ_j λ^j·e_j ≡ 0 (mod T) over the R·N inverses of all R
+// repetitions, for λ = λ_1 and λ = λ_2, computed as Σ_a L_a·r_a with
+// r_a ≡ Σ_b l_b·e_{aS'+b} and powers of λ as above. If some e_j ≢ 0, Σ_j
+// e_j·X^j is a nonzero polynomial of degree < R·N over Z_T, so each λ passes
+// with probability < R·N/T, both < (R·N/T)², and the two ways to write c
+// below 2^254 (c or c + p) at most double it: < 2^-69 for R = 2, N = 2^14.
+// Checking each congruence with its own range-checked quotient instead
+// costs 4 more lookups per inverse and 1 fewer product; the batch saves
+// about 1.5 constraints per slot and repetition.
 //
-// Cost per slot and repetition: three products (m_k·p_b, w_i·d_i, v_i·w_i)
-// and one lookup per limb of w_i and q_i (8 for a 51-bit T with 13-bit
-// limbs), plus the table (2^b) shared by all repetitions.
+// Three commitment rounds: the caller's (m, v, hence ρ); round 2, every limb
+// hinted after ρ (w_i, powers, quotients), whose challenge is both round
+// 2's lookup challenge and c; round 3, the limbs of the batch check. Each
+// round's queries are limbs or linear functions of its committed limbs and
+// of values fixed in earlier rounds, so they are fixed before its
+// challenge. Assert makes rounds 2 and 3 with the builder's Commit: call it
+// inside the callback of the commitment that yields ρ (std/multicommit
+// forbids nested WithCommitment, so Assert does not use it); the proof
+// carries two more commitments.
+//
+// Cost per slot and repetition: five products (m_k·p_b, w_i·d_i, v_i·w_i
+// and l_b·e_i for each λ) and one lookup per limb of w_i (4 for a 51-bit T
+// with 13-bit limbs), plus O(√N) and the tables: 9.9 constraints at
+// N = 2^14 with two repetitions, 10.4 with one.
 type SlotLink struct {
 	n   int
 	t   uint64
@@ -204,78 +220,164 @@ func (l *SlotLink) Check(m []uint64, v []int64, rho uint64) error {
 // slotLinkLayout is the shape of one Assert: limb sizes and bounds, all
 // derived from (N, T, repetitions) by [SlotLink.layout].
 type slotLinkLayout struct {
-	reps          int
-	split, blocks int // S and A = N/S
-	limbBits      int // b
-	remLimbs      int // limbs of a remainder (power or inverse w_i): < W = 2^(remLimbs·b)
-	powQuoLimbs   int // limbs of a power-chain quotient
-	invQuoLimbs   int // limbs of an inverse's quotient q_i
-	rhoLimbs      int // limbs of ρ
-	finQuoLimbs   int // limbs of the final quotient, offset by finOffset
-	shift         *big.Int
+	t             *big.Int
+	n, reps       int
+	split, blocks int       // S and A = N/S
+	shift         *big.Int  // K
+	round2        modLayout // after ρ: ρ, its powers, the w_i, the final check
+	rhoLimbs      int       // limbs of ρ
+	finQuoLimbs   int       // limbs of the final quotient, offset by finOffset
 	finOffset     *big.Int
+
+	// The batch check of the inverses, over all reps·N terms e_j.
+	round3                  modLayout // after the round-2 challenge
+	terms                   int       // reps·N
+	batchSplit, batchBlocks int       // S' and A' = ⌈terms/S'⌉
+	innerQuoLimbs           int       // limbs of an inner sum's quotient, offset by innerOffset
+	innerOffset             *big.Int
+	batchQuoLimbs           int // limbs of a batch's quotient
+	lambdaLimbs, highLimbs  int // limbs of each λ and of the challenge's rest h
 }
 
-func (l *SlotLink) layout(reps int) slotLinkLayout {
-	t := new(big.Int).SetUint64(l.t)
-	tBits := bits.Len64(l.t)
-	lay := slotLinkLayout{reps: reps}
-	logN := bits.Len(uint(l.n)) - 1
-	lay.split = 1 << ((logN + 1) / 2)
-	lay.blocks = l.n / lay.split
-
-	// K = T·⌈2^ρbits/T⌉ >= 2^ρbits > ρ, so d_i = ψ_i + K - ρ lies in (0, T+K).
-	lay.shift = new(big.Int).Lsh(big.NewInt(1), SlotLinkRhoBits)
-	lay.shift.Add(lay.shift, new(big.Int).Sub(t, big.NewInt(1))).Div(lay.shift, t).Mul(lay.shift, t)
-	// Honest q_i = (w_i·d_i - ψ_i)/T < w_i·d_i/T < T + K.
-	invQuoBits := new(big.Int).Add(t, lay.shift).BitLen()
-
-	// b minimises the lookups (N per repetition for each limb of w_i and
-	// q_i) plus the table; the power chain and final reduction are O(√N).
-	best := 0
-	for b := 1; b <= maxSlotLinkLimbBits; b++ {
-		cost := reps*l.n*(ceilDiv(tBits, b)+ceilDiv(invQuoBits, b)) + 1<<b
-		if best == 0 || cost < best {
-			best, lay.limbBits = cost, b
-		}
-	}
-	b := lay.limbBits
-	lay.remLimbs = ceilDiv(tBits, b)
-	lay.invQuoLimbs = ceilDiv(invQuoBits, b)
-	lay.rhoLimbs = ceilDiv(SlotLinkRhoBits, b)
-
-	// Powers are < Bp = max(W, 2^ρbits) (p_1 = ρ is not reduced), so a
-	// chain product is < Bp² and its quotient < Bp²/T.
-	bp := lay.powBound()
-	lay.powQuoLimbs = max(1, ceilDiv(new(big.Int).Div(new(big.Int).Mul(bp, bp), t).BitLen(), b))
-
-	// |X| = |(ρ^N+1)·Σ v_i·w_i - N·LHS| < Xmax (see finalBound); Q = X/T is
-	// witnessed as Q + Qoff in [0, 2·Qoff], Qoff = ⌊Xmax/T⌋ + 1.
-	lay.finOffset = new(big.Int).Div(lay.finalBound(l.n), t)
-	lay.finOffset.Add(lay.finOffset, big.NewInt(1))
-	lay.finQuoLimbs = ceilDiv(new(big.Int).Lsh(lay.finOffset, 1).BitLen(), b)
-	return lay
+// modLayout is how one commitment round writes integers mod T: b-bit
+// limbs, remainders below W = 2^(remLimbs·b), and products of two powers
+// (each below Bp = max(W, 2^50)) reduced with quotients of powQuoLimbs
+// limbs.
+type modLayout struct {
+	limbBits, remLimbs, powQuoLimbs int
 }
 
-func pow2(e int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(e)) }
+func newModLayout(t *big.Int, b int) modLayout {
+	ml := modLayout{limbBits: b, remLimbs: ceilDiv(t.BitLen(), b)}
+	bp := ml.powBound()
+	// A product of two powers is < Bp², so its quotient is < Bp²/T.
+	ml.powQuoLimbs = max(1, ceilDiv(new(big.Int).Div(new(big.Int).Mul(bp, bp), t).BitLen(), b))
+	return ml
+}
 
 // remBound is W = 2^(remLimbs·b), the bound on every remainder and w_i.
-func (lay slotLinkLayout) remBound() *big.Int { return pow2(lay.remLimbs * lay.limbBits) }
+func (ml modLayout) remBound() *big.Int { return pow2(ml.remLimbs * ml.limbBits) }
 
-// powBound is Bp = max(W, 2^ρbits), the bound on every power p_b, P_a.
-func (lay slotLinkLayout) powBound() *big.Int {
-	w := lay.remBound()
+// powBound is Bp = max(W, 2^50), the bound on every power (the first power
+// of a point below 2^50 is the point itself, not reduced).
+func (ml modLayout) powBound() *big.Int {
+	w := ml.remBound()
 	if r := pow2(SlotLinkRhoBits); r.Cmp(w) > 0 {
 		return r
 	}
 	return w
 }
 
+// splitOf returns S = 2^⌈log2(n)/2⌉ (at least 2) and A = ⌈n/S⌉.
+func splitOf(n int) (int, int) {
+	logN := bits.Len(uint(n - 1))
+	s := max(2, 1<<((logN+1)/2))
+	return s, ceilDiv(n, s)
+}
+
+// chainReductions is the number of reductions of a power chain with split
+// S and A blocks: x^2, ..., x^(S-1), then x^S, x^(2S), ..., x^(AS).
+func chainReductions(s, a int) int { return s - 2 + a }
+
+// slotLinkHighBits: the round-2 challenge c (< p < 2^254) is written
+// λ_1 + 2^50·λ_2 + 2^100·h with λ_1, λ_2 < 2^50 and h < 2^154.
+const slotLinkHighBits = 254 - 2*SlotLinkRhoBits
+
+func (l *SlotLink) layout(reps int) slotLinkLayout {
+	t := new(big.Int).SetUint64(l.t)
+	lay := slotLinkLayout{t: t, n: l.n, reps: reps, terms: reps * l.n}
+	lay.split, lay.blocks = splitOf(l.n)
+	lay.batchSplit, lay.batchBlocks = splitOf(lay.terms)
+
+	// K = T·⌈2^ρbits/T⌉ >= 2^ρbits > ρ, so d_i = ψ_i + K - ρ lies in (0, T+K).
+	lay.shift = new(big.Int).Lsh(big.NewInt(1), SlotLinkRhoBits)
+	lay.shift.Add(lay.shift, new(big.Int).Sub(t, big.NewInt(1))).Div(lay.shift, t).Mul(lay.shift, t)
+
+	// Round 2: b minimises the lookups (reps·N·⌈log2(T)/b⌉ for the w_i)
+	// plus the table; the rest of round 2 is O(√N).
+	best := 0
+	for b := 1; b <= maxSlotLinkLimbBits; b++ {
+		if cost := reps*l.n*ceilDiv(t.BitLen(), b) + 1<<b; best == 0 || cost < best {
+			best, lay.round2 = cost, newModLayout(t, b)
+		}
+	}
+	lay.rhoLimbs = ceilDiv(SlotLinkRhoBits, lay.round2.limbBits)
+	// |X| = |(ρ^N+1)·Σ v_i·w_i - N·LHS| < Xmax (finalBound); Q = X/T is
+	// witnessed as Q + Qoff in [0, 2·Qoff], Qoff = ⌊Xmax/T⌋ + 1.
+	lay.finOffset = new(big.Int).Div(lay.finalBound(), t)
+	lay.finOffset.Add(lay.finOffset, big.NewInt(1))
+	lay.finQuoLimbs = ceilDiv(new(big.Int).Lsh(lay.finOffset, 1).BitLen(), lay.round2.limbBits)
+
+	// Round 3: b minimises its lookups plus its table.
+	best, bestB := 0, 0
+	for b := 1; b <= maxSlotLinkLimbBits; b++ {
+		lay.setRound3(b)
+		if cost := lay.round3Queries() + 1<<b; best == 0 || cost < best {
+			best, bestB = cost, b
+		}
+	}
+	lay.setRound3(bestB)
+	return lay
+}
+
+// setRound3 fixes round 3's limbs for b-bit limbs.
+func (lay *slotLinkLayout) setRound3(b int) {
+	t := lay.t
+	lay.round3 = newModLayout(t, b)
+	// |inner| < innerBound, witnessed as q + off in [0, 2·off], off = ⌊innerBound/T⌋ + 1.
+	lay.innerOffset = new(big.Int).Div(lay.innerBound(), t)
+	lay.innerOffset.Add(lay.innerOffset, big.NewInt(1))
+	lay.innerQuoLimbs = ceilDiv(new(big.Int).Lsh(lay.innerOffset, 1).BitLen(), b)
+	// 0 <= Σ_a L_a·r_a < batchBound, so its quotient is < batchBound/T.
+	lay.batchQuoLimbs = max(1, ceilDiv(new(big.Int).Div(lay.batchBound(), t).BitLen(), b))
+	lay.lambdaLimbs = ceilDiv(SlotLinkRhoBits, b)
+	lay.highLimbs = ceilDiv(slotLinkHighBits, b)
+}
+
+// round3Queries counts round 3's lookups.
+func (lay slotLinkLayout) round3Queries() int {
+	r3 := lay.round3
+	split := 2*exactQueries(lay.lambdaLimbs, r3.limbBits, SlotLinkRhoBits) +
+		exactQueries(lay.highLimbs, r3.limbBits, slotLinkHighBits)
+	perBatch := chainReductions(lay.batchSplit, lay.batchBlocks)*(r3.remLimbs+r3.powQuoLimbs) +
+		lay.batchBlocks*(r3.remLimbs+lay.innerQuoLimbs) + lay.batchQuoLimbs
+	return split + 2*perBatch
+}
+
+// exactQueries is the number of lookups that prove x < 2^bits with k
+// limbs of b bits: one per limb, plus the top limb shifted if kb > bits.
+func exactQueries(k, b, bits int) int {
+	if k*b > bits {
+		return k + 1
+	}
+	return k
+}
+
+// errBound is E = W·(T+K) > |e_i| for e_i = w_i·d_i - ψ_i, since 0 <= w_i
+// < W, 0 < d_i < T+K and 0 < ψ_i < T <= E.
+func (lay slotLinkLayout) errBound() *big.Int {
+	e := new(big.Int).Add(lay.t, lay.shift)
+	return e.Mul(e, lay.round2.remBound())
+}
+
+// innerBound bounds |Σ_{b<S'} l_b·e_{aS'+b}| < S'·Bp3·E.
+func (lay slotLinkLayout) innerBound() *big.Int {
+	x := new(big.Int).Mul(lay.errBound(), lay.round3.powBound())
+	return x.Mul(x, big.NewInt(int64(lay.batchSplit)))
+}
+
+// batchBound bounds Σ_a L_a·r_a < A'·Bp3·W3 (L_a < Bp3, r_a < W3).
+func (lay slotLinkLayout) batchBound() *big.Int {
+	x := new(big.Int).Mul(lay.round3.powBound(), lay.round3.remBound())
+	return x.Mul(x, big.NewInt(int64(lay.batchBlocks)))
+}
+
 // finalBound is Xmax = W·N·2^63·W + N·N·Bp²·2^51 >= |(ρ^N+1)·RHS| + |N·LHS|:
 // ρ^N + 1 <= W, |RHS| = |Σ v_i·w_i| < N·2^63·W, and
 // LHS = Σ_a P_a·Σ_b p_b·m_{aS+b} < A·Bp·S·Bp·2^51 = N·Bp²·2^51.
-func (lay slotLinkLayout) finalBound(n int) *big.Int {
-	w, bp, nb := lay.remBound(), lay.powBound(), big.NewInt(int64(n))
+func (lay slotLinkLayout) finalBound() *big.Int {
+	r2 := lay.round2
+	w, bp, nb := r2.remBound(), r2.powBound(), big.NewInt(int64(lay.n))
 	right := new(big.Int).Mul(w, w)
 	right.Mul(right, nb).Lsh(right, SlotLinkValueBits)
 	left := new(big.Int).Mul(bp, bp)
@@ -285,28 +387,40 @@ func (lay slotLinkLayout) finalBound(n int) *big.Int {
 
 // checkBounds verifies, for these parameters, that each identity Assert
 // checks in F_p has |left| + |right| < p, so that it holds in Z.
-func (lay slotLinkLayout) checkBounds(n int, t, p *big.Int) error {
-	b := lay.limbBits
-	w, bp := lay.remBound(), lay.powBound()
-	type identity struct {
-		name        string
-		left, right *big.Int
-	}
+func (lay slotLinkLayout) checkBounds(p *big.Int) error {
+	t := lay.t
 	mul := func(a, c *big.Int) *big.Int { return new(big.Int).Mul(a, c) }
-	add := func(a, c *big.Int) *big.Int { return new(big.Int).Add(a, c) }
-	ids := []identity{
+	add := func(a ...*big.Int) *big.Int {
+		s := new(big.Int)
+		for _, x := range a {
+			s.Add(s, x)
+		}
+		return s
+	}
+	power := func(ml modLayout) *big.Int {
 		// x·y = q·T + r: x, y < Bp; q < 2^(powQuoLimbs·b); r < W.
-		{"power", mul(bp, bp), add(mul(pow2(lay.powQuoLimbs*b), t), w)},
-		// w_i·d_i = ψ_i + q_i·T: w_i < W, d_i < T+K; q_i < 2^(invQuoLimbs·b).
-		{"inverse", mul(w, add(t, lay.shift)), add(t, mul(pow2(lay.invQuoLimbs*b), t))},
+		bp := ml.powBound()
+		return add(mul(bp, bp), mul(pow2(ml.powQuoLimbs*ml.limbBits), t), ml.remBound())
+	}
+	b2, b3 := lay.round2.limbBits, lay.round3.limbBits
+	ids := []struct {
+		name string
+		sum  *big.Int
+	}{
+		{"power", power(lay.round2)},
+		{"batch power", power(lay.round3)},
 		// (ρ^N+1)·RHS - N·LHS = (Q'-Qoff)·T: |left| < Xmax, |Q'-Qoff| < 2^(finQuoLimbs·b).
-		{"final", lay.finalBound(n), mul(pow2(lay.finQuoLimbs*b), t)},
-		// ρ = Σ limbs: both sides < 2^(rhoLimbs·b).
-		{"rho", pow2(lay.rhoLimbs * b), pow2(lay.rhoLimbs * b)},
+		{"final", add(lay.finalBound(), mul(pow2(lay.finQuoLimbs*b2), t))},
+		// e_i = w_i·d_i - ψ_i, computed in F_p: |e_i| < E.
+		{"inverse", lay.errBound()},
+		// Σ_b l_b·e_j = (q'-off)·T + r: |left| < innerBound, q' < 2^(innerQuoLimbs·b3), r < W3.
+		{"inner", add(lay.innerBound(), mul(pow2(lay.innerQuoLimbs*b3), t), lay.round3.remBound())},
+		// Σ_a L_a·r_a = q·T: left < batchBound, q < 2^(batchQuoLimbs·b3).
+		{"batch", add(lay.batchBound(), mul(pow2(lay.batchQuoLimbs*b3), t))},
 	}
 	for _, id := range ids {
-		if add(id.left, id.right).Cmp(p) >= 0 {
-			return fmt.Errorf("circuits: slot link: the %s identity may wrap modulo the field for N = %d, T = %v", id.name, n, t)
+		if id.sum.Cmp(p) >= 0 {
+			return fmt.Errorf("circuits: slot link: the %s identity may wrap modulo the field for N = %d, T = %v", id.name, lay.n, t)
 		}
 	}
 	return nil
@@ -318,7 +432,7 @@ func (lay slotLinkLayout) checkBounds(n int, t, p *big.Int) error {
 // caller) at each evaluation point in rhos (one repetition per point; each
 // must be drawn after m and v are committed, and is range-checked here to
 // [0, 2^SlotLinkRhoBits)). It must run inside a commitment callback (see
-// [SlotLink]): it adds one commitment of its own.
+// [SlotLink]): it adds two commitments of its own.
 func (l *SlotLink) Assert(api frontend.API, m, v []frontend.Variable, rhos ...frontend.Variable) error {
 	if len(m) != l.n || len(v) != l.n {
 		return fmt.Errorf("circuits: slot link: %d coefficients and %d slot values, want %d each", len(m), len(v), l.n)
@@ -331,118 +445,188 @@ func (l *SlotLink) Assert(api frontend.API, m, v []frontend.Variable, rhos ...fr
 		return errors.New("circuits: slot link: the builder cannot commit")
 	}
 	lay := l.layout(len(rhos))
-	t := new(big.Int).SetUint64(l.t)
 	field := api.Compiler().Field()
-	if err := lay.checkBounds(l.n, t, field); err != nil {
+	if err := lay.checkBounds(field); err != nil {
 		return err
 	}
-	g := &slotLinkBuilder{api: api, lay: lay, t: t, field: field}
+	g := &slotLinkBuilder{api: api, lay: lay, t: lay.t, tInv: new(big.Int).ModInverse(lay.t, field), field: field}
+	g.round = &rangeRound{builder: g, ml: lay.round2}
 	for _, rho := range rhos {
 		if err := g.repetition(l, m, v, rho); err != nil {
 			return err
 		}
 	}
-	return g.lookup(committer)
+	c, err := g.round.close(committer)
+	if err != nil {
+		return err
+	}
+	g.round = &rangeRound{builder: g, ml: lay.round3}
+	if err := g.batch(c); err != nil {
+		return err
+	}
+	_, err = g.round.close(committer)
+	return err
 }
 
-// slotLinkBuilder emits one Assert and collects its lookup queries.
+// slotLinkBuilder emits one Assert.
 type slotLinkBuilder struct {
-	api      frontend.API
-	lay      slotLinkLayout
-	t, field *big.Int
-	hinted   []frontend.Variable // committed: every hinted limb
-	queries  []frontend.Variable // looked up in [0, 2^b)
+	api            frontend.API
+	lay            slotLinkLayout
+	t, tInv, field *big.Int
+	round          *rangeRound
+	errs           []frontend.Variable // e_j = w_j·d_j - ψ_j over all repetitions
+}
+
+// rangeRound collects the values witnessed in one commitment round: their
+// b-bit limbs are hinted, committed together after the round, and looked
+// up in [0, 2^b) under that commitment's challenge.
+type rangeRound struct {
+	builder *slotLinkBuilder
+	ml      modLayout
+	hinted  []frontend.Variable // committed
+	queries []frontend.Variable // looked up
 }
 
 // compose returns Σ limbs[j]·2^(b·j), a linear expression.
-func (g *slotLinkBuilder) compose(limbs []frontend.Variable) frontend.Variable {
+func (rr *rangeRound) compose(limbs []frontend.Variable) frontend.Variable {
+	api := rr.builder.api
 	terms := make([]frontend.Variable, len(limbs))
 	for j, x := range limbs {
-		terms[j] = g.api.Mul(x, pow2(g.lay.limbBits*j))
+		terms[j] = api.Mul(x, pow2(rr.ml.limbBits*j))
 	}
-	return sum(g.api, terms)
+	return sum(api, terms)
 }
 
-// limbs looks up the given hinted low limbs and the top limb
-// (x - Σ low_j·2^(bj))/2^(b·len(low)), derived from x as a linear
-// expression (no constraint, no wire), and returns nothing: x is then an
-// integer in [0, 2^(b·(len(low)+1))). With exact, the top limb is also
-// looked up shifted so that x < 2^exact.
-func (g *slotLinkBuilder) limbs(x frontend.Variable, low []frontend.Variable, exact int) {
-	b := g.lay.limbBits
-	g.hinted = append(g.hinted, low...)
-	g.queries = append(g.queries, low...)
-	inv := new(big.Int).ModInverse(pow2(b*len(low)), g.field)
-	top := g.api.Mul(g.api.Sub(x, g.compose(low)), inv)
-	g.queries = append(g.queries, top)
-	if shift := b*(len(low)+1) - exact; exact > 0 && shift > 0 {
-		g.queries = append(g.queries, g.api.Mul(top, pow2(shift)))
+// value looks up hinted limbs and returns the integer they compose, below
+// 2^(b·len(limbs)), or below 2^exact if exact > 0 (the top limb is also
+// looked up shifted left by b·len(limbs) - exact bits).
+func (rr *rangeRound) value(limbs []frontend.Variable, exact int) frontend.Variable {
+	rr.hinted = append(rr.hinted, limbs...)
+	rr.queries = append(rr.queries, limbs...)
+	rr.shiftTop(limbs[len(limbs)-1], len(limbs), exact)
+	return rr.compose(limbs)
+}
+
+func (rr *rangeRound) shiftTop(top frontend.Variable, k, exact int) {
+	if shift := rr.ml.limbBits*k - exact; exact > 0 && shift > 0 {
+		rr.queries = append(rr.queries, rr.builder.api.Mul(top, pow2(shift)))
 	}
 }
 
-// reduce witnesses x = q·T + r, with x a wire or linear expression known
-// to satisfy |x| < p/2 and the identity's bounds checked by checkBounds. It
-// returns r (remLimbs limbs, or 0 if remLimbs is 0) as a linear
-// expression; q + qOffset is looked up in qLimbs limbs, its top limb
-// derived from x - r, so the identity costs no constraint.
-func (g *slotLinkBuilder) reduce(x frontend.Variable, remLimbs, qLimbs int, qOffset *big.Int) (frontend.Variable, error) {
+// derived looks up hinted low limbs and the top limb (x - Σ low_j·2^(bj)) /
+// 2^(b·len(low)), a linear expression (no constraint, no wire): x is then
+// an integer below 2^(b·(len(low)+1)), or below 2^exact if exact > 0.
+func (rr *rangeRound) derived(x frontend.Variable, low []frontend.Variable, exact int) {
+	api, b := rr.builder.api, rr.ml.limbBits
+	rr.hinted = append(rr.hinted, low...)
+	rr.queries = append(rr.queries, low...)
+	inv := new(big.Int).ModInverse(pow2(b*len(low)), rr.builder.field)
+	top := api.Mul(api.Sub(x, rr.compose(low)), inv)
+	rr.queries = append(rr.queries, top)
+	rr.shiftTop(top, len(low)+1, exact)
+}
+
+// reduce witnesses x = q·T + r, for x a wire or linear expression whose
+// identity's bounds checkBounds verified. It returns r (remLimbs limbs, or
+// 0 if remLimbs is 0) as a linear expression; q + qOffset is looked up in
+// qLimbs limbs, the top one derived from x - r, so the identity costs no
+// constraint.
+func (rr *rangeRound) reduce(x frontend.Variable, remLimbs, qLimbs int, qOffset *big.Int) (frontend.Variable, error) {
+	g := rr.builder
 	out, err := g.api.Compiler().NewHint(slotLinkModHint, remLimbs+qLimbs-1,
-		g.t, g.lay.limbBits, remLimbs, qLimbs, qOffset, x)
+		g.t, rr.ml.limbBits, remLimbs, qLimbs, qOffset, x)
 	if err != nil {
 		return nil, fmt.Errorf("circuits: slot link: reduction hint: %w", err)
 	}
 	var r frontend.Variable = 0
 	if remLimbs > 0 {
-		g.hinted = append(g.hinted, out[:remLimbs]...)
-		g.queries = append(g.queries, out[:remLimbs]...)
-		r = g.compose(out[:remLimbs])
+		r = rr.value(out[:remLimbs], 0)
 	}
 	// q + qOffset = (x - r)/T + qOffset, exactly in F_p.
-	tInv := new(big.Int).ModInverse(g.t, g.field)
-	q := g.api.Add(g.api.Mul(g.api.Sub(x, r), tInv), qOffset)
-	g.limbs(q, out[remLimbs:], 0)
+	q := g.api.Add(g.api.Mul(g.api.Sub(x, r), g.tInv), qOffset)
+	rr.derived(q, out[remLimbs:], 0)
 	return r, nil
 }
 
 // mulMod returns a·c mod T (a bounded representative) for a, c < Bp.
-func (g *slotLinkBuilder) mulMod(a, c frontend.Variable) (frontend.Variable, error) {
-	// a·c < Bp² < p/2; q < 2^(powQuoLimbs·b); r < W (checkBounds "power").
-	return g.reduce(g.api.Mul(a, c), g.lay.remLimbs, g.lay.powQuoLimbs, new(big.Int))
+func (rr *rangeRound) mulMod(a, c frontend.Variable) (frontend.Variable, error) {
+	return rr.reduce(rr.builder.api.Mul(a, c), rr.ml.remLimbs, rr.ml.powQuoLimbs, new(big.Int))
 }
 
-// repetition emits the check at one point ρ.
+// powers returns x^b mod T for b < S (x^0 = 1, x^1 = x) and x^(aS) mod T for
+// a <= A, all below Bp, for x < 2^50.
+func (rr *rangeRound) powers(x frontend.Variable, s, a int) (small, blocks []frontend.Variable, err error) {
+	small = make([]frontend.Variable, s)
+	small[0], small[1] = 1, x
+	for k := 2; k < s; k++ {
+		if small[k], err = rr.mulMod(small[k-1], x); err != nil {
+			return nil, nil, err
+		}
+	}
+	blocks = make([]frontend.Variable, a+1)
+	blocks[0] = 1
+	if blocks[1], err = rr.mulMod(small[s-1], x); err != nil {
+		return nil, nil, err
+	}
+	for k := 2; k <= a; k++ {
+		if blocks[k], err = rr.mulMod(blocks[k-1], blocks[1]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return small, blocks, nil
+}
+
+// close commits to every limb hinted in the round and the lookup
+// multiplicities, and checks with a log-derivative argument (as in
+// [Chunk]) that every query lies in [0, 2^b). It returns the challenge.
+func (rr *rangeRound) close(committer frontend.Committer) (frontend.Variable, error) {
+	api := rr.builder.api
+	table := 1 << rr.ml.limbBits
+	countIn := make([]frontend.Variable, 0, 1+len(rr.queries))
+	countIn = append(countIn, table)
+	countIn = append(countIn, rr.queries...)
+	mult, err := api.Compiler().NewHint(chunkCountHint, table, countIn...)
+	if err != nil {
+		return nil, fmt.Errorf("circuits: slot link: count hint: %w", err)
+	}
+	committed := make([]frontend.Variable, 0, len(rr.hinted)+table)
+	committed = append(committed, rr.hinted...)
+	committed = append(committed, mult...)
+	r, err := committer.Commit(committed...)
+	if err != nil {
+		return nil, fmt.Errorf("circuits: slot link: commit: %w", err)
+	}
+	right := make([]frontend.Variable, len(rr.queries))
+	for i, q := range rr.queries {
+		right[i] = api.Inverse(api.Sub(r, q))
+	}
+	left := make([]frontend.Variable, table)
+	for j := range table {
+		left[j] = api.DivUnchecked(mult[j], api.Sub(r, j))
+	}
+	api.AssertIsEqual(sum(api, left), sum(api, right))
+	return r, nil
+}
+
+// repetition emits the check at one point ρ (round 2).
 func (g *slotLinkBuilder) repetition(l *SlotLink, m, v []frontend.Variable, rho frontend.Variable) error {
-	api, lay := g.api, g.lay
-	b, S, A := lay.limbBits, lay.split, lay.blocks
+	api, lay, rr := g.api, g.lay, g.round
+	S, A := lay.split, lay.blocks
 
 	// 0 <= ρ < 2^ρbits.
-	rl, err := api.Compiler().NewHint(slotLinkLimbsHint, lay.rhoLimbs-1, b, rho)
+	rl, err := api.Compiler().NewHint(slotLinkLimbsHint, lay.rhoLimbs-1, rr.ml.limbBits, rho)
 	if err != nil {
 		return fmt.Errorf("circuits: slot link: ρ hint: %w", err)
 	}
-	g.limbs(rho, rl, SlotLinkRhoBits)
+	rr.derived(rho, rl, SlotLinkRhoBits)
 
-	// p_b ≡ ρ^b (b < S), P_a ≡ ρ^(aS) (a < A), rhoN ≡ ρ^N, all < Bp.
-	pw := make([]frontend.Variable, S)
-	pw[0], pw[1] = 1, rho
-	for k := 2; k < S; k++ {
-		if pw[k], err = g.mulMod(pw[k-1], rho); err != nil {
-			return err
-		}
-	}
-	pwS := make([]frontend.Variable, A+1)
-	pwS[0] = 1
-	if pwS[1], err = g.mulMod(pw[S-1], rho); err != nil {
+	// p_b ≡ ρ^b (b < S), P_a ≡ ρ^(aS) (a <= A, P_A ≡ ρ^N), all < Bp.
+	pw, pwS, err := rr.powers(rho, S, A)
+	if err != nil {
 		return err
 	}
-	for a := 2; a <= A; a++ {
-		if pwS[a], err = g.mulMod(pwS[a-1], pwS[1]); err != nil {
-			return err
-		}
-	}
-	rhoN := pwS[A]
 
-	// LHS = Σ_a P_a·Σ_b p_b·m_{aS+b}: 0 <= LHS < N·Bp²·2^51, no reduction.
+	// LHS = Σ_a P_a·Σ_b p_b·m_{aS+b}: 0 <= LHS < N·Bp²·2^51, not reduced.
 	outer := make([]frontend.Variable, A)
 	inner := make([]frontend.Variable, S)
 	for a := range A {
@@ -453,71 +637,80 @@ func (g *slotLinkBuilder) repetition(l *SlotLink, m, v []frontend.Variable, rho 
 	}
 	lhs := sum(api, outer)
 
-	// w_i ≡ ψ_i/(ψ_i - ρ): w_i·d_i = ψ_i + q_i·T, d_i = ψ_i + K - ρ.
-	kW, kQ := lay.remLimbs, lay.invQuoLimbs
-	in := make([]frontend.Variable, 0, 6+l.n)
-	in = append(in, g.t, b, kW, kQ, lay.shift, rho)
+	// w_i, meant to be ψ_i/(ψ_i - ρ) mod T; e_i = w_i·d_i - ψ_i with
+	// d_i = ψ_i + K - ρ is checked ≡ 0 mod T in batch (round 3).
+	kW := rr.ml.remLimbs
+	in := make([]frontend.Variable, 0, 4+l.n)
+	in = append(in, g.t, rr.ml.limbBits, kW, rho)
 	for _, s := range l.psi {
 		in = append(in, s)
 	}
-	out, err := api.Compiler().NewHint(slotLinkInverseHint, l.n*(kW+kQ-1), in...)
+	out, err := api.Compiler().NewHint(slotLinkInverseHint, l.n*kW, in...)
 	if err != nil {
 		return fmt.Errorf("circuits: slot link: inverse hint: %w", err)
 	}
-	tInv := new(big.Int).ModInverse(g.t, g.field)
 	prods := make([]frontend.Variable, l.n)
 	for i, s := range l.psi {
-		limbs := out[i*(kW+kQ-1) : (i+1)*(kW+kQ-1)]
-		g.hinted = append(g.hinted, limbs[:kW]...)
-		g.queries = append(g.queries, limbs[:kW]...)
-		w := g.compose(limbs[:kW])
+		w := rr.value(out[i*kW:(i+1)*kW], 0)
 		d := api.Sub(new(big.Int).Add(new(big.Int).SetUint64(s), lay.shift), rho)
-		// w_i·d_i < W·(T+K) and ψ_i + q_i·T < T + 2^(kQ·b)·T (checkBounds
-		// "inverse"); q_i = (w_i·d_i - ψ_i)/T, top limb derived.
-		q := api.Mul(api.Sub(api.Mul(w, d), s), tInv)
-		g.limbs(q, limbs[kW:], 0)
+		g.errs = append(g.errs, api.Sub(api.Mul(w, d), s))
 		prods[i] = api.Mul(v[i], w)
 	}
 	// RHS = Σ v_i·w_i, |RHS| < N·2^63·W.
 	rhs := sum(api, prods)
 
-	// (ρ^N + 1)·RHS - N·LHS = Q·T with |Q·T| < Xmax (checkBounds "final").
-	x := api.Sub(api.Mul(api.Add(rhoN, 1), rhs), api.Mul(lhs, l.n))
-	if _, err := g.reduce(x, 0, lay.finQuoLimbs, lay.finOffset); err != nil {
-		return err
-	}
-	return nil
+	// (ρ^N + 1)·RHS - N·LHS = Q·T (checkBounds "final").
+	x := api.Sub(api.Mul(api.Add(pwS[A], 1), rhs), api.Mul(lhs, l.n))
+	_, err = rr.reduce(x, 0, lay.finQuoLimbs, lay.finOffset)
+	return err
 }
 
-// lookup checks every query lies in [0, 2^b) with a log-derivative
-// argument (as in [Chunk]) whose challenge is a commitment to every hinted
-// limb and the multiplicities.
-func (g *slotLinkBuilder) lookup(committer frontend.Committer) error {
-	api := g.api
-	table := 1 << g.lay.limbBits
-	countIn := make([]frontend.Variable, 0, 1+len(g.queries))
-	countIn = append(countIn, table)
-	countIn = append(countIn, g.queries...)
-	mult, err := api.Compiler().NewHint(chunkCountHint, table, countIn...)
+// batch checks that every e_j ≡ 0 mod T (round 3): for λ_1, λ_2 taken from
+// the round-2 challenge c, Σ_j λ^j·e_j ≡ 0 mod T, computed as
+// Σ_a L_a·r_a with r_a ≡ Σ_b l_b·e_{aS'+b}.
+func (g *slotLinkBuilder) batch(c frontend.Variable) error {
+	api, lay, rr := g.api, g.lay, g.round
+	// c = λ_1 + 2^50·λ_2 + 2^100·h, λ_1, λ_2 < 2^50, h < 2^154.
+	kL := lay.lambdaLimbs
+	out, err := api.Compiler().NewHint(slotLinkSplitHint, 2*kL+lay.highLimbs-1, rr.ml.limbBits, kL, c)
 	if err != nil {
-		return fmt.Errorf("circuits: slot link: count hint: %w", err)
+		return fmt.Errorf("circuits: slot link: split hint: %w", err)
 	}
-	committed := make([]frontend.Variable, 0, len(g.hinted)+table)
-	committed = append(committed, g.hinted...)
-	committed = append(committed, mult...)
-	r, err := committer.Commit(committed...)
-	if err != nil {
-		return fmt.Errorf("circuits: slot link: commit: %w", err)
+	lambdas := []frontend.Variable{
+		rr.value(out[:kL], SlotLinkRhoBits),
+		rr.value(out[kL:2*kL], SlotLinkRhoBits),
 	}
-	right := make([]frontend.Variable, len(g.queries))
-	for i, q := range g.queries {
-		right[i] = api.Inverse(api.Sub(r, q))
+	high := api.Mul(api.Sub(c, lambdas[0], api.Mul(lambdas[1], pow2(SlotLinkRhoBits))),
+		new(big.Int).ModInverse(pow2(2*SlotLinkRhoBits), g.field))
+	rr.derived(high, out[2*kL:], slotLinkHighBits)
+
+	S, A := lay.batchSplit, lay.batchBlocks
+	inner := make([]frontend.Variable, 0, S)
+	for _, lambda := range lambdas {
+		small, blocks, err := rr.powers(lambda, S, A)
+		if err != nil {
+			return err
+		}
+		outer := make([]frontend.Variable, A)
+		for a := range A {
+			inner = inner[:0]
+			for k := range S {
+				if j := a*S + k; j < len(g.errs) {
+					inner = append(inner, api.Mul(g.errs[j], small[k]))
+				}
+			}
+			// |Σ_b l_b·e_j| < S'·Bp3·E (checkBounds "inner").
+			r, err := rr.reduce(sum(api, inner), rr.ml.remLimbs, lay.innerQuoLimbs, lay.innerOffset)
+			if err != nil {
+				return err
+			}
+			outer[a] = api.Mul(r, blocks[a])
+		}
+		// 0 <= Σ_a L_a·r_a = Q·T (checkBounds "batch").
+		if _, err := rr.reduce(sum(api, outer), 0, lay.batchQuoLimbs, new(big.Int)); err != nil {
+			return err
+		}
 	}
-	left := make([]frontend.Variable, table)
-	for j := range table {
-		left[j] = api.DivUnchecked(mult[j], api.Sub(r, j))
-	}
-	api.AssertIsEqual(sum(api, left), sum(api, right))
 	return nil
 }
 
@@ -575,41 +768,47 @@ func slotLinkModHint(field *big.Int, in, out []*big.Int) error {
 	return nil
 }
 
-// slotLinkInverseHint takes (T, b, kW, kQ, K, ρ, ψ_0, ..., ψ_{N-1}) and
-// returns, for each slot, the kW limbs of w_i = ψ_i/(ψ_i - ρ) mod T and the
-// kQ-1 low limbs of q_i = (w_i·d_i - ψ_i)/T, d_i = ψ_i + K - ρ. It fails if
-// ρ is a slot root mod T (no witness exists).
+// slotLinkInverseHint takes (T, b, kW, ρ, ψ_0, ..., ψ_{N-1}) and returns,
+// for each slot, the kW limbs of w_i = ψ_i/(ψ_i - ρ) mod T. It fails if ρ is
+// a slot root mod T (no witness exists).
 func slotLinkInverseHint(field *big.Int, in, out []*big.Int) error {
-	if len(in) < 6 || !in[1].IsUint64() || !in[2].IsUint64() || !in[3].IsUint64() ||
-		in[1].Uint64() < 1 || in[1].Uint64() > maxSlotLinkLimbBits || in[2].Uint64() < 1 || in[3].Uint64() < 1 ||
-		in[0].Sign() <= 0 {
+	if len(in) < 4 || !in[1].IsUint64() || !in[2].IsUint64() ||
+		in[1].Uint64() < 1 || in[1].Uint64() > maxSlotLinkLimbBits || in[2].Uint64() < 1 ||
+		in[0].Sign() <= 0 || uint64(len(out)) != uint64(len(in)-4)*in[2].Uint64() {
 		return errors.New("circuits: slot link inverse hint: malformed input")
 	}
-	t, b := in[0], int(in[1].Uint64())
-	kW, kQ := int(in[2].Uint64()), int(in[3].Uint64())
-	per := kW + kQ - 1
-	psi := in[6:]
-	if len(out) != len(psi)*per {
-		return errors.New("circuits: slot link inverse hint: malformed input")
-	}
-	rho := signedLift(in[5], field)
-	d, dm, w, q := new(big.Int), new(big.Int), new(big.Int), new(big.Int)
-	tmp := make([]*big.Int, kQ)
-	tmp[kQ-1] = new(big.Int)
-	for i, s := range psi {
-		d.Add(s, in[4]).Sub(d, rho)
-		if dm.Mod(d, t).Sign() == 0 {
+	t, b, kW := in[0], int(in[1].Uint64()), int(in[2].Uint64())
+	rho := signedLift(in[3], field)
+	d, w := new(big.Int), new(big.Int)
+	for i, s := range in[4:] {
+		if d.Sub(s, rho).Mod(d, t).Sign() == 0 {
 			return errSlotRoot
 		}
-		w.ModInverse(dm, t).Mul(w, s).Mod(w, t)
-		q.Mul(w, d).Sub(q, s).Div(q, t)
-		o := out[i*per : (i+1)*per]
-		limbsOf(w, b, field, o[:kW])
-		copy(tmp, o[kW:])
-		limbsOf(q, b, field, tmp)
+		w.ModInverse(d, t).Mul(w, s).Mod(w, t)
+		limbsOf(w, b, field, out[i*kW:(i+1)*kW])
 	}
 	return nil
 }
+
+// slotLinkSplitHint takes (b, k, c) and writes c = λ_1 + 2^50·λ_2 +
+// 2^100·h: it returns the k limbs of λ_1, the k limbs of λ_2 and the low
+// limbs of h (the circuit derives h's top limb).
+func slotLinkSplitHint(field *big.Int, in, out []*big.Int) error {
+	if len(in) != 3 || !in[0].IsUint64() || !in[1].IsUint64() || in[0].Uint64() < 1 ||
+		in[0].Uint64() > maxSlotLinkLimbBits || in[1].Uint64() < 1 || uint64(len(out)) < 2*in[1].Uint64() {
+		return errors.New("circuits: slot link split hint: malformed input")
+	}
+	b, k := int(in[0].Uint64()), int(in[1].Uint64())
+	c := new(big.Int).Mod(in[2], field)
+	mask := new(big.Int).Sub(pow2(SlotLinkRhoBits), big.NewInt(1))
+	limbsOf(new(big.Int).And(c, mask), b, field, out[:k])
+	limbsOf(new(big.Int).And(new(big.Int).Rsh(c, SlotLinkRhoBits), mask), b, field, out[k:2*k])
+	tmp := append(append([]*big.Int(nil), out[2*k:]...), new(big.Int))
+	limbsOf(new(big.Int).Rsh(c, 2*SlotLinkRhoBits), b, field, tmp)
+	return nil
+}
+
+func pow2(e int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(e)) }
 
 // slotLinkLimbsHint takes (b, x) and returns the len(out) low b-bit limbs
 // of x.

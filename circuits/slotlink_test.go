@@ -421,6 +421,22 @@ func notHintRefusal(t *testing.T, err error) {
 	}
 }
 
+// fieldQuotient is the attacker's reduction hint: where T must divide x
+// (a final or batch check), it returns x/T computed in F_p, which satisfies
+// the identity modulo p whether or not T divides x.
+func fieldQuotient(field *big.Int) solver.Hint {
+	return func(_ *big.Int, in, out []*big.Int) error {
+		if in[2].Sign() != 0 { // a reduction with a remainder: honest
+			return slotLinkModHint(field, in, out)
+		}
+		q := new(big.Int).ModInverse(in[0], field)
+		q.Mul(q, in[5]).Add(q, in[4]).Mod(q, field) // x·T^-1 + offset in F_p
+		tmp := append(append([]*big.Int(nil), out...), new(big.Int))
+		limbsOf(q, int(in[1].Uint64()), field, tmp)
+		return nil
+	}
+}
+
 // TestAttackFinalQuotient: for one value changed, the attacker's hint
 // returns the final quotient Q = X/T computed in F_p, which satisfies the
 // final identity modulo p; Q's range check refuses it. The same override on
@@ -429,17 +445,7 @@ func TestAttackFinalQuotient(t *testing.T) {
 	s := newSlotLinkInstance(t, 64)
 	ccs := s.compileFixed(t, 1)
 	field := ecc.BN254.ScalarField()
-	fieldQuotient := func(_ *big.Int, in, out []*big.Int) error {
-		if in[2].Sign() != 0 { // a power reduction: honest
-			return slotLinkModHint(field, in, out)
-		}
-		q := new(big.Int).ModInverse(in[0], field)
-		q.Mul(q, in[5]).Add(q, in[4]).Mod(q, field) // X·T^-1 + Qoff in F_p
-		tmp := append(append([]*big.Int(nil), out...), new(big.Int))
-		limbsOf(q, int(in[1].Uint64()), field, tmp)
-		return nil
-	}
-	override := solver.OverrideHint(hintID(slotLinkModHint), fieldQuotient)
+	override := solver.OverrideHint(hintID(slotLinkModHint), fieldQuotient(field))
 	rho := randUint64(t, 1<<SlotLinkRhoBits)
 	if err := solveFixed(t, ccs, s.fixed(s.m, s.v, rho), override); err != nil {
 		t.Fatalf("honest plaintext with the override: %v", err)
@@ -449,9 +455,10 @@ func TestAttackFinalQuotient(t *testing.T) {
 }
 
 // TestAttackForgedInverse: for one value changed, the attacker replaces
-// w_j by the reduced residue that makes the final congruence hold, with
-// q_j = (w_j·d_j - ψ_j)/T computed in F_p. Every hint then succeeds (the
-// final quotient is an integer); q_j's range check refuses it.
+// w_j by the residue that makes the final congruence hold. The batch check
+// of the inverses (Σ λ^j·e_j ≡ 0 mod T) then fails: the honest hint
+// refuses to reduce it, and the attacker's field quotient is refused by its
+// range check.
 func TestAttackForgedInverse(t *testing.T) {
 	s := newSlotLinkInstance(t, 64)
 	ccs := s.compileFixed(t, 1)
@@ -474,23 +481,19 @@ func TestAttackForgedInverse(t *testing.T) {
 	if check.Sub(check, new(big.Int).Mul(tr.n, tr.lhs)).Mod(check, tr.t).Sign() != 0 {
 		t.Fatal("forged inverse does not satisfy the final congruence")
 	}
-	lay := tr.lay
-	kW, kQ := lay.remLimbs, lay.invQuoLimbs
-	forge := func(_ *big.Int, in, out []*big.Int) error {
+	r2 := tr.lay.round2
+	forge := solver.OverrideHint(hintID(slotLinkInverseHint), func(_ *big.Int, in, out []*big.Int) error {
 		if err := slotLinkInverseHint(field, in, out); err != nil {
 			return err
 		}
-		o := out[j*(kW+kQ-1) : (j+1)*(kW+kQ-1)]
-		limbsOf(wj, lay.limbBits, field, o[:kW])
-		d := new(big.Int).Add(new(big.Int).SetUint64(s.psi[j]), lay.shift)
-		d.Sub(d, tr.rho)
-		q := new(big.Int).Mul(wj, d)
-		q.Sub(q, new(big.Int).SetUint64(s.psi[j])).Mul(q, new(big.Int).ModInverse(tr.t, field)).Mod(q, field)
-		tmp := append(append([]*big.Int(nil), o[kW:]...), new(big.Int))
-		limbsOf(q, lay.limbBits, field, tmp)
+		limbsOf(wj, r2.limbBits, field, out[j*r2.remLimbs:(j+1)*r2.remLimbs])
 		return nil
+	})
+	if err := solveFixed(t, ccs, s.fixed(s.m, v, rho), forge); !errors.Is(err, ErrSlotMismatch) {
+		t.Errorf("forged inverse, honest reductions: %v, want ErrSlotMismatch from the batch check", err)
 	}
-	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), solver.OverrideHint(hintID(slotLinkInverseHint), forge)))
+	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), forge,
+		solver.OverrideHint(hintID(slotLinkModHint), fieldQuotient(field))))
 }
 
 // TestAttackWrappedRemainder: for one value changed, the attacker picks the
@@ -522,9 +525,9 @@ func TestAttackWrappedRemainder(t *testing.T) {
 			r.Add(r, new(big.Int).Mul(k, tr.t)).Mod(r, field)
 			q.Sub(q, k).Mod(q, field)
 			kR := int(in[2].Uint64())
-			limbsOf(r, lay.limbBits, field, out[:kR])
+			limbsOf(r, lay.round2.limbBits, field, out[:kR])
 			tmp := append(append([]*big.Int(nil), out[kR:]...), new(big.Int))
-			limbsOf(q, lay.limbBits, field, tmp)
+			limbsOf(q, lay.round2.limbBits, field, tmp)
 			return nil
 		})
 	}
@@ -537,35 +540,37 @@ func TestAttackWrappedRemainder(t *testing.T) {
 }
 
 // slotLinkCost is the constraint count of one Assert of n slots, by where
-// it goes; it omits the commitment's own few constraints.
+// it goes; it omits each commitment's own few constraints.
 type slotLinkCost struct {
-	inverseProducts, inverseLookups int // w_i·d_i; limbs of w_i and q_i
+	inverseProducts, inverseLookups int // w_i·d_i; limbs of w_i
 	accumulation                    int // m_k·p_b, P_a·inner, v_i·w_i, final product
-	powers                          int // ρ's limbs and the power chain (products and lookups)
-	finalLookups                    int // limbs of the final quotient
-	table                           int // one constraint per table entry, plus the sum check
+	powers                          int // ρ's limbs, its power chain and the final quotient
+	batchProducts                   int // l_b·e_j, L_a·r_a and the λ power chains' products
+	batchLookups                    int // round 3's limbs
+	tables                          int // one constraint per table entry, plus the sum checks
 }
 
 func (lay slotLinkLayout) cost(n int) slotLinkCost {
-	S, A, b := lay.split, lay.blocks, lay.limbBits
-	rhoQ := lay.rhoLimbs
-	if b*lay.rhoLimbs > SlotLinkRhoBits {
-		rhoQ++
-	}
-	red := S + A - 2
+	S, A := lay.split, lay.blocks
+	r2 := lay.round2
+	red := chainReductions(S, A)
 	r := lay.reps
+	S3, A3 := lay.batchSplit, lay.batchBlocks
 	return slotLinkCost{
 		inverseProducts: r * n,
-		inverseLookups:  r * n * (lay.remLimbs + lay.invQuoLimbs),
+		inverseLookups:  r * n * r2.remLimbs,
 		accumulation:    r * (A*(S-1) + (A - 1) + n + 1),
-		powers:          r * (rhoQ + red*(1+lay.remLimbs+lay.powQuoLimbs)),
-		finalLookups:    r * lay.finQuoLimbs,
-		table:           1<<b + 1,
+		powers: r * (exactQueries(lay.rhoLimbs, r2.limbBits, SlotLinkRhoBits) +
+			red*(1+r2.remLimbs+r2.powQuoLimbs) + lay.finQuoLimbs),
+		// Per λ: every term but the A' with l_0 = 1, A'-1 outer products, the chain.
+		batchProducts: 2 * (lay.terms - A3 + A3 - 1 + chainReductions(S3, A3)),
+		batchLookups:  lay.round3Queries(),
+		tables:        1<<r2.limbBits + 1 + 1<<lay.round3.limbBits + 1,
 	}
 }
 
 func (c slotLinkCost) total() int {
-	return c.inverseProducts + c.inverseLookups + c.accumulation + c.powers + c.finalLookups + c.table
+	return c.inverseProducts + c.inverseLookups + c.accumulation + c.powers + c.batchProducts + c.batchLookups + c.tables
 }
 
 // TestSlotLinkCostModel: the cost breakdown reported for N = 16384 (see
@@ -612,9 +617,11 @@ func BenchmarkSlotLinkCompile(b *testing.B) {
 			b.ReportMetric(per(c.inverseProducts), "inverse-products/slot/rep")
 			b.ReportMetric(per(c.inverseLookups), "inverse-lookups/slot/rep")
 			b.ReportMetric(per(c.accumulation), "accumulation/slot/rep")
-			b.ReportMetric(per(c.powers+c.finalLookups), "powers+final/slot/rep")
-			b.ReportMetric(per(c.table), "table/slot/rep")
-			b.Logf("N=%d reps=%d: %d constraints (model %d), limbs of %d bits: w %d, q %d", n, reps, got, c.total(), lay.limbBits, lay.remLimbs, lay.invQuoLimbs)
+			b.ReportMetric(per(c.powers), "powers/slot/rep")
+			b.ReportMetric(per(c.batchProducts), "batch-products/slot/rep")
+			b.ReportMetric(per(c.batchLookups), "batch-lookups/slot/rep")
+			b.ReportMetric(per(c.tables), "tables/slot/rep")
+			b.Logf("N=%d reps=%d: %d constraints (model %d), limbs of %d and %d bits", n, reps, got, c.total(), lay.round2.limbBits, lay.round3.limbBits)
 		})
 	}
 }
@@ -624,11 +631,10 @@ func BenchmarkSlotLinkCompile(b *testing.B) {
 func TestSlotLinkBounds(t *testing.T) {
 	s := newSlotLinkInstance(t, 64)
 	lay := s.link.layout(2)
-	tb := new(big.Int).SetUint64(s.link.t)
-	if err := lay.checkBounds(64, tb, ecc.BN254.ScalarField()); err != nil {
+	if err := lay.checkBounds(ecc.BN254.ScalarField()); err != nil {
 		t.Errorf("checkBounds(BN254) = %v, want nil", err)
 	}
-	if err := lay.checkBounds(64, tb, new(big.Int).Lsh(big.NewInt(1), 160)); err == nil {
+	if err := lay.checkBounds(new(big.Int).Lsh(big.NewInt(1), 160)); err == nil {
 		t.Error("checkBounds(2^160) = nil, want an error: the final identity exceeds 2^180")
 	}
 	n := s.link.n
