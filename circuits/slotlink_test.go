@@ -494,6 +494,28 @@ func TestAttackForgedInverse(t *testing.T) {
 	}
 	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), forge,
 		solver.OverrideHint(hintID(slotLinkModHint), fieldQuotient(field))))
+
+	// Or the attacker zeroes every inner sum of the batch (remainder 0, in
+	// range; quotient computed in F_p), so that the batch sum is 0: the
+	// inner quotients' range checks refuse it.
+	off := tr.lay.innerOffset
+	zeroInner := solver.OverrideHint(hintID(slotLinkModHint), func(_ *big.Int, in, out []*big.Int) error {
+		if in[2].Sign() == 0 || in[4].Cmp(off) != 0 {
+			return slotLinkModHint(field, in, out)
+		}
+		kR := int(in[2].Uint64())
+		limbsOf(new(big.Int), int(in[1].Uint64()), field, out[:kR])
+		q := new(big.Int).ModInverse(in[0], field)
+		q.Mul(q, in[5]).Add(q, off).Mod(q, field)
+		tmp := append(append([]*big.Int(nil), out[kR:]...), new(big.Int))
+		limbsOf(q, int(in[1].Uint64()), field, tmp)
+		return nil
+	})
+	notHintRefusal(t, solveFixed(t, ccs, s.fixed(s.m, v, rho), forge, zeroInner))
+	// Control: the honest plaintext solves with the honest hints.
+	if err := solveFixed(t, ccs, s.fixed(s.m, s.v, rho)); err != nil {
+		t.Fatalf("honest plaintext: %v", err)
+	}
 }
 
 // TestAttackWrappedRemainder: for one value changed, the attacker picks the
