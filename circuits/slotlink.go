@@ -182,7 +182,7 @@ func (l *SlotLink) EvalSlots(v []int64, rho uint64) (uint64, error) {
 	}
 	t := new(big.Int).SetUint64(l.t)
 	r := new(big.Int).SetUint64(rho)
-	sum, d, w, x := new(big.Int), new(big.Int), new(big.Int), new(big.Int)
+	acc, d, w, x := new(big.Int), new(big.Int), new(big.Int), new(big.Int)
 	for i, s := range l.psi {
 		d.SetUint64(s)
 		d.Sub(d, r).Mod(d, t)
@@ -190,12 +190,12 @@ func (l *SlotLink) EvalSlots(v []int64, rho uint64) (uint64, error) {
 			return 0, errSlotRoot
 		}
 		w.ModInverse(d, t).Mul(w, x.SetUint64(s))
-		sum.Add(sum, w.Mul(w, x.SetInt64(v[i]))).Mod(sum, t)
+		acc.Add(acc, w.Mul(w, x.SetInt64(v[i]))).Mod(acc, t)
 	}
 	x.Exp(r, big.NewInt(int64(l.n)), t).Add(x, big.NewInt(1))
-	sum.Mul(sum, x)
-	sum.Mul(sum, x.ModInverse(big.NewInt(int64(l.n)), t)).Mod(sum, t)
-	return sum.Uint64(), nil
+	acc.Mul(acc, x)
+	acc.Mul(acc, x.ModInverse(big.NewInt(int64(l.n)), t)).Mod(acc, t)
+	return acc.Uint64(), nil
 }
 
 // Check is the native link check: it reports whether m is the inverse

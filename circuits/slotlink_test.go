@@ -84,7 +84,7 @@ func newSlotLinkInstance(t *testing.T, n int) *slotLinkInstance {
 	for i := range v {
 		v[i] = int64(randUint64(t, math.MaxUint64>>1)) - int64(randUint64(t, math.MaxUint64>>1))
 	}
-	v[0], v[1], v[2], v[3] = math.MaxInt64, -math.MaxInt64, -1, 0
+	copy(v, []int64{math.MaxInt64, -math.MaxInt64, -1, 0})
 	link, err := NewSlotLink(T, roots)
 	if err != nil {
 		t.Fatal(err)
@@ -289,6 +289,23 @@ func TestSlotLink(t *testing.T) {
 		}
 		if err := test.IsSolved(s.circuit(2), s.witness(changedCoefficient(s.m, j, s.link.t), s.v, 2), field); err == nil {
 			t.Errorf("N=%d: coefficient %d changed: solved, want an error", n, j)
+		}
+	}
+}
+
+// TestSlotLinkShapes: tiny rings and odd repetition counts (whose batch
+// of reps·N inverses is padded) link too, and refuse a changed value.
+func TestSlotLinkShapes(t *testing.T) {
+	for _, n := range []int{2, 8} {
+		s := newSlotLinkInstance(t, n)
+		for _, reps := range []int{1, 3} {
+			field := ecc.BN254.ScalarField()
+			if err := test.IsSolved(s.circuit(reps), s.witness(s.m, s.v, reps), field); err != nil {
+				t.Errorf("N=%d, %d repetitions: honest plaintext: %v", n, reps, err)
+			}
+			if err := test.IsSolved(s.circuit(reps), s.witness(s.m, changedValue(s.v, 1), reps), field); err == nil {
+				t.Errorf("N=%d, %d repetitions: value 1 changed: solved, want an error", n, reps)
+			}
 		}
 	}
 }
