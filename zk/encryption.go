@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"math/big"
+	"regexp"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -68,7 +69,9 @@ func CompileEncryption(lay circuits.EncryptionLayout) (ccs constraint.Constraint
 	return compileEncryption(lay.NewCircuit())
 }
 
-func compileEncryption(c *circuits.Encryption) (ccs constraint.ConstraintSystem, err error) {
+// compileEncryption compiles c, the encryption circuit or a circuit that
+// embeds it.
+func compileEncryption(c frontend.Circuit) (ccs constraint.ConstraintSystem, err error) {
 	defer recoverTo(&err, "zk: compile encryption")
 	ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 	if err != nil {
@@ -102,15 +105,20 @@ type EncryptionProver struct {
 	lay circuits.EncryptionLayout
 	ccs *csbn254.R1CS
 	pk  *groth16bn254.ProvingKey
+	// wrap turns an encryption assignment into the compiled circuit's
+	// assignment (the identity, except for test circuits that embed it).
+	wrap func(*circuits.Encryption) frontend.Circuit
 }
 
 // NewEncryptionProver compiles the encryption circuit of lay and loads pk, a
 // proving key of that circuit (see NewChunkProver for what is checked).
 func NewEncryptionProver(lay circuits.EncryptionLayout, pk []byte) (*EncryptionProver, error) {
-	return newEncryptionProver(lay.NewCircuit(), pk)
+	return newEncryptionProver(lay, lay.NewCircuit(), pk)
 }
 
-func newEncryptionProver(c *circuits.Encryption, pk []byte) (*EncryptionProver, error) {
+// newEncryptionProver loads pk for c, the encryption circuit of lay or a
+// circuit that embeds it (with the same public inputs).
+func newEncryptionProver(lay circuits.EncryptionLayout, c frontend.Circuit, pk []byte) (*EncryptionProver, error) {
 	ccs, err := compileEncryption(c)
 	if err != nil {
 		return nil, err
@@ -122,7 +130,7 @@ func newEncryptionProver(c *circuits.Encryption, pk []byte) (*EncryptionProver, 
 	if info := r1.CommitmentInfo.(constraint.Groth16Commitments); len(info) != 1 {
 		return nil, fmt.Errorf("zk: new encryption prover: the circuit has %d commitments, want 1", len(info))
 	}
-	return &EncryptionProver{lay: c.Layout(), ccs: r1, pk: key}, nil
+	return &EncryptionProver{lay: lay, ccs: r1, pk: key, wrap: func(a *circuits.Encryption) frontend.Circuit { return a }}, nil
 }
 
 // Layout returns the circuit's layout.
@@ -182,7 +190,7 @@ func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circu
 	})
 
 	pass := func() (*groth16bn254.Proof, fr.Element, bool, error) {
-		wit, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+		wit, err := frontend.NewWitness(p.wrap(a), ecc.BN254.ScalarField())
 		if err != nil {
 			return nil, fr.Element{}, false, fmt.Errorf("zk: prove encryption: witness: %w", err)
 		}
@@ -211,7 +219,7 @@ func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circu
 	// Pass 2: the same witness and mask, the true evaluations.
 	proof, gamma2, ok, err := pass()
 	if err != nil {
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", err)
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", scrubSolverError(err))
 	}
 	if !ok || !gamma2.Equal(&gamma) {
 		return EncryptionProof{}, errors.New("zk: prove encryption: the challenge changed between the two passes")
@@ -221,6 +229,19 @@ func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circu
 		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: write proof: %w", err)
 	}
 	return EncryptionProof{Proof: buf.Bytes(), Challenge: gamma, Evaluations: ev}, nil
+}
+
+// unsatisfied matches the part of a gnark solver error that names the
+// failing constraint; the rest of the message shows wire values.
+var unsatisfied = regexp.MustCompile(`constraint #[0-9]+ is not satisfied`)
+
+// scrubSolverError drops the wire values (derived from the secret) that
+// gnark puts in the error of an unsatisfied constraint.
+func scrubSolverError(err error) error {
+	if m := unsatisfied.FindString(err.Error()); m != "" {
+		return errors.New(m)
+	}
+	return err
 }
 
 // capturingHash is gnark's hash-to-field with the challenge it returns
@@ -336,7 +357,13 @@ func VerifyEncryption(vk []byte, lay circuits.EncryptionLayout, polys []circuits
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEncryptionProof, err)
 	}
-	public := make(fr.Vector, 0, 1+4*groups)
+	return verifyEvaluations(key, p, binding, ev)
+}
+
+// verifyEvaluations verifies p with (binding, evaluations) as the public
+// inputs, in the circuit's order.
+func verifyEvaluations(key *groth16bn254.VerifyingKey, p *groth16bn254.Proof, binding fr.Element, ev []circuits.EncryptionEvaluation) error {
+	public := make(fr.Vector, 0, 1+4*len(ev))
 	public = append(public, binding)
 	for _, e := range ev {
 		public = append(public, e.C0Gamma, e.C1Gamma, e.P0Gamma, e.P1Gamma)
