@@ -91,6 +91,12 @@ func NewEncryptionLayout(n int, moduli []*big.Int, t, noiseBound uint64, message
 		if bound.Cmp(fr.Modulus()) >= 0 {
 			return EncryptionLayout{}, fmt.Errorf("circuits: encryption: group %d: modulus too large for ring degree %d (4·Fmax >= p)", g, n)
 		}
+		// Completeness: an honest |r1_i| is below N + 1 + T·(B_e+1)/Q_g
+		// (see Encryption), which is at most N+2 when T·(B_e+1) < 2·Q_g.
+		honest := new(big.Int).Mul(bigT, new(big.Int).SetUint64(noiseBound+1))
+		if honest.Cmp(new(big.Int).Lsh(q, 1)) >= 0 {
+			return EncryptionLayout{}, fmt.Errorf("circuits: encryption: modulus of group %d is below T·(B_e+1)/2: honest quotients could exceed N+2", g)
+		}
 		lay.Moduli[g] = new(big.Int).Set(q)
 	}
 	if message {
@@ -159,9 +165,12 @@ func (lay EncryptionLayout) Groups() int { return len(lay.Moduli) }
 //
 //	c_k' = p_k'·u + T·e_k [+ m] - Q_g·r1_k - (X^N+1)·r2_k
 //
-// with r1_k of degree < N and |r1_k,i| <= R = N+2 (honest: |c'| < Q_g,
-// |(p'·u mod X^N+1)_i| <= N·(Q_g-1) and T·(B_e+1) + 2^51 < Q_g give |r1| <=
-// N+1) and r2_k of degree <= N-2 (the high half of the product p_k'·u).
+// with r1_k of degree < N and |r1_k,i| <= R = N+2 (honest: r1 =
+// ((p'·u mod X^N+1) + T·e + m - c')/Q_g with |(p'·u mod X^N+1)_i| <=
+// N·(Q_g-1), 0 <= c' < Q_g, |T·e + m| < T·(B_e+1), so |r1_i| < N + 1 +
+// T·(B_e+1)/Q_g <= N+3 and, being an integer, <= N+2 when T·(B_e+1) < 2·Q_g,
+// which NewEncryptionLayout requires; DXP's 54-bit q4 gives T·20/q4 < 1.3)
+// and r2_k of degree <= N-2 (the high half of the product p_k'·u).
 //
 // The circuit checks each identity at one random point γ ∈ F_p, the
 // commitment of a gnark BSB22 commitment (std/multicommit) to every witness
@@ -559,7 +568,10 @@ func (lay EncryptionLayout) NewAssignment(polys []GroupPolys, w EncryptionWitnes
 		return nil, fmt.Errorf("circuits: encryption: u, e0, e1 need %d coefficients each", n)
 	}
 	if lay.Message != (w.M != nil) {
-		return nil, fmt.Errorf("circuits: encryption: the layout's message flag is %v but the witness message is %s", lay.Message, map[bool]string{true: "set", false: "nil"}[w.M != nil])
+		if lay.Message {
+			return nil, errors.New("circuits: encryption: the layout carries a message but the witness has none")
+		}
+		return nil, errors.New("circuits: encryption: the layout carries no message but the witness has one")
 	}
 	if lay.Message && len(w.M) != n {
 		return nil, fmt.Errorf("circuits: encryption: message has %d coefficients, want %d", len(w.M), n)

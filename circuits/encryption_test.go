@@ -204,6 +204,7 @@ func TestNewEncryptionLayout(t *testing.T) {
 		{"modulus sharing a factor with T", 64, []*big.Int{new(big.Int).Mul(q, big.NewInt(testT))}, testT, true, "must be in"},
 		{"modulus a multiple of T", 64, []*big.Int{big.NewInt(3 * testT)}, testT, true, "not coprime"},
 		{"T above the message bound", 64, []*big.Int{q}, 1<<52 + 1, true, "above 2^51"},
+		{"modulus below T·(B_e+1)/2", 64, []*big.Int{big.NewInt(1<<53 + 1)}, testT, true, "honest quotients"},
 		{"bound fails at large N", 1 << 17, []*big.Int{testModulus(t, 236)}, testT, true, "4·Fmax >= p"},
 	}
 	for _, tc := range tests {
@@ -254,7 +255,7 @@ func TestNewAssignmentRefuses(t *testing.T) {
 			p[0].C0[0].Add(p[0].C0[0], big.NewInt(testT)).Mod(p[0].C0[0], inst.lay.Moduli[0])
 		}, "component 0 is not an encryption"},
 		{"other message", func(w *EncryptionWitness, _ []GroupPolys) { w.M[2] ^= 1 }, "component 0 is not an encryption"},
-		{"no message", func(w *EncryptionWitness, _ []GroupPolys) { w.M = nil }, "message flag"},
+		{"no message", func(w *EncryptionWitness, _ []GroupPolys) { w.M = nil }, "witness has none"},
 		{"coefficient not reduced", func(_ *EncryptionWitness, p []GroupPolys) { p[0].P0[0].Add(p[0].P0[0], inst.lay.Moduli[0]) }, "not in [0, Q_g)"},
 		{"short u", func(w *EncryptionWitness, _ []GroupPolys) { w.U = w.U[1:] }, "need 16 coefficients"},
 	}

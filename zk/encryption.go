@@ -206,7 +206,7 @@ func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circu
 		if firstErr == nil {
 			firstErr = errors.New("no commitment was hashed")
 		}
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: no challenge: %w", firstErr)
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: no challenge: %w", scrubSolverError(firstErr))
 	}
 	ev, err := p.lay.Evaluate(polys, gamma)
 	if err != nil {
@@ -332,6 +332,10 @@ func parseEncryptionProof(proof []byte) (p *groth16bn254.Proof, err error) {
 // (binding, evaluations) as public inputs. It returns nil only for a valid
 // proof; malformed input yields an error wrapping ErrInvalidEncryptionProof
 // (or ErrInvalidKey for vk), never a panic.
+//
+// binding must be computed by the verifier (Binding) from the same
+// ciphertext and key bytes that polys were derived from: γ is bound to the
+// ciphertext only through it.
 func VerifyEncryption(vk []byte, lay circuits.EncryptionLayout, polys []circuits.GroupPolys, binding fr.Element, proof []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
