@@ -490,8 +490,8 @@ func TestAttackCraftedCiphertext(t *testing.T) {
 		attempt3.Quotients[0].R1[1][i] = 0
 	}
 	attempts := map[string]*circuits.Encryption{
-		"field quotient":  f.forced(polys, bigs(zeros), bigs(zeros), bigs(zeros), zerosM, binding),
-		"huge e1":         f.forced(polys, bigs(zeros), bigs(zeros), e1Huge, zerosM, binding),
+		"field quotient":   f.forced(polys, bigs(zeros), bigs(zeros), bigs(zeros), zerosM, binding),
+		"huge e1":          f.forced(polys, bigs(zeros), bigs(zeros), e1Huge, zerosM, binding),
 		"rounded quotient": attempt3,
 	}
 	for name, a := range attempts {
