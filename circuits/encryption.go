@@ -42,7 +42,7 @@ type EncryptionLayout struct {
 	NoiseBound uint64     // B_e: every e0_i, e1_i lies in [-B_e, B_e]
 	Message    bool       // component 0 carries m (c0 = p0·u + e0 + [T^-1·m]_Q)
 
-	// QuotientBound R = N+2 bounds the Q_g-quotients: |r1_i| <= R.
+	// QuotientBound R = N/2+2 bounds the Q_g-quotients: |r1_i| <= R.
 	QuotientBound uint64
 	// MessageLimbs are the bit widths of the base-2 limbs each message
 	// coefficient is witnessed as, least significant first; they sum to
@@ -74,7 +74,7 @@ func NewEncryptionLayout(n int, moduli []*big.Int, t, noiseBound uint64, message
 	}
 	lay := EncryptionLayout{
 		N: n, T: t, NoiseBound: noiseBound, Message: message,
-		QuotientBound: uint64(n) + 2,
+		QuotientBound: uint64(n)/2 + 2,
 		Moduli:        make([]*big.Int, len(moduli)),
 	}
 	bigT := new(big.Int).SetUint64(t)
@@ -91,11 +91,11 @@ func NewEncryptionLayout(n int, moduli []*big.Int, t, noiseBound uint64, message
 		if bound.Cmp(fr.Modulus()) >= 0 {
 			return EncryptionLayout{}, fmt.Errorf("circuits: encryption: group %d: modulus too large for ring degree %d (4·Fmax >= p)", g, n)
 		}
-		// Completeness: an honest |r1_i| is below N + 1 + T·(B_e+1)/Q_g
-		// (see Encryption), which is at most N+2 when T·(B_e+1) < 2·Q_g.
+		// Completeness: an honest |r1_i| is below (N+1)/2 + T·(B_e+1)/Q_g
+		// (see Encryption), so at most N/2+2 when T·(B_e+1) < 2·Q_g.
 		honest := new(big.Int).Mul(bigT, new(big.Int).SetUint64(noiseBound+1))
 		if honest.Cmp(new(big.Int).Lsh(q, 1)) >= 0 {
-			return EncryptionLayout{}, fmt.Errorf("circuits: encryption: modulus of group %d is below T·(B_e+1)/2: honest quotients could exceed N+2", g)
+			return EncryptionLayout{}, fmt.Errorf("circuits: encryption: modulus of group %d is below T·(B_e+1)/2: honest quotients could exceed N/2+2", g)
 		}
 		lay.Moduli[g] = new(big.Int).Set(q)
 	}
@@ -107,15 +107,15 @@ func NewEncryptionLayout(n int, moduli []*big.Int, t, noiseBound uint64, message
 
 // coefficientBound returns Fmax, a bound on every coefficient of
 // F = c' - p'·u - T·e - m + Q·r1 over Z for a witness that passes the range
-// checks (|u_i| <= 1, |e_i| <= B_e, 0 <= m_i < 2^51, |r1_i| <= R) and public
-// coefficients in [0, Q):
+// checks (|u_i| <= 1, |e_i| <= B_e, 0 <= m_i < 2^51, |r1_i| <= R) and
+// centred public coefficients (|c'_i|, |p'_i| <= (Q-1)/2):
 //
-//	|F_i| <= (Q-1) + N·(Q-1) + T·B_e + (2^51-1) + Q·R.
+//	|F_i| <= (Q-1)/2 + N·(Q-1)/2 + T·B_e + (2^51-1) + Q·R.
 //
 // (p'·u is the full product, N terms at most per coefficient.)
 func (lay EncryptionLayout) coefficientBound(q *big.Int) *big.Int {
-	qm1 := new(big.Int).Sub(q, big.NewInt(1))
-	b := new(big.Int).Mul(qm1, big.NewInt(int64(lay.N)+1))
+	half := new(big.Int).Rsh(new(big.Int).Sub(q, big.NewInt(1)), 1)
+	b := new(big.Int).Mul(half, big.NewInt(int64(lay.N)+1))
 	b.Add(b, new(big.Int).Mul(new(big.Int).SetUint64(lay.T), new(big.Int).SetUint64(lay.NoiseBound)))
 	if lay.Message {
 		b.Add(b, new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), MessageBits), big.NewInt(1)))
@@ -159,18 +159,22 @@ func (lay EncryptionLayout) Groups() int { return len(lay.Moduli) }
 // with u ternary, |e0|, |e1| <= B_e and 0 <= m_i < 2^51 (m = 0 when the
 // layout carries no message). The level's modulus Q is split into CRT
 // groups of product Q_g < 2^236, and the relation is proven per group on
-// the T-scaled polynomials c' = [T·c]_{Q_g}, p' = [T·p]_{Q_g} (integers in
-// [0, Q_g)); multiplying by T removes T^-1, and since T is invertible mod
-// Q_g nothing is lost. Over Z[X], for k = 0, 1:
+// the T-scaled polynomials c' = [T·c]_{Q_g}, p' = [T·p]_{Q_g}; multiplying
+// by T removes T^-1, and since T is invertible mod Q_g nothing is lost. The
+// callers pass coefficients in [0, Q_g); the relation (prover and verifier
+// alike) uses their centred representatives, x - Q_g for x > (Q_g-1)/2, so
+// that |c'_i|, |p'_i| <= (Q_g-1)/2, which halves the quotients r1 and their
+// range table. Over Z[X], for k = 0, 1:
 //
 //	c_k' = p_k'·u + T·e_k [+ m] - Q_g·r1_k - (X^N+1)·r2_k
 //
-// with r1_k of degree < N and |r1_k,i| <= R = N+2 (honest: r1 =
+// with r1_k of degree < N and |r1_k,i| <= R = N/2+2 (honest: r1 =
 // ((p'·u mod X^N+1) + T·e + m - c')/Q_g with |(p'·u mod X^N+1)_i| <=
-// N·(Q_g-1), 0 <= c' < Q_g, |T·e + m| < T·(B_e+1), so |r1_i| < N + 1 +
-// T·(B_e+1)/Q_g <= N+3 and, being an integer, <= N+2 when T·(B_e+1) < 2·Q_g,
-// which NewEncryptionLayout requires; DXP's 54-bit q4 gives T·20/q4 < 1.3)
-// and r2_k of degree <= N-2 (the high half of the product p_k'·u).
+// N·(Q_g-1)/2, |c'_i| <= (Q_g-1)/2, |T·e + m| < T·(B_e+1), so |r1_i| <
+// (N+1)/2 + T·(B_e+1)/Q_g, which is below N/2+2.5 and, r1 being an integer,
+// at most N/2+2 when T·(B_e+1) < 2·Q_g, which NewEncryptionLayout requires;
+// DXP's 54-bit q4 gives T·20/q4 < 1.3) and r2_k of degree <= N-2 (the high
+// half of the product p_k'·u).
 //
 // The circuit checks each identity at one random point γ ∈ F_p, the
 // commitment of a gnark BSB22 commitment (std/multicommit) to every witness
@@ -186,9 +190,10 @@ func (lay EncryptionLayout) Groups() int { return len(lay.Moduli) }
 // H(γ) = 0 with probability at most (2N-2)/p, per identity. Hence H = 0:
 // F := c' - p'·u - T·e - m + Q_g·r1, reduced modulo X^N+1, vanishes over F_p,
 // i.e. F_i - F_{N+i} = 0 mod p for every i < N. The range checks make every
-// witness coefficient a small integer, so |F_i| <= Fmax = (Q_g-1)(N+1) +
+// witness coefficient a small integer, so |F_i| <= Fmax = (Q_g-1)(N+1)/2 +
 // T·B_e + 2^51 + Q_g·R, and NewEncryptionLayout refuses any layout with 4·Fmax
-// >= p (about 2^15·Q_g < p/4 at N = 2^14 and Q_g < 2^236). So F_i - F_{N+i} is
+// >= p (Fmax is about 2^14·Q_g at N = 2^14: 4·Fmax < 2^252 < p for any Q_g
+// < 2^236). So F_i - F_{N+i} is
 // an integer in (-p/2, p/2) that is 0 mod p, hence 0: F = 0 mod X^N+1 over
 // Z, and c' = p'·u + T·e + m (mod Q_g, X^N+1). r2 is only the quotient by
 // X^N+1; its size never matters, so it is witnessed but not range-checked.
@@ -213,7 +218,7 @@ func (lay EncryptionLayout) Groups() int { return len(lay.Moduli) }
 //
 // Cost per ring coefficient (G groups): 1 power of γ, 3 evaluations (u,
 // T·e0+m, T·e1), 4G evaluations (r1, r2 per component), 3 + 2G + L lookups
-// (L message limbs), plus the tables (2N+5 entries for r1).
+// (L message limbs), plus the tables (N+5 entries for r1).
 type Encryption struct {
 	// Binding is the public input hashed into γ: see zk.Binding.
 	Binding frontend.Variable `gnark:",public"`
@@ -521,22 +526,42 @@ func (lay EncryptionLayout) Evaluate(polys []GroupPolys, gamma fr.Element) ([]En
 	out := make([]EncryptionEvaluation, len(polys))
 	for g, p := range polys {
 		out[g] = EncryptionEvaluation{
-			C0Gamma: evaluateBig(p.C0, gamma), C1Gamma: evaluateBig(p.C1, gamma),
-			P0Gamma: evaluateBig(p.P0, gamma), P1Gamma: evaluateBig(p.P1, gamma),
+			C0Gamma: evaluateCentred(p.C0, lay.Moduli[g], gamma), C1Gamma: evaluateCentred(p.C1, lay.Moduli[g], gamma),
+			P0Gamma: evaluateCentred(p.P0, lay.Moduli[g], gamma), P1Gamma: evaluateCentred(p.P1, lay.Moduli[g], gamma),
 		}
 	}
 	return out, nil
 }
 
-// evaluateBig returns Σ x_i·γ^i mod p (Horner).
-func evaluateBig(x []*big.Int, gamma fr.Element) fr.Element {
-	var acc, c fr.Element
+// evaluateCentred returns Σ x̃_i·γ^i mod p (Horner), x̃_i the centred
+// representative of x_i ∈ [0, q).
+func evaluateCentred(x []*big.Int, q *big.Int, gamma fr.Element) fr.Element {
+	half := new(big.Int).Rsh(new(big.Int).Sub(q, big.NewInt(1)), 1)
+	var qFr, acc, c fr.Element
+	qFr.SetBigInt(q)
 	for i := len(x) - 1; i >= 0; i-- {
 		acc.Mul(&acc, &gamma)
 		c.SetBigInt(x[i])
+		if x[i].Cmp(half) > 0 {
+			c.Sub(&c, &qFr)
+		}
 		acc.Add(&acc, &c)
 	}
 	return acc
+}
+
+// centred returns the centred representatives of x ∈ [0, q)^N: x_i - q
+// when x_i > (q-1)/2.
+func centred(x []*big.Int, q *big.Int) []*big.Int {
+	half := new(big.Int).Rsh(new(big.Int).Sub(q, big.NewInt(1)), 1)
+	out := make([]*big.Int, len(x))
+	for i, v := range x {
+		out[i] = v
+		if v.Cmp(half) > 0 {
+			out[i] = new(big.Int).Sub(v, q)
+		}
+	}
+	return out
 }
 
 // SetEvaluations sets the public evaluations of an assignment.
@@ -615,7 +640,9 @@ func (lay EncryptionLayout) NewAssignment(polys []GroupPolys, w EncryptionWitnes
 	negR := new(big.Int).Neg(r)
 	for g, p := range polys {
 		q := lay.Moduli[g]
-		cs, ps, es := [2][]*big.Int{p.C0, p.C1}, [2][]*big.Int{p.P0, p.P1}, [2][]int64{w.E0, w.E1}
+		cs := [2][]*big.Int{centred(p.C0, q), centred(p.C1, q)}
+		ps := [2][]*big.Int{centred(p.P0, q), centred(p.P1, q)}
+		es := [2][]int64{w.E0, w.E1}
 		for k := range 2 {
 			low, high := prod.times(ps[k])
 			num, rem := new(big.Int), new(big.Int)
@@ -633,7 +660,7 @@ func (lay EncryptionLayout) NewAssignment(polys []GroupPolys, w EncryptionWitnes
 					return nil, fmt.Errorf("circuits: encryption: group %d component %d is not an encryption of this witness under this key (coefficient %d)", g, k, i)
 				}
 				if r1.Cmp(r) > 0 || r1.Cmp(negR) < 0 {
-					return nil, fmt.Errorf("circuits: encryption: group %d component %d: quotient %d is outside [-(N+2), N+2]", g, k, i)
+					return nil, fmt.Errorf("circuits: encryption: group %d component %d: quotient %d is outside [-(N/2+2), N/2+2]", g, k, i)
 				}
 				a.Quotients[g].R1[k][i] = r1
 			}
@@ -654,8 +681,9 @@ func coeffOrZero(x []*big.Int, i int) *big.Int {
 }
 
 // negacyclicProduct multiplies polynomials by a fixed ternary u over Z. The
-// full product p'·u (degree <= 2N-2) has coefficients of magnitude at most
-// N·(Q_g-1) < p/2 (NewEncryptionLayout checks it), so computing it modulo p
+// full product p'·u (degree <= 2N-2, p' centred) has coefficients of
+// magnitude at most N·(Q_g-1)/2 < p/2 (NewEncryptionLayout checks it), so
+// computing it modulo p
 // with gnark-crypto's FFT over F_p and lifting each coefficient to (-p/2,
 // p/2) gives the exact integers.
 type negacyclicProduct struct {

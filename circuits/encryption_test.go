@@ -184,8 +184,8 @@ func TestNewEncryptionLayout(t *testing.T) {
 	if total != MessageBits {
 		t.Errorf("message limbs %v sum to %d, want %d", lay.MessageLimbs, total, MessageBits)
 	}
-	if lay.QuotientBound != 16386 {
-		t.Errorf("QuotientBound = %d, want 16386", lay.QuotientBound)
+	if lay.QuotientBound != 8194 {
+		t.Errorf("QuotientBound = %d, want 8194", lay.QuotientBound)
 	}
 
 	tooBig := new(big.Int).Lsh(big.NewInt(1), MaxModulusBits) // 2^236 itself
@@ -385,5 +385,104 @@ func TestEncryptionRejects(t *testing.T) {
 				t.Fatal("forced assignment solved, want a failure")
 			}
 		})
+	}
+}
+
+// TestNewAssignmentExtremeQuotients builds the honest witnesses with the
+// largest quotients r1 (every centred p' coefficient ±(Q-1)/2, u all 1 or
+// all -1, e and m at their bounds) at DXP's smallest group, q4 (54 bits),
+// and at the smallest modulus the layout accepts, T·(B_e+1)/2 + 1, where
+// |r1| reaches N/2+2: the builder must accept them, so the bound R = N/2+2
+// is complete.
+func TestNewAssignmentExtremeQuotients(t *testing.T) {
+	q4, _ := new(big.Int).SetString("18014398510661633", 10)
+	smallest := new(big.Int).SetUint64(testT*(testNoiseBound+1)/2 + 1) // 10·T + 1: odd, coprime to T
+	for _, q := range []*big.Int{q4, smallest} {
+		t.Run(q.String(), func(t *testing.T) { extremeQuotients(t, q) })
+	}
+}
+
+func extremeQuotients(t *testing.T, q4 *big.Int) {
+	const n = 16
+	lay, err := NewEncryptionLayout(n, []*big.Int{q4}, testT, testNoiseBound, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxR1 := int64(0)
+	defer func() {
+		if maxR1 > int64(lay.QuotientBound) {
+			t.Errorf("max |r1| = %d, above the bound %d", maxR1, lay.QuotientBound)
+		}
+		t.Logf("max |r1| = %d (bound %d)", maxR1, lay.QuotientBound)
+	}()
+	half := new(big.Int).Rsh(new(big.Int).Sub(q4, big.NewInt(1)), 1)
+	for _, tc := range []struct {
+		name string
+		p    *big.Int // every coefficient of p0', p1'
+		u, e int64
+		m    uint64
+	}{
+		{"+half, u = 1, e = +B", half, 1, testNoiseBound, testT - 1},
+		{"-half, u = 1, e = -B", new(big.Int).Add(half, big.NewInt(1)), 1, -testNoiseBound, 0},
+		{"+half, u = -1, e = -B", half, -1, -testNoiseBound, 0},
+		{"-half, u = -1, e = +B", new(big.Int).Add(half, big.NewInt(1)), -1, testNoiseBound, testT - 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := EncryptionWitness{U: make([]int64, n), E0: make([]int64, n), E1: make([]int64, n), M: make([]uint64, n)}
+			p := make([]*big.Int, n)
+			for i := range n {
+				w.U[i], w.E0[i], w.E1[i], w.M[i] = tc.u, tc.e, tc.e, tc.m
+				p[i] = tc.p
+			}
+			c0, c1 := negacyclicMul(p, w.U, q4), negacyclicMul(p, w.U, q4)
+			for i := range n {
+				c0[i].Add(c0[i], big.NewInt(testT*tc.e)).Add(c0[i], new(big.Int).SetUint64(tc.m)).Mod(c0[i], q4)
+				c1[i].Add(c1[i], big.NewInt(testT*tc.e)).Mod(c1[i], q4)
+			}
+			polys := []GroupPolys{{C0: c0, C1: c1, P0: p, P1: p}}
+			a, err := lay.NewAssignment(polys, w, fr.NewElement(1))
+			if err != nil {
+				t.Fatalf("NewAssignment = %v", err)
+			}
+			for _, r1 := range a.Quotients[0].R1 {
+				for _, v := range r1 {
+					if x := new(big.Int).Abs(v.(*big.Int)); x.Int64() > maxR1 {
+						maxR1 = x.Int64()
+					}
+				}
+			}
+			if err := solveTwice(t, lay, a, polys); err != nil {
+				t.Fatalf("extreme honest assignment not solved: %v", err)
+			}
+		})
+	}
+}
+
+func TestEvaluateCentred(t *testing.T) {
+	q := testModulus(t, 220)
+	x := make([]*big.Int, 64)
+	for i := range x {
+		x[i] = randBelow(t, q)
+	}
+	var gamma fr.Element
+	if _, err := gamma.SetRandom(); err != nil {
+		t.Fatal(err)
+	}
+	got := evaluateCentred(x, q, gamma)
+	// Σ x̃_i·γ^i with math/big.
+	g := gamma.BigInt(new(big.Int))
+	want, pow := new(big.Int), big.NewInt(1)
+	half := new(big.Int).Rsh(new(big.Int).Sub(q, big.NewInt(1)), 1)
+	for _, v := range x {
+		c := new(big.Int).Set(v)
+		if c.Cmp(half) > 0 {
+			c.Sub(c, q)
+		}
+		want.Add(want, new(big.Int).Mul(c, pow))
+		pow.Mul(pow, g).Mod(pow, fr.Modulus())
+	}
+	want.Mod(want, fr.Modulus())
+	if gotBig := got.BigInt(new(big.Int)); gotBig.Cmp(want) != 0 {
+		t.Fatalf("evaluateCentred = %v, want %v", gotBig, want)
 	}
 }

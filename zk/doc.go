@@ -93,8 +93,8 @@
 // gnark does ([EncryptionChallenge]) and evaluates the polynomials itself;
 // it must compute Binding from the very bytes it derived the polynomials
 // from, or a prover could choose the ciphertext after seeing γ. At N =
-// 16,384 the circuit has 323,648 constraints for one 220-bit group (19.75
-// per coefficient) and 421,956 for two (q0..q3 and q4).
+// 16,384 the circuit has 307,264 constraints for one 220-bit group (18.75
+// per coefficient) and 405,572 for two (q0..q3 and q4).
 //
 // # Encodings
 //

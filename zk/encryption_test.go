@@ -273,7 +273,7 @@ func bindingOf(ec encCase) fr.Element { return Binding(keyDigest(ec), 3, ciphert
 
 // forced builds the assignment an attacker would for polys and any secret
 // (u, e0, e1 as big integers, m as limbs), skipping every bound check: r2 is
-// the high half of p'·u, and r1 the exact quotient by Q_g when it exists,
+// the high half of p'·u (p' centred, as the relation uses it), and r1 the exact quotient by Q_g when it exists,
 // otherwise the field quotient (which makes each identity hold over F_p,
 // leaving only r1's range check to catch it).
 func (f *encFixture) forced(polys []circuits.GroupPolys, u, e0, e1 []*big.Int, m []uint64, binding fr.Element) *circuits.Encryption {
@@ -298,7 +298,9 @@ func (f *encFixture) forced(polys []circuits.GroupPolys, u, e0, e1 []*big.Int, m
 	for g, p := range polys {
 		q := lay.Moduli[g]
 		qInv := new(big.Int).ModInverse(q, fr.Modulus())
-		cs, ps, es := [2][]*big.Int{p.C0, p.C1}, [2][]*big.Int{p.P0, p.P1}, [2][]*big.Int{e0, e1}
+		cs := [2][]*big.Int{centre(p.C0, q), centre(p.C1, q)}
+		ps := [2][]*big.Int{centre(p.P0, q), centre(p.P1, q)}
+		es := [2][]*big.Int{e0, e1}
 		for k := range 2 {
 			full := bigFullProduct(ps[k], u)
 			for i := range n {
@@ -323,6 +325,19 @@ func (f *encFixture) forced(polys []circuits.GroupPolys, u, e0, e1 []*big.Int, m
 		}
 	}
 	return a
+}
+
+// centre maps x ∈ [0, q) to (-q/2, q/2], as the relation does.
+func centre(x []*big.Int, q *big.Int) []*big.Int {
+	half := new(big.Int).Rsh(new(big.Int).Sub(q, big.NewInt(1)), 1)
+	out := make([]*big.Int, len(x))
+	for i, v := range x {
+		out[i] = v
+		if v.Cmp(half) > 0 {
+			out[i] = new(big.Int).Sub(v, q)
+		}
+	}
+	return out
 }
 
 func bigFullProduct(a, u []*big.Int) []*big.Int {
