@@ -28,9 +28,8 @@
 // encryption under a given key: per CRT group of moduli (product Q_g <
 // 2^236), c' = p'·u + T·e [+ m] - Q_g·r1 - (X^N+1)·r2 over Z[X] on the
 // T-scaled polynomials (centred representatives), checked at one random
-// point γ, the commitment to
-// every witness polynomial, with exact log-derivative range checks on u, e,
-// m and r1. [EncryptionLayout] fixes the shape; its NewAssignment computes
+// point γ, the commitment to every witness polynomial, with exact
+// log-derivative range checks on u, e, m and r1. [EncryptionLayout] fixes the shape; its NewAssignment computes
 // the quotients natively and refuses any witness outside the relation or
 // its bounds; its Evaluate computes the public inputs at γ. A circuit that
 // needs randomness tied to the same commitment (the slot link) embeds
