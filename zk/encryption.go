@@ -335,7 +335,9 @@ func parseEncryptionProof(proof []byte) (p *groth16bn254.Proof, err error) {
 //
 // binding must be computed by the verifier (Binding) from the same
 // ciphertext and key bytes that polys were derived from: γ is bound to the
-// ciphertext only through it.
+// ciphertext only through it. vk must be the registered key of lay's
+// circuit: the key fixes N, the moduli, T and B_e, and VerifyEncryption can
+// only check its number of public inputs.
 func VerifyEncryption(vk []byte, lay circuits.EncryptionLayout, polys []circuits.GroupPolys, binding fr.Element, proof []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
