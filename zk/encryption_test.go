@@ -635,3 +635,20 @@ func TestVerifyEncryptionMalformed(t *testing.T) {
 		t.Errorf("VerifyEncryption(chunk key) = %v, want ErrInvalidKey", err)
 	}
 }
+
+func TestBindingSeparatesInputs(t *testing.T) {
+	base := Binding([]byte("ab"), 3, []byte("c"))
+	if again := Binding([]byte("ab"), 3, []byte("c")); !again.Equal(&base) {
+		t.Fatal("Binding is not deterministic")
+	}
+	for name, other := range map[string]fr.Element{
+		"bytes moved from key to ciphertext": Binding([]byte("a"), 3, []byte("bc")),
+		"another level":                      Binding([]byte("ab"), 4, []byte("c")),
+		"another key":                        Binding([]byte("ax"), 3, []byte("c")),
+		"another ciphertext":                 Binding([]byte("ab"), 3, []byte("d")),
+	} {
+		if other.Equal(&base) {
+			t.Errorf("Binding with %s equals the original", name)
+		}
+	}
+}
