@@ -94,7 +94,10 @@
 // it must compute Binding from the very bytes it derived the polynomials
 // from, or a prover could choose the ciphertext after seeing γ. At N =
 // 16,384 the circuit has 307,264 constraints for one 220-bit group (18.75
-// per coefficient) and 405,572 for two (q0..q3 and q4).
+// per coefficient) and 405,572 for two (q0..q3 and q4). On 2 cores one
+// group proves in about 10.4 s (both passes; setup about 2.5 min, 950 MB
+// peak with it), and the verifier's evaluations of two groups take about
+// 9 ms on top of Groth16's ~2 ms.
 //
 // # Encodings
 //
