@@ -272,6 +272,30 @@ func (lay EncryptionLayout) NewCircuit() *Encryption {
 // Layout returns the circuit's layout.
 func (c *Encryption) Layout() EncryptionLayout { return c.lay }
 
+// Message returns the message coefficients m_0, ..., m_{N-1} as linear
+// expressions of their limbs, m_i = Σ_j limb_j·2^(offset_j) (no
+// constraint); all zero when the layout carries no message. A gadget that
+// links m to the committed slot values (inside DefineWith's callback) reads
+// them here; DefineWith range-checks every limb.
+func (c *Encryption) Message(api frontend.API) []frontend.Variable {
+	n, limbs := c.lay.N, len(c.lay.MessageLimbs)
+	message := make([]frontend.Variable, n)
+	for i := range message {
+		message[i] = 0
+		if limbs == 0 || len(c.MessageLimbs) != n*limbs {
+			continue
+		}
+		terms := make([]frontend.Variable, limbs)
+		shift := 0
+		for j, w := range c.lay.MessageLimbs {
+			terms[j] = api.Mul(c.MessageLimbs[i*limbs+j], new(big.Int).Lsh(big.NewInt(1), uint(shift)))
+			shift += w
+		}
+		message[i] = sum(api, terms)
+	}
+	return message
+}
+
 // lookupTable is one range check: every query must lie in [0, size).
 type lookupTable struct {
 	size    int
@@ -304,21 +328,7 @@ func (c *Encryption) DefineWith(api frontend.API, onChallenge func(api frontend.
 		}
 	}
 
-	// m_i = Σ_j limb_j·2^(offset_j), a linear expression.
-	message := make([]frontend.Variable, n)
-	for i := range message {
-		message[i] = 0
-		if limbs == 0 {
-			continue
-		}
-		terms := make([]frontend.Variable, limbs)
-		shift := 0
-		for j, w := range lay.MessageLimbs {
-			terms[j] = api.Mul(c.MessageLimbs[i*limbs+j], new(big.Int).Lsh(big.NewInt(1), uint(shift)))
-			shift += w
-		}
-		message[i] = sum(api, terms)
-	}
+	message := c.Message(api)
 
 	// The range checks, one exact table each.
 	bound := int(lay.NoiseBound)
