@@ -22,6 +22,21 @@
 //	a, err := circuits.NewChunkAssignment(n, w, values, min, max, salt) // values padded to n
 //	// a.Commitment == circuits.ChunkCommitment(n, w, values, min, salt)
 //
+// # Encryption
+//
+// [Encryption] proves that a BGV ciphertext is a fresh public-key
+// encryption under a given key: per CRT group of moduli (product Q_g <
+// 2^236), c' = p'·u + T·e [+ m] - Q_g·r1 - (X^N+1)·r2 over Z[X] on the
+// T-scaled polynomials (centred representatives), checked at one random
+// point γ, the commitment to every witness polynomial, with exact
+// log-derivative range checks on u, e, m and r1. [EncryptionLayout] fixes the shape; its NewAssignment computes
+// the quotients natively and refuses any witness outside the relation or
+// its bounds; its Evaluate computes the public inputs at γ. A circuit that
+// needs randomness tied to the same commitment (the slot link) embeds
+// Encryption and calls [Encryption.DefineWith], which hands it γ. At N =
+// 16,384 it costs 18.75 constraints per coefficient with one group and
+// 24.75 with two.
+//
 // # Slot link
 //
 // [SlotLink] is a gadget, not a circuit: it checks inside another circuit

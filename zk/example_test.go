@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math/big"
 
+	"github.com/dxplabs/dxp/circuits"
 	"github.com/dxplabs/dxp/zk"
 )
 
@@ -124,4 +126,77 @@ func ExampleVerifyTranscript() {
 		log.Fatal(err)
 	}
 	fmt.Printf("transcript %x, verifying key %d bytes\n", keys.Digest, len(keys.VK))
+}
+
+// ExampleEncryptionProver shows a devnet's setup of the encryption circuit
+// for a toy ring (N = 8, one 100-bit group), an owner proving that a
+// ciphertext is a fresh encryption under the committee's key, and a member
+// verifying it. Real ciphertexts come from mpc at N = 16,384; their
+// T-scaled coefficient-domain polynomials are what the proof speaks about.
+func ExampleEncryptionProver() {
+	const n, t, noiseBound = 8, 1125899908022273, 19
+	q := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 100), big.NewInt(277)) // the group modulus
+	lay, err := circuits.NewEncryptionLayout(n, []*big.Int{q}, t, noiseBound, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pk, vk, err := zk.SetupEncryptionInsecure(lay) // once per devnet; INSECURE
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The secret and the T-scaled key; c' = p'·u + T·e (+ m) mod (q, X^N+1)
+	// is T times the encryption c = p·u + e (+ [T^-1·m]_q).
+	w := circuits.EncryptionWitness{
+		U:  []int64{1, 0, -1, 1, 1, 0, 0, -1},
+		E0: []int64{3, -2, 0, 19, -7, 1, 0, 5},
+		E1: []int64{-1, 4, 2, 0, -19, 6, 2, 0},
+		M:  []uint64{42, 7, 0, 1 << 40, 5, 5, 5, 1},
+	}
+	p0, p1 := make([]*big.Int, n), make([]*big.Int, n)
+	for i := range n {
+		p0[i] = new(big.Int).Mod(new(big.Int).Exp(big.NewInt(3), big.NewInt(int64(90+i)), nil), q)
+		p1[i] = new(big.Int).Mod(new(big.Int).Exp(big.NewInt(5), big.NewInt(int64(60+i)), nil), q)
+	}
+	mul := func(p []*big.Int, e []int64, m []uint64) []*big.Int {
+		c := make([]*big.Int, n)
+		for k := range n {
+			c[k] = new(big.Int).Mul(big.NewInt(t), big.NewInt(e[k]))
+			if m != nil {
+				c[k].Add(c[k], new(big.Int).SetUint64(m[k]))
+			}
+		}
+		for i := range n {
+			for j := range n {
+				term := new(big.Int).Mul(p[i], big.NewInt(w.U[j]))
+				if i+j < n {
+					c[i+j].Add(c[i+j], term)
+				} else {
+					c[i+j-n].Sub(c[i+j-n], term) // X^N = -1
+				}
+			}
+		}
+		for k := range c {
+			c[k].Mod(c[k], q)
+		}
+		return c
+	}
+	polys := []circuits.GroupPolys{{C0: mul(p0, w.E0, w.M), C1: mul(p1, w.E1, nil), P0: p0, P1: p1}}
+	binding := zk.Binding([]byte("key digest"), 3, []byte("ciphertext bytes"))
+
+	prover, err := zk.NewEncryptionProver(lay, pk)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ep, err := prover.Prove(polys, w, binding)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("verified:", zk.VerifyEncryption(vk, lay, polys, binding, ep.Proof) == nil)
+
+	polys[0].C1[3] = new(big.Int).Mod(new(big.Int).Add(polys[0].C1[3], big.NewInt(1)), q)
+	fmt.Println("tampered ciphertext verified:", zk.VerifyEncryption(vk, lay, polys, binding, ep.Proof) == nil)
+	// Output:
+	// verified: true
+	// tampered ciphertext verified: false
 }

@@ -87,11 +87,21 @@ var vkCache = struct {
 
 // parseVerifyingKey decodes and checks an untrusted chunk verifying key.
 func parseVerifyingKey(vk []byte) (*groth16bn254.VerifyingKey, error) {
+	return parseVerifyingKeyOf(vk, nbChunkPublic, "chunk")
+}
+
+// parseVerifyingKeyOf decodes and checks an untrusted verifying key of a
+// circuit with nbPublic public inputs (circuit names it in errors).
+func parseVerifyingKeyOf(vk []byte, nbPublic int, circuit string) (*groth16bn254.VerifyingKey, error) {
 	digest := sha256.Sum256(vk)
 	vkCache.Lock()
 	key, ok := vkCache.keys[digest]
 	vkCache.Unlock()
 	if ok {
+		// The cache is shared by every circuit: check the shape again.
+		if err := checkKeyShape(key, nbPublic, circuit); err != nil {
+			return nil, fmt.Errorf("%w: verifying key: %w", ErrInvalidKey, err)
+		}
 		return key, nil
 	}
 
@@ -109,7 +119,7 @@ func parseVerifyingKey(vk []byte) (*groth16bn254.VerifyingKey, error) {
 	if read != int64(len(vk)) {
 		return nil, fmt.Errorf("%w: verifying key: %d trailing bytes", ErrInvalidKey, int64(len(vk))-read)
 	}
-	if err := checkKeyShape(key); err != nil {
+	if err := checkKeyShape(key, nbPublic, circuit); err != nil {
 		return nil, fmt.Errorf("%w: verifying key: %w", ErrInvalidKey, err)
 	}
 
@@ -122,22 +132,22 @@ func parseVerifyingKey(vk []byte) (*groth16bn254.VerifyingKey, error) {
 	return key, nil
 }
 
-// checkKeyShape checks that key is a key for a circuit with the chunk
-// circuit's public inputs, so that gnark's Verify cannot index out of range.
-func checkKeyShape(key *groth16bn254.VerifyingKey) error {
+// checkKeyShape checks that key is a key for a circuit with nbPublic public
+// inputs, so that gnark's Verify cannot index out of range.
+func checkKeyShape(key *groth16bn254.VerifyingKey, nbPublic int, circuit string) error {
 	nbCommitments := len(key.PublicAndCommitmentCommitted)
 	if len(key.CommitmentKeys) != nbCommitments {
 		return fmt.Errorf("%d commitment keys for %d commitments", len(key.CommitmentKeys), nbCommitments)
 	}
 	// K holds one point for the constant wire, one per public input and one
 	// per commitment.
-	if got, want := len(key.G1.K), 1+nbChunkPublic+nbCommitments; got != want {
-		return fmt.Errorf("%d public points, want %d: not a chunk key", got, want)
+	if got, want := len(key.G1.K), 1+nbPublic+nbCommitments; got != want {
+		return fmt.Errorf("%d public points, want %d: not a %s key", got, want, circuit)
 	}
 	for _, committed := range key.PublicAndCommitmentCommitted {
 		for _, j := range committed {
-			if j < 1 || j > nbChunkPublic {
-				return fmt.Errorf("commitment refers to public input %d of %d", j, nbChunkPublic)
+			if j < 1 || j > nbPublic {
+				return fmt.Errorf("commitment refers to public input %d of %d", j, nbPublic)
 			}
 		}
 	}

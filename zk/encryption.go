@@ -1,0 +1,381 @@
+package zk
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"math/big"
+	"regexp"
+	"sync"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/hash_to_field"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/constraint"
+	csbn254 "github.com/consensys/gnark/constraint/bn254"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/dxplabs/dxp/circuits"
+)
+
+// bindingTag separates the encryption binding from every other SHA-256 use.
+const bindingTag = "dxp/zk/encryption-binding/v1"
+
+// randomizeHintName is the gnark hint that draws the mask of a BSB22
+// commitment (frontend/cs/r1cs Commit). The encryption prover overrides it
+// so that its two proving passes commit to the same masked vector.
+const randomizeHintName = "github.com/consensys/gnark/internal/hints.Randomize"
+
+// ErrInvalidEncryptionProof is returned when an encryption proof, its
+// statement or its key is malformed, or the proof does not verify.
+var ErrInvalidEncryptionProof = errors.New("zk: invalid encryption proof")
+
+// Binding returns the public input that ties an encryption proof's
+// challenge to the ciphertext and the key it is about: SHA-256 over a
+// domain tag, the collective public key's digest, the ciphertext's level
+// and the ciphertext's bytes (each length-prefixed), reduced modulo the
+// BN254 scalar field (collisions modulo p cost about 2^126). The verifier
+// must derive the polynomials it passes to VerifyEncryption from exactly
+// these ciphertext bytes and this key.
+func Binding(keyDigest []byte, level int, ciphertext []byte) fr.Element {
+	h := sha256.New()
+	var buf [8]byte
+	put := func(b []byte) {
+		binary.BigEndian.PutUint64(buf[:], uint64(len(b)))
+		h.Write(buf[:])
+		h.Write(b)
+	}
+	put([]byte(bindingTag))
+	put(keyDigest)
+	binary.BigEndian.PutUint64(buf[:], uint64(level))
+	h.Write(buf[:])
+	put(ciphertext)
+	var e fr.Element
+	e.SetBytes(h.Sum(nil)) // reduces modulo p
+	return e
+}
+
+// CompileEncryption compiles the encryption circuit of lay (R1CS, BN254).
+func CompileEncryption(lay circuits.EncryptionLayout) (ccs constraint.ConstraintSystem, err error) {
+	return compileEncryption(lay.NewCircuit())
+}
+
+// compileEncryption compiles c, the encryption circuit or a circuit that
+// embeds it.
+func compileEncryption(c frontend.Circuit) (ccs constraint.ConstraintSystem, err error) {
+	defer recoverTo(&err, "zk: compile encryption")
+	ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	if err != nil {
+		return nil, fmt.Errorf("zk: compile encryption: %w", err)
+	}
+	return ccs, nil
+}
+
+// SetupEncryptionInsecure runs a single-party Groth16 setup of the
+// encryption circuit of lay and returns the serialised proving key (gnark
+// WriteRawTo) and verifying key (gnark WriteTo).
+//
+// INSECURE: the toxic waste is sampled in this process, so ANYONE WHO RAN IT
+// CAN FORGE PROOFS. Devnets and tests only.
+func SetupEncryptionInsecure(lay circuits.EncryptionLayout) (pk, vk []byte, err error) {
+	ccs, err := CompileEncryption(lay)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer recoverTo(&err, "zk: setup encryption")
+	gpk, gvk, err := groth16.Setup(ccs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("zk: setup encryption: %w", err)
+	}
+	return writeKeys(gpk, gvk)
+}
+
+// EncryptionProver proves encryptions for one layout. It holds the compiled
+// circuit and the proving key and is safe for concurrent use.
+type EncryptionProver struct {
+	lay circuits.EncryptionLayout
+	ccs *csbn254.R1CS
+	pk  *groth16bn254.ProvingKey
+	// wrap turns an encryption assignment into the compiled circuit's
+	// assignment (the identity, except for test circuits that embed it).
+	wrap func(*circuits.Encryption) frontend.Circuit
+}
+
+// NewEncryptionProver compiles the encryption circuit of lay and loads pk, a
+// proving key of that circuit (see NewChunkProver for what is checked).
+func NewEncryptionProver(lay circuits.EncryptionLayout, pk []byte) (*EncryptionProver, error) {
+	return newEncryptionProver(lay, lay.NewCircuit(), pk)
+}
+
+// newEncryptionProver loads pk for c, the encryption circuit of lay or a
+// circuit that embeds it (with the same public inputs).
+func newEncryptionProver(lay circuits.EncryptionLayout, c frontend.Circuit, pk []byte) (*EncryptionProver, error) {
+	ccs, err := compileEncryption(c)
+	if err != nil {
+		return nil, err
+	}
+	key, r1, err := loadProvingKey(ccs, pk)
+	if err != nil {
+		return nil, fmt.Errorf("%w (encryption circuit)", err)
+	}
+	if info := r1.CommitmentInfo.(constraint.Groth16Commitments); len(info) != 1 {
+		return nil, fmt.Errorf("zk: new encryption prover: the circuit has %d commitments, want 1", len(info))
+	}
+	return &EncryptionProver{lay: lay, ccs: r1, pk: key, wrap: func(a *circuits.Encryption) frontend.Circuit { return a }}, nil
+}
+
+// Layout returns the circuit's layout.
+func (p *EncryptionProver) Layout() circuits.EncryptionLayout { return p.lay }
+
+// Constraints returns the number of R1CS constraints of the circuit.
+func (p *EncryptionProver) Constraints() int { return p.ccs.GetNbConstraints() }
+
+// EncryptionProof is the result of proving one encryption.
+type EncryptionProof struct {
+	Proof []byte // gnark compressed Groth16 proof, public
+	// Challenge is γ, and Evaluations the public polynomials evaluated at γ
+	// (the verifier recomputes both; they are returned for the caller's
+	// own checks and for gadgets that derive randomness from γ).
+	Challenge   fr.Element
+	Evaluations []circuits.EncryptionEvaluation
+}
+
+// Prove proves that polys (one group each, T-scaled: see
+// circuits.GroupPolys) are an encryption of w under the key they hold,
+// bound to binding (see Binding). A witness that does not satisfy the
+// relation, or exceeds its bounds, is refused before any proving work.
+//
+// gnark learns γ only while proving (it hashes the commitment to the
+// witness, which it masks with a random value), and the public inputs are
+// evaluations at γ. So Prove proves twice with one mask drawn from
+// crypto/rand: the first pass, with placeholder evaluations, fails after the
+// commitment and reveals γ through the hash it is computed with; the second,
+// with the true evaluations, commits to the same masked vector, gets the
+// same γ, and succeeds.
+func (p *EncryptionProver) Prove(polys []circuits.GroupPolys, w circuits.EncryptionWitness, binding fr.Element) (EncryptionProof, error) {
+	a, err := p.lay.NewAssignment(polys, w, binding)
+	if err != nil {
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", err)
+	}
+	return p.proveAssignment(a, polys)
+}
+
+// proveAssignment runs the two passes on an assignment built by the caller
+// (tests force assignments the native builder refuses through it).
+func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circuits.GroupPolys) (ep EncryptionProof, err error) {
+	defer recoverTo(&err, "zk: prove encryption")
+	randomizeID, err := randomizeHint()
+	if err != nil {
+		return EncryptionProof{}, err
+	}
+	mask, err := rand.Int(rand.Reader, fr.Modulus())
+	if err != nil {
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: mask: %w", err)
+	}
+	fixedMask := solver.OverrideHint(randomizeID, func(_ *big.Int, in, out []*big.Int) error {
+		if len(in) != 0 || len(out) != 1 {
+			return errors.New("zk: prove encryption: unexpected commitment mask request")
+		}
+		out[0].Set(mask)
+		return nil
+	})
+
+	pass := func() (*groth16bn254.Proof, fr.Element, bool, error) {
+		wit, err := frontend.NewWitness(p.wrap(a), ecc.BN254.ScalarField())
+		if err != nil {
+			return nil, fr.Element{}, false, fmt.Errorf("zk: prove encryption: witness: %w", err)
+		}
+		h := &capturingHash{Hash: hash_to_field.New([]byte(constraint.CommitmentDst))}
+		proof, err := groth16bn254.Prove(p.ccs, p.pk, wit,
+			backend.WithSolverOptions(fixedMask), backend.WithProverHashToFieldFunction(h))
+		return proof, h.challenge, h.calls == 1, err
+	}
+
+	// Pass 1: placeholder evaluations (zero, as NewAssignment left them).
+	_, gamma, ok, firstErr := pass()
+	if !ok {
+		if firstErr == nil {
+			firstErr = errors.New("no commitment was hashed")
+		}
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: no challenge: %w", scrubSolverError(firstErr))
+	}
+	ev, err := p.lay.Evaluate(polys, gamma)
+	if err != nil {
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", err)
+	}
+	if err := a.SetEvaluations(ev); err != nil {
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", err)
+	}
+
+	// Pass 2: the same witness and mask, the true evaluations.
+	proof, gamma2, ok, err := pass()
+	if err != nil {
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", scrubSolverError(err))
+	}
+	if !ok || !gamma2.Equal(&gamma) {
+		return EncryptionProof{}, errors.New("zk: prove encryption: the challenge changed between the two passes")
+	}
+	var buf bytes.Buffer
+	if _, err := proof.WriteTo(&buf); err != nil {
+		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: write proof: %w", err)
+	}
+	return EncryptionProof{Proof: buf.Bytes(), Challenge: gamma, Evaluations: ev}, nil
+}
+
+// unsatisfied matches the part of a gnark solver error that names the
+// failing constraint; the rest of the message shows wire values.
+var unsatisfied = regexp.MustCompile(`constraint #[0-9]+ is not satisfied`)
+
+// scrubSolverError drops the wire values (derived from the secret) that
+// gnark puts in the error of an unsatisfied constraint.
+func scrubSolverError(err error) error {
+	if m := unsatisfied.FindString(err.Error()); m != "" {
+		return errors.New(m)
+	}
+	return err
+}
+
+// capturingHash is gnark's hash-to-field with the challenge it returns
+// recorded: γ, the field element gnark derives from the digest.
+type capturingHash struct {
+	hash.Hash
+	challenge fr.Element
+	calls     int
+}
+
+func (h *capturingHash) Sum(b []byte) []byte {
+	out := h.Hash.Sum(b)
+	h.challenge = challengeFromDigest(out[len(b):], h.Hash.Size())
+	h.calls++
+	return out
+}
+
+// challengeFromDigest is how gnark's Groth16 prover and verifier turn the
+// hash-to-field digest into the commitment wire's value.
+func challengeFromDigest(digest []byte, size int) fr.Element {
+	n := fr.Bytes
+	if size < n {
+		n = size
+	}
+	var e fr.Element
+	e.SetBytes(digest[:n])
+	return e
+}
+
+var randomizeOnce struct {
+	sync.Once
+	id  solver.HintID
+	err error
+}
+
+// randomizeHint finds gnark's commitment-mask hint in the solver registry.
+func randomizeHint() (solver.HintID, error) {
+	randomizeOnce.Do(func() {
+		for _, h := range solver.GetRegisteredHints() {
+			if solver.GetHintName(h) == randomizeHintName {
+				randomizeOnce.id = solver.GetHintID(h)
+				return
+			}
+		}
+		randomizeOnce.err = fmt.Errorf("zk: gnark hint %s is not registered (gnark version changed?)", randomizeHintName)
+	})
+	return randomizeOnce.id, randomizeOnce.err
+}
+
+// EncryptionChallenge recomputes γ from an encryption proof and its binding
+// exactly as gnark's verifier does: hash-to-field (DST
+// constraint.CommitmentDst) over the proof's commitment (uncompressed) and
+// the committed public input, Binding, as 32 big-endian bytes. γ is the
+// encryption gadget's challenge because its commitment callback is the
+// first (multicommit's root commitment).
+func EncryptionChallenge(proof []byte, binding fr.Element) (fr.Element, error) {
+	p, err := parseEncryptionProof(proof)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	return encryptionChallenge(p, binding), nil
+}
+
+func encryptionChallenge(p *groth16bn254.Proof, binding fr.Element) fr.Element {
+	h := hash_to_field.New([]byte(constraint.CommitmentDst))
+	h.Write(constraint.SerializeCommitment(p.Commitments[0].Marshal(), []*big.Int{binding.BigInt(new(big.Int))}, fr.Bytes))
+	return challengeFromDigest(h.Sum(nil), h.Size())
+}
+
+func parseEncryptionProof(proof []byte) (p *groth16bn254.Proof, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: internal panic: %v", ErrInvalidEncryptionProof, r)
+		}
+	}()
+	p, err = parseProof(proof, 1)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEncryptionProof, err)
+	}
+	return p, nil
+}
+
+// VerifyEncryption checks that proof proves the encryption relation of lay
+// for the public polynomials polys (one group each, T-scaled: see
+// circuits.GroupPolys) bound to binding, under the verifying key vk. It
+// recomputes γ from the proof's commitment and binding, evaluates polys at
+// γ (4·N multiplications per group) and verifies the Groth16 proof with
+// (binding, evaluations) as public inputs. It returns nil only for a valid
+// proof; malformed input yields an error wrapping ErrInvalidEncryptionProof
+// (or ErrInvalidKey for vk), never a panic.
+//
+// binding must be computed by the verifier (Binding) from the same
+// ciphertext and key bytes that polys were derived from: γ is bound to the
+// ciphertext only through it. vk must be the registered key of lay's
+// circuit: the key fixes N, the moduli, T and B_e, and VerifyEncryption can
+// only check its number of public inputs.
+func VerifyEncryption(vk []byte, lay circuits.EncryptionLayout, polys []circuits.GroupPolys, binding fr.Element, proof []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: internal panic: %v", ErrInvalidEncryptionProof, r)
+		}
+	}()
+	groups := lay.Groups()
+	key, err := parseVerifyingKeyOf(vk, 1+4*groups, "encryption")
+	if err != nil {
+		return err
+	}
+	// γ hashes Binding (public input 1) and nothing else public: the
+	// evaluations are derived from γ, so they must not be hashed into it.
+	if len(key.PublicAndCommitmentCommitted) != 1 || len(key.PublicAndCommitmentCommitted[0]) != 1 || key.PublicAndCommitmentCommitted[0][0] != 1 {
+		return fmt.Errorf("%w: verifying key: its commitment does not hash exactly the binding", ErrInvalidKey)
+	}
+	p, err := parseEncryptionProof(proof)
+	if err != nil {
+		return err
+	}
+	gamma := encryptionChallenge(p, binding)
+	ev, err := lay.Evaluate(polys, gamma)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEncryptionProof, err)
+	}
+	return verifyEvaluations(key, p, binding, ev)
+}
+
+// verifyEvaluations verifies p with (binding, evaluations) as the public
+// inputs, in the circuit's order.
+func verifyEvaluations(key *groth16bn254.VerifyingKey, p *groth16bn254.Proof, binding fr.Element, ev []circuits.EncryptionEvaluation) error {
+	public := make(fr.Vector, 0, 1+4*len(ev))
+	public = append(public, binding)
+	for _, e := range ev {
+		public = append(public, e.C0Gamma, e.C1Gamma, e.P0Gamma, e.P1Gamma)
+	}
+	if err := groth16bn254.Verify(p, key, public); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEncryptionProof, err)
+	}
+	return nil
+}
