@@ -154,8 +154,8 @@ type provableEncryptor struct {
 	ringQ  *ring.Ring
 	ecd    *heint.Encoder
 	xs, xe ring.Sampler // at the top level: see encrypt
-	ptT    ring.Poly       // the plaintext polynomial m, mod T
-	buf    ring.Poly       // at the top level
+	ptT    ring.Poly    // the plaintext polynomial m, mod T
+	buf    ring.Poly    // at the top level
 }
 
 func newProvableEncryptor(params heint.Parameters, pk *rlwe.PublicKey, level int) (*provableEncryptor, error) {
