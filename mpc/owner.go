@@ -33,8 +33,8 @@ func LoadPublicKey(ctx context.Context, objs Objects, params heint.Parameters, k
 // EncryptColumn encrypts values under the collective public key, Slots(params) values per
 // ciphertext (the last one zero-padded), and returns the serialized ciphertexts in order. Values
 // are integers modulo PlaintextModulus with negative values centered: |v| must be at most
-// (PlaintextModulus-1)/2. Ciphertexts are at the top level, so that later, multiplicative queries
-// have levels to spend.
+// (PlaintextModulus-1)/2. Ciphertexts are at InputLevel, the highest level any evaluation builds
+// at, so that later, multiplicative queries have the levels they spend and no byte more.
 func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [][]byte, err error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: encrypt column: %w", err)
@@ -58,7 +58,7 @@ func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) 
 	return cts, nil
 }
 
-// encrypt encrypts values, Slots(params) per ciphertext, at the top level.
+// encrypt encrypts values, Slots(params) per ciphertext, at InputLevel.
 func encrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [][]byte, err error) {
 	err = protect(func() error {
 		// Check the key's shape by its encoding, as for any untrusted key.
@@ -72,8 +72,8 @@ func encrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [
 		enc := rlwe.NewEncryptor(params, pk)
 		ecd := heint.NewEncoder(params)
 		slots := Slots(params)
-		pt := heint.NewPlaintext(params, params.MaxLevel())
-		ct := heint.NewCiphertext(params, 1, params.MaxLevel())
+		pt := heint.NewPlaintext(params, InputLevel)
+		ct := heint.NewCiphertext(params, 1, InputLevel)
 		for start := 0; start < len(values); start += slots {
 			chunk := values[start:min(start+slots, len(values))]
 			if err := ecd.Encode(chunk, pt); err != nil { // Encode zero-fills past len(chunk)
@@ -182,7 +182,7 @@ func (t *FrequencyTable) Add(v int64) error {
 // Values returns how many values were added.
 func (t *FrequencyTable) Values() uint64 { return t.n }
 
-// Encrypt encrypts the counts under the collective public key: one ciphertext at the top level.
+// Encrypt encrypts the counts under the collective public key: one ciphertext at InputLevel.
 func (t *FrequencyTable) Encrypt(params heint.Parameters, pk *rlwe.PublicKey) ([]byte, error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: encrypt frequencies: %w", err)
