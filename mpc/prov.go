@@ -155,7 +155,7 @@ type provableEncryptor struct {
 	ecd    *heint.Encoder
 	xs, xe ring.Sampler // at the top level: see encrypt
 	ptT    ring.Poly    // the plaintext polynomial m, mod T
-	buf    ring.Poly    // at the top level
+	buf    ring.Poly    // at the top level, for the samplers
 }
 
 func newProvableEncryptor(params heint.Parameters, pk *rlwe.PublicKey, level int) (*provableEncryptor, error) {
@@ -188,14 +188,28 @@ func newProvableEncryptor(params heint.Parameters, pk *rlwe.PublicKey, level int
 // encrypt encrypts at most Slots(params) values into one ciphertext.
 func (p *provableEncryptor) encrypt(values []int64) (ProvableCiphertext, error) {
 	n := p.params.N()
-	rq := p.ringQ
-	w := EncryptionWitness{U: make([]int64, n), E0: make([]int64, n), E1: make([]int64, n), M: make([]uint64, n)}
+	w := EncryptionWitness{U: make([]int64, n), E0: make([]int64, n), E1: make([]int64, n)}
+	// The samplers and their polynomial stay at the top level: lattigo v5.0.7's
+	// TernarySampler.AtLevel keeps a sampling function bound to the top-level ring, which overruns
+	// a lower-level polynomial (lattigo's Encryptor samples at the top level too).
+	p.xs.Read(p.buf)
+	p.centered(p.buf, w.U)
+	p.xe.Read(p.buf)
+	p.centered(p.buf, w.E0)
+	p.xe.Read(p.buf)
+	p.centered(p.buf, w.E1)
+	return p.seal(values, w)
+}
 
+// seal encrypts values with the randomness of w (U, E0, E1) and sets w.M; the ciphertext is a
+// function of the witness, so the witness is exactly what was used.
+func (p *provableEncryptor) seal(values []int64, w EncryptionWitness) (ProvableCiphertext, error) {
+	rq := p.ringQ
 	// m: lattigo's own encoding into R_T (slots permuted, inverse NTT, times the scale 1), zero-padded.
 	if err := p.ecd.EncodeRingT(values, p.params.DefaultScale(), p.ptT); err != nil {
 		return ProvableCiphertext{}, fmt.Errorf("encode: %w", err)
 	}
-	copy(w.M, p.ptT.Coeffs[0])
+	w.M = append([]uint64(nil), p.ptT.Coeffs[0]...)
 
 	ct := heint.NewCiphertext(p.params, 1, p.level)
 	if !ct.IsNTT {
@@ -203,37 +217,50 @@ func (p *provableEncryptor) encrypt(values []int64) (ProvableCiphertext, error) 
 	}
 	c0, c1 := ct.Value[0], ct.Value[1]
 
-	// u, in NTT form for the products with the key (which is NTT and Montgomery: the Montgomery
-	// product of a standard and a Montgomery operand is the standard product).
-	// The samplers and their polynomials stay at the top level and the level-ℓ ring uses the first
-	// ℓ+1 rows: lattigo v5.0.7's TernarySampler.AtLevel keeps a sampling function bound to the
-	// top-level ring, which overruns a level-ℓ polynomial (lattigo's Encryptor samples at the top
-	// level too).
-	u := p.params.RingQ().NewPoly()
-	p.xs.Read(u)
-	p.centered(u, w.U)
+	// u·p0, u·p1 in NTT form: the key is NTT and Montgomery, and the Montgomery product of a
+	// standard and a Montgomery operand is the standard product.
+	u := rq.NewPoly()
+	p.lift(w.U, u)
 	rq.NTT(u, u)
 	rq.MulCoeffsMontgomery(u, p.pk.Value[0].Q, c0)
 	rq.MulCoeffsMontgomery(u, p.pk.Value[1].Q, c1)
 
 	// c0 += e0 + [T⁻¹·m]_Q;  c1 += e1.
-	p.xe.Read(p.buf)
-	p.centered(p.buf, w.E0)
-	rq.NTT(p.buf, p.buf)
-	rq.Add(c0, p.buf, c0)
-	p.ecd.RingT2Q(p.level, true, p.ptT, p.buf)
-	rq.NTT(p.buf, p.buf)
-	rq.Add(c0, p.buf, c0)
-	p.xe.Read(p.buf)
-	p.centered(p.buf, w.E1)
-	rq.NTT(p.buf, p.buf)
-	rq.Add(c1, p.buf, c1)
+	e := u
+	p.lift(w.E0, e)
+	rq.NTT(e, e)
+	rq.Add(c0, e, c0)
+	p.ecd.RingT2Q(p.level, true, p.ptT, e)
+	rq.NTT(e, e)
+	rq.Add(c0, e, c0)
+	p.lift(w.E1, e)
+	rq.NTT(e, e)
+	rq.Add(c1, e, c1)
 
 	b, err := ct.MarshalBinary()
 	if err != nil {
 		return ProvableCiphertext{}, fmt.Errorf("serialize: %w", err)
 	}
 	return ProvableCiphertext{Ciphertext: b, Witness: w}, nil
+}
+
+// lift writes the small signed coefficients x into every row of a (a polynomial at the
+// encryptor's level), reduced modulo that row's prime.
+func (p *provableEncryptor) lift(x []int64, a ring.Poly) {
+	for i, s := range p.ringQ.SubRings[:p.level+1] {
+		q := s.Modulus
+		row := a.Coeffs[i]
+		for k, v := range x {
+			if v < 0 {
+				row[k] = q - uint64(-v)%q
+				if row[k] == q {
+					row[k] = 0
+				}
+			} else {
+				row[k] = uint64(v) % q
+			}
+		}
+	}
 }
 
 // centered reads a small polynomial's signed coefficients from its first residue (lattigo's
