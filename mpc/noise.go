@@ -162,7 +162,9 @@ func (nm noiseModel) fresh() float64 { return nm.round(1) }
 //	|noise| ≤ N·members·B_e + B_e + N·B_e·members = B_e·(1 + 2·N·members),
 //
 // about 2^20.8 for 3 members and 2^21.6 for 5 at N = 2^14, B_e = 19. It holds for every choice of
-// u, e0, e1 within the proven ranges, including an owner's deliberate one.
+// u, e0, e1 within the proven ranges, including an owner's deliberate one. It also bounds an
+// honest lattigo encryption (EncryptColumn), whose noise is that of the same form modulo QP
+// divided by P plus the rounding, at most (1 + N·members)/2 + 1.
 func (nm noiseModel) freshBound() float64 { return nm.be * (1 + 2*nm.n*nm.members) }
 
 // input is the noise variance the plan assumes for every input ciphertext: the larger of lattigo's

@@ -35,8 +35,7 @@ func Slots(p heint.Parameters) int { return p.MaxSlots() }
 // (BGV rescaling) down to outputLevel, because a rescale divides the noise by the dropped prime
 // and leaves only its own rounding noise: so the output's noise is small, known in advance and
 // nearly independent of the query, which is what lets the smudging noise be sized from it (see
-// noise.go). Level 0 is never used:
-// one 56-bit prime cannot hold T·(rounding noise) ≈ 2^50·2^6.
+// noise.go). Level 0 is never used: one 56-bit prime cannot hold T·(rounding noise) ≈ 2^50·2^6.
 //
 // A single-valued output (sum, mean, dot, a one-bucket histogram):
 //

@@ -446,3 +446,38 @@ func TestProvableRelationRealParams(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncryptProvable and BenchmarkProofPolys time one N = 16384 ciphertext at InputLevel
+// under a single-party key (the key's origin does not change the work).
+func BenchmarkEncryptProvable(b *testing.B) {
+	params, err := NewParams()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, pk := rlwe.NewKeyGenerator(params).GenKeyPairNew()
+	vals := smallValues(params.N(), 47, -1e9, 1e9)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := EncryptProvable(params, pk, vals, InputLevel); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkProofPolys(b *testing.B) {
+	params, err := NewParams()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, pk := rlwe.NewKeyGenerator(params).GenKeyPairNew()
+	cts, err := EncryptProvable(params, pk, smallValues(params.N(), 48, -1e9, 1e9), InputLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := ProofPolys(params, pk, cts[0].Ciphertext, InputLevel); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
