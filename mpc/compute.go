@@ -276,6 +276,8 @@ func (p *plan) noise(nm noiseModel) (float64, error) {
 //
 // The committee's part follows the variance model (noise). The two parts never multiply each
 // other: the only ciphertext products are of fresh inputs, which carry no committee noise yet.
+// Like noise, it refuses a plan at any step of which the bound would not decrypt, so an owner
+// within its proven bounds cannot make the committee's result wrong either.
 func (p *plan) noiseBound(nm noiseModel) (float64, error) {
 	lb := p.buildLevel()
 	r := float64(p.chunks())
@@ -283,7 +285,7 @@ func (p *plan) noiseBound(nm noiseModel) (float64, error) {
 	n, t := nm.n, nm.t
 	q := func(level int) float64 { return math.Exp2(nm.logQ[level]) }
 	var accA, accV float64
-	for _, tm := range p.terms {
+	for j, tm := range p.terms {
 		var a float64
 		degree := 1
 		switch tm.kind {
@@ -297,6 +299,9 @@ func (p *plan) noiseBound(nm noiseModel) (float64, error) {
 		case termBucket:
 			a = n*t*r*b + n*t/2
 		}
+		if err := nm.checkBound(a, 0, lb, fmt.Sprintf("term %d", j)); err != nil {
+			return 0, err
+		}
 		a /= q(lb)
 		v := nm.round(degree)
 		if degree == 2 {
@@ -304,23 +309,28 @@ func (p *plan) noiseBound(nm noiseModel) (float64, error) {
 		}
 		a *= n
 		v = nm.innerSum(v, lb-1)
+		if err := nm.checkBound(a, v, lb-1, fmt.Sprintf("the inner sum of term %d", j)); err != nil {
+			return 0, err
+		}
 		if p.single() {
 			a /= q(lb - 1)
 			v = nm.rescale(v, lb-1, 1)
-			return a + noiseTail*math.Sqrt(v), nil
+			return a + noiseTail*math.Sqrt(v), nm.checkBound(a, v, outputLevel, "the last rescale")
 		}
 		accA += t * a
 		accV += nm.mulPlain(v)
 	}
+	if err := nm.checkBound(accA, accV, lb-1, "the slot masks"); err != nil {
+		return 0, err
+	}
 	for l := lb - 1; l > outputLevel; l-- {
 		accA /= q(l)
 		accV = nm.rescale(accV, l, 1)
+		if err := nm.checkBound(accA, accV, l-1, "a rescale"); err != nil {
+			return 0, err
+		}
 	}
-	out := accA + noiseTail*math.Sqrt(accV)
-	if math.IsNaN(out) || math.IsInf(out, 0) {
-		return 0, errors.New("the proven noise bound is not finite")
-	}
-	return out, nil
+	return accA + noiseTail*math.Sqrt(accV), nil
 }
 
 // evaluator runs plans with one epoch's evaluation keys. Not safe for concurrent use.

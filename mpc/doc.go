@@ -45,7 +45,8 @@
 // m is evaluated to give slot i:
 //
 //	pcs, _ := mpc.EncryptProvable(params, pk, values, mpc.InputLevel) // pcs[i].Ciphertext, .Witness
-//	polys, _ := mpc.ProofPolys(params, pk, pcs[0].Ciphertext, mpc.InputLevel)
+//	key, _ := mpc.NewProofKey(params, pk, mpc.InputLevel)             // once per key: P0, P1
+//	polys, _ := key.Polys(pcs[0].Ciphertext)                          // or mpc.ProofPolys(...)
 //
 // What a request may be (its ops, arguments, output layout, the overflow rule and the DP limits)
 // is package spec's, the one rule the chain applies before it escrows a request and the client

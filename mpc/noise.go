@@ -224,6 +224,20 @@ func (nm noiseModel) check(v float64, level int, what string) error {
 	return nil
 }
 
+// checkBound refuses a noise of worst-case part a and heuristic variance v that would not decrypt
+// at level: T·(a + noiseTail·√v) + T/2 < Q/2.
+func (nm noiseModel) checkBound(a, v float64, level int, what string) error {
+	bound := a + noiseTail*math.Sqrt(v)
+	if math.IsNaN(bound) || math.IsInf(bound, 0) {
+		return fmt.Errorf("proven noise bound after %s is not finite", what)
+	}
+	bits := math.Log2(nm.t*(bound+0.5) + 1)
+	if bits >= nm.qHalfLn[level] {
+		return fmt.Errorf("the proven noise bound after %s would reach 2^%.1f of the 2^%.1f level %d allows: the query is too large for these parameters", what, bits, nm.qHalfLn[level], level)
+	}
+	return nil
+}
+
 // Smudging is the smudging noise each of active members adds to its key-switch share of t's
 // output, in a committee of members (see "Smudging" in the package doc): what a member uses, and
 // what a baseline doing the same key switch must use to do the same work. It is sized from the

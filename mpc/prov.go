@@ -324,64 +324,122 @@ type GroupPolys struct {
 // ProofPolys returns, for each of CRTGroups(params, level), the public polynomials of the
 // encryption relation of the serialized ciphertext ct under pk: ct and pk in the coefficient
 // domain, CRT-composed over the group's primes and multiplied by T modulo Q_g. It refuses a
-// ciphertext that is not a degree-1 heint ciphertext at exactly level.
+// ciphertext that is not a degree-1 heint ciphertext at exactly level. For many ciphertexts under
+// one key, NewProofKey once and ProofKey.Polys for each saves the key's half of the work.
 func ProofPolys(params heint.Parameters, pk *rlwe.PublicKey, ct []byte, level int) ([]GroupPolys, error) {
-	if err := checkProvable(params, pk, level); err != nil {
-		return nil, fmt.Errorf("mpc: proof polynomials: %w", err)
-	}
-	c := newCodec(params)
-	o, err := c.decode(c.ciphertextKind(level), ct)
+	k, err := NewProofKey(params, pk, level)
 	if err != nil {
-		return nil, fmt.Errorf("mpc: proof polynomials: want a ciphertext at level %d: %w", level, err)
+		return nil, err
+	}
+	return k.Polys(ct)
+}
+
+// ProofKey is a public key's side of the encryption relations at one level: the groups, the key's
+// polynomials P0, P1 per group, and the CRT constants. Safe for concurrent use.
+type ProofKey struct {
+	params heint.Parameters
+	level  int
+	groups []CRTGroup
+	// weights[g][j] = T·(Q_g/q)·((Q_g/q)⁻¹ mod q) mod Q_g for the j-th prime q of group g, so
+	// that [T·x]_{Q_g} = Σ_j x_j·weights[g][j] mod Q_g for x with residues x_j (CRT).
+	weights [][]*big.Int
+	p0, p1  [][]*big.Int // per group
+}
+
+// NewProofKey checks pk and computes its polynomials [T·p0]_{Q_g}, [T·p1]_{Q_g} for every CRT
+// group of level.
+func NewProofKey(params heint.Parameters, pk *rlwe.PublicKey, level int) (*ProofKey, error) {
+	if err := checkProvable(params, pk, level); err != nil {
+		return nil, fmt.Errorf("mpc: proof key: %w", err)
 	}
 	groups, err := CRTGroups(params, level)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]GroupPolys, len(groups))
+	k := &ProofKey{params: params, level: level, groups: groups}
+	t := new(big.Int).SetUint64(params.PlaintextModulus())
+	for _, g := range groups {
+		var ws []*big.Int
+		for _, i := range g.Primes {
+			q := new(big.Int).SetUint64(params.Q()[i])
+			rest := new(big.Int).Quo(g.Modulus, q)
+			inv := new(big.Int).ModInverse(new(big.Int).Mod(rest, q), q)
+			w := new(big.Int).Mul(rest, inv)
+			w.Mul(w, t).Mod(w, g.Modulus)
+			ws = append(ws, w)
+		}
+		k.weights = append(k.weights, ws)
+	}
+	err = protect(func() error {
+		// Coefficient domain: lattigo's keys are in NTT and Montgomery form.
+		rq := params.RingQ().AtLevel(level)
+		for i, dst := range []*[][]*big.Int{&k.p0, &k.p1} {
+			c := rq.NewPoly()
+			rq.IMForm(pk.Value[i].Q, c)
+			rq.INTT(c, c)
+			*dst = k.compose(c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mpc: proof key: %w", err)
+	}
+	return k, nil
+}
+
+// compose returns, per group, [T·a]_{Q_g} coefficient by coefficient of a polynomial a in the
+// coefficient domain at the key's level.
+func (k *ProofKey) compose(a ring.Poly) [][]*big.Int {
+	n := k.params.N()
+	out := make([][]*big.Int, len(k.groups))
+	acc, term := new(big.Int), new(big.Int)
+	for g, grp := range k.groups {
+		coeffs := make([]*big.Int, n)
+		for c := range n {
+			acc.SetUint64(0)
+			for j, i := range grp.Primes {
+				term.SetUint64(a.Coeffs[i][c])
+				acc.Add(acc, term.Mul(term, k.weights[g][j]))
+			}
+			coeffs[c] = new(big.Int).Mod(acc, grp.Modulus)
+		}
+		out[g] = coeffs
+	}
+	return out
+}
+
+// Groups returns the CRT groups of the key's level.
+func (k *ProofKey) Groups() []CRTGroup { return k.groups }
+
+// Polys returns the public polynomials of the encryption relation of the serialized ciphertext ct
+// under the key, per CRT group (the GroupPolys share the key's P0 and P1: do not modify them).
+// It refuses a ciphertext that is not a degree-1 heint ciphertext at exactly the key's level.
+func (k *ProofKey) Polys(ct []byte) ([]GroupPolys, error) {
+	c := newCodec(k.params)
+	o, err := c.decode(c.ciphertextKind(k.level), ct)
+	if err != nil {
+		return nil, fmt.Errorf("mpc: proof polynomials: want a ciphertext at level %d: %w", k.level, err)
+	}
+	var c0, c1 [][]*big.Int
 	err = protect(func() error {
 		cipher := o.(*rlwe.Ciphertext)
 		if !cipher.IsNTT || cipher.IsMontgomery {
 			return errors.New("the ciphertext is not in plain NTT form")
 		}
-		rq := params.RingQ().AtLevel(level)
-		// Coefficient domain: the ciphertext is in NTT form, the key in NTT and Montgomery form.
-		polys := make([]ring.Poly, 4)
-		for i := range 2 {
-			polys[i] = rq.NewPoly()
-			rq.INTT(cipher.Value[i], polys[i])
-			polys[2+i] = rq.NewPoly()
-			rq.IMForm(pk.Value[i].Q, polys[2+i])
-			rq.INTT(polys[2+i], polys[2+i])
-		}
-		t := new(big.Int).SetUint64(params.PlaintextModulus())
-		for g, grp := range groups {
-			var primes []uint64
-			for _, i := range grp.Primes {
-				primes = append(primes, params.Q()[i])
-			}
-			rg, err := ring.NewRing(params.N(), primes)
-			if err != nil {
-				return fmt.Errorf("ring of group %d: %w", g, err)
-			}
-			composed := make([][]*big.Int, 4)
-			for k, p := range polys {
-				rows := make([][]uint64, len(grp.Primes))
-				for j, i := range grp.Primes {
-					rows[j] = p.Coeffs[i]
-				}
-				composed[k] = make([]*big.Int, params.N())
-				rg.PolyToBigint(ring.Poly{Coeffs: rows}, 1, composed[k])
-				for _, x := range composed[k] {
-					x.Mul(x, t).Mod(x, grp.Modulus)
-				}
-			}
-			out[g] = GroupPolys{Group: grp, C0: composed[0], C1: composed[1], P0: composed[2], P1: composed[3]}
-		}
+		rq := k.params.RingQ().AtLevel(k.level)
+		buf := rq.NewPoly()
+		rq.INTT(cipher.Value[0], buf)
+		c0 = k.compose(buf)
+		rq.INTT(cipher.Value[1], buf)
+		c1 = k.compose(buf)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mpc: proof polynomials: %w", err)
+	}
+	out := make([]GroupPolys, len(k.groups))
+	for g, grp := range k.groups {
+		out[g] = GroupPolys{Group: grp, C0: c0[g], C1: c1[g], P0: k.p0[g], P1: k.p1[g]}
 	}
 	return out, nil
 }

@@ -481,3 +481,27 @@ func BenchmarkProofPolys(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkProofKeyPolys is ProofPolys for one more ciphertext under a key already prepared: the
+// verifier's cost per ciphertext of a column.
+func BenchmarkProofKeyPolys(b *testing.B) {
+	params, err := NewParams()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, pk := rlwe.NewKeyGenerator(params).GenKeyPairNew()
+	cts, err := EncryptProvable(params, pk, smallValues(params.N(), 48, -1e9, 1e9), InputLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, err := NewProofKey(params, pk, InputLevel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := k.Polys(cts[0].Ciphertext); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
