@@ -48,7 +48,7 @@ func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) 
 	half := int64(params.PlaintextModulus() / 2)
 	for i, v := range values {
 		if v > half || v < -half {
-			return nil, fmt.Errorf("mpc: encrypt column: value %d at row %d is outside ±%d, the plaintext range", v, i, half)
+			return nil, fmt.Errorf("mpc: encrypt column: the value at row %d is outside ±%d, the plaintext range", i, half)
 		}
 	}
 	cts, err = encrypt(params, pk, values)
@@ -169,7 +169,7 @@ func CheckBin(minimum, maximum, bin int64, slots int) error {
 func (t *FrequencyTable) Add(v int64) error {
 	off, ok := sub64(v, t.minimum)
 	if !ok || off < 0 || off/t.bin >= int64(len(t.counts)) {
-		return fmt.Errorf("mpc: frequency table: value %d is outside [%d, %d + %d·%d)", v, t.minimum, t.minimum, len(t.counts), t.bin)
+		return fmt.Errorf("mpc: frequency table: a value is outside [%d, %d + %d·%d)", t.minimum, t.minimum, len(t.counts), t.bin)
 	}
 	if t.n >= PlaintextModulus/2 {
 		return fmt.Errorf("mpc: frequency table: %d values would overflow a count", t.n+1)

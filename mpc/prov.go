@@ -42,8 +42,9 @@ import (
 // FrequencyTable.Encrypt, EncryptProvable for members' use): the highest build level of any
 // evaluation, multiBuildLevel, since a column is encrypted before anyone knows which queries it
 // will serve. A single-valued evaluation drops it to singleBuildLevel for free (DropLevel). Going
-// lower would need a different evaluation plan (params.go): the multi-valued plan's slot mask
-// needs two rescales after the terms are built, and the output level needs one more prime.
+// lower would need a different evaluation plan (params.go): a multi-valued evaluation builds its
+// terms at 4 and rescales three times down to outputLevel 1 (after the terms, after the slot
+// mask, whose noise one rescale would not absorb, and to the output).
 const InputLevel = multiBuildLevel
 
 // crtGroupBits bounds the product of a CRT group's primes: Q_g < 2^crtGroupBits keeps every
@@ -97,7 +98,7 @@ func EncryptProvable(params heint.Parameters, pk *rlwe.PublicKey, values []int64
 	half := int64(params.PlaintextModulus() / 2)
 	for i, v := range values {
 		if v > half || v < -half {
-			return nil, fmt.Errorf("mpc: encrypt provable: value %d at row %d is outside ±%d, the plaintext range", v, i, half)
+			return nil, fmt.Errorf("mpc: encrypt provable: the value at row %d is outside ±%d, the plaintext range", i, half)
 		}
 	}
 	var out []ProvableCiphertext
