@@ -161,13 +161,13 @@ func TestRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	// The top-level ciphertext an owner uploads decodes as such.
+	// The ciphertext an owner uploads decodes at InputLevel.
 	ct, err := c.ciphertext(o.ctTop, multiBuildLevel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ct.Level() != o.params.MaxLevel() {
-		t.Errorf("owner ciphertext at level %d, want %d", ct.Level(), o.params.MaxLevel())
+	if ct.Level() != InputLevel {
+		t.Errorf("owner ciphertext at level %d, want %d", ct.Level(), InputLevel)
 	}
 	if _, err := c.ciphertext(mustMarshal(t, o.ct), outputLevel+1); err == nil {
 		t.Error("ciphertext below the minimum level accepted")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
@@ -210,7 +211,7 @@ func sub64(a, b int64) (int64, bool) {
 func (p *plan) noise(nm noiseModel) (float64, error) {
 	lb := p.buildLevel()
 	r := float64(p.chunks())
-	vf := nm.fresh()
+	vf := nm.input()
 	var acc float64
 	for j, t := range p.terms {
 		var v float64
@@ -254,6 +255,82 @@ func (p *plan) noise(nm noiseModel) (float64, error) {
 		}
 	}
 	return acc, nil
+}
+
+// noiseBound returns a bound on every coefficient of the output noise that holds whatever the
+// owners chose within their proven ranges (noiseModel.freshBound), with the committee's own noise
+// (rescale rounding, key switching) at its noiseTail·σ heuristic tail. It carries two parts
+// through the plan: A, a worst-case bound on the part of the noise that depends on the inputs'
+// noise, and v, the variance of the committee's part; the result is A + noiseTail·√v. The worst
+// cases, with b the inputs' bound and coefficients summed over N terms in every ring product:
+//
+//	sum of r ciphertexts   r·b
+//	ct × ct                N·T·b1·b2 + N·T/2·(b1 + b2) + N·T/4: the product's noise is
+//	                       T·e1·e2 + m1·e2 + m2·e1 + k, with |m| ≤ T/2 and k the carry of
+//	                       m1·m2 above T, |k| ≤ N·T/4
+//	ct × plaintext         N·T·b + N·T/2 (the plaintext's coefficients are in [0, T))
+//	rescale by q           A/q (its rounding is the committee's, in v)
+//	inner sum              N·A, in the constant coefficient only: the sum over all N
+//	                       automorphisms is the trace, which maps e to N·e_0 exactly
+//	slot mask (multi)      T·A: a constant polynomial times a plaintext of coefficients below T
+//
+// The committee's part follows the variance model (noise). The two parts never multiply each
+// other: the only ciphertext products are of fresh inputs, which carry no committee noise yet.
+// Like noise, it refuses a plan at any step of which the bound would not decrypt, so an owner
+// within its proven bounds cannot make the committee's result wrong either.
+func (p *plan) noiseBound(nm noiseModel) (float64, error) {
+	lb := p.buildLevel()
+	r := float64(p.chunks())
+	b := nm.freshBound()
+	n, t := nm.n, nm.t
+	q := func(level int) float64 { return math.Exp2(nm.logQ[level]) }
+	var accA, accV float64
+	for j, tm := range p.terms {
+		var a float64
+		degree := 1
+		switch tm.kind {
+		case termLinear:
+			a = r * b
+		case termProduct:
+			a = r * (n*t*b*b + n*t*b + n*t/4)
+			degree = 2
+		case termPlainProduct:
+			a = r * (n*t*b + n*t/2)
+		case termBucket:
+			a = n*t*r*b + n*t/2
+		}
+		if err := nm.checkBound(a, 0, lb, fmt.Sprintf("term %d", j)); err != nil {
+			return 0, err
+		}
+		a /= q(lb)
+		v := nm.round(degree)
+		if degree == 2 {
+			v = nm.relinearize(v, lb-1)
+		}
+		a *= n
+		v = nm.innerSum(v, lb-1)
+		if err := nm.checkBound(a, v, lb-1, fmt.Sprintf("the inner sum of term %d", j)); err != nil {
+			return 0, err
+		}
+		if p.single() {
+			a /= q(lb - 1)
+			v = nm.rescale(v, lb-1, 1)
+			return a + noiseTail*math.Sqrt(v), nm.checkBound(a, v, outputLevel, "the last rescale")
+		}
+		accA += t * a
+		accV += nm.mulPlain(v)
+	}
+	if err := nm.checkBound(accA, accV, lb-1, "the slot masks"); err != nil {
+		return 0, err
+	}
+	for l := lb - 1; l > outputLevel; l-- {
+		accA /= q(l)
+		accV = nm.rescale(accV, l, 1)
+		if err := nm.checkBound(accA, accV, l-1, "a rescale"); err != nil {
+			return 0, err
+		}
+	}
+	return accA + noiseTail*math.Sqrt(accV), nil
 }
 
 // evaluator runs plans with one epoch's evaluation keys. Not safe for concurrent use.

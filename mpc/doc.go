@@ -33,6 +33,21 @@
 //	for _, v := range chunk { t.Add(v) }                  // for every chunk
 //	table, _ := t.Encrypt(params, pk)
 //
+// Column ciphertexts are at InputLevel (4), the highest level an evaluation builds at.
+//
+// Provable encryption (prov.go; issue 15, being integrated): EncryptProvable encrypts like
+// EncryptColumn, by textbook RLWE public-key encryption at a level instead of lattigo's
+// QP-and-round encryption, and returns each ciphertext with the witness of its encryption (the
+// ternary u, the errors e0, e1 with |e| ≤ ErrorBound, the plaintext polynomial m) for the owner's
+// proof. CRTGroups splits the level's primes into groups of product below 2^236 (two at
+// InputLevel: q_0..q_3 and q_4); ProofPolys gives the relation's public polynomials per group,
+// [T·c0], [T·c1], [T·p0], [T·p1] mod Q_g; SlotRoots gives the roots ψ_i of X^N+1 mod T at which
+// m is evaluated to give slot i:
+//
+//	pcs, _ := mpc.EncryptProvable(params, pk, values, mpc.InputLevel) // pcs[i].Ciphertext, .Witness
+//	key, _ := mpc.NewProofKey(params, pk, mpc.InputLevel)             // once per key: P0, P1
+//	polys, _ := key.Polys(pcs[0].Ciphertext)                          // or mpc.ProofPolys(...)
+//
 // What a request may be (its ops, arguments, output layout, the overflow rule and the DP limits)
 // is package spec's, the one rule the chain applies before it escrows a request and the client
 // before it asks; the committee follows the chain's verdict:
@@ -188,13 +203,17 @@
 //
 // The output's noise depends on the collective secret, so each active member adds smudging noise
 // to its key-switch share, sized from the output's noise (noise.go has the model and the
-// derivation): σ_smudge = 2^40·B, truncated at 6σ_smudge, where B = 9·σ_out and σ_out² the
-// output's estimated noise variance. Every evaluation ends with rescales that leave only their own
-// rounding noise, so σ_out² ≈ (1 + N·2/3·members)/12 (σ_out ≈ 2^5.7 for 3 members, 2^6.1 for 5),
-// and σ_smudge ≈ 2^49. Each share alone is within statistical distance 2^-34 of a share made from a
-// noiseless output. A task is refused if the bound would reach the smallest Q prime at the output
-// level (2^55; lattigo's sampler silently corrupts results beyond it) or if the active members'
-// smudging would not decrypt; both hold up to about 400 members. Smudging(params, task, members,
+// derivation): σ_smudge = 2^40·B, truncated at 6σ_smudge, where B is the larger of 9·σ_out
+// (σ_out² the output's estimated noise variance) and the output noise bound that holds whatever
+// owners chose within their proven encryption bounds (prov.go). Every evaluation ends with
+// rescales that leave only their own rounding noise, so σ_out² ≈ (1 + N·2/3·members)/12 (σ_out ≈
+// 2^5.7 for 3 members, 2^6.1 for 5), and σ_smudge ≈ 2^49; the proven bound is the same for the
+// linear ops and larger for products (2^12.7 for a variance over a million rows, 3 members). Each
+// share alone is within statistical distance 2^-34 of a share made from a noiseless output. When
+// 6σ_smudge would reach the smallest Q prime at the output level (2^55; lattigo's sampler silently
+// corrupts results beyond it) the margin 2^40 is lowered as far as 2^34 (distance 2^-28), and
+// below that, or if the active members' smudging would not decrypt, the task is refused; with the
+// full margin both limits hold for linear ops up to about 400 members. Smudging(params, task, members,
 // active) gives the distribution, for a baseline that must do a member's key switch exactly.
 //
 // # Differential privacy

@@ -247,11 +247,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if err != nil {
 		return err
 	}
-	vOut, err := p.noise(newNoiseModel(m.cfg.Params, len(v.Members)))
-	if err != nil {
-		return err
-	}
-	smudge, err := smudgingFor(m.cfg.Params, vOut, v.Threshold)
+	smudge, err := planSmudging(m.cfg.Params, p, len(v.Members), v.Threshold)
 	if err != nil {
 		return err
 	}

@@ -21,9 +21,11 @@ import (
 // evaluation, under the usual independence heuristic (as lattigo's mhe noise helpers), in raw
 // units (before the factor T of decoding):
 //
-//	fresh encryption       vr = (1 + N·vs)/12, vs = 2/3·members (the collective secret's
-//	                       coefficient variance): the public-key encryption is made modulo QP and
-//	                       divided by P, so its rounding dominates
+//	input ciphertext       max(vr, (B_f/noiseTail)²): vr = (1 + N·vs)/12, vs = 2/3·members
+//	                       (the collective secret's coefficient variance), is lattigo's
+//	                       public-key encryption (made modulo QP and divided by P, so its
+//	                       rounding dominates); B_f = B_e·(1 + 2·N·members) is the proven bound of
+//	                       a provable ciphertext (freshBound), taken as its noiseTail-σ point
 //	add                    v1 + v2
 //	rescale by q           v/q² + vr, or v/q² + (1 + N·vs + N²·vs²)/12 for a degree-2 ciphertext
 //	ct × ct                2·N·T²·v1·v2 + N·T²/4·(v1 + v2) + N·T²/16 (the factor 2: both noises
@@ -43,30 +45,51 @@ import (
 // below the dropped prime, so the output's noise is essentially the rounding noise of the last
 // rescale, vr: about 2^5.7 standard deviation for 3 members and 2^6.1 for 5.
 //
-// The smudging bound. Let B = noiseTail·σ_out (σ_out² the estimated output variance; with
-// noiseTail = 9 every one of the N coefficients is below B except with probability 2^-54 under
-// the Gaussian heuristic). Each active member adds a discrete Gaussian of
+// An owner is not bound by the heuristic: it may choose its encryption randomness within the
+// ranges its proof establishes (|u| ≤ 1, |e| ≤ B_e) to make the noise as large or as structured
+// as it likes. plan.noiseBound therefore also carries a worst-case bound A of the part of the
+// noise that depends on the inputs (every input at its proven bound B_f, every ring product at N
+// times the product of its factors' bounds), beside the committee's own rounding and key-switch
+// noise at its heuristic tail. For the linear ops (sum, mean, dot, histograms, count) the rescales
+// divide A to below 2^-3 at a million rows, against B ≈ 2^9, so the proven bound is the heuristic
+// one to within 2^-10; for ct × ct products
+// (variance, stddev, regression) A is N·T·B_f²·r·N·T/(q_4·q_3·q_2) ≈ 2^6.7·r per product term
+// for 3 members and r ciphertexts per column (2^12.7 at r = 62, a million rows, against the
+// heuristic 2^8.9): see TestProvenNoiseBound.
+//
+// The smudging bound. Let B be the larger of noiseTail·σ_out (σ_out² the estimated output
+// variance; with noiseTail = 9 every one of the N coefficients is below it except with
+// probability 2^-54 under the Gaussian heuristic) and the proven bound above. Each active member
+// adds a discrete Gaussian of
 //
 //	σ_smudge = 2^λ·B, λ = smudgingMargin = 40 bits, truncated at Bound = 6·σ_smudge
 //
 // to its share. Its own share alone hides the output noise e (|e_i| ≤ B): the Kullback-Leibler
 // divergence between D_σ and e + D_σ over the N coefficients is at most N·B²/(2σ²) = 2^-67, so the
 // statistical distance (Pinsker) is at most sqrt(N)·2^-λ/2 = 2^-34 per share; truncation at 6σ
-// moves less than 2^-60 more. Two limits are checked for every task, and the task refused if
-// either fails:
+// moves less than 2^-60 more. When 6·2^40·B would reach the smallest output prime (product
+// queries over many rows, whose proven B is larger), λ is lowered to the largest value that fits,
+// never below minSmudgingMargin = 34 (statistical distance 2^-28 per share); below that the task
+// is refused. So the margin is 40 bits whenever B ≤ 2^12.4 (every linear op; a variance up to
+// about 48 ciphertexts per column for 3 members), and at least 34 bits up to B ≤ 2^18.4: at a
+// million rows (62 ciphertexts per column) 39.7 bits for a variance and 37.2 for a regression
+// over 3 columns with 3 members, 38.3 and 35.7 with 5. Two
+// limits are checked for every task, and the task refused if either fails:
 //
 //   - Bound < the smallest Q prime at the output level (2^55 here): lattigo's Gaussian sampler
 //     reduces a sample x as q_i − x, assuming x < q_i; a larger bound silently corrupts the
-//     result (LIBRARIES.md, lattigo gotcha 1);
+//     result (LIBRARIES.md, lattigo gotcha 1), hence the lowered margin above;
 //   - T·(B + t·(Bound + B_pk)) + T/2 < Q_1/2 (t active members, B_pk the tail of the share's
 //     encryption noise under the buyer's key), so the buyer still decrypts exactly.
 //
-// With these parameters Bound ≈ 2^51.5 for 3 members and 2^51.9 for 5; the first limit holds up to
-// about 400 members, the second up to t·sqrt(members) ≈ 600.
+// With these parameters Bound ≈ 2^51.5 for 3 members and 2^51.9 for 5 for the linear ops; the
+// first limit holds with the full margin up to about 400 members, the second up to
+// t·sqrt(members) ≈ 600.
 const (
-	noiseTail      = 9.0
-	smudgingMargin = 40
-	smudgingCut    = 6.0
+	noiseTail         = 9.0
+	smudgingMargin    = 40
+	minSmudgingMargin = 34
+	smudgingCut       = 6.0
 )
 
 type noiseModel struct {
@@ -75,6 +98,8 @@ type noiseModel struct {
 	vs      float64 // variance of a coefficient of the collective secret
 	vGal    float64 // noise variance of a collective Galois key
 	vRlk    float64 // noise variance of the collective relinearization key
+	members float64
+	be      float64 // B_e, the largest |e| of params.Xe() (ErrorBound); NaN if not a bounded Gaussian
 	logQ    []float64
 	logP    float64
 	qHalfLn []float64 // log2(Q_ℓ/2) per level
@@ -83,12 +108,17 @@ type noiseModel struct {
 func newNoiseModel(params heint.Parameters, members int) noiseModel {
 	rp := *params.GetRLWEParameters()
 	nm := noiseModel{
-		params: params,
-		n:      float64(params.N()),
-		t:      float64(params.PlaintextModulus()),
-		vs:     float64(members) * float64(params.XsHammingWeight()) / float64(params.N()),
-		vGal:   sq(mhe.NoiseGaloisKey(rp, members)),
-		vRlk:   sq(mhe.NoiseRelinearizationKey(rp, members)),
+		params:  params,
+		n:       float64(params.N()),
+		t:       float64(params.PlaintextModulus()),
+		vs:      float64(members) * float64(params.XsHammingWeight()) / float64(params.N()),
+		vGal:    sq(mhe.NoiseGaloisKey(rp, members)),
+		vRlk:    sq(mhe.NoiseRelinearizationKey(rp, members)),
+		members: float64(members),
+		be:      math.NaN(),
+	}
+	if be, err := ErrorBound(params); err == nil {
+		nm.be = float64(be)
 	}
 	for _, q := range params.Q() {
 		nm.logQ = append(nm.logQ, math.Log2(float64(q)))
@@ -115,7 +145,34 @@ func (nm noiseModel) round(degree int) float64 {
 	return v / 12
 }
 
+// fresh is the noise variance of a ciphertext from lattigo's public-key encryption (EncryptColumn
+// today): the rounding of its division by P.
 func (nm noiseModel) fresh() float64 { return nm.round(1) }
+
+// freshBound is the proven bound on every noise coefficient of a provable fresh ciphertext
+// (prov.go; what an owner's encryption proof bounds). Its noise is
+//
+//	c0 + c1·s − T⁻¹·m = (p0 + p1·s)·u + e0 + e1·s = e_pk·u + e0 + e1·s
+//
+// with |u| ≤ 1 and |e0|, |e1| ≤ B_e (proven), |e_pk| ≤ members·B_e (the collective key's noise is
+// the sum of every member's CKG error, each drawn from params.Xe(), whose sampler cuts at B_e) and
+// |s| ≤ members (the sum of the members' ternary secrets). A coefficient of a product of two
+// polynomials of degree < N modulo X^N+1 is a signed sum of N products, so
+//
+//	|noise| ≤ N·members·B_e + B_e + N·B_e·members = B_e·(1 + 2·N·members),
+//
+// about 2^20.8 for 3 members and 2^21.6 for 5 at N = 2^14, B_e = 19. It holds for every choice of
+// u, e0, e1 within the proven ranges, including an owner's deliberate one. It also bounds an
+// honest lattigo encryption (EncryptColumn), whose noise is that of the same form modulo QP
+// divided by P plus the rounding, at most (1 + N·members)/2 + 1.
+func (nm noiseModel) freshBound() float64 { return nm.be * (1 + 2*nm.n*nm.members) }
+
+// input is the noise variance the plan assumes for every input ciphertext: the larger of lattigo's
+// encryption noise and (freshBound/noiseTail)², so that a provable ciphertext at its proven worst
+// is within the model's noiseTail·σ at the first stage (2^20.8 = 9·2^17.6 against 2^5.7 for
+// lattigo's encryption, 3 members). Later stages divide it by the rescaled primes, which leaves
+// the heuristic output noise unchanged to within 2^-7 relative (TestProvenNoiseBound).
+func (nm noiseModel) input() float64 { return max(nm.fresh(), sq(nm.freshBound()/noiseTail)) }
 
 // rescale drops the prime q_level.
 func (nm noiseModel) rescale(v float64, level, degree int) float64 {
@@ -167,36 +224,71 @@ func (nm noiseModel) check(v float64, level int, what string) error {
 	return nil
 }
 
-// smudgingFor returns the smudging distribution for an output of noise variance vOut that active
-// members switch to the buyer's key, or an error if it cannot satisfy both limits above.
+// checkBound refuses a noise of worst-case part a and heuristic variance v that would not decrypt
+// at level: T·(a + noiseTail·√v) + T/2 < Q/2.
+func (nm noiseModel) checkBound(a, v float64, level int, what string) error {
+	bound := a + noiseTail*math.Sqrt(v)
+	if math.IsNaN(bound) || math.IsInf(bound, 0) {
+		return fmt.Errorf("proven noise bound after %s is not finite", what)
+	}
+	bits := math.Log2(nm.t*(bound+0.5) + 1)
+	if bits >= nm.qHalfLn[level] {
+		return fmt.Errorf("the proven noise bound after %s would reach 2^%.1f of the 2^%.1f level %d allows: the query is too large for these parameters", what, bits, nm.qHalfLn[level], level)
+	}
+	return nil
+}
+
 // Smudging is the smudging noise each of active members adds to its key-switch share of t's
 // output, in a committee of members (see "Smudging" in the package doc): what a member uses, and
-// what a baseline doing the same key switch must use to do the same work.
+// what a baseline doing the same key switch must use to do the same work. It is sized from the
+// larger of the model's tail noiseTail·σ_out and the proven bound (plan.noiseBound), which holds
+// whatever the owners chose within the bounds their encryption proofs establish.
 func Smudging(params heint.Parameters, t *Task, members, active int) (ring.DiscreteGaussian, error) {
 	p, err := newPlan(t, Slots(params))
 	if err != nil {
 		return ring.DiscreteGaussian{}, err
 	}
-	vOut, err := p.noise(newNoiseModel(params, members))
+	return planSmudging(params, p, members, active)
+}
+
+// planSmudging is Smudging for a plan: σ from the larger of the heuristic and the proven bound.
+func planSmudging(params heint.Parameters, p *plan, members, active int) (ring.DiscreteGaussian, error) {
+	nm := newNoiseModel(params, members)
+	vOut, err := p.noise(nm)
 	if err != nil {
 		return ring.DiscreteGaussian{}, err
 	}
-	return smudgingFor(params, vOut, active)
+	proven, err := p.noiseBound(nm)
+	if err != nil {
+		return ring.DiscreteGaussian{}, err
+	}
+	return smudgingForBound(params, max(noiseTail*math.Sqrt(vOut), proven), active)
 }
 
+// smudgingFor returns the smudging distribution for an output of noise variance vOut (bounded by
+// noiseTail·√vOut) that active members switch to the buyer's key, or an error if it cannot
+// satisfy both limits above.
 func smudgingFor(params heint.Parameters, vOut float64, active int) (ring.DiscreteGaussian, error) {
-	b := noiseTail * math.Sqrt(vOut)
-	sigma := math.Ldexp(b, smudgingMargin)
-	bound := smudgingCut * sigma
-	if math.IsNaN(bound) || math.IsInf(bound, 0) {
-		return ring.DiscreteGaussian{}, fmt.Errorf("smudging bound is not finite")
-	}
+	return smudgingForBound(params, noiseTail*math.Sqrt(vOut), active)
+}
+
+// smudgingForBound returns the smudging distribution for an output whose noise coefficients are
+// all below b: σ = 2^λ·b with λ = smudgingMargin, or, when 6σ would reach the smallest output
+// prime, the largest λ ≥ minSmudgingMargin that fits.
+func smudgingForBound(params heint.Parameters, b float64, active int) (ring.DiscreteGaussian, error) {
 	minQ := params.Q()[0]
 	for _, q := range params.Q()[:outputLevel+1] {
 		minQ = min(minQ, q)
 	}
-	if bound >= float64(minQ) {
-		return ring.DiscreteGaussian{}, fmt.Errorf("smudging bound 2^%.1f (σ = 2^%d · %.0f) is not below the smallest Q prime at the output level, 2^%.1f", math.Log2(bound), smudgingMargin, b, math.Log2(float64(minQ)))
+	// The largest λ ≤ smudgingMargin with 6·2^λ·b < minQ (the sampler's bound is a float64).
+	lambda := min(float64(smudgingMargin), math.Floor(math.Log2(float64(minQ)/(smudgingCut*b))*16)/16)
+	sigma := math.Exp2(lambda) * b
+	bound := smudgingCut * sigma
+	if math.IsNaN(bound) || math.IsInf(bound, 0) || b <= 0 {
+		return ring.DiscreteGaussian{}, fmt.Errorf("smudging bound is not finite")
+	}
+	if lambda < minSmudgingMargin || bound >= float64(minQ) {
+		return ring.DiscreteGaussian{}, fmt.Errorf("output noise bound 2^%.1f needs smudging σ = 2^%d·bound, whose cut 6σ is not below the smallest Q prime at the output level, 2^%.1f, even with the margin lowered to 2^%d", math.Log2(b), smudgingMargin, math.Log2(float64(minQ)), minSmudgingMargin)
 	}
 	// T·(B + active·(bound + pk tail)) + T/2 < Q_out/2, in big integers.
 	nm := newNoiseModel(params, 1)

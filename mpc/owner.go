@@ -33,8 +33,8 @@ func LoadPublicKey(ctx context.Context, objs Objects, params heint.Parameters, k
 // EncryptColumn encrypts values under the collective public key, Slots(params) values per
 // ciphertext (the last one zero-padded), and returns the serialized ciphertexts in order. Values
 // are integers modulo PlaintextModulus with negative values centered: |v| must be at most
-// (PlaintextModulus-1)/2. Ciphertexts are at the top level, so that later, multiplicative queries
-// have levels to spend.
+// (PlaintextModulus-1)/2. Ciphertexts are at InputLevel, the highest level any evaluation builds
+// at, so that later, multiplicative queries have the levels they spend and no byte more.
 func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [][]byte, err error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: encrypt column: %w", err)
@@ -48,7 +48,7 @@ func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) 
 	half := int64(params.PlaintextModulus() / 2)
 	for i, v := range values {
 		if v > half || v < -half {
-			return nil, fmt.Errorf("mpc: encrypt column: value %d at row %d is outside ±%d, the plaintext range", v, i, half)
+			return nil, fmt.Errorf("mpc: encrypt column: the value at row %d is outside ±%d, the plaintext range", i, half)
 		}
 	}
 	cts, err = encrypt(params, pk, values)
@@ -58,7 +58,7 @@ func EncryptColumn(params heint.Parameters, pk *rlwe.PublicKey, values []int64) 
 	return cts, nil
 }
 
-// encrypt encrypts values, Slots(params) per ciphertext, at the top level.
+// encrypt encrypts values, Slots(params) per ciphertext, at InputLevel.
 func encrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [][]byte, err error) {
 	err = protect(func() error {
 		// Check the key's shape by its encoding, as for any untrusted key.
@@ -72,8 +72,8 @@ func encrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) (cts [
 		enc := rlwe.NewEncryptor(params, pk)
 		ecd := heint.NewEncoder(params)
 		slots := Slots(params)
-		pt := heint.NewPlaintext(params, params.MaxLevel())
-		ct := heint.NewCiphertext(params, 1, params.MaxLevel())
+		pt := heint.NewPlaintext(params, InputLevel)
+		ct := heint.NewCiphertext(params, 1, InputLevel)
 		for start := 0; start < len(values); start += slots {
 			chunk := values[start:min(start+slots, len(values))]
 			if err := ecd.Encode(chunk, pt); err != nil { // Encode zero-fills past len(chunk)
@@ -169,7 +169,7 @@ func CheckBin(minimum, maximum, bin int64, slots int) error {
 func (t *FrequencyTable) Add(v int64) error {
 	off, ok := sub64(v, t.minimum)
 	if !ok || off < 0 || off/t.bin >= int64(len(t.counts)) {
-		return fmt.Errorf("mpc: frequency table: value %d is outside [%d, %d + %d·%d)", v, t.minimum, t.minimum, len(t.counts), t.bin)
+		return fmt.Errorf("mpc: frequency table: a value is outside [%d, %d + %d·%d)", t.minimum, t.minimum, len(t.counts), t.bin)
 	}
 	if t.n >= PlaintextModulus/2 {
 		return fmt.Errorf("mpc: frequency table: %d values would overflow a count", t.n+1)
@@ -182,7 +182,7 @@ func (t *FrequencyTable) Add(v int64) error {
 // Values returns how many values were added.
 func (t *FrequencyTable) Values() uint64 { return t.n }
 
-// Encrypt encrypts the counts under the collective public key: one ciphertext at the top level.
+// Encrypt encrypts the counts under the collective public key: one ciphertext at InputLevel.
 func (t *FrequencyTable) Encrypt(params heint.Parameters, pk *rlwe.PublicKey) ([]byte, error) {
 	if err := checkParams(params); err != nil {
 		return nil, fmt.Errorf("mpc: encrypt frequencies: %w", err)

@@ -28,12 +28,14 @@ func NewParams() (heint.Parameters, error) {
 // Slots returns how many values one ciphertext holds: N for BGV with T ≡ 1 mod 2N.
 func Slots(p heint.Parameters) int { return p.MaxSlots() }
 
-// Ciphertext levels of an evaluation (level ℓ keeps the Q primes q_0..q_ℓ). Owners encrypt at the
-// top level (5). Every evaluation ends with modulus switches (BGV rescaling) down to outputLevel,
-// because a rescale divides the noise by the dropped prime and leaves only its own rounding
-// noise: so the output's noise is small, known in advance and nearly independent of the query,
-// which is what lets the smudging noise be sized from it (see noise.go). Level 0 is never used:
-// one 56-bit prime cannot hold T·(rounding noise) ≈ 2^50·2^6.
+// Ciphertext levels of an evaluation (level ℓ keeps the Q primes q_0..q_ℓ). Owners encrypt at
+// InputLevel = multiBuildLevel (4), the highest level an evaluation builds at: the top prime q_5
+// is spent only by the ceremony's known-answer check, never on a column, and a single-valued
+// evaluation drops its inputs to singleBuildLevel. Every evaluation ends with modulus switches
+// (BGV rescaling) down to outputLevel, because a rescale divides the noise by the dropped prime
+// and leaves only its own rounding noise: so the output's noise is small, known in advance and
+// nearly independent of the query, which is what lets the smudging noise be sized from it (see
+// noise.go). Level 0 is never used: one 56-bit prime cannot hold T·(rounding noise) ≈ 2^50·2^6.
 //
 // A single-valued output (sum, mean, dot, a one-bucket histogram):
 //

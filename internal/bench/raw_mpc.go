@@ -149,8 +149,8 @@ func (r *rawSum) run() (int64, time.Duration, error) {
 func rawEncrypt(params heint.Parameters, pk *rlwe.PublicKey, values []int64) error {
 	enc := rlwe.NewEncryptor(params, pk)
 	ecd := heint.NewEncoder(params)
-	pt := heint.NewPlaintext(params, params.MaxLevel())
-	ct := heint.NewCiphertext(params, 1, params.MaxLevel())
+	pt := heint.NewPlaintext(params, mpc.InputLevel)
+	ct := heint.NewCiphertext(params, 1, mpc.InputLevel)
 	slots := params.MaxSlots()
 	for off := 0; off < len(values); off += slots {
 		if err := ecd.Encode(values[off:min(off+slots, len(values))], pt); err != nil {
