@@ -222,6 +222,10 @@ func Compute(ctx context.Context, cfg ComputeConfig) (rep *ComputeReport, err er
 		rep.Ciphertexts += len(ds.Columns[i].Ciphertexts)
 	}
 
+	if err := checkCredits(ctx, s, st, cfg.MaxWarmup+2); err != nil {
+		return nil, err
+	}
+
 	// The peak is measured from here: the warm-up does the same work as the measured ops, and
 	// it faults in again the memory the reset hands back, so the measured ops run warm.
 	debug.FreeOSMemory() // the setup's garbage would otherwise stay resident
@@ -314,6 +318,39 @@ func warmUp(ctx context.Context, dn *devnet.Devnet, s *marketplace.Session, st *
 		}
 	}
 	return ops, nil
+}
+
+// checkCredits refuses a run the buyer cannot pay for to the end (ops computations at the grant's
+// prices), before any of it: a kept home's buyer spends its opening credits run after run.
+func checkCredits(ctx context.Context, s *marketplace.Session, st *computeState, ops int) error {
+	g, err := client.Get[rights.Grant](ctx, s.Chain, st.Grant)
+	if err != nil {
+		return err
+	}
+	var price uint64
+	for i, id := range g.Datasets {
+		if len(g.Prices) == len(g.Datasets) {
+			price += g.Prices[i]
+			continue
+		}
+		ds, err := client.Get[rights.Dataset](ctx, s.Chain, id) // a grant approved before prices were fixed per grant
+		if err != nil {
+			return err
+		}
+		price += ds.Price
+	}
+	k, err := s.Key("buyer")
+	if err != nil {
+		return err
+	}
+	buyer, err := client.Get[rights.Party](ctx, s.Chain, string(k.Address()))
+	if err != nil {
+		return err
+	}
+	if need := uint64(ops) * price; buyer.Balance < need {
+		return fmt.Errorf("bench compute: the buyer in %s has %d credits left, and a run may take %d computations at %d; set up a new bench in another --home", s.Home, buyer.Balance, ops, price)
+	}
+	return nil
 }
 
 // computeOne runs one computation through the committee and checks it against the plaintext
