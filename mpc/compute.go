@@ -264,7 +264,7 @@ type evaluator struct {
 	ecd    *heint.Encoder
 
 	// spare holds input ciphertexts whose rows the evaluation consumed, to decode the next
-	// inputs into: a sum reads a 1.5 MB ciphertext per 8,192 rows, and decoding each into fresh
+	// inputs into: a sum reads a 1.5 MB ciphertext per 16,384 rows, and decoding each into fresh
 	// memory made most of a member's garbage (and, while the heap still grew, its page faults).
 	spareMu sync.Mutex
 	spare   []*rlwe.Ciphertext

@@ -176,7 +176,7 @@ func GetObject(ctx context.Context, b Bucket, d Digest) (io.ReadCloser, error) {
 // GetBytes reads the whole object with digest d and verifies it. When the driver knows the size
 // (Sizer) up to maxSizeHint, the bytes go into one buffer of that size: growing one as they
 // arrive allocates about three times the object and copies it (a committee member reads a 1.5 MB
-// ciphertext per 8,192 rows of every computation).
+// ciphertext per 16,384 rows of every computation).
 func GetBytes(ctx context.Context, b Bucket, d Digest) ([]byte, error) {
 	rc, err := b.Get(ctx, ObjectKey(d))
 	if err != nil {
