@@ -129,7 +129,14 @@ func (c *codec) shape(k kind) (*shape, error) {
 }
 
 // decode checks b against k's shape and unmarshals it into a fresh object.
-func (c *codec) decode(k kind, b []byte) (o object, err error) {
+func (c *codec) decode(k kind, b []byte) (object, error) {
+	return c.decodeInto(k, b, nil)
+}
+
+// decodeInto is decode into o, an object of k's type, reusing its memory (lattigo keeps the
+// capacity of the polynomials it reads into); nil o means a fresh object. On an error o is left
+// partly overwritten.
+func (c *codec) decodeInto(k kind, b []byte, o object) (object, error) {
 	s, err := c.shape(k)
 	if err != nil {
 		return nil, err
@@ -138,7 +145,9 @@ func (c *codec) decode(k kind, b []byte) (o object, err error) {
 		return nil, fmt.Errorf("bad %s: %w", k.name, err)
 	}
 	err = protect(func() error {
-		o = k.new()
+		if o == nil {
+			o = k.new()
+		}
 		return o.UnmarshalBinary(b)
 	})
 	if err != nil {
@@ -235,11 +244,20 @@ func outputScale(params heint.Parameters, single bool) rlwe.Scale {
 // ciphertext decodes a degree-1 BGV ciphertext at any level from minLevel up; the level follows
 // from the size.
 func (c *codec) ciphertext(b []byte, minLevel int) (*rlwe.Ciphertext, error) {
+	return c.ciphertextInto(b, minLevel, nil)
+}
+
+// ciphertextInto is ciphertext decoding into ct's memory (nil: a fresh ciphertext).
+func (c *codec) ciphertextInto(b []byte, minLevel int, ct *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 	for level := minLevel; level <= c.params.MaxLevel(); level++ {
 		if len(b) != ciphertextSize(c.params, level) {
 			continue
 		}
-		o, err := c.decode(c.ciphertextKind(level), b)
+		var into object
+		if ct != nil {
+			into = ct
+		}
+		o, err := c.decodeInto(c.ciphertextKind(level), b, into)
 		if err != nil {
 			return nil, err
 		}

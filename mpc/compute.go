@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
@@ -338,14 +339,49 @@ type evaluator struct {
 	params heint.Parameters
 	eval   *heint.Evaluator
 	ecd    *heint.Encoder
+
+	// spare holds input ciphertexts whose rows the evaluation consumed, to decode the next
+	// inputs into: a sum reads a 1.5 MB ciphertext per 16,384 rows, and decoding each into fresh
+	// memory made most of a member's garbage (and, while the heap still grew, its page faults).
+	spareMu sync.Mutex
+	spare   []*rlwe.Ciphertext
+}
+
+// maxSpare bounds the spare input ciphertexts an evaluator keeps (1.5 MB each at LogN 14): the
+// rows in flight, prefetchRows of them, of up to four columns.
+const maxSpare = 4 * prefetchRows
+
+// takeSpare returns a spare input ciphertext, or nil if there is none.
+func (e *evaluator) takeSpare() *rlwe.Ciphertext {
+	e.spareMu.Lock()
+	defer e.spareMu.Unlock()
+	n := len(e.spare)
+	if n == 0 {
+		return nil
+	}
+	ct := e.spare[n-1]
+	e.spare = e.spare[:n-1]
+	return ct
+}
+
+// putSpare keeps input ciphertexts the evaluation no longer reads, up to maxSpare.
+func (e *evaluator) putSpare(cts []*rlwe.Ciphertext) {
+	e.spareMu.Lock()
+	defer e.spareMu.Unlock()
+	for _, ct := range cts {
+		if ct != nil && len(e.spare) < maxSpare {
+			e.spare = append(e.spare, ct)
+		}
+	}
 }
 
 func newEvaluator(params heint.Parameters, evk rlwe.EvaluationKeySet) *evaluator {
 	return &evaluator{params: params, eval: heint.NewEvaluator(params, evk), ecd: heint.NewEncoder(params)}
 }
 
-// loader returns the input ciphertext with this digest, at any level from minLevel up.
-type loader func(ctx context.Context, d [32]byte, minLevel int) (*rlwe.Ciphertext, error)
+// loader returns the input ciphertext with this digest, at any level from minLevel up, decoded
+// into into's memory (nil: fresh memory).
+type loader func(ctx context.Context, d [32]byte, minLevel int, into *rlwe.Ciphertext) (*rlwe.Ciphertext, error)
 
 // run evaluates p. The result depends only on the inputs and the keys: every member computes the
 // same bytes (there is no randomness, and every step is exact modular arithmetic).
@@ -385,7 +421,7 @@ func (e *evaluator) run(ctx context.Context, p *plan, load loader) (*rlwe.Cipher
 		prodPlain = heint.NewCiphertext(e.params, 1, lb)
 		pt = heint.NewPlaintext(e.params, lb)
 	}
-	rows, stop := prefetch(ctx, p, load, lb)
+	rows, stop := e.prefetch(ctx, p, load, lb)
 	defer stop()
 	for i := range p.chunks() {
 		var r loaded
@@ -487,6 +523,7 @@ func (e *evaluator) run(ctx context.Context, p *plan, load loader) (*rlwe.Cipher
 const prefetchRows = 4
 
 // loaded is one row of input ciphertexts (one per column), or the error that stopped it.
+// release hands the row's ciphertexts back for the next rows to be decoded into.
 type loaded struct {
 	cts     []*rlwe.Ciphertext
 	err     error
@@ -496,14 +533,13 @@ type loaded struct {
 // prefetch loads the plan's rows ahead of their use, at most prefetchRows at a time, and returns
 // one channel per row. The rows arrive in any order but are consumed in order, so the evaluation
 // stays deterministic. stop cancels what is still loading.
-func prefetch(ctx context.Context, p *plan, load loader, minLevel int) (rows []chan loaded, stop func()) {
+func (e *evaluator) prefetch(ctx context.Context, p *plan, load loader, minLevel int) (rows []chan loaded, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	rows = make([]chan loaded, p.chunks())
 	for i := range rows {
 		rows[i] = make(chan loaded, 1) // never blocks a loader
 	}
 	slots := make(chan struct{}, prefetchRows)
-	release := func() { <-slots }
 	go func() {
 		for i := range rows {
 			select {
@@ -512,10 +548,14 @@ func prefetch(ctx context.Context, p *plan, load loader, minLevel int) (rows []c
 				return
 			}
 			go func() {
-				r := loaded{cts: make([]*rlwe.Ciphertext, len(p.columns)), release: release}
+				r := loaded{cts: make([]*rlwe.Ciphertext, len(p.columns))}
+				r.release = func() {
+					e.putSpare(r.cts)
+					<-slots
+				}
 				r.err = protect(func() error {
 					for a := range p.columns {
-						ct, err := load(ctx, p.columns[a][i], minLevel)
+						ct, err := load(ctx, p.columns[a][i], minLevel, e.takeSpare())
 						if err != nil {
 							return fmt.Errorf("input column %d ciphertext %d: %w", a, i, err)
 						}

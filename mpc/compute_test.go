@@ -1,6 +1,7 @@
 package mpc
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -472,11 +473,11 @@ func TestNoiseModel(t *testing.T) {
 		x := testValues(n, uint64(30+r))
 		y := testValues(n, uint64(40+r))
 		cx, cy := encryptAndPut(t, f, x), encryptAndPut(t, f, y)
-		a, err := f.members[0].load(ctx, cx[0], lb)
+		a, err := f.members[0].load(ctx, cx[0], lb, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := f.members[0].load(ctx, cy[0], lb)
+		b, err := f.members[0].load(ctx, cy[0], lb, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -557,5 +558,70 @@ func TestNoiseModel(t *testing.T) {
 		}
 		v = nm.rescale(v, s.Level()+1, 1)
 		compare("rescaled", s, masked, v, s.Level() == outputLevel)
+	}
+}
+
+// TestEvaluationReusesInputMemory: an evaluator decodes the inputs of later evaluations into the
+// input ciphertexts of earlier ones, and its outputs stay byte-identical to an evaluator that
+// decodes every input into fresh memory, whether the inputs come at the build level or above it
+// and whichever came first.
+func TestEvaluationReusesInputMemory(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	keys, err := f.members[0].evalKeys(ctx, f.chain.view())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reusing := &evaluator{params: f.params, eval: keys.ev.eval.ShallowCopy(), ecd: heint.NewEncoder(f.params)}
+	n := Slots(f.params)
+	top := encryptAndPut(t, f, testValues(3*n, 51)) // three ciphertexts at the top level
+	var low [][32]byte                              // three at the build level
+	for _, d := range encryptAndPut(t, f, testValues(3*n, 52)) {
+		ct, err := f.members[0].load(ctx, d, singleBuildLevel, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reusing.eval.DropLevel(ct, ct.Level()-singleBuildLevel)
+		b, err := ct.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err = f.objs.Put(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		low = append(low, d)
+	}
+	for i, inputs := range [][][32]byte{low, top, low, top} {
+		p, err := newPlan(&Task{ID: "reuse", Op: spec.OpSum, Columns: [][][32]byte{inputs}}, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spares := len(reusing.spare)
+		got, err := reusing.run(ctx, p, f.members[0].load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := &evaluator{params: f.params, eval: keys.ev.eval.ShallowCopy(), ecd: heint.NewEncoder(f.params)}
+		want, err := fresh.run(ctx, p, f.members[0].load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gb, err := got.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, err := want.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(gb, wb) {
+			t.Errorf("evaluation %d (%d spare inputs at its start): the output differs from one decoded into fresh memory", i, spares)
+		}
+		if len(reusing.spare) == 0 {
+			t.Errorf("evaluation %d kept no spare inputs", i)
+		}
+		if i > 0 && spares == 0 {
+			t.Errorf("evaluation %d started without spare inputs", i)
+		}
 	}
 }

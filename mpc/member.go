@@ -13,6 +13,7 @@ import (
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
 
 	"github.com/dxplabs/dxp/spec"
 )
@@ -211,8 +212,11 @@ type Member struct {
 	done    map[string]bool        // task/phase pairs this process posted for (the board may lag)
 	failed  map[string]*failedTask // task/phase pairs waiting before a retry
 	outputs map[string][32]byte    // task -> the output digest this member evaluated
-	rand    *uniform               // crypto/rand for DP noise
-	now     func() time.Time       // the clock for retries; tests stop it
+	// buyerKeys holds requesters' parsed RLWE public keys by object digest (buyerKey).
+	buyerKeys keyCache
+	pcks      map[ring.DiscreteGaussian]*mhe.PublicKeySwitchProtocol // by smudging (keySwitchProtocol)
+	rand      *uniform                                               // crypto/rand for DP noise
+	now       func() time.Time                                       // the clock for retries; tests stop it
 }
 
 // epoch is a member's working state for one key epoch.

@@ -11,12 +11,14 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dxplabs/dxp/spec"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
 )
 
 // Computations.
@@ -101,21 +103,60 @@ func (m *Member) taskStep(ctx context.Context, v *CommitteeView) (progressed boo
 	return progressed, errors.Join(errs...)
 }
 
-// evaluations bounds the evaluations that run at once in this process to its cores: members that
-// share a process (a devnet's) would otherwise all evaluate at once, each slowed by the others,
-// and the first t outputs the chain needs would all come late. Queued, the first members finish
-// at full speed and the rest follow.
-var evaluations = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+// evaluations bounds the evaluations that run at once in this process (members that share a
+// process, a devnet's, share its cores). The chain moves a computation on once q =
+// spec.Participants members posted their outputs, so what matters is when the q-th output is
+// ready. A single evaluation runs on one core (lattigo does not parallelize), so with c cores
+// and n ≥ q members evaluating, each T long: letting all n run at once finishes the q-th at
+// n·T/c; queuing them c at a time finishes it at ⌈q/c⌉·T, with cores idle in the last round
+// when c does not divide q (3 participants on 2 cores: 2T, one core idle for T); letting
+// exactly max(c, q) run at once finishes the q-th at max(1, q/c)·T (3 on 2 cores: 1.5T), the
+// least of the three, and the members past q follow.
+var evaluations = newSlots()
 
-// evaluateOnCore runs f when an evaluation slot is free.
-func evaluateOnCore(ctx context.Context, f func() (*rlwe.Ciphertext, error)) (*rlwe.Ciphertext, error) {
-	select {
-	case evaluations <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// evaluateOnCore runs f when one of max(cores, participants) evaluation slots is free.
+func evaluateOnCore(ctx context.Context, participants int, f func() (*rlwe.Ciphertext, error)) (*rlwe.Ciphertext, error) {
+	if err := evaluations.acquire(ctx, max(1, runtime.GOMAXPROCS(0), participants)); err != nil {
+		return nil, err
 	}
-	defer func() { <-evaluations }()
+	defer evaluations.release()
 	return f()
+}
+
+// slots is a counting semaphore whose limit each caller gives (the members of one process share
+// a committee, so they give the same one).
+type slots struct {
+	mu    sync.Mutex
+	busy  int
+	freed chan struct{} // closed, and replaced, whenever a slot is released
+}
+
+func newSlots() *slots { return &slots{freed: make(chan struct{})} }
+
+func (s *slots) acquire(ctx context.Context, limit int) error {
+	for {
+		s.mu.Lock()
+		if s.busy < limit {
+			s.busy++
+			s.mu.Unlock()
+			return nil
+		}
+		freed := s.freed
+		s.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *slots) release() {
+	s.mu.Lock()
+	s.busy--
+	close(s.freed)
+	s.freed = make(chan struct{})
+	s.mu.Unlock()
 }
 
 // evaluateTask evaluates the task's query on the input ciphertexts and posts the output's digest.
@@ -161,7 +202,7 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	}
 	// The requester's inputs are checked before any evaluation: a fault of its own is refused
 	// on chain, and charged to it, not retried until the deadline refunds it.
-	reason, err := m.checkBuyerKey(ctx, t)
+	_, reason, err := m.buyerKey(ctx, t)
 	if err == nil && reason == "" && t.Op.TakesWeights() {
 		reason, err = m.dotWeights(ctx, v, t, p)
 	}
@@ -175,7 +216,7 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	if err != nil {
 		return err
 	}
-	out, err := evaluateOnCore(ctx, func() (*rlwe.Ciphertext, error) { return keys.ev.run(ctx, p, m.load) })
+	out, err := evaluateOnCore(ctx, spec.Participants(len(v.Members), v.Threshold), func() (*rlwe.Ciphertext, error) { return keys.ev.run(ctx, p, m.load) })
 	if err != nil {
 		return err
 	}
@@ -199,12 +240,12 @@ func (m *Member) evaluateTask(ctx context.Context, v *CommitteeView, t *Task) er
 	return nil
 }
 
-func (m *Member) load(ctx context.Context, d [32]byte, minLevel int) (*rlwe.Ciphertext, error) {
+func (m *Member) load(ctx context.Context, d [32]byte, minLevel int, into *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 	b, err := m.get(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := m.codec.ciphertext(b, minLevel)
+	ct, err := m.codec.ciphertextInto(b, minLevel, into)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", short(d), err)
 	}
@@ -266,24 +307,20 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	if err != nil {
 		return fmt.Errorf("agreed output %s: %w", short(t.Output), err)
 	}
-	b, err := m.get(ctx, t.BuyerKey)
-	if errors.Is(err, ErrNotFound) {
-		return m.refuse(ctx, t, "the requester's RLWE public key object is missing from storage")
-	}
+	bpk, reason, err := m.buyerKey(ctx, t)
 	if err != nil {
-		return fmt.Errorf("buyer key: %w", err)
+		return err
 	}
-	bpk, err := m.codec.publicKey(b)
-	if err != nil {
-		return m.refuse(ctx, t, "the requester's RLWE public key object does not parse")
+	if reason != "" {
+		return m.refuse(ctx, t, reason)
 	}
 	tsk, err := m.thresholdKey(ctx, v)
 	if err != nil {
 		return err
 	}
-	pcks, err := mhe.NewPublicKeySwitchProtocol(m.cfg.Params, smudge)
+	pcks, err := m.keySwitchProtocol(smudge)
 	if err != nil {
-		return fmt.Errorf("key switch: %w", err)
+		return err
 	}
 	// One share per t-subset of the participants this member is in (subsets.go), each with its
 	// own Lagrange coefficient and fresh smudging; with noise each adds λ_me^S·σ (dpdeal.go), so
@@ -307,7 +344,7 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 				noise[j] = mulMod(l, x, T)
 			}
 		}
-		b, err := m.subsetShare(&pcks, me, len(v.Members), v.Threshold, set, *tsk, bpk, out, noise, p.single())
+		b, err := m.subsetShare(pcks, me, len(v.Members), v.Threshold, set, *tsk, bpk, out, noise, p.single())
 		clear(noise)
 		if err != nil {
 			return err
@@ -335,6 +372,29 @@ func (m *Member) switchTask(ctx context.Context, v *CommitteeView, t *Task) erro
 	m.log.Info("mpc: posted share", "task", t.ID, "active", len(active), "subsets", len(subs), "smudging_log2_sigma", fmt.Sprintf("%.1f", math.Log2(smudge.Sigma)), "dp", t.DP != nil, "share", short(d), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// keySwitchProtocol returns this member's PCKS protocol for the smudging distribution, made on
+// first use and kept (pcks): making one allocates about 12 MB of encryptor buffers at LogN 14.
+// Reusing it is as random as making a new one: its samplers draw on, from PRNGs seeded from
+// crypto/rand when it was made, and every share still gets fresh encryption and smudging noise.
+func (m *Member) keySwitchProtocol(smudge ring.DiscreteGaussian) (*mhe.PublicKeySwitchProtocol, error) {
+	if p := m.pcks[smudge]; p != nil {
+		return p, nil
+	}
+	p, err := mhe.NewPublicKeySwitchProtocol(m.cfg.Params, smudge)
+	if err != nil {
+		return nil, fmt.Errorf("key switch: %w", err)
+	}
+	if len(m.pcks) >= keptKeySwitchProtocols || m.pcks == nil {
+		m.pcks = make(map[ring.DiscreteGaussian]*mhe.PublicKeySwitchProtocol)
+	}
+	m.pcks[smudge] = &p
+	return &p, nil
+}
+
+// keptKeySwitchProtocols is how many smudging distributions a member keeps a PCKS protocol for
+// (queries of one shape share one).
+const keptKeySwitchProtocols = 4
 
 // live refuses to go on with a task the chain would no longer take a post for (Board.Live).
 func (m *Member) live(ctx context.Context, t *Task) error {
@@ -568,20 +628,62 @@ func (m *Member) refuse(ctx context.Context, t *Task, reason string) error {
 	return nil
 }
 
-// checkBuyerKey returns why the requester's RLWE key object is unusable ("" if it is usable): it
-// must be in storage and parse, or no member could switch the output to it.
-func (m *Member) checkBuyerKey(ctx context.Context, t *Task) (string, error) {
+// buyerKey returns the requester's RLWE public key, or why its object is unusable (reason, and a
+// nil key): it must be in storage and parse, or no member could switch the output to it. An error
+// is this member's own trouble (storage unreachable), retried. Parsed keys are kept by digest
+// (buyerKeys): the digest is the object's SHA-256, checked when it was read, so a kept key is the
+// object's, and a computation's evaluate and switch phases, and the requester's next
+// computations, read and parse it once.
+func (m *Member) buyerKey(ctx context.Context, t *Task) (pk *rlwe.PublicKey, reason string, err error) {
+	if pk := m.buyerKeys.get(t.BuyerKey); pk != nil {
+		return pk, "", nil
+	}
 	b, err := m.get(ctx, t.BuyerKey)
 	if errors.Is(err, ErrNotFound) {
-		return "the requester's RLWE public key object is missing from storage", nil
+		return nil, "the requester's RLWE public key object is missing from storage", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("buyer key: %w", err)
+		return nil, "", fmt.Errorf("buyer key: %w", err)
 	}
-	if _, err := m.codec.publicKey(b); err != nil {
-		return "the requester's RLWE public key object does not parse", nil
+	if pk, err = m.codec.publicKey(b); err != nil {
+		return nil, "the requester's RLWE public key object does not parse", nil
 	}
-	return "", nil
+	m.buyerKeys.add(t.BuyerKey, pk)
+	return pk, "", nil
+}
+
+// keptBuyerKeys is how many parsed buyer keys a member keeps (2 MB each at LogN 14).
+const keptBuyerKeys = 8
+
+// keyCache keeps the most recently used parsed public keys by object digest. Not safe for
+// concurrent use: a member uses it under its lock.
+type keyCache struct {
+	digests [][32]byte // most recently used last
+	keys    map[[32]byte]*rlwe.PublicKey
+}
+
+func (c *keyCache) get(d [32]byte) *rlwe.PublicKey {
+	pk := c.keys[d]
+	if pk != nil {
+		i := slices.Index(c.digests, d)
+		c.digests = append(slices.Delete(c.digests, i, i+1), d)
+	}
+	return pk
+}
+
+func (c *keyCache) add(d [32]byte, pk *rlwe.PublicKey) {
+	if c.keys == nil {
+		c.keys = make(map[[32]byte]*rlwe.PublicKey)
+	}
+	if _, ok := c.keys[d]; ok {
+		return
+	}
+	if len(c.digests) == keptBuyerKeys {
+		delete(c.keys, c.digests[0])
+		c.digests = slices.Delete(c.digests, 0, 1)
+	}
+	c.digests = append(c.digests, d)
+	c.keys[d] = pk
 }
 
 // dotWeights opens this member's copy of a dot product's sealed weights, checks them against the

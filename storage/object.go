@@ -173,21 +173,34 @@ func GetObject(ctx context.Context, b Bucket, d Digest) (io.ReadCloser, error) {
 	return NewVerifier(rc, d), nil
 }
 
-// GetBytes reads the whole object with digest d and verifies it.
+// GetBytes reads the whole object with digest d and verifies it. When the driver knows the size
+// (Sizer) up to maxSizeHint, the bytes go into one buffer of that size: growing one as they
+// arrive allocates about three times the object and copies it (a committee member reads a 1.5 MB
+// ciphertext per 16,384 rows of every computation).
 func GetBytes(ctx context.Context, b Bucket, d Digest) ([]byte, error) {
-	rc, err := GetObject(ctx, b, d)
+	rc, err := b.Get(ctx, ObjectKey(d))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storage: get object %s: %w", d, err)
 	}
-	data, err := io.ReadAll(rc)
-	if cerr := rc.Close(); err == nil && cerr != nil {
+	var buf bytes.Buffer
+	if s, ok := rc.(Sizer); ok && s.Size() >= 0 && s.Size() <= maxSizeHint {
+		// MinRead more: bytes.Buffer.ReadFrom wants that much room for the read that sees EOF.
+		buf.Grow(int(s.Size()) + bytes.MinRead)
+	}
+	vr := NewVerifier(rc, d)
+	_, err = buf.ReadFrom(vr)
+	if cerr := vr.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("storage: get object %s: %w", d, cerr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
+
+// maxSizeHint is the largest size GetBytes allocates for before the bytes arrive, so that a size
+// a driver was told (a response header) cannot make it allocate more than it reads.
+const maxSizeHint = 64 << 20
 
 // HasObject reports whether an object with digest d is stored. It does not read or verify it.
 func HasObject(ctx context.Context, b Bucket, d Digest) (bool, error) {

@@ -40,6 +40,7 @@ type Bucket interface {
 	// object) is visible. The write has succeeded only when Put returned nil.
 	Put(ctx context.Context, key string, r io.Reader) error
 	// Get opens the object for reading; the caller closes it. A missing key gives ErrNotFound.
+	// The reader implements Sizer if opening the object told the driver its size.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
 	// Stat describes the object. A missing key gives ErrNotFound.
 	Stat(ctx context.Context, key string) (Info, error)
@@ -48,6 +49,14 @@ type Bucket interface {
 	List(ctx context.Context, prefix string) ([]Info, error)
 	// Delete removes the object. Deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+}
+
+// Sizer is implemented by a reader Bucket.Get returns when the driver learned the object's size in
+// opening it (a file's size, a response's Content-Length), so that a reader of the whole object
+// can read it into one buffer of that size rather than growing one. It is a hint: a reader still
+// reads to EOF.
+type Sizer interface {
+	Size() int64
 }
 
 // Mover is implemented by a Bucket that can move an object without streaming it through the

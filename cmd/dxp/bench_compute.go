@@ -45,7 +45,7 @@ func benchComputeCommand() *cli.Command {
 					fmt.Fprintf(w, "%-5s e2e %6.3f s   members' work %6.3f s   raw %6.3f s   ratio %5.2f   %d blocks   %d bytes read   result %s (plaintext %s)\n",
 						o.Op, o.E2E, o.Compute, o.Raw, o.Ratio, o.Blocks, o.StorageBytesRead, o.Result, o.Plaintext)
 				}
-				fmt.Fprintf(w, "peak RSS while measuring %.0f MiB; setup %.1f s (peak %.0f MiB), warm-up %.2f s\n", rep.PeakRSSMB, rep.Setup, rep.SetupPeakRSSMB, rep.Warmup)
+				fmt.Fprintf(w, "peak RSS while measuring %.0f MiB; setup %.1f s (peak %.0f MiB), warm-up %.2f s (%d sums)\n", rep.PeakRSSMB, rep.Setup, rep.SetupPeakRSSMB, rep.Warmup, rep.WarmupOps)
 			})
 		},
 	}

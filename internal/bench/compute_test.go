@@ -17,7 +17,7 @@ func TestCompute(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	rep, err := Compute(ctx, ComputeConfig{Rows: 2000, ChunkSize: devnettest.ChunkSize, Progress: func(l string) { t.Log(l) }})
+	rep, err := Compute(ctx, ComputeConfig{Rows: 2000, ChunkSize: devnettest.ChunkSize, MaxWarmup: 2, Progress: func(l string) { t.Log(l) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +28,17 @@ func TestCompute(t *testing.T) {
 		if o.E2E <= 0 || o.Compute <= 0 || o.Raw <= 0 || o.Ratio <= 0 || o.Blocks < 2 || o.StorageBytesRead <= 0 {
 			t.Errorf("%s: a figure is missing: %+v", o.Op, o)
 		}
+		if _, measured := processCPU(); measured && (o.CPU <= 0 || o.RawCPU <= 0) {
+			t.Errorf("%s: CPU time %.3fs, raw %.3fs; want both measured", o.Op, o.CPU, o.RawCPU)
+		}
 		if o.Compute >= o.E2E {
 			t.Errorf("%s: the members' work %.3fs is not inside the end-to-end time %.3fs", o.Op, o.Compute, o.E2E)
 		}
 	}
 	if rep.Rows != 2000 || rep.Owners != 4 || rep.Ciphertexts != 4 || rep.Setup <= 0 || rep.PeakRSSMB <= 0 {
 		t.Errorf("report %+v: rows, owners, ciphertexts, setup or peak missing", rep)
+	}
+	if rep.WarmupOps < 1 || rep.WarmupOps > 2 || rep.Warmup <= 0 {
+		t.Errorf("warm-up: %d sums in %.3fs, want 1 or 2 sums (MaxWarmup 2) in a positive time", rep.WarmupOps, rep.Warmup)
 	}
 }

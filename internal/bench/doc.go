@@ -22,12 +22,17 @@
 // Compute (`dxp bench compute`) measures a sum and a mean over ComputeConfig.Rows values of one
 // column spread over several owners' datasets, through the whole committee path of an in-process
 // devnet (3 members, threshold 2): end to end as the buyer sees it, the members' own work,
-// blocks, storage reads and peak memory. Its setup publishes the datasets through the real
+// blocks, storage reads, CPU time and peak memory, after a warm-up of sums that lets the members
+// load their evaluation keys and the process's heap grow to its working size (warmUp: until
+// then every allocation costs a page fault). Its setup publishes the datasets through the real
 // publish path and can be kept in a home for the next run. The baseline (raw_mpc.go) is the same
-// lattigo work with no chain, storage or posts: ciphertexts of the same values, as many and at
-// the same level, added, rescaled, summed over all slots, key-switched to a buyer's key by two
-// members' shares with smudging noise, and decrypted. It runs under key material the bench makes
-// itself: the committee's secret shares are not the bench's to read.
+// lattigo work the members do, with no chain, storage or posts: ciphertexts of the same values,
+// as many and at the same level; as many participants as the chain fixes (2t−1 = 3), all at once
+// on the process's cores as the devnet's members share them, each adding, rescaling and summing
+// over all slots, then making its PCKS share toward a buyer's key, with smudging noise, for every
+// t-subset it is in (the buyer cross-checks the subsets); then, untimed, every subset decrypted.
+// It runs under key material the bench makes itself (Shamir-shared as the ceremony does): the
+// committee's secret shares are not the bench's to read.
 //
 //	rep, err := bench.Compute(ctx, bench.ComputeConfig{Rows: 1_000_000})
 //

@@ -31,10 +31,20 @@ func TestRawSum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != want || took <= 0 {
+	if got != want || took.wall <= 0 {
 		t.Errorf("raw sum = %d in %v, want %d in a positive time", got, took, want)
 	}
+	// The committee's work: 2t−1 = 3 participants, each evaluating and sharing for the two
+	// 2-subsets of the three it is in.
+	if len(raw.parts) != 3 {
+		t.Fatalf("%d participants, want 3", len(raw.parts))
+	}
+	for j, p := range raw.parts {
+		if p.out == nil || len(p.shares) != 2 {
+			t.Errorf("participant %d: output %v, %d shares, want an output and 2 shares", j, p.out != nil, len(p.shares))
+		}
+	}
 	if _, err := newRawSum(params, values, 2, 3); err == nil {
-		t.Error("newRawSum accepted 3 active members of 2")
+		t.Error("newRawSum accepted a threshold of 3 of 2 members")
 	}
 }

@@ -182,7 +182,7 @@ func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("storage/fs: get %s: %w", key, err)
 	}
-	return &fileReader{ctx: ctx, f: f}, nil
+	return &fileReader{ctx: ctx, f: f, size: fi.Size()}, nil
 }
 
 // Stat returns the object's size.
@@ -315,9 +315,13 @@ func (b *Bucket) Move(ctx context.Context, from, to string) error {
 
 // fileReader is what Get returns: the file, read only while the Get's context is live.
 type fileReader struct {
-	ctx context.Context
-	f   *os.File
+	ctx  context.Context
+	f    *os.File
+	size int64 // when opened
 }
+
+// Size is the file's size when it was opened (storage.Sizer).
+func (r *fileReader) Size() int64 { return r.size }
 
 func (r *fileReader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {

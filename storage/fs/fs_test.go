@@ -1,10 +1,12 @@
 package fs_test
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -154,4 +156,26 @@ func TestOpenErrors(t *testing.T) {
 // storagetest.AttackPlantedObject.
 func TestAttackPlantedObject(t *testing.T) {
 	storagetest.AttackPlantedObject(t, open(t, t.TempDir()))
+}
+
+// TestGetBytesReadsIntoOneBuffer: reading an 8 MiB object allocates about the object once (the
+// file's size is known when it is opened), not the three times a growing buffer takes, and the
+// bytes still come back whole and verified.
+func TestGetBytesReadsIntoOneBuffer(t *testing.T) {
+	b := open(t, t.TempDir())
+	data := storagetest.Data(8<<20, 3)
+	d, err := storage.PutBytes(t.Context(), b, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := storage.GetBytes(t.Context(), b, d)
+	runtime.ReadMemStats(&after)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("GetBytes = %d bytes, %v; want the %d bytes put", len(got), err, len(data))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(len(data))*5/4 {
+		t.Errorf("GetBytes of %d bytes allocated %d bytes, want at most 1.25 times the object", len(data), alloc)
+	}
 }

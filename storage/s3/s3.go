@@ -132,12 +132,20 @@ func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	// Core.GetObject is one plain request; Client.GetObject would defer its errors to the
 	// first Read and may re-request ranges behind our back.
-	body, _, _, err := minio.Core{Client: b.client}.GetObject(ctx, b.cfg.Bucket, key, minio.GetObjectOptions{})
+	body, info, _, err := minio.Core{Client: b.client}.GetObject(ctx, b.cfg.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, b.fail(ctx, "get", key, err)
 	}
-	return body, nil
+	return sizedBody{ReadCloser: body, size: info.Size}, nil
 }
+
+// sizedBody is a GET response's body with the object size the response gave (storage.Sizer).
+type sizedBody struct {
+	io.ReadCloser
+	size int64
+}
+
+func (s sizedBody) Size() int64 { return s.size }
 
 // Stat returns the object's size.
 func (b *Bucket) Stat(ctx context.Context, key string) (storage.Info, error) {

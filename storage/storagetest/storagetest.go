@@ -86,7 +86,14 @@ func get(t *testing.T, b storage.Bucket, key string) []byte {
 	if err != nil {
 		t.Fatalf("Get(%q) = %v", key, err)
 	}
+	size := int64(-1)
+	if s, ok := rc.(storage.Sizer); ok {
+		size = s.Size()
+	}
 	data, err := io.ReadAll(rc)
+	if size >= 0 && size != int64(len(data)) {
+		t.Errorf("Get(%q): the reader's Size() = %d, but it read %d bytes", key, size, len(data))
+	}
 	if cerr := rc.Close(); cerr != nil {
 		t.Errorf("Get(%q): Close = %v", key, cerr)
 	}
