@@ -72,14 +72,15 @@
 // and its soundness bound). The ciphertext and key enter as T-scaled
 // coefficient-domain integers per CRT group (circuits.GroupPolys, computed
 // by the caller from lattigo: this package does not import lattigo); the
-// proof's public inputs are a Binding of the ciphertext and key bytes and
+// proof's public inputs are a Binding of the key, the level and the ciphertext's
+// SHA-256 digest, and
 // the polynomials' evaluations at the commitment challenge γ, never their N
 // coefficients:
 //
 //	lay, err := circuits.NewEncryptionLayout(n, groupModuli, t, bound, true)
 //	pk, vk, err := zk.SetupEncryptionInsecure(lay)   // devnet only, once
 //	prover, err := zk.NewEncryptionProver(lay, pk)
-//	binding := zk.Binding(keyDigest, level, ciphertextBytes)
+//	binding := zk.Binding(keyDigest, level, sha256.Sum256(ciphertextBytes))
 //	ep, err := prover.Prove(polys, circuits.EncryptionWitness{U: u, E0: e0, E1: e1, M: m}, binding)
 //	err = zk.VerifyEncryption(vk, lay, polys, binding, ep.Proof)
 //
@@ -91,8 +92,8 @@
 // the evaluations at γ, commits to the same vector and succeeds. The
 // verifier recomputes γ from the proof's commitment and Binding exactly as
 // gnark does ([EncryptionChallenge]) and evaluates the polynomials itself;
-// it must compute Binding from the very bytes it derived the polynomials
-// from, or a prover could choose the ciphertext after seeing γ. At N =
+// it must compute Binding from the digest of the very bytes it derived the
+// polynomials from, or a prover could choose the ciphertext after seeing γ. At N =
 // 16,384 the circuit has 307,264 constraints for one 220-bit group (18.75
 // per coefficient) and 405,572 for two (q0..q3 and q4). On 2 cores one
 // group proves in about 10.4 s (both passes; setup about 2.5 min, 950 MB
