@@ -213,7 +213,8 @@ func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circu
 type twoPass struct {
 	ccs     *csbn254.R1CS
 	pk      *groth16bn254.ProvingKey
-	context string // error prefix
+	context string          // error prefix
+	extra   []solver.Option // more solver options (tests: an attacker's hints)
 }
 
 func (tp twoPass) prove(assignment func() frontend.Circuit, setGamma func(gamma fr.Element) error) (out []byte, gamma fr.Element, err error) {
@@ -241,7 +242,7 @@ func (tp twoPass) prove(assignment func() frontend.Circuit, setGamma func(gamma 
 		calls++
 		return nil
 	})
-	solverOpts := []solver.Option{fixedMasks}
+	solverOpts := append([]solver.Option{fixedMasks}, tp.extra...)
 	if commitments > 1 {
 		solverOpts = append(solverOpts, solver.WithNbTasks(1))
 	}
