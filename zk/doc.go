@@ -126,7 +126,9 @@
 // both passes. At N = 16,384 and w = 32 the circuit has 54.3 constraints
 // per row with one CRT group (889,069) and 60.3 with two (987,377): chunk
 // 11.7, encryption 18.75 or 24.75, slot link (two points) and padding
-// selector 23.8.
+// selector 23.8. On 2 cores a two-group input proves in about 15.3 s (both
+// passes; each solve about 1.5 s), after a setup of about 4 min with a
+// 2.6 GB peak; 62 proofs (a 1M-row column) take about 16 min.
 //
 // # Encodings
 //
