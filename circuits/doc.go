@@ -56,6 +56,23 @@
 //	err = link.Assert(api, m, v, rho1, rho2)   // rho1, rho2 < 2^50 from c
 //	// natively: link.Check(m, v, rho) (no inverse NTT either)
 //
+// # Input
+//
+// [Input] is the circuit an owner proves per ciphertext: [Chunk],
+// [Encryption] (with the message) and [SlotLink] over one witness. The
+// encryption callback is multicommit's first, so γ is the root commitment
+// over the whole witness (values' digits, salt, u, e, message limbs,
+// quotients) and the statement except the evaluations (Commitment, Min,
+// Max, Rows, Binding); inside it, the link checks the message against the
+// values at two points read from γ's canonical bits. Rows says how many of
+// the N rows are real: padding rows are offset 0 (the value Min) in the
+// commitment and 0 in the plaintext slot, as zk's chunk prover and mpc's
+// encoder pad. At N = 16,384 and w = 32 it costs 54.3 constraints per row
+// with one CRT group and 60.3 with two:
+//
+//	lay, err := circuits.NewInputLayout(w, encLayout, slotLink)
+//	a, err := lay.NewAssignment(rows, min, max, salt, encWitness, polys, binding)
+//
 // # Security
 //
 // Range soundness relies on the BN254 scalar field being about 2^254: in

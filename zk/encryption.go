@@ -28,7 +28,7 @@ import (
 )
 
 // bindingTag separates the encryption binding from every other SHA-256 use.
-const bindingTag = "dxp/zk/encryption-binding/v1"
+const bindingTag = "dxp/zk/encryption-binding/v2"
 
 // randomizeHintName is the gnark hint that draws the mask of a BSB22
 // commitment (frontend/cs/r1cs Commit). The encryption prover overrides it
@@ -42,11 +42,14 @@ var ErrInvalidEncryptionProof = errors.New("zk: invalid encryption proof")
 // Binding returns the public input that ties an encryption proof's
 // challenge to the ciphertext and the key it is about: SHA-256 over a
 // domain tag, the collective public key's digest, the ciphertext's level
-// and the ciphertext's bytes (each length-prefixed), reduced modulo the
-// BN254 scalar field (collisions modulo p cost about 2^126). The verifier
-// must derive the polynomials it passes to VerifyEncryption from exactly
-// these ciphertext bytes and this key.
-func Binding(keyDigest []byte, level int, ciphertext []byte) fr.Element {
+// and the SHA-256 digest of the ciphertext's bytes (the storage digest a
+// listing records), each length-prefixed, reduced modulo the BN254 scalar
+// field (collisions modulo p cost about 2^126). Taking the digest rather
+// than the bytes lets the chain, which holds only digests, compute it. The
+// verifier must derive the polynomials it checks (VerifyEncryption, or a
+// member's evaluation check) from ciphertext bytes that hash to ctDigest and
+// from this key.
+func Binding(keyDigest []byte, level int, ctDigest [sha256.Size]byte) fr.Element {
 	h := sha256.New()
 	var buf [8]byte
 	put := func(b []byte) {
@@ -58,7 +61,7 @@ func Binding(keyDigest []byte, level int, ciphertext []byte) fr.Element {
 	put(keyDigest)
 	binary.BigEndian.PutUint64(buf[:], uint64(level))
 	h.Write(buf[:])
-	put(ciphertext)
+	put(ctDigest[:])
 	var e fr.Element
 	e.SetBytes(h.Sum(nil)) // reduces modulo p
 	return e
@@ -171,64 +174,118 @@ func (p *EncryptionProver) Prove(polys []circuits.GroupPolys, w circuits.Encrypt
 
 // proveAssignment runs the two passes on an assignment built by the caller
 // (tests force assignments the native builder refuses through it).
-func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circuits.GroupPolys) (ep EncryptionProof, err error) {
-	defer recoverTo(&err, "zk: prove encryption")
-	randomizeID, err := randomizeHint()
+func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circuits.GroupPolys) (EncryptionProof, error) {
+	var ev []circuits.EncryptionEvaluation
+	tp := twoPass{ccs: p.ccs, pk: p.pk, context: "zk: prove encryption"}
+	proof, gamma, err := tp.prove(func() frontend.Circuit { return p.wrap(a) }, func(gamma fr.Element) error {
+		var err error
+		if ev, err = p.lay.Evaluate(polys, gamma); err != nil {
+			return err
+		}
+		return a.SetEvaluations(ev)
+	})
 	if err != nil {
 		return EncryptionProof{}, err
 	}
-	mask, err := rand.Int(rand.Reader, fr.Modulus())
+	return EncryptionProof{Proof: proof, Challenge: gamma, Evaluations: ev}, nil
+}
+
+// twoPass proves a circuit whose public inputs include evaluations at γ, the
+// challenge of its first (root) commitment.
+//
+// gnark learns γ only while proving (it hashes the commitment to the
+// witness, which it masks with a random value), so the prover proves twice
+// with the same masks, drawn from crypto/rand once per proof: the first
+// pass, with placeholder public values, fails after the root commitment and
+// reveals γ through the hash it is computed with; setGamma then sets the
+// true public values, and the second pass commits to the same masked
+// vector, gets the same γ and succeeds.
+//
+// A circuit with several commitments (the input circuit's slot link adds
+// two after γ) has one mask hint per commitment; the hints take no input,
+// so the override tells them apart only by the order of the calls. gnark's
+// solver runs the hints of one level in instruction order when it runs on
+// one task, and in parallel otherwise, so twoPass solves on one task when
+// there is more than one commitment: the k-th call, in both passes, is the
+// k-th commitment's mask, every mask fresh. (If a future gnark reordered
+// them, γ would differ between the passes and prove would fail, never
+// yield a bad proof.)
+type twoPass struct {
+	ccs     *csbn254.R1CS
+	pk      *groth16bn254.ProvingKey
+	context string          // error prefix
+	extra   []solver.Option // more solver options (tests: an attacker's hints)
+}
+
+func (tp twoPass) prove(assignment func() frontend.Circuit, setGamma func(gamma fr.Element) error) (out []byte, gamma fr.Element, err error) {
+	defer recoverTo(&err, tp.context)
+	randomizeID, err := randomizeHint()
 	if err != nil {
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: mask: %w", err)
+		return nil, fr.Element{}, err
 	}
-	fixedMask := solver.OverrideHint(randomizeID, func(_ *big.Int, in, out []*big.Int) error {
-		if len(in) != 0 || len(out) != 1 {
-			return errors.New("zk: prove encryption: unexpected commitment mask request")
+	commitments := len(tp.ccs.CommitmentInfo.(constraint.Groth16Commitments))
+	masks := make([]*big.Int, commitments)
+	for k := range masks {
+		if masks[k], err = rand.Int(rand.Reader, fr.Modulus()); err != nil {
+			return nil, fr.Element{}, fmt.Errorf("%s: mask: %w", tp.context, err)
 		}
-		out[0].Set(mask)
+	}
+	var mu sync.Mutex
+	calls := 0
+	fixedMasks := solver.OverrideHint(randomizeID, func(_ *big.Int, in, out []*big.Int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(in) != 0 || len(out) != 1 || calls >= len(masks) {
+			return fmt.Errorf("%s: unexpected commitment mask request", tp.context)
+		}
+		out[0].Set(masks[calls])
+		calls++
 		return nil
 	})
-
-	pass := func() (*groth16bn254.Proof, fr.Element, bool, error) {
-		wit, err := frontend.NewWitness(p.wrap(a), ecc.BN254.ScalarField())
-		if err != nil {
-			return nil, fr.Element{}, false, fmt.Errorf("zk: prove encryption: witness: %w", err)
-		}
-		h := &capturingHash{Hash: hash_to_field.New([]byte(constraint.CommitmentDst))}
-		proof, err := groth16bn254.Prove(p.ccs, p.pk, wit,
-			backend.WithSolverOptions(fixedMask), backend.WithProverHashToFieldFunction(h))
-		return proof, h.challenge, h.calls == 1, err
+	solverOpts := append([]solver.Option{fixedMasks}, tp.extra...)
+	if commitments > 1 {
+		solverOpts = append(solverOpts, solver.WithNbTasks(1))
 	}
 
-	// Pass 1: placeholder evaluations (zero, as NewAssignment left them).
+	pass := func() (*groth16bn254.Proof, fr.Element, bool, error) {
+		mu.Lock()
+		calls = 0
+		mu.Unlock()
+		wit, err := frontend.NewWitness(assignment(), ecc.BN254.ScalarField())
+		if err != nil {
+			return nil, fr.Element{}, false, fmt.Errorf("%s: witness: %w", tp.context, err)
+		}
+		h := &capturingHash{Hash: hash_to_field.New([]byte(constraint.CommitmentDst))}
+		proof, err := groth16bn254.Prove(tp.ccs, tp.pk, wit,
+			backend.WithSolverOptions(solverOpts...), backend.WithProverHashToFieldFunction(h))
+		return proof, h.challenge, h.calls >= 1, err
+	}
+
+	// Pass 1: placeholder public values.
 	_, gamma, ok, firstErr := pass()
 	if !ok {
 		if firstErr == nil {
 			firstErr = errors.New("no commitment was hashed")
 		}
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: no challenge: %w", scrubSolverError(firstErr))
+		return nil, fr.Element{}, fmt.Errorf("%s: no challenge: %w", tp.context, scrubSolverError(firstErr))
 	}
-	ev, err := p.lay.Evaluate(polys, gamma)
-	if err != nil {
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", err)
-	}
-	if err := a.SetEvaluations(ev); err != nil {
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", err)
+	if err := setGamma(gamma); err != nil {
+		return nil, fr.Element{}, fmt.Errorf("%s: %w", tp.context, err)
 	}
 
-	// Pass 2: the same witness and mask, the true evaluations.
+	// Pass 2: the same witness and masks, the true public values.
 	proof, gamma2, ok, err := pass()
 	if err != nil {
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: %w", scrubSolverError(err))
+		return nil, fr.Element{}, fmt.Errorf("%s: %w", tp.context, scrubSolverError(err))
 	}
 	if !ok || !gamma2.Equal(&gamma) {
-		return EncryptionProof{}, errors.New("zk: prove encryption: the challenge changed between the two passes")
+		return nil, fr.Element{}, fmt.Errorf("%s: the challenge changed between the two passes", tp.context)
 	}
 	var buf bytes.Buffer
 	if _, err := proof.WriteTo(&buf); err != nil {
-		return EncryptionProof{}, fmt.Errorf("zk: prove encryption: write proof: %w", err)
+		return nil, fr.Element{}, fmt.Errorf("%s: write proof: %w", tp.context, err)
 	}
-	return EncryptionProof{Proof: buf.Bytes(), Challenge: gamma, Evaluations: ev}, nil
+	return buf.Bytes(), gamma, nil
 }
 
 // unsatisfied matches the part of a gnark solver error that names the
@@ -244,8 +301,9 @@ func scrubSolverError(err error) error {
 	return err
 }
 
-// capturingHash is gnark's hash-to-field with the challenge it returns
-// recorded: γ, the field element gnark derives from the digest.
+// capturingHash is gnark's hash-to-field with the first challenge it
+// returns recorded: γ, the field element gnark derives from the digest of
+// the root commitment.
 type capturingHash struct {
 	hash.Hash
 	challenge fr.Element
@@ -254,7 +312,9 @@ type capturingHash struct {
 
 func (h *capturingHash) Sum(b []byte) []byte {
 	out := h.Hash.Sum(b)
-	h.challenge = challengeFromDigest(out[len(b):], h.Hash.Size())
+	if h.calls == 0 { // the root commitment's: gnark hashes the commitments in order
+		h.challenge = challengeFromDigest(out[len(b):], h.Hash.Size())
+	}
 	h.calls++
 	return out
 }

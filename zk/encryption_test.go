@@ -3,6 +3,7 @@ package zk
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"math/big"
 	"strings"
@@ -269,7 +270,9 @@ func keyDigest(ec encCase) []byte {
 	return b.Bytes()
 }
 
-func bindingOf(ec encCase) fr.Element { return Binding(keyDigest(ec), 3, ciphertextBytes(ec)) }
+func bindingOf(ec encCase) fr.Element {
+	return Binding(keyDigest(ec), 3, sha256.Sum256(ciphertextBytes(ec)))
+}
 
 // forced builds the assignment an attacker would for polys and any secret
 // (u, e0, e1 as big integers, m as limbs), skipping every bound check: r2 is
@@ -540,7 +543,7 @@ func TestAttackReplayedProof(t *testing.T) {
 		t.Fatalf("VerifyEncryption(honest) = %v", err)
 	}
 
-	otherBinding := Binding(keyDigest(ec), 4, ciphertextBytes(ec)) // another level
+	otherBinding := Binding(keyDigest(ec), 4, sha256.Sum256(ciphertextBytes(ec))) // another level
 	otherKey := ec
 	otherKey.p0, otherKey.p1 = f.randomKey(t)
 	otherCt := f.encryptUnder(t, ec.p0, ec.p1) // same key, another ciphertext
@@ -637,15 +640,16 @@ func TestVerifyEncryptionMalformed(t *testing.T) {
 }
 
 func TestBindingSeparatesInputs(t *testing.T) {
-	base := Binding([]byte("ab"), 3, []byte("c"))
-	if again := Binding([]byte("ab"), 3, []byte("c")); !again.Equal(&base) {
+	digest := func(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
+	base := Binding([]byte("ab"), 3, digest("c"))
+	if again := Binding([]byte("ab"), 3, digest("c")); !again.Equal(&base) {
 		t.Fatal("Binding is not deterministic")
 	}
 	for name, other := range map[string]fr.Element{
-		"bytes moved from key to ciphertext": Binding([]byte("a"), 3, []byte("bc")),
-		"another level":                      Binding([]byte("ab"), 4, []byte("c")),
-		"another key":                        Binding([]byte("ax"), 3, []byte("c")),
-		"another ciphertext":                 Binding([]byte("ab"), 3, []byte("d")),
+		"bytes moved from key to digest": Binding([]byte("a"), 3, [sha256.Size]byte{'b'}),
+		"another level":                  Binding([]byte("ab"), 4, digest("c")),
+		"another key":                    Binding([]byte("ax"), 3, digest("c")),
+		"another ciphertext digest":      Binding([]byte("ab"), 3, digest("d")),
 	} {
 		if other.Equal(&base) {
 			t.Errorf("Binding with %s equals the original", name)
