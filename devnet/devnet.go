@@ -23,7 +23,6 @@ import (
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/rights/node"
 	"github.com/dxplabs/dxp/storage"
-	"github.com/dxplabs/dxp/zk"
 )
 
 // Config configures a single-machine network: one validator, a committee run in-process,
@@ -172,7 +171,7 @@ func startHome(ctx context.Context, home string, conf *marketplace.Config, timeo
 		return nil, fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
 	node, err := node.Start(ctx, node.Config{Home: filepath.Join(home, "node"), RPCListen: conf.RPC,
-		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: zk.Verifier{}})
+		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: marketplace.Verifier{}})
 	if err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
 	}

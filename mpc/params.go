@@ -2,6 +2,7 @@ package mpc
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 )
@@ -10,11 +11,24 @@ import (
 // packs N = 16384 values) of about 2^50, so a result stays exact while its magnitude is below T/2.
 const PlaintextModulus uint64 = 1125899908022273
 
+// SecureSlots is the ring degree N of DXP's secure parameters (NewParams): 16,384 values per
+// ciphertext. A chain that is not a devnet has exactly this many slots per ciphertext.
+const SecureSlots = 1 << 14
+
 // NewParams returns DXP's BGV parameters: LogN=14, Q of six primes {56,55,55,54,54,54} bits and P of
 // two 55-bit primes (LogQP 438, the 128-bit bound for LogN=14), plaintext modulus PlaintextModulus.
-func NewParams() (heint.Parameters, error) {
+func NewParams() (heint.Parameters, error) { return NewParamsFor(SecureSlots) }
+
+// NewParamsFor returns the parameters of NewParams at ring degree slots (a power of two from 2^10
+// to 2^14), the chain's SlotsPerCiphertext. Below SecureSlots they are INSECURE (the same moduli
+// over a smaller ring): a devnet may use them to make proofs and ceremonies fast, and a genesis
+// that is not a devnet's refuses them.
+func NewParamsFor(slots uint64) (heint.Parameters, error) {
+	if slots < 1<<10 || slots > SecureSlots || slots&(slots-1) != 0 {
+		return heint.Parameters{}, fmt.Errorf("mpc: parameters: %d slots per ciphertext, want a power of two from %d to %d", slots, 1<<10, SecureSlots)
+	}
 	p, err := heint.NewParametersFromLiteral(heint.ParametersLiteral{
-		LogN:             14,
+		LogN:             bits.Len64(slots) - 1,
 		LogQ:             []int{56, 55, 55, 54, 54, 54},
 		LogP:             []int{55, 55},
 		PlaintextModulus: PlaintextModulus,

@@ -124,6 +124,11 @@ func (v *countingVerifier) VerifyChunk(vk, proof, commitment []byte, min, max in
 	return testVerifier{}.VerifyChunk(vk, proof, commitment, min, max)
 }
 
+func (v *countingVerifier) VerifyInput(vk []byte, c *InputClaim, proof []byte) error {
+	v.n.Add(1)
+	return testVerifier{}.VerifyInput(vk, c, proof)
+}
+
 // TestAttackUnpaidListingVerifiesProofs: a party that cannot pay sends a big listing so that
 // every validator verifies its proofs in CheckTx and the block for nothing. Admission refuses it
 // before a single proof is verified, as does the block; a listing it can pay is charged, the fee

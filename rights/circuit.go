@@ -18,19 +18,43 @@ import (
 type Circuit struct {
 	ChunkSize uint64 // n: values per chunk proof
 	Width     uint32 // w: bits of Max-Min the circuit accepts (1 to 64)
-	VK        []byte // Groth16 verifying key (gnark serialization)
-	PK        Digest // the proving key, an object in storage
+	// Kind is what a proof shows: CircuitChunk (the zero value) or CircuitInput.
+	Kind CircuitKind `cbor:",omitempty" json:",omitempty"`
+	VK   []byte      // Groth16 verifying key (gnark serialization)
+	PK   Digest      // the proving key, an object in storage
 	// Setup says where the keys came from: InsecureDevnetSetup (accepted only when genesis says
 	// Devnet) or the digest of the setup ceremony's transcript.
 	Setup string
 }
 
-// ID is the circuit's key in the registry and in queries ("circuit/<id>"): "n<ChunkSize>-w<Width>".
-func (c *Circuit) ID() string { return CircuitID(c.ChunkSize, c.Width) }
+// CircuitKind is what a circuit's proofs show about a chunk of a column.
+type CircuitKind string
+
+const (
+	// CircuitChunk: the chunk's values lie within the column's bounds and hash to the chunk's
+	// commitment. Nothing ties them to the column's ciphertexts.
+	CircuitChunk CircuitKind = ""
+	// CircuitInput: the chunk circuit over N = SlotsPerCiphertext rows, plus that the chunk's
+	// ciphertext is a fresh public-key encryption, under the committee's collective key at the
+	// input level and with bounded randomness and noise, of exactly those values, one per slot
+	// (circuits.Input). A chunk is one ciphertext.
+	CircuitInput CircuitKind = "input"
+)
+
+// ID is the circuit's key in the registry and in queries ("circuit/<id>"): "n<ChunkSize>-w<Width>"
+// for a chunk circuit, "input-n<ChunkSize>-w<Width>" for an input circuit.
+func (c *Circuit) ID() string { return KindCircuitID(c.Kind, c.ChunkSize, c.Width) }
 
 // CircuitID names the chunk circuit for chunks of n values of width w.
-func CircuitID(n uint64, w uint32) string {
-	return "n" + strconv.FormatUint(n, 10) + "-w" + strconv.FormatUint(uint64(w), 10)
+func CircuitID(n uint64, w uint32) string { return KindCircuitID(CircuitChunk, n, w) }
+
+// KindCircuitID names the circuit of kind k for chunks of n values of width w.
+func KindCircuitID(k CircuitKind, n uint64, w uint32) string {
+	id := "n" + strconv.FormatUint(n, 10) + "-w" + strconv.FormatUint(uint64(w), 10)
+	if k != CircuitChunk {
+		id = string(k) + "-" + id
+	}
+	return id
 }
 
 const (

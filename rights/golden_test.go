@@ -54,6 +54,13 @@ func (goldenVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) 
 	return nil
 }
 
+func (goldenVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
+	if string(proof) == "bad proof" {
+		return errors.New("proof is marked bad")
+	}
+	return nil
+}
+
 const (
 	goldenSlots = 8
 	goldenChunk = 4

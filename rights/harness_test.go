@@ -27,6 +27,17 @@ func (testVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) er
 	return nil
 }
 
+func (testVerifier) VerifyInput(vk []byte, c *InputClaim, proof []byte) error {
+	if bytes.Equal(proof, markedBadProof) {
+		return errors.New("proof is marked bad")
+	}
+	if len(vk) == 0 || len(c.Commitment) != 32 || c.Min > c.Max || c.Rows < 1 || c.Rows > c.Slots ||
+		c.Key.IsZero() || c.Ciphertext.IsZero() || len(c.Evaluations) == 0 {
+		return errors.New("verifier called with malformed inputs")
+	}
+	return nil
+}
+
 const (
 	testChainID      = "dxp-test"
 	testCredit       = 1000

@@ -14,6 +14,25 @@ import (
 // commitment all lie within [min, max] under the verifying key vk of a registered Circuit.
 type Verifier interface {
 	VerifyChunk(vk, proof, commitment []byte, min, max int64) error
+	// VerifyInput returns nil when proof shows, under the verifying key vk of a registered
+	// CircuitInput circuit, the claim c: the chunk committed to by c.Commitment has c.Rows real
+	// rows within [c.Min, c.Max], and the ciphertext c.Ciphertext is a fresh encryption of
+	// exactly them under the public key c.Key, given the listed evaluations at the proof's
+	// challenge (which committee members check against the stored objects).
+	VerifyInput(vk []byte, c *InputClaim, proof []byte) error
+}
+
+// InputClaim is what an input proof is checked against: everything but the proof, from the
+// listing and the chain's state.
+type InputClaim struct {
+	Slots       uint64 // the ring degree N (SlotsPerCiphertext): rows per ciphertext
+	Width       uint32 // the circuit's width
+	Commitment  []byte // the chunk's commitment (32 bytes)
+	Min, Max    int64  // the column's bounds
+	Rows        uint64 // real rows in this chunk, 1 to Slots; the rest are padding
+	Key         Digest // the committee's collective public key (Committee.Keys[0])
+	Ciphertext  Digest // the chunk's ciphertext (Column.Ciphertexts[j])
+	Evaluations []byte // Chunk.Evaluations
 }
 
 // Block is what the ledger knows of the block a tx runs in. The ledger reads nothing else from

@@ -63,7 +63,11 @@ type Column struct {
 	// CircuitID); Width is at least ColumnWidth(Min, Max).
 	ChunkSize uint64
 	Width     uint32
-	Chunks    []Chunk // one per ChunkSize rows, in row order
+	// Kind is the kind of the circuit the chunks were proven with. CircuitInput: one chunk per
+	// ciphertext (ChunkSize = SlotsPerCiphertext), each proof also showing that Ciphertexts[j] is
+	// a fresh encryption under the committee's public key of exactly the chunk's values.
+	Kind   CircuitKind `cbor:",omitempty" json:",omitempty"`
+	Chunks []Chunk     // one per ChunkSize rows, in row order
 	// Frequencies is the column's frequency table (see FrequencyTable); nil if it has none.
 	Frequencies *FrequencyTable `cbor:",omitempty" json:",omitempty"`
 }
@@ -88,6 +92,11 @@ type FrequencyTable struct {
 type Chunk struct {
 	Commitment []byte // 32-byte big-endian BN254 field element: salted Poseidon2 over the values
 	Proof      []byte // Groth16 proof (gnark serialization)
+	// Evaluations, for an input proof only: the T-scaled polynomials of the ciphertext and the
+	// public key evaluated at the proof's challenge γ, for each CRT group C0, C1, P0, P1 as
+	// 32-byte big-endian BN254 field elements. The chain verifies the proof with them; committee
+	// members check them against the stored ciphertext and key before the listing is usable.
+	Evaluations []byte `cbor:",omitempty" json:",omitempty"`
 }
 
 // DatasetStatus is the lifecycle of a listing.

@@ -20,6 +20,8 @@ type acceptAll struct{}
 
 func (acceptAll) VerifyChunk(vk, proof, commitment []byte, min, max int64) error { return nil }
 
+func (acceptAll) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error { return nil }
+
 // TestQueryProve reads objects with `dxp query --prove` from a running node whose home pins the
 // genesis validators.
 func TestQueryProve(t *testing.T) {

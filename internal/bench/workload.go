@@ -94,10 +94,12 @@ type benchFlow struct {
 	usesLeft      int
 }
 
-// benchAccept is the bench's chunk proof verifier: every proof verifies, at no cost.
+// benchAccept is the bench's proof verifier: every proof verifies, at no cost.
 type benchAccept struct{}
 
 func (benchAccept) VerifyChunk(vk, proof, commitment []byte, min, max int64) error { return nil }
+
+func (benchAccept) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error { return nil }
 
 // workload generates the bench's tx stream.
 type workload struct {

@@ -494,7 +494,7 @@ func abciEvents(evs []rights.Event) []abci.Event {
 	return out
 }
 
-// memoVerifier remembers which chunk proofs verified, so a dataset registration checked by CheckTx (and
+// memoVerifier remembers which chunk and input proofs verified, so a dataset registration checked by CheckTx (and
 // rechecked while it waits in the mempool) is not verified again in FinalizeBlock. Only
 // successes are remembered, and only the inputs' hash, so for a deterministic verifier the
 // answers are exactly the inner verifier's. It is safe for concurrent use.
@@ -511,22 +511,40 @@ func newMemoVerifier(v rights.Verifier) *memoVerifier {
 }
 
 func (m *memoVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
+	k := memoKey("chunk", [][]byte{vk, proof, commitment}, uint64(min), uint64(max))
+	return m.verify(k, func() error { return m.inner.VerifyChunk(vk, proof, commitment, min, max) })
+}
+
+func (m *memoVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
+	k := memoKey("input", [][]byte{vk, proof, c.Commitment, c.Key[:], c.Ciphertext[:], c.Evaluations},
+		c.Slots, uint64(c.Width), uint64(c.Min), uint64(c.Max), c.Rows)
+	return m.verify(k, func() error { return m.inner.VerifyInput(vk, c, proof) })
+}
+
+// memoKey hashes a verification's every input, each length-prefixed, under its kind.
+func memoKey(kind string, blobs [][]byte, nums ...uint64) [32]byte {
 	h := sha256.New()
-	for _, b := range [][]byte{vk, proof, commitment} {
+	for _, b := range append([][]byte{[]byte(kind)}, blobs...) {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
 		h.Write(b)
 	}
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(min)))
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(max)))
+	for _, v := range nums {
+		h.Write(binary.BigEndian.AppendUint64(nil, v))
+	}
 	var k [32]byte
 	h.Sum(k[:0])
+	return k
+}
+
+// verify answers from memory for a success seen before, else runs check and remembers a success.
+func (m *memoVerifier) verify(k [32]byte, check func() error) error {
 	m.mu.Lock()
 	ok := m.ok[k]
 	m.mu.Unlock()
 	if ok {
 		return nil
 	}
-	if err := m.inner.VerifyChunk(vk, proof, commitment, min, max); err != nil {
+	if err := check(); err != nil {
 		return err
 	}
 	m.mu.Lock()

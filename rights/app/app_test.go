@@ -299,6 +299,10 @@ func (panicVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) e
 	panic("verifier exploded")
 }
 
+func (panicVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
+	panic("verifier exploded")
+}
+
 // TestAppRecoversPanic: a panic inside the ledger refuses the tx and changes nothing.
 func TestAppRecoversPanic(t *testing.T) {
 	c := newABCIChain(t, t.TempDir(), panicVerifier{})
@@ -331,6 +335,11 @@ type countingVerifier struct{ calls int }
 func (v *countingVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
 	v.calls++
 	return rightstest.Verifier{}.VerifyChunk(vk, proof, commitment, min, max)
+}
+
+func (v *countingVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
+	v.calls++
+	return rightstest.Verifier{}.VerifyInput(vk, c, proof)
 }
 
 // TestAppVerifiesEachProofOnce: a listing's proofs verified by CheckTx are not verified again in

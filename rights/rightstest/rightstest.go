@@ -22,7 +22,7 @@ import (
 // BadProof is the proof Verifier rejects; every other proof verifies.
 var BadProof = []byte("bad proof")
 
-// Verifier is a chunk proof verifier that accepts every well-formed call whose proof is not
+// Verifier is a chunk and input proof verifier that accepts every well-formed call whose proof is not
 // BadProof.
 type Verifier struct{}
 
@@ -31,6 +31,17 @@ func (Verifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error 
 		return errors.New("proof is marked bad")
 	}
 	if len(vk) == 0 || len(commitment) != 32 || min > max {
+		return errors.New("verifier called with malformed inputs")
+	}
+	return nil
+}
+
+func (Verifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
+	if bytes.Equal(proof, BadProof) {
+		return errors.New("proof is marked bad")
+	}
+	if len(vk) == 0 || len(c.Commitment) != 32 || c.Min > c.Max || c.Rows < 1 || c.Rows > c.Slots ||
+		c.Key.IsZero() || c.Ciphertext.IsZero() || len(c.Evaluations) == 0 {
 		return errors.New("verifier called with malformed inputs")
 	}
 	return nil
