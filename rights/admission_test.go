@@ -6,12 +6,16 @@ import (
 	"testing"
 )
 
-// prodGenesis is testGenesis as a chain that is not a devnet: ceremony setups, a proof fee and
-// (by default) regulator admission.
+// prodGenesis is testGenesis as a chain that is not a devnet: the secure ring (SecureSlots values
+// per ciphertext), input proofs required with input circuits of widths 16 and 64 beside the
+// chunk circuits, ceremony setups, a proof fee and (by default) regulator admission.
 func prodGenesis(fee uint64) Genesis {
 	g := testGenesis()
 	g.Devnet = false
 	g.Params.ProofFee = fee
+	g.Params.SlotsPerCiphertext = SecureSlots
+	g.Params.InputProofs = true
+	g.Circuits = append(g.Circuits, testInputCircuit(SecureSlots, 16), testInputCircuit(SecureSlots, 64))
 	for i := range g.Circuits {
 		g.Circuits[i].Setup = digestOf("transcript").String()
 	}
@@ -142,8 +146,8 @@ func TestAttackUnpaidListingVerifiesProofs(t *testing.T) {
 	h.ok("buyer", Msg{RegisterParty: &RegisterParty{Roles: []Role{RoleBuyer}, RLWEKey: digestOf("buyer rlwe")}})
 	h.next()
 
-	const rows = 4000 // 1,000 chunk proofs per column at chunk size 4
-	big := listing("big", rows, 1, column("a", TypeInteger, 0, 0, 10, rows), column("b", TypeInteger, 0, 0, 10, rows))
+	const rows = 1000 * SecureSlots // 1,000 input proofs per column, one per ciphertext
+	big := listing("big", rows, 1, inputColumn("a", 0, 10, rows, SecureSlots), inputColumn("b", 0, 10, rows, SecureSlots))
 	raw := h.raw("owner1", Msg{RegisterDataset: big})
 	if _, err := h.l.Admit(raw, h.block(), nil); refusalCode(err) != CodeFeeUnpaid {
 		t.Fatalf("Admit(unpaid listing of 2,000 proofs) = %v, want code %d", err, CodeFeeUnpaid)
@@ -167,7 +171,7 @@ func TestAttackUnpaidListingVerifiesProofs(t *testing.T) {
 
 	// Listings already waiting in the mempool count: their fees are reserved, and a party may
 	// have at most MaxQueuedListings.
-	small := listing("small", 8, 1, column("a", TypeInteger, 0, 0, 10, 8)) // 2 proofs, fee 4
+	small := listing("small", 2*SecureSlots, 1, inputColumn("a", 0, 10, 2*SecureSlots, SecureSlots)) // 2 proofs, fee 4
 	sraw := h.raw("owner1", Msg{RegisterDataset: small})
 	h.l.Queued = func(a Address) (int, uint64) { return 1, 17 }
 	if _, err := h.l.Admit(sraw, h.block(), nil); refusalCode(err) != CodeFeeUnpaid {

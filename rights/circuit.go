@@ -8,13 +8,15 @@ import (
 	"github.com/dxplabs/dxp/storage"
 )
 
-// Circuit is a proving circuit the chain accepts chunk proofs from: the chunk circuit for chunks
-// of ChunkSize values of a column whose Max-Min fits in Width bits. A column proven with it
-// names it by (ChunkSize, Width); the chain checks every chunk proof against VK.
+// Circuit is a proving circuit the chain accepts proofs from: of kind Kind, for chunks of
+// ChunkSize values of a column whose Max-Min fits in Width bits. A column proven with it names it
+// by (Kind, ChunkSize, Width) (KindCircuitID); the chain checks every chunk's proof against VK.
+// An input circuit (CircuitInput) covers one ciphertext per proof, so its ChunkSize is the
+// chain's Params.SlotsPerCiphertext.
 //
 // Circuits are registered in genesis (Genesis.Circuits) and, later, by the setup ceremony's
-// transaction; both go through one function, registerCircuit. An entry is never replaced or
-// removed: proofs registered under it stay verifiable.
+// transaction (chunk circuits only); both go through one function, registerCircuit. An entry is
+// never replaced or removed: proofs registered under it stay verifiable.
 type Circuit struct {
 	ChunkSize uint64 // n: values per chunk proof
 	Width     uint32 // w: bits of Max-Min the circuit accepts (1 to 64)
@@ -77,13 +79,18 @@ func ColumnWidth(lo, hi int64) uint32 {
 	return uint32(max(1, bits.Len64(uint64(hi)-uint64(lo))))
 }
 
-// checkCircuit reports the first thing wrong with c on a chain whose genesis says devnet.
-func checkCircuit(c *Circuit, devnet bool) error {
+// checkCircuit reports the first thing wrong with c on a chain whose genesis says devnet and
+// whose ciphertexts hold slots values.
+func checkCircuit(c *Circuit, devnet bool, slots uint64) error {
 	switch {
+	case c.Kind != CircuitChunk && c.Kind != CircuitInput:
+		return fmt.Errorf("circuit kind %q is unknown (want %q for a chunk circuit or %q for an input circuit)", c.Kind, CircuitChunk, CircuitInput)
 	case c.ChunkSize < 1 || c.ChunkSize > maxCircuitChunk:
 		return fmt.Errorf("circuit chunk size %d is outside 1..%d", c.ChunkSize, maxCircuitChunk)
 	case c.Width < 1 || c.Width > maxCircuitWidth:
 		return fmt.Errorf("circuit width %d is outside 1..%d", c.Width, maxCircuitWidth)
+	case c.Kind == CircuitInput && c.ChunkSize != slots:
+		return fmt.Errorf("input circuit %s has chunk size %d, but an input proof covers one ciphertext, which holds %d values on this chain", c.ID(), c.ChunkSize, slots)
 	case len(c.VK) == 0 || len(c.VK) > maxVKBytes:
 		return fmt.Errorf("circuit %s verifying key is %d bytes, want 1 to %d", c.ID(), len(c.VK), maxVKBytes)
 	case c.PK.IsZero():
@@ -100,8 +107,9 @@ func checkCircuit(c *Circuit, devnet bool) error {
 }
 
 // registerCircuit adds c to the registry. It is the only writer of the registry: genesis and the
-// setup ceremony's transaction both call it. It refuses a malformed circuit, an insecure setup
-// off a devnet, and a (ChunkSize, Width) already registered.
+// setup ceremony's transaction both call it. It refuses a malformed circuit (an unknown kind, an
+// input circuit whose chunk size is not the chain's SlotsPerCiphertext), an insecure setup off a
+// devnet, and an id (kind, ChunkSize, Width) already registered.
 func (x *exec) registerCircuit(c Circuit) error {
 	g, err := x.genesis()
 	if err != nil {
@@ -110,7 +118,7 @@ func (x *exec) registerCircuit(c Circuit) error {
 	if c.Setup == InsecureDevnetSetup && !g.Devnet {
 		return refuse(CodeInsecureSetup, "circuit %s: setup %q is allowed only on a devnet, and this chain's genesis is not one", c.ID(), InsecureDevnetSetup)
 	}
-	if err := checkCircuit(&c, g.Devnet); err != nil {
+	if err := checkCircuit(&c, g.Devnet, g.Params.SlotsPerCiphertext); err != nil {
 		return refuse(CodeBadCircuit, "%v", err)
 	}
 	k := key(prefixCircuit, c.ID())
@@ -128,21 +136,22 @@ func (x *exec) registerCircuit(c Circuit) error {
 	return nil
 }
 
-// circuit loads the registered circuit for (n, w), or refuses a column that names an
+// circuit loads the registered circuit of kind k for (n, w), or refuses a column that names an
 // unregistered one.
-func (x *exec) circuit(n uint64, w uint32) (*Circuit, error) {
+func (x *exec) circuit(k CircuitKind, n uint64, w uint32) (*Circuit, error) {
 	var c Circuit
-	ok, err := load(x.s, key(prefixCircuit, CircuitID(n, w)), &c)
+	id := KindCircuitID(k, n, w)
+	ok, err := load(x.s, key(prefixCircuit, id), &c)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, refuse(CodeUnknownCircuit, "no circuit %s (chunk size %d, width %d) is registered", CircuitID(n, w), n, w)
+		return nil, refuse(CodeUnknownCircuit, "no circuit %s (chunk size %d, width %d) is registered", id, n, w)
 	}
 	return &c, nil
 }
 
-// Circuit returns the registered circuit id (see CircuitID).
+// Circuit returns the registered circuit id (see CircuitID and KindCircuitID).
 func (l *Ledger) Circuit(id string) (*Circuit, error) {
 	return one[Circuit](l, key(prefixCircuit, id), "circuit "+id)
 }

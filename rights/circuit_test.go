@@ -67,12 +67,7 @@ func TestRegisterCircuit(t *testing.T) {
 	}
 
 	// Off a devnet, only ceremony setups are accepted, in genesis and afterwards.
-	g := testGenesis()
-	g.Devnet = false
-	g.Params.ProofFee = DefaultProofFee
-	for i := range g.Circuits {
-		g.Circuits[i].Setup = digestOf("transcript").String()
-	}
+	g := prodGenesis(DefaultProofFee)
 	prod := &Ledger{Store: NewMemStore()}
 	if err := prod.InitChain(g, Block{Height: 1}); err != nil {
 		t.Fatal(err)
@@ -84,5 +79,32 @@ func TestRegisterCircuit(t *testing.T) {
 	ceremony.Setup = digestOf("transcript 2").String()
 	if err := register(prod, ceremony); err != nil {
 		t.Errorf("registerCircuit(ceremony setup) = %v", err)
+	}
+
+	// Input circuits: keyed apart from the chunk circuit of the same (n, w), their chunk size the
+	// chain's slots per ciphertext; an unknown kind is refused.
+	input := testInputCircuit(testSlots, 16)
+	if err := register(l, input); err != nil {
+		t.Fatalf("registerCircuit(input n8 w16) = %v", err)
+	}
+	if c, err := l.Circuit(KindCircuitID(CircuitInput, testSlots, 16)); err != nil || c.Kind != CircuitInput || string(c.VK) != "vk input n8 w16" {
+		t.Errorf("Circuit(input-n8-w16) = %+v, %v, want the input circuit", c, err)
+	}
+	if _, _, err := l.Query("/circuit/input-n8-w16"); err != nil {
+		t.Errorf("query /circuit/input-n8-w16 = %v", err)
+	}
+	if err := register(l, input); code(err) != CodeCircuitExists {
+		t.Errorf("registerCircuit(input n8 w16 again) = %v, want code %d", err, CodeCircuitExists)
+	}
+	if chunk := testCircuit(testSlots, 16); register(l, chunk) != nil {
+		t.Errorf("registerCircuit(chunk n8 w16 beside the input circuit) refused")
+	}
+	if err := register(l, testInputCircuit(testChunk, 16)); code(err) != CodeBadCircuit || !strings.Contains(err.Error(), "holds 8 values on this chain") {
+		t.Errorf("registerCircuit(input circuit of chunk size 4 on 8 slots) = %v, want code %d", err, CodeBadCircuit)
+	}
+	odd := testCircuit(testChunk, 16)
+	odd.Kind = "magic"
+	if err := register(l, odd); code(err) != CodeBadCircuit || !strings.Contains(err.Error(), `kind "magic" is unknown`) {
+		t.Errorf("registerCircuit(kind magic) = %v, want code %d", err, CodeBadCircuit)
 	}
 }

@@ -147,7 +147,8 @@ func refuse(code uint32, format string, args ...any) *TxError {
 
 // Codes 120-124: committee members' checks of a listing's stored inputs (issue 15).
 const (
-	CodeBadAttestation   uint32 = 120 // an input verdict that is invalid without a reason, valid with one, or with a reason longer than MaxRefusalReason bytes
-	CodeAlreadyAttested  uint32 = 121 // the member already gave its verdict on the dataset's inputs
-	CodeInputsNotPending uint32 = 122 // an input verdict on a dataset that is not pending (already listed, refused or retired)
+	CodeBadAttestation     uint32 = 120 // an input verdict that is invalid without a reason, valid with one, or with a reason longer than MaxRefusalReason bytes
+	CodeAlreadyAttested    uint32 = 121 // the member already gave its verdict on the dataset's inputs
+	CodeInputsNotPending   uint32 = 122 // an input verdict on a dataset that is not pending (already listed, refused or retired)
+	CodeInputProofRequired uint32 = 123 // a column proven with a circuit other than an input circuit, on a chain whose genesis requires input proofs (Params.InputProofs)
 )

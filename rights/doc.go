@@ -50,9 +50,20 @@
 // votes. Owners list datasets whose chunk proofs the chain
 // verifies, paying Params.ProofFee per proof, burned, before any proof is verified (a node's
 // Admit checks the owner role and the fee first, counting the sender's listings already in its
-// mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs). A listing is
+// mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs). Each column
+// names the registered Circuit its chunks were proven with (circuit.go), of one of two kinds: a
+// chunk circuit's proof shows only that the chunk's committed values lie within the column's
+// bounds; an input circuit's (CircuitInput, one chunk per ciphertext of SlotsPerCiphertext values)
+// also shows that the column's ciphertext is a fresh encryption of exactly those values under the
+// committee's public key (Keys[0]), and the chain verifies it against an InputClaim naming the
+// ciphertext's and key's digests, the chunk's real rows and the evaluations the listing carries.
+// A genesis that sets Params.InputProofs refuses every other column (CodeInputProofRequired); a
+// chain that is not a devnet must set it and run the secure ring (SlotsPerCiphertext =
+// SecureSlots, 16384), while a devnet may list chunk-proven columns on a small ring, insecurely.
+// A listing is
 // pending until Threshold committee members have checked the objects it names in storage, which
-// the chain cannot read (AttestInputs, tx_attest.go): Threshold valid verdicts list it,
+// the chain cannot read (AttestInputs, tx_attest.go; for an input column this includes checking
+// the listed evaluations against the stored ciphertext and key): Threshold valid verdicts list it,
 // Threshold invalid ones refuse it for good, naming its holder. Holders then update listed
 // datasets (description, tags, price), set their Policy, retire them, or transfer the
 // holding to another owner. Buyers request grants naming ops, columns, uses, a purpose, an
@@ -100,7 +111,7 @@
 // every hold stays on record.
 //
 // Setup ceremonies (tx_zkceremony.go): a regulator opens a Groth16 setup ceremony for a chunk
-// circuit and an ordered list of participants; each posts the digest of its contribution in
+// circuit (input circuits are registered in genesis) and an ordered list of participants; each posts the digest of its contribution in
 // turn, phase 1 then phase 2; the hash of the block after a phase's last contribution, recorded
 // by EndBlock, is that phase's beacon; the coordinator or a participant then finishes it with the keys, and the chain
 // checks the transcript digest and registers the keys for the circuit (registerZKCircuit).

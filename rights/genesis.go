@@ -10,6 +10,11 @@ import (
 // is accepted only on a chain whose genesis says Devnet.
 const InsecureDevnetSetup = "insecure-devnet"
 
+// SecureSlots is the ring degree, and so the SlotsPerCiphertext, of the committee's parameters at
+// their secure size: mpc.SecureSlots (N = 2^14), restated here because rights imports no mpc. A
+// smaller ring (mpc.NewParamsFor) is insecure and only a devnet may have it.
+const SecureSlots = 16384
+
 // maxChainIDLen is CometBFT's limit.
 const maxChainIDLen = 50
 
@@ -46,16 +51,29 @@ func (g *Genesis) Validate() error {
 	if len(g.Circuits) == 0 {
 		return errors.New("rights: genesis: no proving circuit is registered, so no dataset could be listed")
 	}
+	if !g.Devnet && !g.Params.InputProofs {
+		return errors.New("rights: genesis: params: input proofs are off, which only a devnet may have (nothing would tie a column's ciphertexts to its committed values)")
+	}
+	if !g.Devnet && g.Params.SlotsPerCiphertext != SecureSlots {
+		return fmt.Errorf("rights: genesis: params: %d slots per ciphertext is a ring below the secure size, which only a devnet may have; want %d", g.Params.SlotsPerCiphertext, SecureSlots)
+	}
 	ids := map[string]bool{}
+	inputCircuits := 0
 	for i := range g.Circuits {
 		c := &g.Circuits[i]
-		if err := checkCircuit(c, g.Devnet); err != nil {
+		if err := checkCircuit(c, g.Devnet, g.Params.SlotsPerCiphertext); err != nil {
 			return fmt.Errorf("rights: genesis: %w", err)
 		}
 		if ids[c.ID()] {
 			return fmt.Errorf("rights: genesis: circuit %s is listed twice", c.ID())
 		}
 		ids[c.ID()] = true
+		if c.Kind == CircuitInput {
+			inputCircuits++
+		}
+	}
+	if g.Params.InputProofs && inputCircuits == 0 {
+		return errors.New("rights: genesis: input proofs are required but no input circuit is registered, so no dataset could be listed")
 	}
 	if !g.Devnet && g.Params.ProofFee == 0 {
 		return fmt.Errorf("rights: genesis: params: proof fee is 0, which only a devnet may have (listings would make every validator verify proofs for free); the default is %d", DefaultProofFee)

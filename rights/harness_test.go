@@ -297,6 +297,40 @@ func testCircuit(n uint64, w uint32) Circuit {
 	return Circuit{ChunkSize: n, Width: w, VK: []byte(fmt.Sprintf("vk n%d w%d", n, w)), PK: digestOf(fmt.Sprintf("pk n%d w%d", n, w)), Setup: InsecureDevnetSetup}
 }
 
+// testInputCircuit is a devnet input circuit of chunk size n (the chain's slots per ciphertext)
+// and width w, its verifying key distinct from the chunk circuit's.
+func testInputCircuit(n uint64, w uint32) Circuit {
+	return Circuit{Kind: CircuitInput, ChunkSize: n, Width: w, VK: []byte(fmt.Sprintf("vk input n%d w%d", n, w)),
+		PK: digestOf(fmt.Sprintf("pk input n%d w%d", n, w)), Setup: InsecureDevnetSetup}
+}
+
+// inputColumn builds a well-formed integer input column of rows values on a chain whose
+// ciphertexts hold slots values: one chunk per ciphertext, each with a proof and the evaluations
+// of two CRT groups, proven with the narrowest test input circuit.
+func inputColumn(name string, min, max int64, rows, slots uint64) Column {
+	c := Column{Name: name, Type: TypeInteger, Min: min, Max: max, ChunkSize: slots, Width: 16, Kind: CircuitInput}
+	if ColumnWidth(min, max) > 16 {
+		c.Width = 64
+	}
+	for i := uint64(0); i < ceilDiv(rows, slots); i++ {
+		c.Ciphertexts = append(c.Ciphertexts, digestOf(fmt.Sprintf("ct %s %d", name, i)))
+		c.Chunks = append(c.Chunks, Chunk{Commitment: commitment(fmt.Sprintf("%s %d", name, i)), Proof: []byte("input proof"),
+			Evaluations: testEvaluations(fmt.Sprintf("%s %d", name, i), 2)})
+	}
+	return c
+}
+
+// testEvaluations is groups CRT groups of evaluations (4 field elements of 32 bytes each) derived
+// from s.
+func testEvaluations(s string, groups int) []byte {
+	var out []byte
+	for i := range 4 * groups {
+		d := digestOf(fmt.Sprintf("evaluation %s %d", s, i))
+		out = append(out, d[:]...)
+	}
+	return out
+}
+
 // column builds a well-formed column of rows values, proven with the narrowest test circuit.
 func column(name string, typ ColumnType, scale uint32, min, max int64, rows uint64) Column {
 	c := Column{Name: name, Type: typ, Scale: scale, Min: min, Max: max, ChunkSize: testChunk, Width: 16}

@@ -33,7 +33,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"no pk", func(g *Genesis) { g.Circuits[1].PK = Digest{} }, "proving key digest is zero"},
 		{"duplicate circuit", func(g *Genesis) { g.Circuits[1] = g.Circuits[0] }, "circuit n4-w16 is listed twice"},
 		{"no max datasets", func(g *Genesis) { g.Params.MaxGrantDatasets = 0 }, "max grant datasets"},
-		{"insecure setup off devnet", func(g *Genesis) { g.Devnet = false }, "only on a devnet"},
+		{"insecure setup off devnet", func(g *Genesis) { *g = prodGenesis(DefaultProofFee); g.Circuits[3].Setup = InsecureDevnetSetup }, "only on a devnet"},
 		{"bad setup", func(g *Genesis) { g.Circuits[1].Setup = "whatever" }, "ceremony transcript digest"},
 		{"ready without keys", func(g *Genesis) { g.Committee.Ready = true }, "ready exactly when"},
 		{"unknown admission", func(g *Genesis) { g.Admission = "anyone" }, "admission rule \"anyone\" is unknown"},
@@ -55,11 +55,7 @@ func TestGenesisValidate(t *testing.T) {
 	if err := g.Validate(); err != nil {
 		t.Fatalf("Validate(test genesis) = %v", err)
 	}
-	g.Devnet = false
-	g.Params.ProofFee = DefaultProofFee
-	for i := range g.Circuits {
-		g.Circuits[i].Setup = digestOf("transcript").String()
-	}
+	g = prodGenesis(DefaultProofFee)
 	if err := g.Validate(); err != nil {
 		t.Errorf("Validate(ceremony setup) = %v", err)
 	}
@@ -276,8 +272,9 @@ func TestRegisterDataset(t *testing.T) {
 			cols[1].Chunks = append([]Chunk{cols[0].Chunks[2]}, cols[1].Chunks...)
 			cols[0].Chunks = cols[0].Chunks[:2]
 		},
-		"a bound":   func(cols []Column) { cols[0].Max++ },
-		"a circuit": func(cols []Column) { cols[0].Width = 64 },
+		"a bound":        func(cols []Column) { cols[0].Max++ },
+		"a circuit":      func(cols []Column) { cols[0].Width = 64 },
+		"a circuit kind": func(cols []Column) { cols[0].Kind = CircuitInput },
 	} {
 		cols := good().Columns
 		change(cols)

@@ -25,6 +25,12 @@ const (
 	maxTag         = 32 // characters
 	maxPurposes    = 16
 	maxPurpose     = 64 // characters
+	// maxEvaluationsBytes bounds an input proof's listed evaluations (Chunk.Evaluations): 4
+	// field elements of 32 bytes (C0, C1, P0, P1 at γ) per CRT group, and at most 8 groups, so
+	// 1024 bytes. mpc.CRTGroups has ⌈(level+1)/4⌉ groups, 2 at mpc.InputLevel = 4; the bound
+	// leaves room for a higher input level, and the verifier refuses any length but its layout's.
+	evaluationsPerGroup = 4 * 32
+	maxEvaluationsBytes = 8 * evaluationsPerGroup
 )
 
 // ceilDiv is ceil(a/b) for b > 0, without overflow.
@@ -37,9 +43,11 @@ func ceilDiv(a, b uint64) uint64 {
 }
 
 // DatasetCommitment is the commitment that binds every chunk commitment of a dataset: SHA-256
-// over a version tag and, for each column in order, its name, bounds, circuit and every chunk
-// commitment, each length-prefixed so that no two datasets encode alike. The chain computes it
-// at registration; anyone holding the columns recomputes it.
+// over a version tag ("dxp-dataset-commitment/3") and, for each column in order, its name,
+// bounds, circuit (chunk size, width and kind) and every chunk commitment, each length-prefixed
+// so that no two datasets encode alike. The chain computes it at registration; anyone holding
+// the columns recomputes it. Version 3 added the circuit's kind: a column proven with the chunk
+// circuit and one proven with an input circuit never share a commitment.
 func DatasetCommitment(cols []Column) Digest {
 	h := sha256.New()
 	var num [8]byte
@@ -51,7 +59,7 @@ func DatasetCommitment(cols []Column) Digest {
 		put(uint64(len(b)))
 		h.Write(b)
 	}
-	bytes([]byte("dxp-dataset-commitment/2"))
+	bytes([]byte("dxp-dataset-commitment/3"))
 	put(uint64(len(cols)))
 	for _, c := range cols {
 		bytes([]byte(c.Name))
@@ -59,6 +67,7 @@ func DatasetCommitment(cols []Column) Digest {
 		put(uint64(c.Max))
 		put(c.ChunkSize)
 		put(uint64(c.Width))
+		bytes([]byte(c.Kind))
 		put(uint64(len(c.Chunks)))
 		for _, ch := range c.Chunks {
 			bytes(ch.Commitment)
@@ -69,7 +78,8 @@ func DatasetCommitment(cols []Column) Digest {
 	return d
 }
 
-// listingFee is what listing m costs at params' ProofFee: one fee per chunk proof it carries.
+// listingFee is what listing m costs at params' ProofFee: one fee per proof it carries, chunk or
+// input proof alike (one per chunk).
 func listingFee(m *RegisterDataset, params *Params) (fee, proofs uint64, err error) {
 	for _, col := range m.Columns {
 		proofs += uint64(len(col.Chunks))
@@ -130,6 +140,16 @@ func (x *exec) chargeProofFee(p *Party, m *RegisterDataset) error {
 
 // registerDataset lists a dataset held by the sender after checking its schema, the circuit
 // each column names and every chunk proof.
+//
+// An input column (Kind CircuitInput) has one chunk per ciphertext (ChunkSize =
+// SlotsPerCiphertext = N), and chunk j's proof is verified against the claim: the chunk committed
+// to by its commitment holds min(N, Rows − jN) real rows within [Min, Max] (the rest padding),
+// and Ciphertexts[j] is a fresh encryption of exactly them, one per slot, under the committee's
+// collective public key Keys[0] (of the epoch the listing names, checked), at the input level,
+// given the listed evaluations at the proof's challenge. The chain cannot read the ciphertext or
+// the key: the proof binds their digests (zk.Binding), and Threshold committee members check the
+// evaluations against the stored objects (AttestInputs) before the dataset is listed. On a chain
+// whose genesis sets InputProofs every column must be an input column (CodeInputProofRequired).
 func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	p, err := x.party(x.sender)
 	if err != nil {
@@ -209,7 +229,17 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		if err := checkFrequencyTable(&col, params.SlotsPerCiphertext); err != nil {
 			return "", err
 		}
-		circuit, err := x.circuit(col.ChunkSize, col.Width)
+		switch {
+		case col.Kind != CircuitChunk && col.Kind != CircuitInput:
+			return "", refuse(CodeUnknownCircuit, "column %q names circuit kind %q, which is unknown (want %q or %q)", col.Name, col.Kind, CircuitChunk, CircuitInput)
+		case params.InputProofs && col.Kind != CircuitInput:
+			return "", refuse(CodeInputProofRequired, "column %q is proven with circuit %s, but this chain requires an input circuit for every column (to tie its ciphertexts to its values)",
+				col.Name, KindCircuitID(col.Kind, col.ChunkSize, col.Width))
+		case col.Kind == CircuitInput && col.ChunkSize != params.SlotsPerCiphertext:
+			return "", refuse(CodeBadDataset, "column %q is proven with input chunks of %d values, but an input proof covers one ciphertext of %d values",
+				col.Name, col.ChunkSize, params.SlotsPerCiphertext)
+		}
+		circuit, err := x.circuit(col.Kind, col.ChunkSize, col.Width)
 		if err != nil {
 			return "", err
 		}
@@ -218,6 +248,10 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 				col.Name, col.Min, col.Max, need, circuit.ID(), col.Width)
 		}
 		circuits[i] = circuit
+		if col.Kind == CircuitInput && len(col.Chunks) != len(col.Ciphertexts) {
+			return "", refuse(CodeBadDataset, "column %q has %d input proof chunks for %d ciphertexts, want one per ciphertext",
+				col.Name, len(col.Chunks), len(col.Ciphertexts))
+		}
 		if want := ceilDiv(m.Rows, col.ChunkSize); uint64(len(col.Chunks)) != want {
 			return "", refuse(CodeBadDataset, "column %q has %d proof chunks, %d rows need %d (%d values each)",
 				col.Name, len(col.Chunks), m.Rows, want, col.ChunkSize)
@@ -229,7 +263,13 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 			if len(ch.Proof) == 0 {
 				return "", refuse(CodeBadProof, "column %q chunk %d has no proof", col.Name, j)
 			}
+			if err := checkEvaluations(&col, j); err != nil {
+				return "", err
+			}
 		}
+	}
+	if len(c.Keys) == 0 {
+		return "", refuse(CodeInternal, "the committee is ready but has no keys")
 	}
 	// Proofs last: they are the expensive check.
 	if x.v == nil {
@@ -237,7 +277,13 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	}
 	for i, col := range m.Columns {
 		for j, ch := range col.Chunks {
-			if err := x.v.VerifyChunk(circuits[i].VK, ch.Proof, ch.Commitment, col.Min, col.Max); err != nil {
+			var err error
+			if col.Kind == CircuitInput {
+				err = x.v.VerifyInput(circuits[i].VK, inputClaim(m, &col, j, params.SlotsPerCiphertext, c.Keys[0]), ch.Proof)
+			} else {
+				err = x.v.VerifyChunk(circuits[i].VK, ch.Proof, ch.Commitment, col.Min, col.Max)
+			}
+			if err != nil {
 				return "", refuse(CodeBadProof, "column %q chunk %d: the proof does not verify under circuit %s: %v", col.Name, j, circuits[i].ID(), err)
 			}
 		}
@@ -280,6 +326,43 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	}
 	x.emit(Event{Action: "register_dataset", Parties: []Address{x.sender}, Datasets: []string{id}})
 	return id, nil
+}
+
+// inputClaim is what the input proof of chunk j of col, an input column of listing m, is checked
+// against: chunk j covers rows jN to min((j+1)N, Rows) − 1, so it has min(N, Rows − jN) real rows
+// (at least 1: the column has ceil(Rows/N) chunks), and its ciphertext is Ciphertexts[j],
+// encrypted under key, the committee's collective public key.
+func inputClaim(m *RegisterDataset, col *Column, j int, slots uint64, key Digest) *InputClaim {
+	ch := &col.Chunks[j]
+	return &InputClaim{
+		Slots:       slots,
+		Width:       col.Width,
+		Commitment:  ch.Commitment,
+		Min:         col.Min,
+		Max:         col.Max,
+		Rows:        min(slots, m.Rows-uint64(j)*slots),
+		Key:         key,
+		Ciphertext:  col.Ciphertexts[j],
+		Evaluations: ch.Evaluations,
+	}
+}
+
+// checkEvaluations refuses chunk j of col if its evaluations do not fit its kind: an input
+// proof's are 1 to 8 CRT groups of 4 field elements (a positive multiple of 128 bytes, at most
+// maxEvaluationsBytes); a chunk proof has none, so a listing cannot store unchecked bytes in them.
+func checkEvaluations(col *Column, j int) error {
+	n := len(col.Chunks[j].Evaluations)
+	if col.Kind != CircuitInput {
+		if n != 0 {
+			return refuse(CodeBadDataset, "column %q chunk %d carries %d bytes of evaluations, which only an input proof has", col.Name, j, n)
+		}
+		return nil
+	}
+	if n == 0 || n > maxEvaluationsBytes || n%evaluationsPerGroup != 0 {
+		return refuse(CodeBadDataset, "column %q chunk %d input proof evaluations are %d bytes, want a positive multiple of %d up to %d",
+			col.Name, j, n, evaluationsPerGroup, maxEvaluationsBytes)
+	}
+	return nil
 }
 
 // holderDataset loads a listed, unfrozen dataset the sender holds, for one of the holder's actions.

@@ -31,6 +31,12 @@ import (
 // fetches every contribution, checks it against the digest recorded here, verifies the whole
 // transcript and checks that the verifying key and proving key digest recorded here are the
 // ones the transcript implies.
+//
+// Ceremonies are for chunk circuits (CircuitChunk) only: the circuit a finish registers has the
+// chunk kind. An input circuit (CircuitInput), which a chain with Params.InputProofs needs for
+// every column, is registered in genesis, its Setup naming the transcript digest of a ceremony
+// run off chain (or InsecureDevnetSetup on a devnet). On such a chain a ceremony's chunk circuit
+// registers but no column can name it.
 
 // ZKCeremonyStatus is where a ceremony is.
 type ZKCeremonyStatus string

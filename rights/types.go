@@ -547,6 +547,13 @@ type Params struct {
 	// burned, charged before any proof is verified. At least 1 on a chain that is not a devnet
 	// (DefaultProofFee); 0 (free listings) only on a devnet.
 	ProofFee uint64 `cbor:",omitempty"`
+	// InputProofs says every column must be proven with an input circuit (CircuitInput), whose
+	// proof shows that each of the column's ciphertexts encrypts exactly the chunk's committed
+	// values; a column proven with the chunk circuit is refused (CodeInputProofRequired).
+	// Required on a chain that is not a devnet (with SlotsPerCiphertext = SecureSlots). A devnet
+	// may leave it off, which is insecure: a chunk proof ties nothing to the ciphertexts, so an
+	// owner can list values it proved in range and encrypt others.
+	InputProofs bool `cbor:",omitempty" json:",omitempty"`
 }
 
 // DefaultProofFee is the ProofFee a genesis that is not a devnet should start from.
@@ -753,8 +760,10 @@ type RefuseComputation struct {
 
 // AttestInputs is a committee member's verdict on the stored inputs of a pending dataset: Valid
 // when every object the listing names (each column's ciphertexts and frequency table) is present,
-// matches its digest and is what the listing claims; otherwise Reason, one sentence naming the
-// first object that is not. Threshold valid verdicts list the dataset; Threshold invalid ones
+// matches its digest and is what the listing claims, and, for an input column, each chunk's
+// listed evaluations are those of its stored ciphertext and the committee's public key at the
+// proof's challenge (the chain verified the proof with them); otherwise Reason, one sentence
+// naming the first object that is not. Threshold valid verdicts list the dataset; Threshold invalid ones
 // refuse it, naming its holder.
 type AttestInputs struct {
 	Dataset string
