@@ -76,6 +76,8 @@ func goldenGenesis() rights.Genesis {
 		return rights.Circuit{ChunkSize: n, Width: w, VK: []byte(fmt.Sprintf("vk n%d w%d", n, w)),
 			PK: goldenDigest(fmt.Sprintf("pk n%d w%d", n, w)), Setup: rights.InsecureDevnetSetup}
 	}
+	inputCircuit := circuit(goldenSlots, 16)
+	inputCircuit.Kind, inputCircuit.VK = rights.CircuitInput, []byte("vk input n8 w16")
 	return rights.Genesis{
 		ChainID:    goldenChain,
 		Devnet:     true,
@@ -83,8 +85,25 @@ func goldenGenesis() rights.Genesis {
 		Committee:  rights.Committee{Members: members, Threshold: 2, Epoch: 1, Seed: []byte("golden seed")},
 		Params: rights.Params{OpeningCredit: 1000, ComputationDeadline: 4, PlaintextModulus: 1125899908022273,
 			SlotsPerCiphertext: goldenSlots, MaxGrantDatasets: 3, ProofFee: 1},
-		Circuits: []rights.Circuit{circuit(goldenChunk, 16), circuit(goldenChunk, 64)},
+		Circuits: []rights.Circuit{circuit(goldenChunk, 16), circuit(goldenChunk, 64), inputCircuit},
 	}
+}
+
+// goldenInputColumn is an input column of rows values: one chunk per ciphertext of goldenSlots
+// values, each with a proof and two CRT groups of evaluations.
+func goldenInputColumn(name string, min, max int64, rows uint64) rights.Column {
+	c := rights.Column{Name: name, Type: rights.TypeInteger, Min: min, Max: max, ChunkSize: goldenSlots, Width: 16, Kind: rights.CircuitInput}
+	for i := uint64(0); i < (rows+goldenSlots-1)/goldenSlots; i++ {
+		c.Ciphertexts = append(c.Ciphertexts, goldenDigest(fmt.Sprintf("ct %s %d", name, i)))
+		com := goldenDigest(fmt.Sprintf("commitment %s %d", name, i))
+		var ev []byte
+		for k := range 8 {
+			d := goldenDigest(fmt.Sprintf("evaluation %s %d %d", name, i, k))
+			ev = append(ev, d[:]...)
+		}
+		c.Chunks = append(c.Chunks, rights.Chunk{Commitment: com[:], Proof: []byte("input proof"), Evaluations: ev})
+	}
+	return c
 }
 
 func goldenColumn(name string, typ rights.ColumnType, scale uint32, min, max int64, rows uint64, freq bool) rights.Column {
@@ -293,7 +312,14 @@ func TestGoldenReplay(t *testing.T) {
 	ds1, ds2, ds3 := ids[0], ids[1], ids[2]
 
 	// 3b: the committee checks the listings' stored inputs: three are listed, a fourth is refused.
-	four := r.block(r.tx("owner2", M{RegisterDataset: goldenListing("four", 6, 20, goldenColumn("a", rights.TypeInteger, 0, 0, 10, 6, false))}))[0]
+	// A listing with an input column (one input proof per ciphertext) stays pending; one whose
+	// input proof is bad is refused.
+	badInput := goldenInputColumn("a", 0, 10, 12)
+	badInput.Chunks[1].Proof = []byte("bad proof")
+	four := r.block(r.tx("owner2", M{RegisterDataset: goldenListing("four", 6, 20, goldenColumn("a", rights.TypeInteger, 0, 0, 10, 6, false))}),
+		r.tx("owner1", M{RegisterDataset: goldenListing("five", 12, 15, goldenInputColumn("a", 0, 10, 12),
+			goldenColumn("c", rights.TypeInteger, 0, 0, 1000, 12, false))}),
+		r.tx("owner1", M{RegisterDataset: goldenListing("six", 12, 15, badInput)}))[0]
 	attest := func(m, ds, reason string) []byte {
 		return r.tx(m, M{AttestInputs: &rights.AttestInputs{Dataset: ds, Valid: reason == "", Reason: reason}})
 	}
