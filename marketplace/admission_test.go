@@ -34,6 +34,9 @@ func regulatedChain(t *testing.T, ctx context.Context, home string) *marketplace
 	gen := rightstest.Genesis()
 	gen.Devnet = false
 	gen.Params.ProofFee = rights.DefaultProofFee
+	// Off a devnet, genesis requires input proofs on the secure ring.
+	gen.Params.InputProofs, gen.Params.SlotsPerCiphertext = true, rights.SecureSlots
+	gen.Circuits = append(gen.Circuits, rightstest.InputCircuit(rights.SecureSlots, 16))
 	gen.Regulators = []rights.Address{reg.Address()}
 	for i := range gen.Circuits {
 		gen.Circuits[i].Setup = rightstest.Digest("transcript").String()

@@ -205,3 +205,13 @@ func CheckStore(t *testing.T, s rights.Store) {
 		t.Errorf("Set(nil value) accepted")
 	}
 }
+
+// InputCircuit is a devnet input circuit (rights.CircuitInput) of chunk size n, which must be the
+// chain's SlotsPerCiphertext, and width w.
+func InputCircuit(n uint64, w uint32) rights.Circuit {
+	c := Circuit(n, w)
+	c.Kind = rights.CircuitInput
+	c.VK = []byte(fmt.Sprintf("vk input n%d w%d", n, w))
+	c.PK = Digest(fmt.Sprintf("pk input n%d w%d", n, w))
+	return c
+}
