@@ -86,7 +86,7 @@ func listingFee(m *RegisterDataset, params *Params) (fee, proofs uint64, err err
 	}
 	hi, fee := bits.Mul64(proofs, params.ProofFee)
 	if hi != 0 {
-		return 0, proofs, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs at %d credits each costs more credits than exist", proofs, params.ProofFee)
+		return 0, proofs, refuse(CodeFeeUnpaid, "a listing of %d proofs at %d credits each costs more credits than exist", proofs, params.ProofFee)
 	}
 	return fee, proofs, nil
 }
@@ -104,15 +104,15 @@ func (x *exec) proofFee(p *Party, m *RegisterDataset, reserved uint64) (fee, pro
 	}
 	if p.Balance < fee || p.Balance-fee < reserved {
 		if reserved > 0 {
-			return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs costs %d credits (%d per proof) and %s holds %d, of which its listings waiting in the mempool will pay %d",
+			return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d proofs costs %d credits (%d per proof) and %s holds %d, of which its listings waiting in the mempool will pay %d",
 				proofs, fee, params.ProofFee, x.sender, p.Balance, reserved)
 		}
-		return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d chunk proofs costs %d credits (%d per proof) and %s holds %d", proofs, fee, params.ProofFee, x.sender, p.Balance)
+		return 0, 0, refuse(CodeFeeUnpaid, "a listing of %d proofs costs %d credits (%d per proof) and %s holds %d", proofs, fee, params.ProofFee, x.sender, p.Balance)
 	}
 	return fee, proofs, nil
 }
 
-// ListingFee is what listing m costs on this chain (Params.ProofFee per chunk proof).
+// ListingFee is what listing m costs on this chain (Params.ProofFee per chunk or input proof).
 func (l *Ledger) ListingFee(m *RegisterDataset) (uint64, error) {
 	p, err := l.Params()
 	if err != nil {

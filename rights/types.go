@@ -59,13 +59,14 @@ type Column struct {
 	// Min and Max bound every value, in scaled integer units (value × 10^Scale).
 	Min, Max    int64
 	Ciphertexts []Digest // one per SlotsPerCiphertext rows, in row order
-	// ChunkSize and Width name the registered Circuit the chunks were proven with (see
-	// CircuitID); Width is at least ColumnWidth(Min, Max).
+	// Kind, ChunkSize and Width name the registered Circuit the chunks were proven with (see
+	// KindCircuitID); Width is at least ColumnWidth(Min, Max).
 	ChunkSize uint64
 	Width     uint32
 	// Kind is the kind of the circuit the chunks were proven with. CircuitInput: one chunk per
 	// ciphertext (ChunkSize = SlotsPerCiphertext), each proof also showing that Ciphertexts[j] is
 	// a fresh encryption under the committee's public key of exactly the chunk's values.
+	// Required for every column when Params.InputProofs is set.
 	Kind   CircuitKind `cbor:",omitempty" json:",omitempty"`
 	Chunks []Chunk     // one per ChunkSize rows, in row order
 	// Frequencies is the column's frequency table (see FrequencyTable); nil if it has none.
@@ -543,7 +544,7 @@ type Params struct {
 	PlaintextModulus   uint64 // BGV T: a query whose result could reach T/2 is refused
 	SlotsPerCiphertext uint64 // values per ciphertext
 	MaxGrantDatasets   uint32
-	// ProofFee is what a listing pays per chunk proof it carries, from its sender's balance and
+	// ProofFee is what a listing pays per proof (chunk or input) it carries, from its sender's balance and
 	// burned, charged before any proof is verified. At least 1 on a chain that is not a devnet
 	// (DefaultProofFee); 0 (free listings) only on a devnet.
 	ProofFee uint64 `cbor:",omitempty"`
