@@ -544,9 +544,9 @@ type Params struct {
 	PlaintextModulus   uint64 // BGV T: a query whose result could reach T/2 is refused
 	SlotsPerCiphertext uint64 // values per ciphertext
 	MaxGrantDatasets   uint32
-	// ProofFee is what a listing pays per proof (chunk or input) it carries, from its sender's balance and
-	// burned, charged before any proof is verified. At least 1 on a chain that is not a devnet
-	// (DefaultProofFee); 0 (free listings) only on a devnet.
+	// ProofFee is what a listing pays per proof it carries (chunk or input proof alike), from its
+	// sender's balance and burned, charged before any proof is verified. At least 1 on a chain
+	// that is not a devnet (DefaultProofFee); 0 (free listings) only on a devnet.
 	ProofFee uint64 `cbor:",omitempty"`
 	// InputProofs says every column must be proven with an input circuit (CircuitInput), whose
 	// proof shows that each of the column's ciphertexts encrypts exactly the chunk's committed
