@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +41,12 @@ func newABCIChain(t *testing.T, dir string, v rights.Verifier) *abciChain {
 
 func (c *abciChain) initChain() []byte {
 	c.t.Helper()
-	state, err := json.Marshal(rightstest.Genesis())
+	return c.initChainWith(rightstest.Genesis())
+}
+
+func (c *abciChain) initChainWith(gen rights.Genesis) []byte {
+	c.t.Helper()
+	state, err := json.Marshal(gen)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -371,6 +378,71 @@ func TestAppVerifiesEachProofOnce(t *testing.T) {
 			t.Errorf("CheckTx(bad proof) = %d %q, want %d", r.Code, r.Log, rights.CodeBadProof)
 		}
 	}
+}
+
+// TestAttackReuseMemoizedInputProof: an owner gets an input proof verified once (CheckTx
+// remembers it), then lists the same proof bytes, commitment and evaluations against another
+// ciphertext, hoping the node answers from memory for a proof it has seen. The memo is keyed on
+// the whole claim, so the changed claim is verified afresh (and refused when the proof does not
+// hold for it); the listing verified in CheckTx is not verified again in FinalizeBlock.
+func TestAttackReuseMemoizedInputProof(t *testing.T) {
+	v := &claimVerifier{}
+	c := newABCIChain(t, t.TempDir(), v)
+	gen := rightstest.Genesis()
+	gen.Params.InputProofs = true
+	gen.Circuits = append(gen.Circuits, rightstest.InputCircuit(rightstest.Slots, 16))
+	c.initChainWith(gen)
+	keys := rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: rights.KeysStep, Digests: rightstest.CeremonyKeys}}
+	c.block(c.tx("owner1", rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}}), c.tx("m1", keys), c.tx("m2", keys))
+
+	const rows = 2 * rightstest.Slots
+	honest := rightstest.Listing("one", rows, 30, rightstest.InputColumn("a", 0, 9, rows))
+	list := c.tx("owner1", rights.Msg{RegisterDataset: honest})
+	if r := c.checkTx(list); r.Code != rights.CodeOK {
+		t.Fatalf("CheckTx = %d %q", r.Code, r.Log)
+	}
+	if v.calls != 2 {
+		t.Fatalf("CheckTx verified %d input proofs, want 2 (one per ciphertext)", v.calls)
+	}
+	if res := c.block(list); res.TxResults[0].Code != rights.CodeOK {
+		t.Fatalf("FinalizeBlock = %+v", res.TxResults[0])
+	}
+	if v.calls != 2 {
+		t.Errorf("FinalizeBlock verified again: %d calls, want 2", v.calls)
+	}
+
+	// The attack: the same proofs over a ciphertext they were not made for.
+	v.honest = honest.Columns[0].Ciphertexts
+	forged := rightstest.Listing("two", rows, 30, rightstest.InputColumn("a", 0, 9, rows))
+	forged.Columns[0].Ciphertexts[1] = rightstest.Digest("a ciphertext of other values")
+	r := c.checkTx(c.tx("owner1", rights.Msg{RegisterDataset: forged}))
+	if r.Code != rights.CodeBadProof || !strings.Contains(r.Log, `column "a" chunk 1`) {
+		t.Errorf("CheckTx(proof reused on another ciphertext) = %d %q, want code %d naming chunk 1", r.Code, r.Log, rights.CodeBadProof)
+	}
+	// Chunk 0's claim is the one verified before, answered from memory; chunk 1's changed claim
+	// is verified afresh.
+	if v.calls != 3 {
+		t.Errorf("the verifier was called %d times in all, want 3 (only the changed claim verified afresh)", v.calls)
+	}
+}
+
+// claimVerifier counts input proofs and, once honest is set, refuses a claim whose ciphertext is
+// none of the honest ones: the proofs were made for those ciphertexts.
+type claimVerifier struct {
+	calls  int
+	honest []rights.Digest
+}
+
+func (v *claimVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
+	return errors.New("no chunk proof expected")
+}
+
+func (v *claimVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
+	v.calls++
+	if v.honest != nil && !slices.Contains(v.honest, c.Ciphertext) {
+		return errors.New("the proof does not hold for this ciphertext")
+	}
+	return rightstest.Verifier{}.VerifyInput(vk, c, proof)
 }
 
 // TestAppCommitsWhileSaving: Commit returns before the save it starts ends. CheckTx reads the

@@ -144,6 +144,26 @@ func Column(name string, typ rights.ColumnType, scale uint32, min, max int64, ro
 	return c
 }
 
+// InputColumn is a well-formed integer input column (rights.CircuitInput) of rows values: one
+// chunk per ciphertext of Slots values, each with a proof and two CRT groups of evaluations (4
+// field elements of 32 bytes per group). Its chain needs an InputCircuit(Slots, 16 or 64).
+func InputColumn(name string, min, max int64, rows uint64) rights.Column {
+	c := rights.Column{Name: name, Type: rights.TypeInteger, Min: min, Max: max, ChunkSize: Slots, Width: 16, Kind: rights.CircuitInput}
+	if rights.ColumnWidth(min, max) > 16 {
+		c.Width = 64
+	}
+	for i := uint64(0); i < (rows+Slots-1)/Slots; i++ {
+		c.Ciphertexts = append(c.Ciphertexts, Digest(fmt.Sprintf("ct %s %d", name, i)))
+		var ev []byte
+		for k := range 8 {
+			d := Digest(fmt.Sprintf("evaluation %s %d %d", name, i, k))
+			ev = append(ev, d[:]...)
+		}
+		c.Chunks = append(c.Chunks, rights.Chunk{Commitment: Commitment(fmt.Sprintf("%s %d", name, i)), Proof: []byte("input proof"), Evaluations: ev})
+	}
+	return c
+}
+
 // Listing is a RegisterDataset of cols named name, with rows rows at price.
 func Listing(name string, rows, price uint64, cols ...rights.Column) *rights.RegisterDataset {
 	return &rights.RegisterDataset{
