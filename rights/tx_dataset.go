@@ -150,6 +150,14 @@ func (x *exec) chargeProofFee(p *Party, m *RegisterDataset) error {
 // the key: the proof binds their digests (zk.Binding), and Threshold committee members check the
 // evaluations against the stored objects (AttestInputs) before the dataset is listed. On a chain
 // whose genesis sets InputProofs every column must be an input column (CodeInputProofRequired).
+//
+// Why this covers every value the committee will compute on: the column has exactly
+// ceil(Rows/N) ciphertexts (checked above) and exactly as many chunks, and claim j names
+// Ciphertexts[j] by digest and rows jN.. of the column, so each stored ciphertext is covered by
+// exactly one proof, for its own rows; a proof moved to another chunk or reused over another
+// ciphertext faces a claim with another digest (and rows count), which it does not satisfy. The
+// claim's Key is the key of the epoch the listing names, so a ciphertext under a key of the
+// owner's choosing fails, and its Width and VK come from the registered circuit, not the listing.
 func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	p, err := x.party(x.sender)
 	if err != nil {
@@ -273,7 +281,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	}
 	// Proofs last: they are the expensive check.
 	if x.v == nil {
-		return "", refuse(CodeInternal, "this node has no chunk proof verifier")
+		return "", refuse(CodeInternal, "this node has no proof verifier")
 	}
 	for i, col := range m.Columns {
 		for j, ch := range col.Chunks {
