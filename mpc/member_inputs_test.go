@@ -135,10 +135,10 @@ func TestInputProofsReachTheChecker(t *testing.T) {
 		inputs  []InputColumn
 		want    string // "" listed, else the reason's start
 	}{
-		"input-honest":   {[][][32]byte{honest, plain}, []InputColumn{proofs, {}}, ""},
-		"input-forged":   {[][][32]byte{plain, forged}, []InputColumn{{}, proofs}, "column b ciphertext 1 (" + hex.EncodeToString(forged[1][:6]) + "): its input proof's listed evaluations do not hold"},
-		"input-short":    {[][][32]byte{honest, plain}, []InputColumn{short, {}}, "column a has 2 ciphertexts and 1 input proofs"},
-		"input-high-ct":  {[][][32]byte{high}, []InputColumn{{Kind: ProofKindInput, Width: 5, Min: -10, Max: 10, Chunks: []InputChunk{chunk(0, 5)}}}, "column a ciphertext 0 (" + hex.EncodeToString(high[0][:6]) + "): not a ciphertext at the input level"},
+		"input-honest":  {[][][32]byte{honest, plain}, []InputColumn{proofs, {}}, ""},
+		"input-forged":  {[][][32]byte{plain, forged}, []InputColumn{{}, proofs}, "column b ciphertext 1 (" + hex.EncodeToString(forged[1][:6]) + "): its input proof's listed evaluations do not hold"},
+		"input-short":   {[][][32]byte{honest, plain}, []InputColumn{short, {}}, "column a has 2 ciphertexts and 1 input proofs"},
+		"input-high-ct": {[][][32]byte{high}, []InputColumn{{Kind: ProofKindInput, Width: 5, Min: -10, Max: 10, Chunks: []InputChunk{chunk(0, 5)}}}, "column a ciphertext 0 (" + hex.EncodeToString(high[0][:6]) + "): not a ciphertext at the input level"},
 	}
 	checker := &recordingChecker{refuse: map[[32]byte]bool{forged[1]: true}}
 	for id, l := range listings {
