@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -249,7 +250,8 @@ func TestInputTaskRows(t *testing.T) {
 
 // BenchmarkMemberInputCheck measures a member's check of one ciphertext at DXP's ring (N =
 // 16,384, mpc.InputLevel, two CRT groups): the T-scaled polynomials of the stored ciphertext
-// (ProofKey.Polys; the key's half is made once per key) and their evaluation, with the key's, at
+// (ProofKey.Polys; the key's half, NewProofKey, is made once per key and reported as
+// proofkey-ms) and their evaluation, with the key's, at
 // γ (what zk.CheckInputEvaluations computes besides parsing the proof and hashing γ, both
 // microseconds to a millisecond). No proof is needed for the cost, so γ is drawn at random:
 //
@@ -264,10 +266,12 @@ func BenchmarkMemberInputCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	start := time.Now()
 	key, err := mpc.NewProofKey(params, pk, mpc.InputLevel)
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(time.Since(start).Milliseconds()), "proofkey-ms") // once per committee key
 	lay, err := InputLayout(uint64(params.N()), 32)
 	if err != nil {
 		b.Fatal(err)
