@@ -153,8 +153,10 @@
 // claims (for a failed input check, the column and the ciphertext's index and digest); the chain
 // lists the dataset on Threshold valid verdicts and refuses it on Threshold invalid ones. A
 // storage error, the committee's key missing, or a proof kind the member does not know is
-// retried, never judged. At N = 16,384 the check costs about 93 ms per ciphertext on one core
-// (polynomials and evaluation at γ; BenchmarkMemberInputCheck in marketplace).
+// retried, never judged. At N = 16,384 the check costs 35–50 ms per ciphertext on one core
+// (polynomials and evaluation at γ; up to 93 ms on a loaded machine), and the key's polynomials
+// about 20 ms once per key (BenchmarkMemberInputCheck in marketplace): a 1M-row column's 62
+// ciphertexts take a member 2–3 s.
 //
 // # Computations
 //
