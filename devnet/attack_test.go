@@ -135,7 +135,7 @@ func TestAttackOffsetKeySwitchShareEndToEnd(t *testing.T) {
 	}
 	objs := marketplace.BucketObjects(bucket)
 	board := &offsetBoard{Board: marketplace.MemberBoard(s.Chain, key), objs: objs, params: params, delta: 1_000_000, outputs: map[string][32]byte{}}
-	cheater, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(dir, "secret"), Params: params, Board: board, Objects: objs})
+	cheater, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(dir, "secret"), Params: params, Board: board, Objects: objs, InputChecker: marketplace.InputChecker{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,7 +226,7 @@ func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *s
 		}
 		addr := string(key.Address())
 		m, err := mpc.NewMember(mpc.MemberConfig{Address: addr, Dir: filepath.Join(memberDir(d.Home, i), "secret"),
-			Params: params, Board: marketplace.MemberBoard(d.node.Client(), key), Objects: d.read,
+			Params: params, Board: marketplace.MemberBoard(d.node.Client(), key), Objects: d.read, InputChecker: marketplace.InputChecker{},
 			Wake: wake, Logger: log, Trace: func(t mpc.TaskTrace) { d.traced(addr, t) }})
 		if err != nil {
 			return fmt.Errorf("devnet: member %d: %w", i+1, err)

@@ -125,7 +125,8 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 		wake = nil
 	}
 	m, err := mpc.NewMember(mpc.MemberConfig{Address: string(key.Address()), Dir: filepath.Join(home, "secret"),
-		Params: params, Board: marketplace.MemberBoard(chain, key), Objects: marketplace.BucketObjects(bucket), Wake: wake, Poll: opts.Poll, Logger: log})
+		Params: params, Board: marketplace.MemberBoard(chain, key), Objects: marketplace.BucketObjects(bucket), InputChecker: marketplace.InputChecker{},
+		Wake: wake, Poll: opts.Poll, Logger: log})
 	if err != nil {
 		return err
 	}

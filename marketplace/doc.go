@@ -46,8 +46,12 @@
 // the chain fixes who switches, and each of them posts its key-switch share toward the buyer's
 // RLWE key (with its share of the DP noise, if any). The buyer aggregates the shares and decrypts
 // alone, and the chain settles the payment. A count without noise is answered by the chain from
-// the registered row counts. The committee's view of the chain (which computations wait for a
-// member, and its posts) is MemberBoard; package devnet runs members over it.
+// the registered row counts. The committee's view of the chain (which listings and computations
+// wait for a member, and its posts) is MemberBoard; package devnet runs members over it, with
+// InputChecker (inputs.go) as the check of input proofs: before attesting a pending listing a
+// member checks that each input proof's listed evaluations are those of the stored ciphertext and
+// the committee's key at the proof's challenge (zk.CheckInputEvaluations), which the chain, not
+// holding the ciphertexts, cannot.
 //
 // A setup ceremony makes real proving keys for a chunk circuit (zkceremony.go): a regulator
 // opens it, each participant contributes from its own home in turn, anyone finishes it, and

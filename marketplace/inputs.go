@@ -150,3 +150,39 @@ func (Verifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error
 	}
 	return zk.VerifyInput(vk, lay, st, ev, proof)
 }
+
+// InputChecker is a committee member's check of input proofs (mpc.InputChecker): the listed
+// evaluations must be those of the stored ciphertext and the committee's key at the proof's
+// challenge, on the layout of the claim's ring and width (zk.CheckInputEvaluations).
+type InputChecker struct{}
+
+// CheckInput checks one input proof's listed evaluations against polys, the T-scaled
+// polynomials of the stored ciphertext and the committee's key (see mpc.InputChecker). Every
+// error is the listing's fault.
+func (InputChecker) CheckInput(c *mpc.InputClaim, proof []byte, polys []mpc.GroupPolys) error {
+	lay, err := InputLayout(c.Slots, c.Width)
+	if err != nil {
+		return err
+	}
+	st, err := InputStatement(&rights.InputClaim{Slots: c.Slots, Width: c.Width, Commitment: c.Commitment, Min: c.Min, Max: c.Max,
+		Rows: c.Rows, Key: c.Key, Ciphertext: c.Ciphertext, Evaluations: c.Evaluations})
+	if err != nil {
+		return err
+	}
+	groups := lay.Encryption.Groups()
+	ev, err := DecodeEvaluations(c.Evaluations, groups)
+	if err != nil {
+		return err
+	}
+	if len(polys) != groups {
+		return fmt.Errorf("%d CRT groups of polynomials, want %d", len(polys), groups)
+	}
+	gp := make([]circuits.GroupPolys, groups)
+	for g, p := range polys {
+		if p.Group.Modulus.Cmp(lay.Encryption.Moduli[g]) != 0 {
+			return fmt.Errorf("CRT group %d of the polynomials is not the layout's", g)
+		}
+		gp[g] = circuits.GroupPolys{C0: p.C0, C1: p.C1, P0: p.P0, P1: p.P1}
+	}
+	return zk.CheckInputEvaluations(lay, st, ev, gp, proof)
+}

@@ -239,30 +239,66 @@ func (b *board) Tasks(ctx context.Context) ([]mpc.Task, error) {
 }
 
 // inputTasks are the pending datasets member me has given no verdict on yet (PhaseInputs): every
-// column's ciphertexts and frequency table, for the member to check before anyone computes.
+// column's ciphertexts, frequency table and input proofs, for the member to check before anyone
+// computes.
 func (b *board) inputTasks(ctx context.Context, me rights.Address) ([]mpc.Task, error) {
 	pending, err := b.chain.PendingDatasets(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var tasks []mpc.Task
-	for _, d := range pending {
+	var key rights.Digest
+	for i := range pending {
+		d := &pending[i]
 		if slices.ContainsFunc(d.Attestations, func(a rights.InputAttestation) bool { return a.Member == me }) {
 			continue
 		}
-		t := mpc.Task{ID: d.ID, Phase: mpc.PhaseInputs}
-		for _, col := range d.Columns {
-			t.ColumnNames = append(t.ColumnNames, col.Name)
-			t.Columns = append(t.Columns, digests(col.Ciphertexts))
-			var table [32]byte
-			if col.Frequencies != nil {
-				table = col.Frequencies.Table
+		if key == (rights.Digest{}) && slices.ContainsFunc(d.Columns, func(c rights.Column) bool { return c.Kind != rights.CircuitChunk }) {
+			c, err := client.Get[rights.Committee](ctx, b.chain, "")
+			if err != nil {
+				return nil, fmt.Errorf("read the committee: %w", err)
 			}
-			t.Tables = append(t.Tables, table)
+			if len(c.Keys) == 0 {
+				return nil, fmt.Errorf("dataset %s has input proofs but the committee has no key", d.ID)
+			}
+			key = c.Keys[0]
 		}
-		tasks = append(tasks, t)
+		tasks = append(tasks, inputTask(d, key))
 	}
 	return tasks, nil
+}
+
+// inputTask is the PhaseInputs task of pending dataset d whose input proofs are bound to the
+// committee key key (Committee.Keys[0], what the chain's InputClaim names). Chunk j of an input
+// column covers the ciphertext Ciphertexts[j] and min(ChunkSize, Rows − j·ChunkSize) real rows (0
+// past the dataset's rows, which no proof can be about: the member refuses it).
+func inputTask(d *rights.Dataset, key rights.Digest) mpc.Task {
+	t := mpc.Task{ID: d.ID, Phase: mpc.PhaseInputs, InputKey: key}
+	for _, col := range d.Columns {
+		t.ColumnNames = append(t.ColumnNames, col.Name)
+		t.Columns = append(t.Columns, digests(col.Ciphertexts))
+		var table [32]byte
+		if col.Frequencies != nil {
+			table = col.Frequencies.Table
+		}
+		t.Tables = append(t.Tables, table)
+		in := mpc.InputColumn{Kind: string(col.Kind)} // an unknown kind: the member says it cannot check it
+		if col.Kind == rights.CircuitInput {
+			in.Kind = mpc.ProofKindInput
+		}
+		if col.Kind != rights.CircuitChunk {
+			in.Width, in.Min, in.Max = col.Width, col.Min, col.Max
+			for j, ch := range col.Chunks {
+				var rows uint64
+				if start := uint64(j) * col.ChunkSize; col.ChunkSize > 0 && start < d.Rows {
+					rows = min(col.ChunkSize, d.Rows-start)
+				}
+				in.Chunks = append(in.Chunks, mpc.InputChunk{Commitment: ch.Commitment, Proof: ch.Proof, Evaluations: ch.Evaluations, Rows: rows})
+			}
+		}
+		t.Inputs = append(t.Inputs, in)
+	}
+	return t
 }
 
 func postedBy(posts []rights.Post, member rights.Address) bool {

@@ -44,7 +44,7 @@ func (r *ceremonyRun) member(tb testing.TB, i int) *Member {
 	if r.objects != nil {
 		objs = r.objects(i)
 	}
-	m, err := NewMember(MemberConfig{Address: r.names[i], Dir: r.dir(i), Params: r.params, Board: r.chain.board(r.names[i]), Objects: objs, Logger: testLogger()})
+	m, err := NewMember(MemberConfig{Address: r.names[i], Dir: r.dir(i), Params: r.params, Board: r.chain.board(r.names[i]), Objects: objs, InputChecker: noInputProofs{}, Logger: testLogger()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -270,7 +270,7 @@ func (b liarBoard) Tasks(ctx context.Context) ([]Task, error) {
 // deadline).
 func TestWrongOutputIsOutvoted(t *testing.T) {
 	f := sharedFixture(t, 3, 2)
-	liar, err := NewMember(MemberConfig{Address: "member-a", Dir: f.dirs[0], Params: f.params, Board: liarBoard{f.chain.board("member-a")}, Objects: f.objs})
+	liar, err := NewMember(MemberConfig{Address: "member-a", Dir: f.dirs[0], Params: f.params, Board: liarBoard{f.chain.board("member-a")}, Objects: f.objs, InputChecker: noInputProofs{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestRestartMidComputation(t *testing.T) {
 	}
 	defer func() { f.chain.taskHook = nil }()
 	fresh := func(i int) *Member {
-		m, err := NewMember(MemberConfig{Address: f.chain.members[i], Dir: f.dirs[i], Params: f.params, Board: f.chain.board(f.chain.members[i]), Objects: f.objs})
+		m, err := NewMember(MemberConfig{Address: f.chain.members[i], Dir: f.dirs[i], Params: f.params, Board: f.chain.board(f.chain.members[i]), Objects: f.objs, InputChecker: noInputProofs{}})
 		if err != nil {
 			t.Fatal(err)
 		}

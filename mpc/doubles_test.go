@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -439,6 +440,39 @@ func (b *memBoard) RefuseComputation(_ context.Context, task, reason string) err
 	t.refused[b.member] = reason
 	if len(t.refused) >= c.threshold {
 		t.phase = "refused"
+	}
+	return nil
+}
+
+// noInputProofs is the input checker of members in tests that list no input proofs: a call means
+// a listing the test did not expect, and it is refused.
+type noInputProofs struct{}
+
+func (noInputProofs) CheckInput(*InputClaim, []byte, []GroupPolys) error {
+	return errors.New("this test lists no input proofs")
+}
+
+// recordingChecker is an input checker double for tests of the plumbing around the check (what
+// reaches it, what its verdict becomes), not of the check itself (marketplace tests that with
+// real proofs): it records every call and refuses the ciphertexts in refuse.
+type recordingChecker struct {
+	mu     sync.Mutex
+	calls  []checkerCall
+	refuse map[[32]byte]bool
+}
+
+type checkerCall struct {
+	claim InputClaim
+	proof []byte
+	polys []GroupPolys
+}
+
+func (c *recordingChecker) CheckInput(claim *InputClaim, proof []byte, polys []GroupPolys) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, checkerCall{*claim, proof, polys})
+	if c.refuse[claim.Ciphertext] {
+		return errors.New("group 0: the ciphertext and key do not evaluate to the listed values at γ")
 	}
 	return nil
 }

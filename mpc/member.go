@@ -101,10 +101,13 @@ type Task struct {
 	// concatenated, aligned across columns): one column for sum, mean, variance, stddev and dot;
 	// the features and then the target for regression; none for histogram. In PhaseInputs:
 	// every column of the dataset, named by ColumnNames, with its frequency table in Tables
-	// (zero: none).
+	// (zero: none), its input proofs in Inputs, and InputKey the digest of the committee's public
+	// key object (Committee.Keys[0]) the proofs are bound to.
 	Columns     [][][32]byte
 	ColumnNames []string
 	Tables      [][32]byte
+	Inputs      []InputColumn
+	InputKey    [32]byte
 	Histogram   *HistogramInput // histogram, and count (its Tables, Min and Bin; no Edges)
 	// Dot only: WeightsObject is the digest of the buyer's weights sealed to the members
 	// (SealWeights), WeightsCommitment the request's commitment to them, WeightBound the largest
@@ -137,6 +140,10 @@ type MemberConfig struct {
 	Params  heint.Parameters
 	Board   Board
 	Objects Objects
+	// InputChecker checks the listed evaluations of input proofs against the stored ciphertexts
+	// and the committee's key before the member attests a listing (member_inputs.go); required,
+	// so that no member lists a dataset whose input proofs it did not check.
+	InputChecker InputChecker
 	// Wake, if set, signals that the board may have changed (a new block was committed): Run
 	// then makes a pass at once instead of waiting for the next poll. Signals may be coalesced.
 	Wake <-chan struct{}
@@ -180,6 +187,8 @@ func (c *MemberConfig) validate() error {
 		return errors.New("mpc: member config: no board")
 	case c.Objects == nil:
 		return errors.New("mpc: member config: no object store")
+	case c.InputChecker == nil:
+		return errors.New("mpc: member config: no input checker (a member checks input proofs before it attests a listing)")
 	case c.Poll < 0:
 		return fmt.Errorf("mpc: member config: negative poll interval %s", c.Poll)
 	}
@@ -206,6 +215,8 @@ type Member struct {
 	log   *slog.Logger
 	codec *codec
 	state *state
+	// listings checks pending datasets' stored inputs (PhaseInputs).
+	listings *ListingChecker
 
 	mu      sync.Mutex // serializes Step; guards everything below
 	ep      *epoch
@@ -256,16 +267,21 @@ func NewMember(cfg MemberConfig) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mpc: new member: %w", err)
 	}
+	listings, err := NewListingChecker(cfg.Params, cfg.Objects, cfg.InputChecker)
+	if err != nil {
+		return nil, fmt.Errorf("mpc: new member: %w", err)
+	}
 	return &Member{
-		cfg:     cfg,
-		log:     cfg.Logger.With("member", cfg.Address),
-		codec:   newCodec(cfg.Params),
-		state:   st,
-		done:    make(map[string]bool),
-		failed:  make(map[string]*failedTask),
-		outputs: make(map[string][32]byte),
-		rand:    newUniform(),
-		now:     time.Now,
+		cfg:      cfg,
+		log:      cfg.Logger.With("member", cfg.Address),
+		codec:    newCodec(cfg.Params),
+		state:    st,
+		listings: listings,
+		done:     make(map[string]bool),
+		failed:   make(map[string]*failedTask),
+		outputs:  make(map[string][32]byte),
+		rand:     newUniform(),
+		now:      time.Now,
 	}, nil
 }
 

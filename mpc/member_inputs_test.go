@@ -1,8 +1,14 @@
 package mpc
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +59,7 @@ func TestAttackListingWithForgedObjects(t *testing.T) {
 		"low-level":  {[][][32]byte{{put(lowBytes)}}, [32]byte{}, "column a ciphertext 0"},
 	}
 	for id, l := range listings {
-		f.chain.addListing(Task{ID: id, Columns: l.columns, ColumnNames: []string{"a"}, Tables: [][32]byte{l.table}})
+		f.chain.addListing(Task{ID: id, Columns: l.columns, ColumnNames: []string{"a"}, Tables: [][32]byte{l.table}, Inputs: make([]InputColumn, 1)})
 	}
 	for _, m := range f.members {
 		if _, err := m.Step(ctx); err != nil {
@@ -83,4 +89,194 @@ func mustGet(tb testing.TB, f *fixture, d [32]byte) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// TestInputProofsReachTheChecker tests the plumbing of the input-proof check with a recording
+// checker double (the check itself, with real proofs, is marketplace's
+// TestAttackEvaluationsNotOfStoredCiphertext): for each ciphertext of an input column, the checker
+// gets the chunk's claim (ring degree, width, bounds, rows, commitment, evaluations, proof, the
+// committee key's and the ciphertext's digests) and the T-scaled polynomials of exactly the stored
+// ciphertext and the committee's key; a refusal becomes an invalid verdict naming the column and
+// the ciphertext, and so does a proof count that is not one per ciphertext or a ciphertext above
+// the input level. A column of chunk proofs is not sent to the checker.
+func TestInputProofsReachTheChecker(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	n := f.params.N()
+	key := f.chain.view().Keys[0]
+	provable := func(values []int64, level int) ([][32]byte, [][]byte) {
+		cts, err := EncryptProvable(f.params, f.pk, values, level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ds [][32]byte
+		var bs [][]byte
+		for _, ct := range cts {
+			d, err := f.objs.Put(ctx, ct.Ciphertext)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, bs = append(ds, d), append(bs, ct.Ciphertext)
+		}
+		return ds, bs
+	}
+	honest, honestBytes := provable(smallValues(n+5, 3, -10, 10), InputLevel)
+	forged, _ := provable(smallValues(n+5, 4, -10, 10), InputLevel)
+	high, _ := provable(smallValues(5, 5, -10, 10), InputLevel+1)
+	plain := encryptAndPut(t, f, smallValues(20, 6, 0, 3))
+	chunk := func(j int, rows uint64) InputChunk {
+		return InputChunk{Commitment: []byte{byte(j), 1}, Proof: []byte{byte(j), 2}, Evaluations: []byte{byte(j), 3}, Rows: rows}
+	}
+	proofs := InputColumn{Kind: ProofKindInput, Width: 5, Min: -10, Max: 10, Chunks: []InputChunk{chunk(0, uint64(n)), chunk(1, 5)}}
+	short := proofs
+	short.Chunks = proofs.Chunks[:1]
+	listings := map[string]struct {
+		columns [][][32]byte
+		inputs  []InputColumn
+		want    string // "" listed, else the reason's start
+	}{
+		"input-honest":  {[][][32]byte{honest, plain}, []InputColumn{proofs, {}}, ""},
+		"input-forged":  {[][][32]byte{plain, forged}, []InputColumn{{}, proofs}, "column b ciphertext 1 (" + hex.EncodeToString(forged[1][:6]) + "): its input proof's listed evaluations do not hold"},
+		"input-short":   {[][][32]byte{honest, plain}, []InputColumn{short, {}}, "column a has 2 ciphertexts and 1 input proofs"},
+		"input-high-ct": {[][][32]byte{high}, []InputColumn{{Kind: ProofKindInput, Width: 5, Min: -10, Max: 10, Chunks: []InputChunk{chunk(0, 5)}}}, "column a ciphertext 0 (" + hex.EncodeToString(high[0][:6]) + "): not a ciphertext at the input level"},
+	}
+	checker := &recordingChecker{refuse: map[[32]byte]bool{forged[1]: true}}
+	for id, l := range listings {
+		names := []string{"a", "b"}[:len(l.columns)]
+		f.chain.addListing(Task{ID: id, Columns: l.columns, ColumnNames: names, Tables: make([][32]byte, len(l.columns)), Inputs: l.inputs, InputKey: key})
+	}
+	for i, name := range f.chain.members {
+		m, err := NewMember(MemberConfig{Address: name, Dir: f.dirs[i], Params: f.params, Board: f.chain.board(name), Objects: f.objs, InputChecker: checker, Logger: testLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Step(ctx); err != nil {
+			t.Fatalf("member step: %v", err)
+		}
+	}
+	for id, l := range listings {
+		got := f.chain.listing(id)
+		switch {
+		case l.want == "" && got.status != "listed":
+			t.Errorf("%s: %s with verdicts %v, want listed", id, got.status, got.verdicts)
+		case l.want != "" && got.status != "refused":
+			t.Errorf("%s: %s with verdicts %v, want refused", id, got.status, got.verdicts)
+		}
+		for member, reason := range got.verdicts {
+			if l.want != "" && !strings.HasPrefix(reason, l.want) {
+				t.Errorf("%s: %s's reason %q, want it to start %q", id, member, reason, l.want)
+			}
+		}
+	}
+
+	// What reached the checker for the honest listing: both chunks, with the stored bytes'
+	// polynomials under the committee's key.
+	want := map[[32]byte]InputClaim{}
+	for j, d := range honest {
+		ch := proofs.Chunks[j]
+		want[d] = InputClaim{Slots: uint64(n), Width: 5, Commitment: ch.Commitment, Min: -10, Max: 10, Rows: ch.Rows, Key: key, Ciphertext: d, Evaluations: ch.Evaluations}
+	}
+	seen := map[[32]byte]int{}
+	for _, c := range checker.calls {
+		j := slices.Index(honest, c.claim.Ciphertext)
+		if j < 0 {
+			continue
+		}
+		seen[c.claim.Ciphertext]++
+		if w := want[c.claim.Ciphertext]; !reflect.DeepEqual(c.claim, w) {
+			t.Errorf("chunk %d: the checker got claim %+v, want %+v", j, c.claim, w)
+		}
+		if !bytes.Equal(c.proof, proofs.Chunks[j].Proof) {
+			t.Errorf("chunk %d: the checker got proof %x, want %x", j, c.proof, proofs.Chunks[j].Proof)
+		}
+		if seen[c.claim.Ciphertext] > 1 {
+			continue // the polynomials are compared once per chunk
+		}
+		wantPolys, err := ProofPolys(f.params, f.pk, honestBytes[j], InputLevel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePolys(c.polys, wantPolys) {
+			t.Errorf("chunk %d: the checker got polynomials that are not the stored ciphertext's under the committee key", j)
+		}
+	}
+	for j, d := range honest {
+		if seen[d] < f.chain.threshold { // the listing is listed once Threshold members attested it
+			t.Errorf("chunk %d of the honest listing was checked %d times, want once per attesting member (%d)", j, seen[d], f.chain.threshold)
+		}
+	}
+	for _, c := range checker.calls {
+		if slices.Contains(plain, c.claim.Ciphertext) {
+			t.Errorf("the chunk-proof column's ciphertext %s reached the input checker", hex.EncodeToString(c.claim.Ciphertext[:6]))
+		}
+	}
+}
+
+func samePolys(a, b []GroupPolys) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	eq := func(x, y []*big.Int) bool {
+		return slices.EqualFunc(x, y, func(u, v *big.Int) bool { return u.Cmp(v) == 0 })
+	}
+	for g := range a {
+		if a[g].Group.Modulus.Cmp(b[g].Group.Modulus) != 0 || !eq(a[g].C0, b[g].C0) || !eq(a[g].C1, b[g].C1) || !eq(a[g].P0, b[g].P0) || !eq(a[g].P1, b[g].P1) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestListingCheckerRetriesWhatItCannotJudge: a task the member cannot judge is an error to retry,
+// never a verdict against the owner: the committee's key missing from storage, no key named, and
+// proofs of a kind the member does not know.
+func TestListingCheckerRetriesWhatItCannotJudge(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	cts, err := EncryptProvable(f.params, f.pk, smallValues(5, 7, -10, 10), InputLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.objs.Put(ctx, cts[0].Ciphertext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker := &recordingChecker{}
+	l, err := NewListingChecker(f.params, f.objs, checker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofs := InputColumn{Kind: ProofKindInput, Width: 5, Min: -10, Max: 10, Chunks: []InputChunk{{Rows: 5}}}
+	task := func(in InputColumn, key [32]byte) *Task {
+		return &Task{ID: "ds", Phase: PhaseInputs, Columns: [][][32]byte{{d}}, ColumnNames: []string{"a"}, Tables: make([][32]byte, 1), Inputs: []InputColumn{in}, InputKey: key}
+	}
+	unknown := proofs
+	unknown.Kind = "plonk"
+	tests := map[string]struct {
+		task  *Task
+		want  string
+		found bool // errors.Is(err, ErrNotFound)
+	}{
+		"key not in storage": {task(proofs, [32]byte{9}), "load the committee's public key", true},
+		"no key":             {task(proofs, [32]byte{}), "no committee key", false},
+		"unknown kind":       {task(unknown, f.chain.view().Keys[0]), `proofs of kind "plonk"`, false},
+		"no proof sets":      {&Task{ID: "ds", Columns: [][][32]byte{{d}}, ColumnNames: []string{"a"}, Tables: make([][32]byte, 1)}, "0 proof sets for 1 columns", false},
+	}
+	for name, tt := range tests {
+		reason, err := l.Check(ctx, tt.task)
+		if err == nil || reason != "" {
+			t.Errorf("%s: Check() = %q, %v; want no verdict and an error", name, reason, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || errors.Is(err, ErrNotFound) != tt.found {
+			t.Errorf("%s: Check() error %q, want one containing %q (not found: %v)", name, err, tt.want, tt.found)
+		}
+	}
+	if len(checker.calls) != 0 {
+		t.Errorf("the input checker was called %d times for tasks the member cannot judge", len(checker.calls))
+	}
+	// The same task with the committee's key is judged.
+	if reason, err := l.Check(ctx, task(proofs, f.chain.view().Keys[0])); reason != "" || err != nil || len(checker.calls) != 1 {
+		t.Errorf("Check() with the committee's key = %q, %v after %d checker calls; want a valid verdict after 1", reason, err, len(checker.calls))
+	}
 }

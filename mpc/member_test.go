@@ -35,7 +35,7 @@ func TestRunWakes(t *testing.T) {
 	passes := make(chan struct{}, 1)
 	wake := make(chan struct{}, 1)
 	m, err := NewMember(MemberConfig{Address: name, Dir: f.dirs[0], Params: f.params, Board: passBoard{f.chain.board(name), passes},
-		Objects: f.objs, Wake: wake, Poll: time.Hour})
+		Objects: f.objs, InputChecker: noInputProofs{}, Wake: wake, Poll: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestSavedOutputReposted(t *testing.T) {
 	f.chain.addTask(task)
 	defer f.chain.removeTask(task.ID)
 	fresh := func(log *bytes.Buffer) *Member {
-		m, err := NewMember(MemberConfig{Address: name, Dir: f.dirs[1], Params: f.params, Board: f.chain.board(name), Objects: f.objs,
+		m, err := NewMember(MemberConfig{Address: name, Dir: f.dirs[1], Params: f.params, Board: f.chain.board(name), Objects: f.objs, InputChecker: noInputProofs{},
 			Logger: slog.New(slog.NewTextHandler(log, nil))})
 		if err != nil {
 			t.Fatal(err)

@@ -102,7 +102,7 @@ func newFixture(root string, n, t int) (*fixture, error) {
 	f := &fixture{params: params, chain: newMemChain(names, t, fmt.Sprintf("fixture seed %d-of-%d", t, n)), objs: newMemObjects()}
 	for _, a := range names {
 		dir := filepath.Join(root, a)
-		m, err := NewMember(MemberConfig{Address: a, Dir: dir, Params: params, Board: f.chain.board(a), Objects: f.objs, Logger: testLogger()})
+		m, err := NewMember(MemberConfig{Address: a, Dir: dir, Params: params, Board: f.chain.board(a), Objects: f.objs, InputChecker: noInputProofs{}, Logger: testLogger()})
 		if err != nil {
 			return nil, err
 		}
@@ -397,7 +397,7 @@ func TestRestartMidCeremony(t *testing.T) {
 		return true, nil
 	}
 	newMember := func(i int) *Member {
-		m, err := NewMember(MemberConfig{Address: names[i], Dir: filepath.Join(root, names[i]), Params: params, Board: chain.board(names[i]), Objects: objs, Logger: testLogger()})
+		m, err := NewMember(MemberConfig{Address: names[i], Dir: filepath.Join(root, names[i]), Params: params, Board: chain.board(names[i]), Objects: objs, InputChecker: noInputProofs{}, Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -644,7 +644,7 @@ func TestStepRefusesBadCommittee(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newMemChain(memberNames(3), 2, "s")
 			tt.mutate(c)
-			m, err := NewMember(MemberConfig{Address: "member-a", Dir: t.TempDir(), Params: params, Board: c.board("member-a"), Objects: newMemObjects()})
+			m, err := NewMember(MemberConfig{Address: "member-a", Dir: t.TempDir(), Params: params, Board: c.board("member-a"), Objects: newMemObjects(), InputChecker: noInputProofs{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -666,7 +666,7 @@ func TestNewMemberValidatesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newMemChain(memberNames(3), 2, "s")
-	ok := MemberConfig{Address: "member-a", Dir: t.TempDir(), Params: params, Board: c.board("member-a"), Objects: newMemObjects()}
+	ok := MemberConfig{Address: "member-a", Dir: t.TempDir(), Params: params, Board: c.board("member-a"), Objects: newMemObjects(), InputChecker: noInputProofs{}}
 	tests := []struct {
 		name   string
 		mutate func(*MemberConfig)
@@ -675,6 +675,7 @@ func TestNewMemberValidatesConfig(t *testing.T) {
 		{"no dir", func(c *MemberConfig) { c.Dir = "" }},
 		{"no board", func(c *MemberConfig) { c.Board = nil }},
 		{"no objects", func(c *MemberConfig) { c.Objects = nil }},
+		{"no input checker", func(c *MemberConfig) { c.InputChecker = nil }},
 		{"no params", func(c *MemberConfig) { c.Params = heint.Parameters{} }},
 		{"negative poll", func(c *MemberConfig) { c.Poll = -time.Second }},
 	}
