@@ -138,7 +138,9 @@ type manifestColumn struct {
 // column, encrypt the values under the committee's key and upload the ciphertexts, as a
 // pipeline, a few chunks at a time. Finished chunks are journalled in the owner's home, so a run
 // that is interrupted and started again with the same inputs resumes. Nothing is registered
-// unless every chunk is proven and every ciphertext uploaded.
+// unless every chunk is proven and every ciphertext uploaded. A column with a registered input
+// circuit (chooseCircuit) is encrypted provably and proven one ciphertext per chunk, each proof
+// showing its ciphertext encrypts exactly the chunk's committed values (see the package doc).
 func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResult, error) {
 	report := req.Progress
 	if report == nil {
