@@ -381,7 +381,7 @@ func TestAttackCraftedCiphertextListing(t *testing.T) {
 		c1.Coeffs[i][a.params.N()-j] = (sub.Modulus - k) % sub.Modulus
 	}
 	rq.NTT(c1, c1)
-	ct := rlwe.NewCiphertext(a.params, 1, level)
+	ct := heint.NewCiphertext(a.params, 1, level)
 	ct.Value[1].CopyLvl(level, c1)
 	crafted, err := ct.MarshalBinary()
 	if err != nil {
@@ -510,4 +510,28 @@ func TestAttackOneValueChanged(t *testing.T) {
 	}
 	err = a.list(ctx, "changed", func(cols []rights.Column) { cols[0].Ciphertexts[0] = rights.Digest(d) })
 	a.refused(t, ctx, "ciphertext of a changed value under the committed values' proof", err, col.Name, 0, before)
+}
+
+// TestAttackRelistVictimCiphertexts: the degenerate "ciphertext built from another dataset's":
+// an owner lists the honest listing's columns verbatim, ciphertexts, commitments, proofs and
+// evaluations, as its own dataset, to sell computations on the victim's data under its own
+// policy. Every proof verifies (the binding names the key, the level and the ciphertext, not the
+// holder), so only the chain refusing a ciphertext already listed stops it.
+func TestAttackRelistVictimCiphertexts(t *testing.T) {
+	n := inputDevnet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	a := newAttacker(t, ctx, n, "copier")
+	err := a.list(ctx, "copied", func([]rights.Column) {})
+	var te *rights.TxError
+	if !errors.As(err, &te) {
+		t.Errorf("relisting another owner's proven ciphertexts verbatim = %v, want refused", err)
+	}
+	held, err := client.ListBy[rights.Dataset](ctx, n.s.Chain, "holder", string(a.key.Address()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 0 {
+		t.Errorf("the copier holds %d datasets of the victim's ciphertexts, want none", len(held))
+	}
 }
