@@ -103,10 +103,6 @@ func stopInputNet() {
 	}
 }
 
-// testSetupCache keeps the insecure input circuit setup (tens of seconds) between runs; a cached
-// key is used only if it fits the circuit compiled now (devnet.InsecureInputSetup).
-func testSetupCache() string { return filepath.Join(os.TempDir(), "dxp-test-setup-cache") }
-
 // inputDevnet returns the shared devnet and its honest listing, starting them on first use.
 func inputDevnet(t *testing.T) *inputNet {
 	t.Helper()
@@ -125,7 +121,7 @@ func startInputNet(t *testing.T) (*inputNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	dn := startDevnetWith(t, devnet.Config{Home: home, Slots: inputSlots, Widths: []int{inputWidth}, SetupCache: testSetupCache()})
+	dn := startDevnetWith(t, devnet.Config{Home: home, Slots: inputSlots, Widths: []int{inputWidth}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	s, err := Open(ctx, home)
