@@ -114,6 +114,25 @@ func DecodeEvaluations(b []byte, groups int) ([]circuits.EncryptionEvaluation, e
 	return out, nil
 }
 
+// InputClaim is the claim the chain verifies chunk j of input column col of a dataset of rows
+// rows against, under the committee's key digest key (Committee.Keys[0] of the dataset's
+// epoch): ChunkSize = SlotsPerCiphertext slots, the chunk's real rows min(N, rows − j·N), its
+// ciphertext Ciphertexts[j] and its listed evaluations.
+func InputClaim(rows uint64, col *rights.Column, j int, key rights.Digest) *rights.InputClaim {
+	n := col.ChunkSize
+	c := &rights.InputClaim{Slots: n, Width: col.Width, Min: col.Min, Max: col.Max, Key: key}
+	if first := uint64(j) * n; j >= 0 && first < rows {
+		c.Rows = min(n, rows-first)
+	}
+	if j < len(col.Chunks) {
+		c.Commitment, c.Evaluations = col.Chunks[j].Commitment, col.Chunks[j].Evaluations
+	}
+	if j < len(col.Ciphertexts) {
+		c.Ciphertext = col.Ciphertexts[j]
+	}
+	return c
+}
+
 // InputStatement is the statement of the input proof c claims.
 func InputStatement(c *rights.InputClaim) (circuits.InputStatement, error) {
 	var st circuits.InputStatement

@@ -211,9 +211,13 @@ func TestPublishInputColumns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("column %s ciphertext %d: %v", col.Name, j, err)
 			}
-			claim := &rights.InputClaim{Slots: inputSlots, Width: col.Width, Commitment: ch.Commitment, Min: col.Min, Max: col.Max,
-				Rows: uint64(min(inputSlots, inputRows-j*inputSlots)), Key: committee.Keys[0], Ciphertext: sha256.Sum256(ct),
-				Evaluations: ch.Evaluations}
+			if d := sha256.Sum256(ct); d != col.Ciphertexts[j] {
+				t.Fatalf("column %s ciphertext %d: stored bytes hash to %x, listed as %s", col.Name, j, d, col.Ciphertexts[j])
+			}
+			claim := InputClaim(n.ds.Rows, &col, j, committee.Keys[0])
+			if want := uint64(min(inputSlots, inputRows-j*inputSlots)); claim.Rows != want {
+				t.Errorf("column %s chunk %d: claim of %d rows, want %d", col.Name, j, claim.Rows, want)
+			}
 			if err := (Verifier{}).VerifyInput(circuit.VK, claim, ch.Proof); err != nil {
 				t.Errorf("column %s chunk %d: VerifyInput = %v", col.Name, j, err)
 			}
@@ -226,6 +230,24 @@ func TestPublishInputColumns(t *testing.T) {
 	}
 	if err := VerifyDatasetCommitment(n.ds); err != nil {
 		t.Error(err)
+	}
+	// The regulator's audit verifies the input proofs again, against the committee's key.
+	audit, err := n.s.Audit(ctx, "regulator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := false
+	for _, a := range audit.Datasets {
+		if a.ID != n.ds.ID {
+			continue
+		}
+		audited = true
+		if !a.ProofVerified || a.Chunks != 2*wantChunks {
+			t.Errorf("audit of %s: proofs verified %v over %d chunks, want true over %d; problems %v", a.ID, a.ProofVerified, a.Chunks, 2*wantChunks, audit.Problems)
+		}
+	}
+	if !audited {
+		t.Errorf("the audit does not list dataset %s", n.ds.ID)
 	}
 
 	mustKey(t, n.home, "buyer1", rights.RoleBuyer)
