@@ -1,7 +1,7 @@
 // Package devnet sets up and runs DXP development networks on one machine: a devnet (one
 // validator, the committee and storage in one process), a localnet (several validators, each a
 // process of its own, with the committee members inside the first ones), committee members run
-// as processes of their own, the insecure chunk-circuit setup they share through a cache, and the
+// as processes of their own, the insecure chunk- and input-circuit setups they share through a cache, and the
 // demo that tells the whole DXP story on one.
 //
 // It imports marketplace (homes, keys, sessions and the committee's view of the chain,
