@@ -543,7 +543,8 @@ func TestAttackRelistVictimCiphertexts(t *testing.T) {
 	err := a.list(ctx, "copied", func([]rights.Column) {})
 	var te *rights.TxError
 	if !errors.As(err, &te) {
-		t.Errorf("relisting another owner's proven ciphertexts verbatim = %v, want refused", err)
+		t.Errorf("relisting another owner's proven ciphertexts verbatim = %v, want refused (the chain must refuse a ciphertext "+
+			"another listing holds, or the proof's binding must name the holder)", err)
 	}
 	held, err := client.ListBy[rights.Dataset](ctx, n.s.Chain, "holder", string(a.key.Address()))
 	if err != nil {
