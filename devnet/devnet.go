@@ -41,6 +41,11 @@ type Config struct {
 	Threshold int
 	// ChunkSize is the number of values per chunk proof; zero means DefaultChunkSize.
 	ChunkSize int
+	// Slots is the ring size genesis fixes: values per ciphertext, the ring degree N of the
+	// committee's BGV parameters (mpc.NewParamsFor: a power of two from 1024 to 16384). Zero
+	// means mpc.SecureSlots. Below mpc.SecureSlots the ring is INSECURE, and genesis registers
+	// input circuits for it. It is fixed at first start.
+	Slots uint64
 	// Widths are the chunk circuit widths genesis registers; nil means 32 and 64.
 	Widths []int
 	// SetupCache is a directory where insecure setups are kept and reused by later devnets of
@@ -319,7 +324,7 @@ func initDevnet(ctx context.Context, cfg Config, log *slog.Logger) (*marketplace
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*marketplace.Key{regulator}, Members: members,
-		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
+		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Slots: cfg.Slots, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -341,6 +346,7 @@ type genesisSpec struct {
 	Members     []*marketplace.Key // the committee
 	Threshold   int                // members that complete a computation; zero means all of them
 	ChunkSize   int                // values per chunk proof
+	Slots       uint64             // values per ciphertext (the ring degree); zero means mpc.SecureSlots
 	Widths      []int              // chunk circuit widths to register; nil means devnetWidths
 	SetupCache  string             // where insecure setups are reused from; empty for none
 	Deadline    int64              // blocks a computation has to complete; zero means computationDeadline
@@ -348,7 +354,8 @@ type genesisSpec struct {
 }
 
 // newGenesis builds the genesis of a new development network (a devnet or a localnet): the
-// chunk circuits' insecure, devnet-only proving keys (each proving key goes to the bucket, the
+// chunk circuits' (and, on a small ring, the input circuits') insecure, devnet-only proving keys
+// (each proving key goes to the bucket, the
 // verifying keys into the circuit registry), the committee with a fresh ceremony seed, the regulators, and
 // DXP's development parameters.
 func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Genesis, error) {
@@ -372,11 +379,15 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	if widths == nil {
 		widths = devnetWidths
 	}
-	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, widths, log)
+	slots := s.Slots
+	if slots == 0 {
+		slots = mpc.SecureSlots
+	}
+	params, err := mpc.NewParamsFor(slots)
 	if err != nil {
 		return rights.Genesis{}, err
 	}
-	params, err := mpc.NewParams()
+	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, mpc.Slots(params), widths, log)
 	if err != nil {
 		return rights.Genesis{}, err
 	}

@@ -58,8 +58,18 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Publish(%s) = %v", owner, err)
 		}
-		if want := 2 * ((tables[i].Rows + testChunk - 1) / testChunk); pub.Chunks != want {
-			t.Errorf("Publish(%s) proved %d chunks, want %d", owner, pub.Chunks, want)
+		// One proof per chunk of the circuit each column was proven with (the chunk circuit, or
+		// on a small ring the input circuit, whose chunk is a ciphertext).
+		want := 0
+		for _, id := range pub.Circuits {
+			c, err := client.Get[rights.Circuit](ctx, s.Chain, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += (tables[i].Rows + int(c.ChunkSize) - 1) / int(c.ChunkSize)
+		}
+		if len(pub.Circuits) != 2 || pub.Chunks != want {
+			t.Errorf("Publish(%s) proved %d chunks with circuits %v, want %d with 2", owner, pub.Chunks, pub.Circuits, want)
 		}
 		ids = append(ids, pub.Dataset)
 	}

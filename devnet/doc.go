@@ -1,7 +1,7 @@
 // Package devnet sets up and runs DXP development networks on one machine: a devnet (one
 // validator, the committee and storage in one process), a localnet (several validators, each a
 // process of its own, with the committee members inside the first ones), committee members run
-// as processes of their own, the insecure chunk-circuit setup they share through a cache, and the
+// as processes of their own, the insecure chunk- and input-circuit setups they share through a cache, and the
 // demo that tells the whole DXP story on one.
 //
 // It imports marketplace (homes, keys, sessions and the committee's view of the chain,
@@ -34,7 +34,9 @@
 // # Security
 //
 // Development networks are not secure and say so: genesis marks them devnet, and their chunk
-// circuits' proving keys come from a single-party setup (InsecureChunkSetup) whose toxic waste
+// and input circuits' proving keys come from a single-party setup (InsecureChunkSetup,
+// InsecureInputSetup; input circuits are registered for a ring below mpc.SecureSlots, for the
+// devnet's widths, so publish proves that every ciphertext encrypts its committed values) whose toxic waste
 // whoever ran it could keep; with a setup cache (the user's cache directory, reused across
 // devnets) anyone who can read the cache could forge listing proofs. The audit report flags such
 // circuits. Their admission is open (rights.AdmissionOpen, in genesis and `dxp status`): anyone

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/internal/atomicfile"
+	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
@@ -21,9 +23,10 @@ import (
 // million), 64 bits every int64 column. A column is proven with the narrowest that fits.
 var devnetWidths = []int{32, 64}
 
-// setupCacheVersion is part of every cache file name; bump it when the chunk circuit or the
-// key encoding changes, so that no stale key is reused.
-const setupCacheVersion = 1
+// setupCacheVersion is part of every cache file name; bump it when a circuit, the parameters an
+// input circuit is laid out for (mpc.NewParamsFor, mpc.InputLevel) or the key encoding change,
+// so that no stale key is reused. 2: input circuits (file names carry the kind and the ring).
+const setupCacheVersion = 2
 
 // InsecureChunkSetup returns the proving and verifying keys of an insecure, devnet-only setup
 // of the (n, w) chunk circuit. With a cache directory it reuses the keys an earlier devnet set
@@ -33,11 +36,38 @@ const setupCacheVersion = 1
 //
 // INSECURE: whoever ran the setup, or can read the cache, can forge proofs. Development only.
 func InsecureChunkSetup(ctx context.Context, cacheDir string, n, w int, log *slog.Logger) (pk, vk []byte, cached bool, err error) {
+	return insecureSetup(ctx, cacheDir, fmt.Sprintf("chunk-v%d-n%d-w%d.keys", setupCacheVersion, n, w),
+		"chunk circuit", fmt.Sprintf("n=%d w=%d", n, w), []any{"chunk", n, "width", w},
+		func(pk []byte) error { _, err := zk.NewChunkProver(n, w, pk); return err },
+		func() ([]byte, []byte, error) { return zk.SetupChunkInsecure(n, w) }, log)
+}
+
+// InsecureInputSetup returns the keys of an insecure, devnet-only setup of the input circuit
+// for a ring of slots values per ciphertext (mpc.NewParamsFor) and width w
+// (marketplace.InputLayout), through the cache as InsecureChunkSetup does. The cache file names
+// the kind, the ring and the width; a cached key is used only if it fits the circuit compiled
+// now.
+//
+// INSECURE: whoever ran the setup, or can read the cache, can forge proofs. Development only.
+func InsecureInputSetup(ctx context.Context, cacheDir string, slots, w int, log *slog.Logger) (pk, vk []byte, cached bool, err error) {
+	lay, err := marketplace.InputLayout(uint64(slots), uint32(w))
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("input circuit slots=%d w=%d: %w", slots, w, err)
+	}
+	return insecureSetup(ctx, cacheDir, fmt.Sprintf("input-v%d-ring%d-w%d.keys", setupCacheVersion, slots, w),
+		"input circuit", fmt.Sprintf("slots=%d w=%d", slots, w), []any{"slots", slots, "width", w},
+		func(pk []byte) error { _, err := zk.NewInputProver(lay, pk); return err },
+		func() ([]byte, []byte, error) { return zk.SetupInputInsecure(lay) }, log)
+}
+
+// insecureSetup runs setup, or takes its keys from cacheDir/file if they fit.
+func insecureSetup(ctx context.Context, cacheDir, file, what, label string, attrs []any, fits func(pk []byte) error,
+	setup func() (pk, vk []byte, err error), log *slog.Logger) (pk, vk []byte, cached bool, err error) {
 	path := ""
 	if cacheDir != "" {
-		path = filepath.Join(cacheDir, fmt.Sprintf("chunk-v%d-n%d-w%d.keys", setupCacheVersion, n, w))
+		path = filepath.Join(cacheDir, file)
 		if pk, vk, err := readSetupCache(path); err == nil {
-			if _, err := zk.NewChunkProver(n, w, pk); err == nil {
+			if err := fits(pk); err == nil {
 				return pk, vk, true, nil
 			}
 			log.Warn("ignoring a cached setup that does not fit the circuit", "file", path)
@@ -48,13 +78,13 @@ func InsecureChunkSetup(ctx context.Context, cacheDir string, n, w int, log *slo
 	if err := ctx.Err(); err != nil {
 		return nil, nil, false, err
 	}
-	log.Info("setting up the chunk circuit (insecure, development networks only)", "chunk", n, "width", w)
+	log.Info("setting up the "+what+" (insecure, development networks only)", attrs...)
 	start := time.Now()
-	pk, vk, err = zk.SetupChunkInsecure(n, w)
+	pk, vk, err = setup()
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("chunk circuit n=%d w=%d setup: %w", n, w, err)
+		return nil, nil, false, fmt.Errorf("%s %s setup: %w", what, label, err)
 	}
-	log.Info("chunk circuit ready", "chunk", n, "width", w, "took", time.Since(start).Round(time.Millisecond), "pk_bytes", len(pk))
+	log.Info(what+" ready", append(attrs, "took", time.Since(start).Round(time.Millisecond), "pk_bytes", len(pk))...)
 	if path != "" {
 		if err := writeSetupCache(path, pk, vk); err != nil {
 			log.Warn("could not cache the setup", "file", path, "err", err)
@@ -87,20 +117,44 @@ func writeSetupCache(path string, pk, vk []byte) error {
 	return atomicfile.Write(path, b, 0o600)
 }
 
-// devnetCircuits sets up (or takes from the cache) the chunk circuit of size n for each width,
-// uploads each proving key and returns the registry entries for genesis.
-func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n int, widths []int, log *slog.Logger) ([]rights.Circuit, error) {
+// devnetCircuits sets up (or takes from the cache) the chunk circuit of size n for each width
+// and, on a ring below mpc.SecureSlots, the input circuit of the ring (slots values per
+// ciphertext) for each width, uploads each proving key and returns the registry entries for
+// genesis. Publish prefers an input circuit where one fits. A devnet at the secure ring registers
+// chunk circuits only: its input setup takes minutes and gigabytes per width (the compute bench's
+// devnet, which measures computation, not publishing).
+func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n, slots int, widths []int, log *slog.Logger) ([]rights.Circuit, error) {
 	var out []rights.Circuit
+	register := func(kind rights.CircuitKind, size, w int, pk, vk []byte) error {
+		c := rights.Circuit{ChunkSize: uint64(size), Width: uint32(w), Kind: kind, VK: vk, Setup: rights.InsecureDevnetSetup}
+		d, err := storage.PutBytes(ctx, bucket, pk)
+		if err != nil {
+			return fmt.Errorf("upload the proving key of circuit %s: %w", c.ID(), err)
+		}
+		c.PK = rights.Digest(d)
+		out = append(out, c)
+		return nil
+	}
 	for _, w := range widths {
 		pk, vk, _, err := InsecureChunkSetup(ctx, cacheDir, n, w, log)
 		if err != nil {
 			return nil, err
 		}
-		d, err := storage.PutBytes(ctx, bucket, pk)
-		if err != nil {
-			return nil, fmt.Errorf("upload the proving key of circuit %s: %w", rights.CircuitID(uint64(n), uint32(w)), err)
+		if err := register(rights.CircuitChunk, n, w, pk, vk); err != nil {
+			return nil, err
 		}
-		out = append(out, rights.Circuit{ChunkSize: uint64(n), Width: uint32(w), VK: vk, PK: rights.Digest(d), Setup: rights.InsecureDevnetSetup})
+	}
+	if slots >= mpc.SecureSlots {
+		return out, nil
+	}
+	for _, w := range widths {
+		pk, vk, _, err := InsecureInputSetup(ctx, cacheDir, slots, w, log)
+		if err != nil {
+			return nil, err
+		}
+		if err := register(rights.CircuitInput, slots, w, pk, vk); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

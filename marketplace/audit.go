@@ -290,15 +290,28 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		}
 		for _, c := range ds.Columns {
 			a.Columns = append(a.Columns, c.Name)
-			circuit, ok := registered[rights.CircuitID(c.ChunkSize, c.Width)]
+			id := rights.KindCircuitID(c.Kind, c.ChunkSize, c.Width)
+			circuit, ok := registered[id]
 			if !ok || c.Width < rights.ColumnWidth(c.Min, c.Max) {
 				verified = false
-				problem("dataset %s column %s names circuit %s, which is not registered or too narrow for its bounds", ds.ID, c.Name, rights.CircuitID(c.ChunkSize, c.Width))
+				problem("dataset %s column %s names circuit %s, which is not registered or too narrow for its bounds", ds.ID, c.Name, id)
+				continue
+			}
+			if c.Kind == rights.CircuitInput && (ds.KeyEpoch != committee.Epoch || len(committee.Keys) == 0) {
+				// Its proofs are bound to the key of its epoch, which the chain no longer lists.
+				verified = false
+				problem("dataset %s column %s: its input proofs are bound to the key of epoch %d, and the committee is at epoch %d", ds.ID, c.Name, ds.KeyEpoch, committee.Epoch)
 				continue
 			}
 			for i, ch := range c.Chunks {
 				a.Chunks++
-				if err := zk.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max); err != nil {
+				var err error
+				if c.Kind == rights.CircuitInput {
+					err = Verifier{}.VerifyInput(circuit.VK, InputClaim(ds.Rows, &c, i, committee.Keys[0]), ch.Proof)
+				} else {
+					err = zk.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max)
+				}
+				if err != nil {
 					verified = false
 					problem("dataset %s column %s chunk %d: %v", ds.ID, c.Name, i+1, err)
 				}

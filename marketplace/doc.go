@@ -37,6 +37,19 @@
 // its registered circuit before it accepts it. The salts stay in the owner's home
 // (published/ID.json, 0600); the journal is removed.
 //
+// Where the chain registers an input circuit for its ring (rights.CircuitInput, ChunkSize =
+// SlotsPerCiphertext) wide enough for a column, the column is an input column and that circuit
+// is preferred over any chunk circuit: one chunk per ciphertext, and each proof job is the whole
+// of it. A proof worker encrypts the chunk with mpc.EncryptProvable at mpc.InputLevel, takes the
+// ciphertext's polynomials from the publish's one mpc.ProofKey, binds the proof to the committee's
+// key digest (Committee.Keys[0]), the level and the ciphertext's SHA-256 (zk.Binding), proves the
+// values and the ciphertext with one witness (zk.InputProver), drops the witness and uploads
+// exactly the bytes proven; the chunk carries the proof's evaluations (EncodeEvaluations). A
+// chunk and its ciphertext are journalled together once uploaded, and a resumed run keeps both or
+// neither: a ciphertext cannot be made again without its witness, nor proven without it. Memory
+// holds one witness per worker. inputs.go holds this glue: InputLayout, InputStatement,
+// InputWitness, InputGroupPolys and the evaluations' encoding, and Verifier, the chain's verifier.
+//
 // Compute first refuses, before anything is escrowed, what the chain would refuse by package
 // spec's rules (the op's arguments, histogram edges on the frequency tables' bins, the overflow
 // rule with its noise tail), then submits a request the chain checks against the grant and waits

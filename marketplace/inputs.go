@@ -1,11 +1,14 @@
 package marketplace
 
 import (
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/big"
 	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
 	"github.com/dxplabs/dxp/circuits"
@@ -111,6 +114,25 @@ func DecodeEvaluations(b []byte, groups int) ([]circuits.EncryptionEvaluation, e
 	return out, nil
 }
 
+// InputClaim is the claim the chain verifies chunk j of input column col of a dataset of rows
+// rows against, under the committee's key digest key (Committee.Keys[0] of the dataset's
+// epoch): ChunkSize = SlotsPerCiphertext slots, the chunk's real rows min(N, rows − j·N), its
+// ciphertext Ciphertexts[j] and its listed evaluations.
+func InputClaim(rows uint64, col *rights.Column, j int, key rights.Digest) *rights.InputClaim {
+	n := col.ChunkSize
+	c := &rights.InputClaim{Slots: n, Width: col.Width, Min: col.Min, Max: col.Max, Key: key}
+	if first := uint64(j) * n; j >= 0 && first < rows {
+		c.Rows = min(n, rows-first)
+	}
+	if j < len(col.Chunks) {
+		c.Commitment, c.Evaluations = col.Chunks[j].Commitment, col.Chunks[j].Evaluations
+	}
+	if j < len(col.Ciphertexts) {
+		c.Ciphertext = col.Ciphertexts[j]
+	}
+	return c
+}
+
 // InputStatement is the statement of the input proof c claims.
 func InputStatement(c *rights.InputClaim) (circuits.InputStatement, error) {
 	var st circuits.InputStatement
@@ -177,12 +199,86 @@ func (InputChecker) CheckInput(c *mpc.InputClaim, proof []byte, polys []mpc.Grou
 	if len(polys) != groups {
 		return fmt.Errorf("%d CRT groups of polynomials, want %d", len(polys), groups)
 	}
-	gp := make([]circuits.GroupPolys, groups)
 	for g, p := range polys {
 		if p.Group.Modulus.Cmp(lay.Encryption.Moduli[g]) != 0 {
 			return fmt.Errorf("CRT group %d of the polynomials is not the layout's", g)
 		}
-		gp[g] = circuits.GroupPolys{C0: p.C0, C1: p.C1, P0: p.P0, P1: p.P1}
 	}
-	return zk.CheckInputEvaluations(lay, st, ev, gp, proof)
+	return zk.CheckInputEvaluations(lay, st, ev, InputGroupPolys(polys), proof)
+}
+
+// InputGroupPolys converts mpc's proof polynomials of a ciphertext to the circuit's.
+func InputGroupPolys(gp []mpc.GroupPolys) []circuits.GroupPolys {
+	out := make([]circuits.GroupPolys, len(gp))
+	for g, p := range gp {
+		out[g] = circuits.GroupPolys{C0: p.C0, C1: p.C1, P0: p.P0, P1: p.P1}
+	}
+	return out
+}
+
+// InputWitness converts mpc's encryption witness to the circuit's (the same slices, not copies).
+func InputWitness(w mpc.EncryptionWitness) circuits.EncryptionWitness {
+	return circuits.EncryptionWitness{U: w.U, E0: w.E0, E1: w.E1, M: w.M}
+}
+
+// inputEncrypter is an owner's side of input proofs for one publish: the committee's public key
+// and its proof polynomials at mpc.InputLevel (one mpc.ProofKey, made once), and the key's digest
+// as the chain names it (Committee.Keys[0]), which every binding carries.
+type inputEncrypter struct {
+	params    heint.Parameters
+	pk        *rlwe.PublicKey
+	key       *mpc.ProofKey
+	keyDigest rights.Digest
+}
+
+func newInputEncrypter(params heint.Parameters, pk *rlwe.PublicKey, keyDigest rights.Digest) (*inputEncrypter, error) {
+	b, err := pk.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode the committee's public key: %w", err)
+	}
+	// The chain builds every claim with Committee.Keys[0]: a proof bound to another key's digest
+	// would be refused after minutes of proving.
+	if sha256.Sum256(b) != keyDigest {
+		return nil, errors.New("the committee's public key does not match its digest on chain")
+	}
+	key, err := mpc.NewProofKey(params, pk, mpc.InputLevel)
+	if err != nil {
+		return nil, err
+	}
+	return &inputEncrypter{params: params, pk: pk, key: key, keyDigest: keyDigest}, nil
+}
+
+// provenCiphertext is one ciphertext of an input column and the proof that it encrypts exactly
+// its chunk's committed values.
+type provenCiphertext struct {
+	Ciphertext []byte // exactly the bytes proven: their SHA-256 is in the binding
+	Proof      zk.InputProof
+}
+
+// encryptAndProve encrypts one chunk's values (1 to N) at mpc.InputLevel with mpc.EncryptProvable
+// and proves it with prover, binding the proof to the committee's key, the level and the
+// ciphertext's SHA-256 (the storage digest the listing names). The witness lives only for the
+// length of this call: memory holds one witness per caller.
+func (e *inputEncrypter) encryptAndProve(prover *zk.InputProver, values []int64, min, max int64) (provenCiphertext, error) {
+	if n := mpc.Slots(e.params); len(values) < 1 || len(values) > n {
+		return provenCiphertext{}, fmt.Errorf("an input chunk holds 1 to %d values, not %d", n, len(values))
+	}
+	cts, err := mpc.EncryptProvable(e.params, e.pk, values, mpc.InputLevel)
+	if err != nil {
+		return provenCiphertext{}, err
+	}
+	if len(cts) != 1 {
+		return provenCiphertext{}, fmt.Errorf("%d ciphertexts for one chunk of %d values", len(cts), len(values))
+	}
+	ct := cts[0]
+	polys, err := e.key.Polys(ct.Ciphertext)
+	if err != nil {
+		return provenCiphertext{}, err
+	}
+	binding := zk.Binding(e.keyDigest[:], mpc.InputLevel, sha256.Sum256(ct.Ciphertext))
+	ip, err := prover.Prove(values, min, max, InputWitness(ct.Witness), InputGroupPolys(polys), binding)
+	if err != nil {
+		return provenCiphertext{}, err
+	}
+	return provenCiphertext{Ciphertext: ct.Ciphertext, Proof: ip}, nil
 }

@@ -138,7 +138,9 @@ type manifestColumn struct {
 // column, encrypt the values under the committee's key and upload the ciphertexts, as a
 // pipeline, a few chunks at a time. Finished chunks are journalled in the owner's home, so a run
 // that is interrupted and started again with the same inputs resumes. Nothing is registered
-// unless every chunk is proven and every ciphertext uploaded.
+// unless every chunk is proven and every ciphertext uploaded. A column with a registered input
+// circuit (chooseCircuit) is encrypted provably and proven one ciphertext per chunk, each proof
+// showing its ciphertext encrypts exactly the chunk's committed values (see the package doc).
 func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResult, error) {
 	report := req.Progress
 	if report == nil {
@@ -187,7 +189,7 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	}
 	circuits := make([]rights.Circuit, len(req.Schema.Columns))
 	for i, c := range req.Schema.Columns {
-		if circuits[i], err = chooseCircuit(registered, c); err != nil {
+		if circuits[i], err = chooseCircuit(registered, gen.Params.SlotsPerCiphertext, c); err != nil {
 			return nil, err
 		}
 	}
@@ -209,7 +211,7 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		return nil, err
 	}
 	start = time.Now()
-	run, err := s.newPublishRun(ctx, req, owner.Address(), committee.Epoch, circuits, rows, inputDigest)
+	run, err := s.newPublishRun(ctx, req, owner.Address(), committee, circuits, rows, inputDigest)
 	if err != nil {
 		return nil, err
 	}
@@ -270,20 +272,37 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	return res, nil
 }
 
-// chooseCircuit picks the registered circuit a column is proven with: the narrowest width that
-// holds the column's bounds, and of those the largest chunk size (fewer proofs for the chain to
-// verify).
-func chooseCircuit(registered []rights.Circuit, c ColumnSchema) (rights.Circuit, error) {
+// chooseCircuit picks the registered circuit a column is proven with. An input circuit for the
+// chain's ring (ChunkSize = slots) comes first: its proofs also show that each ciphertext
+// encrypts exactly the chunk's committed values, and a chain that requires input proofs refuses
+// any other column. Among the circuits of the chosen kind it takes the narrowest width that holds
+// the column's bounds, and of those the largest chunk size (fewer proofs for the chain to
+// verify). The chunk circuits are the fallback for a chain that registers no input circuit wide
+// enough.
+func chooseCircuit(registered []rights.Circuit, slots uint64, c ColumnSchema) (rights.Circuit, error) {
 	need := rights.ColumnWidth(c.Min, c.Max)
 	var best *rights.Circuit
 	var ids []string
+	rank := func(r *rights.Circuit) int { // higher is preferred
+		if r.Kind == rights.CircuitInput {
+			return 1
+		}
+		return 0
+	}
 	for i := range registered {
 		r := &registered[i]
 		ids = append(ids, r.ID())
-		if r.Width < need {
+		if r.Width < need || r.Kind != rights.CircuitChunk && r.Kind != rights.CircuitInput {
 			continue
 		}
-		if best == nil || r.Width < best.Width || r.Width == best.Width && r.ChunkSize > best.ChunkSize {
+		if r.Kind == rights.CircuitInput && r.ChunkSize != slots {
+			continue // an input chunk is one ciphertext of this chain's ring
+		}
+		switch {
+		case best == nil || rank(r) > rank(best):
+			best = r
+		case rank(r) < rank(best):
+		case r.Width < best.Width || r.Width == best.Width && r.ChunkSize > best.ChunkSize:
 			best = r
 		}
 	}
@@ -350,15 +369,19 @@ func (t *ticker) due() bool {
 // publishRun is one publish's second pass: the provers, the committee's key and the journal of
 // finished chunks.
 type publishRun struct {
-	s           *Session
-	schema      *Schema
-	circuits    []rights.Circuit
-	provers     []*zk.ChunkProver // per column; columns of one circuit share it
-	rows        int
-	slots       int
-	epoch       uint64
-	encrypt     func(values []int64) ([][]byte, error)
-	journalPath string
+	s        *Session
+	schema   *Schema
+	circuits []rights.Circuit
+	provers  []*zk.ChunkProver // per chunk-kind column (nil for an input column); columns of one circuit share it
+	// inputProvers, per input column (nil for a chunk column), prove a chunk and its ciphertext
+	// together; inputs encrypts for them under the committee's key (nil without input columns).
+	inputProvers []*zk.InputProver
+	inputs       *inputEncrypter
+	rows         int
+	slots        int
+	epoch        uint64
+	encrypt      func(values []int64) ([][]byte, error)
+	journalPath  string
 	// freqs counts every column's values bin by bin as the second pass reads them (histogram.go);
 	// sealFreqs encrypts and uploads the counts once every row is read.
 	freqs     *FrequencyTables
@@ -379,6 +402,10 @@ type publishJournal struct {
 	Columns []journalColumn `json:"columns"`
 }
 
+// journalColumn is one column's finished work. In an input column chunk k and ciphertext k are
+// one piece of work (the proof is of that ciphertext, made with its encryption's witness, which is
+// never kept): both are journalled at once, after the ciphertext is uploaded, and a resumed run
+// keeps both or neither.
 type journalColumn struct {
 	Circuit     string           `json:"circuit"`
 	Chunks      []*journalChunk  `json:"chunks"`      // null until proven
@@ -386,12 +413,14 @@ type journalColumn struct {
 }
 
 type journalChunk struct {
-	Commitment []byte `json:"commitment"`
-	Proof      []byte `json:"proof"`
-	Salt       []byte `json:"salt"`
+	Commitment  []byte `json:"commitment"`
+	Proof       []byte `json:"proof"`
+	Salt        []byte `json:"salt"`
+	Evaluations []byte `json:"evaluations,omitempty"` // an input proof's (Chunk.Evaluations)
 }
 
-const journalFormat = "dxp-publish-journal/1"
+// journalFormat 2: input columns (chunks with evaluations, journalled with their ciphertexts).
+const journalFormat = "dxp-publish-journal/2"
 
 // journalKey names a publish by everything its chunks depend on: the input's bytes, the schema,
 // the name, the owner, the circuits and the committee's key epoch. A rerun with the same inputs
@@ -413,8 +442,9 @@ func journalKey(input [32]byte, schema *Schema, name string, owner rights.Addres
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner rights.Address, epoch uint64,
+func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner rights.Address, committee *rights.Committee,
 	circuits []rights.Circuit, rows int, input [32]byte) (*publishRun, error) {
+	epoch := committee.Epoch
 	params, err := s.Params()
 	if err != nil {
 		return nil, err
@@ -432,21 +462,47 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 		return r.freqs.Upload(ctx, s.Bucket, params, pubKey)
 	}
 	byID := map[string]*zk.ChunkProver{}
-	for _, c := range circuits {
+	inputByID := map[string]*zk.InputProver{}
+	r.provers = make([]*zk.ChunkProver, len(circuits))
+	r.inputProvers = make([]*zk.InputProver, len(circuits))
+	for i, c := range circuits {
 		if p := byID[c.ID()]; p != nil {
-			r.provers = append(r.provers, p)
+			r.provers[i] = p
 			continue
+		}
+		if p := inputByID[c.ID()]; p != nil {
+			r.inputProvers[i] = p
+			continue
+		}
+		if c.Kind == rights.CircuitInput && r.inputs == nil {
+			if len(committee.Keys) == 0 {
+				return nil, errors.New("the committee lists no collective public key")
+			}
+			if r.inputs, err = newInputEncrypter(params, pubKey, committee.Keys[0]); err != nil {
+				return nil, err
+			}
 		}
 		pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.PK))
 		if err != nil {
 			return nil, fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
 		}
+		if c.Kind == rights.CircuitInput {
+			lay, err := InputLayout(c.ChunkSize, c.Width)
+			if err != nil {
+				return nil, fmt.Errorf("circuit %s: %w", c.ID(), err)
+			}
+			p, err := zk.NewInputProver(lay, pk)
+			if err != nil {
+				return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
+			}
+			inputByID[c.ID()], r.inputProvers[i] = p, p
+			continue
+		}
 		p, err := zk.NewChunkProver(int(c.ChunkSize), int(c.Width), pk)
 		if err != nil {
 			return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
 		}
-		byID[c.ID()] = p
-		r.provers = append(r.provers, p)
+		byID[c.ID()], r.provers[i] = p, p
 	}
 	key, err := journalKey(input, req.Schema, req.Name, owner, circuits, epoch)
 	if err != nil {
@@ -510,8 +566,9 @@ func (r *publishRun) loadJournal(ctx context.Context, key string) error {
 	}
 	for i, oc := range old.Columns {
 		fc := &fresh.Columns[i]
+		input := r.circuits[i].Kind == rights.CircuitInput
 		for k, ch := range oc.Chunks {
-			if ch != nil && len(ch.Commitment) == 32 && len(ch.Proof) > 0 && len(ch.Salt) == 32 {
+			if ch != nil && len(ch.Commitment) == 32 && len(ch.Proof) > 0 && len(ch.Salt) == 32 && (len(ch.Evaluations) > 0) == input {
 				fc.Chunks[k] = ch
 			}
 		}
@@ -525,6 +582,16 @@ func (r *publishRun) loadJournal(ctx context.Context, key string) error {
 			}
 			if ok {
 				fc.Ciphertexts[j] = d
+			}
+		}
+		if input {
+			// A proof without its ciphertext (lost from storage) cannot be used: the ciphertext
+			// cannot be made again without the witness, which is gone, so both are redone; nor
+			// can a ciphertext whose proof is missing be proven. Keep both or neither.
+			for k := range fc.Chunks {
+				if fc.Chunks[k] == nil || fc.Ciphertexts[k] == nil {
+					fc.Chunks[k], fc.Ciphertexts[k] = nil, nil
+				}
 			}
 		}
 	}
@@ -575,10 +642,19 @@ func lcm(a, b int) int {
 	return a / x * b
 }
 
-// proofJob and encryptJob are one chunk to prove and one ciphertext's values to encrypt.
+// proofJob and encryptJob are one chunk to prove and one ciphertext's values to encrypt. In an
+// input column a proof job is both: its chunk is ciphertext index's values, encrypted and proven
+// together.
 type proofJob struct {
 	col, index int
 	values     []int64
+}
+
+// provenChunk is a proof job's result; an input chunk's also names its uploaded ciphertext.
+type provenChunk struct {
+	proofJob
+	chunk      journalChunk
+	ciphertext *rights.Digest // input chunks only
 }
 
 type encryptJob struct {
@@ -594,7 +670,10 @@ type uploaded struct {
 // publish runs the second pass as a pipeline: the reader cuts each batch of rows into chunk and
 // ciphertext jobs (skipping what the journal has), proof workers prove chunks while an encrypt
 // worker encrypts and an upload worker uploads, and this goroutine journals every result.
-// Channels between the stages hold a few jobs, so memory stays flat as rows grow.
+// Channels between the stages hold a few jobs, so memory stays flat as rows grow. An input
+// column's chunks go to the proof workers only: each encrypts its chunk provably, proves it with
+// the encryption's witness, drops the witness and uploads the ciphertext, so memory holds one
+// witness per worker.
 func (r *publishRun) publish(ctx context.Context, req PublishRequest, report func(PublishProgress)) error {
 	if r.batchRows() > 1<<22 {
 		return fmt.Errorf("the chunk sizes of the chosen circuits and %d-value ciphertexts only align every %d rows, too many to buffer", r.slots, r.batchRows())
@@ -611,10 +690,7 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 	proofJobs := make(chan proofJob, workers)
 	encJobs := make(chan encryptJob, 1)
 	toUpload := make(chan encryptedCT, 2)
-	proofs := make(chan struct {
-		proofJob
-		zk.ChunkProof
-	}, workers)
+	proofs := make(chan provenChunk, workers)
 	uploads := make(chan uploaded, 2)
 
 	// Count what an earlier run finished.
@@ -660,15 +736,21 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 					continue // drain, so the reader is not left blocked
 				}
 				c := r.schema.Columns[job.col]
+				if r.inputProvers[job.col] != nil {
+					p, err := r.proveInput(ctx, job, &encrypted, &uploadedN)
+					if err != nil {
+						fail(fmt.Errorf("column %s chunk %d (rows %d-): %w", c.Name, job.index+1, job.index*r.slots+1, err))
+						continue
+					}
+					proofs <- p
+					continue
+				}
 				cp, err := r.provers[job.col].Prove(job.values, c.Min, c.Max)
 				if err != nil {
 					fail(fmt.Errorf("prove column %s chunk %d: %w", c.Name, job.index+1, err))
 					continue
 				}
-				proofs <- struct {
-					proofJob
-					zk.ChunkProof
-				}{job, cp}
+				proofs <- provenChunk{proofJob: job, chunk: journalChunk{Commitment: cp.Commitment, Proof: cp.Proof, Salt: cp.Salt}}
 			}
 		})
 	}
@@ -731,7 +813,10 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 				continue
 			}
 			r.mu.Lock()
-			r.journal.Columns[p.col].Chunks[p.index] = &journalChunk{Commitment: p.Commitment, Proof: p.Proof, Salt: p.Salt}
+			r.journal.Columns[p.col].Chunks[p.index] = &p.chunk
+			if p.ciphertext != nil {
+				r.journal.Columns[p.col].Ciphertexts[p.index] = p.ciphertext
+			}
 			r.mu.Unlock()
 			proven.Add(1)
 		case u, ok := <-uploads:
@@ -765,6 +850,26 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 		return saveErr
 	}
 	return r.complete()
+}
+
+// proveInput encrypts an input chunk provably, proves the chunk and its ciphertext together and
+// uploads the ciphertext: exactly the bytes proven, whose digest the proof's binding holds.
+func (r *publishRun) proveInput(ctx context.Context, job proofJob, encrypted, uploadedN *atomic.Int64) (provenChunk, error) {
+	c := r.schema.Columns[job.col]
+	pc, err := r.inputs.encryptAndProve(r.inputProvers[job.col], job.values, c.Min, c.Max)
+	if err != nil {
+		return provenChunk{}, fmt.Errorf("encrypt and prove: %w", err)
+	}
+	encrypted.Add(1)
+	d, err := storage.PutBytes(ctx, r.s.Bucket, pc.Ciphertext)
+	if err != nil {
+		return provenChunk{}, fmt.Errorf("upload its ciphertext: %w", err)
+	}
+	uploadedN.Add(1)
+	digest := rights.Digest(d)
+	cb, sb := pc.Proof.Commitment.Bytes(), pc.Proof.Salt.Bytes()
+	return provenChunk{proofJob: job, ciphertext: &digest, chunk: journalChunk{Commitment: cb[:], Proof: pc.Proof.Proof,
+		Salt: sb[:], Evaluations: EncodeEvaluations(pc.Proof.Evaluations)}}, nil
 }
 
 // errInputChanged is the CSV changing between the passes: nothing it led to is kept.
@@ -882,6 +987,9 @@ func (r *publishRun) sendBatch(ctx context.Context, first int, cols [][]int64, p
 				return context.Cause(ctx)
 			}
 		}
+		if r.inputProvers[ci] != nil {
+			continue // the proof jobs above encrypt the chunks too
+		}
 		for off := 0; off < len(vals); off += r.slots {
 			k := (first + off) / r.slots
 			r.mu.Lock()
@@ -916,14 +1024,14 @@ func (r *publishRun) registration(ctx context.Context, req PublishRequest) (*rig
 		jc := r.journal.Columns[i]
 		circ := r.circuits[i]
 		col := rights.Column{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max,
-			ChunkSize: circ.ChunkSize, Width: circ.Width, Frequencies: freqs[i]}
+			ChunkSize: circ.ChunkSize, Width: circ.Width, Kind: circ.Kind, Frequencies: freqs[i]}
 		mc := manifestColumn{Name: c.Name, Type: c.Type, Scale: c.Scale, Min: c.Min, Max: c.Max,
 			Circuit: circ.ID(), ChunkSize: circ.ChunkSize}
 		for _, d := range jc.Ciphertexts {
 			col.Ciphertexts = append(col.Ciphertexts, *d)
 		}
 		for _, ch := range jc.Chunks {
-			col.Chunks = append(col.Chunks, rights.Chunk{Commitment: ch.Commitment, Proof: ch.Proof})
+			col.Chunks = append(col.Chunks, rights.Chunk{Commitment: ch.Commitment, Proof: ch.Proof, Evaluations: ch.Evaluations})
 			mc.Commitments = append(mc.Commitments, hex.EncodeToString(ch.Commitment))
 		}
 		mc.Ciphertexts = col.Ciphertexts

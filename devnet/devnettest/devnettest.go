@@ -16,6 +16,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +49,8 @@ func RPC(t testing.TB) string {
 	return "tcp://" + addr
 }
 
-// Start starts a devnet on a free loopback port (unless cfg names its RPC) with ChunkSize (unless
-// cfg names another) and waits until its committee is ready. The caller stops it.
+// Start starts a devnet on a free loopback port (unless cfg names its RPC) with ChunkSize and
+// SetupCache (unless cfg names others) and waits until its committee is ready. The caller stops it.
 func Start(t testing.TB, cfg devnet.Config) *devnet.Devnet {
 	t.Helper()
 	if cfg.RPC == "" {
@@ -56,6 +58,9 @@ func Start(t testing.TB, cfg devnet.Config) *devnet.Devnet {
 	}
 	if cfg.ChunkSize == 0 {
 		cfg.ChunkSize = ChunkSize
+	}
+	if cfg.SetupCache == "" {
+		cfg.SetupCache = SetupCache()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -69,6 +74,12 @@ func Start(t testing.TB, cfg devnet.Config) *devnet.Devnet {
 	}
 	return dn
 }
+
+// SetupCache is the setup cache every test devnet shares (unless its Config names another), kept
+// in the temporary directory across runs: a devnet on a small ring sets up input circuits, tens
+// of seconds to minutes each (devnet.InsecureInputSetup), and a cached key is used only if it
+// fits the circuit compiled now.
+func SetupCache() string { return filepath.Join(os.TempDir(), "dxp-test-setup-cache") }
 
 // MinioStorage starts a MinIO server for the test and returns its bucket as a --storage URL,
 // and its configuration.
