@@ -117,10 +117,10 @@ func DecodeEvaluations(b []byte, groups int) ([]circuits.EncryptionEvaluation, e
 // InputClaim is the claim the chain verifies chunk j of input column col of a dataset of rows
 // rows against, under the committee's key digest key (Committee.Keys[0] of the dataset's
 // epoch): ChunkSize = SlotsPerCiphertext slots, the chunk's real rows min(N, rows − j·N), its
-// ciphertext Ciphertexts[j] and its listed evaluations.
-func InputClaim(rows uint64, col *rights.Column, j int, key rights.Digest) *rights.InputClaim {
+// ciphertext Ciphertexts[j] and its listed evaluations, listed by holder.
+func InputClaim(rows uint64, col *rights.Column, j int, key rights.Digest, holder rights.Address) *rights.InputClaim {
 	n := col.ChunkSize
-	c := &rights.InputClaim{Slots: n, Width: col.Width, Min: col.Min, Max: col.Max, Key: key}
+	c := &rights.InputClaim{Slots: n, Width: col.Width, Min: col.Min, Max: col.Max, Key: key, Holder: holder}
 	if first := uint64(j) * n; j >= 0 && first < rows {
 		c.Rows = min(n, rows-first)
 	}
@@ -143,7 +143,7 @@ func InputStatement(c *rights.InputClaim) (circuits.InputStatement, error) {
 		return st, fmt.Errorf("%d rows in a chunk of %d", c.Rows, c.Slots)
 	}
 	st.Min, st.Max, st.Rows = c.Min, c.Max, int(c.Rows)
-	st.Binding = zk.Binding(c.Key[:], mpc.InputLevel, c.Ciphertext)
+	st.Binding = zk.Binding(c.Key[:], mpc.InputLevel, c.Ciphertext, []byte(c.Holder))
 	return st, nil
 }
 
@@ -187,7 +187,7 @@ func (InputChecker) CheckInput(c *mpc.InputClaim, proof []byte, polys []mpc.Grou
 		return err
 	}
 	st, err := InputStatement(&rights.InputClaim{Slots: c.Slots, Width: c.Width, Commitment: c.Commitment, Min: c.Min, Max: c.Max,
-		Rows: c.Rows, Key: c.Key, Ciphertext: c.Ciphertext, Evaluations: c.Evaluations})
+		Rows: c.Rows, Key: c.Key, Holder: rights.Address(c.Holder), Ciphertext: c.Ciphertext, Evaluations: c.Evaluations})
 	if err != nil {
 		return err
 	}
@@ -229,9 +229,10 @@ type inputEncrypter struct {
 	pk        *rlwe.PublicKey
 	key       *mpc.ProofKey
 	keyDigest rights.Digest
+	holder    rights.Address // the publishing owner: every proof is bound to it
 }
 
-func newInputEncrypter(params heint.Parameters, pk *rlwe.PublicKey, keyDigest rights.Digest) (*inputEncrypter, error) {
+func newInputEncrypter(params heint.Parameters, pk *rlwe.PublicKey, keyDigest rights.Digest, holder rights.Address) (*inputEncrypter, error) {
 	b, err := pk.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("encode the committee's public key: %w", err)
@@ -245,7 +246,7 @@ func newInputEncrypter(params heint.Parameters, pk *rlwe.PublicKey, keyDigest ri
 	if err != nil {
 		return nil, err
 	}
-	return &inputEncrypter{params: params, pk: pk, key: key, keyDigest: keyDigest}, nil
+	return &inputEncrypter{params: params, pk: pk, key: key, keyDigest: keyDigest, holder: holder}, nil
 }
 
 // provenCiphertext is one ciphertext of an input column and the proof that it encrypts exactly
@@ -275,7 +276,7 @@ func (e *inputEncrypter) encryptAndProve(prover *zk.InputProver, values []int64,
 	if err != nil {
 		return provenCiphertext{}, err
 	}
-	binding := zk.Binding(e.keyDigest[:], mpc.InputLevel, sha256.Sum256(ct.Ciphertext))
+	binding := zk.Binding(e.keyDigest[:], mpc.InputLevel, sha256.Sum256(ct.Ciphertext), []byte(e.holder))
 	ip, err := prover.Prove(values, min, max, InputWitness(ct.Witness), InputGroupPolys(polys), binding)
 	if err != nil {
 		return provenCiphertext{}, err

@@ -42,6 +42,7 @@ type inputOwner struct {
 	prover    *zk.InputProver
 	vk        []byte
 	keyDigest rights.Digest // the committee's public key object
+	holder    rights.Address
 }
 
 // prove proves values (one chunk) with the witness and polynomials of ct, encrypted under pk, and
@@ -61,7 +62,7 @@ func (o *inputOwner) prove(values []int64, pk *rlwe.PublicKey, ct mpc.ProvableCi
 		polys[g] = circuits.GroupPolys{C0: p.C0, C1: p.C1, P0: p.P0, P1: p.P1}
 	}
 	w := circuits.EncryptionWitness{U: ct.Witness.U, E0: ct.Witness.E0, E1: ct.Witness.E1, M: ct.Witness.M}
-	binding := zk.Binding(o.keyDigest[:], mpc.InputLevel, stored)
+	binding := zk.Binding(o.keyDigest[:], mpc.InputLevel, stored, []byte(o.holder))
 	ip, err := o.prover.Prove(values, memberTestMin, memberTestMax, w, polys, binding)
 	if err != nil {
 		o.t.Fatalf("Prove: %v", err)
@@ -75,7 +76,7 @@ func (o *inputOwner) prove(values []int64, pk *rlwe.PublicKey, ct mpc.ProvableCi
 func (o *inputOwner) chainAccepts(col *rights.Column, j int, rows uint64) error {
 	ch := col.Chunks[j]
 	return Verifier{}.VerifyInput(o.vk, &rights.InputClaim{Slots: memberTestSlots, Width: col.Width, Commitment: ch.Commitment,
-		Min: col.Min, Max: col.Max, Rows: min(memberTestSlots, rows-uint64(j)*memberTestSlots), Key: o.keyDigest,
+		Min: col.Min, Max: col.Max, Rows: min(memberTestSlots, rows-uint64(j)*memberTestSlots), Key: o.keyDigest, Holder: o.holder,
 		Ciphertext: col.Ciphertexts[j], Evaluations: ch.Evaluations}, ch.Proof)
 }
 
@@ -144,7 +145,7 @@ func TestAttackEvaluationsNotOfStoredCiphertext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := &inputOwner{t: t, params: params, prover: prover, vk: vk, keyDigest: keyDigest}
+	owner := &inputOwner{t: t, params: params, prover: prover, vk: vk, keyDigest: keyDigest, holder: "0123456789abcdef0123456789abcdef01234567"}
 
 	// The honest listing: 1,124 rows, two ciphertexts (1,024 and 100 real rows).
 	const rows = memberTestSlots + 100
@@ -202,7 +203,7 @@ func TestAttackEvaluationsNotOfStoredCiphertext(t *testing.T) {
 				t.Fatalf("%s: the chain refuses chunk %d: %v; the attack needs a proof the chain accepts", name, j, err)
 			}
 		}
-		task := inputTask(&rights.Dataset{ID: name, Rows: rows, Columns: []rights.Column{l.col}, Status: rights.DatasetPending}, keyDigest)
+		task := inputTask(&rights.Dataset{ID: name, Holder: owner.holder, Rows: rows, Columns: []rights.Column{l.col}, Status: rights.DatasetPending}, keyDigest)
 		reason, err := checker.Check(ctx, &task)
 		if err != nil {
 			t.Fatalf("%s: Check: %v", name, err)

@@ -214,7 +214,7 @@ func TestPublishInputColumns(t *testing.T) {
 			if d := sha256.Sum256(ct); d != col.Ciphertexts[j] {
 				t.Fatalf("column %s ciphertext %d: stored bytes hash to %x, listed as %s", col.Name, j, d, col.Ciphertexts[j])
 			}
-			claim := InputClaim(n.ds.Rows, &col, j, committee.Keys[0])
+			claim := InputClaim(n.ds.Rows, &col, j, committee.Keys[0], n.ds.Holder)
 			if want := uint64(min(inputSlots, inputRows-j*inputSlots)); claim.Rows != want {
 				t.Errorf("column %s chunk %d: claim of %d rows, want %d", col.Name, j, claim.Rows, want)
 			}
@@ -423,7 +423,7 @@ func TestAttackCraftedCiphertextListing(t *testing.T) {
 	}
 	values := n.tab.Values[0][:inputSlots]
 	col := n.tab.Schema.Columns[0]
-	binding := zk.Binding(a.keyID[:], level, sha256.Sum256(crafted))
+	binding := zk.Binding(a.keyID[:], level, sha256.Sum256(crafted), []byte(a.key.Address()))
 	honest, err := mpc.EncryptProvable(a.params, a.pk, values, level)
 	if err != nil {
 		t.Fatal(err)
@@ -513,7 +513,7 @@ func TestAttackOneValueChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	binding := zk.Binding(a.keyID[:], mpc.InputLevel, sha256.Sum256(cts[0].Ciphertext))
+	binding := zk.Binding(a.keyID[:], mpc.InputLevel, sha256.Sum256(cts[0].Ciphertext), []byte(a.key.Address()))
 	if _, err := a.prover.Prove(values, col.Min, col.Max, InputWitness(cts[0].Witness), InputGroupPolys(polys), binding); err == nil {
 		t.Error("proved the committed values for a ciphertext of other values")
 	}
@@ -533,8 +533,8 @@ func TestAttackOneValueChanged(t *testing.T) {
 // TestAttackRelistVictimCiphertexts: the degenerate "ciphertext built from another dataset's":
 // an owner lists the honest listing's columns verbatim, ciphertexts, commitments, proofs and
 // evaluations, as its own dataset, to sell computations on the victim's data under its own
-// policy. Every proof verifies (the binding names the key, the level and the ciphertext, not the
-// holder), so only the chain refusing a ciphertext already listed stops it.
+// policy. Before the binding named the holder every proof verified and the copy was listed (and
+// attested); now each proof is bound to the address that listed it, so the copy is refused.
 func TestAttackRelistVictimCiphertexts(t *testing.T) {
 	n := inputDevnet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

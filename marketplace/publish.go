@@ -478,7 +478,7 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 			if len(committee.Keys) == 0 {
 				return nil, errors.New("the committee lists no collective public key")
 			}
-			if r.inputs, err = newInputEncrypter(params, pubKey, committee.Keys[0]); err != nil {
+			if r.inputs, err = newInputEncrypter(params, pubKey, committee.Keys[0], owner); err != nil {
 				return nil, err
 			}
 		}

@@ -108,6 +108,7 @@ type Task struct {
 	Tables      [][32]byte
 	Inputs      []InputColumn
 	InputKey    [32]byte
+	InputHolder string          // the dataset's holder, whom its input proofs are bound to
 	Histogram   *HistogramInput // histogram, and count (its Tables, Min and Bin; no Edges)
 	// Dot only: WeightsObject is the digest of the buyer's weights sealed to the members
 	// (SealWeights), WeightsCommitment the request's commitment to them, WeightBound the largest

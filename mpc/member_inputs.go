@@ -43,6 +43,7 @@ type InputClaim struct {
 	Min, Max    int64
 	Rows        uint64
 	Key         [32]byte // digest of the committee's public key object the proof is bound to
+	Holder      string   // the listing's holder (its chain address), whom the proof is bound to
 	Ciphertext  [32]byte // digest of the stored ciphertext the proof is bound to
 	Evaluations []byte
 }
@@ -174,7 +175,7 @@ func (l *ListingChecker) Check(ctx context.Context, t *Task) (reason string, err
 				return r, err
 			}
 			if key != nil {
-				if r := l.checkInput(key, t.InputKey, in, j, d, b); r != "" {
+				if r := l.checkInput(key, t.InputKey, t.InputHolder, in, j, d, b); r != "" {
 					return fmt.Sprintf("%s (%s): %s", what, short(d), r), nil
 				}
 			}
@@ -190,14 +191,14 @@ func (l *ListingChecker) Check(ctx context.Context, t *Task) (reason string, err
 
 // checkInput returns why chunk j's input proof does not hold for the stored ciphertext ct (digest
 // d) under the committee key keyID, or "".
-func (l *ListingChecker) checkInput(key *ProofKey, keyID [32]byte, in *InputColumn, j int, d [32]byte, ct []byte) string {
+func (l *ListingChecker) checkInput(key *ProofKey, keyID [32]byte, holder string, in *InputColumn, j int, d [32]byte, ct []byte) string {
 	polys, err := key.Polys(ct)
 	if err != nil {
 		return fmt.Sprintf("not a ciphertext at the input level %d: %v", InputLevel, err)
 	}
 	ch := &in.Chunks[j]
 	claim := &InputClaim{Slots: uint64(Slots(l.params)), Width: in.Width, Commitment: ch.Commitment, Min: in.Min, Max: in.Max,
-		Rows: ch.Rows, Key: keyID, Ciphertext: d, Evaluations: ch.Evaluations}
+		Rows: ch.Rows, Key: keyID, Holder: holder, Ciphertext: d, Evaluations: ch.Evaluations}
 	if err := l.inputs.CheckInput(claim, ch.Proof, polys); err != nil {
 		return fmt.Sprintf("its input proof's listed evaluations do not hold for the stored ciphertext and the committee's key: %v", err)
 	}

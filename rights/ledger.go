@@ -25,12 +25,15 @@ type Verifier interface {
 // InputClaim is what an input proof is checked against: everything but the proof, from the
 // listing and the chain's state.
 type InputClaim struct {
-	Slots       uint64 // the ring degree N (SlotsPerCiphertext): rows per ciphertext
-	Width       uint32 // the circuit's width
-	Commitment  []byte // the chunk's commitment (32 bytes)
-	Min, Max    int64  // the column's bounds
-	Rows        uint64 // real rows in this chunk, 1 to Slots; the rest are padding
-	Key         Digest // the committee's collective public key (Committee.Keys[0])
+	Slots      uint64 // the ring degree N (SlotsPerCiphertext): rows per ciphertext
+	Width      uint32 // the circuit's width
+	Commitment []byte // the chunk's commitment (32 bytes)
+	Min, Max   int64  // the column's bounds
+	Rows       uint64 // real rows in this chunk, 1 to Slots; the rest are padding
+	Key        Digest // the committee's collective public key (Committee.Keys[0])
+	// Holder is the party listing the column: the proof is bound to it, so a listed proof cannot
+	// be relisted verbatim by another party as its own dataset.
+	Holder      Address
 	Ciphertext  Digest // the chunk's ciphertext (Column.Ciphertexts[j])
 	Evaluations []byte // Chunk.Evaluations
 }

@@ -287,7 +287,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		for j, ch := range col.Chunks {
 			var err error
 			if col.Kind == CircuitInput {
-				err = x.v.VerifyInput(circuits[i].VK, inputClaim(m, &col, j, params.SlotsPerCiphertext, c.Keys[0]), ch.Proof)
+				err = x.v.VerifyInput(circuits[i].VK, inputClaim(m, &col, j, params.SlotsPerCiphertext, c.Keys[0], x.sender), ch.Proof)
 			} else {
 				err = x.v.VerifyChunk(circuits[i].VK, ch.Proof, ch.Commitment, col.Min, col.Max)
 			}
@@ -339,8 +339,8 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 // inputClaim is what the input proof of chunk j of col, an input column of listing m, is checked
 // against: chunk j covers rows jN to min((j+1)N, Rows) − 1, so it has min(N, Rows − jN) real rows
 // (at least 1: the column has ceil(Rows/N) chunks), and its ciphertext is Ciphertexts[j],
-// encrypted under key, the committee's collective public key.
-func inputClaim(m *RegisterDataset, col *Column, j int, slots uint64, key Digest) *InputClaim {
+// encrypted under key, the committee's collective public key, and listed by holder (the sender).
+func inputClaim(m *RegisterDataset, col *Column, j int, slots uint64, key Digest, holder Address) *InputClaim {
 	ch := &col.Chunks[j]
 	return &InputClaim{
 		Slots:       slots,
@@ -350,6 +350,7 @@ func inputClaim(m *RegisterDataset, col *Column, j int, slots uint64, key Digest
 		Max:         col.Max,
 		Rows:        min(slots, m.Rows-uint64(j)*slots),
 		Key:         key,
+		Holder:      holder,
 		Ciphertext:  col.Ciphertexts[j],
 		Evaluations: ch.Evaluations,
 	}

@@ -79,7 +79,7 @@
 //	lay, err := circuits.NewEncryptionLayout(n, groupModuli, t, bound, true)
 //	pk, vk, err := zk.SetupEncryptionInsecure(lay)   // devnet only, once
 //	prover, err := zk.NewEncryptionProver(lay, pk)
-//	binding := zk.Binding(keyDigest, level, sha256.Sum256(ciphertextBytes))
+//	binding := zk.Binding(keyDigest, level, sha256.Sum256(ciphertextBytes), holder)
 //	ep, err := prover.Prove(polys, circuits.EncryptionWitness{U: u, E0: e0, E1: e1, M: m}, binding)
 //	err = zk.VerifyEncryption(vk, lay, polys, binding, ep.Proof)
 //
@@ -113,7 +113,7 @@
 //	lay, err := circuits.NewInputLayout(w, encLayout, slotLink)
 //	pk, vk, err := zk.SetupInputInsecure(lay)   // devnet only, once
 //	prover, err := zk.NewInputProver(lay, pk)
-//	ip, err := prover.Prove(rows, min, max, witness, polys, zk.Binding(keyDigest, level, ctDigest))
+//	ip, err := prover.Prove(rows, min, max, witness, polys, zk.Binding(keyDigest, level, ctDigest, holder))
 //	st := circuits.InputStatement{Commitment: ip.Commitment, Min: min, Max: max, Rows: len(rows), Binding: binding}
 //	err = zk.VerifyInput(vk, lay, st, ip.Evaluations, ip.Proof)                // the chain
 //	err = zk.CheckInputEvaluations(lay, st, ip.Evaluations, polys, ip.Proof)   // a member

@@ -28,7 +28,7 @@ import (
 )
 
 // bindingTag separates the encryption binding from every other SHA-256 use.
-const bindingTag = "dxp/zk/encryption-binding/v2"
+const bindingTag = "dxp/zk/encryption-binding/v3"
 
 // randomizeHintName is the gnark hint that draws the mask of a BSB22
 // commitment (frontend/cs/r1cs Commit). The encryption prover overrides it
@@ -40,16 +40,22 @@ const randomizeHintName = "github.com/consensys/gnark/internal/hints.Randomize"
 var ErrInvalidEncryptionProof = errors.New("zk: invalid encryption proof")
 
 // Binding returns the public input that ties an encryption proof's
-// challenge to the ciphertext and the key it is about: SHA-256 over a
-// domain tag, the collective public key's digest, the ciphertext's level
-// and the SHA-256 digest of the ciphertext's bytes (the storage digest a
-// listing records), each length-prefixed, reduced modulo the BN254 scalar
+// challenge to the ciphertext and the key it is about, and to the party
+// that proved it: SHA-256 over a domain tag, the collective public key's
+// digest, the ciphertext's level, the SHA-256 digest of the ciphertext's
+// bytes (the storage digest a listing records) and holder, the identity of
+// the party listing it (its chain address), each length-prefixed, reduced
+// modulo the BN254 scalar
 // field (collisions modulo p cost about 2^126). Taking the digest rather
 // than the bytes lets the chain, which holds only digests, compute it. The
 // verifier must derive the polynomials it checks (VerifyEncryption, or a
 // member's evaluation check) from ciphertext bytes that hash to ctDigest and
-// from this key.
-func Binding(keyDigest []byte, level int, ctDigest [sha256.Size]byte) fr.Element {
+// from this key. The holder is there because a proof is public once listed:
+// without it another party could relist the same ciphertexts, proofs and
+// evaluations verbatim as its own dataset and sell computations on the
+// victim's data under its own policy; with it, a copied proof verifies
+// only for the holder it was made for.
+func Binding(keyDigest []byte, level int, ctDigest [sha256.Size]byte, holder []byte) fr.Element {
 	h := sha256.New()
 	var buf [8]byte
 	put := func(b []byte) {
@@ -62,6 +68,7 @@ func Binding(keyDigest []byte, level int, ctDigest [sha256.Size]byte) fr.Element
 	binary.BigEndian.PutUint64(buf[:], uint64(level))
 	h.Write(buf[:])
 	put(ctDigest[:])
+	put(holder)
 	var e fr.Element
 	e.SetBytes(h.Sum(nil)) // reduces modulo p
 	return e

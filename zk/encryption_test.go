@@ -271,7 +271,7 @@ func keyDigest(ec encCase) []byte {
 }
 
 func bindingOf(ec encCase) fr.Element {
-	return Binding(keyDigest(ec), 3, sha256.Sum256(ciphertextBytes(ec)))
+	return Binding(keyDigest(ec), 3, sha256.Sum256(ciphertextBytes(ec)), nil)
 }
 
 // forced builds the assignment an attacker would for polys and any secret
@@ -543,7 +543,7 @@ func TestAttackReplayedProof(t *testing.T) {
 		t.Fatalf("VerifyEncryption(honest) = %v", err)
 	}
 
-	otherBinding := Binding(keyDigest(ec), 4, sha256.Sum256(ciphertextBytes(ec))) // another level
+	otherBinding := Binding(keyDigest(ec), 4, sha256.Sum256(ciphertextBytes(ec)), nil) // another level
 	otherKey := ec
 	otherKey.p0, otherKey.p1 = f.randomKey(t)
 	otherCt := f.encryptUnder(t, ec.p0, ec.p1) // same key, another ciphertext
@@ -641,15 +641,16 @@ func TestVerifyEncryptionMalformed(t *testing.T) {
 
 func TestBindingSeparatesInputs(t *testing.T) {
 	digest := func(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
-	base := Binding([]byte("ab"), 3, digest("c"))
-	if again := Binding([]byte("ab"), 3, digest("c")); !again.Equal(&base) {
+	base := Binding([]byte("ab"), 3, digest("c"), nil)
+	if again := Binding([]byte("ab"), 3, digest("c"), nil); !again.Equal(&base) {
 		t.Fatal("Binding is not deterministic")
 	}
 	for name, other := range map[string]fr.Element{
-		"bytes moved from key to digest": Binding([]byte("a"), 3, [sha256.Size]byte{'b'}),
-		"another level":                  Binding([]byte("ab"), 4, digest("c")),
-		"another key":                    Binding([]byte("ax"), 3, digest("c")),
-		"another ciphertext digest":      Binding([]byte("ab"), 3, digest("d")),
+		"bytes moved from key to digest": Binding([]byte("a"), 3, [sha256.Size]byte{'b'}, nil),
+		"another level":                  Binding([]byte("ab"), 4, digest("c"), nil),
+		"another key":                    Binding([]byte("ax"), 3, digest("c"), nil),
+		"another ciphertext digest":      Binding([]byte("ab"), 3, digest("d"), nil),
+		"another holder":                 Binding([]byte("ab"), 3, digest("c"), []byte("h")),
 	} {
 		if other.Equal(&base) {
 			t.Errorf("Binding with %s equals the original", name)

@@ -183,7 +183,7 @@ func ExampleEncryptionProver() {
 		return c
 	}
 	polys := []circuits.GroupPolys{{C0: mul(p0, w.E0, w.M), C1: mul(p1, w.E1, nil), P0: p0, P1: p1}}
-	binding := zk.Binding([]byte("key digest"), 3, sha256.Sum256([]byte("ciphertext bytes")))
+	binding := zk.Binding([]byte("key digest"), 3, sha256.Sum256([]byte("ciphertext bytes")), []byte("owner address"))
 
 	prover, err := zk.NewEncryptionProver(lay, pk)
 	if err != nil {

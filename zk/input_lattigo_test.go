@@ -64,7 +64,7 @@ func TestInputEndToEndLattigo(t *testing.T) {
 	for k, ct := range cts {
 		chunk := values[k*n : min(len(values), (k+1)*n)]
 		polys := mpcGroupPolys(t, key, ct.Ciphertext)
-		binding := zk.Binding(keyDigest[:], level, sha256.Sum256(ct.Ciphertext))
+		binding := zk.Binding(keyDigest[:], level, sha256.Sum256(ct.Ciphertext), nil)
 		ip, err := prover.Prove(chunk, lo, hi, mpcWitness(ct.Witness), polys, binding)
 		if err != nil {
 			t.Fatalf("ciphertext %d: Prove: %v", k, err)
@@ -81,7 +81,7 @@ func TestInputEndToEndLattigo(t *testing.T) {
 	// The first chunk's values with the second ciphertext's witness: the
 	// builder refuses (the plaintext encodes other values).
 	polys := mpcGroupPolys(t, key, cts[1].Ciphertext)
-	binding := zk.Binding(keyDigest[:], level, sha256.Sum256(cts[1].Ciphertext))
+	binding := zk.Binding(keyDigest[:], level, sha256.Sum256(cts[1].Ciphertext), nil)
 	if _, err := prover.Prove(values[:n], lo, hi, mpcWitness(cts[1].Witness), polys, binding); err == nil {
 		t.Error("proved the second ciphertext for the first chunk's values")
 	}
@@ -224,7 +224,7 @@ func BenchmarkInputProve(b *testing.B) {
 	}
 	polys := mpcGroupPolys(b, ib.key, cts[0].Ciphertext)
 	witness := mpcWitness(cts[0].Witness)
-	binding := zk.Binding([]byte("bench key"), ib.level, sha256.Sum256(cts[0].Ciphertext))
+	binding := zk.Binding([]byte("bench key"), ib.level, sha256.Sum256(cts[0].Ciphertext), nil)
 
 	pk, vk, err := zk.SetupInputInsecure(ib.lay)
 	if err != nil {

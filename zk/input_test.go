@@ -150,7 +150,7 @@ func (f *inputFixture) caseWithPlaintext(t testing.TB, values []int64, min, max 
 	ec.c0, ec.c1 = f.enc.encrypt(ec)
 	return inputCase{
 		values: values, min: min, max: max, ec: ec, polys: f.enc.polys(t, ec),
-		binding: Binding(keyDigest(ec), 4, sha256.Sum256(ciphertextBytes(ec))),
+		binding: Binding(keyDigest(ec), 4, sha256.Sum256(ciphertextBytes(ec)), nil),
 	}
 }
 

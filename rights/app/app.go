@@ -516,7 +516,7 @@ func (m *memoVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64)
 }
 
 func (m *memoVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
-	k := memoKey("input", [][]byte{vk, proof, c.Commitment, c.Key[:], c.Ciphertext[:], c.Evaluations},
+	k := memoKey("input", [][]byte{vk, proof, c.Commitment, c.Key[:], []byte(c.Holder), c.Ciphertext[:], c.Evaluations},
 		c.Slots, uint64(c.Width), uint64(c.Min), uint64(c.Max), c.Rows)
 	return m.verify(k, func() error { return m.inner.VerifyInput(vk, c, proof) })
 }
