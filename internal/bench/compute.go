@@ -174,8 +174,9 @@ func Compute(ctx context.Context, cfg ComputeConfig) (rep *ComputeReport, err er
 	}
 	start := time.Now()
 	progress(fmt.Sprintf("starting a devnet in %s (%d members, threshold %d)", home, computeMembers, computeThreshold))
+	// The committee's cost is measured at the secure ring, not a devnet's smaller default.
 	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: "tcp://" + rpc, Members: computeMembers, Threshold: computeThreshold,
-		ChunkSize: cfg.ChunkSize, Log: cfg.Log})
+		ChunkSize: cfg.ChunkSize, Slots: mpc.SecureSlots, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}
