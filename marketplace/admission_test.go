@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/rights/node"
@@ -34,6 +35,7 @@ func regulatedChain(t *testing.T, ctx context.Context, home string) *marketplace
 	gen := rightstest.Genesis()
 	gen.Devnet = false
 	gen.Params.ProofFee = rights.DefaultProofFee
+	gen.Params.SlotsPerCiphertext = mpc.SecureSlots // a chain that is not a devnet has the secure ring
 	gen.Regulators = []rights.Address{reg.Address()}
 	for i := range gen.Circuits {
 		gen.Circuits[i].Setup = rightstest.Digest("transcript").String()
@@ -60,7 +62,10 @@ func TestAttackAdmitBuyerWithBadRLWEKey(t *testing.T) {
 	defer cancel()
 	home := t.TempDir()
 	s := regulatedChain(t, ctx, home)
-	buyer, err := marketplace.CreateKey(home, "buyer1", []rights.Role{rights.RoleBuyer})
+	if _, err := marketplace.CreateKey(home, "buyer1", []rights.Role{rights.RoleBuyer}); err != nil {
+		t.Fatal(err)
+	}
+	buyer, err := s.Key("buyer1") // loaded through the session: with its RLWE key pair in the chain's ring
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,7 @@ type ComputeReport struct {
 	Members          int         `json:"members"`
 	Threshold        int         `json:"threshold"`
 	Ciphertexts      int         `json:"ciphertexts"`
+	Slots            int         `json:"slots_per_ciphertext"` // the ring: the secure mpc.SecureSlots, asked of the devnet
 	Setup            float64     `json:"setup_s"`    // devnet, ceremony, publishing (0 when reused)
 	Warmup           float64     `json:"warmup_s"`   // sums first: members load the evaluation keys, the heap grows to its goal (warmUp)
 	WarmupOps        int         `json:"warmup_ops"` // how many
@@ -253,6 +254,7 @@ func Compute(ctx context.Context, cfg ComputeConfig) (rep *ComputeReport, err er
 	if err != nil {
 		return nil, err
 	}
+	rep.Slots = params.N()
 	values, sum := computeValues(cfg.Rows, cfg.Owners)
 	if sum.Cmp(want) != 0 {
 		return nil, fmt.Errorf("bench compute: %s records the sum %s, but the bench values sum to %s", computeStateFile, want, sum)
