@@ -69,7 +69,7 @@ const (
 	// DefaultSlots values per ciphertext on a development network: an INSECURE ring (the secure
 	// one is mpc.SecureSlots, 16384) that makes the key ceremony, the committee's work and the
 	// owners' input proofs fast. Measured on 2 cores: see the package doc. `dxp bench compute`
-	// asks for the secure ring.
+	// asks for the secure ring. See the package doc's Security section.
 	DefaultSlots = 2048
 	// DefaultChunkSize values per chunk proof on a development network: its setup takes seconds,
 	// not minutes, and a proof under a second. `dxp bench publish` uses 16384, whose proofs

@@ -98,9 +98,9 @@ type ComputeReport struct {
 	Threshold        int         `json:"threshold"`
 	Ciphertexts      int         `json:"ciphertexts"`
 	Slots            int         `json:"slots_per_ciphertext"` // the ring: the secure mpc.SecureSlots, asked of the devnet
-	Setup            float64     `json:"setup_s"`    // devnet, ceremony, publishing (0 when reused)
-	Warmup           float64     `json:"warmup_s"`   // sums first: members load the evaluation keys, the heap grows to its goal (warmUp)
-	WarmupOps        int         `json:"warmup_ops"` // how many
+	Setup            float64     `json:"setup_s"`              // devnet, ceremony, publishing (0 when reused)
+	Warmup           float64     `json:"warmup_s"`             // sums first: members load the evaluation keys, the heap grows to its goal (warmUp)
+	WarmupOps        int         `json:"warmup_ops"`           // how many
 	SetupPeakRSSMB   float64     `json:"setup_peak_rss_mb"`
 	GOMAXPROCS       int         `json:"gomaxprocs"`
 	Home             string      `json:"home,omitempty"`
