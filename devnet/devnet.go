@@ -392,14 +392,6 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	for _, k := range s.Regulators {
 		regulators = append(regulators, k.Address())
 	}
-	widths := s.Widths
-	if widths == nil {
-		widths = devnetWidths
-	}
-	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, widths, log)
-	if err != nil {
-		return rights.Genesis{}, err
-	}
 	slots := s.Slots
 	if slots == 0 {
 		slots = DefaultSlots
@@ -409,6 +401,14 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	}
 	if slots < mpc.SecureSlots {
 		log.Warn("INSECURE ring: development networks only", "slots_per_ciphertext", slots, "secure", mpc.SecureSlots)
+	}
+	widths := s.Widths
+	if widths == nil {
+		widths = devnetWidths
+	}
+	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, widths, log)
+	if err != nil {
+		return rights.Genesis{}, err
 	}
 	var seed, id [32]byte
 	if _, err := rand.Read(seed[:]); err != nil {
