@@ -68,8 +68,8 @@ const (
 	DefaultRPC = "tcp://127.0.0.1:26657"
 	// DefaultSlots values per ciphertext on a development network: an INSECURE ring (the secure
 	// one is mpc.SecureSlots, 16384) that makes the key ceremony, the committee's work and the
-	// owners' input proofs fast. Measured on 2 cores: see the package doc. `dxp bench compute`
-	// asks for the secure ring. See the package doc's Security section.
+	// owners' input proofs fast (times measured on 2 cores in the package doc's Security
+	// section). `dxp bench compute` asks for the secure ring.
 	DefaultSlots = 2048
 	// DefaultChunkSize values per chunk proof on a development network: its setup takes seconds,
 	// not minutes, and a proof under a second. `dxp bench publish` uses 16384, whose proofs

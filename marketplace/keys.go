@@ -134,11 +134,11 @@ func withRLWEKey(home string, k *Key, params heint.Parameters) error {
 		*k = withPair
 		return nil
 	}
-	// A public key's serialized size is fixed by the ring degree and the moduli, so a pair made
-	// under other parameters has another size.
 	if len(k.RLWESecret) == 0 {
 		return fmt.Errorf("buyer %q has an RLWE public key but no secret key to decrypt with", k.Name)
 	}
+	// A public key's serialized size is fixed by the ring degree and the moduli, so a pair made
+	// under other parameters has another size.
 	if want := rlwe.NewPublicKey(params).BinarySize(); len(k.RLWEPublic) != want {
 		return fmt.Errorf("the RLWE key pair of buyer %q was not made for this chain's ring of %d slots; use a new key", k.Name, params.N())
 	}
