@@ -129,7 +129,7 @@ func TestAttackOffsetKeySwitchShareEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params, err := mpc.NewParams()
+	params, err := s.Params() // the chain's ring, as the member it replaces
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dxplabs/dxp/internal/atomicfile"
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 )
@@ -99,7 +100,15 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		}
 	}()
 	step("devnet first start (chunk circuit setup or cache, genesis, node)", start)
-	say("   chain %s, RPC %s (%.1fs)", dn.Config.ChainID, rpc, time.Since(start).Seconds())
+	gen, err := client.Get[rights.Genesis](ctx, dn.Chain(), "")
+	if err != nil {
+		return nil, err
+	}
+	ring := "the secure ring"
+	if gen.Params.SlotsPerCiphertext < mpc.SecureSlots {
+		ring = "an INSECURE ring, for speed"
+	}
+	say("   chain %s, RPC %s, %d values per ciphertext: %s (%.1fs)", dn.Config.ChainID, rpc, gen.Params.SlotsPerCiphertext, ring, time.Since(start).Seconds())
 
 	say("2. The committee runs its key ceremony on the chain (CKG, RKG, Galois keys)")
 	start = time.Now()

@@ -43,8 +43,9 @@ type Config struct {
 	ChunkSize int
 	// Slots is the ring size genesis fixes: values per ciphertext, the ring degree N of the
 	// committee's BGV parameters (mpc.NewParamsFor: a power of two from 1024 to 16384). Zero
-	// means mpc.SecureSlots. Below mpc.SecureSlots the ring is INSECURE, and genesis registers
-	// input circuits for it. It is fixed at first start.
+	// means DefaultSlots. Below mpc.SecureSlots the ring is INSECURE, and genesis registers
+	// input circuits for it and requires every column to be proven with one. It is fixed at
+	// first start.
 	Slots uint64
 	// Widths are the chunk circuit widths genesis registers; nil means 32 and 64.
 	Widths []int
@@ -67,6 +68,11 @@ type Config struct {
 const (
 	// DefaultRPC is the devnet node's RPC address.
 	DefaultRPC = "tcp://127.0.0.1:26657"
+	// DefaultSlots values per ciphertext on a development network: an INSECURE ring (the secure
+	// one is mpc.SecureSlots, 16384) that makes the key ceremony, the committee's work and the
+	// owners' input proofs fast (times measured on 2 cores in the package doc's Security
+	// section). `dxp bench compute` asks for the secure ring.
+	DefaultSlots = 2048
 	// DefaultChunkSize values per chunk proof on a development network: its setup takes seconds,
 	// not minutes, and a proof under a second. `dxp bench publish` uses 16384, whose proofs
 	// cost less per value but whose setup takes minutes.
@@ -110,6 +116,11 @@ func Start(ctx context.Context, cfg Config) (*Devnet, error) {
 	}
 	if cfg.ChunkSize == 0 {
 		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.Slots != 0 {
+		if _, err := mpc.NewParamsFor(cfg.Slots); err != nil {
+			return nil, fmt.Errorf("devnet: %w", err)
+		}
 	}
 	if cfg.Members < 1 || cfg.Members > 16 {
 		return nil, fmt.Errorf("devnet: a committee has 1 to 16 members, not %d", cfg.Members)
@@ -164,6 +175,15 @@ func Start(ctx context.Context, cfg Config) (*Devnet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
+	if cfg.Slots != 0 { // asked for a ring: a resumed devnet must already have it
+		gen, err := client.Get[rights.Genesis](ctx, d.Chain(), "")
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("devnet: read genesis: %w", err), d.Stop())
+		}
+		if gen.Params.SlotsPerCiphertext != cfg.Slots {
+			return nil, errors.Join(fmt.Errorf("devnet: %s packs %d values per ciphertext, fixed at its first start; it cannot change to %d", cfg.Home, gen.Params.SlotsPerCiphertext, cfg.Slots), d.Stop())
+		}
+	}
 	log.Info("devnet running", "chain", conf.ChainID, "rpc", conf.RPC, "storage", marketplace.RedactURL(conf.Storage))
 	return d, nil
 }
@@ -202,9 +222,9 @@ func memberKey(home string, i int) (*marketplace.Key, error) {
 }
 
 func (d *Devnet) startMembers(ctx context.Context, bucket storage.Bucket, log *slog.Logger) error {
-	params, err := mpc.NewParams()
+	params, err := marketplace.ChainParams(ctx, d.node.Client())
 	if err != nil {
-		return err
+		return fmt.Errorf("devnet: %w", err)
 	}
 	committee, err := client.Get[rights.Committee](ctx, d.node.Client(), "")
 	if err != nil {
@@ -346,7 +366,7 @@ type genesisSpec struct {
 	Members     []*marketplace.Key // the committee
 	Threshold   int                // members that complete a computation; zero means all of them
 	ChunkSize   int                // values per chunk proof
-	Slots       uint64             // values per ciphertext (the ring degree); zero means mpc.SecureSlots
+	Slots       uint64             // values per ciphertext (the ring degree); zero means DefaultSlots
 	Widths      []int              // chunk circuit widths to register; nil means devnetWidths
 	SetupCache  string             // where insecure setups are reused from; empty for none
 	Deadline    int64              // blocks a computation has to complete; zero means computationDeadline
@@ -375,19 +395,21 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	for _, k := range s.Regulators {
 		regulators = append(regulators, k.Address())
 	}
+	slots := s.Slots
+	if slots == 0 {
+		slots = DefaultSlots
+	}
+	if _, err := mpc.NewParamsFor(slots); err != nil {
+		return rights.Genesis{}, err
+	}
+	if slots < mpc.SecureSlots {
+		log.Warn("INSECURE ring: development networks only", "slots_per_ciphertext", slots, "secure", mpc.SecureSlots)
+	}
 	widths := s.Widths
 	if widths == nil {
 		widths = devnetWidths
 	}
-	slots := s.Slots
-	if slots == 0 {
-		slots = mpc.SecureSlots
-	}
-	params, err := mpc.NewParamsFor(slots)
-	if err != nil {
-		return rights.Genesis{}, err
-	}
-	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, mpc.Slots(params), widths, log)
+	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, int(slots), widths, log)
 	if err != nil {
 		return rights.Genesis{}, err
 	}
@@ -411,8 +433,12 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 			ComputationDeadline: deadline,
 			DisputeWindow:       DisputeWindow,
 			PlaintextModulus:    mpc.PlaintextModulus,
-			SlotsPerCiphertext:  uint64(mpc.Slots(params)),
-			MaxGrantDatasets:    16,
+			SlotsPerCiphertext:  slots,
+			// On a small ring the devnet registers input circuits and requires them; at the
+			// secure ring it registers chunk circuits only (an input setup there takes minutes
+			// and gigabytes per width) and its columns' ciphertexts are unproven.
+			InputProofs:      slots < mpc.SecureSlots,
+			MaxGrantDatasets: 16,
 		},
 		Circuits: circuits,
 	}, nil

@@ -312,3 +312,62 @@ func TestThresholdDevnet(t *testing.T) {
 		t.Errorf("%d members key-switched, want min(3, 2·2−1) = 3", len(res.Participants))
 	}
 }
+
+// TestDevnetRing: a devnet asked for a 1024-slot ring writes it into genesis, and every party
+// takes its parameters from there: the members run the ceremony and a computation over more
+// rows than one ciphertext holds in that ring, the owner encrypts and the buyer decrypts in it,
+// and the sum is exact. A ring that is not a power of two is refused, and a resumed devnet
+// cannot change its ring.
+func TestDevnetRing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := devnet.Start(ctx, devnet.Config{Home: t.TempDir(), Slots: 3000}); err == nil {
+		t.Error("a devnet of 3000 slots per ciphertext was started")
+	}
+	const slots = 1024
+	home := t.TempDir()
+	dn := devnettest.Start(t, devnet.Config{Home: home, Slots: slots})
+	s, err := marketplace.Open(ctx, home)
+	if err != nil {
+		dn.Stop()
+		t.Fatal(err)
+	}
+	defer s.Close()
+	gen, err := client.Get[rights.Genesis](ctx, s.Chain, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := s.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen.Params.SlotsPerCiphertext != slots || params.N() != slots {
+		t.Fatalf("genesis slots %d, session ring %d; want %d", gen.Params.SlotsPerCiphertext, params.N(), slots)
+	}
+	tab := devnettest.Table(t, slots+100, 11) // two ciphertexts per column in this ring
+	g := devnettest.ApprovedGrant(t, ctx, s, home, tab, "small-ring", 1, rights.OpSum, "delta", 1)
+	ds, err := client.Get[rights.Dataset](ctx, s.Chain, g.Datasets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ds.Columns[0].Ciphertexts); n != 2 {
+		t.Errorf("column delta of %d rows has %d ciphertexts, want 2 in a ring of %d", slots+100, n, slots)
+	}
+	res, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := devnet.PlaintextAnswer(rights.OpSum, "delta", tab.Schema, []*marketplace.Table{tab}); res.Result != want {
+		t.Errorf("sum in a %d-slot ring = %s, want %s", slots, res.Result, want)
+	}
+	if err := dn.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = devnet.Start(ctx, devnet.Config{Home: home, RPC: devnettest.RPC(t), Slots: 2 * slots})
+	if err == nil || !strings.Contains(err.Error(), "fixed at its first start") {
+		t.Errorf("resuming a %d-slot devnet with --slots %d = %v, want a refusal", slots, 2*slots, err)
+	}
+}

@@ -11,7 +11,7 @@
 //
 // A devnet:
 //
-//	dn, err := devnet.Start(ctx, devnet.Config{Home: dir}) // first start: keys, setup, genesis
+//	dn, err := devnet.Start(ctx, devnet.Config{Home: dir}) // first start: keys, setup, genesis (Slots: 0 = DefaultSlots, insecure)
 //	err = dn.WaitReady(ctx)                                // the committee's key ceremony, over the chain and storage
 //	defer dn.Stop()
 //	s, err := marketplace.Open(ctx, dir) // every participant then works through a marketplace.Session
@@ -40,6 +40,20 @@
 // whoever ran it could keep; with a setup cache (the user's cache directory, reused across
 // devnets) anyone who can read the cache could forge listing proofs. The audit report flags such
 // circuits. Their admission is open (rights.AdmissionOpen, in genesis and `dxp status`): anyone
-// registers itself as owner or buyer with the opening credit, and listings pay no proof fee. Keys a devnet makes for itself (the regulator's, the members' identities) are written
-// 0600 in its home, and members' key shares stay in their own directories (mpc's state).
+// registers itself as owner or buyer with the opening credit, and listings pay no proof fee.
+// Keys a devnet makes for itself (the regulator's, the members' identities) are written 0600 in
+// its home, and members' key shares stay in their own directories (mpc's state).
+//
+// Their ring is INSECURE by default: Config.Slots (`--slots`) fixes in genesis how many values a
+// ciphertext holds, the ring degree N of the committee's BGV parameters, and its default,
+// DefaultSlots = 2048, keeps the moduli of the secure 16384-slot ring (mpc.SecureSlots) over an
+// eighth of the ring, which leaves the encryption breakable. It buys speed, measured on 2 cores
+// shared with other work: the key ceremony of a 3-member devnet takes 2.2 to 4.3 s at 2048 slots
+// against 7 to 32 s at 16384 (10 s at 4096; 1024 is no faster, its blocks dominate), and a w = 32
+// input proof of one 2048-value ciphertext 4.9 s (140,140 constraints; its insecure setup 45 s,
+// cached) against 15.3 s at 16384. The demo (two owners, 1500 and 1000 rows) fits one 2048-slot
+// ciphertext per column; before input proofs it ran in 16 s at 2048 slots (peak 0.5 GB) and
+// 19 s at 16384 (1.7 GB), its setup cached. The genesis log, `dxp status` and the audit report label
+// such a ring INSECURE; `dxp bench compute` asks for 16384. Every party (members in process or
+// in their own, owners, buyers) derives its parameters from genesis (marketplace.ChainParams).
 package devnet

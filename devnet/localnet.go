@@ -48,6 +48,9 @@ type LocalnetConfig struct {
 	BasePort int
 	// ChunkSize is the number of values per chunk proof; zero means DefaultChunkSize.
 	ChunkSize int
+	// Slots is the ring size (values per ciphertext) genesis fixes; zero means DefaultSlots, an
+	// INSECURE ring (see Config).
+	Slots uint64
 	// SetupCache is where insecure circuit setups are reused from (see Config).
 	SetupCache string
 	// Log receives progress lines (never secrets); nil discards them.
@@ -185,7 +188,7 @@ func initLocalnet(ctx context.Context, cfg LocalnetConfig, log *slog.Logger) (*L
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-localnet-", Regulators: []*marketplace.Key{regulator}, Members: members,
-		ChunkSize: cfg.ChunkSize, SetupCache: cfg.SetupCache, Bucket: bucket}, log)
+		ChunkSize: cfg.ChunkSize, Slots: cfg.Slots, SetupCache: cfg.SetupCache, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}

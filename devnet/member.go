@@ -115,7 +115,7 @@ func RunMember(ctx context.Context, opts MemberOptions) error {
 	if err != nil {
 		return fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
-	params, err := mpc.NewParams()
+	params, err := marketplace.ChainParams(ctx, chain)
 	if err != nil {
 		return err
 	}

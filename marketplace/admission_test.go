@@ -63,7 +63,10 @@ func TestAttackAdmitBuyerWithBadRLWEKey(t *testing.T) {
 	defer cancel()
 	home := t.TempDir()
 	s := regulatedChain(t, ctx, home)
-	buyer, err := marketplace.CreateKey(home, "buyer1", []rights.Role{rights.RoleBuyer})
+	if _, err := marketplace.CreateKey(home, "buyer1", []rights.Role{rights.RoleBuyer}); err != nil {
+		t.Fatal(err)
+	}
+	buyer, err := s.Key("buyer1") // loaded through the session: with its RLWE key pair in the chain's ring
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/zk"
@@ -253,6 +254,9 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		}
 	}
 	r.Committee.Setup = strings.Join(setups, ",")
+	if gen.Params.SlotsPerCiphertext < mpc.SecureSlots {
+		problem("the chain's ring of %d values per ciphertext is INSECURE (below %d): its ciphertexts can be decrypted without the committee", gen.Params.SlotsPerCiphertext, mpc.SecureSlots)
+	}
 
 	holds, err := client.List[rights.Hold](ctx, s.Chain)
 	if err != nil {

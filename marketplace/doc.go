@@ -13,6 +13,7 @@
 //
 //	s, err := marketplace.Open(ctx, dir)
 //	owner, err := marketplace.CreateKey(dir, "owner1", []rights.Role{rights.RoleOwner})
+//	params, err := s.Params() // the committee's BGV parameters in the chain's ring
 //	schema, err := marketplace.ParseSchema(schemaFile)
 //	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner1", Name: "survey",
 //		Schema: schema, CSV: marketplace.FileSource("data.csv"), Price: 5}) // read twice, as a stream
@@ -82,4 +83,10 @@
 // devnet, cached across devnets in the user's cache directory): whoever ran it, or can read the
 // cache, could forge proofs; the audit report says so. Real networks take their proving keys from
 // a setup ceremony (above).
+//
+// Every party takes the committee's BGV parameters from the chain (ChainParams: the ring of
+// genesis Params.SlotsPerCiphertext, Session.Params), never from a local default; a buyer's RLWE
+// key pair is made in that ring when its key first meets the chain. A development network may
+// run a ring smaller than mpc.SecureSlots for speed: it is INSECURE (the same moduli over a
+// smaller ring leave the encryption breakable), and `dxp status` and the audit report say so.
 package marketplace

@@ -13,18 +13,23 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/tuneinsight/lattigo/v5/core/rlwe"
+	"github.com/tuneinsight/lattigo/v5/he/heint"
 
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 )
 
 // Key is a local identity: an ed25519 signing key, the roles it registers with, and for a buyer
-// the RLWE key pair that results are re-encrypted to. It never leaves its home unencrypted.
+// the RLWE key pair that results are re-encrypted to, made in the chain's ring when the key first
+// meets a chain (withRLWEKey). It never leaves its home unencrypted.
 type Key struct {
 	Name    string
 	Roles   []rights.Role
 	Private ed25519.PrivateKey
-	// RLWESecret and RLWEPublic are set for buyers: serialized lattigo keys.
+	// RLWESecret and RLWEPublic are set for buyers once they met a chain: serialized lattigo keys.
 	RLWESecret []byte
 	RLWEPublic []byte
 }
@@ -69,7 +74,10 @@ func ParseRoles(s string) ([]rights.Role, error) {
 	return roles, nil
 }
 
-// CreateKey makes a new identity named name in home/keys. A buyer also gets an RLWE key pair.
+// CreateKey makes a new identity named name in home/keys. A buyer's RLWE key pair is not made
+// here but when the key first meets a chain (Session.Key, Session.Register), in that chain's
+// ring: a key file does not know which chain it will be used on, and a pair in another ring
+// could not decrypt that chain's results.
 func CreateKey(home, name string, roles []rights.Role) (*Key, error) {
 	if !keyName.MatchString(name) {
 		return nil, fmt.Errorf("key name %q must be 1 to 32 lower-case letters, digits, '-' or '_'", name)
@@ -85,19 +93,56 @@ func CreateKey(home, name string, roles []rights.Role) (*Key, error) {
 		return nil, err
 	}
 	k := &Key{Name: name, Roles: roles, Private: priv}
-	if k.HasRole(rights.RoleBuyer) {
-		params, err := mpc.NewParams()
-		if err != nil {
-			return nil, err
-		}
-		if k.RLWESecret, k.RLWEPublic, err = mpc.NewBuyerKey(params); err != nil {
-			return nil, fmt.Errorf("generate the buyer's RLWE key: %w", err)
-		}
-	}
 	if err := saveKey(KeyPath(home, name), k); err != nil {
 		return nil, err
 	}
 	return k, nil
+}
+
+// rlweKeyMu serialises withRLWEKey in this process, so that two flows loading the same new buyer
+// at once do not each make and save a different pair. Two processes doing so for the same home
+// at the same moment are not guarded against: the key's first registration is one process's.
+var rlweKeyMu sync.Mutex
+
+// withRLWEKey makes sure the buyer key k (kept in home/keys) holds an RLWE key pair in the ring of
+// params. A key without one takes the pair its key file holds by now (another flow may have made
+// it), or else a new pair, saved to the key file before it is used. A pair in another ring (a key
+// file copied from another chain's home) is refused: results for it could not be decrypted.
+func withRLWEKey(home string, k *Key, params heint.Parameters) error {
+	rlweKeyMu.Lock()
+	defer rlweKeyMu.Unlock()
+	if len(k.RLWEPublic) == 0 {
+		saved, err := LoadKey(home, k.Name)
+		if err != nil {
+			return err
+		}
+		if saved.Address() != k.Address() {
+			return fmt.Errorf("key %q in %s is not the key in use (its address changed)", k.Name, home)
+		}
+		k.RLWESecret, k.RLWEPublic = saved.RLWESecret, saved.RLWEPublic
+	}
+	if len(k.RLWEPublic) == 0 {
+		sk, pk, err := mpc.NewBuyerKey(params)
+		if err != nil {
+			return fmt.Errorf("generate the RLWE key pair of buyer %q: %w", k.Name, err)
+		}
+		withPair := *k
+		withPair.RLWESecret, withPair.RLWEPublic = sk, pk
+		if err := saveKey(KeyPath(home, k.Name), &withPair); err != nil {
+			return fmt.Errorf("save the RLWE key pair of buyer %q: %w", k.Name, err)
+		}
+		*k = withPair
+		return nil
+	}
+	if len(k.RLWESecret) == 0 {
+		return fmt.Errorf("buyer %q has an RLWE public key but no secret key to decrypt with", k.Name)
+	}
+	// A public key's serialized size is fixed by the ring degree and the moduli, so a pair made
+	// under other parameters has another size.
+	if want := rlwe.NewPublicKey(params).BinarySize(); len(k.RLWEPublic) != want {
+		return fmt.Errorf("the RLWE key pair of buyer %q was not made for this chain's ring of %d slots; use a new key", k.Name, params.N())
+	}
+	return nil
 }
 
 func saveKey(path string, k *Key) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	. "github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 	"github.com/dxplabs/dxp/storage"
@@ -224,10 +225,20 @@ func TestRightsOnDevnet(t *testing.T) {
 		t.Errorf("audit = products %d holds %d changes %d supply %+v regulators %d epsilon %v",
 			len(audit.Products), len(audit.Holds), len(audit.RegulatorChanges), audit.Supply, len(audit.Regulators), audit.Epsilon)
 	}
+	ringFlagged := false
 	for _, p := range audit.Problems {
-		if !strings.Contains(p, "insecure devnet setup") {
+		switch {
+		case strings.Contains(p, "insecure devnet setup"):
+		case strings.Contains(p, "values per ciphertext is INSECURE"):
+			ringFlagged = true
+		default:
 			t.Errorf("audit finding: %s", p)
 		}
+	}
+	if params, err := s.Params(); err != nil {
+		t.Fatal(err)
+	} else if insecure := params.N() < mpc.SecureSlots; ringFlagged != insecure {
+		t.Errorf("audit flags the ring of %d slots as insecure: %v, want %v", params.N(), ringFlagged, insecure)
 	}
 }
 

@@ -56,14 +56,63 @@ func Open(ctx context.Context, home string) (*Session, error) {
 // Close releases the chain connection.
 func (s *Session) Close() error { return s.Chain.Close() }
 
-// Params are the committee's BGV parameters.
+// paramsReadTimeout bounds the one genesis read behind Params, which takes no context because
+// its callers (publish, compute, admission) hold parameters as a value of the session.
+const paramsReadTimeout = 30 * time.Second
+
+// Params are the committee's BGV parameters in the chain's ring (ChainParams), read from the
+// chain once per session.
 func (s *Session) Params() (heint.Parameters, error) {
-	s.paramsOnce.Do(func() { s.params, s.paramsErr = mpc.NewParams() })
+	s.paramsOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), paramsReadTimeout)
+		defer cancel()
+		s.params, s.paramsErr = ChainParams(ctx, s.Chain)
+	})
 	return s.params, s.paramsErr
 }
 
-// Key loads a local identity by name.
-func (s *Session) Key(name string) (*Key, error) { return LoadKey(s.Home, name) }
+// ChainParams are the committee's BGV parameters in the ring of the chain that chain serves:
+// mpc.NewParamsFor(genesis Params.SlotsPerCiphertext). Every party (owner, buyer, committee
+// member) takes its parameters from here and never from a local default, so that its
+// ciphertexts and keys are in the ring the chain counts chunks and checks input proofs in. A
+// ring below mpc.SecureSlots is INSECURE; only a devnet's genesis may name one.
+func ChainParams(ctx context.Context, chain *client.Client) (heint.Parameters, error) {
+	gen, err := client.Get[rights.Genesis](ctx, chain, "")
+	if err != nil {
+		return heint.Parameters{}, fmt.Errorf("read the chain's genesis for its ring size: %w", err)
+	}
+	params, err := mpc.NewParamsFor(gen.Params.SlotsPerCiphertext)
+	if err != nil {
+		return heint.Parameters{}, fmt.Errorf("chain %s: %w", gen.ChainID, err)
+	}
+	return params, nil
+}
+
+// Key loads a local identity by name. A buyer's RLWE key pair is made in the chain's ring the
+// first time its key is loaded through a session (see withRLWEKey).
+func (s *Session) Key(name string) (*Key, error) {
+	k, err := LoadKey(s.Home, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.buyerKey(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// buyerKey makes sure that k, if it has the buyer role, holds an RLWE key pair in the chain's
+// ring.
+func (s *Session) buyerKey(k *Key) error {
+	if !k.HasRole(rights.RoleBuyer) {
+		return nil
+	}
+	params, err := s.Params()
+	if err != nil {
+		return err
+	}
+	return withRLWEKey(s.Home, k, params)
+}
 
 // Objects is the content-addressed view of the session's storage that mpc uses.
 func (s *Session) Objects() mpc.Objects { return objects{s.Bucket} }
@@ -80,8 +129,8 @@ func (s *Session) Register(ctx context.Context, k *Key) (*rights.Party, error) {
 	}
 	msg := &rights.RegisterParty{Roles: k.Roles}
 	if k.HasRole(rights.RoleBuyer) {
-		if len(k.RLWEPublic) == 0 {
-			return nil, fmt.Errorf("key %q has the buyer role but no RLWE key pair", k.Name)
+		if err := s.buyerKey(k); err != nil {
+			return nil, err
 		}
 		d, err := storage.PutBytes(ctx, s.Bucket, k.RLWEPublic)
 		if err != nil {

@@ -39,8 +39,8 @@ func benchComputeCommand() *cli.Command {
 				return err
 			}
 			return emit(c, rep, func(w io.Writer) {
-				fmt.Fprintf(w, "%d values over %d owners' datasets (%d ciphertexts), committee %d of %d, %d cores\n",
-					rep.Rows, rep.Owners, rep.Ciphertexts, rep.Threshold, rep.Members, rep.GOMAXPROCS)
+				fmt.Fprintf(w, "%d values over %d owners' datasets (%d ciphertexts of %d slots), committee %d of %d, %d cores\n",
+					rep.Rows, rep.Owners, rep.Ciphertexts, rep.Slots, rep.Threshold, rep.Members, rep.GOMAXPROCS)
 				for _, o := range rep.Ops {
 					fmt.Fprintf(w, "%-5s e2e %6.3f s   members' work %6.3f s   raw %6.3f s   ratio %5.2f   %d blocks   %d bytes read   result %s (plaintext %s)\n",
 						o.Op, o.E2E, o.Compute, o.Raw, o.Ratio, o.Blocks, o.StorageBytesRead, o.Result, o.Plaintext)

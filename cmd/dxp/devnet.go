@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
 )
@@ -28,6 +30,7 @@ func devnetCommand() *cli.Command {
 				&cli.IntFlag{Name: "members", Usage: "committee members (first start only)", Value: 3},
 				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},
+				slotsFlag,
 				&cli.BoolFlag{Name: "external-members", Usage: "write a member home per committee member (HOME/committee/member-K) and leave the members to " +
 					"`dxp committee member start --home HOME/committee/member-K`, one process each, instead of running them here"},
 				&cli.Int64Flag{Name: "deadline", Usage: "blocks a computation has to complete before it is refunded (first start only; default 600)"},
@@ -36,7 +39,7 @@ func devnetCommand() *cli.Command {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				dn, err := devnet.Start(c.Context, devnet.Config{Home: c.String("home"),
 					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"),
-					SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
+					Slots: c.Uint64("slots"), SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
 				if err != nil {
 					return err
 				}
@@ -52,6 +55,9 @@ func devnetCommand() *cli.Command {
 		}},
 	}
 }
+
+// slotsFlag is the ring size of a new development network (devnet.Config.Slots).
+var slotsFlag = &cli.Uint64Flag{Name: "slots", Usage: "values per ciphertext, the committee's ring size: a power of two from 1024 to 16384, below 16384 INSECURE (first start only; default " + strconv.Itoa(devnet.DefaultSlots) + ")"}
 
 func statusCommand() *cli.Command {
 	return &cli.Command{
@@ -85,17 +91,24 @@ func statusCommand() *cli.Command {
 				Devnet         bool   `json:"devnet"`
 				Admission      string `json:"admission"` // open (a devnet: anyone registers) or regulator
 				ProofFee       uint64 `json:"proof_fee"` // credits a listing pays per chunk proof
+				Slots          uint64 `json:"slots_per_ciphertext"`
+				InsecureRing   bool   `json:"insecure_ring"` // fewer slots than mpc.SecureSlots: a devnet's
 				RPC            string `json:"rpc"`
 				Storage        string `json:"storage"`
 			}{s.Config.ChainID, h, committee.Ready, len(committee.Members), committee.Threshold, gen.Devnet, gen.AdmissionRule(),
-				gen.Params.ProofFee, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
+				gen.Params.ProofFee, gen.Params.SlotsPerCiphertext, gen.Params.SlotsPerCiphertext < mpc.SecureSlots, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
 			return emit(c, st, func(w io.Writer) {
 				fmt.Fprintf(w, "chain %s at height %d\ncommittee: %d members, threshold %d, ready: %v\n", st.ChainID, st.Height, st.Members, st.Threshold, st.CommitteeReady)
 				fmt.Fprintf(w, "admission: %s", st.Admission)
 				if st.Admission == rights.AdmissionOpen {
 					fmt.Fprint(w, " (a devnet: anyone registers itself as owner or buyer and gets the opening credit)")
 				}
-				fmt.Fprintf(w, "; listing fee: %d credits per chunk proof\nrpc %s, storage %s\n", st.ProofFee, st.RPC, st.Storage)
+				fmt.Fprintf(w, "; listing fee: %d credits per chunk proof\n", st.ProofFee)
+				fmt.Fprintf(w, "ring: %d values per ciphertext", st.Slots)
+				if st.InsecureRing {
+					fmt.Fprintf(w, " (INSECURE, a devnet's: below %d these moduli leave the encryption breakable)", mpc.SecureSlots)
+				}
+				fmt.Fprintf(w, "\nrpc %s, storage %s\n", st.RPC, st.Storage)
 			})
 		},
 	}

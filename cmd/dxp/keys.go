@@ -15,7 +15,7 @@ func keysCommand() *cli.Command {
 		Usage: "manage local identities",
 		Subcommands: []*cli.Command{{
 			Name:      "add",
-			Usage:     "create an ed25519 identity (and for a buyer an RLWE key pair for receiving results)",
+			Usage:     "create an ed25519 identity (a buyer's RLWE key pair for receiving results is made in the chain's ring at its first use)",
 			ArgsUsage: "NAME",
 			Flags: []cli.Flag{homeFlag, outputFlag,
 				&cli.StringFlag{Name: "role", Usage: "owner, buyer or regulator (comma-separated for several)", Required: true}},

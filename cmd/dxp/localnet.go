@@ -58,6 +58,7 @@ func localnetCommand() *cli.Command {
 				&cli.StringFlag{Name: "storage", Usage: "storage: a directory or s3://HOST:PORT/BUCKET, credentials from DXP_S3_ACCESS_KEY/DXP_S3_SECRET_KEY or a 0600 file (see README) (default HOME/storage; first start only)"},
 				&cli.IntFlag{Name: "base-port", Usage: "validator K gets RPC port BASE+10(K-1) and P2P port one above (default: free ports; first start only)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},
+				slotsFlag,
 				&cli.DurationFlag{Name: "restart-delay", Usage: "restart a validator that exits unasked after this long (default: leave it stopped)"},
 			},
 			Action: startLocalnet,
@@ -69,7 +70,7 @@ func startLocalnet(c *cli.Context) error {
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ln, err := devnet.InitLocalnet(c.Context, devnet.LocalnetConfig{Home: c.String("home"),
 		Validators: c.Int("validators"), Members: c.Int("members"), Storage: c.String("storage"),
-		BasePort: c.Int("base-port"), ChunkSize: c.Int("chunk-size"), SetupCache: setupCacheDir(), Log: log})
+		BasePort: c.Int("base-port"), ChunkSize: c.Int("chunk-size"), Slots: c.Uint64("slots"), SetupCache: setupCacheDir(), Log: log})
 	if err != nil {
 		return err
 	}

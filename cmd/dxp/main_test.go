@@ -81,6 +81,9 @@ func TestCLI(t *testing.T) {
 	if st["committee_ready"] != true || st["height"].(float64) < 1 {
 		t.Errorf("status = %v, want a height and committee_ready true", st)
 	}
+	if st["slots_per_ciphertext"] != float64(devnet.DefaultSlots) || st["insecure_ring"] != true {
+		t.Errorf("status = %v, want the default devnet ring of %d slots, labelled insecure", st, devnet.DefaultSlots)
+	}
 
 	mustRun(t, "keys", "add", "owner1", "--role", "owner", "--home", home)
 	mustRun(t, "keys", "add", "buyer1", "--role", "buyer", "--home", home)

@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// TestDevnetProcess runs `dxp devnet start` as a user does, in its own process: it becomes ready,
-// stops cleanly on SIGINT, and a second start on the same home resumes the same chain.
+// TestDevnetProcess runs `dxp devnet start --slots 1024` as a user does, in its own process: it
+// becomes ready on that ring, which status labels INSECURE, stops cleanly on SIGINT, a second
+// start on the same home resumes the same chain, and a start asking for another ring is refused.
 func TestDevnetProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -40,8 +41,8 @@ func TestDevnetProcess(t *testing.T) {
 		}
 		return st.Height, st.Ready
 	}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "devnet", "start", "--home", home, "--rpc", rpc, "--chunk-size", "16")
+	start := func(flags ...string) *exec.Cmd {
+		cmd := exec.Command(bin, append([]string{"devnet", "start", "--home", home, "--rpc", rpc, "--chunk-size", "16"}, flags...)...)
 		logf, err := os.Create(filepath.Join(t.TempDir(), "devnet.log"))
 		if err != nil {
 			t.Fatal(err)
@@ -81,8 +82,13 @@ func TestDevnetProcess(t *testing.T) {
 		}
 	}
 
-	cmd := start()
+	cmd := start("--slots", "1024")
 	height, _ := status()
+	if out, err := exec.Command(bin, "status", "--home", home).Output(); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(out), "ring: 1024 values per ciphertext (INSECURE") {
+		t.Errorf("status printed %q, want the 1024-slot ring labelled INSECURE", out)
+	}
 	keys := committeeKeys(t, home)
 	if keys == "" {
 		t.Fatal("a ready committee has no keys on chain")
@@ -107,6 +113,10 @@ func TestDevnetProcess(t *testing.T) {
 		t.Errorf("restart changed the committee's collective keys: a second ceremony ran")
 	}
 	stop(cmd)
+	out, err := exec.Command(bin, "devnet", "start", "--home", home, "--rpc", rpc, "--slots", "2048").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "fixed at its first start") {
+		t.Errorf("a 1024-slot devnet restarted with --slots 2048: %v\n%s\nwant a refusal", err, out)
+	}
 }
 
 // committeeKeys reads the committee's collective key digests from the audit report.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/devnet/devnettest"
+	"github.com/dxplabs/dxp/mpc"
 )
 
 // TestCompute runs the compute bench at a small size: both ops complete through the
@@ -34,6 +35,9 @@ func TestCompute(t *testing.T) {
 		if o.Compute >= o.E2E {
 			t.Errorf("%s: the members' work %.3fs is not inside the end-to-end time %.3fs", o.Op, o.Compute, o.E2E)
 		}
+	}
+	if rep.Slots != mpc.SecureSlots {
+		t.Errorf("the bench measured a ring of %d slots, want the secure %d", rep.Slots, mpc.SecureSlots)
 	}
 	if rep.Rows != 2000 || rep.Owners != 4 || rep.Ciphertexts != 4 || rep.Setup <= 0 || rep.PeakRSSMB <= 0 {
 		t.Errorf("report %+v: rows, owners, ciphertexts, setup or peak missing", rep)

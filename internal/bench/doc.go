@@ -21,7 +21,8 @@
 //
 // Compute (`dxp bench compute`) measures a sum and a mean over ComputeConfig.Rows values of one
 // column spread over several owners' datasets, through the whole committee path of an in-process
-// devnet (3 members, threshold 2): end to end as the buyer sees it, the members' own work,
+// devnet (3 members, threshold 2) that asks for the secure ring (mpc.SecureSlots values per
+// ciphertext, not a devnet's smaller, insecure default): end to end as the buyer sees it, the members' own work,
 // blocks, storage reads, CPU time and peak memory, after a warm-up of sums that lets the members
 // load their evaluation keys and the process's heap grow to its working size (warmUp: until
 // then every allocation costs a page fault). Its setup publishes the datasets through the real

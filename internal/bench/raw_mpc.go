@@ -24,7 +24,7 @@ const (
 )
 
 // rawSum is the lattigo work of a committee sum with nothing of DXP around it, the baseline
-// beside the real path: the same parameters (mpc.NewParams), ciphertexts of the same values in
+// beside the real path: the same parameters (the chain's, Session.Params), ciphertexts of the same values in
 // the same number made as owners make them (mpc.EncryptColumn), and the work the committee's
 // participants do for a sum, as many participants as the chain fixes (spec.Participants, 2t−1
 // of a committee of at least that many), all at once on the process's cores as a devnet's
