@@ -99,7 +99,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 			err = stopErr
 		}
 	}()
-	step("devnet first start (chunk circuit setup or cache, genesis, node)", start)
+	step("devnet first start (circuit setup or cache, genesis, node)", start)
 	gen, err := client.Get[rights.Genesis](ctx, dn.Chain(), "")
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		if tables[i], err = marketplace.ReadTable(path, strings.NewReader(csvText), schema); err != nil {
 			return nil, err
 		}
-		say("5.%d %s publishes %d rows: validate, commit (salted Poseidon2), prove in zk, encrypt, upload, register", i+1, owner, tables[i].Rows)
+		say("5.%d %s publishes %d rows: validate, commit (salted Poseidon2), encrypt, prove in zk that each ciphertext encrypts exactly the committed values, upload, register", i+1, owner, tables[i].Rows)
 		start = time.Now()
 		stage := ""
 		pub, err := s.Publish(ctx, marketplace.PublishRequest{From: owner, Name: owner + "-survey", Description: "generated demo data",
@@ -177,7 +177,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		step(fmt.Sprintf("publish %s (%d rows)", owner, tables[i].Rows), start)
 		rep.Publish = append(rep.Publish, pub.Timings)
 		rep.Datasets = append(rep.Datasets, pub.Dataset)
-		say("     dataset %s registered at height %d: %d chunk proofs verified by the chain, %d ciphertexts (%.1fs)",
+		say("     dataset %s registered at height %d: %d proofs verified by the chain, %d ciphertexts (%.1fs)",
 			pub.Dataset, pub.Height, pub.Chunks, pub.Ciphertexts, time.Since(start).Seconds())
 	}
 
@@ -271,7 +271,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	step("audit", start)
 	rep.Audit = audit
 	for _, d := range audit.Datasets {
-		say("     dataset %s held by %s: %d rows, %d chunk proofs, proof verified: %v", d.ID, d.Holder, d.Rows, d.Chunks, d.ProofVerified)
+		say("     dataset %s held by %s: %d rows, %d proofs, proof verified: %v", d.ID, d.Holder, d.Rows, d.Chunks, d.ProofVerified)
 		if !d.ProofVerified {
 			failed++
 		}

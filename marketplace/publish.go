@@ -85,7 +85,7 @@ func (p PublishProgress) Line() string {
 	case "check":
 		return fmt.Sprintf("registered; the committee is checking the %d stored ciphertexts", p.Ciphertexts)
 	default:
-		return fmt.Sprintf("registering %d rows, %d chunk proofs (the chain verifies each)", p.TotalRows, p.Chunks)
+		return fmt.Sprintf("registering %d rows, %d proofs (the chain verifies each)", p.TotalRows, p.Chunks)
 	}
 }
 
