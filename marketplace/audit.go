@@ -311,7 +311,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 				a.Chunks++
 				var err error
 				if c.Kind == rights.CircuitInput {
-					err = Verifier{}.VerifyInput(circuit.VK, InputClaim(ds.Rows, &c, i, committee.Keys[0], ds.Holder), ch.Proof)
+					err = Verifier{}.VerifyInput(circuit.VK, InputClaim(ds.Rows, &c, i, committee.Keys[0], ds.Lister), ch.Proof)
 				} else {
 					err = zk.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max)
 				}

@@ -322,7 +322,11 @@ func (b *board) inputTasks(ctx context.Context, me rights.Address) ([]mpc.Task, 
 // column covers the ciphertext Ciphertexts[j] and min(ChunkSize, Rows − j·ChunkSize) real rows (0
 // past the dataset's rows, which no proof can be about: the member refuses it).
 func inputTask(d *rights.Dataset, key rights.Digest) mpc.Task {
-	t := mpc.Task{ID: d.ID, Phase: mpc.PhaseInputs, InputKey: key, InputHolder: string(d.Holder)}
+	lister := d.Lister // the proofs are bound to whoever listed it (a pending dataset's holder)
+	if lister == "" {
+		lister = d.Holder
+	}
+	t := mpc.Task{ID: d.ID, Phase: mpc.PhaseInputs, InputKey: key, InputHolder: string(lister)}
 	for _, col := range d.Columns {
 		t.ColumnNames = append(t.ColumnNames, col.Name)
 		t.Columns = append(t.Columns, digests(col.Ciphertexts))

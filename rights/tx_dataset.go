@@ -310,6 +310,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	d := &Dataset{
 		ID:          id,
 		Holder:      x.sender,
+		Lister:      x.sender,
 		Name:        m.Name,
 		Description: m.Description,
 		Columns:     m.Columns,

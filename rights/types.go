@@ -213,8 +213,11 @@ type Transfer struct {
 
 // Dataset is a listing. Holder carries the data resource holding right.
 type Dataset struct {
-	ID          string
-	Holder      Address
+	ID     string
+	Holder Address
+	// Lister is the party that registered the dataset: its input proofs are bound to it, and it
+	// stays when the holding right is transferred. Empty on a dataset listed before it existed.
+	Lister      Address `cbor:",omitempty" json:",omitempty"`
 	Name        string
 	Description string
 	Tags        []string
