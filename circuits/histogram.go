@@ -369,7 +369,7 @@ func (c *Input) defineHistogram(api frontend.API, sel, offsets, values []fronten
 			api.AssertIsEqual(number(row[lb+2*lr:], kb), api.Sub(hl.Bins-1, b))
 		}
 		api.AssertIsEqual(api.Mul(b, bin), api.Sub(d[i], r)) // d_i = b_i·Bin + r_i
-		api.AssertIsEqual(api.Add(r, s, 1), bin)              // r_i < Bin
+		api.AssertIsEqual(api.Add(r, s, 1), bin)             // r_i < Bin
 		terms[i] = api.DivUnchecked(sel[i], api.Sub(alpha, b))
 	}
 	api.AssertIsEqual(sum(api, terms), claimed)

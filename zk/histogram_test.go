@@ -331,8 +331,11 @@ func TestAttackTableNotHistogram(t *testing.T) {
 
 // wrongBucketHint overrides the bucket hint the way an attacker would: row
 // j's bucket b is witnessed as b+delta, with the remainder r kept or moved
-// by −delta·Bin so that d = b·Bin + r still holds over the integers; every
-// other row is honest.
+// by −delta·Bin so that d = b·Bin + r still holds over the integers (and
+// s = Bin−1−r, c = K−1−b); a number that has no digits (negative, or too
+// wide) is witnessed as one field element in its first digit, so every
+// identity holds and only a range check can refuse it. Every other row is
+// honest.
 func wrongBucketHint(t testing.TB, lay circuits.InputLayout, j, delta int, keepRemainder bool) solver.Option {
 	t.Helper()
 	const name = "github.com/dxplabs/dxp/circuits.histogramBucketHint"
@@ -368,7 +371,17 @@ func wrongBucketHint(t testing.TB, lay circuits.InputLayout, j, delta int, keepR
 		o := out[j*perRow : (j+1)*perRow]
 		mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(B)), big.NewInt(1))
 		put := func(x *big.Int, dst []*big.Int) {
-			x = new(big.Int).Mod(x, field)
+			if x.Sign() < 0 || x.BitLen() > B*len(dst) {
+				// No digits exist: the whole of x mod p as the first
+				// "digit", so that the composition is x in the field and
+				// only the range checks stand in the way.
+				dst[0].Mod(x, field)
+				for k := 1; k < len(dst); k++ {
+					dst[k].SetUint64(0)
+				}
+				return
+			}
+			x = new(big.Int).Set(x)
 			for k := range dst {
 				dst[k].And(x, mask)
 				x.Rsh(x, uint(B))
