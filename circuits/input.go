@@ -113,6 +113,12 @@ func NewInputLayout(w int, enc EncryptionLayout, link *SlotLink) (InputLayout, e
 // Max], so the verifier must refuse Min = math.MinInt64), both committed
 // before ρ (above).
 //
+// Histogram (optional, [HistogramLayout]): the column side also proves
+// each real row's bucket and exposes S_c, the table side exposes S_T;
+// their public inputs ([HistogramStatement]) come after the evaluations,
+// and without the option the circuit and its public inputs are the plain
+// ones.
+//
 // Cost per row: the chunk (about 11.7 at w = 32), the encryption relation
 // (18.75 with one CRT group, 24.75 with two), the link (about 9.9 per
 // repetition, two repetitions) and 4 for the padding selector.
