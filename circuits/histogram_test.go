@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
 )
 
 // TestInputHistogramPublicInputs compiles the input circuit without and
@@ -235,5 +236,56 @@ func TestHistogramBucketHint(t *testing.T) {
 	}
 	if err := histogramBucketHint(fr.Modulus(), in[:4], out); err == nil {
 		t.Error("hint accepted a malformed input")
+	}
+}
+
+// zeroBatchCircuit asserts its terms zero through zeroBatch, with widths
+// that force two constraints.
+type zeroBatchCircuit struct {
+	Terms  [4]frontend.Variable
+	widths [4]int
+}
+
+func (c *zeroBatchCircuit) Define(api frontend.API) error {
+	z := &zeroBatch{api: api}
+	for i, t := range c.Terms {
+		z.add(t, c.widths[i])
+	}
+	z.flush()
+	return nil
+}
+
+// TestZeroBatch checks the batched zero assertion: all zeros pass; any one
+// term at the edge of its width, or two that would cancel if their slots
+// overlapped, fail.
+func TestZeroBatch(t *testing.T) {
+	widths := [4]int{100, 100, 53, 120} // the fourth starts a second constraint
+	circuit := &zeroBatchCircuit{widths: widths}
+	edge := func(w int, neg bool) *big.Int {
+		x := new(big.Int).Sub(pow2(w-1), big.NewInt(1))
+		if neg {
+			x.Neg(x)
+		}
+		return x
+	}
+	ok := &zeroBatchCircuit{Terms: [4]frontend.Variable{0, 0, 0, 0}}
+	if err := test.IsSolved(circuit, ok, ecc.BN254.ScalarField()); err != nil {
+		t.Fatalf("all zero: %v", err)
+	}
+	for i := range 4 {
+		for _, neg := range []bool{false, true} {
+			bad := &zeroBatchCircuit{Terms: [4]frontend.Variable{0, 0, 0, 0}}
+			bad.Terms[i] = edge(widths[i], neg)
+			if err := test.IsSolved(circuit, bad, ecc.BN254.ScalarField()); err == nil {
+				t.Errorf("term %d = %v passed", i, bad.Terms[i])
+			}
+		}
+	}
+	// 1 in slot 1 against −2^100 in slot 0 would cancel if term 0 could be
+	// that wide: it is out of its bound, and the assertion is not sound
+	// for it; within bounds (−2^99, 2^99) no such pair exists.
+	cancel := &zeroBatchCircuit{Terms: [4]frontend.Variable{new(big.Int).Neg(pow2(100)), 1, 0, 0}}
+	if err := test.IsSolved(circuit, cancel, ecc.BN254.ScalarField()); err != nil {
+		t.Fatalf("out-of-bound cancelling pair: %v (the test's premise: the bound is the caller's)", err)
 	}
 }

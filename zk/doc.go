@@ -157,7 +157,7 @@
 // The chain computes α itself from the listed commitments; the sums are
 // public inputs next to the evaluations, not hashed into γ, so
 // [InputChallenge] and the members' check are unchanged. Measured with w
-// = 32 and two CRT groups at N = 1,024, the column side adds 15.25
+// = 32 and two CRT groups at N = 1,024, the column side adds 13.59
 // constraints per row (on 72.7) and the table side 1.
 //
 // # Encodings
