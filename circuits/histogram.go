@@ -106,7 +106,10 @@ const (
 // Cost per row (measured, w = 32, two groups, K = N): the column side adds
 // 13.59 constraints at N = 1,024 (limb bits 8: 11 lookups, one product,
 // one division, a third of a batched equality, the table's 256
-// divisions); the table side adds 1.
+// divisions) and 12.33 at N = 16,384 (limb bits 14: 9 lookups, the table
+// 1); the table side adds 1. At N = 16,384 the column side's circuit
+// (about 72.6 per row, 1.19M constraints) no longer fits the plain input
+// circuit's 2^20-point FFT domain (987,377 constraints) and needs 2^21.
 type HistogramLayout struct {
 	Side HistogramSide
 	// Bins (K, column side) is the number of buckets: every real row's

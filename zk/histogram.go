@@ -138,7 +138,10 @@ func VerifyInputHistogram(vk []byte, lay circuits.InputLayout, st circuits.Input
 
 // VerifyHistogram is the sum check of a column's histogram: given the
 // sums S_c of every chunk of the column and S_T of its frequency table,
-// each from a proof verified with VerifyInputHistogram at the same α, it
+// each from a proof verified with VerifyInputHistogram at the same α
+// (drawn from exactly these chunks' commitments and the table's: a chunk
+// left out of the sum, or summed twice, is a column the table does not
+// describe), it
 // returns nil only if Σ_c S_c = S_T in F_p, and ErrHistogramMismatch
 // otherwise. By the argument in circuits.Input ("Histogram"), a table that
 // is not the histogram of the committed values passes with probability at
