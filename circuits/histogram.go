@@ -125,10 +125,6 @@ type HistogramLayout struct {
 	LimbBits int
 }
 
-// histogramMaxBins bounds K: bucket indices stay far below the smallest
-// admissible α (an α below N is refused, see [HistogramStatement.Check]).
-const histogramMaxBins = maxChunkValues
-
 // WithHistogramColumn returns lay with the column side of the histogram
 // check: the proof also exposes S_c = Σ_{i<Rows} 1/(α − b_i) over the
 // chunk's real rows, where b_i < bins is the row's bucket (see [Input]).
@@ -496,14 +492,14 @@ func histogramBucketHint(field *big.Int, in, out []*big.Int) error {
 	if len(in) < 5 {
 		return errors.New("circuits: histogram bucket hint: malformed input")
 	}
-	for _, x := range in[:5] {
+	for _, x := range in[:4] {
 		if !x.IsUint64() || x.Uint64() > 1<<62 {
 			return errors.New("circuits: histogram bucket hint: malformed input")
 		}
 	}
 	B, kb, w, K := int(in[0].Uint64()), int(in[1].Uint64()), int(in[2].Uint64()), int(in[3].Uint64())
 	bin := in[4]
-	if B < 1 || B > maxLimbBits || kb < 1 || w < 1 || w > MaxChunkWidth || bin.Sign() == 0 {
+	if B < 1 || B > maxLimbBits || kb < 1 || w < 1 || w > MaxChunkWidth || bin.Sign() == 0 || bin.BitLen() > MaxChunkWidth+1 {
 		return errors.New("circuits: histogram bucket hint: malformed input")
 	}
 	lb, lr := ceilDiv(kb, B), ceilDiv(w, B)
