@@ -73,6 +73,21 @@
 //	lay, err := circuits.NewInputLayout(w, encLayout, slotLink)
 //	a, err := lay.NewAssignment(rows, min, max, salt, encWitness, polys, binding)
 //
+// # Histogram
+//
+// [Input] has an optional histogram part ([HistogramLayout]): on the
+// column side a chunk's proof also shows each real row's bucket b_i =
+// ⌊(v_i − Min_h)/Bin⌋ < K and exposes S_c = Σ 1/(α − b_i); on the table
+// side (the frequency table's ciphertext) it exposes S_T = Σ_k h_k/(α −
+// k). Σ_c S_c = S_T at an α drawn after every commitment (zk) shows the
+// table is the histogram of the values, except with probability (N−1)/p;
+// HistogramLayout's documentation gives the argument and its bounds. Its
+// public inputs ([HistogramStatement]) come after every other, and a
+// layout without it compiles to the plain input circuit:
+//
+//	col, err := lay.WithHistogramColumn(K)
+//	a, err := col.NewHistogramAssignment(rows, min, max, salt, encWitness, polys, binding, h)
+//
 // # Security
 //
 // Range soundness relies on the BN254 scalar field being about 2^254: in

@@ -30,6 +30,9 @@ type InputLayout struct {
 	Chunk      ChunkLayout
 	Encryption EncryptionLayout
 	Link       *SlotLink
+	// Histogram is the optional histogram part (zero: off; see
+	// [InputLayout.WithHistogramColumn] and [InputLayout.WithHistogramTable]).
+	Histogram HistogramLayout
 }
 
 // NewInputLayout returns the layout of the input circuit for a column of
@@ -110,6 +113,12 @@ func NewInputLayout(w int, enc EncryptionLayout, link *SlotLink) (InputLayout, e
 // Max], so the verifier must refuse Min = math.MinInt64), both committed
 // before ρ (above).
 //
+// Histogram (optional, [HistogramLayout]): the column side also proves
+// each real row's bucket and exposes S_c, the table side exposes S_T;
+// their public inputs ([HistogramStatement]) come after the evaluations,
+// and without the option the circuit and its public inputs are the plain
+// ones.
+//
 // Cost per row: the chunk (about 11.7 at w = 32), the encryption relation
 // (18.75 with one CRT group, 24.75 with two), the link (about 9.9 per
 // repetition, two repetitions) and 4 for the padding selector.
@@ -117,6 +126,10 @@ type Input struct {
 	Chunk      Chunk
 	Rows       frontend.Variable `gnark:",public"`
 	Encryption Encryption
+	// Histogram holds the histogram part's public inputs, appended after
+	// every other (see [HistogramStatement]); empty when the layout has no
+	// histogram part.
+	Histogram []frontend.Variable `gnark:",public"`
 
 	lay InputLayout
 }
@@ -127,6 +140,7 @@ func (lay InputLayout) NewCircuit() *Input {
 	return &Input{
 		Chunk:      *NewChunk(lay.Chunk.N, lay.Chunk.W),
 		Encryption: *lay.Encryption.NewCircuit(),
+		Histogram:  make([]frontend.Variable, lay.Histogram.publicCount()),
 		lay:        lay,
 	}
 }
@@ -151,6 +165,7 @@ func (c *Input) Define(api frontend.API) error {
 		return fmt.Errorf("circuits: input: rows hint: %w", err)
 	}
 	values := make([]frontend.Variable, n)
+	offsets := make([]frontend.Variable, n)
 	indexTerms := make([]frontend.Variable, 0, n)
 	limb := make([]frontend.Variable, L)
 	for i := range n {
@@ -162,6 +177,7 @@ func (c *Input) Define(api frontend.API) error {
 			limb[k] = api.Mul(c.Chunk.Digits[i*L+k], pow2(b*k))
 		}
 		offset := sum(api, limb)
+		offsets[i] = offset
 		api.AssertIsEqual(api.Mul(api.Sub(1, sel[i]), offset), 0)
 		values[i] = api.Mul(sel[i], api.Add(c.Chunk.Min, offset))
 	}
@@ -191,7 +207,10 @@ func (c *Input) Define(api frontend.API) error {
 	// commitment.
 	multicommit.WithCommitment(api, func(frontend.API, frontend.Variable) error { return nil },
 		c.Chunk.Salt, c.Chunk.Commitment, c.Chunk.Min, c.Chunk.Max, c.Rows)
-	return nil
+	if lay.Histogram.Side == HistogramOff {
+		return nil
+	}
+	return c.defineHistogram(api, sel, offsets, values)
 }
 
 // inputRowsHint takes (Rows) and returns sel_i = [i < Rows] for i < N =
@@ -261,7 +280,16 @@ func (st InputStatement) PublicPrefix() []fr.Element {
 // encryption relation refuses, and a plaintext that is not the encoding of
 // these values. The last check is the native slot link at two points drawn
 // from crypto/rand, wrong with probability below (N/T)².
+//
+// A layout with a histogram part needs [InputLayout.NewHistogramAssignment].
 func (lay InputLayout) NewAssignment(values []int64, min, max int64, salt fr.Element, w EncryptionWitness, polys []GroupPolys, binding fr.Element) (*Input, error) {
+	if lay.Histogram.Side != HistogramOff {
+		return nil, errors.New("circuits: input: the layout has a histogram part (use NewHistogramAssignment)")
+	}
+	return lay.newAssignment(values, min, max, salt, w, polys, binding)
+}
+
+func (lay InputLayout) newAssignment(values []int64, min, max int64, salt fr.Element, w EncryptionWitness, polys []GroupPolys, binding fr.Element) (*Input, error) {
 	n := lay.Chunk.N
 	st := InputStatement{Min: min, Max: max, Rows: len(values), Binding: binding}
 	if err := st.Check(lay); err != nil {
@@ -290,7 +318,7 @@ func (lay InputLayout) NewAssignment(values []int64, min, max int64, salt fr.Ele
 	if err := lay.checkLink(w.M, slots); err != nil {
 		return nil, err
 	}
-	return &Input{Chunk: *chunk, Rows: len(values), Encryption: *enc, lay: lay}, nil
+	return &Input{Chunk: *chunk, Rows: len(values), Encryption: *enc, Histogram: make([]frontend.Variable, lay.Histogram.publicCount()), lay: lay}, nil
 }
 
 // checkLink checks natively that m encodes slots, at two random points.

@@ -130,6 +130,38 @@
 // passes; each solve about 1.5 s), after a setup of about 4 min with a
 // 2.6 GB peak; 62 proofs (a 1M-row column) take about 16 min.
 //
+// # Histogram proofs
+//
+// A column's frequency table (one input ciphertext whose slot k counts
+// the values in [Min + k·Bin, Min + (k+1)·Bin)) is shown to be exactly
+// the histogram of the column's committed values by a log-derivative sum
+// at a point α drawn after every value and count is committed: each chunk
+// proof of the column also exposes S_c = Σ_{real rows} 1/(α − b_i), with
+// the bucket b_i = ⌊(v_i − Min)/Bin⌋ proven in the circuit, the table's
+// proof exposes S_T = Σ_k h_k/(α − k), and the verifier checks Σ_c S_c =
+// S_T. Both are options of the input circuit (circuits.HistogramLayout
+// gives the argument and its bound, (N−1)/p per α), so a chunk's sum
+// shares the witness of its values and ciphertext:
+//
+//	col, err := lay.WithHistogramColumn(K)      // the column's chunks
+//	tab, err := lay.WithHistogramTable()        // the table
+//	c, salt, err := zk.CommitInput(col, rows, min)   // every chunk, and the table (min 0), first
+//	alpha := zk.HistogramChallenge(context, chunkCommitments, tableCommitment, hmin, bin)
+//	h := circuits.HistogramStatement{Alpha: alpha, Min: hmin, Bin: bin}
+//	ip, err := colProver.ProveHistogram(rows, min, max, salt, witness, polys, binding, h)   // per chunk
+//	tp, err := tabProver.ProveHistogram(counts, 0, total, tableSalt, tw, tpolys, tbinding, circuits.HistogramStatement{Alpha: alpha})
+//	h.Sum = ip.HistogramSum
+//	err = zk.VerifyInputHistogram(colVK, col, st, ip.Evaluations, h, ip.Proof)   // the chain, per chunk and the table
+//	err = zk.VerifyHistogram(chunkSums, tp.HistogramSum)                          // the chain: Σ S_c = S_T
+//
+// The chain computes α itself from the listed commitments; the sums are
+// public inputs next to the evaluations, not hashed into γ, so
+// [InputChallenge] and the members' check are unchanged. Measured with w
+// = 32 and two CRT groups, the column side adds 13.59 constraints per row
+// at N = 1,024 (on 72.7) and 12.33 at N = 16,384 (on 60.3: 1.19M
+// constraints, past the plain circuit's 2^20-point domain, so 2^21), the
+// table side 1.
+//
 // # Encodings
 //
 // Proofs and verifying keys are gnark's compressed binary encoding

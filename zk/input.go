@@ -94,6 +94,9 @@ type InputProof struct {
 	// listing carries so that the chain can verify without the ciphertext.
 	Challenge   fr.Element
 	Evaluations []circuits.EncryptionEvaluation
+	// HistogramSum is the histogram part's sum (S_c or S_T), public; zero
+	// for a layout without one.
+	HistogramSum fr.Element
 }
 
 // Prove proves that the chunk's rows values (1 to N; the rest of the chunk
@@ -143,7 +146,7 @@ func (p *InputProver) proveAssignmentWith(a *circuits.Input, polys []circuits.Gr
 	}
 	commitment, _ := a.Chunk.Commitment.(fr.Element)
 	salt, _ := a.Chunk.Salt.(fr.Element)
-	return InputProof{Proof: proof, Commitment: commitment, Salt: salt, Challenge: gamma, Evaluations: ev}, nil
+	return InputProof{Proof: proof, Commitment: commitment, Salt: salt, Challenge: gamma, Evaluations: ev, HistogramSum: a.HistogramSum()}, nil
 }
 
 // InputChallenge recomputes γ, the challenge at which an input proof's
@@ -196,7 +199,16 @@ func parseInputProof(proof []byte) (p *groth16bn254.Proof, err error) {
 // (CheckInputEvaluations). It returns nil only for a valid proof; malformed
 // input yields an error wrapping ErrInvalidInputProof (or ErrInvalidKey for
 // vk), never a panic. vk must be the registered key of lay's circuit.
-func VerifyInput(vk []byte, lay circuits.InputLayout, st circuits.InputStatement, ev []circuits.EncryptionEvaluation, proof []byte) (err error) {
+func VerifyInput(vk []byte, lay circuits.InputLayout, st circuits.InputStatement, ev []circuits.EncryptionEvaluation, proof []byte) error {
+	if lay.Histogram.Side != circuits.HistogramOff {
+		return fmt.Errorf("%w: the layout has a histogram part (use VerifyInputHistogram)", ErrInvalidInputProof)
+	}
+	return verifyInput(vk, lay, st, ev, nil, proof)
+}
+
+// verifyInput verifies an input proof whose public inputs end with extra
+// (the histogram part's, if any).
+func verifyInput(vk []byte, lay circuits.InputLayout, st circuits.InputStatement, ev []circuits.EncryptionEvaluation, extra []fr.Element, proof []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: internal panic: %v", ErrInvalidInputProof, r)
@@ -209,7 +221,7 @@ func VerifyInput(vk []byte, lay circuits.InputLayout, st circuits.InputStatement
 	if len(ev) != groups {
 		return fmt.Errorf("%w: %d groups of evaluations, want %d", ErrInvalidInputProof, len(ev), groups)
 	}
-	key, err := parseVerifyingKeyOf(vk, inputHashed+4*groups, "input")
+	key, err := parseVerifyingKeyOf(vk, inputHashed+4*groups+len(extra), "input")
 	if err != nil {
 		return err
 	}
@@ -222,11 +234,12 @@ func VerifyInput(vk []byte, lay circuits.InputLayout, st circuits.InputStatement
 	if err != nil {
 		return err
 	}
-	public := make(fr.Vector, 0, inputHashed+4*groups)
+	public := make(fr.Vector, 0, inputHashed+4*groups+len(extra))
 	public = append(public, st.PublicPrefix()...)
 	for _, e := range ev {
 		public = append(public, e.C0Gamma, e.C1Gamma, e.P0Gamma, e.P1Gamma)
 	}
+	public = append(public, extra...)
 	if err := groth16bn254.Verify(p, key, public); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidInputProof, err)
 	}
