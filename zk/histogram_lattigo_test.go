@@ -98,7 +98,7 @@ func TestHistogramEndToEndLattigo(t *testing.T) {
 		}
 		alpha := zk.HistogramChallenge(context, commitments, tc, lo, bin)
 		polys := mpcGroupPolys(t, key, tcts[0].Ciphertext)
-		binding := zk.Binding(keyDigest[:], level, sha256.Sum256(tcts[0].Ciphertext))
+		binding := zk.Binding(keyDigest[:], level, sha256.Sum256(tcts[0].Ciphertext), nil)
 		tp, err := tabProver.ProveHistogram(counts, 0, int64(len(values)), ts, mpcWitness(tcts[0].Witness), polys, binding, circuits.HistogramStatement{Alpha: alpha})
 		if err != nil {
 			t.Fatalf("table: ProveHistogram: %v", err)
@@ -112,7 +112,7 @@ func TestHistogramEndToEndLattigo(t *testing.T) {
 		}
 		for k, chunk := range chunks {
 			polys := mpcGroupPolys(t, key, cts[k].Ciphertext)
-			binding := zk.Binding(keyDigest[:], level, sha256.Sum256(cts[k].Ciphertext))
+			binding := zk.Binding(keyDigest[:], level, sha256.Sum256(cts[k].Ciphertext), nil)
 			h := circuits.HistogramStatement{Alpha: alpha, Min: lo, Bin: bin}
 			ip, err := colProver.ProveHistogram(chunk, lo, hi, salts[k], mpcWitness(cts[k].Witness), polys, binding, h)
 			if err != nil {
