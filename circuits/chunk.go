@@ -143,6 +143,37 @@ type Chunk struct {
 	n, w int // the circuit's shape; unexported, so not part of the witness
 }
 
+// assertInTable asserts that every query lies in [0, 2^b) by a log-derivative lookup into the
+// constant table 0..2^b−1: a hint counts each entry's multiplicity m_j, and at a challenge x
+// derived from a commitment to committed (which must fix every query) and the multiplicities,
+// Σ_j m_j/(x − j) = Σ_i 1/(x − q_i). what names the circuit in an error.
+func assertInTable(api frontend.API, queries, committed []frontend.Variable, b int, what string) error {
+	table := 1 << b
+	countIn := make([]frontend.Variable, 0, 1+len(queries))
+	countIn = append(countIn, table)
+	countIn = append(countIn, queries...)
+	mult, err := api.Compiler().NewHint(chunkCountHint, table, countIn...)
+	if err != nil {
+		return fmt.Errorf("circuits: %s: count hint: %w", what, err)
+	}
+	all := make([]frontend.Variable, 0, len(committed)+table)
+	all = append(all, committed...)
+	all = append(all, mult...)
+	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
+		right := make([]frontend.Variable, len(queries))
+		for i, q := range queries {
+			right[i] = api.Inverse(api.Sub(x, q))
+		}
+		left := make([]frontend.Variable, table)
+		for j := range table {
+			left[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
+		}
+		api.AssertIsEqual(sum(api, left), sum(api, right))
+		return nil
+	}, all...)
+	return nil
+}
+
 // NewChunk returns the chunk circuit for chunks of n values of width w, with
 // Digits allocated, ready to be compiled. Invalid (n, w) make Define fail.
 func NewChunk(n, w int) *Chunk {
@@ -211,29 +242,9 @@ func (c *Chunk) Define(api frontend.API) error {
 	}
 
 	// All digits lie in [0, 2^b): log-derivative lookup into a constant table.
-	table := 1 << b
-	countIn := make([]frontend.Variable, 0, 1+len(queries))
-	countIn = append(countIn, table)
-	countIn = append(countIn, queries...)
-	mult, err := api.Compiler().NewHint(chunkCountHint, table, countIn...)
-	if err != nil {
-		return fmt.Errorf("circuits: chunk: count hint: %w", err)
+	if err := assertInTable(api, queries, queries, b, "chunk"); err != nil {
+		return err
 	}
-	committed := make([]frontend.Variable, 0, len(queries)+table)
-	committed = append(committed, queries...)
-	committed = append(committed, mult...)
-	multicommit.WithCommitment(api, func(api frontend.API, r frontend.Variable) error {
-		right := make([]frontend.Variable, len(queries))
-		for i, q := range queries {
-			right[i] = api.Inverse(api.Sub(r, q))
-		}
-		left := make([]frontend.Variable, table)
-		for j := range table {
-			left[j] = api.DivUnchecked(mult[j], api.Sub(r, j))
-		}
-		api.AssertIsEqual(sum(api, left), sum(api, right))
-		return nil
-	}, committed...)
 
 	// Commitment = Sponge(iv(n, w); Salt, Min, e_0, ..., e_{m-1}).
 	h, err := newSponge(api, chunkIV(n, w))

@@ -9,7 +9,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/multicommit"
 )
 
 func init() {
@@ -457,30 +456,7 @@ func (c *Input) defineHistogram(api frontend.API, sel, offsets, values []fronten
 	// Every digit lies in [0, 2^B): a log-derivative lookup whose challenge
 	// is derived from the root commitment, which covers the digits and the
 	// multiplicities (and no public input of the histogram part).
-	table := 1 << B
-	countIn := make([]frontend.Variable, 0, 1+len(queries))
-	countIn = append(countIn, table)
-	countIn = append(countIn, queries...)
-	mult, err := api.Compiler().NewHint(chunkCountHint, table, countIn...)
-	if err != nil {
-		return fmt.Errorf("circuits: histogram: count hint: %w", err)
-	}
-	committed := make([]frontend.Variable, 0, len(digits)+table)
-	committed = append(committed, digits...)
-	committed = append(committed, mult...)
-	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		right := make([]frontend.Variable, len(queries))
-		for i, q := range queries {
-			right[i] = api.Inverse(api.Sub(x, q))
-		}
-		left := make([]frontend.Variable, table)
-		for j := range table {
-			left[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
-		}
-		api.AssertIsEqual(sum(api, left), sum(api, right))
-		return nil
-	}, committed...)
-	return nil
+	return assertInTable(api, queries, digits, B, "histogram")
 }
 
 // histogramBucketHint takes (B, kb, W, K, Bin, d_0, ..., d_{N-1}) and
