@@ -156,9 +156,10 @@ func (Verifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error 
 	return zk.VerifyChunk(vk, proof, commitment, min, max)
 }
 
-// VerifyInput checks an input proof against its claim (see rights.Verifier).
+// VerifyInput checks an input proof against its claim (see rights.Verifier): a plain input
+// proof, or one with the histogram part c.Histogram names.
 func (Verifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
-	lay, err := InputLayout(c.Slots, c.Width)
+	lay, err := ClaimLayout(c)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,76 @@ func (Verifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error
 	if err != nil {
 		return err
 	}
-	return zk.VerifyInput(vk, lay, st, ev, proof)
+	if c.Histogram == nil {
+		return zk.VerifyInput(vk, lay, st, ev, proof)
+	}
+	h, err := HistogramStatement(c.Histogram)
+	if err != nil {
+		return err
+	}
+	return zk.VerifyInputHistogram(vk, lay, st, ev, h, proof)
+}
+
+// ClaimLayout is the layout of the circuit an input claim is proven with: the input circuit of
+// its ring and width, with the column side of the histogram check over N = Slots bins
+// (rights.CircuitInputHistogram) or its table side (rights.CircuitFrequencyTable) when the
+// claim has a histogram part.
+func ClaimLayout(c *rights.InputClaim) (circuits.InputLayout, error) {
+	lay, err := InputLayout(c.Slots, c.Width)
+	if err != nil || c.Histogram == nil {
+		return lay, err
+	}
+	switch c.Histogram.Side {
+	case rights.HistogramColumn:
+		return lay.WithHistogramColumn(int(c.Slots))
+	case rights.HistogramTable:
+		return lay.WithHistogramTable()
+	}
+	return circuits.InputLayout{}, fmt.Errorf("unknown histogram side %d", c.Histogram.Side)
+}
+
+// HistogramStatement is the histogram part of an input proof's statement, from its claim.
+func HistogramStatement(h *rights.HistogramClaim) (circuits.HistogramStatement, error) {
+	st := circuits.HistogramStatement{Min: h.Min, Bin: h.Bin}
+	if err := st.Alpha.SetBytesCanonical(h.Alpha); err != nil {
+		return st, errors.New("the histogram challenge is not a canonical 32-byte field element")
+	}
+	if err := st.Sum.SetBytesCanonical(h.Sum); err != nil {
+		return st, errors.New("the histogram sum is not a canonical 32-byte field element")
+	}
+	return st, nil
+}
+
+// HistogramChallenge is zk.HistogramChallenge over the listing's bytes (see rights.Verifier).
+func (Verifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	chunks := make([]fr.Element, len(chunkCommitments))
+	for i, c := range chunkCommitments {
+		if err := chunks[i].SetBytesCanonical(c); err != nil {
+			return nil, fmt.Errorf("chunk %d commitment is not a canonical 32-byte field element", i)
+		}
+	}
+	var table fr.Element
+	if err := table.SetBytesCanonical(tableCommitment); err != nil {
+		return nil, errors.New("the frequency table's commitment is not a canonical 32-byte field element")
+	}
+	alpha := zk.HistogramChallenge(context, chunks, table, min, bin)
+	b := alpha.Bytes()
+	return b[:], nil
+}
+
+// CheckHistogram is zk.VerifyHistogram over the listing's bytes (see rights.Verifier).
+func (Verifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	sums := make([]fr.Element, len(chunkSums))
+	for i, s := range chunkSums {
+		if err := sums[i].SetBytesCanonical(s); err != nil {
+			return fmt.Errorf("chunk %d histogram sum is not a canonical 32-byte field element", i)
+		}
+	}
+	var table fr.Element
+	if err := table.SetBytesCanonical(tableSum); err != nil {
+		return errors.New("the frequency table's sum is not a canonical 32-byte field element")
+	}
+	return zk.VerifyHistogram(sums, table)
 }
 
 // InputChecker is a committee member's check of input proofs (mpc.InputChecker): the listed

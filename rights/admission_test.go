@@ -133,6 +133,14 @@ func (v *countingVerifier) VerifyInput(vk []byte, c *InputClaim, proof []byte) e
 	return testVerifier{}.VerifyInput(vk, c, proof)
 }
 
+func (*countingVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return testVerifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (*countingVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return testVerifier{}.CheckHistogram(chunkSums, tableSum)
+}
+
 // TestAttackUnpaidListingVerifiesProofs: a party that cannot pay sends a big listing so that
 // every validator verifies its proofs in CheckTx and the block for nothing. Admission refuses it
 // before a single proof is verified, as does the block; a listing it can pay is charged, the fee

@@ -41,6 +41,20 @@ const (
 	// input level and with bounded randomness and noise, of exactly those values, one per slot
 	// (circuits.Input). A chunk is one ciphertext.
 	CircuitInput CircuitKind = "input"
+	// CircuitInputHistogram: CircuitInput, plus the histogram column side (circuits.Input with
+	// InputLayout.WithHistogramColumn(N), N = ChunkSize bins): each chunk's proof also exposes
+	// S_c = Σ_i 1/(α − b_i) over its real rows, b_i the bin of row i in the column's frequency
+	// table, at the chain's challenge α (Verifier.HistogramChallenge). A column proven with it
+	// carries a proven frequency table (FrequencyTable.Proof) and each chunk its S_c
+	// (Chunk.HistogramSum).
+	CircuitInputHistogram CircuitKind = "input-histogram"
+	// CircuitFrequencyTable: the frequency table's input circuit (circuits.Input with
+	// InputLayout.WithHistogramTable()): the table's ciphertext is a fresh encryption of the
+	// committed counts h_k (slot k, every one of the N slots a real row, counts in [0, Rows]), and
+	// the proof exposes S_T = Σ_k h_k/(α − k). The chain accepts the column's table only if
+	// Σ_c S_c = S_T (Verifier.CheckHistogram): the counts are then the histogram of the
+	// committed values, except with probability at most N/p for the α drawn.
+	CircuitFrequencyTable CircuitKind = "frequency-table"
 )
 
 // ID is the circuit's key in the registry and in queries ("circuit/<id>"): "n<ChunkSize>-w<Width>"

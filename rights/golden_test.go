@@ -20,6 +20,7 @@ import (
 
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/app"
+	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
 // The golden replay pins what the chain does, byte for byte: a fixed sequence of txs of every
@@ -59,6 +60,14 @@ func (goldenVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte)
 		return errors.New("proof is marked bad")
 	}
 	return nil
+}
+
+func (goldenVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return rightstest.Verifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (goldenVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return rightstest.Verifier{}.CheckHistogram(chunkSums, tableSum)
 }
 
 const (

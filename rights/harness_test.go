@@ -4,13 +4,40 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
 )
+
+// HistogramChallenge models zk.HistogramChallenge: SHA-256 over its inputs, so it changes with any of them.
+func (testVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	h := sha256.New()
+	for _, b := range append(append([][]byte{context}, chunkCommitments...), tableCommitment) {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
+		h.Write(b)
+	}
+	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(min)), uint64(bin)))
+	return h.Sum(nil), nil
+}
+
+// CheckHistogram models zk.VerifyHistogram: the chunk sums, read as big-endian integers, must add
+// up to the table's sum modulo 2^256.
+func (testVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	total := new(big.Int)
+	for _, s := range chunkSums {
+		total.Add(total, new(big.Int).SetBytes(s))
+	}
+	total.Mod(total, new(big.Int).Lsh(big.NewInt(1), 256))
+	if total.Cmp(new(big.Int).SetBytes(tableSum)) != 0 {
+		return errors.New("the chunk sums do not add up to the table's")
+	}
+	return nil
+}
 
 // markedBadProof is the proof testVerifier rejects; every other proof verifies.
 var markedBadProof = []byte("bad proof")

@@ -25,6 +25,14 @@ func (v *recordingVerifier) VerifyInput(vk []byte, c *InputClaim, proof []byte) 
 	return testVerifier{}.VerifyInput(vk, c, proof)
 }
 
+func (*recordingVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return testVerifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (*recordingVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return testVerifier{}.CheckHistogram(chunkSums, tableSum)
+}
+
 func (v *recordingVerifier) reset() { *v = recordingVerifier{} }
 
 // inputGenesis is testGenesis (a devnet of testSlots values per ciphertext) with input circuits

@@ -20,6 +20,46 @@ type Verifier interface {
 	// exactly them under the public key c.Key, given the listed evaluations at the proof's
 	// challenge (which committee members check against the stored objects).
 	VerifyInput(vk []byte, c *InputClaim, proof []byte) error
+	// HistogramChallenge returns α (32 bytes, a BN254 field element) for a column's histogram
+	// check, drawn from everything the check is about (zk.HistogramChallenge): context (the
+	// column's identity on chain; see HistogramContext), the commitments of the column's chunks
+	// in row order, the frequency table's commitment, and its Min and Bin.
+	HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error)
+	// CheckHistogram returns nil if the chunks' sums S_c add up to the table's S_T in the proof
+	// field (zk.VerifyHistogram): with every proof verified at the same α, the table's counts
+	// are the histogram of the column's committed values.
+	CheckHistogram(chunkSums [][]byte, tableSum []byte) error
+}
+
+// HistogramContext is the context a column's histogram challenge is drawn with: the listing
+// party and the column's name, so that α, and the proofs made for it, belong to one column of
+// one lister.
+func HistogramContext(lister Address, column string) []byte {
+	const tag = "dxp/rights/histogram-context/v1"
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(tag)))
+	b = append(b, tag...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(lister)))
+	b = append(b, lister...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(column)))
+	return append(b, column...)
+}
+
+// HistogramSide says which half of a column's histogram check an input proof carries.
+type HistogramSide uint8
+
+const (
+	HistogramColumn HistogramSide = iota + 1 // a column chunk (CircuitInputHistogram): exposes S_c
+	HistogramTable                           // the frequency table (CircuitFrequencyTable): exposes S_T
+)
+
+// HistogramClaim is the histogram part of an InputClaim.
+type HistogramClaim struct {
+	Side  HistogramSide
+	Alpha []byte // the column's α (HistogramChallenge), 32 bytes
+	// Min and Bin (column side only) are the frequency table's bins: bin k is
+	// [Min + k·Bin, Min + (k+1)·Bin), k < Slots.
+	Min, Bin int64
+	Sum      []byte // S_c or S_T as listed, 32 bytes
 }
 
 // InputClaim is what an input proof is checked against: everything but the proof, from the
@@ -36,6 +76,9 @@ type InputClaim struct {
 	Holder      Address
 	Ciphertext  Digest // the chunk's ciphertext (Column.Ciphertexts[j])
 	Evaluations []byte // Chunk.Evaluations
+	// Histogram is set for a CircuitInputHistogram chunk or a CircuitFrequencyTable table; nil
+	// for a plain CircuitInput chunk.
+	Histogram *HistogramClaim
 }
 
 // Block is what the ledger knows of the block a tx runs in. The ledger reads nothing else from

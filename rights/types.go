@@ -85,6 +85,17 @@ type FrequencyTable struct {
 	Table Digest
 	Min   int64
 	Bin   int64 // > 0
+	// The table's proof, set when the column's Kind is CircuitInputHistogram (required then):
+	// Width names the registered CircuitFrequencyTable circuit (ChunkSize = SlotsPerCiphertext)
+	// and is at least ColumnWidth(0, Rows); Commitment (32 bytes) is the salted Poseidon2
+	// commitment of the N counts, Proof the Groth16 proof, Evaluations the ciphertext's and key's
+	// evaluations at the proof's challenge (as Chunk.Evaluations, checked by committee members),
+	// and Sum (32 bytes) the table's S_T at the column's α.
+	Width       uint32 `cbor:",omitempty" json:",omitempty"`
+	Commitment  []byte `cbor:",omitempty" json:",omitempty"`
+	Proof       []byte `cbor:",omitempty" json:",omitempty"`
+	Evaluations []byte `cbor:",omitempty" json:",omitempty"`
+	Sum         []byte `cbor:",omitempty" json:",omitempty"`
 }
 
 // --- End of frequency tables. ---
@@ -98,6 +109,9 @@ type Chunk struct {
 	// 32-byte big-endian BN254 field elements. The chain verifies the proof with them; committee
 	// members check them against the stored ciphertext and key before the listing is usable.
 	Evaluations []byte `cbor:",omitempty" json:",omitempty"`
+	// HistogramSum, for a CircuitInputHistogram proof only: the chunk's S_c at the column's α
+	// (32 bytes, big-endian BN254 field element).
+	HistogramSum []byte `cbor:",omitempty" json:",omitempty"`
 }
 
 // DatasetStatus is the lifecycle of a listing.

@@ -89,6 +89,14 @@ func TestQueryProve(t *testing.T) {
 	}
 }
 
+func (acceptAll) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return make([]byte, 32), nil
+}
+
+func (acceptAll) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return nil
+}
+
 // freeRPC is a node RPC address on a free loopback port.
 func freeRPC(t *testing.T) string {
 	t.Helper()

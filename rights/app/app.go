@@ -516,9 +516,21 @@ func (m *memoVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64)
 }
 
 func (m *memoVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
-	k := memoKey("input", [][]byte{vk, proof, c.Commitment, c.Key[:], []byte(c.Holder), c.Ciphertext[:], c.Evaluations},
-		c.Slots, uint64(c.Width), uint64(c.Min), uint64(c.Max), c.Rows)
+	kind, blobs, nums := "input", [][]byte{vk, proof, c.Commitment, c.Key[:], []byte(c.Holder), c.Ciphertext[:], c.Evaluations},
+		[]uint64{c.Slots, uint64(c.Width), uint64(c.Min), uint64(c.Max), c.Rows}
+	if h := c.Histogram; h != nil {
+		kind, blobs, nums = "input-histogram", append(blobs, h.Alpha, h.Sum), append(nums, uint64(h.Side), uint64(h.Min), uint64(h.Bin))
+	}
+	k := memoKey(kind, blobs, nums...)
 	return m.verify(k, func() error { return m.inner.VerifyInput(vk, c, proof) })
+}
+
+func (m *memoVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return m.inner.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (m *memoVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return m.inner.CheckHistogram(chunkSums, tableSum)
 }
 
 // memoKey hashes a verification's every input, each length-prefixed, under its kind.

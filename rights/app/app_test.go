@@ -310,6 +310,14 @@ func (panicVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) 
 	panic("verifier exploded")
 }
 
+func (panicVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return rightstest.Verifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (panicVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return rightstest.Verifier{}.CheckHistogram(chunkSums, tableSum)
+}
+
 // TestAppRecoversPanic: a panic inside the ledger refuses the tx and changes nothing.
 func TestAppRecoversPanic(t *testing.T) {
 	c := newABCIChain(t, t.TempDir(), panicVerifier{})
@@ -347,6 +355,14 @@ func (v *countingVerifier) VerifyChunk(vk, proof, commitment []byte, min, max in
 func (v *countingVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byte) error {
 	v.calls++
 	return rightstest.Verifier{}.VerifyInput(vk, c, proof)
+}
+
+func (*countingVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return rightstest.Verifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (*countingVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return rightstest.Verifier{}.CheckHistogram(chunkSums, tableSum)
 }
 
 // TestAppVerifiesEachProofOnce: a listing's proofs verified by CheckTx are not verified again in
@@ -443,6 +459,14 @@ func (v *claimVerifier) VerifyInput(vk []byte, c *rights.InputClaim, proof []byt
 		return errors.New("the proof does not hold for this ciphertext")
 	}
 	return rightstest.Verifier{}.VerifyInput(vk, c, proof)
+}
+
+func (*claimVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	return rightstest.Verifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
+}
+
+func (*claimVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	return rightstest.Verifier{}.CheckHistogram(chunkSums, tableSum)
 }
 
 // TestAppCommitsWhileSaving: Commit returns before the save it starts ends. CheckTx reads the
