@@ -11,16 +11,18 @@ import (
 // Circuit is a proving circuit the chain accepts proofs from: of kind Kind, for chunks of
 // ChunkSize values of a column whose Max-Min fits in Width bits. A column proven with it names it
 // by (Kind, ChunkSize, Width) (KindCircuitID); the chain checks every chunk's proof against VK.
-// An input circuit (CircuitInput) covers one ciphertext per proof, so its ChunkSize is the
-// chain's Params.SlotsPerCiphertext.
+// An input circuit (CircuitInput, CircuitInputHistogram, CircuitFrequencyTable) covers one
+// ciphertext per proof, so its ChunkSize is the chain's Params.SlotsPerCiphertext.
 //
 // Circuits are registered in genesis (Genesis.Circuits) and, later, by the setup ceremony's
-// transaction (chunk circuits only); both go through one function, registerCircuit. An entry is
+// transaction (chunk circuits only: input circuits of every kind come from genesis); both go through one function, registerCircuit. An entry is
 // never replaced or removed: proofs registered under it stay verifiable.
 type Circuit struct {
 	ChunkSize uint64 // n: values per chunk proof
 	Width     uint32 // w: bits of Max-Min the circuit accepts (1 to 64)
-	// Kind is what a proof shows: CircuitChunk (the zero value) or CircuitInput.
+	// Kind is what a proof shows: CircuitChunk (the zero value), CircuitInput,
+	// CircuitInputHistogram (a column's chunks, with the histogram column side) or
+	// CircuitFrequencyTable (a column's frequency table).
 	Kind CircuitKind `cbor:",omitempty" json:",omitempty"`
 	VK   []byte      // Groth16 verifying key (gnark serialization)
 	PK   Digest      // the proving key, an object in storage
@@ -57,8 +59,15 @@ const (
 	CircuitFrequencyTable CircuitKind = "frequency-table"
 )
 
+// input says whether k is an input circuit's kind: its proof covers one ciphertext of
+// SlotsPerCiphertext values (CircuitInput, CircuitInputHistogram, CircuitFrequencyTable).
+func (k CircuitKind) input() bool {
+	return k == CircuitInput || k == CircuitInputHistogram || k == CircuitFrequencyTable
+}
+
 // ID is the circuit's key in the registry and in queries ("circuit/<id>"): "n<ChunkSize>-w<Width>"
-// for a chunk circuit, "input-n<ChunkSize>-w<Width>" for an input circuit.
+// for a chunk circuit, "<Kind>-n<ChunkSize>-w<Width>" for the others ("input-n8-w16",
+// "input-histogram-n8-w16", "frequency-table-n8-w16").
 func (c *Circuit) ID() string { return KindCircuitID(c.Kind, c.ChunkSize, c.Width) }
 
 // CircuitID names the chunk circuit for chunks of n values of width w.
@@ -97,13 +106,14 @@ func ColumnWidth(lo, hi int64) uint32 {
 // whose ciphertexts hold slots values.
 func checkCircuit(c *Circuit, devnet bool, slots uint64) error {
 	switch {
-	case c.Kind != CircuitChunk && c.Kind != CircuitInput:
-		return fmt.Errorf("circuit kind %q is unknown (want %q for a chunk circuit or %q for an input circuit)", c.Kind, CircuitChunk, CircuitInput)
+	case c.Kind != CircuitChunk && !c.Kind.input():
+		return fmt.Errorf("circuit kind %q is unknown (want %q for a chunk circuit, or %q, %q or %q for an input circuit)",
+			c.Kind, CircuitChunk, CircuitInput, CircuitInputHistogram, CircuitFrequencyTable)
 	case c.ChunkSize < 1 || c.ChunkSize > maxCircuitChunk:
 		return fmt.Errorf("circuit chunk size %d is outside 1..%d", c.ChunkSize, maxCircuitChunk)
 	case c.Width < 1 || c.Width > maxCircuitWidth:
 		return fmt.Errorf("circuit width %d is outside 1..%d", c.Width, maxCircuitWidth)
-	case c.Kind == CircuitInput && c.ChunkSize != slots:
+	case c.Kind.input() && c.ChunkSize != slots:
 		return fmt.Errorf("input circuit %s has chunk size %d, but an input proof covers one ciphertext, which holds %d values on this chain", c.ID(), c.ChunkSize, slots)
 	case len(c.VK) == 0 || len(c.VK) > maxVKBytes:
 		return fmt.Errorf("circuit %s verifying key is %d bytes, want 1 to %d", c.ID(), len(c.VK), maxVKBytes)
@@ -122,7 +132,7 @@ func checkCircuit(c *Circuit, devnet bool, slots uint64) error {
 
 // registerCircuit adds c to the registry. It is the only writer of the registry: genesis and the
 // setup ceremony's transaction both call it. It refuses a malformed circuit (an unknown kind, an
-// input circuit whose chunk size is not the chain's SlotsPerCiphertext), an insecure setup off a
+// input circuit of any kind whose chunk size is not the chain's SlotsPerCiphertext), an insecure setup off a
 // devnet, and an id (kind, ChunkSize, Width) already registered.
 func (x *exec) registerCircuit(c Circuit) error {
 	g, err := x.genesis()

@@ -150,5 +150,6 @@ const (
 	CodeBadAttestation     uint32 = 120 // an input verdict that is invalid without a reason, valid with one, or with a reason longer than MaxRefusalReason bytes
 	CodeAlreadyAttested    uint32 = 121 // the member already gave its verdict on the dataset's inputs
 	CodeInputsNotPending   uint32 = 122 // an input verdict on a dataset that is not pending (already listed, refused or retired)
-	CodeInputProofRequired uint32 = 123 // a column proven with a circuit other than an input circuit, on a chain whose genesis requires input proofs (Params.InputProofs)
+	CodeInputProofRequired uint32 = 123 // a column proven with a circuit other than an input circuit, or a frequency table without its proof, on a chain whose genesis requires input proofs (Params.InputProofs)
+	CodeBadHistogram       uint32 = 124 // the frequency table is not the histogram of the column's values: the chunks' histogram sums do not add up to the table's (Verifier.CheckHistogram)
 )

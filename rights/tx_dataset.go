@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -43,11 +44,14 @@ func ceilDiv(a, b uint64) uint64 {
 }
 
 // DatasetCommitment is the commitment that binds every chunk commitment of a dataset: SHA-256
-// over a version tag ("dxp-dataset-commitment/3") and, for each column in order, its name,
-// bounds, circuit (chunk size, width and kind) and every chunk commitment, each length-prefixed
-// so that no two datasets encode alike. The chain computes it at registration; anyone holding
-// the columns recomputes it. Version 3 added the circuit's kind: a column proven with the chunk
-// circuit and one proven with an input circuit never share a commitment.
+// over a version tag ("dxp-dataset-commitment/4") and, for each column in order, its name,
+// bounds, circuit (chunk size, width and kind), every chunk commitment and its frequency table
+// (whether it has one; its ciphertext digest, Min, Bin, circuit width, commitment and sum), each
+// length-prefixed so that no two datasets encode alike. The chain computes it at registration;
+// anyone holding the columns recomputes it. Version 3 added the circuit's kind: a column proven
+// with the chunk circuit and one proven with an input circuit never share a commitment. Version
+// 4 added the frequency table, so the commitment also fixes the counts a proven table committed
+// to (FrequencyTable.Commitment) and the sum its histogram check was made with.
 func DatasetCommitment(cols []Column) Digest {
 	h := sha256.New()
 	var num [8]byte
@@ -59,7 +63,7 @@ func DatasetCommitment(cols []Column) Digest {
 		put(uint64(len(b)))
 		h.Write(b)
 	}
-	bytes([]byte("dxp-dataset-commitment/3"))
+	bytes([]byte("dxp-dataset-commitment/4"))
 	put(uint64(len(cols)))
 	for _, c := range cols {
 		bytes([]byte(c.Name))
@@ -72,6 +76,18 @@ func DatasetCommitment(cols []Column) Digest {
 		for _, ch := range c.Chunks {
 			bytes(ch.Commitment)
 		}
+		f := c.Frequencies
+		if f == nil {
+			put(0)
+			continue
+		}
+		put(1)
+		bytes(f.Table[:])
+		put(uint64(f.Min))
+		put(uint64(f.Bin))
+		put(uint64(f.Width))
+		bytes(f.Commitment)
+		bytes(f.Sum)
 	}
 	var d Digest
 	copy(d[:], h.Sum(nil))
@@ -79,10 +95,15 @@ func DatasetCommitment(cols []Column) Digest {
 }
 
 // listingFee is what listing m costs at params' ProofFee: one fee per proof it carries, chunk or
-// input proof alike (one per chunk).
+// input proof alike (one per chunk), and a frequency table's proof (FrequencyTable.Proof) is one
+// more. It counts what the listing carries, before its shape is checked, so that every proof a
+// validator could be made to verify is paid for.
 func listingFee(m *RegisterDataset, params *Params) (fee, proofs uint64, err error) {
 	for _, col := range m.Columns {
 		proofs += uint64(len(col.Chunks))
+		if f := col.Frequencies; f != nil && len(f.Proof) > 0 {
+			proofs++
+		}
 	}
 	hi, fee := bits.Mul64(proofs, params.ProofFee)
 	if hi != 0 {
@@ -112,7 +133,8 @@ func (x *exec) proofFee(p *Party, m *RegisterDataset, reserved uint64) (fee, pro
 	return fee, proofs, nil
 }
 
-// ListingFee is what listing m costs on this chain (Params.ProofFee per chunk or input proof).
+// ListingFee is what listing m costs on this chain (Params.ProofFee per chunk, input or
+// frequency table proof).
 func (l *Ledger) ListingFee(m *RegisterDataset) (uint64, error) {
 	p, err := l.Params()
 	if err != nil {
@@ -158,6 +180,24 @@ func (x *exec) chargeProofFee(p *Party, m *RegisterDataset) error {
 // ciphertext faces a claim with another digest (and rows count), which it does not satisfy. The
 // claim's Key is the key of the epoch the listing names, so a ciphertext under a key of the
 // owner's choosing fails, and its Width and VK come from the registered circuit, not the listing.
+//
+// A histogram column (Kind CircuitInputHistogram) is an input column whose frequency table is
+// proven too: each chunk carries its S_c (Chunk.HistogramSum) and the table its own input proof
+// (FrequencyTable.Proof, under a registered CircuitFrequencyTable circuit) and S_T. The chain
+// draws α = HistogramChallenge(HistogramContext(sender, column), the chunk commitments in row
+// order, the table's commitment, the table's Min and Bin), from the listing's bytes only (so
+// every validator draws the same α), verifies every chunk's proof with its claim extended by
+// (α, Min, Bin, S_c) and the table's with tableClaim, and accepts the table only if the S_c add
+// up to S_T (CheckHistogram; CodeBadHistogram otherwise). Why that makes the counts the
+// histogram of the committed values: α is drawn after, and from, the commitments that fix the
+// values and the counts, so the owner chose both before knowing it; the proofs show S_c =
+// Σ 1/(α − bin(v)) over the chunk's real rows and S_T = Σ_k h_k/(α − k) for the counts in the
+// table's ciphertext, and two different multisets of bins give different rational functions of
+// α, equal at a random α with probability at most N/p (circuits.Input, "Histogram"). The
+// context keeps a proof made for one column's α (another lister's, or another column's) from
+// verifying here: its α differs. Without Params.InputProofs a column may list an unproven table
+// (the owner's claim); with it, a table must be proven (CodeInputProofRequired), while an input
+// column without a table stays allowed and offers no histogram or noisy count.
 func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	p, err := x.party(x.sender)
 	if err != nil {
@@ -202,6 +242,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 	wantCts := ceilDiv(m.Rows, params.SlotsPerCiphertext)
 	names := map[string]bool{}
 	circuits := make([]*Circuit, len(m.Columns))
+	tableCircuits := make([]*Circuit, len(m.Columns)) // a histogram column's CircuitFrequencyTable
 	for i, col := range m.Columns {
 		if n := utf8.RuneCountInString(col.Name); n < 1 || n > maxColumnName {
 			return "", refuse(CodeBadDataset, "column %d name must be 1 to %d characters, got %d", i, maxColumnName, n)
@@ -238,12 +279,19 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 			return "", err
 		}
 		switch {
-		case col.Kind != CircuitChunk && col.Kind != CircuitInput:
-			return "", refuse(CodeUnknownCircuit, "column %q names circuit kind %q, which is unknown (want %q or %q)", col.Name, col.Kind, CircuitChunk, CircuitInput)
-		case params.InputProofs && col.Kind != CircuitInput:
+		case col.Kind == CircuitFrequencyTable:
+			return "", refuse(CodeUnknownCircuit, "column %q names circuit kind %q, which proves a frequency table, not a column (want %q, %q or %q)",
+				col.Name, col.Kind, CircuitChunk, CircuitInput, CircuitInputHistogram)
+		case col.Kind != CircuitChunk && !col.Kind.input():
+			return "", refuse(CodeUnknownCircuit, "column %q names circuit kind %q, which is unknown (want %q, %q or %q)",
+				col.Name, col.Kind, CircuitChunk, CircuitInput, CircuitInputHistogram)
+		case params.InputProofs && !col.Kind.input():
 			return "", refuse(CodeInputProofRequired, "column %q is proven with circuit %s, but this chain requires an input circuit for every column (to tie its ciphertexts to its values)",
 				col.Name, KindCircuitID(col.Kind, col.ChunkSize, col.Width))
-		case col.Kind == CircuitInput && col.ChunkSize != params.SlotsPerCiphertext:
+		case params.InputProofs && col.Frequencies != nil && col.Kind != CircuitInputHistogram:
+			return "", refuse(CodeInputProofRequired, "column %q lists a frequency table without its proof, but this chain requires a column's frequency table to be proven (a column of circuit kind %q)",
+				col.Name, CircuitInputHistogram)
+		case col.Kind.input() && col.ChunkSize != params.SlotsPerCiphertext:
 			return "", refuse(CodeBadDataset, "column %q is proven with input chunks of %d values, but an input proof covers one ciphertext of %d values",
 				col.Name, col.ChunkSize, params.SlotsPerCiphertext)
 		}
@@ -256,7 +304,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 				col.Name, col.Min, col.Max, need, circuit.ID(), col.Width)
 		}
 		circuits[i] = circuit
-		if col.Kind == CircuitInput && len(col.Chunks) != len(col.Ciphertexts) {
+		if col.Kind.input() && len(col.Chunks) != len(col.Ciphertexts) {
 			return "", refuse(CodeBadDataset, "column %q has %d input proof chunks for %d ciphertexts, want one per ciphertext",
 				col.Name, len(col.Chunks), len(col.Ciphertexts))
 		}
@@ -274,6 +322,12 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 			if err := checkEvaluations(&col, j); err != nil {
 				return "", err
 			}
+			if err := checkHistogramSum(&col, j); err != nil {
+				return "", err
+			}
+		}
+		if tableCircuits[i], err = x.tableCircuit(&col, m.Rows, params.SlotsPerCiphertext); err != nil {
+			return "", err
 		}
 	}
 	if len(c.Keys) == 0 {
@@ -284,16 +338,41 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 		return "", refuse(CodeInternal, "this node has no proof verifier")
 	}
 	for i, col := range m.Columns {
+		var alpha []byte // the column's histogram challenge, for a histogram column
+		if col.Kind == CircuitInputHistogram {
+			if alpha, err = x.histogramChallenge(&col); err != nil {
+				return "", err
+			}
+		}
 		for j, ch := range col.Chunks {
 			var err error
-			if col.Kind == CircuitInput {
-				err = x.v.VerifyInput(circuits[i].VK, inputClaim(m, &col, j, params.SlotsPerCiphertext, c.Keys[0], x.sender), ch.Proof)
+			if col.Kind.input() {
+				claim := inputClaim(m, &col, j, params.SlotsPerCiphertext, c.Keys[0], x.sender)
+				if alpha != nil {
+					f := col.Frequencies
+					claim.Histogram = &HistogramClaim{Side: HistogramColumn, Alpha: alpha, Min: f.Min, Bin: f.Bin, Sum: ch.HistogramSum}
+				}
+				err = x.v.VerifyInput(circuits[i].VK, claim, ch.Proof)
 			} else {
 				err = x.v.VerifyChunk(circuits[i].VK, ch.Proof, ch.Commitment, col.Min, col.Max)
 			}
 			if err != nil {
 				return "", refuse(CodeBadProof, "column %q chunk %d: the proof does not verify under circuit %s: %v", col.Name, j, circuits[i].ID(), err)
 			}
+		}
+		if alpha == nil {
+			continue
+		}
+		f := col.Frequencies
+		if err := x.v.VerifyInput(tableCircuits[i].VK, tableClaim(m, &col, alpha, params.SlotsPerCiphertext, c.Keys[0], x.sender), f.Proof); err != nil {
+			return "", refuse(CodeBadProof, "column %q frequency table: the proof does not verify under circuit %s: %v", col.Name, tableCircuits[i].ID(), err)
+		}
+		sums := make([][]byte, len(col.Chunks))
+		for j := range col.Chunks {
+			sums[j] = col.Chunks[j].HistogramSum
+		}
+		if err := x.v.CheckHistogram(sums, f.Sum); err != nil {
+			return "", refuse(CodeBadHistogram, "column %q: the frequency table is not the histogram of the column's values (its chunks' sums do not add up to the table's): %v", col.Name, err)
 		}
 	}
 	commitment := DatasetCommitment(m.Columns)
@@ -362,17 +441,121 @@ func inputClaim(m *RegisterDataset, col *Column, j int, slots uint64, key Digest
 // maxEvaluationsBytes); a chunk proof has none, so a listing cannot store unchecked bytes in them.
 func checkEvaluations(col *Column, j int) error {
 	n := len(col.Chunks[j].Evaluations)
-	if col.Kind != CircuitInput {
+	if !col.Kind.input() {
 		if n != 0 {
 			return refuse(CodeBadDataset, "column %q chunk %d carries %d bytes of evaluations, which only an input proof has", col.Name, j, n)
 		}
 		return nil
 	}
-	if n == 0 || n > maxEvaluationsBytes || n%evaluationsPerGroup != 0 {
+	if !evaluationsFit(n) {
 		return refuse(CodeBadDataset, "column %q chunk %d input proof evaluations are %d bytes, want a positive multiple of %d up to %d",
 			col.Name, j, n, evaluationsPerGroup, maxEvaluationsBytes)
 	}
 	return nil
+}
+
+// evaluationsFit says whether n bytes can be an input proof's evaluations.
+func evaluationsFit(n int) bool {
+	return n > 0 && n <= maxEvaluationsBytes && n%evaluationsPerGroup == 0
+}
+
+// checkHistogramSum refuses chunk j of col if its HistogramSum does not fit its kind: a field
+// element (32 bytes) for a histogram column's chunk, nothing for any other, so a listing cannot
+// store unchecked bytes in it.
+func checkHistogramSum(col *Column, j int) error {
+	n := len(col.Chunks[j].HistogramSum)
+	if col.Kind != CircuitInputHistogram {
+		if n != 0 {
+			return refuse(CodeBadDataset, "column %q chunk %d carries %d bytes of histogram sum, which only a chunk of a %q column has", col.Name, j, n, CircuitInputHistogram)
+		}
+		return nil
+	}
+	if n != commitmentSize {
+		return refuse(CodeBadDataset, "column %q chunk %d histogram sum is %d bytes, want %d", col.Name, j, n, commitmentSize)
+	}
+	return nil
+}
+
+// tableCircuit checks the proof fields of col's frequency table and returns the registered
+// CircuitFrequencyTable circuit they name, for a histogram column (Kind CircuitInputHistogram),
+// which must carry a table: a commitment and a sum of 32 bytes, a proof, evaluations as an input
+// proof's, a bin the column's chunk circuit can prove (Bin ≤ 2^Width, as
+// circuits.HistogramStatement requires) and a circuit width that holds a count of up to rows
+// (ColumnWidth(0, rows)). Any other column's table (if it has one) must carry none of them, and
+// it returns nil. checkFrequencyTable has checked the table's digest, Min and Bin.
+func (x *exec) tableCircuit(col *Column, rows, slots uint64) (*Circuit, error) {
+	f := col.Frequencies
+	if col.Kind != CircuitInputHistogram {
+		if f != nil && (f.Width != 0 || len(f.Commitment) != 0 || len(f.Proof) != 0 || len(f.Evaluations) != 0 || len(f.Sum) != 0) {
+			return nil, refuse(CodeBadFrequencies, "column %q frequency table carries proof fields (width, commitment, proof, evaluations or sum), which only the table of a %q column has",
+				col.Name, CircuitInputHistogram)
+		}
+		return nil, nil
+	}
+	switch {
+	case f == nil:
+		return nil, refuse(CodeBadFrequencies, "column %q is proven with circuit kind %q but lists no frequency table", col.Name, CircuitInputHistogram)
+	case len(f.Commitment) != commitmentSize:
+		return nil, refuse(CodeBadFrequencies, "column %q frequency table commitment is %d bytes, want %d", col.Name, len(f.Commitment), commitmentSize)
+	case len(f.Proof) == 0:
+		return nil, refuse(CodeBadProof, "column %q frequency table has no proof", col.Name)
+	case !evaluationsFit(len(f.Evaluations)):
+		return nil, refuse(CodeBadFrequencies, "column %q frequency table evaluations are %d bytes, want a positive multiple of %d up to %d",
+			col.Name, len(f.Evaluations), evaluationsPerGroup, maxEvaluationsBytes)
+	case len(f.Sum) != commitmentSize:
+		return nil, refuse(CodeBadFrequencies, "column %q frequency table sum is %d bytes, want %d", col.Name, len(f.Sum), commitmentSize)
+	case uint64(f.Bin-1)>>col.Width != 0: // f.Bin >= 1 (checkFrequencyTable); a shift by 64 is 0
+		return nil, refuse(CodeBadFrequencies, "column %q frequency table bin width %d is above 2^%d, the widest bin a column of width %d can prove", col.Name, f.Bin, col.Width, col.Width)
+	case rows > math.MaxInt64:
+		return nil, refuse(CodeBadDataset, "column %q frequency table would count %d rows, more than a table's bound can hold", col.Name, rows)
+	}
+	circuit, err := x.circuit(CircuitFrequencyTable, slots, f.Width)
+	if err != nil {
+		return nil, err
+	}
+	if need := ColumnWidth(0, int64(rows)); f.Width < need {
+		return nil, refuse(CodeUnknownCircuit, "column %q frequency table counts up to %d rows, which need width %d, but it names circuit %s of width %d",
+			col.Name, rows, need, circuit.ID(), f.Width)
+	}
+	return circuit, nil
+}
+
+// histogramChallenge draws α for col, a histogram column listed by the sender: from the
+// column's identity on chain (HistogramContext), its chunk commitments in row order, its
+// table's commitment, Min and Bin, all bytes of the listing, so every validator draws the same.
+func (x *exec) histogramChallenge(col *Column) ([]byte, error) {
+	commitments := make([][]byte, len(col.Chunks))
+	for j := range col.Chunks {
+		commitments[j] = col.Chunks[j].Commitment
+	}
+	f := col.Frequencies
+	alpha, err := x.v.HistogramChallenge(HistogramContext(x.sender, col.Name), commitments, f.Commitment, f.Min, f.Bin)
+	if err != nil {
+		return nil, refuse(CodeBadProof, "column %q: no histogram challenge can be drawn from its commitments: %v", col.Name, err)
+	}
+	return alpha, nil
+}
+
+// tableClaim is what the proof of col's frequency table is checked against: the table's
+// ciphertext (Frequencies.Table) is a fresh encryption under key of the N = slots counts
+// committed to by its commitment, every slot a real row (Rows = N; the counts past the last bin
+// are 0), each count within [0, m.Rows] (no bin holds more values than the column has), listed by
+// holder, with S_T at the column's α.
+func tableClaim(m *RegisterDataset, col *Column, alpha []byte, slots uint64, key Digest, holder Address) *InputClaim {
+	f := col.Frequencies
+	return &InputClaim{
+		Slots:       slots,
+		Width:       f.Width,
+		Commitment:  f.Commitment,
+		Min:         0,
+		Max:         int64(m.Rows), // at most math.MaxInt64: tableCircuit
+		Rows:        slots,
+		Key:         key,
+		Holder:      holder,
+		Ciphertext:  f.Table,
+		Evaluations: f.Evaluations,
+		Histogram:   &HistogramClaim{Side: HistogramTable, Alpha: alpha, Sum: f.Sum},
+	}
 }
 
 // holderDataset loads a listed, unfrozen dataset the sender holds, for one of the holder's actions.

@@ -33,8 +33,9 @@ import (
 // ones the transcript implies.
 //
 // Ceremonies are for chunk circuits (CircuitChunk) only: the circuit a finish registers has the
-// chunk kind. An input circuit (CircuitInput), which a chain with Params.InputProofs needs for
-// every column, is registered in genesis, its Setup naming the transcript digest of a ceremony
+// chunk kind. An input circuit (CircuitInput or CircuitInputHistogram, one of which a chain with
+// Params.InputProofs needs for every column, and CircuitFrequencyTable, which a proven frequency
+// table needs) is registered in genesis, its Setup naming the transcript digest of a ceremony
 // run off chain (or InsecureDevnetSetup on a devnet). On such a chain a ceremony's chunk circuit
 // registers but no column can name it.
 

@@ -66,7 +66,9 @@ type Column struct {
 	// Kind is the kind of the circuit the chunks were proven with. CircuitInput: one chunk per
 	// ciphertext (ChunkSize = SlotsPerCiphertext), each proof also showing that Ciphertexts[j] is
 	// a fresh encryption under the committee's public key of exactly the chunk's values.
-	// Required for every column when Params.InputProofs is set.
+	// CircuitInputHistogram: the same, plus each chunk's histogram sum, and the column carries a
+	// proven frequency table. One of the two is required for every column when
+	// Params.InputProofs is set.
 	Kind   CircuitKind `cbor:",omitempty" json:",omitempty"`
 	Chunks []Chunk     // one per ChunkSize rows, in row order
 	// Frequencies is the column's frequency table (see FrequencyTable); nil if it has none.
@@ -79,8 +81,11 @@ type Column struct {
 // collective key: one ciphertext (Table) whose slot k holds how many values lie in
 // [Min + k·Bin, Min + (k+1)·Bin). The committee adds the tables of pooled datasets slot by slot,
 // so those must share Min and Bin; a histogram's bucket edges are Min plus multiples of Bin. The
-// chain checks the table's shape (every value of [Column.Min, Column.Max] has a slot), not its
-// counts: they are the holder's claim, like the ciphertexts'.
+// chain checks the table's shape (every value of [Column.Min, Column.Max] has a slot). Of a
+// CircuitInputHistogram column it also verifies the table's proof and the histogram check
+// (registerDataset), so its counts are those of the column's committed values; of any other
+// column the counts are the holder's unproven claim, which a chain with Params.InputProofs
+// refuses.
 type FrequencyTable struct {
 	Table Digest
 	Min   int64
@@ -561,13 +566,16 @@ type Params struct {
 	PlaintextModulus   uint64 // BGV T: a query whose result could reach T/2 is refused
 	SlotsPerCiphertext uint64 // values per ciphertext
 	MaxGrantDatasets   uint32
-	// ProofFee is what a listing pays per proof it carries (chunk or input proof alike), from its
-	// sender's balance and burned, charged before any proof is verified. At least 1 on a chain
-	// that is not a devnet (DefaultProofFee); 0 (free listings) only on a devnet.
+	// ProofFee is what a listing pays per proof it carries (chunk, input or frequency table
+	// proof alike), from its sender's balance and burned, charged before any proof is verified.
+	// At least 1 on a chain that is not a devnet (DefaultProofFee); 0 (free listings) only on a
+	// devnet.
 	ProofFee uint64 `cbor:",omitempty"`
-	// InputProofs says every column must be proven with an input circuit (CircuitInput), whose
-	// proof shows that each of the column's ciphertexts encrypts exactly the chunk's committed
-	// values; a column proven with the chunk circuit is refused (CodeInputProofRequired).
+	// InputProofs says every column must be proven with an input circuit (CircuitInput or
+	// CircuitInputHistogram), whose proof shows that each of the column's ciphertexts encrypts
+	// exactly the chunk's committed values, and every frequency table must be proven (its
+	// column's kind CircuitInputHistogram); a column proven with the chunk circuit, or listing an
+	// unproven table, is refused (CodeInputProofRequired).
 	// Required on a chain that is not a devnet (with SlotsPerCiphertext = SecureSlots). A devnet
 	// may leave it off, which is insecure: a chunk proof ties nothing to the ciphertexts, so an
 	// owner can list values it proved in range and encrypt others.
