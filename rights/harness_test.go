@@ -62,7 +62,23 @@ func (testVerifier) VerifyInput(vk []byte, c *InputClaim, proof []byte) error {
 		c.Key.IsZero() || c.Ciphertext.IsZero() || len(c.Evaluations) == 0 {
 		return errors.New("verifier called with malformed inputs")
 	}
+	if h := c.Histogram; h != nil {
+		if len(h.Alpha) != 32 || len(h.Sum) != 32 || (h.Side != HistogramColumn && h.Side != HistogramTable) {
+			return errors.New("verifier called with a malformed histogram claim")
+		}
+		if !bytes.Equal(proof, histogramProof(h)) {
+			return errors.New("the proof is not for this histogram claim (its α, bins or sum)")
+		}
+	}
 	return nil
+}
+
+// histogramProof is the only proof testVerifier accepts for an input claim with histogram part
+// h. It models a Groth16 proof's binding to its public inputs (α, the side, the bins and the
+// sum): a proof made for one column's α does not verify at another's.
+func histogramProof(h *HistogramClaim) []byte {
+	d := sha256.Sum256(fmt.Appendf(nil, "%d %x %d %d %x", h.Side, h.Alpha, h.Min, h.Bin, h.Sum))
+	return append([]byte("histogram proof "), d[:]...)
 }
 
 const (

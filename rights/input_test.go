@@ -7,11 +7,15 @@ import (
 )
 
 // recordingVerifier answers as testVerifier and records every call, in order: the verifying key
-// and a copy of the claim of each input proof, and the number of chunk proofs.
+// and a copy of the claim of each input proof, the number of chunk proofs, the context of each
+// histogram challenge and the arguments of each histogram check.
 type recordingVerifier struct {
-	inputVKs [][]byte
-	claims   []InputClaim
-	chunks   int
+	inputVKs  [][]byte
+	claims    []InputClaim
+	chunks    int
+	contexts  [][]byte
+	chunkSums [][][]byte // per CheckHistogram call
+	tableSums [][]byte
 }
 
 func (v *recordingVerifier) VerifyChunk(vk, proof, commitment []byte, min, max int64) error {
@@ -25,11 +29,14 @@ func (v *recordingVerifier) VerifyInput(vk []byte, c *InputClaim, proof []byte) 
 	return testVerifier{}.VerifyInput(vk, c, proof)
 }
 
-func (*recordingVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+func (v *recordingVerifier) HistogramChallenge(context []byte, chunkCommitments [][]byte, tableCommitment []byte, min, bin int64) ([]byte, error) {
+	v.contexts = append(v.contexts, bytes.Clone(context))
 	return testVerifier{}.HistogramChallenge(context, chunkCommitments, tableCommitment, min, bin)
 }
 
-func (*recordingVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+func (v *recordingVerifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
+	v.chunkSums = append(v.chunkSums, chunkSums)
+	v.tableSums = append(v.tableSums, tableSum)
 	return testVerifier{}.CheckHistogram(chunkSums, tableSum)
 }
 

@@ -372,7 +372,7 @@ func (x *exec) registerDataset(m *RegisterDataset) (string, error) {
 			sums[j] = col.Chunks[j].HistogramSum
 		}
 		if err := x.v.CheckHistogram(sums, f.Sum); err != nil {
-			return "", refuse(CodeBadHistogram, "column %q: the frequency table is not the histogram of the column's values (its chunks' sums do not add up to the table's): %v", col.Name, err)
+			return "", refuse(CodeBadHistogram, "column %q: the frequency table is not the histogram of the column's values: %v", col.Name, err)
 		}
 	}
 	commitment := DatasetCommitment(m.Columns)
