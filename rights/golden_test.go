@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,6 +88,10 @@ func goldenGenesis() rights.Genesis {
 	}
 	inputCircuit := circuit(goldenSlots, 16)
 	inputCircuit.Kind, inputCircuit.VK = rights.CircuitInput, []byte("vk input n8 w16")
+	histogramCircuit := circuit(goldenSlots, 16)
+	histogramCircuit.Kind, histogramCircuit.VK = rights.CircuitInputHistogram, []byte("vk input-histogram n8 w16")
+	tableCircuit := circuit(goldenSlots, 8)
+	tableCircuit.Kind, tableCircuit.VK = rights.CircuitFrequencyTable, []byte("vk frequency-table n8 w8")
 	return rights.Genesis{
 		ChainID:    goldenChain,
 		Devnet:     true,
@@ -94,7 +99,7 @@ func goldenGenesis() rights.Genesis {
 		Committee:  rights.Committee{Members: members, Threshold: 2, Epoch: 1, Seed: []byte("golden seed")},
 		Params: rights.Params{OpeningCredit: 1000, ComputationDeadline: 4, PlaintextModulus: 1125899908022273,
 			SlotsPerCiphertext: goldenSlots, MaxGrantDatasets: 3, ProofFee: 1},
-		Circuits: []rights.Circuit{circuit(goldenChunk, 16), circuit(goldenChunk, 64), inputCircuit},
+		Circuits: []rights.Circuit{circuit(goldenChunk, 16), circuit(goldenChunk, 64), inputCircuit, histogramCircuit, tableCircuit},
 	}
 }
 
@@ -112,6 +117,30 @@ func goldenInputColumn(name string, min, max int64, rows uint64) rights.Column {
 		}
 		c.Chunks = append(c.Chunks, rights.Chunk{Commitment: com[:], Proof: []byte("input proof"), Evaluations: ev})
 	}
+	return c
+}
+
+// goldenHistogramColumn is a histogram column (input-histogram) of rows values: an input column
+// whose chunks carry their histogram sums, with a proven frequency table whose sum is theirs
+// (modulo 2^256, as rightstest.Verifier adds them), plus skew.
+func goldenHistogramColumn(name string, min, max int64, rows uint64, skew int64) rights.Column {
+	c := goldenInputColumn(name, min, max, rows)
+	c.Kind = rights.CircuitInputHistogram
+	total := big.NewInt(skew)
+	for j := range c.Chunks {
+		d := goldenDigest(fmt.Sprintf("S_c %s %d", name, j))
+		c.Chunks[j].HistogramSum = d[:]
+		total.Add(total, new(big.Int).SetBytes(d[:]))
+	}
+	total.Mod(total, new(big.Int).Lsh(big.NewInt(1), 256))
+	com := goldenDigest("table commitment " + name)
+	var ev []byte
+	for k := range 8 {
+		d := goldenDigest(fmt.Sprintf("table evaluation %s %d", name, k))
+		ev = append(ev, d[:]...)
+	}
+	c.Frequencies = &rights.FrequencyTable{Table: goldenDigest("freq " + name), Min: min, Bin: (max - min + goldenSlots) / goldenSlots,
+		Width: 8, Commitment: com[:], Proof: []byte("table proof"), Evaluations: ev, Sum: total.FillBytes(make([]byte, 32))}
 	return c
 }
 
@@ -322,13 +351,16 @@ func TestGoldenReplay(t *testing.T) {
 
 	// 3b: the committee checks the listings' stored inputs: three are listed, a fourth is refused.
 	// A listing with an input column (one input proof per ciphertext) stays pending; one whose
-	// input proof is bad is refused.
+	// input proof is bad is refused. A histogram column (its table proven) lists pending; one
+	// whose table is not its values' histogram is refused.
 	badInput := goldenInputColumn("a", 0, 10, 12)
 	badInput.Chunks[1].Proof = []byte("bad proof")
 	four := r.block(r.tx("owner2", M{RegisterDataset: goldenListing("four", 6, 20, goldenColumn("a", rights.TypeInteger, 0, 0, 10, 6, false))}),
 		r.tx("owner1", M{RegisterDataset: goldenListing("five", 12, 15, goldenInputColumn("a", 0, 10, 12),
 			goldenColumn("c", rights.TypeInteger, 0, 0, 1000, 12, false))}),
-		r.tx("owner1", M{RegisterDataset: goldenListing("six", 12, 15, badInput)}))[0]
+		r.tx("owner1", M{RegisterDataset: goldenListing("seven", 12, 15, goldenHistogramColumn("h", 0, 100, 12, 0))}),
+		r.tx("owner1", M{RegisterDataset: goldenListing("six", 12, 15, badInput)}),
+		r.tx("owner2", M{RegisterDataset: goldenListing("eight", 12, 15, goldenHistogramColumn("h", 0, 100, 12, 1))}))[0]
 	attest := func(m, ds, reason string) []byte {
 		return r.tx(m, M{AttestInputs: &rights.AttestInputs{Dataset: ds, Valid: reason == "", Reason: reason}})
 	}
