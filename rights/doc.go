@@ -51,16 +51,28 @@
 // verifies, paying Params.ProofFee per proof, burned, before any proof is verified (a node's
 // Admit checks the owner role and the fee first, counting the sender's listings already in its
 // mempool, at most MaxQueuedListings of them; CodeFeeUnpaid, CodeTooManyHeavyTxs). Each column
-// names the registered Circuit its chunks were proven with (circuit.go), of one of two kinds: a
+// names the registered Circuit its chunks were proven with (circuit.go), of one of two sorts: a
 // chunk circuit's proof shows only that the chunk's committed values lie within the column's
-// bounds; an input circuit's (CircuitInput, one chunk per ciphertext of SlotsPerCiphertext values)
+// bounds; an input circuit's (CircuitInput or CircuitInputHistogram, one chunk per ciphertext of
+// SlotsPerCiphertext values)
 // also shows that the column's ciphertext is a fresh encryption of exactly those values under the
 // committee's public key (Keys[0]), and the chain verifies it against an InputClaim naming the
 // ciphertext's and key's digests, the chunk's real rows and the evaluations the listing carries.
 // A genesis that sets Params.InputProofs refuses every other column (CodeInputProofRequired); a
 // chain that is not a devnet must set it and run the secure ring (SlotsPerCiphertext =
 // SecureSlots, 16384), while a devnet may list chunk-proven columns on a small ring, insecurely.
-// A listing is
+// A column's frequency table (the encrypted per-bin counts histograms and noisy counts are
+// computed from) is proven when the column is a histogram column (CircuitInputHistogram: an
+// input column whose chunks also carry S_c, Chunk.HistogramSum): the table is a fresh encryption
+// of N committed counts with its own input proof under a CircuitFrequencyTable circuit
+// (FrequencyTable.Width, Commitment, Proof, Evaluations, Sum), and the chain draws the column's
+// α (Verifier.HistogramChallenge over HistogramContext(lister, column), the chunk commitments,
+// the table's commitment, Min and Bin), verifies every chunk's and the table's proof at that α
+// (InputClaim.Histogram) and accepts the table only if the chunks' sums add up to the table's
+// (Verifier.CheckHistogram; CodeBadHistogram): the counts are then those of the committed
+// values. The table's proof is charged like any other, and with Params.InputProofs an unproven
+// table is refused (CodeInputProofRequired); a column without a table offers no histogram or
+// noisy count. The argument is at registerDataset. A listing is
 // pending until Threshold committee members have checked the objects it names in storage, which
 // the chain cannot read (AttestInputs, tx_attest.go; for an input column this includes checking
 // the listed evaluations against the stored ciphertext and key): Threshold valid verdicts list it,
@@ -111,7 +123,7 @@
 // every hold stays on record.
 //
 // Setup ceremonies (tx_zkceremony.go): a regulator opens a Groth16 setup ceremony for a chunk
-// circuit (input circuits are registered in genesis) and an ordered list of participants; each posts the digest of its contribution in
+// circuit (input circuits, of all three input kinds, are registered in genesis) and an ordered list of participants; each posts the digest of its contribution in
 // turn, phase 1 then phase 2; the hash of the block after a phase's last contribution, recorded
 // by EndBlock, is that phase's beacon; the coordinator or a participant then finishes it with the keys, and the chain
 // checks the transcript digest and registers the keys for the circuit (registerZKCircuit).
