@@ -442,6 +442,51 @@ func TestAttackReuseMemoizedInputProof(t *testing.T) {
 	}
 }
 
+// TestAttackReuseMemoizedHistogramProof: an owner lists a histogram column it listed before
+// byte for byte under another column's name (its chunk and table proofs verified once, so
+// remembered by the node), hoping the node answers from memory for proofs made for the first
+// column's α. Every other input of the claims is the same; only α differs, as the column's name
+// enters it (rights.HistogramContext), and the memo is keyed on the whole claim, α included:
+// every proof of the copy is verified afresh, at the copy's α. Fails with the histogram part
+// left out of the memo key: the copy's chunk and table proofs are answered from memory.
+func TestAttackReuseMemoizedHistogramProof(t *testing.T) {
+	v := &countingVerifier{}
+	c := newABCIChain(t, t.TempDir(), v)
+	gen := rightstest.Genesis()
+	gen.Params.InputProofs = true
+	gen.Circuits = append(gen.Circuits, rightstest.KindCircuit(rights.CircuitInputHistogram, rightstest.Slots, 16),
+		rightstest.KindCircuit(rights.CircuitFrequencyTable, rightstest.Slots, 8))
+	c.initChainWith(gen)
+	keys := rights.Msg{PostCeremonyShare: &rights.PostCeremonyShare{Epoch: rightstest.Epoch, Step: rights.KeysStep, Digests: rightstest.CeremonyKeys}}
+	owner := rights.Msg{RegisterParty: &rights.RegisterParty{Roles: []rights.Role{rights.RoleOwner}}}
+	c.block(c.tx("owner1", owner), c.tx("m1", keys), c.tx("m2", keys))
+
+	const rows = 2 * rightstest.Slots
+	col := rightstest.HistogramColumn("a", 0, 9, rows)
+	list := c.tx("owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", rows, 30, col)})
+	if r := c.checkTx(list); r.Code != rights.CodeOK {
+		t.Fatalf("CheckTx = %d %q", r.Code, r.Log)
+	}
+	if v.calls != 3 {
+		t.Fatalf("CheckTx verified %d proofs, want 3 (two chunks and the table)", v.calls)
+	}
+	if res := c.block(list); res.TxResults[0].Code != rights.CodeOK {
+		t.Fatalf("FinalizeBlock = %+v", res.TxResults[0])
+	}
+	if v.calls != 3 {
+		t.Errorf("FinalizeBlock verified again: %d calls, want 3", v.calls)
+	}
+	renamed := col
+	renamed.Name = "b"
+	copied := c.tx("owner1", rights.Msg{RegisterDataset: rightstest.Listing("one", rows, 30, renamed)})
+	if r := c.checkTx(copied); r.Code != rights.CodeOK {
+		t.Fatalf("CheckTx(copy) = %d %q", r.Code, r.Log)
+	}
+	if v.calls != 6 {
+		t.Errorf("the copy had %d proofs verified afresh, want all 3 (its α is another)", v.calls-3)
+	}
+}
+
 // claimVerifier counts input proofs and, once honest is set, refuses a claim whose ciphertext is
 // none of the honest ones: the proofs were made for those ciphertexts.
 type claimVerifier struct {

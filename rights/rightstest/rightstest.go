@@ -191,6 +191,38 @@ func InputColumn(name string, min, max int64, rows uint64) rights.Column {
 	return c
 }
 
+// KindCircuit is a devnet circuit of kind k, chunk size n and width w (an input kind's n must
+// be Slots).
+func KindCircuit(k rights.CircuitKind, n uint64, w uint32) rights.Circuit {
+	return rights.Circuit{Kind: k, ChunkSize: n, Width: w, VK: []byte(fmt.Sprintf("vk %s n%d w%d", k, n, w)),
+		PK: Digest(fmt.Sprintf("pk %s n%d w%d", k, n, w)), Setup: rights.InsecureDevnetSetup}
+}
+
+// HistogramColumn is a well-formed histogram column (rights.CircuitInputHistogram) of rows
+// values: InputColumn whose chunks carry a 32-byte HistogramSum each, with a frequency table of
+// Slots bins from min, its proof fields set and its Sum the chunk sums' total modulo 2^256 (as
+// Verifier.CheckHistogram adds them). Its chain needs KindCircuit(CircuitInputHistogram, Slots,
+// 16 or 64) and KindCircuit(CircuitFrequencyTable, Slots, 8) (up to 255 rows).
+func HistogramColumn(name string, min, max int64, rows uint64) rights.Column {
+	c := InputColumn(name, min, max, rows)
+	c.Kind = rights.CircuitInputHistogram
+	total := new(big.Int)
+	for j := range c.Chunks {
+		s := Digest(fmt.Sprintf("histogram sum %s %d", name, j))
+		c.Chunks[j].HistogramSum = s[:]
+		total.Add(total, new(big.Int).SetBytes(s[:]))
+	}
+	total.Mod(total, new(big.Int).Lsh(big.NewInt(1), 256))
+	var ev []byte
+	for k := range 8 {
+		d := Digest(fmt.Sprintf("table evaluation %s %d", name, k))
+		ev = append(ev, d[:]...)
+	}
+	c.Frequencies = &rights.FrequencyTable{Table: Digest("table " + name), Min: min, Bin: (max - min + Slots) / Slots,
+		Width: 8, Commitment: Commitment("table " + name), Proof: []byte("table proof"), Evaluations: ev, Sum: total.FillBytes(make([]byte, 32))}
+	return c
+}
+
 // Listing is a RegisterDataset of cols named name, with rows rows at price.
 func Listing(name string, rows, price uint64, cols ...rights.Column) *rights.RegisterDataset {
 	return &rights.RegisterDataset{
