@@ -152,3 +152,7 @@ const (
 	CodeInputsNotPending   uint32 = 122 // an input verdict on a dataset that is not pending (already listed, refused or retired)
 	CodeInputProofRequired uint32 = 123 // a column proven with a circuit other than an input circuit, on a chain whose genesis requires input proofs (Params.InputProofs)
 )
+
+// CodeProductNoise: a query whose ciphertext products sum more ciphertexts than the committee can
+// smudge the noise of (Params.ProductNoiseBudget, spec.CheckProductNoise).
+const CodeProductNoise uint32 = 125
