@@ -399,7 +399,12 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	if slots == 0 {
 		slots = DefaultSlots
 	}
-	if _, err := mpc.NewParamsFor(slots); err != nil {
+	params, err := mpc.NewParamsFor(slots)
+	if err != nil {
+		return rights.Genesis{}, err
+	}
+	budget, err := mpc.ProductNoiseBudget(params)
+	if err != nil {
 		return rights.Genesis{}, err
 	}
 	if slots < mpc.SecureSlots {
@@ -437,8 +442,9 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 			// On a small ring the devnet registers input circuits and requires them; at the
 			// secure ring it registers chunk circuits only (an input setup there takes minutes
 			// and gigabytes per width) and its columns' ciphertexts are unproven.
-			InputProofs:      slots < mpc.SecureSlots,
-			MaxGrantDatasets: 16,
+			InputProofs:        slots < mpc.SecureSlots,
+			MaxGrantDatasets:   16,
+			ProductNoiseBudget: budget,
 		},
 		Circuits: circuits,
 	}, nil

@@ -240,6 +240,9 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 		if err := s.checkOverflow(ctx, c); err != nil {
 			return nil, nil, err
 		}
+		if err := s.checkProductNoise(ctx, datasets, req); err != nil {
+			return nil, nil, err
+		}
 	}
 	if req.Op == rights.OpDot {
 		obj, commitment, err := s.uploadWeights(ctx, datasets, req.Weights)
@@ -249,6 +252,30 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 		msg.Weights, msg.WeightsCommitment = []rights.Digest{obj}, commitment
 	}
 	return msg, scales, nil
+}
+
+// checkProductNoise refuses what the chain would refuse with CodeProductNoise: products over more
+// ciphertexts than the committee can smudge the noise of (spec.CheckProductNoise).
+func (s *Session) checkProductNoise(ctx context.Context, datasets []*rights.Dataset, req ComputeRequest) error {
+	if spec.ProductTerms(req.Op, len(req.Columns)) == 0 {
+		return nil
+	}
+	gen, err := client.Get[rights.Genesis](ctx, s.Chain, "")
+	if err != nil {
+		return fmt.Errorf("read the chain's genesis: %w", err)
+	}
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
+	if err != nil {
+		return fmt.Errorf("read the committee: %w", err)
+	}
+	var cts uint64
+	for _, ds := range datasets {
+		cts += uint64(len(findColumn(ds, req.Columns[0]).Ciphertexts))
+	}
+	if err := spec.CheckProductNoise(req.Op, len(req.Columns), cts, uint64(len(committee.Members)), gen.Params.ProductNoiseBudget); err != nil {
+		return fmt.Errorf("%w: ask over fewer rows", err)
+	}
+	return nil
 }
 
 // checkOverflow refuses a query the chain would refuse, and the committee could not compute: one

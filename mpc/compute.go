@@ -48,6 +48,7 @@ type term struct {
 // noise estimate is a function of it.
 type plan struct {
 	columns [][][32]byte
+	r       int // ciphertexts per column: len(columns[0]), or a shape's for ProductNoiseBudget
 	terms   []term
 	// weights are a dot product's checked weights, one slot vector per ciphertext of column 0;
 	// set by the member once it opened and checked them (dotWeights).
@@ -64,7 +65,7 @@ func (p *plan) buildLevel() int {
 }
 
 // chunks is the number of ciphertexts per column.
-func (p *plan) chunks() int { return len(p.columns[0]) }
+func (p *plan) chunks() int { return p.r }
 
 // newPlan validates a task's shape and returns its plan.
 func newPlan(t *Task, slots int) (*plan, error) {
@@ -156,6 +157,7 @@ func newPlan(t *Task, slots int) (*plan, error) {
 			return nil, fmt.Errorf("input column %d has %d ciphertexts, column 0 has %d: columns must be row-aligned", i, len(c), len(p.columns[0]))
 		}
 	}
+	p.r = len(p.columns[0])
 	return p, nil
 }
 

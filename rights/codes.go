@@ -153,3 +153,7 @@ const (
 	CodeInputProofRequired uint32 = 123 // a column proven with a circuit other than an input circuit, or a frequency table without its proof, on a chain whose genesis requires input proofs (Params.InputProofs)
 	CodeBadHistogram       uint32 = 124 // the frequency table is not the histogram of the column's values: the chunks' histogram sums do not add up to the table's (Verifier.CheckHistogram)
 )
+
+// CodeProductNoise: a query whose ciphertext products sum more ciphertexts than the committee can
+// smudge the noise of (Params.ProductNoiseBudget, spec.CheckProductNoise).
+const CodeProductNoise uint32 = 125

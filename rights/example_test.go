@@ -41,7 +41,7 @@ func ExampleLedger() {
 		},
 		Params: rights.Params{
 			OpeningCredit: 100, ComputationDeadline: 10, PlaintextModulus: 1125899908022273,
-			SlotsPerCiphertext: 16384, MaxGrantDatasets: 8,
+			SlotsPerCiphertext: 16384, MaxGrantDatasets: 8, ProductNoiseBudget: 30336,
 		},
 		Circuits: []rights.Circuit{{ChunkSize: 16384, Width: 32, VK: []byte("vk"), PK: rights.Digest{1},
 			Setup: rights.InsecureDevnetSetup}},

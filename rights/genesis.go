@@ -128,6 +128,8 @@ func (p *Params) validate() error {
 		return errors.New("slots per ciphertext must be at least 1")
 	case p.MaxGrantDatasets < 1:
 		return errors.New("max grant datasets must be at least 1")
+	case p.ProductNoiseBudget < 1:
+		return errors.New("product noise budget must be at least 1 (mpc.ProductNoiseBudget derives it from the ring)")
 	}
 	return nil
 }

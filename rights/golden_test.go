@@ -98,7 +98,7 @@ func goldenGenesis() rights.Genesis {
 		Regulators: []rights.Address{goldenAddr("reg1"), goldenAddr("reg2")},
 		Committee:  rights.Committee{Members: members, Threshold: 2, Epoch: 1, Seed: []byte("golden seed")},
 		Params: rights.Params{OpeningCredit: 1000, ComputationDeadline: 4, PlaintextModulus: 1125899908022273,
-			SlotsPerCiphertext: goldenSlots, MaxGrantDatasets: 3, ProofFee: 1},
+			SlotsPerCiphertext: goldenSlots, MaxGrantDatasets: 3, ProofFee: 1, ProductNoiseBudget: 30336},
 		Circuits: []rights.Circuit{circuit(goldenChunk, 16), circuit(goldenChunk, 64), inputCircuit, histogramCircuit, tableCircuit},
 	}
 }

@@ -82,15 +82,18 @@ func histogramProof(h *HistogramClaim) []byte {
 }
 
 const (
-	testChainID      = "dxp-test"
-	testCredit       = 1000
-	testDeadline     = 5
-	testModulus      = 1125899908022273
-	testSlots        = 8
-	testChunk        = 4
-	testEpoch        = 1
-	testMaxDatasets  = 3
-	testRegulatorKey = "regulator"
+	testChainID     = "dxp-test"
+	testCredit      = 1000
+	testDeadline    = 5
+	testModulus     = 1125899908022273
+	testSlots       = 8
+	testChunk       = 4
+	testEpoch       = 1
+	testMaxDatasets = 3
+	// testProductNoiseBudget admits, with the 3 test members, a variance over at most 1,111
+	// ciphertexts per column and a 2-column regression over at most 370.
+	testProductNoiseBudget = 10_000
+	testRegulatorKey       = "regulator"
 )
 
 var testMembers = []string{"m1", "m2", "m3"}
@@ -114,6 +117,7 @@ func testGenesis() Genesis {
 			PlaintextModulus:    testModulus,
 			SlotsPerCiphertext:  testSlots,
 			MaxGrantDatasets:    testMaxDatasets,
+			ProductNoiseBudget:  testProductNoiseBudget,
 		},
 		Circuits: []Circuit{testCircuit(testChunk, 16), testCircuit(testChunk, 64)},
 	}

@@ -152,6 +152,9 @@ func (x *exec) requestComputation(m *RequestComputation) (string, error) {
 		if !committee.Ready {
 			return "", refuse(CodeCommitteeNotReady, "the committee has not agreed its keys yet, so it cannot compute a %s", m.Op)
 		}
+		if err := spec.CheckProductNoise(m.Op, len(m.Columns), uint64(cols[0].cts), uint64(len(committee.Members)), params.ProductNoiseBudget); err != nil {
+			return "", refuse(CodeProductNoise, "%v: ask over fewer rows", err)
+		}
 		requester, err := x.party(x.sender)
 		if err != nil {
 			return "", err

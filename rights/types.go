@@ -580,6 +580,14 @@ type Params struct {
 	// may leave it off, which is insecure: a chunk proof ties nothing to the ciphertexts, so an
 	// owner can list values it proved in range and encrypt others.
 	InputProofs bool `cbor:",omitempty" json:",omitempty"`
+	// ProductNoiseBudget bounds the queries with ciphertext × ciphertext products (a variance, a
+	// regression) the committee can answer: one with P product terms over r ciphertexts per column
+	// in a committee of m members is refused unless r·P·m² ≤ ProductNoiseBudget
+	// (spec.CheckProductNoise; CodeProductNoise). The committee could not hide the owners' proven
+	// worst-case noise of a larger one behind its smudging, so it would refuse it after the work.
+	// mpc.ProductNoiseBudget derives it from the ring's parameters (30,336 at the secure ring).
+	// At least 1.
+	ProductNoiseBudget uint64
 }
 
 // DefaultProofFee is the ProofFee a genesis that is not a devnet should start from.

@@ -345,3 +345,29 @@ func TestNoise(t *testing.T) {
 		}
 	}
 }
+
+func TestProductNoise(t *testing.T) {
+	for _, c := range []struct {
+		op      Op
+		columns int
+		want    int
+	}{{OpSum, 1, 0}, {OpDot, 1, 0}, {OpHistogram, 1, 0}, {OpCount, 1, 0}, {OpVariance, 1, 1}, {OpStddev, 1, 1},
+		{OpRegression, 2, 3}, {OpRegression, 3, 6}, {OpRegression, MaxRegressionColumns, 36}, {OpRegression, MaxRegressionColumns + 1, 0}} {
+		if got := ProductTerms(c.op, c.columns); got != c.want {
+			t.Errorf("ProductTerms(%s, %d) = %d, want %d", c.op, c.columns, got, c.want)
+		}
+	}
+	// budget 30000, 3 members, a 3-column regression (6 products): at most 30000/6/9 = 555 ciphertexts.
+	if err := CheckProductNoise(OpRegression, 3, 555, 3, 30000); err != nil {
+		t.Errorf("555 ciphertexts refused: %v", err)
+	}
+	if err := CheckProductNoise(OpRegression, 3, 556, 3, 30000); err == nil {
+		t.Error("556 ciphertexts admitted")
+	}
+	if err := CheckProductNoise(OpSum, 1, 1<<60, 1000, 1); err != nil {
+		t.Errorf("a sum refused: %v", err)
+	}
+	if err := CheckProductNoise(OpVariance, 1, 1, 1<<40, 1<<62); err == nil {
+		t.Error("a committee of 2^40 members admitted")
+	}
+}

@@ -39,7 +39,7 @@ func TestQueryProve(t *testing.T) {
 	gen := rights.Genesis{ChainID: "dxp-query-test", Devnet: true,
 		Committee: rights.Committee{Members: []rights.Member{{Address: member, PubKey: pub}}, Threshold: 1, Epoch: 1, Seed: []byte("seed")},
 		Params: rights.Params{OpeningCredit: 1, ComputationDeadline: 10, PlaintextModulus: 65537, SlotsPerCiphertext: 8,
-			MaxGrantDatasets: 1},
+			MaxGrantDatasets: 1, ProductNoiseBudget: 1 << 20},
 		Circuits: []rights.Circuit{{ChunkSize: 4, Width: 8, VK: []byte("vk"), PK: rights.Digest{1}, Setup: rights.InsecureDevnetSetup}}}
 	nodeHome := filepath.Join(home, "node")
 	if err := node.Init(nodeHome, gen); err != nil {

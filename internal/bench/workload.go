@@ -151,6 +151,7 @@ func benchGenesis() (rights.Genesis, []*benchKey) {
 			PlaintextModulus:    benchModulus,
 			SlotsPerCiphertext:  benchSlots,
 			MaxGrantDatasets:    16,
+			ProductNoiseBudget:  1 << 20,
 		},
 		Circuits: []rights.Circuit{{ChunkSize: benchChunk, Width: benchWidth, VK: vk, PK: benchDigest("pk"), Setup: rights.InsecureDevnetSetup}},
 	}, members

@@ -123,6 +123,7 @@ func Genesis() rights.Genesis {
 			PlaintextModulus:    Modulus,
 			SlotsPerCiphertext:  Slots,
 			MaxGrantDatasets:    MaxDatasets,
+			ProductNoiseBudget:  1 << 20,
 		},
 		Circuits: []rights.Circuit{Circuit(Chunk, 16), Circuit(Chunk, 64)},
 	}
