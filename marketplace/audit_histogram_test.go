@@ -119,3 +119,44 @@ func claimsEqual(a, b *rights.InputClaim) bool {
 	return a.Slots == b.Slots && a.Width == b.Width && bytes.Equal(a.Commitment, b.Commitment) && a.Min == b.Min && a.Max == b.Max &&
 		a.Rows == b.Rows && a.Key == b.Key && a.Holder == b.Holder && a.Ciphertext == b.Ciphertext && bytes.Equal(a.Evaluations, b.Evaluations)
 }
+
+// TestAuditPlainColumns: the per-column audit still verifies a chunk-proof column with the chunk
+// verifier and an input column on its claim without a histogram part, and reports a failed chunk,
+// an unregistered circuit and a column of another key epoch, naming the dataset and column.
+func TestAuditPlainColumns(t *testing.T) {
+	const slots, rows = 8, 10
+	key := rights.Digest{3}
+	commitment := bytes.Repeat([]byte{1}, 32)
+	input := rights.Column{Name: "age", Min: 0, Max: 100, Kind: rights.CircuitInput, ChunkSize: slots, Width: 7, Ciphertexts: []rights.Digest{{1}, {2}},
+		Chunks: []rights.Chunk{{Commitment: commitment, Proof: []byte("p1"), Evaluations: []byte{1}}, {Commitment: commitment, Proof: rightstest.BadProof, Evaluations: []byte{2}}}}
+	chunked := rights.Column{Name: "income", Min: 0, Max: 100, ChunkSize: 4, Width: 7, Chunks: []rights.Chunk{{Commitment: commitment, Proof: []byte("c1")}}}
+	inputVK, chunkVK := []byte("input vk"), []byte("chunk vk")
+	registered := map[string]rights.Circuit{
+		rights.KindCircuitID(rights.CircuitInput, slots, 7): {Kind: rights.CircuitInput, ChunkSize: slots, Width: 7, VK: inputVK},
+		rights.KindCircuitID(rights.CircuitChunk, 4, 7):     {ChunkSize: 4, Width: 7, VK: chunkVK},
+	}
+	ds := &rights.Dataset{ID: "ds1", Lister: "lister", Rows: rows, KeyEpoch: 1}
+	v := &claimVerifier{claims: map[string][]rights.InputClaim{}}
+	chunks, problems := auditColumn(v, ds, &input, registered, &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, slots)
+	if want := "dataset ds1 column age chunk 2: proof is marked bad"; chunks != 2 || len(problems) != 1 || problems[0] != want {
+		t.Errorf("input column: %d chunks, problems %q; want 2 and [%q]", chunks, problems, want)
+	}
+	if got := v.claims[string(inputVK)]; len(got) != 2 || !claimsEqual(&got[0], InputClaim(rows, &input, 0, key, "lister")) || got[0].Histogram != nil {
+		t.Errorf("input column claims %+v, want chunk 0's InputClaim first, without a histogram part", got)
+	}
+	if chunks, problems := auditColumn(v, ds, &chunked, registered, &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, slots); chunks != 1 || len(problems) != 0 {
+		t.Errorf("chunk column: %d chunks, problems %q; want 1 and none", chunks, problems)
+	}
+	for name, tt := range map[string]struct {
+		col       rights.Column
+		committee *rights.Committee
+		want      string
+	}{
+		"epoch":        {input, &rights.Committee{Epoch: 2, Keys: []rights.Digest{key}}, "dataset ds1 column age: its input proofs are bound to the key of epoch 1"},
+		"unregistered": {func() rights.Column { c := input; c.Width = 9; return c }(), &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, "dataset ds1 column age names circuit input-n8-w9, which is not registered"},
+	} {
+		if chunks, problems := auditColumn(v, ds, &tt.col, registered, tt.committee, slots); chunks != 0 || len(problems) != 1 || !strings.HasPrefix(problems[0], tt.want) {
+			t.Errorf("%s: %d chunks, problems %q; want 0 and one starting %q", name, chunks, problems, tt.want)
+		}
+	}
+}
