@@ -51,7 +51,7 @@ type InputChunk struct {
 }
 
 // InputTable is the listing's input proof of a column's frequency table (the proof fields of
-// rights.FrequencyTable). The chain verified it against the claim TableClaim builds: the table's
+// rights.FrequencyTable). The chain verified it against the claim tableClaim builds: the table's
 // N slots are all real rows, each count in [0, Max].
 type InputTable struct {
 	Width       uint32 // the frequency-table circuit's width
