@@ -9,7 +9,6 @@ import (
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
-	"github.com/dxplabs/dxp/zk"
 )
 
 // AuditReport is every flow on the chain, as a regulator sees it. Proofs and commitments are
@@ -198,8 +197,9 @@ type AuditSupply struct {
 	Conserved bool   `json:"conserved"`
 }
 
-// Audit collects every flow on the chain for the regulator From and re-verifies every chunk
-// proof, dataset commitment, the credit supply and the privacy budgets.
+// Audit collects every flow on the chain for the regulator From and re-verifies every chunk and
+// input proof, every proven frequency table (its proof at the column's α, recomputed from the
+// listing, and the sum check), dataset commitment, the credit supply and the privacy budgets.
 func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) {
 	k, err := s.Key(from)
 	if err != nil {
@@ -292,33 +292,14 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		if !verified {
 			problem("dataset %s: its commitment does not bind its chunk commitments", ds.ID)
 		}
-		for _, c := range ds.Columns {
+		for i := range ds.Columns {
+			c := &ds.Columns[i]
 			a.Columns = append(a.Columns, c.Name)
-			id := rights.KindCircuitID(c.Kind, c.ChunkSize, c.Width)
-			circuit, ok := registered[id]
-			if !ok || c.Width < rights.ColumnWidth(c.Min, c.Max) {
+			chunks, problems := auditColumn(Verifier{}, &ds, c, registered, committee, gen.Params.SlotsPerCiphertext)
+			a.Chunks += chunks
+			for _, p := range problems {
 				verified = false
-				problem("dataset %s column %s names circuit %s, which is not registered or too narrow for its bounds", ds.ID, c.Name, id)
-				continue
-			}
-			if c.Kind == rights.CircuitInput && (ds.KeyEpoch != committee.Epoch || len(committee.Keys) == 0) {
-				// Its proofs are bound to the key of its epoch, which the chain no longer lists.
-				verified = false
-				problem("dataset %s column %s: its input proofs are bound to the key of epoch %d, and the committee is at epoch %d", ds.ID, c.Name, ds.KeyEpoch, committee.Epoch)
-				continue
-			}
-			for i, ch := range c.Chunks {
-				a.Chunks++
-				var err error
-				if c.Kind == rights.CircuitInput {
-					err = Verifier{}.VerifyInput(circuit.VK, InputClaim(ds.Rows, &c, i, committee.Keys[0], ds.Lister), ch.Proof)
-				} else {
-					err = zk.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max)
-				}
-				if err != nil {
-					verified = false
-					problem("dataset %s column %s chunk %d: %v", ds.ID, c.Name, i+1, err)
-				}
+				problem("%s", p)
 			}
 		}
 		a.ProofVerified = verified
@@ -441,4 +422,105 @@ func VerifyDatasetCommitment(ds *rights.Dataset) error {
 		return fmt.Errorf("dataset %s commitment %s, recomputed %s", ds.ID, ds.Commitment, got)
 	}
 	return nil
+}
+
+// auditColumn re-verifies the proofs of column c of dataset ds as the chain did when it listed
+// it, with v (Verifier in Audit), against the registered circuits, the committee's current key and
+// a ring of slots values per ciphertext. It returns how many chunk proofs it verified and one
+// sentence per problem, each naming the dataset and the column.
+func auditColumn(v rights.Verifier, ds *rights.Dataset, c *rights.Column, registered map[string]rights.Circuit, committee *rights.Committee, slots uint64) (chunks int, problems []string) {
+	problem := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf("dataset %s column %s", ds.ID, c.Name)+fmt.Sprintf(format, args...))
+	}
+	id := rights.KindCircuitID(c.Kind, c.ChunkSize, c.Width)
+	circuit, ok := registered[id]
+	if !ok || c.Width < rights.ColumnWidth(c.Min, c.Max) {
+		problem(" names circuit %s, which is not registered or too narrow for its bounds", id)
+		return 0, problems
+	}
+	input := c.Kind == rights.CircuitInput || c.Kind == rights.CircuitInputHistogram
+	if input && (ds.KeyEpoch != committee.Epoch || len(committee.Keys) == 0) {
+		// Its proofs are bound to the key of its epoch, which the chain no longer lists.
+		problem(": its input proofs are bound to the key of epoch %d, and the committee is at epoch %d", ds.KeyEpoch, committee.Epoch)
+		return 0, problems
+	}
+	var hist *auditHistogram
+	if c.Kind == rights.CircuitInputHistogram {
+		var reason string
+		if hist, reason = newAuditHistogram(v, ds, c, registered, slots); reason != "" {
+			problem(" frequency table: %s", reason)
+			return 0, problems
+		}
+	}
+	for i, ch := range c.Chunks {
+		chunks++
+		var err error
+		switch {
+		case hist != nil:
+			claim := InputClaim(ds.Rows, c, i, committee.Keys[0], ds.Lister)
+			claim.Histogram = &rights.HistogramClaim{Side: rights.HistogramColumn, Alpha: hist.alpha, Min: hist.table.Min, Bin: hist.table.Bin, Sum: ch.HistogramSum}
+			err = v.VerifyInput(circuit.VK, claim, ch.Proof)
+		case input:
+			err = v.VerifyInput(circuit.VK, InputClaim(ds.Rows, c, i, committee.Keys[0], ds.Lister), ch.Proof)
+		default:
+			err = v.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max)
+		}
+		if err != nil {
+			problem(" chunk %d: %v", i+1, err)
+		}
+	}
+	if hist == nil {
+		return chunks, problems
+	}
+	f := hist.table
+	claim := &rights.InputClaim{Slots: slots, Width: f.Width, Commitment: f.Commitment, Min: 0, Max: int64(ds.Rows), Rows: slots,
+		Key: committee.Keys[0], Holder: ds.Lister, Ciphertext: f.Table, Evaluations: f.Evaluations,
+		Histogram: &rights.HistogramClaim{Side: rights.HistogramTable, Alpha: hist.alpha, Sum: f.Sum}}
+	if err := v.VerifyInput(hist.vk, claim, f.Proof); err != nil {
+		problem(" frequency table: its proof does not verify under circuit %s: %v", hist.circuit, err)
+	}
+	sums := make([][]byte, len(c.Chunks))
+	for i := range c.Chunks {
+		sums[i] = c.Chunks[i].HistogramSum
+	}
+	if err := v.CheckHistogram(sums, f.Sum); err != nil {
+		problem(" frequency table: it is not the histogram of the column's committed values: %v", err)
+	}
+	return chunks, problems
+}
+
+// auditHistogram is what the audit re-verifies a histogram input column's proofs with: its
+// frequency table, the registered frequency-table circuit, and α as the chain draws it.
+type auditHistogram struct {
+	table   *rights.FrequencyTable
+	circuit string // the table circuit's id
+	vk      []byte
+	alpha   []byte
+}
+
+// newAuditHistogram returns the histogram check of column c (rights.CircuitInputHistogram), or
+// why it cannot be made: the table or its proof missing, its circuit not registered or too narrow
+// for counts up to the dataset's rows, or chunk or table commitments α cannot be drawn from. α is
+// recomputed from the listing, never read from it: v.HistogramChallenge over the column's
+// identity (rights.HistogramContext of the lister and the column's name), its chunk commitments in
+// row order, the table's commitment, Min and Bin.
+func newAuditHistogram(v rights.Verifier, ds *rights.Dataset, c *rights.Column, registered map[string]rights.Circuit, slots uint64) (*auditHistogram, string) {
+	f := c.Frequencies
+	if f == nil || len(f.Commitment) == 0 || len(f.Proof) == 0 || len(f.Evaluations) == 0 || len(f.Sum) == 0 {
+		return nil, fmt.Sprintf("missing or without its proof, which a column of kind %s requires", c.Kind)
+	}
+	id := rights.KindCircuitID(rights.CircuitFrequencyTable, slots, f.Width)
+	circuit, ok := registered[id]
+	if !ok || f.Width < rights.ColumnWidth(0, int64(ds.Rows)) {
+		return nil, fmt.Sprintf("it names circuit %s, which is not registered or too narrow for counts up to %d rows", id, ds.Rows)
+	}
+	commitments := make([][]byte, len(c.Chunks))
+	for i := range c.Chunks {
+		commitments[i] = c.Chunks[i].Commitment
+	}
+	alpha, err := v.HistogramChallenge(rights.HistogramContext(ds.Lister, c.Name), commitments, f.Commitment, f.Min, f.Bin)
+	if err != nil {
+		return nil, fmt.Sprintf("no histogram challenge can be drawn from the listing: %v", err)
+	}
+	return &auditHistogram{table: f, circuit: id, vk: circuit.VK, alpha: alpha}, ""
 }

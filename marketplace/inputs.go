@@ -245,19 +245,23 @@ func (Verifier) CheckHistogram(chunkSums [][]byte, tableSum []byte) error {
 
 // InputChecker is a committee member's check of input proofs (mpc.InputChecker): the listed
 // evaluations must be those of the stored ciphertext and the committee's key at the proof's
-// challenge, on the layout of the claim's ring and width (zk.CheckInputEvaluations).
+// challenge, on the layout the chain verified the claim with (ClaimLayout: the claim's ring,
+// width and histogram side; zk.CheckInputEvaluations).
 type InputChecker struct{}
 
 // CheckInput checks one input proof's listed evaluations against polys, the T-scaled
 // polynomials of the stored ciphertext and the committee's key (see mpc.InputChecker). Every
 // error is the listing's fault.
 func (InputChecker) CheckInput(c *mpc.InputClaim, proof []byte, polys []mpc.GroupPolys) error {
-	lay, err := InputLayout(c.Slots, c.Width)
+	claim, err := memberClaim(c)
 	if err != nil {
 		return err
 	}
-	st, err := InputStatement(&rights.InputClaim{Slots: c.Slots, Width: c.Width, Commitment: c.Commitment, Min: c.Min, Max: c.Max,
-		Rows: c.Rows, Key: c.Key, Holder: rights.Address(c.Holder), Ciphertext: c.Ciphertext, Evaluations: c.Evaluations})
+	lay, err := ClaimLayout(claim)
+	if err != nil {
+		return err
+	}
+	st, err := InputStatement(claim)
 	if err != nil {
 		return err
 	}
@@ -275,6 +279,25 @@ func (InputChecker) CheckInput(c *mpc.InputClaim, proof []byte, polys []mpc.Grou
 		}
 	}
 	return zk.CheckInputEvaluations(lay, st, ev, InputGroupPolys(polys), proof)
+}
+
+// memberClaim is the chain's claim for a member's: the same statement, and a histogram part of
+// the member's side only. That is all ClaimLayout reads, and all the member's check needs: γ
+// hashes the input statement alone, not α, the bins or the sum (circuits.HistogramLayout), which
+// the chain checked.
+func memberClaim(c *mpc.InputClaim) (*rights.InputClaim, error) {
+	claim := &rights.InputClaim{Slots: c.Slots, Width: c.Width, Commitment: c.Commitment, Min: c.Min, Max: c.Max,
+		Rows: c.Rows, Key: c.Key, Holder: rights.Address(c.Holder), Ciphertext: c.Ciphertext, Evaluations: c.Evaluations}
+	switch c.Histogram {
+	case 0:
+	case mpc.HistogramColumn:
+		claim.Histogram = &rights.HistogramClaim{Side: rights.HistogramColumn}
+	case mpc.HistogramTable:
+		claim.Histogram = &rights.HistogramClaim{Side: rights.HistogramTable}
+	default:
+		return nil, fmt.Errorf("unknown histogram side %d", c.Histogram)
+	}
+	return claim, nil
 }
 
 // InputGroupPolys converts mpc's proof polynomials of a ciphertext to the circuit's.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,34 @@ func TestInputTaskRows(t *testing.T) {
 	}
 	if c := task.Inputs[2]; c.Kind != "plonk" {
 		t.Errorf("unknown kind passed on as %q, want %q (the member refuses to judge it)", c.Kind, "plonk")
+	}
+}
+
+// TestInputTaskHistogram: the board's task gives a histogram input column (CircuitInputHistogram)
+// the member's histogram kind, its chunks as an input column's, and its frequency table's proof
+// with the dataset's rows as the counts' bound; one without a table gets none, which the member
+// refuses (mpc's TestHistogramInputsReachTheChecker).
+func TestInputTaskHistogram(t *testing.T) {
+	table := &rights.FrequencyTable{Table: rights.Digest{9}, Min: -1, Bin: 1, Width: 11, Commitment: []byte{1}, Proof: []byte{2}, Evaluations: []byte{3}, Sum: []byte{4}}
+	col := rights.Column{Name: "a", Kind: rights.CircuitInputHistogram, ChunkSize: memberTestSlots, Width: 3, Min: -1, Max: 5,
+		Ciphertexts: make([]rights.Digest, 2), Chunks: []rights.Chunk{{Proof: []byte{0}}, {Proof: []byte{1}}}, Frequencies: table}
+	bare := col
+	bare.Name, bare.Frequencies = "b", nil
+	d := &rights.Dataset{ID: "ds", Rows: memberTestSlots + 2, Lister: "lister", Columns: []rights.Column{col, bare}}
+	task := inputTask(d, rights.Digest{7})
+	a := task.Inputs[0]
+	if a.Kind != mpc.ProofKindInputHistogram || a.Width != 3 || a.Min != -1 || a.Max != 5 || len(a.Chunks) != 2 || a.Chunks[1].Rows != 2 {
+		t.Fatalf("histogram input column %+v, want kind %q, width 3, bounds [-1, 5] and 2 chunks, the second of 2 rows", a, mpc.ProofKindInputHistogram)
+	}
+	want := mpc.InputTable{Width: 11, Max: memberTestSlots + 2, Commitment: table.Commitment, Proof: table.Proof, Evaluations: table.Evaluations}
+	if a.Table == nil || !reflect.DeepEqual(*a.Table, want) || task.Tables[0] != table.Table {
+		t.Errorf("table proof %+v and ciphertext %x, want %+v and %x", a.Table, task.Tables[0][:2], want, table.Table[:2])
+	}
+	if b := task.Inputs[1]; b.Kind != mpc.ProofKindInputHistogram || b.Table != nil || task.Tables[1] != ([32]byte{}) {
+		t.Errorf("a histogram input column without a table: kind %q, table proof %+v, ciphertext %x; want %q and none", b.Kind, b.Table, task.Tables[1][:2], mpc.ProofKindInputHistogram)
+	}
+	if task.InputHolder != "lister" {
+		t.Errorf("task holder %q, want the lister", task.InputHolder)
 	}
 }
 

@@ -320,7 +320,9 @@ func (b *board) inputTasks(ctx context.Context, me rights.Address) ([]mpc.Task, 
 // inputTask is the PhaseInputs task of pending dataset d whose input proofs are bound to the
 // committee key key (Committee.Keys[0], what the chain's InputClaim names). Chunk j of an input
 // column covers the ciphertext Ciphertexts[j] and min(ChunkSize, Rows − j·ChunkSize) real rows (0
-// past the dataset's rows, which no proof can be about: the member refuses it).
+// past the dataset's rows, which no proof can be about: the member refuses it). A histogram input
+// column (rights.CircuitInputHistogram) also carries its frequency table's proof, whose claim has
+// the dataset's rows as the counts' bound (mpc.InputTable).
 func inputTask(d *rights.Dataset, key rights.Digest) mpc.Task {
 	lister := d.Lister // the proofs are bound to whoever listed it (a pending dataset's holder)
 	if lister == "" {
@@ -336,8 +338,14 @@ func inputTask(d *rights.Dataset, key rights.Digest) mpc.Task {
 		}
 		t.Tables = append(t.Tables, table)
 		in := mpc.InputColumn{Kind: string(col.Kind)} // an unknown kind: the member says it cannot check it
-		if col.Kind == rights.CircuitInput {
+		switch col.Kind {
+		case rights.CircuitInput:
 			in.Kind = mpc.ProofKindInput
+		case rights.CircuitInputHistogram:
+			in.Kind = mpc.ProofKindInputHistogram
+			if f := col.Frequencies; f != nil { // none: the member refuses the column
+				in.Table = &mpc.InputTable{Width: f.Width, Max: int64(d.Rows), Commitment: f.Commitment, Proof: f.Proof, Evaluations: f.Evaluations}
+			}
 		}
 		if col.Kind != rights.CircuitChunk {
 			in.Width, in.Min, in.Max = col.Width, col.Min, col.Max

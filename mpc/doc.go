@@ -148,12 +148,18 @@
 // both checks together show the ciphertext is a fresh encryption of the committed values: the
 // circuit sees the polynomials only at γ, so an owner can prove the relation for polynomials of
 // its choosing and bind the proof to another stored ciphertext (InputChecker says why that is
-// then sound). A member without an InputChecker refuses to start. The member posts its verdict
+// then sound). A column whose frequency table is proven (Kind ProofKindInputHistogram: its chunks
+// also carry the column side of the histogram check, and InputColumn.Table the table's own input
+// proof) is checked the same way, chunk by chunk on the histogram column layout, and then its
+// table against the stored table ciphertext and the same key: the chain's sum check makes the
+// table's committed counts the histogram of the column's values, and only this check makes the
+// stored table an encryption of those counts. A histogram column without a proven table is
+// refused. A member without an InputChecker refuses to start. The member posts its verdict
 // (Board.AttestInputs): "" or one sentence naming the first object that is not what the listing
-// claims (for a failed input check, the column and the ciphertext's index and digest); the chain
-// lists the dataset on Threshold valid verdicts and refuses it on Threshold invalid ones. A
-// storage error, the committee's key missing, or a proof kind the member does not know is
-// retried, never judged. At N = 16,384 the check costs 35–50 ms per ciphertext on one core
+// claims (for a failed input check, the column and the ciphertext's index and digest, or the
+// column's frequency table and its digest); the chain lists the dataset on Threshold valid
+// verdicts and refuses it on Threshold invalid ones. A storage error, the committee's key
+// missing, or a proof kind the member does not know is retried, never judged. At N = 16,384 the check costs 35–50 ms per ciphertext on one core
 // (polynomials and evaluation at γ; up to 93 ms on a loaded machine), and the key's polynomials
 // about 20 ms once per key (BenchmarkMemberInputCheck in marketplace): a 1M-row column's 62
 // ciphertexts take a member 2–3 s.

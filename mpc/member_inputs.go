@@ -17,13 +17,29 @@ import (
 // say nothing of its ciphertexts.
 const ProofKindInput = "input"
 
+// ProofKindInputHistogram is InputColumn.Kind for a column proven with input proofs that also
+// carry the column side of the histogram check (rights.CircuitInputHistogram), and whose
+// frequency table carries an input proof of its own (InputColumn.Table, rights.CircuitFrequencyTable).
+// A member checks every chunk as for ProofKindInput and the table the same way. Why the table
+// needs the members: the chain's sum check (Σ S_c = S_T at α) shows that the counts committed in
+// the table's commitment are the histogram of the column's committed values, and the table's
+// proof that the ciphertext its binding names is a fresh encryption of exactly those counts, but
+// only given its listed evaluations: as for a column ciphertext (InputChecker), an owner may prove
+// the counts' encryption for another ciphertext and store a table of skewed counts under the
+// bound digest. Only the members' check that the listed evaluations are the stored table's ties
+// the histogram to the ciphertext the committee adds up.
+const ProofKindInputHistogram = "input-histogram"
+
 // InputColumn is what a member needs to check one column's input proofs (a PhaseInputs task).
 type InputColumn struct {
-	Kind     string // "" (chunk proofs: nothing to check beyond the ciphertexts) or ProofKindInput
+	Kind     string // "" (chunk proofs: nothing to check beyond the ciphertexts), ProofKindInput or ProofKindInputHistogram
 	Width    uint32 // the input circuit's width
 	Min, Max int64  // the column's bounds
 	// Chunks hold one proof per ciphertext of the column, in the order of Task.Columns.
 	Chunks []InputChunk
+	// Table (ProofKindInputHistogram only; required then) is the input proof of the column's
+	// frequency table, whose ciphertext is the task's Tables entry for the column.
+	Table *InputTable
 }
 
 // InputChunk is the listing's input proof of one ciphertext.
@@ -33,6 +49,26 @@ type InputChunk struct {
 	Evaluations []byte // Chunk.Evaluations: C0, C1, P0, P1 at γ per CRT group
 	Rows        uint64 // real rows in the chunk: min(N, dataset rows − j·N)
 }
+
+// InputTable is the listing's input proof of a column's frequency table (the proof fields of
+// rights.FrequencyTable). The chain verified it against the claim tableClaim builds: the table's
+// N slots are all real rows, each count in [0, Max].
+type InputTable struct {
+	Width       uint32 // the frequency-table circuit's width
+	Max         int64  // the counts' upper bound: the dataset's rows
+	Commitment  []byte // the counts' commitment (32 bytes)
+	Proof       []byte
+	Evaluations []byte // as InputChunk.Evaluations, of the table's ciphertext
+}
+
+// HistogramSide says which half of a column's histogram check an input proof carries (the
+// mirror of rights.HistogramSide); zero for a plain input proof.
+type HistogramSide uint8
+
+const (
+	HistogramColumn HistogramSide = iota + 1 // a chunk of a ProofKindInputHistogram column
+	HistogramTable                           // the column's frequency table
+)
 
 // InputClaim is one input proof's public statement, as the chain verified it (rights.InputClaim):
 // what an InputChecker checks the stored objects' evaluations against.
@@ -46,12 +82,29 @@ type InputClaim struct {
 	Holder      string   // the listing's holder (its chain address), whom the proof is bound to
 	Ciphertext  [32]byte // digest of the stored ciphertext the proof is bound to
 	Evaluations []byte
+	// Histogram names the circuit's histogram part (0: none): with N bins over the column
+	// (HistogramColumn) or the table's side (HistogramTable). The check needs the side alone, to
+	// use the very layout the chain verified with: γ hashes the input statement only (Commitment,
+	// Min, Max, Rows, binding), not α, the bins or the sum (circuits.HistogramLayout), so the
+	// member needs nothing of the column's histogram challenge.
+	Histogram HistogramSide
+}
+
+// tableClaim is the claim of the frequency table of column in (a ProofKindInputHistogram column
+// whose Table is set) of a listing under the committee key keyID by holder, the table's
+// ciphertext stored under table, on a ring of slots slots: Min 0, Max the dataset's rows, and
+// every one of the N slots a real row (counts past the last bin are 0).
+func tableClaim(in *InputColumn, slots uint64, keyID [32]byte, holder string, table [32]byte) *InputClaim {
+	tb := in.Table
+	return &InputClaim{Slots: slots, Width: tb.Width, Commitment: tb.Commitment, Min: 0, Max: tb.Max, Rows: slots,
+		Key: keyID, Holder: holder, Ciphertext: table, Evaluations: tb.Evaluations, Histogram: HistogramTable}
 }
 
 // InputChecker checks one listed input proof against the stored objects: that polys, the T-scaled
 // polynomials of the stored ciphertext and of the committee's public key (ProofKey.Polys, one
 // GroupPolys per CRT group of InputLevel), evaluate at the proof's challenge γ (derived from the
-// proof and the claim's statement) to the claim's listed Evaluations. mpc imports no proof system;
+// proof and the claim's statement, on the circuit layout of the claim's ring, width and histogram
+// side) to the claim's listed Evaluations. mpc imports no proof system;
 // marketplace implements it with zk.CheckInputEvaluations. Every error it returns is a fault of
 // the listing (a malformed claim, proof or evaluations, or evaluations that are not the stored
 // objects'): the member posts it as an invalid verdict. It must be safe for concurrent use.
@@ -117,8 +170,11 @@ func (m *Member) inputsTask(ctx context.Context, t *Task) error {
 	objects, proofs := 0, 0
 	for i := range t.Columns {
 		objects += len(t.Columns[i])
-		if t.Inputs[i].Kind == ProofKindInput {
+		switch t.Inputs[i].Kind {
+		case ProofKindInput:
 			proofs += len(t.Inputs[i].Chunks)
+		case ProofKindInputHistogram:
+			proofs += len(t.Inputs[i].Chunks) + 1 // and the frequency table's
 		}
 	}
 	m.log.Info("mpc: checked a listing's inputs", "dataset", t.ID, "objects", objects, "input_proofs", proofs, "took", time.Since(start).Round(time.Millisecond))
@@ -130,8 +186,10 @@ func (m *Member) inputsTask(ctx context.Context, t *Task) error {
 // committee's parameters at a level every op can start from (multiBuildLevel = InputLevel), and
 // for a column of input proofs, each ciphertext j's listed evaluations must be those of the
 // stored ciphertext and the committee's key t.InputKey at proof j's challenge (InputChecker). A
-// task the member cannot judge (malformed, an unknown proof kind, the key not in storage) is an
-// error, never a verdict.
+// column of histogram input proofs (ProofKindInputHistogram) must also have a proven frequency
+// table, and the table's listed evaluations must be those of the stored table and the key. A task
+// the member cannot judge (malformed, an unknown proof kind, the key not in storage) is an error,
+// never a verdict.
 func (l *ListingChecker) Check(ctx context.Context, t *Task) (reason string, err error) {
 	n := len(t.Columns)
 	if len(t.ColumnNames) != n || len(t.Tables) != n || len(t.Inputs) != n {
@@ -139,7 +197,7 @@ func (l *ListingChecker) Check(ctx context.Context, t *Task) (reason string, err
 	}
 	for i := range t.Inputs {
 		switch t.Inputs[i].Kind {
-		case "", ProofKindInput:
+		case "", ProofKindInput, ProofKindInputHistogram:
 		default:
 			return "", fmt.Errorf("dataset %s: column %s has proofs of kind %q, which this member cannot check", t.ID, t.ColumnNames[i], t.Inputs[i].Kind)
 		}
@@ -157,50 +215,88 @@ func (l *ListingChecker) Check(ctx context.Context, t *Task) (reason string, err
 		}
 		return b, "", nil
 	}
+	slots := uint64(Slots(l.params))
 	for i, col := range t.Columns {
 		in := &t.Inputs[i]
+		name := t.ColumnNames[i]
+		var side HistogramSide
+		if in.Kind == ProofKindInputHistogram {
+			side = HistogramColumn
+			if r := missingTable(in, t.Tables[i]); r != "" {
+				return fmt.Sprintf("column %s frequency table: %s", name, r), nil
+			}
+		}
 		var key *ProofKey
-		if in.Kind == ProofKindInput {
+		if in.Kind != "" {
 			if len(in.Chunks) != len(col) {
-				return fmt.Sprintf("column %s has %d ciphertexts and %d input proofs, want one proof per ciphertext", t.ColumnNames[i], len(col), len(in.Chunks)), nil
+				return fmt.Sprintf("column %s has %d ciphertexts and %d input proofs, want one proof per ciphertext", name, len(col), len(in.Chunks)), nil
 			}
 			if key, err = l.proofKey(ctx, t.InputKey); err != nil {
 				return "", fmt.Errorf("dataset %s: %w", t.ID, err)
 			}
 		}
 		for j, d := range col {
-			what := fmt.Sprintf("column %s ciphertext %d", t.ColumnNames[i], j)
+			what := fmt.Sprintf("column %s ciphertext %d", name, j)
 			b, r, err := get(what, d)
 			if r != "" || err != nil {
 				return r, err
 			}
 			if key != nil {
-				if r := l.checkInput(key, t.InputKey, t.InputHolder, in, j, d, b); r != "" {
+				ch := &in.Chunks[j]
+				claim := &InputClaim{Slots: slots, Width: in.Width, Commitment: ch.Commitment, Min: in.Min, Max: in.Max,
+					Rows: ch.Rows, Key: t.InputKey, Holder: t.InputHolder, Ciphertext: d, Evaluations: ch.Evaluations, Histogram: side}
+				if r := l.checkInput(key, claim, ch.Proof, b); r != "" {
 					return fmt.Sprintf("%s (%s): %s", what, short(d), r), nil
 				}
 			}
 		}
-		if t.Tables[i] != ([32]byte{}) {
-			if _, r, err := get(fmt.Sprintf("column %s frequency table", t.ColumnNames[i]), t.Tables[i]); r != "" || err != nil {
-				return r, err
+		if t.Tables[i] == ([32]byte{}) {
+			continue
+		}
+		what := fmt.Sprintf("column %s frequency table", name)
+		b, r, err := get(what, t.Tables[i])
+		if r != "" || err != nil {
+			return r, err
+		}
+		if in.Kind == ProofKindInputHistogram {
+			claim := tableClaim(in, slots, t.InputKey, t.InputHolder, t.Tables[i])
+			if r := l.checkInput(key, claim, in.Table.Proof, b); r != "" {
+				return fmt.Sprintf("%s (%s): %s", what, short(t.Tables[i]), r), nil
 			}
 		}
 	}
 	return "", nil
 }
 
-// checkInput returns why chunk j's input proof does not hold for the stored ciphertext ct (digest
-// d) under the committee key keyID, or "".
-func (l *ListingChecker) checkInput(key *ProofKey, keyID [32]byte, holder string, in *InputColumn, j int, d [32]byte, ct []byte) string {
+// missingTable returns why a column of histogram input proofs has no proven frequency table to
+// check (table is its ciphertext's digest), or "". The chain refuses such a listing; a member
+// refuses it too rather than let an unproven table through.
+func missingTable(in *InputColumn, table [32]byte) string {
+	tb := in.Table
+	switch {
+	case table == ([32]byte{}):
+		return "missing, and a column of histogram input proofs needs one"
+	case tb == nil:
+		return "its input proof is missing, and a column of histogram input proofs needs one"
+	case tb.Width == 0 || len(tb.Commitment) == 0 || len(tb.Proof) == 0 || len(tb.Evaluations) == 0:
+		return "its input proof lacks its width, commitment, proof or evaluations"
+	}
+	return ""
+}
+
+// checkInput returns why the input proof of claim does not hold for the stored ciphertext ct
+// (claim.Ciphertext is its digest) under the committee key key, or "".
+func (l *ListingChecker) checkInput(key *ProofKey, claim *InputClaim, proof, ct []byte) string {
 	polys, err := key.Polys(ct)
 	if err != nil {
 		return fmt.Sprintf("not a ciphertext at the input level %d: %v", InputLevel, err)
 	}
-	ch := &in.Chunks[j]
-	claim := &InputClaim{Slots: uint64(Slots(l.params)), Width: in.Width, Commitment: ch.Commitment, Min: in.Min, Max: in.Max,
-		Rows: ch.Rows, Key: keyID, Holder: holder, Ciphertext: d, Evaluations: ch.Evaluations}
-	if err := l.inputs.CheckInput(claim, ch.Proof, polys); err != nil {
-		return fmt.Sprintf("its input proof's listed evaluations do not hold for the stored ciphertext and the committee's key: %v", err)
+	what := "ciphertext"
+	if claim.Histogram == HistogramTable {
+		what = "table"
+	}
+	if err := l.inputs.CheckInput(claim, proof, polys); err != nil {
+		return fmt.Sprintf("its input proof's listed evaluations do not hold for the stored %s and the committee's key: %v", what, err)
 	}
 	return ""
 }

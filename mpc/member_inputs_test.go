@@ -280,3 +280,107 @@ func TestListingCheckerRetriesWhatItCannotJudge(t *testing.T) {
 		t.Errorf("Check() with the committee's key = %q, %v after %d checker calls; want a valid verdict after 1", reason, err, len(checker.calls))
 	}
 }
+
+// TestHistogramInputsReachTheChecker tests the plumbing of a histogram input column's check with
+// the recording checker double (the check itself, with real proofs, is
+// TestAttackTableEvaluationsNotOfStoredTable): each chunk reaches the checker as for an input
+// column with the column side of the histogram check, and the frequency table with its claim
+// (Min 0, Max the dataset's rows, every slot a real row, the table's width, commitment and
+// evaluations, the table side) and the polynomials of exactly the stored table under the
+// committee's key. A table that is missing, has no proof or lacks part of it, is not in storage,
+// or whose evaluations the checker refuses is an invalid verdict naming the column's frequency
+// table.
+func TestHistogramInputsReachTheChecker(t *testing.T) {
+	f := sharedFixture(t, 3, 2)
+	ctx := context.Background()
+	n := f.params.N()
+	key := f.chain.view().Keys[0]
+	const holder, rows = "owner-address", 5
+	put := func(values []int64) ([32]byte, []byte) {
+		cts, err := EncryptProvable(f.params, f.pk, values, InputLevel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := f.objs.Put(ctx, cts[0].Ciphertext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, cts[0].Ciphertext
+	}
+	column, _ := put(smallValues(rows, 8, -10, 10))
+	counts := make([]int64, n)
+	counts[0], counts[3] = 2, 3
+	table, tableBytes := put(counts)
+	refused, _ := put(counts)
+	chunk := InputChunk{Commitment: []byte{1}, Proof: []byte{2}, Evaluations: []byte{3}, Rows: rows}
+	proven := &InputTable{Width: 3, Max: rows, Commitment: []byte{4}, Proof: []byte{5}, Evaluations: []byte{6}}
+	input := func(tb *InputTable) InputColumn {
+		return InputColumn{Kind: ProofKindInputHistogram, Width: 5, Min: -10, Max: 10, Chunks: []InputChunk{chunk}, Table: tb}
+	}
+	noProof := *proven
+	noProof.Proof = nil
+	checker := &recordingChecker{refuse: map[[32]byte]bool{refused: true}}
+	l, err := NewListingChecker(f.params, f.objs, checker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		table [32]byte
+		in    InputColumn
+		want  string // "" valid, else the verdict's start
+	}{
+		"honest":       {table, input(proven), ""},
+		"no table":     {[32]byte{}, input(proven), "column a frequency table: missing"},
+		"no proof":     {table, input(nil), "column a frequency table: its input proof is missing"},
+		"partial":      {table, input(&noProof), "column a frequency table: its input proof lacks"},
+		"not stored":   {[32]byte{7}, input(proven), "column a frequency table (070000000000) is not in storage"},
+		"refused":      {refused, input(proven), "column a frequency table (" + hex.EncodeToString(refused[:6]) + "): its input proof's listed evaluations do not hold for the stored table"},
+		"column first": {table, InputColumn{Kind: ProofKindInputHistogram, Width: 5, Min: -10, Max: 10, Table: proven}, "column a has 1 ciphertexts and 0 input proofs"},
+	}
+	for name, tt := range tests {
+		task := &Task{ID: name, Phase: PhaseInputs, Columns: [][][32]byte{{column}}, ColumnNames: []string{"a"}, Tables: [][32]byte{tt.table},
+			Inputs: []InputColumn{tt.in}, InputKey: key, InputHolder: holder}
+		reason, err := l.Check(ctx, task)
+		if err != nil {
+			t.Fatalf("%s: Check: %v", name, err)
+		}
+		switch {
+		case tt.want == "" && reason != "":
+			t.Errorf("%s: verdict %q, want valid", name, reason)
+		case tt.want != "" && !strings.HasPrefix(reason, tt.want):
+			t.Errorf("%s: verdict %q, want one starting %q", name, reason, tt.want)
+		}
+	}
+
+	wantChunk := InputClaim{Slots: uint64(n), Width: 5, Commitment: chunk.Commitment, Min: -10, Max: 10, Rows: rows, Key: key, Holder: holder,
+		Ciphertext: column, Evaluations: chunk.Evaluations, Histogram: HistogramColumn}
+	wantTable := InputClaim{Slots: uint64(n), Width: 3, Commitment: proven.Commitment, Min: 0, Max: rows, Rows: uint64(n), Key: key, Holder: holder,
+		Ciphertext: table, Evaluations: proven.Evaluations, Histogram: HistogramTable}
+	wantTablePolys, err := ProofPolys(f.params, f.pk, tableBytes, InputLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks, tables int
+	for _, c := range checker.calls {
+		switch c.claim.Ciphertext {
+		case column:
+			chunks++
+			if !reflect.DeepEqual(c.claim, wantChunk) || !bytes.Equal(c.proof, chunk.Proof) {
+				t.Errorf("the checker got chunk claim %+v with proof %x, want %+v with %x", c.claim, c.proof, wantChunk, chunk.Proof)
+			}
+		case table:
+			tables++
+			if !reflect.DeepEqual(c.claim, wantTable) || !bytes.Equal(c.proof, proven.Proof) {
+				t.Errorf("the checker got table claim %+v with proof %x, want %+v with %x", c.claim, c.proof, wantTable, proven.Proof)
+			}
+			if !samePolys(c.polys, wantTablePolys) {
+				t.Error("the checker got polynomials that are not the stored table's under the committee key")
+			}
+		}
+	}
+	// A listing without a proven table is refused before any proof is checked; of the others,
+	// all but "column first" reach the chunk, and only "honest" reaches the stored table.
+	if chunks != 3 || tables != 1 {
+		t.Errorf("the checker saw the chunk %d times and the table %d times, want 3 and 1", chunks, tables)
+	}
+}
