@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/devnet/devnettest"
 )
 
 // TestDemo runs the demo at a small size: Demo fails unless every decrypted result equals the
@@ -19,7 +20,7 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var out strings.Builder
-	rep, err := devnet.Demo(ctx, devnet.DemoConfig{Home: t.TempDir(), Rows: [2]int{60, 40}, Out: &out, SetupCache: t.TempDir()})
+	rep, err := devnet.Demo(ctx, devnet.DemoConfig{Home: t.TempDir(), Rows: [2]int{60, 40}, Out: &out, SetupCache: devnettest.SetupCache()})
 	if err != nil {
 		t.Fatalf("Demo = %v\n%s", err, out.String())
 	}

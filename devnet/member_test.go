@@ -29,7 +29,7 @@ func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string
 	defer cancel()
 	var err error
 	dn, err = devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, Members: n, Threshold: threshold, ChunkSize: testChunk,
-		ExternalMembers: true, ComputationDeadline: deadline})
+		ExternalMembers: true, ComputationDeadline: deadline, SetupCache: devnettest.SetupCache()})
 	if err != nil {
 		t.Fatal(err)
 	}

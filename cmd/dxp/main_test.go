@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/marketplace"
 )
 
@@ -68,7 +69,7 @@ func TestCLI(t *testing.T) {
 	rpc := freeRPC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64, SetupCache: devnettest.SetupCache()})
 	if err != nil {
 		t.Fatal(err)
 	}

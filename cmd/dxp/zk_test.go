@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
@@ -25,7 +26,7 @@ func TestZKCeremonyCLI(t *testing.T) {
 	rpc := freeRPC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, ChunkSize: 64, SetupCache: devnettest.SetupCache()})
 	if err != nil {
 		t.Fatal(err)
 	}

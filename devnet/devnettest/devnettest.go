@@ -79,7 +79,16 @@ func Start(t testing.TB, cfg devnet.Config) *devnet.Devnet {
 // in the temporary directory across runs: a devnet on a small ring sets up input circuits, tens
 // of seconds to minutes each (devnet.InsecureInputSetup), and a cached key is used only if it
 // fits the circuit compiled now.
-func SetupCache() string { return filepath.Join(os.TempDir(), "dxp-test-setup-cache") }
+//
+// $DXP_SETUP_CACHE names it when set, so that scripts/test gives every package's tests, and the
+// dxp processes they start (which read the same variable), one cache: each setup then runs once
+// per machine, not once per package.
+func SetupCache() string {
+	if d := os.Getenv("DXP_SETUP_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "dxp-test-setup-cache")
+}
 
 // MinioStorage starts a MinIO server for the test and returns its bucket as a --storage URL,
 // and its configuration.
