@@ -377,6 +377,7 @@ func (a *attacker) holdsNothing(t *testing.T, ctx context.Context, what string, 
 // counts and means, yet sit in the ciphertext) or one row more (a padding slot counted as a row).
 // The last chunk's proof shows exactly 200 real rows, so the chain refuses both listings at that
 // chunk (CodeBadProof naming the column and chunk 1); the owner pays nothing and holds nothing.
+// The same listing with its true row count is accepted.
 func TestAttackWrongRowCount(t *testing.T) {
 	n := inputDevnet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -393,5 +394,10 @@ func TestAttackWrongRowCount(t *testing.T) {
 			t.Errorf("listing of %d proven rows as %d = %v, want refused with CodeBadProof naming column %q chunk 1", l.rows, rows, err, col.Name)
 		}
 		a.holdsNothing(t, ctx, fmt.Sprintf("%d rows listed as %d", l.rows, rows), before)
+	}
+	// The control: the same listing with its true row count is accepted, so the refusals above
+	// are for the row counts alone.
+	if err := a.submit(ctx, "rows-true", l, l.rows); err != nil {
+		t.Errorf("the listing with its true row count = %v, want accepted", err)
 	}
 }
