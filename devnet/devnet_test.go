@@ -283,7 +283,7 @@ func TestThresholdDevnet(t *testing.T) {
 	if _, err := devnet.Start(ctx, devnet.Config{Home: t.TempDir(), Members: 3, Threshold: 1}); err == nil {
 		t.Error("a 1-of-3 committee was accepted: one member would hold the whole key")
 	}
-	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, Members: 3, Threshold: 2, ChunkSize: testChunk})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, Members: 3, Threshold: 2, ChunkSize: testChunk, SetupCache: devnettest.SetupCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
