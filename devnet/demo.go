@@ -163,7 +163,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		if tables[i], err = marketplace.ReadTable(path, strings.NewReader(csvText), schema); err != nil {
 			return nil, err
 		}
-		say("5.%d %s publishes %d rows: validate, commit (salted Poseidon2), encrypt, prove in zk that each ciphertext encrypts exactly the committed values, upload, register", i+1, owner, tables[i].Rows)
+		say("5.%d %s publishes %d rows: validate, commit (salted Poseidon2), encrypt, prove in zk that each ciphertext encrypts exactly the committed values and that each frequency table is their histogram, upload, register", i+1, owner, tables[i].Rows)
 		start = time.Now()
 		stage := ""
 		pub, err := s.Publish(ctx, marketplace.PublishRequest{From: owner, Name: owner + "-survey", Description: "generated demo data",

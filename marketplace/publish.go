@@ -146,7 +146,10 @@ type manifestColumn struct {
 // that is interrupted and started again with the same inputs resumes. Nothing is registered
 // unless every chunk is proven and every ciphertext uploaded. A column with a registered input
 // circuit (chooseCircuit) is encrypted provably and proven one ciphertext per chunk, each proof
-// showing its ciphertext encrypts exactly the chunk's committed values (see the package doc).
+// showing its ciphertext encrypts exactly the chunk's committed values (see the package doc). A
+// histogram column (CircuitInputHistogram) is committed first, in a pass of its own over the CSV
+// before the proofs, and its frequency table proven to be the histogram of its values
+// (histogram.go).
 func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResult, error) {
 	report := req.Progress
 	if report == nil {
@@ -247,7 +250,8 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	stage("commit, prove, encrypt, upload", start)
 
 	start = time.Now()
-	report(PublishProgress{Stage: "register", TotalRows: rows, Chunks: run.chunks()})
+	// The chain verifies every chunk's proof and every histogram column's table proof.
+	report(PublishProgress{Stage: "register", TotalRows: rows, Chunks: run.chunks() + run.tables()})
 	msg, manDigest, err := run.registration(ctx, req)
 	if err != nil {
 		return nil, err
@@ -752,6 +756,17 @@ func (r *publishRun) saveJournal() error {
 func ceil(a, b int) int { return (a + b - 1) / b }
 
 func (r *publishRun) chunksOf(col int) int { return ceil(r.rows, int(r.circuits[col].ChunkSize)) }
+
+// tables is how many frequency tables the publish proves: one per histogram column.
+func (r *publishRun) tables() int {
+	n := 0
+	for _, h := range r.hist {
+		if h != nil {
+			n++
+		}
+	}
+	return n
+}
 
 func (r *publishRun) chunks() int {
 	n := 0
