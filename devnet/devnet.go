@@ -47,7 +47,8 @@ type Config struct {
 	// input circuits for it and requires every column to be proven with one. It is fixed at
 	// first start.
 	Slots uint64
-	// Widths are the chunk circuit widths genesis registers; nil means 32 and 64.
+	// Widths are the widths of the chunk circuits genesis registers, and on a ring below
+	// mpc.SecureSlots of its input-histogram circuits; nil means 32 and 64.
 	Widths []int
 	// SetupCache is a directory where insecure setups are kept and reused by later devnets of
 	// the same circuits; empty means set up afresh every first start.

@@ -28,6 +28,8 @@ func externalDevnet(t *testing.T, n, threshold int, deadline int64) (home string
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
+	// The shared setup cache: a fresh setup of a small ring's input-histogram and frequency-table
+	// circuits takes minutes.
 	dn, err = devnet.Start(ctx, devnet.Config{Home: home, RPC: rpc, Members: n, Threshold: threshold, ChunkSize: testChunk,
 		ExternalMembers: true, ComputationDeadline: deadline, SetupCache: devnettest.SetupCache()})
 	if err != nil {

@@ -42,20 +42,21 @@ func InsecureChunkSetup(ctx context.Context, cacheDir string, n, w int, log *slo
 		func() ([]byte, []byte, error) { return zk.SetupChunkInsecure(n, w) }, log)
 }
 
-// InsecureInputSetup returns the keys of an insecure, devnet-only setup of the input circuit
-// for a ring of slots values per ciphertext (mpc.NewParamsFor) and width w
-// (marketplace.InputLayout), through the cache as InsecureChunkSetup does. The cache file names
-// the kind, the ring and the width; a cached key is used only if it fits the circuit compiled
-// now.
+// InsecureInputSetup returns the keys of an insecure, devnet-only setup of the input circuit of
+// kind (rights.CircuitInput, CircuitInputHistogram or CircuitFrequencyTable) for a ring of slots
+// values per ciphertext (mpc.NewParamsFor) and width w (marketplace.InputLayout, with the
+// histogram part the kind names: marketplace.KindLayout), through the cache as
+// InsecureChunkSetup does. The cache file names the kind, the ring and the width; a cached key is
+// used only if it fits the circuit compiled now.
 //
 // INSECURE: whoever ran the setup, or can read the cache, can forge proofs. Development only.
-func InsecureInputSetup(ctx context.Context, cacheDir string, slots, w int, log *slog.Logger) (pk, vk []byte, cached bool, err error) {
-	lay, err := marketplace.InputLayout(uint64(slots), uint32(w))
+func InsecureInputSetup(ctx context.Context, cacheDir string, kind rights.CircuitKind, slots, w int, log *slog.Logger) (pk, vk []byte, cached bool, err error) {
+	lay, err := marketplace.KindLayout(kind, uint64(slots), uint32(w))
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("input circuit slots=%d w=%d: %w", slots, w, err)
+		return nil, nil, false, fmt.Errorf("%s circuit slots=%d w=%d: %w", kind, slots, w, err)
 	}
-	return insecureSetup(ctx, cacheDir, fmt.Sprintf("input-v%d-ring%d-w%d.keys", setupCacheVersion, slots, w),
-		"input circuit", fmt.Sprintf("slots=%d w=%d", slots, w), []any{"slots", slots, "width", w},
+	return insecureSetup(ctx, cacheDir, fmt.Sprintf("%s-v%d-ring%d-w%d.keys", kind, setupCacheVersion, slots, w),
+		string(kind)+" circuit", fmt.Sprintf("slots=%d w=%d", slots, w), []any{"slots", slots, "width", w},
 		func(pk []byte) error { _, err := zk.NewInputProver(lay, pk); return err },
 		func() ([]byte, []byte, error) { return zk.SetupInputInsecure(lay) }, log)
 }
@@ -117,12 +118,18 @@ func writeSetupCache(path string, pk, vk []byte) error {
 	return atomicfile.Write(path, b, 0o600)
 }
 
+// tableWidth is the width of the frequency-table circuit a small-ring devnet registers: its
+// counts go up to 2^32 − 1 rows (rights.ColumnWidth(0, Rows)), more than any devnet holds.
+const tableWidth = 32
+
 // devnetCircuits sets up (or takes from the cache) the chunk circuit of size n for each width
-// and, on a ring below mpc.SecureSlots, the input circuit of the ring (slots values per
-// ciphertext) for each width, uploads each proving key and returns the registry entries for
-// genesis. Publish prefers an input circuit where one fits. A devnet at the secure ring registers
-// chunk circuits only: its input setup takes minutes and gigabytes per width (the compute bench's
-// devnet, which measures computation, not publishing).
+// and, on a ring below mpc.SecureSlots, the input circuit with the histogram column side
+// (rights.CircuitInputHistogram) of the ring (slots values per ciphertext) for each width and one
+// frequency-table circuit (rights.CircuitFrequencyTable) of tableWidth, uploads each proving key
+// and returns the registry entries for genesis. Publish proves a column with the input-histogram
+// circuit where one fits, and its frequency table with the table circuit. A devnet at the secure
+// ring registers chunk circuits only: its input setup takes minutes and gigabytes per width (the
+// compute bench's devnet, which measures computation, not publishing).
 func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n, slots int, widths []int, log *slog.Logger) ([]rights.Circuit, error) {
 	var out []rights.Circuit
 	register := func(kind rights.CircuitKind, size, w int, pk, vk []byte) error {
@@ -147,12 +154,21 @@ func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string,
 	if slots >= mpc.SecureSlots {
 		return out, nil
 	}
+	type inputCircuit struct {
+		kind rights.CircuitKind
+		w    int
+	}
+	var inputs []inputCircuit
 	for _, w := range widths {
-		pk, vk, _, err := InsecureInputSetup(ctx, cacheDir, slots, w, log)
+		inputs = append(inputs, inputCircuit{rights.CircuitInputHistogram, w})
+	}
+	inputs = append(inputs, inputCircuit{rights.CircuitFrequencyTable, tableWidth})
+	for _, in := range inputs {
+		pk, vk, _, err := InsecureInputSetup(ctx, cacheDir, in.kind, slots, in.w, log)
 		if err != nil {
 			return nil, err
 		}
-		if err := register(rights.CircuitInput, slots, w, pk, vk); err != nil {
+		if err := register(in.kind, slots, in.w, pk, vk); err != nil {
 			return nil, err
 		}
 	}

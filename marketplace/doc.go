@@ -16,7 +16,7 @@
 //	params, err := s.Params() // the committee's BGV parameters in the chain's ring
 //	schema, err := marketplace.ParseSchema(schemaFile)
 //	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner1", Name: "survey",
-//		Schema: schema, CSV: marketplace.FileSource("data.csv"), Price: 5}) // read twice, as a stream
+//		Schema: schema, CSV: marketplace.FileSource("data.csv"), Price: 5}) // read 2 or 3 times, as a stream
 //	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset}, ...})
 //	g, err = s.ActOnGrant(ctx, "owner1", g.ID, marketplace.Approve, "")
 //	entries, err := s.Catalog(ctx, marketplace.CatalogFilter{}) // what `dxp dataset list` shows
@@ -25,8 +25,9 @@
 //
 // # What each flow guarantees
 //
-// Publish reads the CSV twice as a stream. The first pass checks every row (an error names the
-// line and column) before anything leaves the machine. The second cuts each column into chunks
+// Publish reads the CSV twice as a stream (three times with histogram columns, below). The first
+// pass checks every row (an error names the line and column) before anything leaves the machine.
+// The last cuts each column into chunks
 // of the registered circuit it is proven with (the narrowest width that holds its bounds),
 // and runs a pipeline: proof workers commit to and prove each chunk (values within the declared
 // bounds, matching a salted Poseidon2 commitment) while an encrypter encrypts the values under
@@ -48,8 +49,21 @@
 // exactly the bytes proven; the chunk carries the proof's evaluations (EncodeEvaluations). A
 // chunk and its ciphertext are journalled together once uploaded, and a resumed run keeps both or
 // neither: a ciphertext cannot be made again without its witness, nor proven without it. Memory
-// holds one witness per worker. inputs.go holds this glue: InputLayout, InputStatement,
-// InputWitness, InputGroupPolys and the evaluations' encoding, and Verifier, the chain's verifier.
+// holds one witness per worker. inputs.go holds this glue: InputLayout (KindLayout, ClaimLayout
+// for the histogram sides), InputStatement, InputWitness, InputGroupPolys and the evaluations'
+// encoding, and Verifier, the chain's verifier.
+//
+// Where the chain also registers the input circuit with the histogram column side
+// (rights.CircuitInputHistogram) and a frequency-table circuit (rights.CircuitFrequencyTable)
+// whose width holds counts up to the dataset's rows, that circuit is preferred for a column whose
+// bin width fits it: a histogram column, whose frequency table is proven to be the histogram of
+// its values. Between the two passes a commit pass commits every chunk and the table's counts and
+// journals them with their salts; α is the chain's challenge over those commitments
+// (Verifier.HistogramChallenge, rights.HistogramContext of the owner and the column); each chunk
+// is proven at α with its journalled salt (its S_c in Chunk.HistogramSum) and the table, encrypted
+// with mpc.EncryptProvable at mpc.InputLevel like a chunk, with the table circuit
+// (FrequencyTable.Width, Commitment, Proof, Evaluations, Sum). histogram.go holds this and the
+// argument for it.
 //
 // Compute first refuses, before anything is escrowed, what the chain would refuse by package
 // spec's rules (the op's arguments, histogram edges on the frequency tables' bins, the overflow

@@ -1,18 +1,25 @@
 package marketplace
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
+	"github.com/dxplabs/dxp/circuits"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/spec"
 	"github.com/dxplabs/dxp/storage"
+	"github.com/dxplabs/dxp/zk"
 )
 
 // Histograms and noisy counts read a column's frequency table, not its rows: at publish every
@@ -82,8 +89,16 @@ func (f *FrequencyTables) Add(col int, values []int64) error {
 // Upload encrypts every table under the committee's public key, puts it in storage, and returns
 // what the chain records for each column, in schema order.
 func (f *FrequencyTables) Upload(ctx context.Context, bucket storage.Bucket, params heint.Parameters, pk *rlwe.PublicKey) ([]*rights.FrequencyTable, error) {
+	return f.upload(ctx, bucket, params, pk, func(int) bool { return false })
+}
+
+// upload is Upload for the columns skip does not name; a skipped column's entry is nil.
+func (f *FrequencyTables) upload(ctx context.Context, bucket storage.Bucket, params heint.Parameters, pk *rlwe.PublicKey, skip func(col int) bool) ([]*rights.FrequencyTable, error) {
 	out := make([]*rights.FrequencyTable, len(f.tables))
 	for i, t := range f.tables {
+		if skip(i) {
+			continue
+		}
 		c := f.schema.Columns[i]
 		ct, err := t.Encrypt(params, pk)
 		if err != nil {
@@ -206,4 +221,308 @@ func formatBuckets(bs []Bucket) string {
 		parts[i] = fmt.Sprintf("[%s, %s): %s", b.From, b.To, b.Count)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Proven frequency tables. A CircuitInputHistogram column's table is proven to be the histogram
+// of its values (circuits.HistogramLayout): each chunk's input proof exposes S_c = Σ_i 1/(α − b_i)
+// over its rows' bins b_i, the table's own input proof (rights.CircuitFrequencyTable) exposes
+// S_T = Σ_k h_k/(α − k) over its counts, and the chain accepts the table only if Σ_c S_c = S_T.
+// That argument needs every value and every count fixed before α is known, so a publish with
+// histogram columns runs a commit pass first (commitHistograms): it reads the CSV, commits every
+// chunk of every histogram column under a fresh salt (zk.CommitInput), counts the column bin by
+// bin and commits the counts, and journals all of it before anything is proven. α is then the
+// chain's challenge over those commitments (Verifier.HistogramChallenge with
+// rights.HistogramContext(owner, column)), and every chunk is proven with its journalled salt at
+// that α (proveChunk), the table last (proveTable). A resumed publish re-derives the same α from
+// the journal and never commits a chunk again. The salts and counts are secrets: they live in the
+// journal (0600, in the owner's home) and nowhere else.
+
+// isInputKind reports whether kind is a column input circuit: one chunk per ciphertext, proven
+// together with its encryption.
+func isInputKind(kind rights.CircuitKind) bool {
+	return kind == rights.CircuitInput || kind == rights.CircuitInputHistogram
+}
+
+// journalHistogram is a histogram column's commit pass, as journalled.
+type journalHistogram struct {
+	Commitments     [][]byte `json:"commitments"` // per chunk, in row order
+	Salts           [][]byte `json:"salts"`
+	Counts          []int64  `json:"counts"` // the frequency table: one count per slot
+	TableCommitment []byte   `json:"table_commitment"`
+	TableSalt       []byte   `json:"table_salt"`
+}
+
+// histogramColumn is a publish's histogram check of one CircuitInputHistogram column.
+type histogramColumn struct {
+	column ColumnSchema
+	lay    circuits.InputLayout // the column side's
+	bin    int64                // the frequency table's bins: [Min + k·bin, Min + (k+1)·bin)
+	slots  int
+	alpha  fr.Element // the column's α, once drawn (commitHistograms)
+}
+
+func newHistogramColumn(c ColumnSchema, bin int64, circ rights.Circuit, slots int) (*histogramColumn, error) {
+	lay, err := KindLayout(circ.Kind, circ.ChunkSize, circ.Width)
+	if err != nil {
+		return nil, fmt.Errorf("circuit %s: %w", circ.ID(), err)
+	}
+	return &histogramColumn{column: c, lay: lay, bin: bin, slots: slots}, nil
+}
+
+// journalled reports whether jh is a whole commit pass of this column for a dataset of rows
+// rows in chunks chunks.
+func (h *histogramColumn) journalled(jh *journalHistogram, chunks, rows int) bool {
+	if jh == nil || len(jh.Commitments) != chunks || len(jh.Salts) != chunks || len(jh.Counts) != h.slots ||
+		!canonical(jh.TableCommitment) || !canonical(jh.TableSalt) {
+		return false
+	}
+	for k := range jh.Commitments {
+		if !canonical(jh.Commitments[k]) || !canonical(jh.Salts[k]) {
+			return false
+		}
+	}
+	total := int64(0)
+	for _, n := range jh.Counts {
+		if n < 0 {
+			return false
+		}
+		total += n
+	}
+	return total == int64(rows)
+}
+
+// canonical reports whether b is a canonical 32-byte field element.
+func canonical(b []byte) bool {
+	var x fr.Element
+	return x.SetBytesCanonical(b) == nil
+}
+
+// drawAlpha sets the column's α: the chain's challenge (Verifier.HistogramChallenge) over the
+// journalled commitments, for the column of owner's listing.
+func (h *histogramColumn) drawAlpha(owner rights.Address, jh *journalHistogram) error {
+	a, err := Verifier{}.HistogramChallenge(rights.HistogramContext(owner, h.column.Name), jh.Commitments, jh.TableCommitment, h.column.Min, h.bin)
+	if err != nil {
+		return err
+	}
+	if err := h.alpha.SetBytesCanonical(a); err != nil {
+		return errors.New("the histogram challenge is not a canonical field element")
+	}
+	return nil
+}
+
+// proveChunk returns the proof of chunk index (values) at the column's α with its journalled salt,
+// for inputEncrypter.encryptAndProve, and the commitment the proof must carry.
+func (h *histogramColumn) proveChunk(prover *zk.InputProver, jh *journalHistogram, index int, values []int64) (func(circuits.EncryptionWitness, []circuits.GroupPolys, fr.Element) (zk.InputProof, error), fr.Element, error) {
+	var salt, want fr.Element
+	if jh == nil || index < 0 || index >= len(jh.Salts) {
+		return nil, want, fmt.Errorf("chunk %d was not committed in the commit pass", index+1)
+	}
+	if err := salt.SetBytesCanonical(jh.Salts[index]); err != nil {
+		return nil, want, fmt.Errorf("chunk %d: its journalled salt is not a field element", index+1)
+	}
+	if err := want.SetBytesCanonical(jh.Commitments[index]); err != nil {
+		return nil, want, fmt.Errorf("chunk %d: its journalled commitment is not a field element", index+1)
+	}
+	st := circuits.HistogramStatement{Alpha: h.alpha, Min: h.column.Min, Bin: h.bin}
+	c := h.column
+	return func(w circuits.EncryptionWitness, polys []circuits.GroupPolys, binding fr.Element) (zk.InputProof, error) {
+		return prover.ProveHistogram(values, c.Min, c.Max, salt, w, polys, binding, st)
+	}, want, nil
+}
+
+// histograms reports whether the publish has a histogram column.
+func (r *publishRun) histograms() bool {
+	for _, h := range r.hist {
+		if h != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// commitHistograms runs the commit pass of every histogram column the journal has not committed
+// yet, journals it, and draws every histogram column's α from its journalled commitments.
+func (r *publishRun) commitHistograms(ctx context.Context, src CSVSource, report func(PublishProgress)) error {
+	r.mu.Lock()
+	var todo []int
+	for i, h := range r.hist {
+		if h != nil && r.journal.Columns[i].Histogram == nil {
+			todo = append(todo, i)
+		}
+	}
+	r.mu.Unlock()
+	if len(todo) > 0 {
+		done, err := r.commitPass(ctx, src, todo, report)
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		for i, jh := range done {
+			r.journal.Columns[i].Histogram = jh
+		}
+		r.mu.Unlock()
+		// Saved before any proof: a chunk is only ever proven at the α of journalled commitments.
+		if err := r.saveJournal(); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, h := range r.hist {
+		if h == nil {
+			continue
+		}
+		if err := h.drawAlpha(r.owner, r.journal.Columns[i].Histogram); err != nil {
+			return fmt.Errorf("column %s: %w", h.column.Name, err)
+		}
+	}
+	return nil
+}
+
+// commitPass reads the CSV once more and commits, for each column of todo, every chunk under a
+// fresh salt and its frequency table's counts. The first pass has checked every row; a file that
+// changed in between is refused.
+func (r *publishRun) commitPass(ctx context.Context, src CSVSource, todo []int, report func(PublishProgress)) (map[int]*journalHistogram, error) {
+	f, err := src.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", src.Name, err)
+	}
+	defer f.Close()
+	hash := sha256.New()
+	rr, err := NewRowReader(src.Name, io.TeeReader(f, hash), r.schema)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]*journalHistogram{}
+	chunk := map[int][]int64{}
+	for _, i := range todo {
+		out[i] = &journalHistogram{Counts: make([]int64, r.slots)}
+		chunk[i] = make([]int64, 0, r.slots)
+	}
+	commit := func(i int) error {
+		h := r.hist[i]
+		c, salt, err := zk.CommitInput(h.lay, chunk[i], h.column.Min)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", h.column.Name, err)
+		}
+		cb, sb := c.Bytes(), salt.Bytes()
+		out[i].Commitments, out[i].Salts = append(out[i].Commitments, cb[:]), append(out[i].Salts, sb[:])
+		chunk[i] = chunk[i][:0]
+		return nil
+	}
+	tick := newTicker()
+	for {
+		row, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range todo {
+			h := r.hist[i]
+			b, err := circuits.Bucket(row[i], h.column.Min, h.bin, r.slots)
+			if err != nil {
+				return nil, fmt.Errorf("column %s row %d: %w", h.column.Name, rr.Rows(), err)
+			}
+			out[i].Counts[b]++
+			if chunk[i] = append(chunk[i], row[i]); len(chunk[i]) == r.slots {
+				if err := commit(i); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if rr.Rows()%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if tick.due() {
+				report(PublishProgress{Stage: "commit", Rows: rr.Rows(), TotalRows: r.rows})
+			}
+		}
+	}
+	if rr.Rows() != r.rows {
+		return nil, fmt.Errorf("%s %w: %d rows now, %d when it was checked", src.Name, errInputChanged, rr.Rows(), r.rows)
+	}
+	if _, err := io.Copy(hash, f); err != nil {
+		return nil, fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	var d [32]byte
+	if hash.Sum(d[:0]); d != r.input {
+		return nil, fmt.Errorf("%s %w: its SHA-256 differs from the first pass's", src.Name, errInputChanged)
+	}
+	for _, i := range todo {
+		if len(chunk[i]) > 0 {
+			if err := commit(i); err != nil {
+				return nil, err
+			}
+		}
+		c, salt, err := zk.CommitInput(r.table.lay, out[i].Counts, 0)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: the frequency table: %w", r.hist[i].column.Name, err)
+		}
+		cb, sb := c.Bytes(), salt.Bytes()
+		out[i].TableCommitment, out[i].TableSalt = cb[:], sb[:]
+	}
+	report(PublishProgress{Stage: "commit", Rows: rr.Rows(), TotalRows: r.rows})
+	return out, nil
+}
+
+// tableProver proves frequency tables with a registered CircuitFrequencyTable circuit.
+type tableProver struct {
+	circuit rights.Circuit
+	lay     circuits.InputLayout
+	prover  *zk.InputProver
+}
+
+func (s *Session) newTableProver(ctx context.Context, c rights.Circuit) (*tableProver, error) {
+	lay, err := KindLayout(c.Kind, c.ChunkSize, c.Width)
+	if err != nil {
+		return nil, fmt.Errorf("circuit %s: %w", c.ID(), err)
+	}
+	pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.PK))
+	if err != nil {
+		return nil, fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
+	}
+	p, err := zk.NewInputProver(lay, pk)
+	if err != nil {
+		return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
+	}
+	return &tableProver{circuit: c, lay: lay, prover: p}, nil
+}
+
+// proveTable encrypts histogram column col's journalled counts as a fresh input ciphertext
+// (mpc.EncryptProvable at mpc.InputLevel, one count per slot), proves it with the table circuit
+// at the column's α with the journalled salt, uploads it and returns the column's
+// rights.FrequencyTable: the table's claim is Min 0, Max = rows, every slot a real row.
+func (r *publishRun) proveTable(ctx context.Context, col int) (*rights.FrequencyTable, error) {
+	h := r.hist[col]
+	r.mu.Lock()
+	jh := r.journal.Columns[col].Histogram
+	r.mu.Unlock()
+	if jh == nil {
+		return nil, errors.New("the frequency table was not committed")
+	}
+	var salt fr.Element
+	if err := salt.SetBytesCanonical(jh.TableSalt); err != nil {
+		return nil, errors.New("the frequency table's journalled salt is not a field element")
+	}
+	counts, rows := jh.Counts, int64(r.rows)
+	pc, err := r.inputs.encryptAndProve(counts, func(w circuits.EncryptionWitness, polys []circuits.GroupPolys, binding fr.Element) (zk.InputProof, error) {
+		return r.table.prover.ProveHistogram(counts, 0, rows, salt, w, polys, binding, circuits.HistogramStatement{Alpha: h.alpha})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encrypt and prove the frequency table: %w", err)
+	}
+	cb := pc.Proof.Commitment.Bytes()
+	if !bytes.Equal(cb[:], jh.TableCommitment) {
+		return nil, errors.New("the frequency table's proof does not carry its journalled commitment")
+	}
+	d, err := storage.PutBytes(ctx, r.s.Bucket, pc.Ciphertext)
+	if err != nil {
+		return nil, fmt.Errorf("upload the frequency table: %w", err)
+	}
+	sum := pc.Proof.HistogramSum.Bytes()
+	return &rights.FrequencyTable{Table: rights.Digest(d), Min: h.column.Min, Bin: h.bin, Width: r.table.circuit.Width,
+		Commitment: cb[:], Proof: pc.Proof.Proof, Evaluations: EncodeEvaluations(pc.Proof.Evaluations), Sum: sum[:]}, nil
 }

@@ -199,6 +199,27 @@ func ClaimLayout(c *rights.InputClaim) (circuits.InputLayout, error) {
 	return circuits.InputLayout{}, fmt.Errorf("unknown histogram side %d", c.Histogram.Side)
 }
 
+// KindLayout is the layout of the registered input circuit of kind for a ring of slots values
+// per ciphertext and width w: InputLayout for rights.CircuitInput, with the histogram column side
+// over N = slots bins for rights.CircuitInputHistogram, with the table side for
+// rights.CircuitFrequencyTable. It is the layout ClaimLayout gives the claims such a circuit
+// verifies.
+func KindLayout(kind rights.CircuitKind, slots uint64, w uint32) (circuits.InputLayout, error) {
+	lay, err := InputLayout(slots, w)
+	if err != nil {
+		return lay, err
+	}
+	switch kind {
+	case rights.CircuitInput:
+		return lay, nil
+	case rights.CircuitInputHistogram:
+		return lay.WithHistogramColumn(int(slots))
+	case rights.CircuitFrequencyTable:
+		return lay.WithHistogramTable()
+	}
+	return circuits.InputLayout{}, fmt.Errorf("circuit kind %q is not an input circuit", kind)
+}
+
 // HistogramStatement is the histogram part of an input proof's statement, from its claim.
 func HistogramStatement(h *rights.HistogramClaim) (circuits.HistogramStatement, error) {
 	st := circuits.HistogramStatement{Min: h.Min, Bin: h.Bin}
@@ -350,10 +371,11 @@ type provenCiphertext struct {
 }
 
 // encryptAndProve encrypts one chunk's values (1 to N) at mpc.InputLevel with mpc.EncryptProvable
-// and proves it with prover, binding the proof to the committee's key, the level and the
-// ciphertext's SHA-256 (the storage digest the listing names). The witness lives only for the
-// length of this call: memory holds one witness per caller.
-func (e *inputEncrypter) encryptAndProve(prover *zk.InputProver, values []int64, min, max int64) (provenCiphertext, error) {
+// and proves it with prove (an InputProver's Prove or ProveHistogram over the same values), binding
+// the proof to the committee's key, the level, the ciphertext's SHA-256 (the storage digest the
+// listing names) and the holder. The witness lives only for the length of this call: memory holds
+// one witness per caller.
+func (e *inputEncrypter) encryptAndProve(values []int64, prove func(w circuits.EncryptionWitness, polys []circuits.GroupPolys, binding fr.Element) (zk.InputProof, error)) (provenCiphertext, error) {
 	if n := mpc.Slots(e.params); len(values) < 1 || len(values) > n {
 		return provenCiphertext{}, fmt.Errorf("an input chunk holds 1 to %d values, not %d", n, len(values))
 	}
@@ -370,7 +392,7 @@ func (e *inputEncrypter) encryptAndProve(prover *zk.InputProver, values []int64,
 		return provenCiphertext{}, err
 	}
 	binding := zk.Binding(e.keyDigest[:], mpc.InputLevel, sha256.Sum256(ct.Ciphertext), []byte(e.holder))
-	ip, err := prover.Prove(values, min, max, InputWitness(ct.Witness), InputGroupPolys(polys), binding)
+	ip, err := prove(InputWitness(ct.Witness), InputGroupPolys(polys), binding)
 	if err != nil {
 		return provenCiphertext{}, err
 	}

@@ -3,6 +3,7 @@ package marketplace_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
+	"github.com/dxplabs/dxp/circuits"
 	"github.com/dxplabs/dxp/devnet"
 	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
@@ -27,9 +30,10 @@ import (
 )
 
 // The input tests share one devnet on the smallest ring, 1,024 slots (INSECURE, devnet only),
-// registering input circuits of width 32 only (both of Table's columns fit), and one honest
-// listing of inputRows rows: two ciphertexts per column, the second short, so four input proofs.
-// Its start and that publish are most of their time; the attacks add two proofs.
+// registering input circuits with the histogram column side of width 32 only (both of Table's
+// columns fit) and the frequency-table circuit, and one honest listing of inputRows rows: two
+// ciphertexts per column, the second short, so four input proofs and two table proofs. Its start
+// and that publish are most of their time; the attacks add a few proofs.
 const (
 	inputSlots = 1024
 	inputWidth = 32
@@ -44,31 +48,45 @@ type inputNet struct {
 	pub  *PublishResult
 	ds   *rights.Dataset
 	// journal is, per column of the interrupted publish's journal, whether chunk k was proven
-	// and whether ciphertext k was uploaded.
-	journal [][2][]bool
+	// and whether ciphertext k was uploaded; committed, per column, the chunk commitments its
+	// commit pass journalled (hex).
+	journal   [][2][]bool
+	committed [][]string
+
+	proversOnce sync.Once
+	provers     [2]*zk.InputProver // attackProvers
+	proversErr  error
 }
 
 // readJournalPairs reads the one publish journal in home: per column, which chunks are proven
-// and which ciphertexts uploaded.
-func readJournalPairs(home string) ([][2][]bool, error) {
+// and which ciphertexts uploaded, and the chunk commitments of its commit pass (hex; none for a
+// column without one).
+func readJournalPairs(home string) ([][2][]bool, [][]string, error) {
 	files, err := filepath.Glob(filepath.Join(home, "publishing", "*.json"))
 	if err != nil || len(files) != 1 {
-		return nil, fmt.Errorf("journals after the interruption: %v, %v; want one", files, err)
+		return nil, nil, fmt.Errorf("journals after the interruption: %v, %v; want one", files, err)
+	}
+	if fi, err := os.Stat(files[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		return nil, nil, fmt.Errorf("the journal (it holds salts and counts) is not private: %v, %v", fi.Mode(), err)
 	}
 	b, err := os.ReadFile(files[0])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var j struct {
 		Columns []struct {
 			Chunks      []json.RawMessage `json:"chunks"`
 			Ciphertexts []json.RawMessage `json:"ciphertexts"`
+			Histogram   *struct {
+				Commitments [][]byte `json:"commitments"`
+			} `json:"histogram"`
 		} `json:"columns"`
 	}
 	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out [][2][]bool
+	var committed [][]string
 	for _, c := range j.Columns {
 		var pair [2][]bool
 		for _, x := range c.Chunks {
@@ -78,8 +96,15 @@ func readJournalPairs(home string) ([][2][]bool, error) {
 			pair[1] = append(pair[1], string(x) != "null")
 		}
 		out = append(out, pair)
+		var cs []string
+		if c.Histogram != nil {
+			for _, x := range c.Histogram.Commitments {
+				cs = append(cs, hex.EncodeToString(x))
+			}
+		}
+		committed = append(committed, cs)
 	}
-	return out, nil
+	return out, committed, nil
 }
 
 var (
@@ -145,7 +170,7 @@ func startInputNet(t *testing.T) (*inputNet, error) {
 		dn.Stop()
 		return nil, fmt.Errorf("interrupted publish = %v, want context.Canceled", err)
 	}
-	if n.journal, err = readJournalPairs(home); err != nil {
+	if n.journal, n.committed, err = readJournalPairs(home); err != nil {
 		dn.Stop()
 		return nil, err
 	}
@@ -170,7 +195,7 @@ func TestPublishInputColumns(t *testing.T) {
 	n := inputDevnet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	id := rights.KindCircuitID(rights.CircuitInput, inputSlots, inputWidth)
+	id := rights.KindCircuitID(rights.CircuitInputHistogram, inputSlots, inputWidth)
 	circuit, err := client.Get[rights.Circuit](ctx, n.s.Chain, id)
 	if err != nil {
 		t.Fatalf("input circuit %s: %v", id, err)
@@ -200,7 +225,7 @@ func TestPublishInputColumns(t *testing.T) {
 		t.Errorf("the interrupted publish journalled %d input chunks, the resumed one reused %d chunks and ciphertexts; want at least 1 and twice as many", done, n.pub.Reused)
 	}
 	for i, col := range n.ds.Columns {
-		if n.pub.Circuits[i] != id || col.Kind != rights.CircuitInput || col.ChunkSize != inputSlots || col.Width != inputWidth {
+		if n.pub.Circuits[i] != id || col.Kind != rights.CircuitInputHistogram || col.ChunkSize != inputSlots || col.Width != inputWidth {
 			t.Errorf("column %s: circuit %s, kind %q, chunk size %d, width %d; want %s", col.Name, n.pub.Circuits[i], col.Kind, col.ChunkSize, col.Width, id)
 		}
 		if len(col.Chunks) != wantChunks || len(col.Ciphertexts) != wantChunks {
@@ -215,6 +240,7 @@ func TestPublishInputColumns(t *testing.T) {
 				t.Fatalf("column %s ciphertext %d: stored bytes hash to %x, listed as %s", col.Name, j, d, col.Ciphertexts[j])
 			}
 			claim := InputClaim(n.ds.Rows, &col, j, committee.Keys[0], n.ds.Holder)
+			claim.Histogram = columnHistogramClaim(t, n.ds, &col, j)
 			if want := uint64(min(inputSlots, inputRows-j*inputSlots)); claim.Rows != want {
 				t.Errorf("column %s chunk %d: claim of %d rows, want %d", col.Name, j, claim.Rows, want)
 			}
@@ -269,16 +295,34 @@ func TestPublishInputColumns(t *testing.T) {
 }
 
 // attacker is a second owner on the shared devnet, with the tools an owner has: the committee's
-// public key, the chain's parameters, the registered input circuit's proving key, and the honest
-// listing's public columns and stored ciphertexts.
+// public key, the chain's parameters, the registered input circuits' proving keys (the column
+// side's and the frequency table's), and the honest listing's public columns and stored
+// ciphertexts.
 type attacker struct {
 	n      *inputNet
 	name   string
 	key    *Key
 	params heint.Parameters
 	pk     *rlwe.PublicKey
-	prover *zk.InputProver
+	prover *zk.InputProver // the input circuit with the histogram column side
+	table  *zk.InputProver // the frequency-table circuit
 	keyID  rights.Digest
+}
+
+// prove proves values of column col for a ciphertext with the column-side circuit, at an α of
+// the attacker's own drawing (a plain input proof needs none; any α >= N proves).
+func (a *attacker) prove(values []int64, col ColumnSchema, w circuits.EncryptionWitness, polys []circuits.GroupPolys, binding fr.Element) (zk.InputProof, error) {
+	bin, err := mpc.DefaultBin(col.Min, col.Max, inputSlots)
+	if err != nil {
+		return zk.InputProof{}, err
+	}
+	var alpha fr.Element
+	alpha.SetUint64(1 << 40)
+	salt, err := new(fr.Element).SetRandom()
+	if err != nil {
+		return zk.InputProof{}, err
+	}
+	return a.prover.ProveHistogram(values, col.Min, col.Max, *salt, w, polys, binding, circuits.HistogramStatement{Alpha: alpha, Min: col.Min, Bin: bin})
 }
 
 func newAttacker(t *testing.T, ctx context.Context, n *inputNet, name string) *attacker {
@@ -303,23 +347,40 @@ func newAttacker(t *testing.T, ctx context.Context, n *inputNet, name string) *a
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.Get[rights.Circuit](ctx, n.s.Chain, rights.KindCircuitID(rights.CircuitInput, inputSlots, inputWidth))
-	if err != nil {
-		t.Fatal(err)
+	provers := n.attackProvers(t, ctx)
+	return &attacker{n: n, name: name, key: k, params: params, pk: pk, prover: provers[0], table: provers[1], keyID: committee.Keys[0]}
+}
+
+// attackProvers loads, once per devnet, the provers of the registered column-side and
+// frequency-table circuits from their proving keys in storage, as any owner can.
+func (n *inputNet) attackProvers(t *testing.T, ctx context.Context) [2]*zk.InputProver {
+	t.Helper()
+	n.proversOnce.Do(func() {
+		for i, kind := range []rights.CircuitKind{rights.CircuitInputHistogram, rights.CircuitFrequencyTable} {
+			c, err := client.Get[rights.Circuit](ctx, n.s.Chain, rights.KindCircuitID(kind, inputSlots, inputWidth))
+			if err != nil {
+				n.proversErr = err
+				return
+			}
+			pkBytes, err := storage.GetBytes(ctx, n.s.Bucket, storage.Digest(c.PK))
+			if err != nil {
+				n.proversErr = err
+				return
+			}
+			lay, err := KindLayout(kind, inputSlots, inputWidth)
+			if err != nil {
+				n.proversErr = err
+				return
+			}
+			if n.provers[i], n.proversErr = zk.NewInputProver(lay, pkBytes); n.proversErr != nil {
+				return
+			}
+		}
+	})
+	if n.proversErr != nil {
+		t.Fatal(n.proversErr)
 	}
-	pkBytes, err := storage.GetBytes(ctx, n.s.Bucket, storage.Digest(c.PK))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lay, err := InputLayout(inputSlots, inputWidth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prover, err := zk.NewInputProver(lay, pkBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &attacker{n: n, name: name, key: k, params: params, pk: pk, prover: prover, keyID: committee.Keys[0]}
+	return n.provers
 }
 
 // list submits the honest listing's columns, after edit, as the attacker's own dataset.
@@ -431,7 +492,7 @@ func TestAttackCraftedCiphertextListing(t *testing.T) {
 	zero := mpc.EncryptionWitness{U: make([]int64, a.params.N()), E0: make([]int64, a.params.N()), E1: make([]int64, a.params.N()),
 		M: honest[0].Witness.M}
 	for name, w := range map[string]mpc.EncryptionWitness{"an honest encryption's witness": honest[0].Witness, "a zero witness": zero} {
-		if _, err := a.prover.Prove(values, col.Min, col.Max, InputWitness(w), InputGroupPolys(polys), binding); err == nil {
+		if _, err := a.prove(values, col, InputWitness(w), InputGroupPolys(polys), binding); err == nil {
 			t.Errorf("proved the crafted ciphertext with %s", name)
 		}
 	}
@@ -518,12 +579,12 @@ func TestAttackOneValueChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	binding := zk.Binding(a.keyID[:], mpc.InputLevel, sha256.Sum256(cts[0].Ciphertext), []byte(a.key.Address()))
-	if _, err := a.prover.Prove(values, col.Min, col.Max, InputWitness(cts[0].Witness), InputGroupPolys(polys), binding); err == nil {
+	if _, err := a.prove(values, col, InputWitness(cts[0].Witness), InputGroupPolys(polys), binding); err == nil {
 		t.Error("proved the committed values for a ciphertext of other values")
 	}
 	// The changed ciphertext's own proof exists (it commits to the changed values): the control
 	// that the attack below fails for the binding, not for a broken proof.
-	if _, err := a.prover.Prove(changed, col.Min, col.Max, InputWitness(cts[0].Witness), InputGroupPolys(polys), binding); err != nil {
+	if _, err := a.prove(changed, col, InputWitness(cts[0].Witness), InputGroupPolys(polys), binding); err != nil {
 		t.Fatalf("proving the changed values for their own ciphertext: %v", err)
 	}
 	d, err := storage.PutBytes(ctx, n.s.Bucket, cts[0].Ciphertext)

@@ -11,12 +11,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/dxplabs/dxp/circuits"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/rights/client"
@@ -59,7 +63,7 @@ type PublishRequest struct {
 
 // PublishProgress counts what a publish has done so far.
 type PublishProgress struct {
-	Stage       string `json:"stage"` // "validate", "publish", "register" or "check"
+	Stage       string `json:"stage"` // "validate", "commit", "publish", "register" or "check"
 	Rows        int    `json:"rows"`  // rows read in this stage
 	TotalRows   int    `json:"total_rows"`
 	Chunks      int    `json:"chunks"` // chunk proofs in the dataset (every column)
@@ -82,6 +86,8 @@ func (p PublishProgress) Line() string {
 			s += fmt.Sprintf(" · %d reused", p.Reused)
 		}
 		return s
+	case "commit":
+		return fmt.Sprintf("committing histogram columns: %d/%d rows read", p.Rows, p.TotalRows)
 	case "check":
 		return fmt.Sprintf("registered; the committee is checking the %d stored ciphertexts", p.Ciphertexts)
 	default:
@@ -140,7 +146,10 @@ type manifestColumn struct {
 // that is interrupted and started again with the same inputs resumes. Nothing is registered
 // unless every chunk is proven and every ciphertext uploaded. A column with a registered input
 // circuit (chooseCircuit) is encrypted provably and proven one ciphertext per chunk, each proof
-// showing its ciphertext encrypts exactly the chunk's committed values (see the package doc).
+// showing its ciphertext encrypts exactly the chunk's committed values (see the package doc). A
+// histogram column (CircuitInputHistogram) is committed first, in a pass of its own over the CSV
+// before the proofs, and its frequency table proven to be the histogram of its values
+// (histogram.go).
 func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResult, error) {
 	report := req.Progress
 	if report == nil {
@@ -187,11 +196,12 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if err != nil {
 		return nil, err
 	}
-	circuits := make([]rights.Circuit, len(req.Schema.Columns))
-	for i, c := range req.Schema.Columns {
-		if circuits[i], err = chooseCircuit(registered, gen.Params.SlotsPerCiphertext, c); err != nil {
-			return nil, err
-		}
+	// The circuits are chosen once before the CSV is read, so that a schema no registered circuit
+	// holds is refused at once, and again once its rows are known: the frequency-table circuit
+	// must hold counts up to the row count.
+	slots := gen.Params.SlotsPerCiphertext
+	if _, err := chooseCircuits(registered, slots, req.Schema, 1); err != nil {
+		return nil, err
 	}
 	res := &PublishResult{Holder: owner.Address()}
 	stage := func(name string, start time.Time) {
@@ -206,16 +216,31 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	}
 	stage("validate", start)
 	res.Rows = rows
+	chosen, err := chooseCircuits(registered, slots, req.Schema, uint64(rows))
+	if err != nil {
+		return nil, err
+	}
+	circuits := chosen.columns
 
 	if _, err := s.Register(ctx, owner); err != nil {
 		return nil, err
 	}
 	start = time.Now()
-	run, err := s.newPublishRun(ctx, req, owner.Address(), committee, circuits, rows, inputDigest)
+	run, err := s.newPublishRun(ctx, req, owner.Address(), committee, chosen, rows, inputDigest)
 	if err != nil {
 		return nil, err
 	}
 	stage("load proving keys and journal", start)
+
+	// The histogram columns' commit pass: every chunk and the frequency table committed, and α
+	// drawn from the commitments, before any of them is proven.
+	if run.histograms() {
+		start = time.Now()
+		if err := run.commitHistograms(ctx, req.CSV, report); err != nil {
+			return nil, err
+		}
+		stage("commit histogram columns", start)
+	}
 
 	// Pass 2: encode, commit, prove, encrypt and upload, chunk by chunk.
 	start = time.Now()
@@ -225,7 +250,8 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	stage("commit, prove, encrypt, upload", start)
 
 	start = time.Now()
-	report(PublishProgress{Stage: "register", TotalRows: rows, Chunks: run.chunks()})
+	// The chain verifies every chunk's proof and every histogram column's table proof.
+	report(PublishProgress{Stage: "register", TotalRows: rows, Chunks: run.chunks() + run.tables()})
 	msg, manDigest, err := run.registration(ctx, req)
 	if err != nil {
 		return nil, err
@@ -272,19 +298,71 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	return res, nil
 }
 
+// chosenCircuits are the circuits a dataset is proven with: one per column, and the
+// frequency-table circuit (nil if no column is a CircuitInputHistogram column).
+type chosenCircuits struct {
+	columns []rights.Circuit
+	table   *rights.Circuit
+}
+
+// chooseCircuits picks the circuit of every column of schema (chooseCircuit) for a dataset of
+// rows rows, and the frequency-table circuit its histogram columns' tables are proven with.
+func chooseCircuits(registered []rights.Circuit, slots uint64, schema *Schema, rows uint64) (chosenCircuits, error) {
+	var out chosenCircuits
+	table := tableCircuit(registered, slots, rows)
+	for _, c := range schema.Columns {
+		circ, err := chooseCircuit(registered, slots, c, table != nil)
+		if err != nil {
+			return chosenCircuits{}, err
+		}
+		if circ.Kind == rights.CircuitInputHistogram {
+			out.table = table
+		}
+		out.columns = append(out.columns, circ)
+	}
+	return out, nil
+}
+
+// tableCircuit is the narrowest registered frequency-table circuit of the chain's ring whose
+// width holds counts up to rows (rights.ColumnWidth(0, rows)), or nil.
+func tableCircuit(registered []rights.Circuit, slots, rows uint64) *rights.Circuit {
+	need := rights.ColumnWidth(0, int64(min(rows, 1<<62)))
+	var best *rights.Circuit
+	for i := range registered {
+		r := &registered[i]
+		if r.Kind != rights.CircuitFrequencyTable || r.ChunkSize != slots || r.Width < need {
+			continue
+		}
+		if best == nil || r.Width < best.Width {
+			best = r
+		}
+	}
+	return best
+}
+
 // chooseCircuit picks the registered circuit a column is proven with. An input circuit for the
 // chain's ring (ChunkSize = slots) comes first: its proofs also show that each ciphertext
 // encrypts exactly the chunk's committed values, and a chain that requires input proofs refuses
-// any other column. Among the circuits of the chosen kind it takes the narrowest width that holds
-// the column's bounds, and of those the largest chunk size (fewer proofs for the chain to
-// verify). The chunk circuits are the fallback for a chain that registers no input circuit wide
-// enough.
-func chooseCircuit(registered []rights.Circuit, slots uint64, c ColumnSchema) (rights.Circuit, error) {
+// any other column. Of those, the input circuit with the histogram column side
+// (rights.CircuitInputHistogram) is preferred where histogram says a frequency-table circuit
+// holds the dataset's counts and the column's bin width fits the circuit's width: then the
+// column's frequency table is proven to be the histogram of its values. Among the circuits of
+// the chosen kind it takes the narrowest width that holds the column's bounds, and of those the
+// largest chunk size (fewer proofs for the chain to verify). The chunk circuits are the fallback
+// for a chain that registers no input circuit wide enough.
+func chooseCircuit(registered []rights.Circuit, slots uint64, c ColumnSchema, histogram bool) (rights.Circuit, error) {
 	need := rights.ColumnWidth(c.Min, c.Max)
+	bin, err := binWidth(c, int(slots))
+	if err != nil {
+		return rights.Circuit{}, err
+	}
 	var best *rights.Circuit
 	var ids []string
 	rank := func(r *rights.Circuit) int { // higher is preferred
-		if r.Kind == rights.CircuitInput {
+		switch r.Kind {
+		case rights.CircuitInputHistogram:
+			return 2
+		case rights.CircuitInput:
 			return 1
 		}
 		return 0
@@ -292,11 +370,23 @@ func chooseCircuit(registered []rights.Circuit, slots uint64, c ColumnSchema) (r
 	for i := range registered {
 		r := &registered[i]
 		ids = append(ids, r.ID())
-		if r.Width < need || r.Kind != rights.CircuitChunk && r.Kind != rights.CircuitInput {
+		if r.Width < need {
 			continue
 		}
-		if r.Kind == rights.CircuitInput && r.ChunkSize != slots {
-			continue // an input chunk is one ciphertext of this chain's ring
+		switch r.Kind {
+		case rights.CircuitChunk:
+		case rights.CircuitInput:
+			if r.ChunkSize != slots {
+				continue // an input chunk is one ciphertext of this chain's ring
+			}
+		case rights.CircuitInputHistogram:
+			// The circuit's remainder check holds a bin of at most 2^Width
+			// (circuits.HistogramStatement.Check).
+			if r.ChunkSize != slots || !histogram || uint64(bin-1)>>r.Width != 0 {
+				continue
+			}
+		default:
+			continue
 		}
 		switch {
 		case best == nil || rank(r) > rank(best):
@@ -377,11 +467,16 @@ type publishRun struct {
 	// together; inputs encrypts for them under the committee's key (nil without input columns).
 	inputProvers []*zk.InputProver
 	inputs       *inputEncrypter
-	rows         int
-	slots        int
-	epoch        uint64
-	encrypt      func(values []int64) ([][]byte, error)
-	journalPath  string
+	// hist, per column, is a CircuitInputHistogram column's histogram check (histogram.go); nil
+	// for any other column. table proves their frequency tables.
+	hist        []*histogramColumn
+	table       *tableProver
+	owner       rights.Address
+	rows        int
+	slots       int
+	epoch       uint64
+	encrypt     func(values []int64) ([][]byte, error)
+	journalPath string
 	// freqs counts every column's values bin by bin as the second pass reads them (histogram.go);
 	// sealFreqs encrypts and uploads the counts once every row is read.
 	freqs     *FrequencyTables
@@ -410,17 +505,22 @@ type journalColumn struct {
 	Circuit     string           `json:"circuit"`
 	Chunks      []*journalChunk  `json:"chunks"`      // null until proven
 	Ciphertexts []*rights.Digest `json:"ciphertexts"` // null until uploaded
+	// Histogram is a CircuitInputHistogram column's commit pass (histogram.go): null until it
+	// is done, then fixed, since α is drawn from it and every chunk is proven at that α.
+	Histogram *journalHistogram `json:"histogram,omitempty"`
 }
 
 type journalChunk struct {
-	Commitment  []byte `json:"commitment"`
-	Proof       []byte `json:"proof"`
-	Salt        []byte `json:"salt"`
-	Evaluations []byte `json:"evaluations,omitempty"` // an input proof's (Chunk.Evaluations)
+	Commitment   []byte `json:"commitment"`
+	Proof        []byte `json:"proof"`
+	Salt         []byte `json:"salt"`
+	Evaluations  []byte `json:"evaluations,omitempty"`   // an input proof's (Chunk.Evaluations)
+	HistogramSum []byte `json:"histogram_sum,omitempty"` // a histogram column's S_c (Chunk.HistogramSum)
 }
 
 // journalFormat 2: input columns (chunks with evaluations, journalled with their ciphertexts).
-const journalFormat = "dxp-publish-journal/2"
+// 3: histogram columns (the commit pass's commitments, salts and counts; each chunk's S_c).
+const journalFormat = "dxp-publish-journal/3"
 
 // journalKey names a publish by everything its chunks depend on: the input's bytes, the schema,
 // the name, the owner, the circuits and the committee's key epoch. A rerun with the same inputs
@@ -443,7 +543,8 @@ func journalKey(input [32]byte, schema *Schema, name string, owner rights.Addres
 }
 
 func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner rights.Address, committee *rights.Committee,
-	circuits []rights.Circuit, rows int, input [32]byte) (*publishRun, error) {
+	chosen chosenCircuits, rows int, input [32]byte) (*publishRun, error) {
+	circuits := chosen.columns
 	epoch := committee.Epoch
 	params, err := s.Params()
 	if err != nil {
@@ -453,19 +554,38 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 	if err != nil {
 		return nil, err
 	}
-	r := &publishRun{s: s, schema: req.Schema, circuits: circuits, rows: rows, slots: mpc.Slots(params), epoch: epoch, input: input,
+	r := &publishRun{s: s, schema: req.Schema, circuits: circuits, rows: rows, slots: mpc.Slots(params), epoch: epoch, input: input, owner: owner,
 		encrypt: func(values []int64) ([][]byte, error) { return mpc.EncryptColumn(params, pubKey, values) }}
 	if r.freqs, err = NewFrequencyTables(req.Schema, mpc.Slots(params)); err != nil {
 		return nil, err
 	}
 	r.sealFreqs = func(ctx context.Context) ([]*rights.FrequencyTable, error) {
-		return r.freqs.Upload(ctx, s.Bucket, params, pubKey)
+		// A histogram column's table is proven (histogram.go), every other one only encrypted.
+		tables, err := r.freqs.upload(ctx, s.Bucket, params, pubKey, func(col int) bool { return r.hist[col] != nil })
+		if err != nil {
+			return nil, err
+		}
+		for i, h := range r.hist {
+			if h == nil {
+				continue
+			}
+			if tables[i], err = r.proveTable(ctx, i); err != nil {
+				return nil, fmt.Errorf("column %s: %w", r.schema.Columns[i].Name, err)
+			}
+		}
+		return tables, nil
 	}
 	byID := map[string]*zk.ChunkProver{}
 	inputByID := map[string]*zk.InputProver{}
 	r.provers = make([]*zk.ChunkProver, len(circuits))
 	r.inputProvers = make([]*zk.InputProver, len(circuits))
+	r.hist = make([]*histogramColumn, len(circuits))
 	for i, c := range circuits {
+		if c.Kind == rights.CircuitInputHistogram {
+			if r.hist[i], err = newHistogramColumn(req.Schema.Columns[i], r.freqs.bins[i], c, r.slots); err != nil {
+				return nil, err
+			}
+		}
 		if p := byID[c.ID()]; p != nil {
 			r.provers[i] = p
 			continue
@@ -474,7 +594,7 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 			r.inputProvers[i] = p
 			continue
 		}
-		if c.Kind == rights.CircuitInput && r.inputs == nil {
+		if isInputKind(c.Kind) && r.inputs == nil {
 			if len(committee.Keys) == 0 {
 				return nil, errors.New("the committee lists no collective public key")
 			}
@@ -486,8 +606,8 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 		if err != nil {
 			return nil, fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
 		}
-		if c.Kind == rights.CircuitInput {
-			lay, err := InputLayout(c.ChunkSize, c.Width)
+		if isInputKind(c.Kind) {
+			lay, err := KindLayout(c.Kind, c.ChunkSize, c.Width)
 			if err != nil {
 				return nil, fmt.Errorf("circuit %s: %w", c.ID(), err)
 			}
@@ -504,7 +624,16 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 		}
 		byID[c.ID()], r.provers[i] = p, p
 	}
-	key, err := journalKey(input, req.Schema, req.Name, owner, circuits, epoch)
+	if chosen.table != nil {
+		if r.table, err = s.newTableProver(ctx, *chosen.table); err != nil {
+			return nil, err
+		}
+	}
+	keyed := circuits
+	if chosen.table != nil {
+		keyed = append(slices.Clone(circuits), *chosen.table)
+	}
+	key, err := journalKey(input, req.Schema, req.Name, owner, keyed, epoch)
 	if err != nil {
 		return nil, err
 	}
@@ -566,9 +695,22 @@ func (r *publishRun) loadJournal(ctx context.Context, key string) error {
 	}
 	for i, oc := range old.Columns {
 		fc := &fresh.Columns[i]
-		input := r.circuits[i].Kind == rights.CircuitInput
+		input := isInputKind(r.circuits[i].Kind)
+		var hist *histogramColumn
+		if i < len(r.hist) {
+			hist = r.hist[i]
+		}
+		if hist != nil {
+			// The commit pass is kept whole or not at all: α is drawn from it, and a chunk
+			// proven at another α is of no use.
+			if !hist.journalled(oc.Histogram, len(fc.Chunks), r.rows) {
+				continue
+			}
+			fc.Histogram = oc.Histogram
+		}
 		for k, ch := range oc.Chunks {
-			if ch != nil && len(ch.Commitment) == 32 && len(ch.Proof) > 0 && len(ch.Salt) == 32 && (len(ch.Evaluations) > 0) == input {
+			if ch != nil && len(ch.Commitment) == 32 && len(ch.Proof) > 0 && len(ch.Salt) == 32 && (len(ch.Evaluations) > 0) == input &&
+				(hist == nil || len(ch.HistogramSum) == 32 && bytes.Equal(ch.Commitment, oc.Histogram.Commitments[k])) {
 				fc.Chunks[k] = ch
 			}
 		}
@@ -614,6 +756,17 @@ func (r *publishRun) saveJournal() error {
 func ceil(a, b int) int { return (a + b - 1) / b }
 
 func (r *publishRun) chunksOf(col int) int { return ceil(r.rows, int(r.circuits[col].ChunkSize)) }
+
+// tables is how many frequency tables the publish proves: one per histogram column.
+func (r *publishRun) tables() int {
+	n := 0
+	for _, h := range r.hist {
+		if h != nil {
+			n++
+		}
+	}
+	return n
+}
 
 func (r *publishRun) chunks() int {
 	n := 0
@@ -856,9 +1009,27 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 // uploads the ciphertext: exactly the bytes proven, whose digest the proof's binding holds.
 func (r *publishRun) proveInput(ctx context.Context, job proofJob, encrypted, uploadedN *atomic.Int64) (provenChunk, error) {
 	c := r.schema.Columns[job.col]
-	pc, err := r.inputs.encryptAndProve(r.inputProvers[job.col], job.values, c.Min, c.Max)
+	prover := r.inputProvers[job.col]
+	var want fr.Element
+	prove := func(w circuits.EncryptionWitness, polys []circuits.GroupPolys, binding fr.Element) (zk.InputProof, error) {
+		return prover.Prove(job.values, c.Min, c.Max, w, polys, binding)
+	}
+	if h := r.hist[job.col]; h != nil {
+		r.mu.Lock()
+		jh := r.journal.Columns[job.col].Histogram
+		r.mu.Unlock()
+		var err error
+		if prove, want, err = h.proveChunk(prover, jh, job.index, job.values); err != nil {
+			return provenChunk{}, err
+		}
+	}
+	pc, err := r.inputs.encryptAndProve(job.values, prove)
 	if err != nil {
 		return provenChunk{}, fmt.Errorf("encrypt and prove: %w", err)
+	}
+	if r.hist[job.col] != nil && !pc.Proof.Commitment.Equal(&want) {
+		// The commit pass read other values for this chunk.
+		return provenChunk{}, fmt.Errorf("%w: the chunk's values are not those the commit pass committed", errInputChanged)
 	}
 	encrypted.Add(1)
 	d, err := storage.PutBytes(ctx, r.s.Bucket, pc.Ciphertext)
@@ -868,8 +1039,13 @@ func (r *publishRun) proveInput(ctx context.Context, job proofJob, encrypted, up
 	uploadedN.Add(1)
 	digest := rights.Digest(d)
 	cb, sb := pc.Proof.Commitment.Bytes(), pc.Proof.Salt.Bytes()
-	return provenChunk{proofJob: job, ciphertext: &digest, chunk: journalChunk{Commitment: cb[:], Proof: pc.Proof.Proof,
-		Salt: sb[:], Evaluations: EncodeEvaluations(pc.Proof.Evaluations)}}, nil
+	p := provenChunk{proofJob: job, ciphertext: &digest, chunk: journalChunk{Commitment: cb[:], Proof: pc.Proof.Proof,
+		Salt: sb[:], Evaluations: EncodeEvaluations(pc.Proof.Evaluations)}}
+	if r.hist[job.col] != nil {
+		hs := pc.Proof.HistogramSum.Bytes()
+		p.chunk.HistogramSum = hs[:]
+	}
+	return p, nil
 }
 
 // errInputChanged is the CSV changing between the passes: nothing it led to is kept.
@@ -1031,7 +1207,8 @@ func (r *publishRun) registration(ctx context.Context, req PublishRequest) (*rig
 			col.Ciphertexts = append(col.Ciphertexts, *d)
 		}
 		for _, ch := range jc.Chunks {
-			col.Chunks = append(col.Chunks, rights.Chunk{Commitment: ch.Commitment, Proof: ch.Proof, Evaluations: ch.Evaluations})
+			col.Chunks = append(col.Chunks, rights.Chunk{Commitment: ch.Commitment, Proof: ch.Proof, Evaluations: ch.Evaluations,
+				HistogramSum: ch.HistogramSum})
 			mc.Commitments = append(mc.Commitments, hex.EncodeToString(ch.Commitment))
 		}
 		mc.Ciphertexts = col.Ciphertexts
@@ -1100,12 +1277,20 @@ func (s *Session) awaitListed(ctx context.Context, id string) error {
 // saltDoc is the owner's record of the salts that open dataset id's commitments.
 func (r *publishRun) saltDoc(id string) ([]byte, error) {
 	salts := map[string][]string{}
+	tableSalts := map[string]string{}
 	r.mu.Lock()
 	for i, c := range r.schema.Columns {
 		for _, ch := range r.journal.Columns[i].Chunks {
 			salts[c.Name] = append(salts[c.Name], hex.EncodeToString(ch.Salt))
 		}
+		if h := r.journal.Columns[i].Histogram; h != nil {
+			tableSalts[c.Name] = hex.EncodeToString(h.TableSalt)
+		}
 	}
 	r.mu.Unlock()
-	return json.Marshal(map[string]any{"dataset": id, "salts": salts})
+	doc := map[string]any{"dataset": id, "salts": salts}
+	if len(tableSalts) > 0 {
+		doc["table_salts"] = tableSalts // they open the frequency tables' commitments
+	}
+	return json.Marshal(doc)
 }
