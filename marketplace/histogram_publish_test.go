@@ -21,9 +21,6 @@ import (
 	"github.com/dxplabs/dxp/zk"
 )
 
-// codeBadHistogram is rights.CodeBadHistogram (124), the chain's refusal of a frequency table
-// whose proven sum is not the chunks' (added on the chain's side of issue 15's tables).
-const codeBadHistogram uint32 = 124
 
 // tableWidth is the width of the devnet's frequency-table circuit.
 const tableWidth = 32
@@ -349,8 +346,8 @@ func TestAttackForgedFrequencyTable(t *testing.T) {
 
 	err = a.submit(ctx, "forged-table", l, l.rows)
 	var te *rights.TxError
-	if !errors.As(err, &te) || te.Code != codeBadHistogram || !strings.Contains(te.Log, fmt.Sprintf("%q", col.Name)) {
-		t.Errorf("listing with a forged frequency table = %v, want refused with CodeBadHistogram (%d) naming column %q", err, codeBadHistogram, col.Name)
+	if !errors.As(err, &te) || te.Code != rights.CodeBadHistogram || !strings.Contains(te.Log, fmt.Sprintf("%q", col.Name)) {
+		t.Errorf("listing with a forged frequency table = %v, want refused with CodeBadHistogram (%d) naming column %q", err, rights.CodeBadHistogram, col.Name)
 	}
 	a.holdsNothing(t, ctx, "forged frequency table", before)
 }
