@@ -21,7 +21,6 @@ import (
 	"github.com/dxplabs/dxp/zk"
 )
 
-
 // tableWidth is the width of the devnet's frequency-table circuit.
 const tableWidth = 32
 
