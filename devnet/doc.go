@@ -35,7 +35,8 @@
 //
 // Development networks are not secure and say so: genesis marks them devnet, and their chunk
 // and input circuits' proving keys come from a single-party setup (InsecureChunkSetup,
-// InsecureInputSetup; input circuits are registered for a ring below mpc.SecureSlots, for the
+// InsecureInputSetup; input circuits are registered for a ring below mpc.SecureSlots, and at the
+// secure ring when Config.SecureInputs asks (`dxp devnet start --input-proofs`), for the
 // devnet's widths, so publish proves that every ciphertext encrypts its committed values) whose toxic waste
 // whoever ran it could keep; with a setup cache (the user's cache directory, reused across
 // devnets) anyone who can read the cache could forge listing proofs. The audit report flags such
