@@ -128,10 +128,17 @@ func plainInputRelations(lay circuits.InputLayout) (total int, byRelation map[st
 	return total, byRelation, nil
 }
 
-// chunkLookups is the cost of the chunk's digit lookup (circuits' assertInTable): N·L queries
-// into the table {0, …, 2^b − 1}, an inverse each, a division per table entry, one equality.
+// chunkLookups is the cost of the chunk's digit lookup (circuits.Chunk.Define's assertInTable):
+// the N·L digits of the values, their N·L slack digits, the L digits of Max − Min and, when L·b
+// exceeds the width, its shifted top digit, each an inverse, into the table {0, …, 2^b − 1}, a
+// division per entry, and one equality.
 func chunkLookups(lay circuits.InputLayout) int {
-	return lay.Chunk.N*lay.Chunk.Limbs + 1<<lay.Chunk.LimbBits + 1
+	n, w, b, l := lay.Chunk.N, lay.Chunk.W, lay.Chunk.LimbBits, lay.Chunk.Limbs
+	queries := 2*n*l + l
+	if l*b > w {
+		queries++
+	}
+	return queries + 1<<b + 1
 }
 
 // relationOf names the relation a circuits function emits constraints for, or "".

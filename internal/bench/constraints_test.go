@@ -5,12 +5,14 @@ import (
 
 	"github.com/dxplabs/dxp/circuits"
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/zk"
 )
 
 // TestInputRelations: the per-relation accounting of the input circuits at N = 1,024 adds up to
 // each circuit's constraint count (inputRelations refuses otherwise), and lands where the
 // circuits' own accounting says: the padding selector 4 per row, the table side's S_T 1 per
-// row, the same chunk, encryption and slot link in all three circuits.
+// row, the chunk what the chunk circuit alone has, the same chunk, encryption and slot link in
+// all three circuits.
 func TestInputRelations(t *testing.T) {
 	const n, w = 1024, 32
 	plain, err := marketplace.InputLayout(n, w)
@@ -31,6 +33,13 @@ func TestInputRelations(t *testing.T) {
 	}
 	if got := rel[RelationPadding]; got < 4*n || got > 4*n+8 {
 		t.Errorf("padding selector = %d constraints, want 4 per row (%d) and a few", got, 4*n)
+	}
+	chunk, err := zk.CompileChunk(n, w) // the chunk circuit alone: the same constraints, but the root commitment's
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, alone := rel[RelationChunk], chunk.GetNbConstraints(); got < alone-8 || got > alone {
+		t.Errorf("chunk = %d constraints, want the chunk circuit's own %d, or a few fewer", got, alone)
 	}
 	if rel[RelationHistogram] != 0 {
 		t.Errorf("plain circuit: histogram = %d constraints, want 0", rel[RelationHistogram])
