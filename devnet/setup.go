@@ -117,13 +117,13 @@ func writeSetupCache(path string, pk, vk []byte) error {
 }
 
 // devnetCircuits sets up (or takes from the cache) the chunk circuit of size n for each width
-// and, when inputs is set, the input circuit of the ring (slots values per ciphertext) for each
+// and, when withInputs is set, the input circuit of the ring (slots values per ciphertext) for each
 // width, uploads each proving key and returns the registry entries for genesis. Publish prefers
-// an input circuit where one fits. The caller sets inputs on every ring below mpc.SecureSlots;
+// an input circuit where one fits. The caller sets withInputs on every ring below mpc.SecureSlots;
 // at the secure ring only when asked (Config.SecureInputs: `dxp bench publish`): there an input
 // setup takes minutes and gigabytes per width, which the compute bench's devnet, measuring
 // computation, not publishing, does without.
-func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n, slots int, widths []int, inputs bool, log *slog.Logger) ([]rights.Circuit, error) {
+func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n, slots int, widths []int, withInputs bool, log *slog.Logger) ([]rights.Circuit, error) {
 	var out []rights.Circuit
 	register := func(kind rights.CircuitKind, size, w int, pk, vk []byte) error {
 		c := rights.Circuit{ChunkSize: uint64(size), Width: uint32(w), Kind: kind, VK: vk, Setup: rights.InsecureDevnetSetup}
@@ -144,7 +144,7 @@ func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string,
 			return nil, err
 		}
 	}
-	if !inputs {
+	if !withInputs {
 		return out, nil
 	}
 	for _, w := range widths {
