@@ -50,6 +50,12 @@ type Config struct {
 	// Widths are the widths of the chunk circuits genesis registers, and on a ring below
 	// mpc.SecureSlots of its input-histogram circuits; nil means 32 and 64.
 	Widths []int
+	// SecureInputs makes a devnet at the secure ring (Slots = mpc.SecureSlots) register the
+	// input circuits a small-ring devnet registers, for each of Widths, and require every column
+	// to be proven with them (Params.InputProofs), as a real network does. Their insecure setup
+	// takes minutes and gigabytes per circuit the first time (SetupCache keeps it). Below the
+	// secure ring input proofs are on regardless. It is fixed at first start.
+	SecureInputs bool
 	// SetupCache is a directory where insecure setups are kept and reused by later devnets of
 	// the same circuits; empty means set up afresh every first start.
 	SetupCache string
@@ -345,7 +351,7 @@ func initDevnet(ctx context.Context, cfg Config, log *slog.Logger) (*marketplace
 		members = append(members, k)
 	}
 	gen, err := newGenesis(ctx, genesisSpec{ChainPrefix: "dxp-devnet-", Regulators: []*marketplace.Key{regulator}, Members: members,
-		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Slots: cfg.Slots, Widths: cfg.Widths, SetupCache: cfg.SetupCache, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
+		Threshold: cfg.Threshold, ChunkSize: cfg.ChunkSize, Slots: cfg.Slots, Widths: cfg.Widths, SecureInputs: cfg.SecureInputs, SetupCache: cfg.SetupCache, Deadline: cfg.ComputationDeadline, Bucket: bucket}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -369,9 +375,11 @@ type genesisSpec struct {
 	ChunkSize   int                // values per chunk proof
 	Slots       uint64             // values per ciphertext (the ring degree); zero means DefaultSlots
 	Widths      []int              // chunk circuit widths to register; nil means devnetWidths
-	SetupCache  string             // where insecure setups are reused from; empty for none
-	Deadline    int64              // blocks a computation has to complete; zero means computationDeadline
-	Bucket      storage.Bucket
+	// SecureInputs registers and requires input circuits at the secure ring too (Config.SecureInputs).
+	SecureInputs bool
+	SetupCache   string // where insecure setups are reused from; empty for none
+	Deadline     int64  // blocks a computation has to complete; zero means computationDeadline
+	Bucket       storage.Bucket
 }
 
 // newGenesis builds the genesis of a new development network (a devnet or a localnet): the
@@ -415,7 +423,8 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 	if widths == nil {
 		widths = devnetWidths
 	}
-	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, int(slots), widths, log)
+	inputs := slots < mpc.SecureSlots || s.SecureInputs
+	circuits, err := devnetCircuits(ctx, s.Bucket, s.SetupCache, s.ChunkSize, int(slots), widths, inputs, log)
 	if err != nil {
 		return rights.Genesis{}, err
 	}
@@ -441,9 +450,10 @@ func newGenesis(ctx context.Context, s genesisSpec, log *slog.Logger) (rights.Ge
 			PlaintextModulus:    mpc.PlaintextModulus,
 			SlotsPerCiphertext:  slots,
 			// On a small ring the devnet registers input circuits and requires them; at the
-			// secure ring it registers chunk circuits only (an input setup there takes minutes
-			// and gigabytes per width) and its columns' ciphertexts are unproven.
-			InputProofs:        slots < mpc.SecureSlots,
+			// secure ring it does so only when asked (SecureInputs: an input setup there takes
+			// minutes and gigabytes per width), and otherwise registers chunk circuits only and
+			// its columns' ciphertexts are unproven.
+			InputProofs:        inputs,
 			MaxGrantDatasets:   16,
 			ProductNoiseBudget: budget,
 		},

@@ -35,10 +35,11 @@
 //
 // Development networks are not secure and say so: genesis marks them devnet, and their chunk
 // and input circuits' proving keys come from a single-party setup (InsecureChunkSetup,
-// InsecureInputSetup; on a ring below mpc.SecureSlots the input circuits with the histogram
-// column side are registered for the devnet's widths, and one frequency-table circuit of width
-// 32, so publish proves that every ciphertext encrypts its committed values and that each
-// column's frequency table is their histogram) whose toxic waste
+// InsecureInputSetup; input circuits are registered for a ring below mpc.SecureSlots, and at the
+// secure ring when Config.SecureInputs asks (`dxp devnet start --input-proofs`): the input
+// circuits with the histogram column side for the devnet's widths, and one frequency-table
+// circuit of width 32, so publish proves that every ciphertext encrypts its committed values and
+// that each column's frequency table is their histogram) whose toxic waste
 // whoever ran it could keep; with a setup cache (the user's cache directory, reused across
 // devnets) anyone who can read the cache could forge listing proofs. The audit report flags such
 // circuits. Their admission is open (rights.AdmissionOpen, in genesis and `dxp status`): anyone

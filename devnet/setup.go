@@ -12,7 +12,6 @@ import (
 
 	"github.com/dxplabs/dxp/internal/atomicfile"
 	"github.com/dxplabs/dxp/marketplace"
-	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
 	"github.com/dxplabs/dxp/storage"
 	"github.com/dxplabs/dxp/zk"
@@ -123,14 +122,16 @@ func writeSetupCache(path string, pk, vk []byte) error {
 const tableWidth = 32
 
 // devnetCircuits sets up (or takes from the cache) the chunk circuit of size n for each width
-// and, on a ring below mpc.SecureSlots, the input circuit with the histogram column side
+// and, when withInputs is set, the input circuit with the histogram column side
 // (rights.CircuitInputHistogram) of the ring (slots values per ciphertext) for each width and one
 // frequency-table circuit (rights.CircuitFrequencyTable) of tableWidth, uploads each proving key
 // and returns the registry entries for genesis. Publish proves a column with the input-histogram
-// circuit where one fits, and its frequency table with the table circuit. A devnet at the secure
-// ring registers chunk circuits only: its input setup takes minutes and gigabytes per width (the
-// compute bench's devnet, which measures computation, not publishing).
-func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n, slots int, widths []int, log *slog.Logger) ([]rights.Circuit, error) {
+// circuit where one fits, and its frequency table with the table circuit. The caller sets
+// withInputs on every ring below mpc.SecureSlots; at the secure ring only when asked
+// (Config.SecureInputs: `dxp bench publish`): there an input setup takes minutes and gigabytes
+// per circuit, which the compute bench's devnet, measuring computation, not publishing, does
+// without.
+func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string, n, slots int, widths []int, withInputs bool, log *slog.Logger) ([]rights.Circuit, error) {
 	var out []rights.Circuit
 	register := func(kind rights.CircuitKind, size, w int, pk, vk []byte) error {
 		c := rights.Circuit{ChunkSize: uint64(size), Width: uint32(w), Kind: kind, VK: vk, Setup: rights.InsecureDevnetSetup}
@@ -151,7 +152,7 @@ func devnetCircuits(ctx context.Context, bucket storage.Bucket, cacheDir string,
 			return nil, err
 		}
 	}
-	if slots >= mpc.SecureSlots {
+	if !withInputs {
 		return out, nil
 	}
 	type inputCircuit struct {

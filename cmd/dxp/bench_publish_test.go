@@ -3,28 +3,46 @@ package main
 import (
 	"testing"
 
+	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/internal/bench"
 )
 
-// TestBenchPublish runs `dxp bench publish` at a small size: every chunk is proven, published,
-// registered and re-proven by the baseline, and the report's figures agree with each other.
+// TestBenchPublish runs `dxp bench publish` on an INSECURE ring of 1,024 slots: 1,500 rows in two
+// ciphertexts are proven, published, registered, verified and re-proven by the baseline, and the
+// report's figures agree with each other.
 func TestBenchPublish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet")
 	}
-	t.Setenv("DXP_SETUP_CACHE", t.TempDir())
-	out := mustRun(t, "bench", "publish", "--rows", "300", "--chunk-size", "64", "--output", "json")
+	t.Setenv("DXP_SETUP_CACHE", devnettest.SetupCache())
+	out := mustRun(t, "bench", "publish", "--rows", "1500", "--slots", "1024", "--output", "json")
 	rep := decode[bench.PublishReport](t, out)
-	if rep.Rows != 300 || rep.Chunks != 5 || rep.Ciphertexts != 1 || rep.Dataset == "" {
-		t.Errorf("report = %+v, want 300 rows in 5 chunks of 64 and 1 ciphertext, registered", rep)
+	if rep.Rows != 1500 || rep.Chunks != 2 || rep.Ciphertexts != 2 || rep.Dataset == "" || !rep.InsecureRing {
+		t.Errorf("report = %+v, want 1500 rows in 2 proven ciphertexts, registered, on an insecure ring", rep)
 	}
-	if rep.DXPSeconds <= 0 || rep.RawSeconds <= 0 || rep.RawProveSeconds <= 0 || rep.RawEncryptSecs <= 0 {
-		t.Errorf("report = %+v, want every timing measured", rep)
+	if rep.DXPSeconds <= 0 || rep.RawSeconds <= 0 || rep.RawProveSeconds <= 0 || rep.RawEncryptSecs <= 0 ||
+		rep.ProofSeconds <= 0 || rep.ProofSeconds > rep.DXPSeconds || rep.VerifySeconds <= 0 {
+		t.Errorf("report = %+v, want every timing measured, proving within the publish", rep)
 	}
 	if got := rep.DXPSeconds / rep.RawSeconds; got != rep.Ratio {
 		t.Errorf("ratio = %v, want dxp_s/raw_s = %v", rep.Ratio, got)
 	}
-	if rep.ConstraintsPerRow <= 1 || rep.PeakRSSMB <= 0 || rep.SetupCached {
-		t.Errorf("report = %+v, want constraints per row, a peak RSS and a fresh setup", rep)
+	if len(rep.Circuits) == 0 || rep.PeakRSSMB <= 0 {
+		t.Errorf("report = %+v, want the circuits used and a peak RSS", rep)
+	}
+	// The relations add up to the whole proof's constraints per row.
+	sum := 0.0
+	seen := map[string]bool{}
+	for _, r := range rep.Relations {
+		sum += r.PerRow
+		seen[r.Relation] = true
+	}
+	if d := sum - rep.ConstraintsPerRow; d > 1e-6 || d < -1e-6 || rep.ConstraintsPerRow < 10 {
+		t.Errorf("relations add up to %v per row, constraints_per_row = %v", sum, rep.ConstraintsPerRow)
+	}
+	for _, r := range []string{bench.RelationChunk, bench.RelationEncryption, bench.RelationSlotLink, bench.RelationPadding} {
+		if !seen[r] {
+			t.Errorf("relations = %+v, want %s among them", rep.Relations, r)
+		}
 	}
 }

@@ -31,6 +31,8 @@ func devnetCommand() *cli.Command {
 				&cli.IntFlag{Name: "threshold", Usage: "members that complete a computation, t of --members (first start only; default: all)"},
 				&cli.IntFlag{Name: "chunk-size", Usage: "values per chunk proof (first start only)", Value: devnet.DefaultChunkSize},
 				slotsFlag,
+				&cli.BoolFlag{Name: "input-proofs", Usage: "at --slots 16384, register input circuits and require input proofs as a real network does " +
+					"(their insecure setup takes minutes and gigabytes the first time; below 16384 they are always on; first start only)"},
 				&cli.BoolFlag{Name: "external-members", Usage: "write a member home per committee member (HOME/committee/member-K) and leave the members to " +
 					"`dxp committee member start --home HOME/committee/member-K`, one process each, instead of running them here"},
 				&cli.Int64Flag{Name: "deadline", Usage: "blocks a computation has to complete before it is refunded (first start only; default 600)"},
@@ -39,7 +41,7 @@ func devnetCommand() *cli.Command {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				dn, err := devnet.Start(c.Context, devnet.Config{Home: c.String("home"),
 					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"),
-					Slots: c.Uint64("slots"), SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
+					Slots: c.Uint64("slots"), SecureInputs: c.Bool("input-proofs"), SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
 				if err != nil {
 					return err
 				}

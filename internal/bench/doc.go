@@ -37,12 +37,17 @@
 //
 //	rep, err := bench.Compute(ctx, bench.ComputeConfig{Rows: 1_000_000})
 //
-// Publish (`dxp bench publish`) publishes one integer column of PublishConfig.Rows values
-// (chunks of PublishChunkSize by default) end to end on an in-process devnet: validation,
-// commitments, proofs, encryption, upload and registration with every proof verified by the
-// chain. Its baseline is gnark proving the same chunks (raw_zk.go: the chunk circuit as zk
-// compiles it, its proving key, groth16.Prove) plus lattigo encrypting the same values
-// (raw_mpc.go).
+// Publish (`dxp bench publish`) publishes one integer column of PublishConfig.Rows values end to
+// end on an in-process devnet at PublishConfig.Slots (mpc.SecureSlots by default) that requires
+// input proofs (devnet.Config.SecureInputs): validation, provable encryption, commitments, input
+// proofs (and the frequency table's when the registered circuits have the histogram part),
+// upload, registration with every proof verified by the chain, the committee's check. It then
+// verifies every input proof as the chain does (marketplace.Verifier), and runs its baseline
+// on the circuits the chain says the column was proven with (raw_input.go: each circuit
+// compiled by gnark from its layout, its proving key, groth16.Prove in the same two passes,
+// witnesses from mpc.EncryptProvable, untimed) plus lattigo encrypting the same values
+// (raw_mpc.go), and counts where the constraints go per relation (constraints.go: gnark's
+// constraint profiler).
 //
 //	rep, err := bench.Publish(ctx, bench.PublishConfig{Rows: 1_000_000, SetupCache: dir})
 //

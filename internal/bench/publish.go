@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxplabs/dxp/circuits"
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/marketplace"
@@ -28,13 +29,15 @@ import (
 
 // PublishConfig configures Publish. The zero value of every field means its default.
 type PublishConfig struct {
-	Rows      int // rows of the one integer column; zero means 1,000,000
-	ChunkSize int // values per chunk proof; zero means PublishChunkSize
-	// ProofWorkers is how many chunks are proven at once, by publish and by the baseline alike;
+	Rows int // rows of the one integer column; zero means 1,000,000
+	// Slots is the devnet's ring, values per ciphertext and so rows per input proof; zero means
+	// mpc.SecureSlots. Below it the ring is INSECURE (tests), and the report says so.
+	Slots uint64
+	// ProofWorkers is how many proofs are made at once, by publish and by the baseline alike;
 	// zero means zk.ProofWorkers().
 	ProofWorkers int
-	// SetupCache keeps the circuit's insecure setup for the next run (see devnet.InsecureChunkSetup);
-	// empty sets it up in a temporary directory.
+	// SetupCache keeps the devnet's insecure setups for the next run (see devnet.Config.SetupCache);
+	// empty sets them up in a temporary directory.
 	SetupCache string
 	// Dir holds the devnet and the CSV; empty means a temporary directory, removed after.
 	Dir string
@@ -43,60 +46,94 @@ type PublishConfig struct {
 	Log      *slog.Logger
 }
 
-// PublishChunkSize is the chunk size of `dxp bench publish`: larger chunks cost fewer
-// constraints per value (the lookup table is shared by more values) but a longer setup.
-const PublishChunkSize = 16384
-
 // publishMax is the bench column's upper bound: values up to 2^32, a 32-bit circuit.
 const publishMax = 1<<32 - 1
 
-// PublishReport is what Publish measured. DXPSeconds is the whole publish (both
-// passes over the CSV, commit, prove, encrypt, upload, register with every proof verified by the
-// chain); RawSeconds is gnark proving the same chunks plus Lattigo encrypting the same values,
-// nothing else; SetupSeconds is the circuit's setup (or loading it from the cache), before both.
+// publishWidth is the one circuit width the bench's devnet registers: the column's.
+const publishWidth = 32
+
+// publishChunkSize is the devnet's chunk circuit size: a chain that requires input proofs never
+// proves with the chunk circuit, so the bench registers the smallest, whose setup takes a second.
+const publishChunkSize = 64
+
+// PublishReport is what Publish measured, on the input-proof path a chain with
+// Params.InputProofs makes an owner take. DXPSeconds is the whole publish (both passes over the
+// CSV, commitments, provable encryption, proofs, upload, registration with every proof verified
+// by the chain, the committee's check of the stored inputs); RawSeconds is gnark proving the
+// same circuits (the same witness shapes, both passes) plus Lattigo encrypting the same values,
+// nothing else; the setups, the devnet's start and the accounting come before or after both.
 type PublishReport struct {
-	Rows              int     `json:"rows"`
-	RowsPerS          float64 `json:"rows_per_s"`
+	Rows     int     `json:"rows"`
+	RowsPerS float64 `json:"rows_per_s"`
+	// ConstraintsPerRow is every proof's circuit's constraints (each chunk's, the frequency
+	// table's when there is one) over the rows; Relations says where they go.
 	ConstraintsPerRow float64 `json:"constraints_per_row"`
 	DXPSeconds        float64 `json:"dxp_s"`
 	RawSeconds        float64 `json:"raw_s"`
 	Ratio             float64 `json:"ratio"`
-	SetupSeconds      float64 `json:"setup_s"`
-	SetupCached       bool    `json:"setup_cached"`
-	// PeakRSSMB is the process's peak resident set size from after the setup and the devnet's
-	// start to the end (Linux; 0 elsewhere): publishing and both baselines, with the devnet's
-	// node and committee resident. SetupPeakRSSMB is the peak before, the setup's.
-	PeakRSSMB        float64 `json:"peak_rss_mb"`
-	PublishPeakRSSMB float64 `json:"publish_peak_rss_mb"` // the part of PeakRSSMB up to the end of the publish
-	SetupPeakRSSMB   float64 `json:"setup_peak_rss_mb"`
-	DevnetRSSMB      float64 `json:"devnet_rss_mb"` // resident before publishing: the node, the committee, the runtime
+	// ProofSeconds is the publish's proving stage: provable encryption, commitments and proofs
+	// of every ciphertext, with their upload (marketplace's "commit, prove, encrypt, upload").
+	ProofSeconds float64 `json:"proof_s"`
+	// VerifySeconds is every input proof of the dataset verified as the chain does
+	// (marketplace.Verifier, with the histogram challenge and sum check when there is a table).
+	VerifySeconds float64 `json:"verify_s"`
+	// PeakRSSMB is the publish's peak resident set size (Linux; 0 elsewhere), with the devnet's
+	// node and committee resident; BaselinePeakRSSMB is the baseline's and the accounting's,
+	// after it; SetupPeakRSSMB the setups' and the devnet start's, before it.
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	BaselinePeakRSSMB float64 `json:"baseline_peak_rss_mb"`
+	SetupPeakRSSMB    float64 `json:"setup_peak_rss_mb"`
+	DevnetRSSMB       float64 `json:"devnet_rss_mb"` // resident before publishing: the node, the committee, the runtime
+	SetupSeconds      float64 `json:"setup_s"`       // the devnet's creation: its circuits' setups, or reading them from the cache
+	SetupCached       bool    `json:"setup_cached"`  // no setup was made: every circuit came from the cache
+	DevnetSeconds     float64 `json:"devnet_s"`      // the committee's key ceremony, apart from everything
 
-	ChunkSize       int                  `json:"chunk_size"`
-	Width           int                  `json:"width"`
-	Chunks          int                  `json:"chunks"`
-	Ciphertexts     int                  `json:"ciphertexts"`
+	Slots        uint64 `json:"slots"`
+	InsecureRing bool   `json:"insecure_ring"` // fewer slots than mpc.SecureSlots: a test ring, breakable
+	Width        int    `json:"width"`
+	Chunks       int    `json:"chunks"`
+	Ciphertexts  int    `json:"ciphertexts"`
+	// Circuits are the registered circuits the dataset was proven with (rights.KindCircuitID).
+	Circuits        []string             `json:"circuits"`
+	Relations       []RelationCount      `json:"relations"`
 	ProofWorkers    int                  `json:"proof_workers"`
 	Cores           int                  `json:"cores"`
 	RawProveSeconds float64              `json:"raw_prove_s"`
 	RawEncryptSecs  float64              `json:"raw_encrypt_s"`
-	VerifySeconds   float64              `json:"chain_verify_s"` // verifying every chunk proof once, as FinalizeBlock does
-	DevnetSeconds   float64              `json:"devnet_s"`       // devnet start and committee ceremony, apart from everything
+	RawWitnessSecs  float64              `json:"raw_witness_s"` // the baseline's provable encryptions, not in raw_s
 	PublishStages   []marketplace.Timing `json:"publish_stages"`
 	Dataset         string               `json:"dataset"`
 }
 
+// RelationCount is where one circuit's constraints go: Constraints of each of its Proofs
+// proofs come from Relation (RelationChunk ... RelationHistogram); PerRow is their total over
+// the dataset's rows.
+type RelationCount struct {
+	Circuit     string  `json:"circuit"`
+	Relation    string  `json:"relation"`
+	Constraints int     `json:"constraints"`
+	Proofs      int     `json:"proofs"`
+	PerRow      float64 `json:"per_row"`
+}
+
 // Publish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on an
-// in-process devnet with fs storage, and in the same process times the raw gnark proving of the
-// same chunks and the raw Lattigo encryption of the same values.
+// in-process devnet at cfg.Slots that requires input proofs (devnet.Config.SecureInputs), with
+// fs storage, then verifies every input proof as the chain does, times the raw gnark proving of
+// the same circuits and the raw Lattigo encryption of the same values, and counts the
+// circuits' constraints per relation. The circuits are the ones the devnet registered and the
+// publish chose, read from the chain.
 func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err error) {
 	if cfg.Rows == 0 {
 		cfg.Rows = 1_000_000
 	}
-	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = PublishChunkSize
+	if cfg.Slots == 0 {
+		cfg.Slots = mpc.SecureSlots
 	}
 	if cfg.Rows < 1 || cfg.Rows > 100_000_000 {
 		return nil, fmt.Errorf("bench publish: rows must be 1 to 100000000, not %d", cfg.Rows)
+	}
+	if _, err := mpc.NewParamsFor(cfg.Slots); err != nil {
+		return nil, fmt.Errorf("bench publish: %w", err)
 	}
 	if cfg.ProofWorkers <= 0 {
 		cfg.ProofWorkers = zk.ProofWorkers()
@@ -120,28 +157,25 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	if cache == "" {
 		cache = filepath.Join(dir, "setup")
 	}
-	const width = 32
-	rep = &PublishReport{Rows: cfg.Rows, ChunkSize: cfg.ChunkSize, Width: width, ProofWorkers: cfg.ProofWorkers,
-		Cores: runtime.GOMAXPROCS(0)}
+	rep = &PublishReport{Rows: cfg.Rows, Slots: cfg.Slots, InsecureRing: cfg.Slots < mpc.SecureSlots, Width: publishWidth,
+		ProofWorkers: cfg.ProofWorkers, Cores: runtime.GOMAXPROCS(0)}
+	if rep.InsecureRing {
+		say(fmt.Sprintf("INSECURE ring of %d slots (the secure one is %d): for tests only", cfg.Slots, mpc.SecureSlots))
+	}
 
-	say(fmt.Sprintf("setting up the n=%d w=%d chunk circuit (insecure; cached in %s)", cfg.ChunkSize, width, cache))
-	start := time.Now()
-	if _, _, rep.SetupCached, err = devnet.InsecureChunkSetup(ctx, cache, cfg.ChunkSize, width, log); err != nil {
+	say(fmt.Sprintf("creating a devnet at %d slots with input proofs: its circuits' insecure setups (cached in %s)", cfg.Slots, cache))
+	before, err := cacheFiles(cache)
+	if err != nil {
 		return nil, err
 	}
-	rep.SetupSeconds = time.Since(start).Seconds()
-
-	say("starting a devnet and running the committee's key ceremony")
-	start = time.Now()
+	start := time.Now()
 	home := filepath.Join(dir, "devnet")
 	rpc, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
-	// The secure ring, on which a devnet registers chunk circuits only: this bench measures the
-	// chunk circuit against its raw baseline (input proofs at N = 16,384 are zk's benchmarks).
-	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: "tcp://" + rpc, ChunkSize: cfg.ChunkSize, Slots: mpc.SecureSlots,
-		Widths: []int{width}, SetupCache: cache, Log: log})
+	dn, err := devnet.Start(ctx, devnet.Config{Home: home, RPC: "tcp://" + rpc, ChunkSize: publishChunkSize, Slots: cfg.Slots,
+		SecureInputs: true, Widths: []int{publishWidth}, SetupCache: cache, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +184,15 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 			err = stopErr
 		}
 	}()
+	rep.SetupSeconds = time.Since(start).Seconds()
+	after, err := cacheFiles(cache)
+	if err != nil {
+		return nil, err
+	}
+	rep.SetupCached = cfg.SetupCache != "" && after == before
+
+	say("running the committee's key ceremony")
+	start = time.Now()
 	if err := dn.WaitReady(ctx); err != nil {
 		return nil, err
 	}
@@ -189,54 +232,40 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	}
 	rep.DXPSeconds = time.Since(start).Seconds()
 	rep.Dataset, rep.PublishStages, rep.Chunks, rep.Ciphertexts = pub.Dataset, pub.Timings, pub.Chunks, pub.Ciphertexts
-	rep.PublishPeakRSSMB = peakRSSMB()
+	for _, st := range pub.Timings {
+		if strings.Contains(st.Stage, "prove") {
+			rep.ProofSeconds += st.Seconds
+		}
+	}
+	rep.PeakRSSMB = peakRSSMB()
 	say(fmt.Sprintf("published in %.1fs", rep.DXPSeconds))
 
 	ds, err := client.Get[rights.Dataset](ctx, s.Chain, pub.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	circuit, err := client.Get[rights.Circuit](ctx, s.Chain, rights.CircuitID(uint64(cfg.ChunkSize), width))
+	committee, err := client.Get[rights.Committee](ctx, s.Chain, "")
 	if err != nil {
 		return nil, err
 	}
+	if len(committee.Keys) == 0 {
+		return nil, errors.New("bench publish: the committee has no key on chain")
+	}
+	proofs, err := datasetInputProofs(ctx, s, ds, committee.Keys[0])
+	if err != nil {
+		return nil, err
+	}
+	say(fmt.Sprintf("verifying the dataset's %d input proofs as the chain does", len(proofs.claims)))
 	start = time.Now()
-	for _, c := range ds.Columns {
-		for i, ch := range c.Chunks {
-			if err := zk.VerifyChunk(circuit.VK, ch.Proof, ch.Commitment, c.Min, c.Max); err != nil {
-				return nil, fmt.Errorf("chunk %d does not verify: %w", i+1, err)
-			}
-		}
+	if err := proofs.verify(); err != nil {
+		return nil, err
 	}
 	rep.VerifySeconds = time.Since(start).Seconds()
 
-	// The baseline: the same values, proven and encrypted with nothing around the libraries.
+	// The baseline: the same circuits and values, proven and encrypted with nothing around the libraries.
 	debug.FreeOSMemory() // the publish's prover is garbage now; do not stack the baseline's on it
+	resetPeakRSS()
 	values := publishValues(cfg.Rows)
-	pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(circuit.PK))
-	if err != nil {
-		return nil, err
-	}
-	prover, err := newRawProver(cfg.ChunkSize, width, pk)
-	if err != nil {
-		return nil, err
-	}
-	pk = nil
-	rep.ConstraintsPerRow = float64(prover.ccs.GetNbConstraints()) / float64(cfg.ChunkSize)
-	var chunks [][]int64
-	for off := 0; off < len(values); off += cfg.ChunkSize {
-		chunks = append(chunks, values[off:min(off+cfg.ChunkSize, len(values))])
-	}
-	say(fmt.Sprintf("raw gnark proving of the same %d chunks", len(chunks)))
-	runtime.GC()
-	start = time.Now()
-	if err := prover.prove(ctx, chunks, 0, publishMax, cfg.ProofWorkers); err != nil {
-		return nil, err
-	}
-	rep.RawProveSeconds = time.Since(start).Seconds()
-	prover = nil
-
-	say("raw Lattigo encryption of the same values")
 	params, err := s.Params()
 	if err != nil {
 		return nil, err
@@ -245,18 +274,232 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	if err != nil {
 		return nil, err
 	}
-	runtime.GC()
-	start = time.Now()
-	if err := rawEncrypt(params, pubKey, values); err != nil {
-		return nil, err
+	key := rawKey{Params: params, PublicKey: pubKey, Digest: committee.Keys[0], Holder: []byte(proofs.lister)}
+	for _, c := range proofs.columns {
+		col := rawColumn{Values: values, Min: c.column.Min, Max: c.column.Max, Layout: c.layout}
+		if col.PK, err = storage.GetBytes(ctx, s.Bucket, storage.Digest(c.circuit.PK)); err != nil {
+			return nil, err
+		}
+		if c.table != nil {
+			ft := c.column.Frequencies
+			col.Table = &rawTable{Min: ft.Min, Bin: ft.Bin, Layout: c.table.layout, Context: rights.HistogramContext(proofs.lister, c.column.Name)}
+			if col.Table.PK, err = storage.GetBytes(ctx, s.Bucket, storage.Digest(c.table.circuit.PK)); err != nil {
+				return nil, err
+			}
+		}
+		say(fmt.Sprintf("raw gnark proving of column %s (%d rows)", c.column.Name, len(values)))
+		runtime.GC()
+		times, err := rawProveColumn(ctx, key, col, cfg.ProofWorkers, nil)
+		if err != nil {
+			return nil, err
+		}
+		rep.RawProveSeconds += times.Prove
+		rep.RawWitnessSecs += times.Witness
+		say("raw Lattigo encryption of the same values")
+		runtime.GC()
+		start = time.Now()
+		if err := rawEncrypt(params, pubKey, values); err != nil {
+			return nil, err
+		}
+		if c.table != nil { // the table's N counts, one more ciphertext
+			if err := rawEncrypt(params, pubKey, make([]int64, cfg.Slots)); err != nil {
+				return nil, err
+			}
+		}
+		rep.RawEncryptSecs += time.Since(start).Seconds()
 	}
-	rep.RawEncryptSecs = time.Since(start).Seconds()
-
-	rep.PeakRSSMB = max(peakRSSMB(), rep.PublishPeakRSSMB)
 	rep.RawSeconds = rep.RawProveSeconds + rep.RawEncryptSecs
 	rep.Ratio = rep.DXPSeconds / rep.RawSeconds
 	rep.RowsPerS = float64(cfg.Rows) / rep.DXPSeconds
+
+	say("counting the circuits' constraints per relation")
+	if err := proofs.count(rep); err != nil {
+		return nil, err
+	}
+	rep.BaselinePeakRSSMB = peakRSSMB()
 	return rep, nil
+}
+
+// cacheFiles is the number of files in the setup cache; a setup adds one.
+func cacheFiles(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	return len(entries), err
+}
+
+// benchCircuit is a registered input circuit a dataset was proven with, and its layout.
+type benchCircuit struct {
+	circuit rights.Circuit
+	layout  circuits.InputLayout
+}
+
+// benchColumn is one column of the dataset: its circuit, and its table's when it has one.
+type benchColumn struct {
+	column rights.Column
+	benchCircuit
+	table *benchCircuit
+}
+
+// datasetProofs is every input proof of a dataset with the claim the chain verifies it against.
+type datasetProofs struct {
+	lister  rights.Address
+	columns []benchColumn
+	claims  []benchClaim
+	// histograms are the sum checks, one per column with a table.
+	histograms []histogramCheck
+}
+
+type benchClaim struct {
+	vk    []byte
+	claim *rights.InputClaim
+	proof []byte
+	what  string
+}
+
+type histogramCheck struct {
+	column    string
+	chunkSums [][]byte
+	tableSum  []byte
+}
+
+// datasetInputProofs reads the circuits ds was proven with from the chain and builds every
+// input proof's claim as the chain does (marketplace.InputClaim; for a column with a proven
+// frequency table, the histogram parts at the column's α and the table's claim).
+func datasetInputProofs(ctx context.Context, s *marketplace.Session, ds *rights.Dataset, key rights.Digest) (*datasetProofs, error) {
+	out := &datasetProofs{lister: ds.Lister}
+	if out.lister == "" {
+		out.lister = ds.Holder
+	}
+	circuitOf := func(kind rights.CircuitKind, n uint64, w uint32) (*benchCircuit, error) {
+		id := rights.KindCircuitID(kind, n, w)
+		c, err := client.Get[rights.Circuit](ctx, s.Chain, id)
+		if err != nil {
+			return nil, fmt.Errorf("bench publish: circuit %s: %w", id, err)
+		}
+		claim := &rights.InputClaim{Slots: n, Width: w}
+		switch kind {
+		case rights.CircuitInput:
+		case rights.CircuitInputHistogram:
+			claim.Histogram = &rights.HistogramClaim{Side: rights.HistogramColumn}
+		case rights.CircuitFrequencyTable:
+			claim.Histogram = &rights.HistogramClaim{Side: rights.HistogramTable}
+		default:
+			return nil, fmt.Errorf("bench publish: circuit %s is not an input circuit: the chain does not require input proofs", id)
+		}
+		lay, err := marketplace.ClaimLayout(claim)
+		if err != nil {
+			return nil, err
+		}
+		return &benchCircuit{circuit: *c, layout: lay}, nil
+	}
+	v := marketplace.Verifier{}
+	for ci := range ds.Columns {
+		col := ds.Columns[ci]
+		c, err := circuitOf(col.Kind, col.ChunkSize, col.Width)
+		if err != nil {
+			return nil, err
+		}
+		bc := benchColumn{column: col, benchCircuit: *c}
+		var h *rights.HistogramClaim
+		if col.Kind == rights.CircuitInputHistogram {
+			ft := col.Frequencies
+			if ft == nil || len(ft.Proof) == 0 {
+				return nil, fmt.Errorf("bench publish: column %s has no proven frequency table", col.Name)
+			}
+			if bc.table, err = circuitOf(rights.CircuitFrequencyTable, col.ChunkSize, ft.Width); err != nil {
+				return nil, err
+			}
+			commitments := make([][]byte, len(col.Chunks))
+			sums := make([][]byte, len(col.Chunks))
+			for j, ch := range col.Chunks {
+				commitments[j], sums[j] = ch.Commitment, ch.HistogramSum
+			}
+			alpha, err := v.HistogramChallenge(rights.HistogramContext(out.lister, col.Name), commitments, ft.Commitment, ft.Min, ft.Bin)
+			if err != nil {
+				return nil, err
+			}
+			h = &rights.HistogramClaim{Side: rights.HistogramColumn, Alpha: alpha, Min: ft.Min, Bin: ft.Bin}
+			out.histograms = append(out.histograms, histogramCheck{column: col.Name, chunkSums: sums, tableSum: ft.Sum})
+			out.claims = append(out.claims, benchClaim{vk: bc.table.circuit.VK, proof: ft.Proof, what: "column " + col.Name + " frequency table",
+				claim: &rights.InputClaim{Slots: col.ChunkSize, Width: ft.Width, Min: 0, Max: int64(ds.Rows), Rows: col.ChunkSize,
+					Commitment: ft.Commitment, Key: key, Holder: out.lister, Ciphertext: ft.Table, Evaluations: ft.Evaluations,
+					Histogram: &rights.HistogramClaim{Side: rights.HistogramTable, Alpha: alpha, Sum: ft.Sum}}})
+		}
+		for j, ch := range col.Chunks {
+			claim := marketplace.InputClaim(ds.Rows, &col, j, key, out.lister)
+			if h != nil {
+				hj := *h
+				hj.Sum = ch.HistogramSum
+				claim.Histogram = &hj
+			}
+			out.claims = append(out.claims, benchClaim{vk: bc.circuit.VK, claim: claim, proof: ch.Proof, what: fmt.Sprintf("column %s chunk %d", col.Name, j+1)})
+		}
+		out.columns = append(out.columns, bc)
+	}
+	return out, nil
+}
+
+// verify verifies every proof and sum check as the chain does.
+func (d *datasetProofs) verify() error {
+	v := marketplace.Verifier{}
+	for _, c := range d.claims {
+		if err := v.VerifyInput(c.vk, c.claim, c.proof); err != nil {
+			return fmt.Errorf("bench publish: %s does not verify: %w", c.what, err)
+		}
+	}
+	for _, h := range d.histograms {
+		if err := v.CheckHistogram(h.chunkSums, h.tableSum); err != nil {
+			return fmt.Errorf("bench publish: column %s: %w", h.column, err)
+		}
+	}
+	return nil
+}
+
+// count fills rep's constraint figures: each distinct circuit compiled once (inputRelations),
+// times the proofs made with it.
+func (d *datasetProofs) count(rep *PublishReport) error {
+	type use struct {
+		c      benchCircuit
+		proofs int
+	}
+	var uses []*use
+	byID := map[string]*use{}
+	add := func(c benchCircuit, proofs int) {
+		id := c.circuit.ID()
+		if u, ok := byID[id]; ok {
+			u.proofs += proofs
+			return
+		}
+		u := &use{c: c, proofs: proofs}
+		byID[id] = u
+		uses = append(uses, u)
+		rep.Circuits = append(rep.Circuits, id)
+	}
+	for _, col := range d.columns {
+		add(col.benchCircuit, len(col.column.Chunks))
+		if col.table != nil {
+			add(*col.table, 1)
+		}
+	}
+	total := 0
+	for _, u := range uses {
+		n, rel, err := inputRelations(u.c.layout)
+		if err != nil {
+			return fmt.Errorf("bench publish: circuit %s: %w", u.c.circuit.ID(), err)
+		}
+		total += n * u.proofs
+		for _, r := range relationOrder {
+			if rel[r] == 0 {
+				continue
+			}
+			rep.Relations = append(rep.Relations, RelationCount{Circuit: u.c.circuit.ID(), Relation: r, Constraints: rel[r], Proofs: u.proofs,
+				PerRow: float64(rel[r]*u.proofs) / float64(rep.Rows)})
+		}
+	}
+	rep.ConstraintsPerRow = float64(total) / float64(rep.Rows)
+	return nil
 }
 
 // publishValues are the bench column: uniform in [0, 2^32), from a fixed seed so the CSV and the
