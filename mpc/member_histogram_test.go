@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"github.com/tuneinsight/lattigo/v5/he/heint"
 
 	"github.com/dxplabs/dxp/circuits"
+	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
@@ -26,16 +29,17 @@ import (
 // (mpc.ListingChecker with marketplace.InputChecker), at the devnet's smallest ring (N = 1,024,
 // mpc.NewParamsFor: insecure, test only): one column of histRows values in [0, 255] (one short
 // ciphertext), proven on the histogram column layout, and its frequency table of N bins, proven on
-// the table layout. The two insecure setups (about a minute each on a loaded 2-core machine) and
-// the honest listing are made once per test binary (histFixture).
+// the table layout. The two insecure setups (about a minute each on a loaded 2-core machine) come
+// from the test devnets' shared setup cache (devnettest.SetupCache, the circuits a 1,024-slot
+// devnet registers), and the honest listing is made once per test binary (histFixture).
 
 const (
 	histSlots      = 1024
-	histWidth      = 8
+	histWidth      = 32 // the devnet's width, so the setup is the shared cache's
 	histMin        = 0
 	histMax        = 1<<histWidth - 1
 	histRows       = 700
-	histTableWidth = 10 // rights.ColumnWidth(0, histRows)
+	histTableWidth = 32 // the devnet's table width, at least rights.ColumnWidth(0, histRows)
 	histColumn     = "age"
 	histHolder     = "0123456789abcdef0123456789abcdef01234567"
 )
@@ -107,8 +111,10 @@ func histLayout(w uint32, side rights.HistogramSide) (circuits.InputLayout, erro
 	return marketplace.ClaimLayout(&rights.InputClaim{Slots: histSlots, Width: w, Histogram: &rights.HistogramClaim{Side: side}})
 }
 
-func histSetup(lay circuits.InputLayout) (*zk.InputProver, []byte, error) {
-	pk, vk, err := zk.SetupInputInsecure(lay)
+// histSetup returns the prover and verifying key of the kind's circuit at histSlots and width w,
+// whose layout is lay, from the shared setup cache (or a fresh insecure setup put there).
+func histSetup(kind rights.CircuitKind, w int, lay circuits.InputLayout) (*zk.InputProver, []byte, error) {
+	pk, vk, _, err := devnet.InsecureInputSetup(context.Background(), devnettest.SetupCache(), kind, histSlots, w, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,11 +164,11 @@ func newHistListing() (*histListing, error) {
 	if h.tabLayout, err = histLayout(histTableWidth, rights.HistogramTable); err != nil {
 		return nil, err
 	}
-	colProver, colVK, err := histSetup(colLay)
+	colProver, colVK, err := histSetup(rights.CircuitInputHistogram, histWidth, colLay)
 	if err != nil {
 		return nil, fmt.Errorf("column setup: %w", err)
 	}
-	if h.tabProver, h.tabVK, err = histSetup(h.tabLayout); err != nil {
+	if h.tabProver, h.tabVK, err = histSetup(rights.CircuitFrequencyTable, histTableWidth, h.tabLayout); err != nil {
 		return nil, fmt.Errorf("table setup: %w", err)
 	}
 	h.colVK = colVK
