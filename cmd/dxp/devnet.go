@@ -95,10 +95,13 @@ func statusCommand() *cli.Command {
 				ProofFee       uint64 `json:"proof_fee"` // credits a listing pays per chunk proof
 				Slots          uint64 `json:"slots_per_ciphertext"`
 				InsecureRing   bool   `json:"insecure_ring"` // fewer slots than mpc.SecureSlots: a devnet's
-				RPC            string `json:"rpc"`
-				Storage        string `json:"storage"`
+				// InputProofs: every column's ciphertexts must carry input proofs (Params.InputProofs);
+				// without them a listing's ciphertexts are its owner's word (a secure-ring devnet's).
+				InputProofs bool   `json:"input_proofs"`
+				RPC         string `json:"rpc"`
+				Storage     string `json:"storage"`
 			}{s.Config.ChainID, h, committee.Ready, len(committee.Members), committee.Threshold, gen.Devnet, gen.AdmissionRule(),
-				gen.Params.ProofFee, gen.Params.SlotsPerCiphertext, gen.Params.SlotsPerCiphertext < mpc.SecureSlots, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
+				gen.Params.ProofFee, gen.Params.SlotsPerCiphertext, gen.Params.SlotsPerCiphertext < mpc.SecureSlots, gen.Params.InputProofs, s.Config.RPC, marketplace.RedactURL(s.Config.Storage)}
 			return emit(c, st, func(w io.Writer) {
 				fmt.Fprintf(w, "chain %s at height %d\ncommittee: %d members, threshold %d, ready: %v\n", st.ChainID, st.Height, st.Members, st.Threshold, st.CommitteeReady)
 				fmt.Fprintf(w, "admission: %s", st.Admission)
@@ -109,6 +112,11 @@ func statusCommand() *cli.Command {
 				fmt.Fprintf(w, "ring: %d values per ciphertext", st.Slots)
 				if st.InsecureRing {
 					fmt.Fprintf(w, " (INSECURE, a devnet's: below %d these moduli leave the encryption breakable)", mpc.SecureSlots)
+				}
+				if st.InputProofs {
+					fmt.Fprint(w, "\ninput proofs: required (every listed ciphertext is proven to encrypt its committed values)")
+				} else {
+					fmt.Fprint(w, "\ninput proofs: NOT required (INSECURE, a devnet's: listed ciphertexts are their owners' word; `dxp devnet start --input-proofs` requires them)")
 				}
 				fmt.Fprintf(w, "\nrpc %s, storage %s\n", st.RPC, st.Storage)
 			})

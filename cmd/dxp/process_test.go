@@ -86,8 +86,8 @@ func TestDevnetProcess(t *testing.T) {
 	height, _ := status()
 	if out, err := exec.Command(bin, "status", "--home", home).Output(); err != nil {
 		t.Fatal(err)
-	} else if !strings.Contains(string(out), "ring: 1024 values per ciphertext (INSECURE") {
-		t.Errorf("status printed %q, want the 1024-slot ring labelled INSECURE", out)
+	} else if !strings.Contains(string(out), "ring: 1024 values per ciphertext (INSECURE") || !strings.Contains(string(out), "input proofs: required") {
+		t.Errorf("status printed %q, want the 1024-slot ring labelled INSECURE and input proofs required", out)
 	}
 	keys := committeeKeys(t, home)
 	if keys == "" {
