@@ -217,7 +217,11 @@ func BenchLedger(ctx context.Context, c BenchConfig) (*BenchReport, error) {
 		return nil, fmt.Errorf("rights: bench: %w", err)
 	}
 	dir := c.Dir
-	if dir == "" {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil { // now, so that its filesystem can be named
+			return nil, fmt.Errorf("rights: bench: %w", err)
+		}
+	} else {
 		tmp, err := os.MkdirTemp("", "dxp-bench-")
 		if err != nil {
 			return nil, fmt.Errorf("rights: bench: %w", err)

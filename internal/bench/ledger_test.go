@@ -176,6 +176,9 @@ func TestBenchLedger(t *testing.T) {
 			t.Errorf("no CPU ratio in %+v", rep)
 		}
 	}
+	if runtime.GOOS == "linux" && rep.Settings.Filesystem == "" {
+		t.Errorf("the report does not name the filesystem the nodes ran on")
+	}
 	// Every block is synced to the block store and the state; a disk sees the writes.
 	_, ioMeasured := processWriteBytes()
 	for _, app := range []string{BenchDXP, BenchVerifyStore, BenchStoreOnly} {
