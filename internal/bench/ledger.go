@@ -145,8 +145,8 @@ type BenchReport struct {
 	// measures, without the noise of where a ramp happens to stop.
 	CPUPerTxUS map[string]float64 `json:"cpu_us_per_tx"`
 	CPURatio   float64            `json:"cpu_ratio"`
-	// BytesWrittenPerTx and FsyncsPerBlock are what each app's node asked of the disk at its best
-	// rate (BenchStep): what sets its speed on a real disk beside its CPU.
+	// BytesWrittenPerTx and FsyncsPerBlock are what each app's node asked of the disk over its
+	// whole ramp (BenchRun): what sets its speed on a real disk beside its CPU.
 	BytesWrittenPerTx map[string]float64   `json:"bytes_written_per_tx"`
 	FsyncsPerBlock    map[string]float64   `json:"fsyncs_per_block"`
 	Runs              map[string]*BenchRun `json:"runs"`
@@ -175,7 +175,9 @@ type BenchRun struct {
 	P50CommitMS float64 `json:"p50_commit_ms"`
 	P99CommitMS float64 `json:"p99_commit_ms"`
 	CPUPerTxUS  float64 `json:"cpu_us_per_tx"` // at that rate
-	// BytesWrittenPerTx and FsyncsPerBlock at that rate (BenchStep).
+	// BytesWrittenPerTx and FsyncsPerBlock over every step of the ramp (BenchStep's, summed over
+	// the steps before dividing): a database's compactions land in whichever step they happen
+	// to, so one step's figure swings with them, while the ramp's pays for all it wrote.
 	BytesWrittenPerTx float64      `json:"bytes_written_per_tx"`
 	FsyncsPerBlock    float64      `json:"fsyncs_per_block"`
 	Steps             []*BenchStep `json:"steps"`
@@ -208,6 +210,11 @@ type BenchStep struct {
 	// block, two votes), at the end of each height and every 2 s, the same for every app at a
 	// given block size (strace -f: 412 WAL syncs for 39 verify_store blocks of 129 parts in 14 s).
 	FsyncsPerBlock float64 `json:"fsyncs_per_block"`
+	// BytesWritten, Fsyncs and Heights are the counts behind the two figures above: bytes sent
+	// to disk, CometBFT's database fsyncs, and blocks made over the span.
+	BytesWritten uint64 `json:"bytes_written"`
+	Fsyncs       uint64 `json:"fsyncs"`
+	Heights      int64  `json:"heights"`
 }
 
 // BenchLedger runs the ledger bench.
@@ -378,6 +385,11 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 
 	run := &BenchRun{}
 	var bytes, count float64
+	var (
+		written, fsyncs uint64
+		committed       int
+		heights         int64
+	)
 	step := func(rate float64) (*BenchStep, error) {
 		k := max(1, int(rate*c.Step.Seconds()))
 		txs, err := src(k)
@@ -396,12 +408,18 @@ func benchApp(ctx context.Context, c *BenchConfig, app, home string, settings *B
 			return nil, err
 		}
 		run.Steps = append(run.Steps, st)
+		written, committed, fsyncs, heights = written+st.BytesWritten, committed+st.Committed, fsyncs+st.Fsyncs, heights+st.Heights
+		if committed > 0 {
+			run.BytesWrittenPerTx = float64(written) / float64(committed)
+		}
+		if heights > 0 {
+			run.FsyncsPerBlock = float64(fsyncs) / float64(heights)
+		}
 		c.Progress(fmt.Sprintf("%-12s offered %8.0f tx/s: committed %8.0f tx/s, p50 %6.0f ms, p99 %6.0f ms, %d blocks, %4.0f us CPU/tx, %5.0f B/tx written, %4.1f fsyncs/block%s",
 			app, st.OfferedTxPerS, st.TxPerS, st.P50CommitMS, st.P99CommitMS, st.Blocks, st.CPUPerTxUS, st.BytesWrittenPerTx, st.FsyncsPerBlock,
 			map[bool]string{true: "", false: "  (target missed)"}[st.Held]))
 		if st.Held && st.TxPerS > run.TxPerS {
 			run.TxPerS, run.P50CommitMS, run.P99CommitMS, run.CPUPerTxUS = st.TxPerS, st.P50CommitMS, st.P99CommitMS, st.CPUPerTxUS
-			run.BytesWrittenPerTx, run.FsyncsPerBlock = st.BytesWrittenPerTx, st.FsyncsPerBlock
 		}
 		if st.Refused > 0 && app == BenchDXP {
 			// The stream is a chain of dependent txs: after a refusal the rest would be refused.
@@ -624,7 +642,8 @@ func runStep(ctx context.Context, n *node.Node, probe *commitProbe, txs [][]byte
 	written1, _ := processWriteBytes()
 	syncs1, height1 := n.DBSyncs(), n.Comet().BlockStore().Height()
 	if height1 > height0 {
-		st.FsyncsPerBlock = float64(syncs1-syncs0) / float64(height1-height0)
+		st.Fsyncs, st.Heights = syncs1-syncs0, height1-height0
+		st.FsyncsPerBlock = float64(st.Fsyncs) / float64(st.Heights)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -632,7 +651,8 @@ func runStep(ctx context.Context, n *node.Node, probe *commitProbe, txs [][]byte
 		st.CPUPerTxUS = float64((cpu1 - cpu0).Microseconds()) / float64(committed)
 	}
 	if writtenOK && committed > 0 {
-		st.BytesWrittenPerTx = float64(written1-written0) / float64(committed)
+		st.BytesWritten = written1 - written0
+		st.BytesWrittenPerTx = float64(st.BytesWritten) / float64(committed)
 	}
 	st.Committed, st.Refused, st.Blocks, st.FirstRefusal = committed, refused, blocks, first
 	lat := make([]time.Duration, 0, len(txs))
