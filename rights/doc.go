@@ -165,5 +165,6 @@
 //
 // Every state change is an Event, a ledger value naming the action, the sender and every party,
 // dataset, grant and computation it touches, with action-specific Attrs; end-of-block
-// expiries are EndBlock's events. rights/app turns each into an indexed CometBFT event.
+// expiries are EndBlock's events. rights/app turns them into indexed CometBFT events (one
+// summary event per tx indexes a tx's several).
 package rights

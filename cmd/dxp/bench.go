@@ -27,7 +27,7 @@ func benchCommand() *cli.Command {
 				&cli.Float64Flag{Name: "final-growth", Usage: "near the target the offered load rises by this factor (far below it, it doubles), and the search ends when the highest rate that held and the lowest that missed are within it", Value: 1.1},
 				&cli.StringFlag{Name: "apps", Usage: "which apps to run, comma-separated: dxp, verify_store, store_only", Value: "dxp,verify_store,store_only"},
 				&cli.Uint64Flag{Name: "dataset-rows", Usage: "rows of every bench dataset (two columns)", Value: 10_000},
-				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here (default: a temporary directory, removed after)"},
+				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here, on this directory's filesystem (default: a temporary directory under $TMPDIR or /tmp, removed after)"},
 			},
 			Action: benchLedger,
 		}, benchPublishCommand(), benchComputeCommand()},
@@ -48,11 +48,12 @@ func benchLedger(c *cli.Context) error {
 	return emit(c, rep, func(w io.Writer) {
 		row := func(name string, r *bench.BenchRun) {
 			if r != nil {
-				fmt.Fprintf(w, "%-34s %9.0f tx/s   p50 %5.0f ms   p99 %5.0f ms   %5.0f us CPU/tx\n", name, r.TxPerS, r.P50CommitMS, r.P99CommitMS, r.CPUPerTxUS)
+				fmt.Fprintf(w, "%-34s %9.0f tx/s   p50 %5.0f ms   p99 %5.0f ms   %5.0f us CPU/tx   %6.0f B/tx written   %4.1f fsyncs/block\n",
+					name, r.TxPerS, r.P50CommitMS, r.P99CommitMS, r.CPUPerTxUS, r.BytesWrittenPerTx, r.FsyncsPerBlock)
 			}
 		}
-		fmt.Fprintf(w, "best sustained rate with p99 commit latency under %.0f ms (steps of %.0f s, %d cores):\n",
-			rep.Settings.TargetP99MS, rep.Settings.StepSeconds, rep.Settings.GOMAXPROCS)
+		fmt.Fprintf(w, "best sustained rate with p99 commit latency under %.0f ms (steps of %.0f s, %d cores, data on %s):\n",
+			rep.Settings.TargetP99MS, rep.Settings.StepSeconds, rep.Settings.GOMAXPROCS, rep.Settings.Filesystem)
 		row("dxp (realistic mix)", rep.Runs[bench.BenchDXP])
 		row("verify_store (decode, verify, IAVL)", rep.Runs[bench.BenchVerifyStore])
 		row("store_only (CometBFT ceiling)", rep.Runs[bench.BenchStoreOnly])

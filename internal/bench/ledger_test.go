@@ -176,6 +176,19 @@ func TestBenchLedger(t *testing.T) {
 			t.Errorf("no CPU ratio in %+v", rep)
 		}
 	}
+	if runtime.GOOS == "linux" && rep.Settings.Filesystem == "" {
+		t.Errorf("the report does not name the filesystem the nodes ran on")
+	}
+	// Every block is synced to the block store and the state; a disk sees the writes.
+	_, ioMeasured := processWriteBytes()
+	for _, app := range []string{BenchDXP, BenchVerifyStore, BenchStoreOnly} {
+		if rep.FsyncsPerBlock[app] < 2 {
+			t.Errorf("%s: %v fsyncs per block, want at least the block store's and the state's", app, rep.FsyncsPerBlock[app])
+		}
+		if ioMeasured && rep.Settings.Filesystem != "tmpfs" && rep.BytesWrittenPerTx[app] <= 0 {
+			t.Errorf("%s: no bytes written per tx on %s (%v)", app, rep.Settings.Filesystem, rep.BytesWrittenPerTx)
+		}
+	}
 	for _, kind := range []string{"request_grant", "approve_grant", "request_computation", "submit_output", "submit_share"} {
 		if rep.Settings.Mix[kind] == 0 {
 			t.Errorf("the DXP stream held no %s (mix %v)", kind, rep.Settings.Mix)

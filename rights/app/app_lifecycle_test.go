@@ -1,6 +1,7 @@
 package app
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -37,21 +38,45 @@ func TestAppRevokeBetweenPhases(t *testing.T) {
 	if got := codes(res); !slices.Equal(got, []uint32{rights.CodeOK, rights.CodeComputationState}) {
 		t.Fatalf("revoke then late share = %v", res.TxResults)
 	}
+	// A tx with several events: each detail event in full, unindexed, then one summary event
+	// that the tx index holds: every attribute tx_search must find the flow by, once each.
+	evs := res.TxResults[0].Events
+	if len(evs) < 2 || len(evs[len(evs)-1].Attributes) == 0 || evs[len(evs)-1].Attributes[0].Key != SummaryAttr {
+		t.Fatalf("revoke events %v end in no summary", evs)
+	}
+	details, summary := evs[:len(evs)-1], evs[len(evs)-1]
 	var actions []string
-	for _, ev := range res.TxResults[0].Events {
+	want := map[string]bool{}
+	for _, ev := range details {
 		actions = append(actions, attr(ev, "action")...)
 		for _, a := range ev.Attributes {
-			if a.Index != !unindexedAttrs[a.Key] {
-				t.Errorf("event %v attribute %s indexed %v", attr(ev, "action"), a.Key, a.Index)
+			if a.Index {
+				t.Errorf("detail event %v attribute %s is indexed", attr(ev, "action"), a.Key)
 			}
-			// What tx_search must find a flow by is always indexed; free text never is.
-			if searchable := slices.Contains([]string{"action", "sender", "party", "dataset", "grant", "computation"}, a.Key); searchable && !a.Index || a.Key == "reason" && a.Index {
-				t.Errorf("event %v attribute %s indexed %v", attr(ev, "action"), a.Key, a.Index)
+			if !unindexedAttrs[a.Key] {
+				want[a.Key+"="+a.Value] = true
 			}
 		}
 	}
 	if want := []string{"revoke_grant", "abort_computation", "payment"}; !slices.Equal(actions, want) {
 		t.Errorf("revoke events = %v, want %v", actions, want)
+	}
+	got := map[string]bool{}
+	for _, a := range summary.Attributes[1:] {
+		kv := a.Key + "=" + a.Value
+		// What tx_search must find a flow by is always indexed; free text never is.
+		if !a.Index || a.Key == "reason" || got[kv] {
+			t.Errorf("summary attribute %s indexed %v (or repeated)", kv, a.Index)
+		}
+		got[kv] = true
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("summary holds %v, want the details' indexed attributes %v", got, want)
+	}
+	for _, k := range []string{"action", "sender", "party", "dataset", "grant", "computation"} {
+		if len(attr(summary, k)) == 0 {
+			t.Errorf("summary %v has no %s", summary, k)
+		}
 	}
 	var comps []rights.Computation
 	if r := c.query("/computations/grant/"+g, 0); r.Code != rights.CodeOK || rights.Unmarshal(r.Value, &comps) != nil || len(comps) != 1 ||

@@ -39,11 +39,16 @@
 //
 // # Events
 //
-// Every rights.Event becomes a CometBFT event of type EventType ("dxp") with indexed attributes
-// action, sender, party (one per party touched), dataset (one per dataset), grant and
-// computation, so tx_search answers "every flow touching dataset X" (dxp.dataset='ds-…'),
-// "everything party Y did" (dxp.sender='…'), "every computation under grant Z"
-// (dxp.grant='gr-…'). Action-specific attributes that name an object or a category are indexed
-// too; free text, digests, amounts and counters (unindexedAttrs) are in the event but not
-// indexed. Expiries at the end of a block are block events (block_search).
+// Every rights.Event becomes a CometBFT event of type EventType ("dxp") with attributes action,
+// sender, party (one per party touched), dataset (one per dataset), grant and computation, and
+// per action the attributes that name an object or a category (role, epoch, op, column, kind,
+// product, ...), all indexed, so tx_search answers "every flow touching dataset X"
+// (dxp.dataset='ds-…'), "everything party Y did" (dxp.sender='…'), "every computation under
+// grant Z" (dxp.grant='gr-…'); free text, digests, amounts and counters (unindexedAttrs) are in
+// the event but not indexed. A tx with several events (a share that completes a computation,
+// issues the product and pays) has them all unindexed, in order, and then one summary event
+// (SummaryAttr) holding each of their indexed attributes once: the tx index writes a key per
+// indexed attribute, and the summary spares it the repeats. A conjunction in tx_search
+// therefore matches per tx, not per event. Expiries at the end of a block are block events
+// (block_search), each indexed.
 package app

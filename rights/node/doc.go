@@ -20,5 +20,7 @@
 //
 // Every listener is on loopback. The CometBFT configuration is built in code (CometConfig);
 // config.toml is written for reference only. CometBFT's logs go to Home/node.log, never to
-// stdout. The app's state lives in AppDir(Home), apart from CometBFT's data.
+// stdout. The app's state lives in AppDir(Home), apart from CometBFT's data. CometBFT's
+// goleveldb databases get the app's options (app.LevelDBOptions) and write batches of the
+// node's own that grow geometrically (levelBatch); Node.DBSyncs counts their fsyncs.
 package node
