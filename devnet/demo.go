@@ -180,8 +180,8 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 		step(fmt.Sprintf("publish %s (%d rows)", owner, tables[i].Rows), start)
 		rep.Publish = append(rep.Publish, pub.Timings)
 		rep.Datasets = append(rep.Datasets, pub.Dataset)
-		say("     dataset %s registered at height %d: %d proofs verified by the chain, %d ciphertexts (%.1fs)",
-			pub.Dataset, pub.Height, pub.Chunks, pub.Ciphertexts, time.Since(start).Seconds())
+		say("     dataset %s registered at height %d: %d chunk and %d frequency-table proofs verified by the chain, %d ciphertexts (%.1fs)",
+			pub.Dataset, pub.Height, pub.Chunks, pub.Tables, pub.Ciphertexts, time.Since(start).Seconds())
 	}
 
 	say("6. buyer1 requests a grant over both datasets; both holders approve")

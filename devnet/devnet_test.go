@@ -68,8 +68,8 @@ func TestEndToEnd(t *testing.T) {
 			}
 			want += (tables[i].Rows + int(c.ChunkSize) - 1) / int(c.ChunkSize)
 		}
-		if len(pub.Circuits) != 2 || pub.Chunks != want {
-			t.Errorf("Publish(%s) proved %d chunks with circuits %v, want %d with 2", owner, pub.Chunks, pub.Circuits, want)
+		if len(pub.Circuits) != 2 || pub.Chunks != want || pub.Tables != 2 {
+			t.Errorf("Publish(%s) proved %d chunks and %d frequency tables with circuits %v, want %d and 2 with 2", owner, pub.Chunks, pub.Tables, pub.Circuits, want)
 		}
 		ids = append(ids, pub.Dataset)
 	}

@@ -109,6 +109,7 @@ type PublishResult struct {
 	Columns     []string       `json:"columns"`
 	Circuits    []string       `json:"circuits"` // the circuit each column was proven with
 	Chunks      int            `json:"chunks_proven"`
+	Tables      int            `json:"tables_proven"` // frequency tables proven (histogram columns), besides the chunks
 	Ciphertexts int            `json:"ciphertexts"`
 	Reused      int            `json:"reused"` // chunks and ciphertexts reused from an interrupted run
 	Commitment  string         `json:"commitment"`
@@ -293,6 +294,9 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		res.Columns = append(res.Columns, c.Name)
 		res.Circuits = append(res.Circuits, circuits[i].ID())
 		res.Chunks += len(msg.Columns[i].Chunks)
+		if f := msg.Columns[i].Frequencies; f != nil && len(f.Proof) > 0 {
+			res.Tables++
+		}
 		res.Ciphertexts += len(msg.Columns[i].Ciphertexts)
 	}
 	return res, nil

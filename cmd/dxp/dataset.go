@@ -192,7 +192,7 @@ func publish(c *cli.Context) error {
 			reused = fmt.Sprintf(" (%d chunks and ciphertexts reused from an interrupted run)", res.Reused)
 		}
 		fmt.Fprintf(w, "dataset %s registered at height %d: %d rows, columns %s (circuits %s), %d proofs verified by the chain%s\ncommitment %s\n",
-			res.Dataset, res.Height, res.Rows, strings.Join(res.Columns, ","), strings.Join(res.Circuits, ","), res.Chunks, reused, res.Commitment)
+			res.Dataset, res.Height, res.Rows, strings.Join(res.Columns, ","), strings.Join(res.Circuits, ","), res.Chunks+res.Tables, reused, res.Commitment)
 	})
 }
 
