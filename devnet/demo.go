@@ -274,7 +274,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	step("audit", start)
 	rep.Audit = audit
 	for _, d := range audit.Datasets {
-		say("     dataset %s held by %s: %d rows, %d proofs, proof verified: %v", d.ID, d.Holder, d.Rows, d.Chunks, d.ProofVerified)
+		say("     dataset %s held by %s: %d rows, %d chunk and %d frequency-table proofs, proof verified: %v", d.ID, d.Holder, d.Rows, d.Chunks, d.Tables, d.ProofVerified)
 		if !d.ProofVerified {
 			failed++
 		}

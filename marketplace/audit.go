@@ -71,7 +71,8 @@ type AuditDataset struct {
 	Transfers     []rights.Transfer `json:"transfers,omitempty"`
 	Commitment    rights.Digest     `json:"commitment"`
 	Manifest      rights.Digest     `json:"manifest"`
-	Chunks        int               `json:"chunks"`
+	Chunks        int               `json:"chunks"` // chunk proofs re-verified
+	Tables        int               `json:"tables"` // frequency-table proofs re-verified
 	ProofVerified bool              `json:"proof_verified"`
 	Registered    int64             `json:"registered_height"`
 }
@@ -295,8 +296,8 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		for i := range ds.Columns {
 			c := &ds.Columns[i]
 			a.Columns = append(a.Columns, c.Name)
-			chunks, problems := auditColumn(Verifier{}, &ds, c, registered, committee, gen.Params.SlotsPerCiphertext)
-			a.Chunks += chunks
+			chunks, tables, problems := auditColumn(Verifier{}, &ds, c, registered, committee, gen.Params.SlotsPerCiphertext)
+			a.Chunks, a.Tables = a.Chunks+chunks, a.Tables+tables
 			for _, p := range problems {
 				verified = false
 				problem("%s", p)
@@ -426,9 +427,9 @@ func VerifyDatasetCommitment(ds *rights.Dataset) error {
 
 // auditColumn re-verifies the proofs of column c of dataset ds as the chain did when it listed
 // it, with v (Verifier in Audit), against the registered circuits, the committee's current key and
-// a ring of slots values per ciphertext. It returns how many chunk proofs it verified and one
-// sentence per problem, each naming the dataset and the column.
-func auditColumn(v rights.Verifier, ds *rights.Dataset, c *rights.Column, registered map[string]rights.Circuit, committee *rights.Committee, slots uint64) (chunks int, problems []string) {
+// a ring of slots values per ciphertext. It returns how many chunk and frequency-table proofs it
+// verified and one sentence per problem, each naming the dataset and the column.
+func auditColumn(v rights.Verifier, ds *rights.Dataset, c *rights.Column, registered map[string]rights.Circuit, committee *rights.Committee, slots uint64) (chunks, tables int, problems []string) {
 	problem := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("dataset %s column %s", ds.ID, c.Name)+fmt.Sprintf(format, args...))
 	}
@@ -436,20 +437,20 @@ func auditColumn(v rights.Verifier, ds *rights.Dataset, c *rights.Column, regist
 	circuit, ok := registered[id]
 	if !ok || c.Width < rights.ColumnWidth(c.Min, c.Max) {
 		problem(" names circuit %s, which is not registered or too narrow for its bounds", id)
-		return 0, problems
+		return 0, 0, problems
 	}
 	input := c.Kind == rights.CircuitInput || c.Kind == rights.CircuitInputHistogram
 	if input && (ds.KeyEpoch != committee.Epoch || len(committee.Keys) == 0) {
 		// Its proofs are bound to the key of its epoch, which the chain no longer lists.
 		problem(": its input proofs are bound to the key of epoch %d, and the committee is at epoch %d", ds.KeyEpoch, committee.Epoch)
-		return 0, problems
+		return 0, 0, problems
 	}
 	var hist *auditHistogram
 	if c.Kind == rights.CircuitInputHistogram {
 		var reason string
 		if hist, reason = newAuditHistogram(v, ds, c, registered, slots); reason != "" {
 			problem(" frequency table: %s", reason)
-			return 0, problems
+			return 0, 0, problems
 		}
 	}
 	for i, ch := range c.Chunks {
@@ -470,7 +471,7 @@ func auditColumn(v rights.Verifier, ds *rights.Dataset, c *rights.Column, regist
 		}
 	}
 	if hist == nil {
-		return chunks, problems
+		return chunks, 0, problems
 	}
 	f := hist.table
 	claim := &rights.InputClaim{Slots: slots, Width: f.Width, Commitment: f.Commitment, Min: 0, Max: int64(ds.Rows), Rows: slots,
@@ -486,7 +487,7 @@ func auditColumn(v rights.Verifier, ds *rights.Dataset, c *rights.Column, regist
 	if err := v.CheckHistogram(sums, f.Sum); err != nil {
 		problem(" frequency table: it is not the histogram of the column's committed values: %v", err)
 	}
-	return chunks, problems
+	return chunks, 1, problems
 }
 
 // auditHistogram is what the audit re-verifies a histogram input column's proofs with: its

@@ -49,15 +49,17 @@ func TestAuditHistogramColumn(t *testing.T) {
 	}
 	committee := &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}
 	ds := &rights.Dataset{ID: "ds1", Lister: "lister", Holder: "holder", Rows: rows, KeyEpoch: 1}
+	tables := 0
 	audit := func(col rights.Column) (*claimVerifier, int, []string) {
 		v := &claimVerifier{claims: map[string][]rights.InputClaim{}}
-		chunks, problems := auditColumn(v, ds, &col, registered, committee, slots)
+		chunks, t, problems := auditColumn(v, ds, &col, registered, committee, slots)
+		tables = t
 		return v, chunks, problems
 	}
 
 	v, chunks, problems := audit(honest)
-	if len(problems) != 0 || chunks != 2 {
-		t.Fatalf("audit of the honest column: %d chunks, problems %q; want 2 and none", chunks, problems)
+	if len(problems) != 0 || chunks != 2 || tables != 1 {
+		t.Fatalf("audit of the honest column: %d chunk and %d table proofs, problems %q; want 2, 1 and none", chunks, tables, problems)
 	}
 	alpha, err := rightstest.Verifier{}.HistogramChallenge(rights.HistogramContext("lister", "age"), [][]byte{commitment(1), commitment(2)}, commitment(9), 0, 13)
 	if err != nil {
@@ -137,14 +139,14 @@ func TestAuditPlainColumns(t *testing.T) {
 	}
 	ds := &rights.Dataset{ID: "ds1", Lister: "lister", Rows: rows, KeyEpoch: 1}
 	v := &claimVerifier{claims: map[string][]rights.InputClaim{}}
-	chunks, problems := auditColumn(v, ds, &input, registered, &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, slots)
+	chunks, _, problems := auditColumn(v, ds, &input, registered, &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, slots)
 	if want := "dataset ds1 column age chunk 2: proof is marked bad"; chunks != 2 || len(problems) != 1 || problems[0] != want {
 		t.Errorf("input column: %d chunks, problems %q; want 2 and [%q]", chunks, problems, want)
 	}
 	if got := v.claims[string(inputVK)]; len(got) != 2 || !claimsEqual(&got[0], InputClaim(rows, &input, 0, key, "lister")) || got[0].Histogram != nil {
 		t.Errorf("input column claims %+v, want chunk 0's InputClaim first, without a histogram part", got)
 	}
-	if chunks, problems := auditColumn(v, ds, &chunked, registered, &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, slots); chunks != 1 || len(problems) != 0 {
+	if chunks, _, problems := auditColumn(v, ds, &chunked, registered, &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, slots); chunks != 1 || len(problems) != 0 {
 		t.Errorf("chunk column: %d chunks, problems %q; want 1 and none", chunks, problems)
 	}
 	for name, tt := range map[string]struct {
@@ -155,7 +157,7 @@ func TestAuditPlainColumns(t *testing.T) {
 		"epoch":        {input, &rights.Committee{Epoch: 2, Keys: []rights.Digest{key}}, "dataset ds1 column age: its input proofs are bound to the key of epoch 1"},
 		"unregistered": {func() rights.Column { c := input; c.Width = 9; return c }(), &rights.Committee{Epoch: 1, Keys: []rights.Digest{key}}, "dataset ds1 column age names circuit input-n8-w9, which is not registered"},
 	} {
-		if chunks, problems := auditColumn(v, ds, &tt.col, registered, tt.committee, slots); chunks != 0 || len(problems) != 1 || !strings.HasPrefix(problems[0], tt.want) {
+		if chunks, _, problems := auditColumn(v, ds, &tt.col, registered, tt.committee, slots); chunks != 0 || len(problems) != 1 || !strings.HasPrefix(problems[0], tt.want) {
 			t.Errorf("%s: %d chunks, problems %q; want 0 and one starting %q", name, chunks, problems, tt.want)
 		}
 	}

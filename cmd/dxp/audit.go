@@ -37,8 +37,8 @@ func printAudit(w io.Writer, r *marketplace.AuditReport) {
 		len(r.Committee.Members), r.Committee.Threshold, r.Committee.Epoch, r.Committee.Ready, r.Committee.Setup)
 	fmt.Fprintf(w, "\nDatasets (%d)\n", len(r.Datasets))
 	for _, d := range r.Datasets {
-		fmt.Fprintf(w, "  %s %q holder %s: %d rows, columns %s, price %d, %s\n    commitment %s, %d proofs, proof verified: %v\n",
-			d.ID, d.Name, d.Holder, d.Rows, strings.Join(d.Columns, ","), d.Price, d.Status, d.Commitment, d.Chunks, d.ProofVerified)
+		fmt.Fprintf(w, "  %s %q holder %s: %d rows, columns %s, price %d, %s\n    commitment %s, %d chunk and %d frequency-table proofs, proof verified: %v\n",
+			d.ID, d.Name, d.Holder, d.Rows, strings.Join(d.Columns, ","), d.Price, d.Status, d.Commitment, d.Chunks, d.Tables, d.ProofVerified)
 	}
 	fmt.Fprintf(w, "\nGrants (%d)\n", len(r.Grants))
 	for _, g := range r.Grants {

@@ -34,6 +34,17 @@ const AppVersion uint64 = 1
 // digests, amounts and counters (unindexedAttrs), which are recorded but not indexed.
 const EventType = "dxp"
 
+// skipFastStorage turns off IAVL's fast storage: a second copy of every live key's value, in a
+// keyspace ordered by the app's keys, that lets a read of the latest state skip the walk down
+// the tree. DXP's ledger reads the latest state through its own object cache (rights.Cache) and
+// the tree's node cache, so the copy mostly cost writes: every object a tx changes was written
+// twice, once of them under a key spread over the whole range that goleveldb then compacted over
+// and over. Without it the app wrote 986 instead of 2,660 bytes per tx on the ledger bench's mix
+// (60,000 txs in blocks of 500, compactions included), at no more CPU per tx. Queries, proofs and
+// iteration read the tree itself; a state written with fast storage opens as it is (the copy is
+// then ignored).
+const skipFastStorage = true
+
 // IAVLCacheSize is how many nodes of the state tree the App keeps in memory.
 const IAVLCacheSize = 200_000
 
@@ -100,7 +111,7 @@ func New(dir string, verifier rights.Verifier) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rights: new app: open state database in %s: %w", dir, err)
 	}
-	tree := iavl.NewMutableTree(db, IAVLCacheSize, false, iavl.NewNopLogger())
+	tree := iavl.NewMutableTree(db, IAVLCacheSize, skipFastStorage, iavl.NewNopLogger())
 	if _, err := tree.Load(); err != nil {
 		return nil, errors.Join(fmt.Errorf("rights: new app: load state: %w", err), db.Close())
 	}
@@ -463,6 +474,16 @@ var unindexedAttrs = map[string]bool{
 	"dp_required": true,
 }
 
+// memberPosts are the committee's protocol posts on a computation under way: a member's output
+// and key-switch share. They are three quarters of a busy chain's txs (every computation takes
+// one of each per member) and they move no right, credit or data: the flow is the computation,
+// whose request, completion and payment are indexed by dataset and grant. So they are indexed by
+// action, sender, party and computation only; their datasets and grant stay in the event,
+// unindexed. "Every flow touching dataset X" finds the computation (dxp.dataset='ds-…'), and
+// its posts are dxp.computation='cp-…'. On the ledger bench's mix this spares three index keys
+// of the nine a tx had on average.
+var memberPosts = map[string]bool{"submit_output": true, "submit_share": true}
+
 // SummaryAttr marks a tx's summary event (txEvents): the one event of a tx with several that
 // the tx index holds, carrying every attribute of the others that is indexed.
 const SummaryAttr = "summary"
@@ -522,10 +543,11 @@ func abciEvents(evs []rights.Event) []abci.Event {
 		for _, p := range e.Parties {
 			add("party", string(p), true)
 		}
+		flow := !memberPosts[e.Action]
 		for _, d := range e.Datasets {
-			add("dataset", d, true)
+			add("dataset", d, flow)
 		}
-		add("grant", e.Grant, true)
+		add("grant", e.Grant, flow)
 		add("computation", e.Computation, true)
 		for _, a := range e.Attrs {
 			add(a.Key, a.Value, !unindexedAttrs[a.Key])
@@ -617,7 +639,11 @@ func (m *memoVerifier) verify(k [32]byte, check func() error) error {
 // node's CPU once the tx index outgrew level 1, and CPU per tx rose by a quarter over 300,000
 // txs; 64 MiB memtables and compaction at 8 level-0 tables merge four times as much per pass,
 // and cut CPU per tx by about a tenth at that size (bench ledger). Bloom filters keep reads
-// cheap with more level-0 tables to look through. No compression, because what they hold
+// cheap with more level-0 tables to look through. Level 1 holds 512 MiB (goleveldb's default is
+// 10 MiB, and each level ten times the one above): with 64 MiB memtables, a default level 1 was
+// overfull after every level-0 compaction, so each one cascaded into levels 2 and 3 at once. On
+// the root disk (bench ledger, dxp alone, same binary otherwise) DXP held >= 8,000 tx/s in 6 of
+// 7 runs with it and in 5 of 9 without. No compression, because what they hold
 // is mostly hashes, signatures and keys, and snappy took about 3% of a busy node's CPU; and no
 // compaction triggered by reads (as go-ethereum does), since the state is read far more than
 // written.
@@ -628,6 +654,7 @@ func LevelDBOptions() *opt.Options {
 		WriteL0SlowdownTrigger: 16,
 		WriteL0PauseTrigger:    24,
 		CompactionTableSize:    8 << 20,
+		CompactionTotalSize:    512 << 20,
 		BlockCacheCapacity:     64 << 20,
 		Filter:                 filter.NewBloomFilter(10),
 		Compression:            opt.NoCompression,

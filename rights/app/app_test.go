@@ -580,3 +580,42 @@ func TestAppCommitsWhileSaving(t *testing.T) {
 		t.Errorf("the retirement of an unknown dataset in the next block = %d %q, want refused by its rules", res.TxResults[0].Code, res.TxResults[0].Log)
 	}
 }
+
+// TestMemberPostsIndexedByComputation: a member's output or share is found by its computation
+// (and its sender), not by the datasets and grant its event names; the flows themselves (a
+// computation's request, completion and payment) stay indexed by dataset and grant, also when a
+// share completes the computation in the same tx.
+func TestMemberPostsIndexedByComputation(t *testing.T) {
+	indexed := func(ev abci.Event) map[string]bool {
+		out := map[string]bool{}
+		for _, a := range ev.Attributes {
+			if a.Index {
+				out[a.Key] = true
+			}
+		}
+		return out
+	}
+	flow := rights.Event{Sender: "m1", Parties: []rights.Address{"m1"}, Datasets: []string{"ds-1", "ds-2"}, Grant: "gr-1", Computation: "cp-1"}
+	for _, action := range []string{"submit_output", "submit_share"} {
+		ev := flow
+		ev.Action = action
+		got := indexed(abciEvents([]rights.Event{ev})[0])
+		if !got["action"] || !got["sender"] || !got["party"] || !got["computation"] || got["dataset"] || got["grant"] {
+			t.Errorf("%s indexes %v; want action, sender, party and computation only", action, got)
+		}
+		if vals := attr(abciEvents([]rights.Event{ev})[0], "dataset"); len(vals) != 2 {
+			t.Errorf("%s event names datasets %v; want both, unindexed", action, vals)
+		}
+	}
+	request := flow
+	request.Action = "request_computation"
+	if got := indexed(abciEvents([]rights.Event{request})[0]); !got["dataset"] || !got["grant"] {
+		t.Errorf("request_computation indexes %v; want its datasets and grant", got)
+	}
+	share, done := flow, flow
+	share.Action, done.Action = "submit_share", "complete_computation"
+	evs := txEvents([]rights.Event{share, done})
+	if got := indexed(evs[len(evs)-1]); !got["dataset"] || !got["grant"] || !got["computation"] {
+		t.Errorf("the summary of a share that completes its computation indexes %v; want the completion's datasets and grant", got)
+	}
+}

@@ -44,7 +44,10 @@
 // per action the attributes that name an object or a category (role, epoch, op, column, kind,
 // product, ...), all indexed, so tx_search answers "every flow touching dataset X"
 // (dxp.dataset='ds-…'), "everything party Y did" (dxp.sender='…'), "every computation under
-// grant Z" (dxp.grant='gr-…'); free text, digests, amounts and counters (unindexedAttrs) are in
+// grant Z" (dxp.grant='gr-…'). A member's protocol posts on a computation (submit_output,
+// submit_share) are indexed by action, sender, party and computation only: their datasets and
+// grant are in the event, unindexed, and they are found by dxp.computation='cp-…' (memberPosts);
+// free text, digests, amounts and counters (unindexedAttrs) are in
 // the event but not indexed. A tx with several events (a share that completes a computation,
 // issues the product and pays) has them all unindexed, in order, and then one summary event
 // (SummaryAttr) holding each of their indexed attributes once: the tx index writes a key per
