@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -135,6 +136,9 @@ func chainStage(st rights.ComputationStatus) string {
 	}
 }
 
+// notYetGrace is how long a computation just committed may still be unknown to a query.
+const notYetGrace = 5 * time.Second
+
 // watchInterval is how often a computation under way is read from the chain.
 const watchInterval = 200 * time.Millisecond
 
@@ -144,8 +148,18 @@ func watch(ctx context.Context, chain *client.Client, id string, onChange func(*
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
 	var last rights.ComputationStatus
+	start := time.Now()
 	for {
 		c, err := client.Get[rights.Computation](ctx, chain, id)
+		// The node reports a request committed a moment before the app's state has it.
+		if errors.Is(err, rights.ErrNotFound) && time.Since(start) < notYetGrace {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

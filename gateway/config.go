@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -151,6 +152,14 @@ func LoadFileConfig(path string) (*FileConfig, error) {
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fc); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			var names []string
+			for _, e := range strict.Errors {
+				names = append(names, strings.Join(e.Key(), "."))
+			}
+			return nil, fmt.Errorf("%s has settings the gateway does not know: %s", path, strings.Join(names, ", "))
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &fc, nil

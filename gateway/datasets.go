@@ -34,7 +34,7 @@ func (s *Server) listDatasets(r *http.Request, _ principal) (int, any, error) {
 			return 0, nil, badRequest("min_rows must be a whole number")
 		}
 	}
-	entries, err := s.session.Catalog(r.Context(), cf)
+	entries, err := s.catalogEntries(r.Context(), cf)
 	if err != nil {
 		return 0, nil, err
 	}

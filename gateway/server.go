@@ -35,6 +35,7 @@ type Server struct {
 	jobs    *jobs
 	comps   *computations
 	metrics observer // nil until gateway/metrics is mounted
+	catalog catalogCache
 
 	mux    *http.ServeMux
 	routes []string // every pattern registered, for the OpenAPI check

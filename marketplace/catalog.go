@@ -27,8 +27,9 @@ type CatalogFilter struct {
 	MinRows  uint64
 }
 
-// match reports whether d passes every filter of cf but Holder (which Catalog asks the chain).
-func (cf CatalogFilter) match(d *rights.Dataset) bool {
+// Match reports whether d passes every filter of cf but Holder (which Catalog asks the chain's
+// index for).
+func (cf CatalogFilter) Match(d *rights.Dataset) bool {
 	if cf.Tag != "" && !slices.Contains(d.Tags, cf.Tag) ||
 		cf.Column != "" && findColumn(d, cf.Column) == nil ||
 		cf.Status != "" && string(d.Status) != cf.Status ||
@@ -97,7 +98,7 @@ func (s *Session) Catalog(ctx context.Context, cf CatalogFilter) ([]CatalogEntry
 	}
 	entries := []CatalogEntry{}
 	for i := range datasets {
-		if cf.match(&datasets[i]) {
+		if cf.Match(&datasets[i]) {
 			entries = append(entries, CatalogEntryOf(&datasets[i]))
 		}
 	}
