@@ -11,6 +11,7 @@ require (
 	github.com/cosmos/iavl v1.3.5
 	github.com/fxamacker/cbor/v2 v2.9.6
 	github.com/minio/minio-go/v7 v7.4.1
+	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/syndtr/goleveldb v1.0.1-0.20210819022825-2ae1ddf74ef7
 	github.com/tuneinsight/lattigo/v5 v5.0.7
 	github.com/urfave/cli/v2 v2.27.7
