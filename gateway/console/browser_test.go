@@ -6,20 +6,22 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
-	"github.com/chromedp/chromedp"
+		"github.com/chromedp/chromedp"
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/gateway"
+	"github.com/dxplabs/dxp/gateway/console"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -56,9 +58,9 @@ type tab struct {
 	ctx  context.Context
 }
 
-func (b tab) run(t *testing.T, what string, actions ...chromedp.Action) {
+func (b tab) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Run(b.ctx, actions...); err != nil {
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		t.Fatalf("%s: %s: %v", b.role, what, err)
 	}
 }
@@ -66,27 +68,44 @@ func (b tab) run(t *testing.T, what string, actions ...chromedp.Action) {
 // waitFor polls a JavaScript expression in the page until it is truthy.
 func (b tab) waitFor(t *testing.T, what, expr string, timeout time.Duration) {
 	t.Helper()
-	var ok bool
-	b.run(t, what, chromedp.Poll(expr, &ok, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond)))
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout),
+		chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatalf("%s: %s: %v", b.role, what, err)
+	}
 }
 
 func (b tab) text(t *testing.T, sel string) string {
 	t.Helper()
-	var s string
-	b.run(t, "read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("%s: read %s: %v", b.role, sel, err)
+	}
 	return strings.TrimSpace(s)
 }
 
 func (b tab) attr(t *testing.T, sel, name string) string {
 	t.Helper()
-	var v string
-	var ok bool
-	b.run(t, "read "+sel+"@"+name, chromedp.AttributeValue(sel, name, &v, &ok, chromedp.ByQuery))
-	if !ok {
+	a, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil {
+		t.Fatalf("%s: read %s@%s: %v", b.role, sel, name, err)
+	}
+	if !a.Exists {
 		t.Fatalf("%s: %s has no attribute %s", b.role, sel, name)
 	}
-	return v
+	return a.Value
 }
+
+func (b tab) exists(t *testing.T, sel string) bool {
+	t.Helper()
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) !== null`, sel)))
+	if err != nil {
+		t.Fatalf("%s: look for %s: %v", b.role, sel, err)
+	}
+	return ok
+}
+
+// css is a CSS selector for the chromedp actions.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
 // TestConsoleInBrowser drives the console in headless chromium against a real gateway over a
 // real devnet, as the three roles would: the owner publishes a CSV through the wizard and
@@ -115,7 +134,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- gw.Serve(ctx, ln) }()
+	if mounted(gw.Handler()) {
+		go func() { served <- gw.Serve(ctx, ln) }()
+	} else { // TEMPORARY, until s12-api mounts the console: serve both side by side
+		mux := http.NewServeMux()
+		mux.Handle("/", console.Handler())
+		mux.Handle("/api/", gw.Handler())
+		mux.Handle("/healthz", gw.Handler())
+		srv := &http.Server{Handler: mux}
+		go func() { served <- srv.Serve(ln) }()
+		go func() { <-ctx.Done(); srv.Close() }()
+	}
 	defer func() {
 		cancel()
 		if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
@@ -150,46 +179,47 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer stopAlloc()
 	browserCtx, stopBrowser := chromedp.NewContext(alloc)
 	defer stopBrowser()
-	if err := chromedp.Run(browserCtx); err != nil { // starts the browser
+	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
 		t.Fatalf("start %s: %v", browser, err)
 	}
 	var tabs []tab
+	var console consoleLog
 	for _, role := range []string{"owner", "buyer", "regulator"} {
 		tctx, closeTab := chromedp.NewContext(browserCtx)
 		defer closeTab()
-		chromedp.ListenTarget(tctx, func(ev any) { // a script error in the page fails the test
-			if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-				t.Errorf("%s tab: script error: %s", role, e.ExceptionDetails.Error())
-			}
-		})
+		if err := chromedp.Do(tctx); err != nil { // opens the tab
+			t.Fatal(err)
+		}
+		go console.read(tctx, role)
 		tabs = append(tabs, tab{role: role, ctx: tctx})
 	}
+	defer console.check(t)
 	owner, buyer, regulator := tabs[0], tabs[1], tabs[2]
 	defer screenshots(t, base, tabs)
 
 	for _, b := range tabs {
 		key := map[string]string{"owner": "owner1", "buyer": "buyer1", "regulator": "regulator"}[b.role]
-		b.run(t, "sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible("#token", chromedp.ByQuery),
-			chromedp.SendKeys("#token", tokens[key], chromedp.ByQuery), chromedp.Click("#token-form button", chromedp.ByQuery))
+		b.run(t, "sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#token")),
+			chromedp.SendKeys(css("#token"), tokens[key]), chromedp.Click(css("#token-form button")))
 		b.waitFor(t, "see its role", fmt.Sprintf(`document.querySelector('#roles a[href="#/%s"]') !== null && document.querySelector('#view').dataset.ready !== undefined`, b.role), 20*time.Second)
 	}
 
 	// The owner publishes the CSV through the wizard and watches its progress.
-	owner.run(t, "open the wizard", chromedp.Navigate(base+"/#/owner/publish"), chromedp.WaitVisible("#csv-file", chromedp.ByQuery),
-		chromedp.SetUploadFiles("#csv-file", []string{csvPath}, chromedp.ByQuery))
+	owner.run(t, "open the wizard", chromedp.Navigate(base+"/#/owner/publish"), chromedp.WaitVisible(css("#csv-file")),
+		chromedp.SetUploadFiles(css("#csv-file"), []string{csvPath}))
 	owner.waitFor(t, "see the schema form", `document.querySelectorAll('#schema-table tbody tr').length === 2`, 10*time.Second)
 	if got := owner.attr(t, `#schema-table tr[data-column="income"] select[name="type"] option:checked`, "value"); got != "decimal" {
 		t.Errorf("the wizard proposes income as %q, want decimal (the CSV has cents)", got)
 	}
 	owner.run(t, "fill in the schema and publish",
-		chromedp.SetValue(`#schema-table tr[data-column="age"] input[name="min"]`, "0", chromedp.ByQuery),
-		chromedp.SetValue(`#schema-table tr[data-column="age"] input[name="max"]`, "120", chromedp.ByQuery),
-		chromedp.SetValue(`#schema-table tr[data-column="income"] input[name="scale"]`, "2", chromedp.ByQuery),
-		chromedp.SetValue(`#schema-table tr[data-column="income"] input[name="min"]`, "0", chromedp.ByQuery),
-		chromedp.SetValue(`#schema-table tr[data-column="income"] input[name="max"]`, "1000000", chromedp.ByQuery),
-		chromedp.SetValue("#publish-name", "survey", chromedp.ByQuery),
-		chromedp.SetValue("#publish-price", "3", chromedp.ByQuery),
-		chromedp.Click("#publish-submit", chromedp.ByQuery))
+		chromedp.SetValue(css(`#schema-table tr[data-column="age"] input[name="min"]`), "0"),
+		chromedp.SetValue(css(`#schema-table tr[data-column="age"] input[name="max"]`), "120"),
+		chromedp.SetValue(css(`#schema-table tr[data-column="income"] input[name="scale"]`), "2"),
+		chromedp.SetValue(css(`#schema-table tr[data-column="income"] input[name="min"]`), "0"),
+		chromedp.SetValue(css(`#schema-table tr[data-column="income"] input[name="max"]`), "1000000"),
+		chromedp.SetValue(css("#publish-name"), "survey"),
+		chromedp.SetValue(css("#publish-price"), "3"),
+		chromedp.Click(css("#publish-submit")))
 	owner.waitFor(t, "see progress", `document.querySelector('#publish-stages li.current, #publish-stages li.done') !== null`, time.Minute)
 	owner.waitFor(t, "see the publish finish", `document.querySelector('#publish-done') !== null || document.querySelector('#publish-progress .failed') !== null`, 3*time.Minute)
 	if owner.text(t, "#publish-progress") == "" || !strings.Contains(owner.text(t, "#publish-progress"), "registered at height") {
@@ -202,13 +232,13 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The buyer finds it in the catalog, verified, and requests a grant.
 	row := fmt.Sprintf(`#catalog-table tr[data-id="%s"]`, dataset)
-	buyer.run(t, "open the catalog", chromedp.Navigate(base+"/#/buyer?q=survey"), chromedp.WaitVisible(row, chromedp.ByQuery))
+	buyer.run(t, "open the catalog", chromedp.Navigate(base+"/#/buyer?q=survey"), chromedp.WaitVisible(css(row)))
 	if got := buyer.text(t, row+" .badge.verified"); !strings.Contains(got, "verified") {
 		t.Errorf("the catalog shows %q for the dataset's proofs, want the verified badge", got)
 	}
-	buyer.run(t, "request a grant", chromedp.Click(row+" a.button", chromedp.ByQuery), chromedp.WaitVisible("#grant-form", chromedp.ByQuery),
-		chromedp.Click(`#grant-form input[name="columns"][value="income"]`, chromedp.ByQuery), chromedp.Click("#grant-submit", chromedp.ByQuery),
-		chromedp.WaitVisible("#grant-result", chromedp.ByQuery))
+	buyer.run(t, "request a grant", chromedp.Click(css(row+" a.button")), chromedp.WaitVisible(css("#grant-form")),
+		chromedp.Click(css(`#grant-form input[name="columns"][value="income"]`)), chromedp.Click(css("#grant-submit")),
+		chromedp.WaitVisible(css("#grant-result")))
 	grant := buyer.attr(t, "#grant-result", "data-id")
 	if st := buyer.attr(t, "#grant-result", "data-state"); st != string(rights.GrantRequested) {
 		t.Errorf("the new grant is %q, want %q: the policy asks the holder", st, rights.GrantRequested)
@@ -216,14 +246,14 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The owner approves it in the inbox.
 	approve := fmt.Sprintf(`#inbox-table tr[data-id="%s"] button.approve`, grant)
-	owner.run(t, "approve in the inbox", chromedp.Navigate(base+"/#/owner/inbox"), chromedp.WaitVisible(approve, chromedp.ByQuery), chromedp.Click(approve, chromedp.ByQuery))
+	owner.run(t, "approve in the inbox", chromedp.Navigate(base+"/#/owner/inbox"), chromedp.WaitVisible(css(approve)), chromedp.Click(css(approve)))
 	owner.waitFor(t, "see the inbox empty", `document.querySelector('#inbox-table-empty') !== null`, 30*time.Second)
 
 	// The buyer is quoted, runs a mean and sees the exact answer.
 	compute := func() {
 		buyer.run(t, "open a new computation", chromedp.Navigate(base+"/?"+strconv.FormatInt(time.Now().UnixNano(), 36)+"#/buyer/compute/"+grant),
-			chromedp.WaitVisible("#compute-form", chromedp.ByQuery), chromedp.SetValue("#compute-op", "mean", chromedp.ByQuery),
-			chromedp.SetValue("#compute-column", "income", chromedp.ByQuery), chromedp.Click("#compute-quote", chromedp.ByQuery))
+			chromedp.WaitVisible(css("#compute-form")), chromedp.SetValue(css("#compute-op"), "mean"),
+			chromedp.SetValue(css("#compute-column"), "income"), chromedp.Click(css("#compute-quote")))
 		buyer.waitFor(t, "see a quote", `document.querySelector('#quote-price, #compute-form .problem-doc') !== null`, 30*time.Second)
 	}
 	compute()
@@ -233,7 +263,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := buyer.text(t, "#quote-epsilon"); got != "0" {
 		t.Errorf("the quote shows epsilon %q, want 0 for an exact mean", got)
 	}
-	buyer.run(t, "run", chromedp.Click("#compute-run", chromedp.ByQuery))
+	buyer.run(t, "run", chromedp.Click(css("#compute-run")))
 	buyer.waitFor(t, "see the result", `document.querySelector('#result-value') !== null || document.querySelector('#compute-status .problem-doc') !== null`, 2*time.Minute)
 	if got := buyer.text(t, "#compute-status"); !strings.Contains(got, "=") {
 		t.Fatalf("the computation shows no result: %s", got)
@@ -245,17 +275,17 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The regulator finds the flow in the audit explorer and freezes the dataset.
 	flow := fmt.Sprintf(`#flows-table tr[data-computation="%s"]`, computation)
-	regulator.run(t, "find the flow", chromedp.Navigate(base+"/#/regulator/audit?dataset="+dataset), chromedp.WaitVisible(flow, chromedp.ByQuery))
-	regulator.run(t, "freeze the dataset", chromedp.Navigate(base+"/#/regulator/holds"), chromedp.WaitVisible("#freeze-form", chromedp.ByQuery),
-		chromedp.SetValue("#freeze-kind", "dataset", chromedp.ByQuery), chromedp.SendKeys("#freeze-id", dataset, chromedp.ByQuery),
-		chromedp.SendKeys("#freeze-reason", "consent under review", chromedp.ByQuery), chromedp.Click("#freeze-submit", chromedp.ByQuery),
-		chromedp.WaitVisible(fmt.Sprintf(`#holds-table tr[data-target="%s"]`, dataset), chromedp.ByQuery))
+	regulator.run(t, "find the flow", chromedp.Navigate(base+"/#/regulator/audit?dataset="+dataset), chromedp.WaitVisible(css(flow)))
+	regulator.run(t, "freeze the dataset", chromedp.Navigate(base+"/#/regulator/holds"), chromedp.WaitVisible(css("#freeze-form")),
+		chromedp.SetValue(css("#freeze-kind"), "dataset"), chromedp.SendKeys(css("#freeze-id"), dataset),
+		chromedp.SendKeys(css("#freeze-reason"), "consent under review"), chromedp.Click(css("#freeze-submit")),
+		chromedp.WaitVisible(css(fmt.Sprintf(`#holds-table tr[data-target="%s"]`, dataset))))
 
 	// The buyer's next computation is refused on screen, with the chain's code for a freeze.
 	compute()
 	var refusal string
 	if !buyer.exists(t, "#compute-form .problem-doc") {
-		buyer.run(t, "run again", chromedp.Click("#compute-run", chromedp.ByQuery))
+		buyer.run(t, "run again", chromedp.Click(css("#compute-run")))
 		buyer.waitFor(t, "see the refusal", `document.querySelector('#compute-status .problem-doc') !== null || document.querySelector('#result-value') !== null`, time.Minute)
 		refusal = "#compute-status .problem-doc"
 	} else {
@@ -272,13 +302,6 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
-func (b tab) exists(t *testing.T, sel string) bool {
-	t.Helper()
-	var ok bool
-	b.run(t, "look for "+sel, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q) !== null`, sel), &ok))
-	return ok
-}
-
 // screenshots saves each tab as it is and each role's main page when the test failed (or when
 // DXP_CONSOLE_SCREENSHOTS is set), in testdata/out, which git ignores.
 func screenshots(t *testing.T, base string, tabs []tab) {
@@ -292,9 +315,14 @@ func screenshots(t *testing.T, base string, tabs []tab) {
 	}
 	for _, b := range tabs {
 		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-		var now, main []byte
-		err := chromedp.Run(ctx, chromedp.FullScreenshot(&now, 100),
-			chromedp.Navigate(base+"/#/"+b.role), chromedp.Sleep(1500*time.Millisecond), chromedp.FullScreenshot(&main, 100))
+		now, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		var main []byte
+		if err == nil {
+			err = chromedp.Do(ctx, chromedp.Navigate(base+"/#/"+b.role), chromedp.Sleep(1500*time.Millisecond))
+		}
+		if err == nil {
+			main, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		}
 		cancel()
 		if err != nil {
 			t.Logf("screenshot of the %s tab: %v", b.role, err)
@@ -321,4 +349,47 @@ func gatewayTokens(t *testing.T, home string) map[string]string {
 		out[key] = tok
 	}
 	return out
+}
+
+// mounted reports whether the gateway serves the console at "/".
+func mounted(h http.Handler) bool {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	return rec.Code == http.StatusOK && strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html")
+}
+
+// consoleLog collects what the pages print to their consoles: an uncaught exception or a
+// Content-Security-Policy violation fails the test; the rest (such as the 409 of a refused
+// request) is logged.
+type consoleLog struct {
+	mu       sync.Mutex
+	failures []string
+	lines    []string
+}
+
+func (c *consoleLog) read(ctx context.Context, role string) {
+	for m, err := range chromedp.Console(ctx) {
+		if err != nil {
+			return
+		}
+		line := fmt.Sprintf("%s tab: %s: %s (%s:%d)", role, m.Type, m.Text, m.URL, m.Line)
+		c.mu.Lock()
+		if m.Type == chromedp.ConsoleException || strings.Contains(m.Text, "Content Security Policy") {
+			c.failures = append(c.failures, line)
+		} else {
+			c.lines = append(c.lines, line)
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *consoleLog) check(t *testing.T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.lines {
+		t.Log(l)
+	}
+	for _, f := range c.failures {
+		t.Errorf("page error: %s", f)
+	}
 }
