@@ -104,6 +104,25 @@ func (b tab) exists(t *testing.T, sel string) bool {
 	return ok
 }
 
+// snap saves the tab as it is now in testdata/out/NAME.png when DXP_CONSOLE_SCREENSHOTS is set,
+// to look at the pages between the steps.
+func (b tab) snap(t *testing.T, name string) {
+	t.Helper()
+	if os.Getenv("DXP_CONSOLE_SCREENSHOTS") == "" {
+		return
+	}
+	img, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.MkdirAll(filepath.Join("testdata", "out"), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join("testdata", "out", name+".png"), img, 0o644)
+	}
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
 // css is a CSS selector for the chromedp actions.
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
@@ -229,6 +248,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the wizard showed %q progress events, want the job's stream of them", owner.attr(t, "#publish-progress", "data-events"))
 	}
 	dataset := owner.attr(t, "#publish-done", "data-dataset")
+	owner.snap(t, "owner-published")
 
 	// The buyer finds it in the catalog, verified, and requests a grant.
 	row := fmt.Sprintf(`#catalog-table tr[data-id="%s"]`, dataset)
@@ -272,10 +292,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the console shows mean(income) = %s, want the plaintext answer %s", got, wantMean)
 	}
 	computation := buyer.attr(t, "#compute-status", "data-id")
+	buyer.snap(t, "buyer-result")
 
 	// The regulator finds the flow in the audit explorer and freezes the dataset.
 	flow := fmt.Sprintf(`#flows-table tr[data-computation="%s"]`, computation)
 	regulator.run(t, "find the flow", chromedp.Navigate(base+"/#/regulator/audit?dataset="+dataset), chromedp.WaitVisible(css(flow)))
+	regulator.snap(t, "regulator-flows")
 	regulator.run(t, "freeze the dataset", chromedp.Navigate(base+"/#/regulator/holds"), chromedp.WaitVisible(css("#freeze-form")),
 		chromedp.SetValue(css("#freeze-kind"), "dataset"), chromedp.SendKeys(css("#freeze-id"), dataset),
 		chromedp.SendKeys(css("#freeze-reason"), "consent under review"), chromedp.Click(css("#freeze-submit")),
