@@ -46,8 +46,9 @@ type principal struct {
 	name string // a key name, or HomeToken
 }
 
-// LoadTokens reads home's tokens.json, making it (0600) with a token per key and the home token
-// at first start, and adding a token for every key made since.
+// loadTokens reads home's tokens.json, making it (0600) with a token per key and the home token
+// at first start, and adding a token for every key made since. A key named "home" gets no token
+// of its own: the home token acts for it, and for every other key.
 func loadTokens(home string) (*tokens, error) {
 	t := &tokens{home: home, byName: map[string]string{}, hashes: map[string][32]byte{}}
 	path := TokensFile(home)
