@@ -43,7 +43,7 @@ func serveDemo(ctx context.Context, c *cli.Context, home string) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "\nThe devnet keeps running with a gateway and its console:\n\n  open   http://%s/\n  token  %s\n\n", ln.Addr(), token)
-	fmt.Fprintln(w, "The token acts for every key of the demo (owner1, owner2, buyer1, regulator); it is also in HOME/gateway/tokens.json.")
+	fmt.Fprintf(w, "The token acts for every key of the demo (owner1, owner2, buyer1, regulator); each key's own token is in %s.\n", gateway.TokensFile(home))
 	fmt.Fprintln(w, "Press Ctrl-C to stop the gateway and the devnet.")
 	err = gw.Serve(ctx, ln)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, http.ErrServerClosed)) {
