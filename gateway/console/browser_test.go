@@ -322,6 +322,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	if detail := buyer.text(t, refusal+" .detail"); !strings.Contains(detail, "frozen") {
 		t.Errorf("the refusal reads %q, want its one-sentence reason naming the freeze", detail)
 	}
+
+	// With DXP_CONSOLE_SCREENSHOTS, a tour of the other pages, to look at; a script error on any
+	// of them fails the test too.
+	if os.Getenv("DXP_CONSOLE_SCREENSHOTS") != "" {
+		for _, stop := range []struct {
+			b          tab
+			hash, name string
+		}{
+			{owner, "#/dataset/" + dataset, "owner-dataset"}, {owner, "#/owner/policy/" + dataset, "owner-policy"},
+			{buyer, "#/buyer/grants", "buyer-grants"}, {buyer, "#/buyer/computations", "buyer-computations"},
+			{buyer, "#/buyer/products", "buyer-products"}, {buyer, "#/buyer/request/" + dataset, "buyer-request"},
+			{regulator, "#/regulator/report", "regulator-report"}, {regulator, "#/regulator/proposals", "regulator-proposals"},
+		} {
+			stop.b.run(t, "visit "+stop.hash, chromedp.Navigate(base+"/"+stop.hash), chromedp.Sleep(1500*time.Millisecond))
+			stop.b.snap(t, stop.name)
+		}
+	}
 }
 
 // screenshots saves each tab as it is and each role's main page when the test failed (or when
