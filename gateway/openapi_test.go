@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dxplabs/dxp/gateway/metrics"
 )
 
 // TestOpenAPIMatchesRoutes checks both ways that the document lists exactly the routes the
@@ -33,7 +35,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 		}
 	}
-	s := &Server{mux: http.NewServeMux(), cfg: Config{MaxBody: DefaultMaxBody, MaxUpload: DefaultMaxUpload}}
+	s := &Server{mux: http.NewServeMux(), cfg: Config{MaxBody: DefaultMaxBody, MaxUpload: DefaultMaxUpload}, metrics: metrics.New(metrics.Options{})}
 	s.routeAll()
 	served := slices.Clone(s.routes)
 	sort.Strings(documented)
