@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/gateway"
-	"github.com/dxplabs/dxp/gateway/console"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -153,17 +151,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	if mounted(gw.Handler()) {
-		go func() { served <- gw.Serve(ctx, ln) }()
-	} else { // TEMPORARY, until s12-api mounts the console: serve both side by side
-		mux := http.NewServeMux()
-		mux.Handle("/", console.Handler())
-		mux.Handle("/api/", gw.Handler())
-		mux.Handle("/healthz", gw.Handler())
-		srv := &http.Server{Handler: mux}
-		go func() { served <- srv.Serve(ln) }()
-		go func() { <-ctx.Done(); srv.Close() }()
-	}
+	go func() { served <- gw.Serve(ctx, ln) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
@@ -388,13 +376,6 @@ func gatewayTokens(t *testing.T, home string) map[string]string {
 		out[key] = tok
 	}
 	return out
-}
-
-// mounted reports whether the gateway serves the console at "/".
-func mounted(h http.Handler) bool {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	return rec.Code == http.StatusOK && strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html")
 }
 
 // consoleLog collects what the pages print to their consoles: an uncaught exception or a
