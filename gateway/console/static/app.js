@@ -483,8 +483,10 @@ function histogram(buckets) {
       s('rect', { x: x + 2, y: hgt - pad - bh, width: Math.max(bw - 4, 1), height: bh, class: 'bar' },
         s('title', null, `[${pick(b, 'from')}, ${pick(b, 'to')}): ${c}`)),
       s('text', { x: x + bw / 2, y: hgt - pad - bh - 4, 'text-anchor': 'middle', class: 'value' }, num(c)),
-      s('text', { x: x + bw / 2, y: hgt - pad + 14, 'text-anchor': 'middle', class: 'label' }, String(pick(b, 'from'))));
+      s('text', { x, y: hgt - pad + 14, 'text-anchor': 'middle', class: 'label' }, String(pick(b, 'from'))));
   });
+  // Edges sit at the bars' sides: bucket b is [edge b, edge b+1).
+  if (buckets.length) svg.append(s('text', { x: w - pad, y: hgt - pad + 14, 'text-anchor': 'middle', class: 'label' }, String(pick(buckets[buckets.length - 1], 'to'))));
   svg.append(s('line', { x1: pad, x2: w - pad, y1: hgt - pad, y2: hgt - pad, class: 'axis' }));
   return svg;
 }
