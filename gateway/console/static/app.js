@@ -1338,5 +1338,7 @@ $('#token-form').addEventListener('submit', async (e) => {
   }
 });
 $('#signout').addEventListener('click', signOut);
-window.addEventListener('hashchange', () => { clearProblem(); render(); });
+// A new page moves the keyboard focus to its content, as a page load would, so a keyboard or
+// screen-reader user continues from the top of what changed.
+window.addEventListener('hashchange', async () => { clearProblem(); await render(); $('#main').focus({ preventScroll: true }); });
 render();
