@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/devnet"
-	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/gateway"
 	"github.com/dxplabs/dxp/gateway/api"
 	"github.com/dxplabs/dxp/gateway/client"
@@ -62,78 +61,63 @@ func TestSystem(t *testing.T) {
 	}
 }
 
-// TestPublish uploads a CSV and publishes it as a job whose progress streams, then finds it in
-// the catalog, reads its detail and re-verifies its proofs.
+// TestPublish uploads a CSV and publishes it as a job whose progress streams (e.published),
+// then reads the job's stream again from an event id, its detail, and re-verifies its proofs.
 func TestPublish(t *testing.T) {
 	e := getEnv(t)
 	ctx := ctxT(t)
-	up, err := e.owner.Upload(ctx, e.tab.CSV())
-	if err != nil {
-		t.Fatal(err)
+	id := e.published(t)
+	if !slices.Contains(e.pubStages, "publish") || !slices.Contains(e.pubStages, "register") {
+		t.Errorf("progress stages %v, want publish and register among them", e.pubStages)
 	}
-	if up.Rows != 200 || strings.Join(up.Header, ",") != "delta,income" || len(up.SHA256) != 64 {
-		t.Fatalf("upload = %+v, want 200 rows of delta,income", up)
-	}
-	ref, err := e.owner.Publish(ctx, api.PublishRequest{From: "owner1", Upload: up.ID, Schema: schemaJSON(), Name: "panel",
-		Description: "a panel of firms", Price: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stages []string
-	var lastID int64
-	_, err = e.owner.JobEvents(ctx, ref.Job, 0, func(ev api.Event) error {
-		if ev.ID <= lastID {
-			return fmt.Errorf("event id %d after %d", ev.ID, lastID)
-		}
-		lastID = ev.ID
-		if ev.Type == "progress" {
-			var p api.Progress
-			if err := json.Unmarshal(ev.Data, &p); err != nil {
-				return err
-			}
-			if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
-				stages = append(stages, p.Stage)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(stages, "publish") || !slices.Contains(stages, "register") {
-		t.Errorf("progress stages %v, want publish and register among them", stages)
-	}
-	job, err := e.owner.Job(ctx, ref.Job)
-	if err != nil || job.State != api.JobDone || job.Result == nil || job.Result.Rows != 200 {
+	job, err := e.owner.Job(ctx, e.pubJob)
+	if err != nil || job.State != api.JobDone || job.Result == nil || job.Result.Rows != 200 || job.Result.Dataset != id {
 		t.Fatalf("job = %+v, %v; want done with 200 rows", job, err)
 	}
-	// A client that reconnects after the last event gets nothing more but the end.
-	if _, err := e.owner.JobEvents(ctx, ref.Job, lastID-1, func(ev api.Event) error {
-		if ev.Type != "done" {
-			return fmt.Errorf("replayed %s event %d after %d", ev.Type, ev.ID, lastID-1)
+	t.Logf("publish timings: %+v", job.Result.Timings)
+	// The whole stream again: ids increase, and it ends with done; from its last id but one, only
+	// the end is sent again.
+	var ids []int64
+	last, err := e.owner.JobEvents(ctx, e.pubJob, 0, func(ev api.Event) error {
+		if n := len(ids); n > 0 && ev.ID <= ids[n-1] {
+			return fmt.Errorf("event id %d after %d", ev.ID, ids[n-1])
+		}
+		ids = append(ids, ev.ID)
+		return nil
+	})
+	if err != nil || last.Type != "done" {
+		t.Fatalf("replayed stream ended with %+v, %v", last, err)
+	}
+	var done api.Job
+	if err := json.Unmarshal(last.Data, &done); err != nil || done.Result == nil || done.Result.Dataset != id {
+		t.Errorf("done event %s: %v", last.Data, err)
+	}
+	if _, err := e.owner.JobEvents(ctx, e.pubJob, last.ID-1, func(ev api.Event) error {
+		if ev.ID != last.ID {
+			return fmt.Errorf("replayed %s event %d after %d", ev.Type, ev.ID, last.ID-1)
 		}
 		return nil
 	}); err != nil {
 		t.Error(err)
 	}
 	// Another token does not see the job.
-	if _, err := e.buyer.Job(ctx, ref.Job); err == nil {
+	if _, err := e.buyer.Job(ctx, e.pubJob); err == nil {
 		t.Error("buyer1's token read owner1's job")
 	} else {
 		problem(t, err, 404, 0)
 	}
 	jobs, err := e.owner.Jobs(ctx, nil)
-	if err != nil || len(jobs.Items) == 0 || jobs.Items[0].ID != ref.Job {
+	if err != nil || len(jobs.Items) == 0 || jobs.Items[0].ID != e.pubJob {
 		t.Errorf("jobs = %+v, %v; want the newest first", jobs, err)
 	}
 
-	id := e.published(t)
-	d, err := e.buyer.Dataset(ctx, job.Result.Dataset)
+	d, err := e.buyer.Dataset(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Name != "panel" || d.Description != "a panel of firms" || d.Price != 2 || len(d.ColumnDetails) != 2 ||
-		d.ColumnDetails[1].Max != "1000000.00" || d.ColumnDetails[1].Type != "decimal" || d.ProofSummary.Chunks == 0 {
+	if d.Name != "survey" || d.Description != "household survey" || d.Price != 3 || len(d.ColumnDetails) != 2 ||
+		d.ColumnDetails[1].Max != "1000000.00" || d.ColumnDetails[1].Type != "decimal" || d.ProofSummary.Chunks == 0 ||
+		!d.ProofSummary.Verified || d.Holder == "" {
 		t.Errorf("detail = %+v", d)
 	}
 	v, err := e.buyer.VerifyDataset(ctx, id)
@@ -144,6 +128,99 @@ func TestPublish(t *testing.T) {
 		t.Error("an unknown dataset was found")
 	} else {
 		problem(t, err, 404, -1)
+	}
+}
+
+// resumeSchema is one column, so the resumed publish proves few chunks; resumeRows fill two
+// ciphertexts of the test devnet's ring, so the run has a chunk to keep when it is stopped.
+const (
+	resumeSchema = `{"columns":[{"name":"amount","type":"integer","min":0,"max":100000}]}`
+	resumeRows   = 1500
+)
+
+// TestPublishResume stops the gateway while a publish job runs and starts another on the same
+// home: the job resumes and completes.
+func TestPublishResume(t *testing.T) {
+	e := getEnv(t)
+	ctx := ctxT(t)
+	// A gateway of its own, so the shared one keeps serving the other tests.
+	gw := startGateway(t, testConfig(e.home))
+	owner := client.New(gw.url, e.tokens["owner1"])
+	var csv strings.Builder
+	csv.WriteString("amount\n")
+	for i := range resumeRows {
+		fmt.Fprintf(&csv, "%d\n", (i*7919)%100001)
+	}
+	up, err := owner.Upload(ctx, []byte(csv.String()))
+	if err != nil {
+		gw.stop()
+		t.Fatal(err)
+	}
+	ref, err := owner.Publish(ctx, api.PublishRequest{From: "owner1", Upload: up.ID, Schema: json.RawMessage(resumeSchema), Name: "resumed", Price: 1})
+	if err != nil {
+		gw.stop()
+		t.Fatal(err)
+	}
+	stopped := errors.New("stopped")
+	_, err = owner.JobEvents(ctx, ref.Job, 0, func(ev api.Event) error {
+		var p api.Progress
+		json.Unmarshal(ev.Data, &p)
+		if ev.Type == "progress" && p.Stage == "publish" && p.Done >= 2 {
+			return stopped
+		}
+		return nil
+	})
+	gw.stop()
+	if !errors.Is(err, stopped) {
+		t.Fatalf("the job ended before it could be interrupted: %v", err)
+	}
+	gw = startGateway(t, testConfig(e.home))
+	defer gw.stop()
+	owner = client.New(gw.url, e.tokens["owner1"])
+	job, err := owner.Job(ctx, ref.Job)
+	if err != nil || (job.State != api.JobRunning && job.State != api.JobQueued) {
+		t.Fatalf("after the restart the job is %+v, %v; want it running again", job, err)
+	}
+	job, err = owner.WaitJob(ctx, ref.Job, nil)
+	if err != nil || job.State != api.JobDone || job.Result.Rows != resumeRows {
+		t.Fatalf("resumed job = %+v, %v; want done with %d rows", job, err, resumeRows)
+	}
+	t.Logf("the resumed publish reused %d chunks and ciphertexts", job.Result.Reused)
+	// Its dataset is the one retired and transferred here, away from the other tests'.
+	rid := job.Result.Dataset
+	deadline := time.Now().Add(time.Minute)
+	for {
+		d, err := owner.Dataset(ctx, rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == string(rights.DatasetListed) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dataset %s still %s", rid, d.Status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if d, err := owner.TransferDataset(ctx, rid, "owner1", "owner2"); err != nil || len(d.Transfers) != 1 {
+		t.Fatalf("transfer = %+v, %v", d, err)
+	}
+	if _, err := owner.RetireDataset(ctx, rid, "owner1", "no longer mine"); err == nil {
+		t.Error("the former holder retired the dataset")
+	} else {
+		problem(t, err, 422, int64(rights.CodeUnauthorized))
+	}
+	all := client.New(gw.url, e.tokens[gateway.HomeToken])
+	if d, err := all.RetireDataset(ctx, rid, "owner2", "done"); err != nil || d.Status != string(rights.DatasetRetired) {
+		t.Errorf("retire = %+v, %v", d, err)
+	}
+	// The job's record survived on disk, 0600.
+	st, err := os.Stat(filepath.Join(e.home, "gateway", "jobs", ref.Job+".json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("job record: %v, %v", st, err)
+	}
+	if st, err := os.Stat(gateway.TokensFile(e.home)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("tokens file: %v, %v; want 0600", st, err)
 	}
 }
 
@@ -453,86 +530,4 @@ func TestDatasetWrites(t *testing.T) {
 	}
 	_, err = e.owner.UpdateDataset(ctx, id, api.DatasetUpdate{From: "owner1"})
 	problem(t, err, 422, 0)
-}
-
-// TestPublishResume stops the gateway while a publish job runs and starts another on the same
-// home: the job resumes and completes.
-func TestPublishResume(t *testing.T) {
-	e := getEnv(t)
-	ctx := ctxT(t)
-	// A gateway of its own, so the shared one keeps serving the other tests.
-	gw := startGateway(t, testConfig(e.home))
-	owner := client.New(gw.url, e.tokens["owner1"])
-	tab := devnettest.Table(t, 3000, 7) // two ciphertexts per column: the run has chunks to keep
-	up, err := owner.Upload(ctx, tab.CSV())
-	if err != nil {
-		gw.stop()
-		t.Fatal(err)
-	}
-	ref, err := owner.Publish(ctx, api.PublishRequest{From: "owner1", Upload: up.ID, Schema: schemaJSON(), Name: "resumed", Price: 1})
-	if err != nil {
-		gw.stop()
-		t.Fatal(err)
-	}
-	stopped := errors.New("stopped")
-	_, err = owner.JobEvents(ctx, ref.Job, 0, func(ev api.Event) error {
-		var p api.Progress
-		json.Unmarshal(ev.Data, &p)
-		if ev.Type == "progress" && p.Stage == "publish" && p.Done >= 2 {
-			return stopped
-		}
-		return nil
-	})
-	gw.stop()
-	if !errors.Is(err, stopped) {
-		t.Fatalf("the job ended before it could be interrupted: %v", err)
-	}
-	gw = startGateway(t, testConfig(e.home))
-	defer gw.stop()
-	owner = client.New(gw.url, e.tokens["owner1"])
-	job, err := owner.Job(ctx, ref.Job)
-	if err != nil || (job.State != api.JobRunning && job.State != api.JobQueued) {
-		t.Fatalf("after the restart the job is %+v, %v; want it running again", job, err)
-	}
-	job, err = owner.WaitJob(ctx, ref.Job, nil)
-	if err != nil || job.State != api.JobDone || job.Result.Rows != 3000 {
-		t.Fatalf("resumed job = %+v, %v; want done with 3000 rows", job, err)
-	}
-	t.Logf("the resumed publish reused %d chunks and ciphertexts", job.Result.Reused)
-	// Its dataset is the one retired and transferred here, away from the other tests'.
-	rid := job.Result.Dataset
-	deadline := time.Now().Add(time.Minute)
-	for {
-		d, err := owner.Dataset(ctx, rid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Status == string(rights.DatasetListed) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dataset %s still %s", rid, d.Status)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if d, err := owner.TransferDataset(ctx, rid, "owner1", "owner2"); err != nil || len(d.Transfers) != 1 {
-		t.Fatalf("transfer = %+v, %v", d, err)
-	}
-	if _, err := owner.RetireDataset(ctx, rid, "owner1", "no longer mine"); err == nil {
-		t.Error("the former holder retired the dataset")
-	} else {
-		problem(t, err, 422, int64(rights.CodeUnauthorized))
-	}
-	all := client.New(gw.url, e.tokens[gateway.HomeToken])
-	if d, err := all.RetireDataset(ctx, rid, "owner2", "done"); err != nil || d.Status != string(rights.DatasetRetired) {
-		t.Errorf("retire = %+v, %v", d, err)
-	}
-	// The job's record survived on disk, 0600.
-	st, err := os.Stat(filepath.Join(e.home, "gateway", "jobs", ref.Job+".json"))
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("job record: %v, %v", st, err)
-	}
-	if st, err := os.Stat(gateway.TokensFile(e.home)); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("tokens file: %v, %v; want 0600", st, err)
-	}
 }

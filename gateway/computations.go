@@ -100,6 +100,14 @@ func (c *computations) save(rec *computationRecord) error {
 	return atomicfile.Write(filepath.Join(c.dir, rec.Submitted.ID+".json"), b, 0o600)
 }
 
+// saveLogged saves a record from the background follower, logging a failure (a restart would
+// follow the computation again from its last saved stage).
+func (c *computations) saveLogged(rec *computationRecord) {
+	if err := c.save(rec); err != nil {
+		c.s.cfg.Logger.Error("save a computation record", "computation", rec.Submitted.ID, "err", err)
+	}
+}
+
 // view is the event payload for t: the chain's computation with the gateway's stage, without
 // the result (streams are not per token).
 func (t *tracked) view(chain *rights.Computation) api.Computation {
@@ -188,7 +196,7 @@ func (c *computations) follow(t *tracked) {
 			changed := t.rec.Stage != stage
 			t.rec.Stage = stage
 			if changed {
-				c.save(&t.rec)
+				c.saveLogged(&t.rec)
 			}
 			v := t.view(chain)
 			t.mu.Unlock()
@@ -219,7 +227,7 @@ func (c *computations) follow(t *tracked) {
 		} else {
 			t.rec.Stage, t.rec.Result = api.StageDone, res
 		}
-		c.save(&t.rec)
+		c.saveLogged(&t.rec)
 		v := t.view(final)
 		t.mu.Unlock()
 		c.s.observeComputation(string(t.rec.Submitted.Op), status, time.Since(t.rec.Started))

@@ -29,7 +29,10 @@ type Config struct {
 	ComputeTimeout time.Duration
 	// PublishWorkers is how many publish jobs run at once (each uses every core while proving).
 	PublishWorkers int
-	Logger         *slog.Logger // nil: discard
+	// CometBFTMetrics is the URL of the node's own Prometheus metrics (its instrumentation
+	// listener), re-exposed at /metrics beside DXP's; empty: none.
+	CometBFTMetrics string
+	Logger          *slog.Logger // nil: discard; make it with metrics.NewLogger, which redacts secrets
 }
 
 // Defaults.
@@ -92,15 +95,16 @@ func isLoopback(host string) bool {
 // FileConfig is HOME/gateway/config.toml. Flags and DXP_GATEWAY_* variables override it
 // (`dxp gateway start` maps them).
 type FileConfig struct {
-	Listen         string `toml:"listen"`
-	TLSCert        string `toml:"tls_cert"`
-	TLSKey         string `toml:"tls_key"`
-	MaxBodyBytes   int64  `toml:"max_body_bytes"`
-	MaxUploadBytes int64  `toml:"max_upload_bytes"`
-	ComputeTimeout string `toml:"compute_timeout"`
-	PublishWorkers int    `toml:"publish_workers"`
-	LogFormat      string `toml:"log_format"`
-	LogLevel       string `toml:"log_level"`
+	Listen          string `toml:"listen"`
+	TLSCert         string `toml:"tls_cert"`
+	TLSKey          string `toml:"tls_key"`
+	MaxBodyBytes    int64  `toml:"max_body_bytes"`
+	MaxUploadBytes  int64  `toml:"max_upload_bytes"`
+	ComputeTimeout  string `toml:"compute_timeout"`
+	PublishWorkers  int    `toml:"publish_workers"`
+	LogFormat       string `toml:"log_format"`
+	LogLevel        string `toml:"log_level"`
+	CometBFTMetrics string `toml:"cometbft_metrics"`
 }
 
 // ConfigFile is where a home's gateway config is.
@@ -128,9 +132,14 @@ compute_timeout = "10m"
 # Publish jobs run at once (each proof already uses every core).
 publish_workers = 1
 
-# Logs on stderr: "text" or "json"; level "debug", "info", "warn" or "error".
+# Logs on stderr: "text" or "json"; level "debug", "info", "warn" or "error". Tokens, keys and
+# results are redacted.
 log_format = "text"
 log_level = "info"
+
+# The node's own Prometheus metrics (CometBFT's instrumentation listener, e.g.
+# "http://127.0.0.1:26660/metrics"), re-exposed at /metrics beside DXP's. Empty: none.
+cometbft_metrics = ""
 `
 
 // LoadFileConfig reads the TOML config file at path, writing it with the defaults and their
@@ -191,6 +200,9 @@ func (fc *FileConfig) Apply(cfg *Config) error {
 	}
 	if fc.PublishWorkers != 0 {
 		cfg.PublishWorkers = fc.PublishWorkers
+	}
+	if fc.CometBFTMetrics != "" {
+		cfg.CometBFTMetrics = fc.CometBFTMetrics
 	}
 	return nil
 }

@@ -39,9 +39,11 @@ type env struct {
 	all, owner, buyer, buyer2, regulator *client.Client
 	tokens                               map[string]string
 
-	tab     *marketplace.Table
-	dataset string // published by owner1 through the gateway (TestPublish), once
-	pubOnce sync.Once
+	tab       *marketplace.Table
+	dataset   string // published by owner1 through the gateway, once
+	pubJob    string // its job
+	pubStages []string
+	pubOnce   sync.Once
 }
 
 func TestMain(m *testing.M) {
@@ -101,7 +103,8 @@ func getEnv(t *testing.T) *env {
 			return
 		}
 		e := &env{home: home, tab: devnettest.Table(t, 200, 1)}
-		e.dn = devnettest.Start(t, devnet.Config{Home: home})
+		// The smallest ring (INSECURE, as every test devnet's) keeps each input proof quick.
+		e.dn = devnettest.Start(t, devnet.Config{Home: home, Slots: 1024})
 		devnettest.MustKey(t, home, "owner1", rights.RoleOwner)
 		devnettest.MustKey(t, home, "buyer1", rights.RoleBuyer)
 		devnettest.MustKey(t, home, "buyer2", rights.RoleBuyer)
@@ -172,7 +175,12 @@ func (e *env) published(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		job, err := e.owner.WaitJob(ctx, ref.Job, nil)
+		e.pubJob = ref.Job
+		job, err := e.owner.WaitJob(ctx, ref.Job, func(p api.Progress) {
+			if n := len(e.pubStages); n == 0 || e.pubStages[n-1] != p.Stage {
+				e.pubStages = append(e.pubStages, p.Stage)
+			}
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -117,6 +117,14 @@ func (j *jobs) save(rec *jobRecord) error {
 	return atomicfile.Write(filepath.Join(j.dir, rec.ID+".json"), b, 0o600)
 }
 
+// saveLogged saves a record from background work, where a failure has no request to answer:
+// it is logged (the job goes on; a restart would find its last saved state).
+func (j *jobs) saveLogged(rec *jobRecord) {
+	if err := j.save(rec); err != nil {
+		j.s.cfg.Logger.Error("save a publish job", "job", rec.ID, "err", err)
+	}
+}
+
 func randomID(prefix string) (string, error) {
 	var b [10]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -274,7 +282,7 @@ func (j *jobs) run(ctx context.Context, jb *job) {
 					stageChanged := jb.rec.Progress.Stage != p.Stage
 					jb.rec.Progress = p
 					if stageChanged {
-						j.save(&jb.rec) // a resumed job starts from its last stage's record
+						j.saveLogged(&jb.rec) // a resumed job starts from its last stage's record
 					}
 					jb.mu.Unlock()
 					jb.log.append("progress", p)
@@ -284,7 +292,7 @@ func (j *jobs) run(ctx context.Context, jb *job) {
 				jb.mu.Lock()
 				jb.rec.State, jb.rec.Result = api.JobDone, res
 				jb.rec.Progress = api.Progress{Stage: "done", Done: 1, Total: 1, Line: fmt.Sprintf("dataset %s registered at height %d", res.Dataset, res.Height)}
-				j.save(&jb.rec)
+				j.saveLogged(&jb.rec)
 				view := jb.rec.Job
 				jb.mu.Unlock()
 				jb.log.append("done", view)
@@ -297,7 +305,7 @@ func (j *jobs) run(ctx context.Context, jb *job) {
 	}
 	jb.mu.Lock()
 	jb.rec.State, jb.rec.Problem = api.JobFailed, problemOf(err, "/api/v1/jobs/"+jb.rec.ID)
-	j.save(&jb.rec)
+	j.saveLogged(&jb.rec)
 	view := jb.rec.Job
 	jb.mu.Unlock()
 	jb.log.append("failed", view)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dxplabs/dxp/gateway/metrics"
 )
 
 // TestOpenAPIMatchesRoutes checks both ways that the document lists exactly the routes the
@@ -33,7 +35,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 		}
 	}
-	s := &Server{mux: http.NewServeMux(), cfg: Config{MaxBody: DefaultMaxBody, MaxUpload: DefaultMaxUpload}}
+	s := &Server{mux: http.NewServeMux(), cfg: Config{MaxBody: DefaultMaxBody, MaxUpload: DefaultMaxUpload}, metrics: metrics.New(metrics.Options{})}
 	s.routeAll()
 	served := slices.Clone(s.routes)
 	sort.Strings(documented)
@@ -50,5 +52,46 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if _, err := OpenAPIJSON(); err != nil {
 		t.Errorf("the document does not convert to JSON: %v", err)
+	}
+}
+
+// TestOpenAPIRefsResolve checks that every $ref of the document names a component it defines.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	n := 0
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if ref, ok := x.(string); ok && k == "$ref" {
+					n++
+					var at any = doc
+					for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+						m, ok := at.(map[string]any)
+						if !ok {
+							at = nil
+							break
+						}
+						at = m[part]
+					}
+					if at == nil {
+						t.Errorf("$ref %s names nothing in the document", ref)
+					}
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
+	if n < 50 {
+		t.Errorf("only %d $refs found; the walk is broken", n)
 	}
 }

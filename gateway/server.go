@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +17,10 @@ import (
 	"time"
 
 	"github.com/dxplabs/dxp/gateway/api"
+	"github.com/dxplabs/dxp/gateway/console"
+	"github.com/dxplabs/dxp/gateway/metrics"
 	"github.com/dxplabs/dxp/marketplace"
+	"github.com/dxplabs/dxp/rights"
 )
 
 // OpenAPI is the gateway's OpenAPI 3.1 document, the one source of truth for its API.
@@ -34,7 +36,7 @@ type Server struct {
 	idem    *idempotency
 	jobs    *jobs
 	comps   *computations
-	metrics observer // nil until gateway/metrics is mounted
+	metrics *metrics.Metrics
 	catalog catalogCache
 
 	mux    *http.ServeMux
@@ -76,6 +78,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		session.Close()
 		return nil, err
 	}
+	opts := metrics.Options{Chain: session.Chain, StateFile: filepath.Join(dir, "metrics.json"), Logger: cfg.Logger}
+	if cfg.CometBFTMetrics != "" {
+		opts.CometBFT = metrics.Scrape(cfg.CometBFTMetrics)
+	}
+	s.metrics = metrics.New(opts)
+	s.goBackground(func(ctx context.Context) {
+		if err := s.metrics.Run(ctx); err != nil && ctx.Err() == nil {
+			cfg.Logger.Error("the metrics' chain follower stopped", "err", err)
+		}
+	})
 	s.routeAll()
 	s.jobs.resume()
 	s.comps.resume()
@@ -142,10 +154,10 @@ type apiRead func(r *http.Request, p principal) (int, any, error)
 // apiWrite is a write handler given the request body, read in full within the limit.
 type apiWrite func(r *http.Request, p principal, body []byte) (int, any, error)
 
-// handle registers a public route.
+// handle registers a public route, counted and logged by the metrics' middleware.
 func (s *Server) handle(pattern string, h http.Handler) {
 	s.routes = append(s.routes, pattern)
-	s.mux.Handle(pattern, s.logged(pattern, h))
+	s.mux.Handle(pattern, s.metrics.Middleware(pattern, h))
 }
 
 // read registers an authenticated GET route.
@@ -176,6 +188,7 @@ func (s *Server) write(pattern string, limit int64, f apiWrite) {
 		}
 		s.idem.wrap(w, r, p, body, func(w http.ResponseWriter) {
 			status, v, err := f(r, p, body)
+			s.observeTx(pattern, err)
 			if err != nil {
 				writeProblem(w, r, err)
 				return
@@ -246,6 +259,11 @@ func validID(id string) bool {
 func (s *Server) routeAll() {
 	const v = api.Prefix
 	s.handle("GET /healthz", http.HandlerFunc(s.health))
+	s.handle("GET /metrics", s.metrics.Handler())
+	// The console takes every path the API does not: "/" without a method, so that "/api/"
+	// (below) stays the more specific pattern for every method; it answers GET and HEAD.
+	s.routes = append(s.routes, "GET /")
+	s.mux.Handle("/", s.metrics.Middleware("GET /", console.Handler()))
 	s.handle("GET /openapi.yaml", http.HandlerFunc(s.openapiYAML))
 	s.handle("GET /openapi.json", http.HandlerFunc(s.openapiJSON))
 
@@ -304,63 +322,47 @@ func (s *Server) routeAll() {
 	}))
 }
 
-// observer is what the gateway reports to its metrics when a computation or publish finishes.
-type observer interface {
-	ObserveComputation(op, status string, d time.Duration)
-	ObservePublish(rows int, d time.Duration)
+// txKinds names the tx each write route submits, for the metrics of the gateway's txs.
+var txKinds = map[string]string{
+	"PATCH " + api.Prefix + "/datasets/{id}":            "update_dataset",
+	"PUT " + api.Prefix + "/datasets/{id}/policy":       "set_policy",
+	"POST " + api.Prefix + "/datasets/{id}/retire":      "retire_dataset",
+	"POST " + api.Prefix + "/datasets/{id}/transfer":    "transfer_holding",
+	"POST " + api.Prefix + "/grants":                    "request_grant",
+	"POST " + api.Prefix + "/grants/{id}/approve":       "approve_grant",
+	"POST " + api.Prefix + "/grants/{id}/reject":        "reject_grant",
+	"POST " + api.Prefix + "/grants/{id}/revoke":        "revoke_grant",
+	"POST " + api.Prefix + "/computations":              "request_computation",
+	"POST " + api.Prefix + "/computations/{id}/resolve": "resolve_dispute",
+	"POST " + api.Prefix + "/products/{id}/transfer":    "transfer_product",
+	"POST " + api.Prefix + "/products/{id}/license":     "license_product",
+	"POST " + api.Prefix + "/holds":                     "freeze",
+	"POST " + api.Prefix + "/holds/release":             "unfreeze",
+	"POST " + api.Prefix + "/proposals":                 "propose_regulator_change",
+	"POST " + api.Prefix + "/proposals/{id}/vote":       "vote_regulator_change",
+}
+
+// observeTx counts a write route's tx: accepted (code 0) or refused by the chain with its code.
+// A request the gateway refused itself sent no tx and is not counted.
+func (s *Server) observeTx(route string, err error) {
+	kind, ok := txKinds[route]
+	if !ok {
+		return
+	}
+	var te *rights.TxError
+	switch {
+	case err == nil:
+		s.metrics.ObserveTx(kind, rights.CodeOK)
+	case errors.As(err, &te):
+		s.metrics.ObserveTx(kind, te.Code)
+	}
 }
 
 func (s *Server) observeComputation(op, status string, d time.Duration) {
-	if s.metrics != nil {
-		s.metrics.ObserveComputation(op, status, d)
-	}
+	s.metrics.ObserveComputation(op, status, d)
 }
 
 func (s *Server) observePublish(rows int, d time.Duration) {
-	if s.metrics != nil {
-		s.metrics.ObservePublish(rows, d)
-	}
-}
-
-// statusWriter notes the status a handler wrote, for the access log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets event streams through.
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// logged logs each request of route: method, route, status and duration (never a header or a
-// body, which hold tokens and rows); a 5xx at error level.
-func (s *Server) logged(route string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelError
-		}
-		s.cfg.Logger.Log(r.Context(), level, "request", "route", route, "method", r.Method, "status", sw.status,
-			"duration_ms", time.Since(start).Milliseconds())
-	})
+	s.metrics.ObservePublish(rows, d)
+	s.metrics.ObserveTx("register_dataset", rights.CodeOK)
 }

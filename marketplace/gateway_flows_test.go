@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxplabs/dxp/devnet"
 	. "github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -17,7 +18,7 @@ import (
 // flows found in the chain's tx index.
 func TestSplitComputeQuoteFlows(t *testing.T) {
 	home := t.TempDir()
-	dn := startDevnet(t, home)
+	dn := startDevnetWith(t, devnet.Config{Home: home, Slots: 1024}) // the smallest ring: quick input proofs
 	defer dn.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

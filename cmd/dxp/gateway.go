@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dxplabs/dxp/gateway"
+	"github.com/dxplabs/dxp/gateway/metrics"
 )
 
 func gatewayCommand() *cli.Command {
@@ -72,14 +73,11 @@ func startGateway(c *cli.Context) error {
 			return fmt.Errorf("%s: log_level %q is not debug, info, warn or error", path, fc.LogLevel)
 		}
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch strings.ToLower(format) {
-	case "", "text":
-		cfg.Logger = slog.New(slog.NewTextHandler(c.App.ErrWriter, opts))
-	case "json":
-		cfg.Logger = slog.New(slog.NewJSONHandler(c.App.ErrWriter, opts))
-	default:
-		return fmt.Errorf("log format %q is not text or json", format)
+	if format == "" {
+		format = "text"
+	}
+	if cfg.Logger, err = metrics.NewLogger(c.App.ErrWriter, strings.ToLower(format), level); err != nil {
+		return err
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = gateway.DefaultListen
