@@ -31,6 +31,10 @@ type DemoConfig struct {
 	// SetupCache is where the devnet's insecure circuit setups are reused from (see
 	// Config.SetupCache); empty sets them up afresh.
 	SetupCache string
+	// Serve, if set, is called once every check passed, with the report so far, while the
+	// devnet still runs; the devnet stops (and a temporary home is removed) when it returns.
+	// `dxp demo --serve` starts a gateway in it and serves the console until interrupted.
+	Serve func(ctx context.Context, rep *DemoReport) error
 }
 
 // DemoCheck is one computation compared with the plaintext answer.
@@ -62,7 +66,8 @@ var demoSchema = `{"columns":[
 
 // Demo starts a devnet, has two owners list generated data, a buyer obtain a grant over both
 // and compute sum, mean and count, and a regulator audit it all. It fails if any decrypted result
-// differs from the plaintext answer.
+// differs from the plaintext answer. With cfg.Serve it then leaves the devnet running until
+// Serve returns.
 func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	out := cfg.Out
 	if out == nil {
@@ -302,6 +307,9 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	say("Done in %.1fs.", rep.Total)
 	if failed > 0 {
 		return rep, fmt.Errorf("%d checks failed: a decrypted result differs from the plaintext answer or a proof did not verify", failed)
+	}
+	if cfg.Serve != nil {
+		return rep, cfg.Serve(ctx, rep)
 	}
 	return rep, nil
 }

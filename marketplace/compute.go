@@ -63,12 +63,41 @@ type ComputeResult struct {
 const MeanDecimals = 6
 
 // Compute requests a computation, waits for the committee, and decrypts the answer with the
-// buyer's RLWE secret key. The chain refuses a request the grant does not cover; the refusal is
-// returned as the error. When the participants' key-switch subsets disagree no answer is
-// returned: Compute disputes the computation on chain (within its dispute window, naming the
-// suspects, so the escrow is withheld until a regulator resolves it) and returns the
-// *ShareDispute.
+// buyer's RLWE secret key: SubmitComputation, then AwaitComputation. The chain refuses a request
+// the grant does not cover; the refusal is returned as the error. When the participants'
+// key-switch subsets disagree no answer is returned: Compute disputes the computation on chain
+// (within its dispute window, naming the suspects, so the escrow is withheld until a regulator
+// resolves it) and returns the *ShareDispute.
 func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResult, error) {
+	sub, err := s.SubmitComputation(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s.AwaitComputation(ctx, sub)
+}
+
+// SubmittedComputation is a computation request the chain committed, and what AwaitComputation
+// needs to read its answer. Its exported fields are all it needs, so a caller that keeps them
+// (the gateway, across a restart) can await the computation again.
+type SubmittedComputation struct {
+	ID     string // the chain's computation id
+	Height int64  // the height the request was committed at
+	From   string // the buyer's key name
+	Grant  string
+	Op     rights.Op
+	// Columns are the columns as requested; WeightScale is a dot product's weights' scale.
+	Columns     []string
+	WeightScale uint32
+
+	progress func(string)
+	scales   []uint32 // the columns' scales, when read before the request
+	timings  []Timing
+}
+
+// SubmitComputation refuses, before anything is escrowed, what the chain would refuse by spec's
+// rules (see prepare), then submits the request signed by the buyer and returns once the chain
+// committed it. A chain refusal is returned as its *rights.TxError.
+func (s *Session) SubmitComputation(ctx context.Context, req ComputeRequest) (*SubmittedComputation, error) {
 	progress := req.Progress
 	if progress == nil {
 		progress = func(string) {}
@@ -80,22 +109,41 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	if !req.Op.Known() { // refused before anything is escrowed
 		return nil, fmt.Errorf("unknown op %q", req.Op)
 	}
-	msg, scales, err := s.prepare(ctx, req)
+	msg, scales, err := s.prepare(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
-	res := &ComputeResult{Grant: req.Grant, Op: req.Op, Column: strings.Join(req.Columns, ","), Columns: req.Columns}
 	start := time.Now()
 	receipt, err := s.submit(ctx, buyer, rights.Msg{RequestComputation: msg})
 	if err != nil {
 		return nil, err
 	}
-	res.Computation = receipt.ID
-	res.Timings = append(res.Timings, Timing{"request (chain checks the grant, escrows the price)", time.Since(start).Seconds()})
+	sub := &SubmittedComputation{ID: receipt.ID, Height: receipt.Height, From: req.From, Grant: req.Grant, Op: req.Op,
+		Columns: req.Columns, progress: progress, scales: scales}
+	if req.Weights != nil {
+		sub.WeightScale = req.Weights.Scale
+	}
+	sub.timings = append(sub.timings, Timing{"request (chain checks the grant, escrows the price)", time.Since(start).Seconds()})
 	progress(fmt.Sprintf("computation %s accepted at height %d; waiting for the committee", receipt.ID, receipt.Height))
+	return sub, nil
+}
 
-	start = time.Now()
-	c, err := s.waitComputation(ctx, receipt.ID)
+// AwaitComputation waits for the committee to answer a submitted computation and decrypts the
+// answer with the buyer's RLWE secret key. A computation that ended without an answer (refused,
+// expired, aborted) is an error saying so; on a key-switch dispute see Compute.
+func (s *Session) AwaitComputation(ctx context.Context, sub *SubmittedComputation) (*ComputeResult, error) {
+	progress := sub.progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	buyer, err := s.Key(sub.From)
+	if err != nil {
+		return nil, err
+	}
+	res := &ComputeResult{Computation: sub.ID, Grant: sub.Grant, Op: sub.Op, Column: strings.Join(sub.Columns, ","), Columns: sub.Columns,
+		Timings: slices.Clone(sub.timings)}
+	start := time.Now()
+	c, err := s.waitComputation(ctx, sub.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +189,7 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 	}
 	res.Output = c.Output.String()
 	res.Timings = append(res.Timings, Timing{"decrypt (aggregate shares, key switch, decrypt)", time.Since(start).Seconds()})
+	scales := sub.scales
 	if scales == nil { // the grant's datasets were not readable before the request
 		if scales, err = s.columnScales(ctx, c); err != nil {
 			return nil, err
@@ -160,15 +209,101 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 		res.Coefficients = regressionCoefficients(beta, c.Columns, scales)
 		res.Result = formatRegression(c.Columns[len(c.Columns)-1], res.Coefficients)
 	case rights.OpDot:
-		var ws uint32
-		if req.Weights != nil {
-			ws = req.Weights.Scale
-		}
-		res.Result = FormatValue(values[0], scales[0]+ws)
+		res.Result = FormatValue(values[0], scales[0]+sub.WeightScale)
 	default:
 		res.Result = FormatValues(c.Op, values, c.Rows, scales[0])
 	}
 	return res, nil
+}
+
+// Quote is what a computation would cost and spend.
+type Quote struct {
+	Price    uint64   `json:"price"` // credits escrowed: the grant's price per use of each dataset
+	Rows     uint64   `json:"rows"`
+	Epsilon  uint64   `json:"epsilon"` // micro units
+	Delta    uint64   `json:"delta"`
+	Datasets []string `json:"datasets"`
+	// Refused is why it would be refused, nil if it would not: a *rights.TxError with the
+	// code the chain would refuse it with for the grant's state, op, columns, uses, budget and
+	// holds (the checks a buyer meets most), or the error Compute would return before submitting
+	// (spec's rules: arguments, overflow, product noise).
+	Refused error `json:"-"`
+}
+
+// QuoteComputation says what req would cost and spend, and why it would be refused (Refused),
+// with nothing submitted or uploaded. The error is a failure to quote at all.
+func (s *Session) QuoteComputation(ctx context.Context, req ComputeRequest) (*Quote, error) {
+	buyer, err := s.Key(req.From)
+	if err != nil {
+		return nil, err
+	}
+	q := &Quote{Epsilon: req.Epsilon, Delta: req.Delta, Datasets: []string{}}
+	g, err := client.Get[rights.Grant](ctx, s.Chain, req.Grant)
+	if errors.Is(err, rights.ErrNotFound) {
+		q.Refused = &rights.TxError{Code: rights.CodeUnknownGrant, Log: fmt.Sprintf("no grant %s", req.Grant)}
+		return q, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	q.Datasets = g.Datasets
+	for i, id := range g.Datasets {
+		ds, err := client.Get[rights.Dataset](ctx, s.Chain, id)
+		if err != nil {
+			return nil, err
+		}
+		q.Rows += ds.Rows
+		if i < len(g.Prices) {
+			q.Price += g.Prices[i]
+		}
+	}
+	refuse := func(code uint32, format string, args ...any) (*Quote, error) {
+		q.Refused = &rights.TxError{Code: code, Log: fmt.Sprintf(format, args...)}
+		return q, nil
+	}
+	switch {
+	case g.Grantee != buyer.Address():
+		return refuse(rights.CodeUnauthorized, "grant %s is not %s's", g.ID, req.From)
+	case g.State != rights.GrantActive:
+		return refuse(rights.CodeGrantState, "grant %s is %s, not active", g.ID, g.State)
+	case !slices.Contains(g.Ops, req.Op):
+		return refuse(rights.CodeOpNotGranted, "grant %s does not allow %s", g.ID, req.Op)
+	case g.Used >= g.Uses:
+		return refuse(rights.CodeNoUsesLeft, "grant %s has no uses left (%d of %d used)", g.ID, g.Used, g.Uses)
+	case req.Epsilon > 0 && g.EpsilonSpent+req.Epsilon > g.Epsilon:
+		return refuse(rights.CodeEpsilon, "epsilon %s is past what is left of grant %s's budget (%s of %s spent)",
+			rights.FormatMicro(req.Epsilon), g.ID, rights.FormatMicro(g.EpsilonSpent), rights.FormatMicro(g.Epsilon))
+	}
+	for _, c := range req.Columns {
+		if !slices.Contains(g.Columns, c) {
+			return refuse(rights.CodeColumnNotGranted, "grant %s does not cover column %q", g.ID, c)
+		}
+	}
+	targets := []struct {
+		kind rights.HoldKind
+		id   string
+	}{{rights.HoldParty, string(buyer.Address())}, {rights.HoldGrant, g.ID}}
+	for _, id := range g.Datasets {
+		targets = append(targets, struct {
+			kind rights.HoldKind
+			id   string
+		}{rights.HoldDataset, id})
+	}
+	for _, t := range targets {
+		holds, err := s.Chain.HoldsOn(ctx, t.kind, t.id)
+		if err != nil {
+			return nil, err
+		}
+		if len(holds) > 0 {
+			return refuse(rights.CodeFrozen, "%s %s is frozen by hold %s: %s", t.kind, t.id, holds[0].ID, holds[0].Reason)
+		}
+	}
+	if !req.Op.Known() {
+		q.Refused = fmt.Errorf("unknown op %q", req.Op)
+	} else if _, _, err := s.prepare(ctx, req, false); err != nil {
+		q.Refused = err
+	}
+	return q, nil
 }
 
 // prepare builds the request and refuses, before anything is escrowed, what the committee or the
@@ -177,7 +312,8 @@ func (s *Session) Compute(ctx context.Context, req ComputeRequest) (*ComputeResu
 // (spec.Query.CheckOverflow, the chain's rule). It uploads a dot product's
 // weights sealed to the committee members. It returns the columns' scales when the grant's datasets are readable; when
 // they are not (an unknown grant or column) it leaves the refusal to the chain, in its words.
-func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.RequestComputation, []uint32, error) {
+// Without upload a dot product's weights are checked but not uploaded (a quote).
+func (s *Session) prepare(ctx context.Context, req ComputeRequest, upload bool) (*rights.RequestComputation, []uint32, error) {
 	msg := &rights.RequestComputation{Grant: req.Grant, Op: req.Op, Columns: req.Columns, Epsilon: req.Epsilon, Delta: req.Delta}
 	if len(req.Edges) > 0 && !req.Op.TakesEdges() {
 		return nil, nil, fmt.Errorf("a %s takes no bucket edges", req.Op)
@@ -244,7 +380,7 @@ func (s *Session) prepare(ctx context.Context, req ComputeRequest) (*rights.Requ
 			return nil, nil, err
 		}
 	}
-	if req.Op == rights.OpDot {
+	if req.Op == rights.OpDot && upload {
 		obj, commitment, err := s.uploadWeights(ctx, datasets, req.Weights)
 		if err != nil {
 			return nil, nil, err

@@ -32,7 +32,8 @@ func newApp() *cli.App {
 			nodeCommand(),
 			localnetCommand(),
 			benchCommand(),
-			zkCommand(), // zk.go
+			zkCommand(),      // zk.go
+			gatewayCommand(), // gateway.go
 		},
 		HideHelpCommand: true,
 		// Errors are printed once, by main, as one sentence.

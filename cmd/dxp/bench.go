@@ -30,7 +30,7 @@ func benchCommand() *cli.Command {
 				&cli.StringFlag{Name: "dir", Usage: "keep the nodes' data here, on this directory's filesystem (default: a temporary directory under $TMPDIR or /tmp, removed after)"},
 			},
 			Action: benchLedger,
-		}, benchPublishCommand(), benchComputeCommand()},
+		}, benchPublishCommand(), benchComputeCommand(), benchGatewayCommand()},
 	}
 }
 

@@ -131,6 +131,8 @@ func demoCommand() *cli.Command {
 		Flags: []cli.Flag{outputFlag,
 			&cli.StringFlag{Name: "home", Usage: "keep the demo's devnet in this directory (default: a temporary one, removed after)"},
 			&cli.IntFlag{Name: "rows", Usage: "rows per owner (two owners)", Value: 0},
+			&cli.BoolFlag{Name: "serve", Usage: "then leave the devnet running with a gateway and its web console, print the URL and a token, and serve until interrupted"},
+			&cli.StringFlag{Name: "listen", Usage: "with --serve: the gateway's loopback address (default " + demoListen + ", or a free port if that is taken)"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg := devnet.DemoConfig{Home: c.String("home"), SetupCache: setupCacheDir()}
@@ -143,20 +145,42 @@ func demoCommand() *cli.Command {
 			if c.String("output") != "json" {
 				cfg.Out = c.App.Writer
 			}
+			report := func(rep *devnet.DemoReport) error {
+				if c.String("output") == "json" {
+					return emit(c, rep, nil)
+				}
+				fmt.Fprintln(c.App.Writer, "\nWhere the time went:")
+				for _, s := range rep.Steps {
+					fmt.Fprintf(c.App.Writer, "  %-60s %7.2fs\n", s.Stage, s.Seconds)
+				}
+				return nil
+			}
+			if c.IsSet("listen") && !c.Bool("serve") {
+				return errors.New("--listen is for --serve")
+			}
+			if c.IsSet("listen") {
+				if err := checkDemoListen(c.String("listen")); err != nil {
+					return err
+				}
+			}
+			if c.Bool("serve") {
+				cfg.Serve = func(ctx context.Context, rep *devnet.DemoReport) error {
+					if err := report(rep); err != nil {
+						return err
+					}
+					return serveDemo(ctx, c, rep.Home)
+				}
+			}
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
 			rep, err := devnet.Demo(ctx, cfg)
 			if err != nil {
 				return err
 			}
-			if c.String("output") == "json" {
-				return emit(c, rep, nil)
+			if cfg.Serve != nil {
+				return nil // reported before serving
 			}
-			fmt.Fprintln(c.App.Writer, "\nWhere the time went:")
-			for _, s := range rep.Steps {
-				fmt.Fprintf(c.App.Writer, "  %-60s %7.2fs\n", s.Stage, s.Seconds)
-			}
-			return nil
+			return report(rep)
 		},
 	}
 }
