@@ -500,6 +500,7 @@ type publishRun struct {
 	provers  []*zk.ChunkProver // per chunk-kind column (nil for an input column); columns of one circuit share it
 	// inputProvers, per input column (nil for a chunk column), prove a chunk and its ciphertext
 	// together; inputs encrypts for them under the committee's key (nil without input columns).
+	// Both prover slices are set by loadProvers and dropped by releaseProvers.
 	inputProvers []*zk.InputProver
 	inputs       *inputEncrypter
 	// hist, per column, is a CircuitInputHistogram column's histogram check (histogram.go); nil
