@@ -63,7 +63,10 @@
 // is proven at α with its journalled salt (its S_c in Chunk.HistogramSum) and the table, encrypted
 // with mpc.EncryptProvable at mpc.InputLevel like a chunk, with the table circuit
 // (FrequencyTable.Width, Commitment, Proof, Evaluations, Sum). histogram.go holds this and the
-// argument for it.
+// argument for it. The columns' provers load (compile and decode their proving keys) while the
+// commit pass runs; the table circuit's loads once every chunk is proven and the columns' are
+// released, so that a publish holds one input circuit's key at a time (about a gigabyte each at
+// the secure ring).
 //
 // Compute first refuses, before anything is escrowed, what the chain would refuse by package
 // spec's rules (the op's arguments, histogram edges on the frequency tables' bins, the overflow

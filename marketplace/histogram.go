@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"runtime"
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -468,27 +469,38 @@ func (r *publishRun) commitPass(ctx context.Context, src CSVSource, todo []int, 
 	return out, nil
 }
 
-// tableProver proves frequency tables with a registered CircuitFrequencyTable circuit.
+// tableProver proves frequency tables with a registered CircuitFrequencyTable circuit. The commit
+// pass needs only its layout; its prover is loaded when the first table is proven (load).
 type tableProver struct {
 	circuit rights.Circuit
 	lay     circuits.InputLayout
 	prover  *zk.InputProver
 }
 
-func (s *Session) newTableProver(ctx context.Context, c rights.Circuit) (*tableProver, error) {
+func newTableProver(c rights.Circuit) (*tableProver, error) {
 	lay, err := KindLayout(c.Kind, c.ChunkSize, c.Width)
 	if err != nil {
 		return nil, fmt.Errorf("circuit %s: %w", c.ID(), err)
 	}
-	pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.PK))
-	if err != nil {
-		return nil, fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
+	return &tableProver{circuit: c, lay: lay}, nil
+}
+
+// load fetches the circuit's proving key and loads it, once. At the secure ring a prover holds
+// most of a gigabyte: the columns' provers are released by then (publishRun.releaseProvers), and a
+// collection first returns their memory to the heap, so that the process never holds two.
+func (t *tableProver) load(ctx context.Context, b storage.Bucket) error {
+	if t.prover != nil {
+		return nil
 	}
-	p, err := zk.NewInputProver(lay, pk)
+	runtime.GC()
+	pk, err := storage.GetBytes(ctx, b, storage.Digest(t.circuit.PK))
 	if err != nil {
-		return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
+		return fmt.Errorf("fetch the proving key of circuit %s: %w", t.circuit.ID(), err)
 	}
-	return &tableProver{circuit: c, lay: lay, prover: p}, nil
+	if t.prover, err = zk.NewInputProver(t.lay, pk); err != nil {
+		return fmt.Errorf("load the proving key of circuit %s: %w", t.circuit.ID(), err)
+	}
+	return nil
 }
 
 // proveTable encrypts histogram column col's journalled counts as a fresh input ciphertext
@@ -506,6 +518,9 @@ func (r *publishRun) proveTable(ctx context.Context, col int) (*rights.Frequency
 	var salt fr.Element
 	if err := salt.SetBytesCanonical(jh.TableSalt); err != nil {
 		return nil, errors.New("the frequency table's journalled salt is not a field element")
+	}
+	if err := r.table.load(ctx, r.s.Bucket); err != nil {
+		return nil, err
 	}
 	counts, rows := jh.Counts, int64(r.rows)
 	pc, err := r.inputs.encryptAndProve(counts, func(w circuits.EncryptionWitness, polys []circuits.GroupPolys, binding fr.Element) (zk.InputProof, error) {

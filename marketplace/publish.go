@@ -231,17 +231,27 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if err != nil {
 		return nil, err
 	}
-	stage("load proving keys and journal", start)
+	stage("read the journal", start)
 
+	// The provers load (at the secure ring, tens of seconds of compiling and decoding on one or
+	// two cores) while the commit pass reads the CSV on another.
+	start = time.Now()
+	loaded := make(chan error, 1)
+	go func() { loaded <- run.loadProvers(ctx) }()
 	// The histogram columns' commit pass: every chunk and the frequency table committed, and α
 	// drawn from the commitments, before any of them is proven.
 	if run.histograms() {
-		start = time.Now()
 		if err := run.commitHistograms(ctx, req.CSV, report); err != nil {
+			<-loaded // no loader outlives the publish
 			return nil, err
 		}
 		stage("commit histogram columns", start)
+		start = time.Now()
 	}
+	if err := <-loaded; err != nil {
+		return nil, err
+	}
+	stage("load proving keys", start) // what the commit pass left of it
 
 	// Pass 2: encode, commit, prove, encrypt and upload, chunk by chunk.
 	start = time.Now()
@@ -249,11 +259,32 @@ func (s *Session) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		return nil, err
 	}
 	stage("commit, prove, encrypt, upload", start)
+	run.releaseProvers()
+
+	// The frequency tables: every one encrypted, a histogram column's proven too, with the
+	// frequency-table circuit's prover, loaded now that the columns' are released.
+	if run.tables() > 0 {
+		start = time.Now()
+		if err := run.table.load(ctx, s.Bucket); err != nil {
+			return nil, fmt.Errorf("frequency tables: %w", err)
+		}
+		stage("load the frequency-table proving key", start)
+	}
+	start = time.Now()
+	freqs, err := run.sealFreqs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("frequency tables: %w", err)
+	}
+	if run.tables() > 0 {
+		stage("prove frequency tables", start)
+	} else {
+		stage("encrypt frequency tables", start)
+	}
 
 	start = time.Now()
 	// The chain verifies every chunk's proof and every histogram column's table proof.
 	report(PublishProgress{Stage: "register", TotalRows: rows, Chunks: run.chunks() + run.tables()})
-	msg, manDigest, err := run.registration(ctx, req)
+	msg, manDigest, err := run.registration(ctx, req, freqs)
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +500,7 @@ type publishRun struct {
 	provers  []*zk.ChunkProver // per chunk-kind column (nil for an input column); columns of one circuit share it
 	// inputProvers, per input column (nil for a chunk column), prove a chunk and its ciphertext
 	// together; inputs encrypts for them under the committee's key (nil without input columns).
+	// Both prover slices are set by loadProvers and dropped by releaseProvers.
 	inputProvers []*zk.InputProver
 	inputs       *inputEncrypter
 	// hist, per column, is a CircuitInputHistogram column's histogram check (histogram.go); nil
@@ -579,24 +611,12 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 		}
 		return tables, nil
 	}
-	byID := map[string]*zk.ChunkProver{}
-	inputByID := map[string]*zk.InputProver{}
-	r.provers = make([]*zk.ChunkProver, len(circuits))
-	r.inputProvers = make([]*zk.InputProver, len(circuits))
 	r.hist = make([]*histogramColumn, len(circuits))
 	for i, c := range circuits {
 		if c.Kind == rights.CircuitInputHistogram {
 			if r.hist[i], err = newHistogramColumn(req.Schema.Columns[i], r.freqs.bins[i], c, r.slots); err != nil {
 				return nil, err
 			}
-		}
-		if p := byID[c.ID()]; p != nil {
-			r.provers[i] = p
-			continue
-		}
-		if p := inputByID[c.ID()]; p != nil {
-			r.inputProvers[i] = p
-			continue
 		}
 		if isInputKind(c.Kind) && r.inputs == nil {
 			if len(committee.Keys) == 0 {
@@ -606,30 +626,9 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 				return nil, err
 			}
 		}
-		pk, err := storage.GetBytes(ctx, s.Bucket, storage.Digest(c.PK))
-		if err != nil {
-			return nil, fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
-		}
-		if isInputKind(c.Kind) {
-			lay, err := KindLayout(c.Kind, c.ChunkSize, c.Width)
-			if err != nil {
-				return nil, fmt.Errorf("circuit %s: %w", c.ID(), err)
-			}
-			p, err := zk.NewInputProver(lay, pk)
-			if err != nil {
-				return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
-			}
-			inputByID[c.ID()], r.inputProvers[i] = p, p
-			continue
-		}
-		p, err := zk.NewChunkProver(int(c.ChunkSize), int(c.Width), pk)
-		if err != nil {
-			return nil, fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
-		}
-		byID[c.ID()], r.provers[i] = p, p
 	}
 	if chosen.table != nil {
-		if r.table, err = s.newTableProver(ctx, *chosen.table); err != nil {
+		if r.table, err = newTableProver(*chosen.table); err != nil {
 			return nil, err
 		}
 	}
@@ -646,6 +645,56 @@ func (s *Session) newPublishRun(ctx context.Context, req PublishRequest, owner r
 		return nil, err
 	}
 	return r, nil
+}
+
+// loadProvers fetches the proving key of every column's circuit and loads it (compiling the
+// circuit), once per circuit: columns of one circuit share a prover. At the secure ring an input
+// circuit's takes tens of seconds and most of a gigabyte, so Publish runs it beside the commit
+// pass, and the frequency-table circuit's prover is loaded only once these are released
+// (releaseProvers, tableProver.load).
+func (r *publishRun) loadProvers(ctx context.Context) error {
+	byID := map[string]*zk.ChunkProver{}
+	inputByID := map[string]*zk.InputProver{}
+	provers := make([]*zk.ChunkProver, len(r.circuits))
+	inputProvers := make([]*zk.InputProver, len(r.circuits))
+	for i, c := range r.circuits {
+		if p := byID[c.ID()]; p != nil {
+			provers[i] = p
+			continue
+		}
+		if p := inputByID[c.ID()]; p != nil {
+			inputProvers[i] = p
+			continue
+		}
+		pk, err := storage.GetBytes(ctx, r.s.Bucket, storage.Digest(c.PK))
+		if err != nil {
+			return fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
+		}
+		if isInputKind(c.Kind) {
+			lay, err := KindLayout(c.Kind, c.ChunkSize, c.Width)
+			if err != nil {
+				return fmt.Errorf("circuit %s: %w", c.ID(), err)
+			}
+			p, err := zk.NewInputProver(lay, pk)
+			if err != nil {
+				return fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
+			}
+			inputByID[c.ID()], inputProvers[i] = p, p
+			continue
+		}
+		p, err := zk.NewChunkProver(int(c.ChunkSize), int(c.Width), pk)
+		if err != nil {
+			return fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
+		}
+		byID[c.ID()], provers[i] = p, p
+	}
+	r.provers, r.inputProvers = provers, inputProvers
+	return nil
+}
+
+// releaseProvers drops the columns' provers once every chunk is proven.
+func (r *publishRun) releaseProvers() {
+	r.provers, r.inputProvers = nil, nil
 }
 
 // intact reports whether the object with digest d is stored whole: it reads it through and
@@ -893,7 +942,7 @@ func (r *publishRun) publish(ctx context.Context, req PublishRequest, report fun
 					continue // drain, so the reader is not left blocked
 				}
 				c := r.schema.Columns[job.col]
-				if r.inputProvers[job.col] != nil {
+				if isInputKind(r.circuits[job.col].Kind) {
 					p, err := r.proveInput(ctx, job, &encrypted, &uploadedN)
 					if err != nil {
 						fail(fmt.Errorf("column %s chunk %d (rows %d-): %w", c.Name, job.index+1, job.index*r.slots+1, err))
@@ -1167,7 +1216,7 @@ func (r *publishRun) sendBatch(ctx context.Context, first int, cols [][]int64, p
 				return context.Cause(ctx)
 			}
 		}
-		if r.inputProvers[ci] != nil {
+		if isInputKind(r.circuits[ci].Kind) {
 			continue // the proof jobs above encrypt the chunks too
 		}
 		for off := 0; off < len(vals); off += r.slots {
@@ -1189,16 +1238,12 @@ func (r *publishRun) sendBatch(ctx context.Context, first int, cols [][]int64, p
 }
 
 // registration builds the RegisterDataset tx from the journal and uploads the manifest.
-func (r *publishRun) registration(ctx context.Context, req PublishRequest) (*rights.RegisterDataset, storage.Digest, error) {
+// freqs are the sealed frequency tables (sealFreqs), which go on chain but not in the manifest:
+// their ciphertexts are fresh on every run, and registerOnce recognises a dataset by its manifest.
+func (r *publishRun) registration(ctx context.Context, req PublishRequest, freqs []*rights.FrequencyTable) (*rights.RegisterDataset, storage.Digest, error) {
 	msg := &rights.RegisterDataset{Name: req.Name, Description: req.Description, Rows: uint64(r.rows),
 		Price: req.Price, KeyEpoch: r.epoch}
 	man := manifest{Format: "dxp-dataset/2", Name: req.Name, Description: req.Description, Rows: r.rows, KeyEpoch: r.epoch}
-	// The frequency tables go on chain but not in the manifest: their ciphertexts are fresh on
-	// every run, and registerOnce recognises a dataset by its manifest.
-	freqs, err := r.sealFreqs(ctx)
-	if err != nil {
-		return nil, storage.Digest{}, fmt.Errorf("frequency tables: %w", err)
-	}
 	r.mu.Lock()
 	for i, c := range r.schema.Columns {
 		jc := r.journal.Columns[i]

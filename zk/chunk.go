@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -117,22 +118,79 @@ func loadProvingKey(ccs constraint.ConstraintSystem, pk []byte) (key *groth16bn2
 		return nil, nil, fmt.Errorf("zk: unexpected constraint system %T", ccs)
 	}
 	cardinality, nbWires := keySizes(r1cs)
-	if err := checkProvingKeyFraming(pk, cardinality, nbWires); err != nil {
-		return nil, nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
-	}
-	defer recoverTo(&err, "zk: load proving key")
-	key = new(groth16bn254.ProvingKey)
-	read, err := key.UnsafeReadFrom(bytes.NewReader(pk))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
-	}
-	if read != int64(len(pk)) {
-		return nil, nil, fmt.Errorf("%w: proving key: %d trailing bytes", ErrInvalidKey, int64(len(pk))-read)
+	if key, err = decodeProvingKey(pk, cardinality, nbWires, true); err != nil {
+		return nil, nil, err
 	}
 	if err := checkProvingKey(r1cs, key); err != nil {
 		return nil, nil, fmt.Errorf("%w: proving key does not match the circuit: %w", ErrInvalidKey, err)
 	}
 	return key, r1cs, nil
+}
+
+// compileAndLoad compiles a circuit (compile) and reads pk, a proving key of
+// it, at once: both are single-threaded, independent and, for an input
+// circuit, tens of seconds together. The key's framing is checked against
+// its own sizes before it is read (checkProvingKeyFraming), and its sizes
+// against the circuit's once both are done (checkProvingKey), so a key that
+// does not fit the circuit is refused as by loadProvingKey.
+func compileAndLoad(compile func() (constraint.ConstraintSystem, error), pk []byte) (*groth16bn254.ProvingKey, *csbn254.R1CS, error) {
+	var ccs constraint.ConstraintSystem
+	var compileErr error
+	compiled := make(chan struct{})
+	go func() {
+		defer close(compiled)
+		ccs, compileErr = compile() // recovers gnark's panics itself
+	}()
+	key, keyErr := decodeProvingKey(pk, 0, -1, false)
+	<-compiled
+	if compileErr != nil {
+		return nil, nil, compileErr
+	}
+	if keyErr != nil {
+		return nil, nil, keyErr
+	}
+	r1cs, ok := ccs.(*csbn254.R1CS)
+	if !ok {
+		return nil, nil, fmt.Errorf("zk: unexpected constraint system %T", ccs)
+	}
+	if err := checkProvingKey(r1cs, key); err != nil {
+		return nil, nil, fmt.Errorf("%w: proving key does not match the circuit: %w", ErrInvalidKey, err)
+	}
+	return key, r1cs, nil
+}
+
+// domainPrecomputeOffset is where a proving key's encoding holds its FFT
+// domain's precompute flag: after the cardinality and five field elements
+// (fft.Domain.WriteTo).
+const domainPrecomputeOffset = 8 + 5*fr.Bytes
+
+// decodeProvingKey reads pk after checking its framing
+// (checkProvingKeyFraming: against cardinality and nbWires, or with 0 and
+// -1 against its own sizes). Without precompute the key's FFT domain keeps
+// no tables: gnark's FFTs then build the few they need on each call. At a
+// 2^21 domain the tables are 256 MB held for the key's life, against about
+// 64 MB made and dropped per coset FFT, a few of the prover's seconds'
+// worth of multiplications fewer than the FFTs themselves.
+func decodeProvingKey(pk []byte, cardinality uint64, nbWires int, precompute bool) (key *groth16bn254.ProvingKey, err error) {
+	if err := checkProvingKeyFraming(pk, cardinality, nbWires); err != nil {
+		return nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
+	}
+	defer recoverTo(&err, "zk: load proving key")
+	var r io.Reader = bytes.NewReader(pk)
+	if !precompute && pk[domainPrecomputeOffset] != 0 { // the framing check read past it
+		head := bytes.Clone(pk[:domainPrecomputeOffset+1]) // the caller's bytes stay as they are
+		head[domainPrecomputeOffset] = 0
+		r = io.MultiReader(bytes.NewReader(head), bytes.NewReader(pk[domainPrecomputeOffset+1:]))
+	}
+	key = new(groth16bn254.ProvingKey)
+	read, err := key.UnsafeReadFrom(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
+	}
+	if read != int64(len(pk)) {
+		return nil, fmt.Errorf("%w: proving key: %d trailing bytes", ErrInvalidKey, int64(len(pk))-read)
+	}
+	return key, nil
 }
 
 // ChunkSize returns n, the number of values a proof covers.

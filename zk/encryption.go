@@ -18,6 +18,7 @@ import (
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	csbn254 "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/constraint/solver"
@@ -203,9 +204,12 @@ func (p *EncryptionProver) proveAssignment(a *circuits.Encryption, polys []circu
 // gnark learns γ only while proving (it hashes the commitment to the
 // witness, which it masks with a random value), so the prover proves twice
 // with the same masks, drawn from crypto/rand once per proof: the first
-// pass, with placeholder public values, fails after the root commitment and
-// reveals γ through the hash it is computed with; setGamma then sets the
-// true public values, and the second pass commits to the same masked
+// pass, with placeholder public values, reveals γ through the hash it is
+// computed with and stops there (on one task, where the rest of its solve
+// is skipped; otherwise it fails at the placeholder values, a whole solve
+// later); setGamma then sets the true public values (and nothing secret:
+// the second pass reuses the first's witness with only its public values
+// refreshed, passWitness), and the second pass commits to the same masked
 // vector, gets the same γ and succeeds.
 //
 // A circuit with several commitments (the input circuit's slot link adds
@@ -250,26 +254,37 @@ func (tp twoPass) prove(assignment func() frontend.Circuit, setGamma func(gamma 
 		return nil
 	})
 	solverOpts := append([]solver.Option{fixedMasks}, tp.extra...)
-	if commitments > 1 {
+	// On one task gnark's solver runs every hint on the caller's goroutine, so the first pass can
+	// stop as soon as γ is drawn (capturingHash.stop): the rest of its solve is wasted work.
+	oneTask := commitments > 1
+	if oneTask {
 		solverOpts = append(solverOpts, solver.WithNbTasks(1))
 	}
 
-	pass := func() (*groth16bn254.Proof, fr.Element, bool, error) {
+	var wit witness.Witness
+	pass := func(first bool) (proof *groth16bn254.Proof, gamma fr.Element, drawn bool, err error) {
 		mu.Lock()
 		calls = 0
 		mu.Unlock()
-		wit, err := frontend.NewWitness(assignment(), ecc.BN254.ScalarField())
-		if err != nil {
+		if wit, err = passWitness(wit, assignment()); err != nil {
 			return nil, fr.Element{}, false, fmt.Errorf("%s: witness: %w", tp.context, err)
 		}
-		h := &capturingHash{Hash: hash_to_field.New([]byte(constraint.CommitmentDst))}
-		proof, err := groth16bn254.Prove(tp.ccs, tp.pk, wit,
+		h := &capturingHash{Hash: hash_to_field.New([]byte(constraint.CommitmentDst)), stop: first && oneTask}
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(gammaDrawn); !ok {
+					panic(r) // gnark's own: recoverTo below turns it into an error
+				}
+				proof, gamma, drawn, err = nil, h.challenge, true, nil
+			}
+		}()
+		proof, err = groth16bn254.Prove(tp.ccs, tp.pk, wit,
 			backend.WithSolverOptions(solverOpts...), backend.WithProverHashToFieldFunction(h))
 		return proof, h.challenge, h.calls >= 1, err
 	}
 
 	// Pass 1: placeholder public values.
-	_, gamma, ok, firstErr := pass()
+	_, gamma, ok, firstErr := pass(true)
 	if !ok {
 		if firstErr == nil {
 			firstErr = errors.New("no commitment was hashed")
@@ -281,7 +296,7 @@ func (tp twoPass) prove(assignment func() frontend.Circuit, setGamma func(gamma 
 	}
 
 	// Pass 2: the same witness and masks, the true public values.
-	proof, gamma2, ok, err := pass()
+	proof, gamma2, ok, err := pass(false)
 	if err != nil {
 		return nil, fr.Element{}, fmt.Errorf("%s: %w", tp.context, scrubSolverError(err))
 	}
@@ -293,6 +308,28 @@ func (tp twoPass) prove(assignment func() frontend.Circuit, setGamma func(gamma 
 		return nil, fr.Element{}, fmt.Errorf("%s: write proof: %w", tp.context, err)
 	}
 	return buf.Bytes(), gamma, nil
+}
+
+// passWitness returns the witness of a proving pass: the assignment's
+// whole witness for the first (prev nil), and for the second prev with its
+// public values refreshed from the assignment. Between the passes setGamma
+// changes public values only, and the secret part, hundreds of thousands of
+// values walked by reflection, is the same.
+func passWitness(prev witness.Witness, a frontend.Circuit) (witness.Witness, error) {
+	if prev == nil {
+		return frontend.NewWitness(a, ecc.BN254.ScalarField())
+	}
+	pub, err := frontend.NewWitness(a, ecc.BN254.ScalarField(), frontend.PublicOnly())
+	if err != nil {
+		return nil, err
+	}
+	all, ok := prev.Vector().(fr.Vector)
+	values, ok2 := pub.Vector().(fr.Vector)
+	if !ok || !ok2 || len(values) > len(all) {
+		return nil, errors.New("unexpected witness layout")
+	}
+	copy(all, values) // gnark's witness vector: the public values first, then the secret ones
+	return prev, nil
 }
 
 // unsatisfied matches the part of a gnark solver error that names the
@@ -310,12 +347,18 @@ func scrubSolverError(err error) error {
 
 // capturingHash is gnark's hash-to-field with the first challenge it
 // returns recorded: γ, the field element gnark derives from the digest of
-// the root commitment.
+// the root commitment. With stop set it then panics with gammaDrawn, which
+// ends the proving pass it is in: only for a solve on one task, whose hints
+// run on the prover's goroutine, where twoPass recovers it.
 type capturingHash struct {
 	hash.Hash
 	challenge fr.Element
 	calls     int
+	stop      bool
 }
+
+// gammaDrawn is the panic that ends a first pass once γ is known.
+type gammaDrawn struct{}
 
 func (h *capturingHash) Sum(b []byte) []byte {
 	out := h.Hash.Sum(b)
@@ -323,6 +366,9 @@ func (h *capturingHash) Sum(b []byte) []byte {
 		h.challenge = challengeFromDigest(out[len(b):], h.Hash.Size())
 	}
 	h.calls++
+	if h.stop {
+		panic(gammaDrawn{})
+	}
 	return out
 }
 

@@ -64,11 +64,7 @@ type InputProver struct {
 // NewInputProver compiles the input circuit of lay and loads pk, a proving
 // key of that circuit (see NewChunkProver for what is checked).
 func NewInputProver(lay circuits.InputLayout, pk []byte) (*InputProver, error) {
-	ccs, err := CompileInput(lay)
-	if err != nil {
-		return nil, err
-	}
-	key, r1, err := loadProvingKey(ccs, pk)
+	key, r1, err := compileAndLoad(func() (constraint.ConstraintSystem, error) { return CompileInput(lay) }, pk)
 	if err != nil {
 		return nil, fmt.Errorf("%w (input circuit)", err)
 	}

@@ -1,7 +1,9 @@
 package zk
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"math/big"
 	"strings"
@@ -24,7 +26,7 @@ type inputFixture struct {
 	lay    circuits.InputLayout
 	psi    []uint64
 	prover *InputProver
-	vk     []byte
+	pk, vk []byte
 }
 
 var inputFixtureOnce struct {
@@ -69,7 +71,34 @@ func newInputFixture(t testing.TB) (*inputFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &inputFixture{enc: &encFixture{lay: encLay, qLevel: qLevel}, lay: lay, psi: psi, prover: prover, vk: vk}, nil
+	return &inputFixture{enc: &encFixture{lay: encLay, qLevel: qLevel}, lay: lay, psi: psi, prover: prover, pk: pk, vk: vk}, nil
+}
+
+// TestNewInputProverRefuses: a proving key that is malformed or not the input circuit's is
+// refused with ErrInvalidKey, although the key is decoded while the circuit compiles, before its
+// sizes can be compared with the circuit's: a huge FFT domain is refused before anything is
+// allocated by it (without that check the decoder panics making its tables).
+func TestNewInputProverRefuses(t *testing.T) {
+	f := inputSetup(t)
+	chunk := chunkSetup(t, "a")
+	hugeDomain := bytes.Clone(f.pk)
+	copy(hugeDomain, []byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	otherDomain := bytes.Clone(f.pk)
+	binary.BigEndian.PutUint64(otherDomain, 2*binary.BigEndian.Uint64(f.pk))
+	for name, pk := range map[string][]byte{
+		"huge domain":         hugeDomain,
+		"doubled domain":      otherDomain,
+		"garbage":             bytes.Repeat([]byte{0xff}, 1<<12),
+		"empty":               nil,
+		"truncated":           f.pk[:len(f.pk)/2],
+		"trailing bytes":      append(bytes.Clone(f.pk), 1, 2, 3),
+		"verifying key":       f.vk,
+		"chunk circuit's key": chunk.pk,
+	} {
+		if _, err := NewInputProver(f.lay, pk); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("%s: NewInputProver = %v, want ErrInvalidKey", name, err)
+		}
+	}
 }
 
 // testSlotRoots returns the N roots ψ^(2i+1) of X^N+1 mod T (ψ a primitive

@@ -305,17 +305,27 @@ func checkKeyFraming(b []byte) error {
 // [δ]1, []A, []B, []Z, []K (G1), [β]2, [δ]2, []B (G2), uint64 number of
 // wires, two uint64 infinity counts, two bool per wire, uint32 number of
 // commitment keys, then per key two []G1.
+//
+// With cardinality 0 and nbWires -1 (the circuit not compiled yet) it takes
+// both from the key, bounded by its bytes: the domain must be one more than
+// the key's Z points (as groth16.Setup makes it, and checkProvingKey
+// requires once the circuit is known), and the wires' flags must be there.
 func checkProvingKeyFraming(b []byte, cardinality uint64, nbWires int) error {
 	f := framing{b: b}
-	if got := f.uint64(); f.err == nil && got != cardinality {
-		return fmt.Errorf("domain size %d, want %d", got, cardinality)
+	domain := f.uint64()
+	if f.err == nil && cardinality != 0 && domain != cardinality {
+		return fmt.Errorf("domain size %d, want %d", domain, cardinality)
 	}
 	f.skip(5*fr.Bytes + 1)
 	for range 3 {
 		f.point(false)
 	}
-	for range 4 {
-		for range f.length(curve.SizeOfG1AffineCompressed) {
+	for i := range 4 {
+		n := f.length(curve.SizeOfG1AffineCompressed)
+		if i == 2 && f.err == nil && domain != uint64(n)+1 { // Z
+			return fmt.Errorf("domain size %d for %d Z points", domain, n)
+		}
+		for range n {
 			f.point(false)
 		}
 	}
@@ -324,10 +334,14 @@ func checkProvingKeyFraming(b []byte, cardinality uint64, nbWires int) error {
 	for range f.length(curve.SizeOfG2AffineCompressed) {
 		f.point(true)
 	}
-	if got := f.uint64(); f.err == nil && got != uint64(nbWires) {
-		return fmt.Errorf("%d wires, want %d", got, nbWires)
+	wires := f.uint64()
+	if f.err == nil && nbWires >= 0 && wires != uint64(nbWires) {
+		return fmt.Errorf("%d wires, want %d", wires, nbWires)
 	}
-	f.skip(16 + 2*nbWires)
+	if f.err == nil && wires > uint64(len(f.b)) {
+		return fmt.Errorf("%d wires exceed the key", wires)
+	}
+	f.skip(16 + 2*int(wires))
 	for range f.length(8) {
 		for range 2 {
 			for range f.length(curve.SizeOfG1AffineCompressed) {

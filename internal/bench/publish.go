@@ -41,10 +41,29 @@ type PublishConfig struct {
 	SetupCache string
 	// Dir holds the devnet and the CSV; empty means a temporary directory, removed after.
 	Dir string
+	// MemoryLimit is the Go runtime's soft memory limit (debug.SetMemoryLimit, GOMEMLIMIT) while
+	// the publish runs, restored after it; zero means defaultPublishMemoryLimit, negative none.
+	// With GOGC's default the heap grows to twice what is live before a collection, and an input
+	// prover at the secure ring holds about a gigabyte: the limit makes the collector run before
+	// the heap doubles, at the cost of more collections, counted in dxp_s. The baseline runs
+	// without it, as bare gnark would.
+	MemoryLimit int64
+	// ProfileDir, if set, receives pprof profiles of the publish's window (publish.cpu.pprof,
+	// publish.heap.pprof at its end) and of the baseline's (baseline.*), and their memory
+	// timelines (*.mem.tsv: resident set and Go heap every 250 ms).
+	ProfileDir string
 	// Progress receives a line per step; nil discards them.
 	Progress func(line string)
 	Log      *slog.Logger
 }
+
+// defaultPublishMemoryLimit is PublishConfig.MemoryLimit's default: 1,800 MiB, below the 2 GiB
+// the publish must fit in, with room for what the limit does not count (the binary's text).
+// Measured with one input prover at 16,384 slots (the plain circuit, 2^20 domain, no devnet):
+// peak RSS over two proofs 2,152 MB without a limit, 1,430 MB with 1,400 MiB, for about 2% more
+// CPU (four more collections, mostly returning pages: the prover's heap is nearly pointer-free,
+// so marking it is cheap).
+const defaultPublishMemoryLimit = 1800 << 20
 
 // publishMax is the bench column's upper bound: values up to 2^32, a 32-bit circuit.
 const publishMax = 1<<32 - 1
@@ -71,8 +90,10 @@ type PublishReport struct {
 	DXPSeconds        float64 `json:"dxp_s"`
 	RawSeconds        float64 `json:"raw_s"`
 	Ratio             float64 `json:"ratio"`
-	// ProofSeconds is the publish's proving stage: provable encryption, commitments and proofs
-	// of every ciphertext, with their upload (marketplace's "commit, prove, encrypt, upload").
+	// ProofSeconds is the publish's proving stages: provable encryption, commitments and proofs
+	// of every chunk's ciphertext, with their upload (marketplace's "commit, prove, encrypt,
+	// upload"), and of the frequency table's ("prove frequency tables"); loading the proving keys
+	// is not in it (PublishStages has it).
 	ProofSeconds float64 `json:"proof_s"`
 	// VerifySeconds is every input proof of the dataset verified as the chain does
 	// (marketplace.Verifier, with the histogram challenge and sum check when there is a table).
@@ -81,6 +102,7 @@ type PublishReport struct {
 	// node and committee resident; BaselinePeakRSSMB is the baseline's and the accounting's,
 	// after it; SetupPeakRSSMB the setups' and the devnet start's, before it.
 	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	MemoryLimitMB     float64 `json:"memory_limit_mb"` // the publish's soft limit (PublishConfig.MemoryLimit); 0: none
 	BaselinePeakRSSMB float64 `json:"baseline_peak_rss_mb"`
 	SetupPeakRSSMB    float64 `json:"setup_peak_rss_mb"`
 	DevnetRSSMB       float64 `json:"devnet_rss_mb"` // resident before publishing: the node, the committee, the runtime
@@ -96,6 +118,7 @@ type PublishReport struct {
 	// Circuits are the registered circuits the dataset was proven with (rights.KindCircuitID).
 	Circuits        []string             `json:"circuits"`
 	Relations       []RelationCount      `json:"relations"`
+	Domains         []CircuitDomain      `json:"domains"`
 	ProofWorkers    int                  `json:"proof_workers"`
 	Cores           int                  `json:"cores"`
 	RawProveSeconds float64              `json:"raw_prove_s"`
@@ -114,6 +137,17 @@ type RelationCount struct {
 	Constraints int     `json:"constraints"`
 	Proofs      int     `json:"proofs"`
 	PerRow      float64 `json:"per_row"`
+}
+
+// CircuitDomain is one circuit's size as the prover pays for it: Groth16 proves over an FFT
+// domain of the next power of two at or above its Constraints, so a circuit just past a power of
+// two costs nearly twice the FFT work and the Z points of one just below it (Fill is
+// Constraints/Domain).
+type CircuitDomain struct {
+	Circuit     string  `json:"circuit"`
+	Constraints int     `json:"constraints"`
+	Domain      int     `json:"domain"`
+	Fill        float64 `json:"fill"`
 }
 
 // Publish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on an
@@ -137,6 +171,9 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	}
 	if cfg.ProofWorkers <= 0 {
 		cfg.ProofWorkers = zk.ProofWorkers()
+	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = defaultPublishMemoryLimit
 	}
 	say := cfg.Progress
 	if say == nil {
@@ -224,13 +261,26 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 
 	say(fmt.Sprintf("publishing %d rows", cfg.Rows))
 	runtime.GC()
+	prof, err := startProfile(cfg.ProfileDir, "publish")
+	if err != nil {
+		return nil, err
+	}
+	limit := debug.SetMemoryLimit(-1)
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+		rep.MemoryLimitMB = float64(cfg.MemoryLimit) / (1 << 20)
+	}
 	start = time.Now()
 	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner", Name: "bench", Schema: schema, CSV: marketplace.FileSource(csvPath),
 		Price: 1, ProofWorkers: cfg.ProofWorkers})
+	debug.SetMemoryLimit(limit)
 	if err != nil {
 		return nil, err
 	}
 	rep.DXPSeconds = time.Since(start).Seconds()
+	if err := prof.finish(); err != nil {
+		return nil, err
+	}
 	rep.Dataset, rep.PublishStages, rep.Chunks, rep.Ciphertexts = pub.Dataset, pub.Timings, pub.Chunks, pub.Ciphertexts
 	for _, st := range pub.Timings {
 		if strings.Contains(st.Stage, "prove") {
@@ -275,6 +325,9 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 		return nil, err
 	}
 	key := rawKey{Params: params, PublicKey: pubKey, Digest: committee.Keys[0], Holder: []byte(proofs.lister)}
+	if prof, err = startProfile(cfg.ProfileDir, "baseline"); err != nil {
+		return nil, err
+	}
 	for _, c := range proofs.columns {
 		col := rawColumn{Values: values, Min: c.column.Min, Max: c.column.Max, Layout: c.layout}
 		if col.PK, err = storage.GetBytes(ctx, s.Bucket, storage.Digest(c.circuit.PK)); err != nil {
@@ -307,6 +360,9 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 			}
 		}
 		rep.RawEncryptSecs += time.Since(start).Seconds()
+	}
+	if err := prof.finish(); err != nil {
+		return nil, err
 	}
 	rep.RawSeconds = rep.RawProveSeconds + rep.RawEncryptSecs
 	rep.Ratio = rep.DXPSeconds / rep.RawSeconds
@@ -490,6 +546,11 @@ func (d *datasetProofs) count(rep *PublishReport) error {
 			return fmt.Errorf("bench publish: circuit %s: %w", u.c.circuit.ID(), err)
 		}
 		total += n * u.proofs
+		domain := 1
+		for domain < n {
+			domain *= 2
+		}
+		rep.Domains = append(rep.Domains, CircuitDomain{Circuit: u.c.circuit.ID(), Constraints: n, Domain: domain, Fill: float64(n) / float64(domain)})
 		for _, r := range relationOrder {
 			if rel[r] == 0 {
 				continue
