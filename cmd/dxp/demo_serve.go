@@ -26,10 +26,6 @@ func serveDemo(ctx context.Context, c *cli.Context, home string) error {
 	if err != nil {
 		return fmt.Errorf("listen for the console: %w", err)
 	}
-	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
-		ln.Close()
-		return fmt.Errorf("--listen %s is not a loopback address: the demo serves without TLS, so only on this machine", addr)
-	}
 	gw, err := gateway.New(ctx, gateway.Config{Home: home})
 	if err != nil {
 		ln.Close()
@@ -43,7 +39,7 @@ func serveDemo(ctx context.Context, c *cli.Context, home string) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "\nThe devnet keeps running with a gateway and its console:\n\n  open   http://%s/\n  token  %s\n\n", ln.Addr(), token)
-	fmt.Fprintln(w, "The token acts for every key of the demo (owner1, owner2, buyer1, regulator); it is also in HOME/gateway/tokens.json.")
+	fmt.Fprintf(w, "The token acts for every key of the demo (owner1, owner2, buyer1, regulator); each key's own token is in %s.\n", gateway.TokensFile(home))
 	fmt.Fprintln(w, "Press Ctrl-C to stop the gateway and the devnet.")
 	err = gw.Serve(ctx, ln)
 	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, http.ErrServerClosed)) {
@@ -62,4 +58,17 @@ func orDefault(s, def string) string {
 // demoToken is the home's token, which acts for every key in it.
 func demoToken(home string) (string, error) {
 	return gateway.Token(home, gateway.HomeToken)
+}
+
+// checkDemoListen refuses, before the demo runs, a --listen address beyond loopback: the demo's
+// gateway has no TLS, and its token would cross the network in the clear.
+func checkDemoListen(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q is not HOST:PORT", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--listen %s is not a loopback address: the demo serves without TLS, so only on this machine", addr)
+	}
+	return nil
 }

@@ -158,6 +158,11 @@ func demoCommand() *cli.Command {
 			if c.IsSet("listen") && !c.Bool("serve") {
 				return errors.New("--listen is for --serve")
 			}
+			if c.IsSet("listen") {
+				if err := checkDemoListen(c.String("listen")); err != nil {
+					return err
+				}
+			}
 			if c.Bool("serve") {
 				cfg.Serve = func(ctx context.Context, rep *devnet.DemoReport) error {
 					if err := report(rep); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/gateway"
-	"github.com/dxplabs/dxp/gateway/console"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
 )
@@ -104,6 +102,25 @@ func (b tab) exists(t *testing.T, sel string) bool {
 	return ok
 }
 
+// snap saves the tab as it is now in testdata/out/NAME.png when DXP_CONSOLE_SCREENSHOTS is set,
+// to look at the pages between the steps.
+func (b tab) snap(t *testing.T, name string) {
+	t.Helper()
+	if os.Getenv("DXP_CONSOLE_SCREENSHOTS") == "" {
+		return
+	}
+	img, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.MkdirAll(filepath.Join("testdata", "out"), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join("testdata", "out", name+".png"), img, 0o644)
+	}
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
 // css is a CSS selector for the chromedp actions.
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
@@ -134,17 +151,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	if mounted(gw.Handler()) {
-		go func() { served <- gw.Serve(ctx, ln) }()
-	} else { // TEMPORARY, until s12-api mounts the console: serve both side by side
-		mux := http.NewServeMux()
-		mux.Handle("/", console.Handler())
-		mux.Handle("/api/", gw.Handler())
-		mux.Handle("/healthz", gw.Handler())
-		srv := &http.Server{Handler: mux}
-		go func() { served <- srv.Serve(ln) }()
-		go func() { <-ctx.Done(); srv.Close() }()
-	}
+	go func() { served <- gw.Serve(ctx, ln) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
@@ -229,6 +236,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the wizard showed %q progress events, want the job's stream of them", owner.attr(t, "#publish-progress", "data-events"))
 	}
 	dataset := owner.attr(t, "#publish-done", "data-dataset")
+	owner.snap(t, "owner-published")
 
 	// The buyer finds it in the catalog, verified, and requests a grant.
 	row := fmt.Sprintf(`#catalog-table tr[data-id="%s"]`, dataset)
@@ -237,7 +245,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the catalog shows %q for the dataset's proofs, want the verified badge", got)
 	}
 	buyer.run(t, "request a grant", chromedp.Click(css(row+" a.button")), chromedp.WaitVisible(css("#grant-form")),
-		chromedp.Click(css(`#grant-form input[name="columns"][value="income"]`)), chromedp.Click(css("#grant-submit")),
+		chromedp.Click(css(`#grant-form input[name="ops"][value="histogram"]`)),
+		chromedp.Click(css(`#grant-form input[name="columns"][value="income"]`)), chromedp.Click(css(`#grant-form input[name="columns"][value="age"]`)),
+		chromedp.Click(css("#grant-submit")),
 		chromedp.WaitVisible(css("#grant-result")))
 	grant := buyer.attr(t, "#grant-result", "data-id")
 	if st := buyer.attr(t, "#grant-result", "data-state"); st != string(rights.GrantRequested) {
@@ -250,39 +260,67 @@ func TestConsoleInBrowser(t *testing.T) {
 	owner.waitFor(t, "see the inbox empty", `document.querySelector('#inbox-table-empty') !== null`, 30*time.Second)
 
 	// The buyer is quoted, runs a mean and sees the exact answer.
-	compute := func() {
+	compute := func(op, column, edges string) {
 		buyer.run(t, "open a new computation", chromedp.Navigate(base+"/?"+strconv.FormatInt(time.Now().UnixNano(), 36)+"#/buyer/compute/"+grant),
-			chromedp.WaitVisible(css("#compute-form")), chromedp.SetValue(css("#compute-op"), "mean"),
-			chromedp.SetValue(css("#compute-column"), "income"), chromedp.Click(css("#compute-quote")))
+			chromedp.WaitVisible(css("#compute-form")))
+		// Choose as a user does: the op's change event shows the fields it takes.
+		if _, err := chromedp.Run(buyer.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			const op = document.querySelector('#compute-op'); op.value = %q; op.dispatchEvent(new Event('change'));
+			document.querySelector('#compute-column').value = %q; document.querySelector('#compute-edges').value = %q;
+			return true; })()`, op, column, edges))); err != nil {
+			t.Fatalf("buyer: fill in the computation: %v", err)
+		}
+		buyer.run(t, "ask for a quote", chromedp.Click(css("#compute-quote")))
 		buyer.waitFor(t, "see a quote", `document.querySelector('#quote-price, #compute-form .problem-doc') !== null`, 30*time.Second)
 	}
-	compute()
+	runIt := func() {
+		buyer.run(t, "run", chromedp.Click(css("#compute-run")))
+		buyer.waitFor(t, "see the result", `document.querySelector('#result-value') !== null || document.querySelector('#compute-status .problem-doc') !== null`, 2*time.Minute)
+		if got := buyer.text(t, "#compute-status"); !strings.Contains(got, "=") {
+			t.Fatalf("the computation shows no result: %s", got)
+		}
+	}
+	compute("mean", "income", "")
 	if got := buyer.text(t, "#quote-price"); got != "3 cr" {
 		t.Errorf("the quote shows price %q, want 3 cr", got)
 	}
 	if got := buyer.text(t, "#quote-epsilon"); got != "0" {
 		t.Errorf("the quote shows epsilon %q, want 0 for an exact mean", got)
 	}
-	buyer.run(t, "run", chromedp.Click(css("#compute-run")))
-	buyer.waitFor(t, "see the result", `document.querySelector('#result-value') !== null || document.querySelector('#compute-status .problem-doc') !== null`, 2*time.Minute)
-	if got := buyer.text(t, "#compute-status"); !strings.Contains(got, "=") {
-		t.Fatalf("the computation shows no result: %s", got)
-	}
+	runIt()
 	if got := buyer.text(t, "#result-value"); got != wantMean {
 		t.Errorf("the console shows mean(income) = %s, want the plaintext answer %s", got, wantMean)
 	}
 	computation := buyer.attr(t, "#compute-status", "data-id")
+	buyer.snap(t, "buyer-result")
+
+	// A histogram is drawn as bars, one per bucket, with the exact counts beside them.
+	compute("histogram", "age", "20,40,60,80")
+	runIt()
+	counts, err := chromedp.Run(buyer.ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('#buckets-table tbody td:nth-child(3)')].map((td) => td.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ageCounts(table, []int64{20, 40, 60, 80}); fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("the histogram's buckets show %v, want the plaintext counts %v", counts, want)
+	}
+	if bars, err := chromedp.Run(buyer.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#compute-result svg.histogram rect.bar').length`)); err != nil || bars != 3 {
+		t.Errorf("the histogram is drawn with %d bars (%v), want 3", bars, err)
+	}
+	buyer.snap(t, "buyer-histogram")
 
 	// The regulator finds the flow in the audit explorer and freezes the dataset.
 	flow := fmt.Sprintf(`#flows-table tr[data-computation="%s"]`, computation)
 	regulator.run(t, "find the flow", chromedp.Navigate(base+"/#/regulator/audit?dataset="+dataset), chromedp.WaitVisible(css(flow)))
+	regulator.snap(t, "regulator-flows")
 	regulator.run(t, "freeze the dataset", chromedp.Navigate(base+"/#/regulator/holds"), chromedp.WaitVisible(css("#freeze-form")),
 		chromedp.SetValue(css("#freeze-kind"), "dataset"), chromedp.SendKeys(css("#freeze-id"), dataset),
 		chromedp.SendKeys(css("#freeze-reason"), "consent under review"), chromedp.Click(css("#freeze-submit")),
 		chromedp.WaitVisible(css(fmt.Sprintf(`#holds-table tr[data-target="%s"]`, dataset))))
 
 	// The buyer's next computation is refused on screen, with the chain's code for a freeze.
-	compute()
+	compute("mean", "income", "")
 	var refusal string
 	if !buyer.exists(t, "#compute-form .problem-doc") {
 		buyer.run(t, "run again", chromedp.Click(css("#compute-run")))
@@ -299,6 +337,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if detail := buyer.text(t, refusal+" .detail"); !strings.Contains(detail, "frozen") {
 		t.Errorf("the refusal reads %q, want its one-sentence reason naming the freeze", detail)
+	}
+
+	// With DXP_CONSOLE_SCREENSHOTS, a tour of the other pages, to look at; a script error on any
+	// of them fails the test too.
+	if os.Getenv("DXP_CONSOLE_SCREENSHOTS") != "" {
+		for _, stop := range []struct {
+			b          tab
+			hash, name string
+		}{
+			{owner, "#/dataset/" + dataset, "owner-dataset"}, {owner, "#/owner/policy/" + dataset, "owner-policy"},
+			{buyer, "#/buyer/grants", "buyer-grants"}, {buyer, "#/buyer/computations", "buyer-computations"},
+			{buyer, "#/buyer/products", "buyer-products"}, {buyer, "#/buyer/request/" + dataset, "buyer-request"},
+			{regulator, "#/regulator/report", "regulator-report"}, {regulator, "#/regulator/proposals", "regulator-proposals"},
+		} {
+			stop.b.run(t, "visit "+stop.hash, chromedp.Navigate(base+"/"+stop.hash), chromedp.Sleep(1500*time.Millisecond))
+			stop.b.snap(t, stop.name)
+		}
 	}
 }
 
@@ -351,13 +406,6 @@ func gatewayTokens(t *testing.T, home string) map[string]string {
 	return out
 }
 
-// mounted reports whether the gateway serves the console at "/".
-func mounted(h http.Handler) bool {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	return rec.Code == http.StatusOK && strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html")
-}
-
 // consoleLog collects what the pages print to their consoles: an uncaught exception or a
 // Content-Security-Policy violation fails the test; the rest (such as the 409 of a refused
 // request) is logged.
@@ -392,4 +440,21 @@ func (c *consoleLog) check(t *testing.T) {
 	for _, f := range c.failures {
 		t.Errorf("page error: %s", f)
 	}
+}
+
+// ageCounts counts the table's ages in each bucket [edges[b], edges[b+1]).
+func ageCounts(table *marketplace.Table, edges []int64) []string {
+	counts := make([]int, len(edges)-1)
+	for _, v := range table.Values[0] { // age, the schema's first column
+		for b := range counts {
+			if v >= edges[b] && v < edges[b+1] {
+				counts[b]++
+			}
+		}
+	}
+	out := make([]string, len(counts))
+	for b, n := range counts {
+		out[b] = strconv.Itoa(n)
+	}
+	return out
 }

@@ -71,9 +71,11 @@ const grantState = (g) => pick(g, 'status') ?? pick(g, 'state');
 const list = (v) => (Array.isArray(v) ? v : v == null || v === '' ? [] : [v]);
 const enc = encodeURIComponent;
 
+// short abbreviates what is too long to read whole (an address, a digest); ids such as
+// ds-0000000000000001 stay whole, as the CLI takes them.
 function short(id) {
   const t = String(id ?? '');
-  return t.length > 14 ? t.slice(0, 8) + '…' + t.slice(-4) : t;
+  return t.length > 24 ? t.slice(0, 8) + '…' + t.slice(-4) : t;
 }
 
 function idCode(id) {
@@ -481,8 +483,10 @@ function histogram(buckets) {
       s('rect', { x: x + 2, y: hgt - pad - bh, width: Math.max(bw - 4, 1), height: bh, class: 'bar' },
         s('title', null, `[${pick(b, 'from')}, ${pick(b, 'to')}): ${c}`)),
       s('text', { x: x + bw / 2, y: hgt - pad - bh - 4, 'text-anchor': 'middle', class: 'value' }, num(c)),
-      s('text', { x: x + bw / 2, y: hgt - pad + 14, 'text-anchor': 'middle', class: 'label' }, String(pick(b, 'from'))));
+      s('text', { x, y: hgt - pad + 14, 'text-anchor': 'middle', class: 'label' }, String(pick(b, 'from'))));
   });
+  // Edges sit at the bars' sides: bucket b is [edge b, edge b+1).
+  if (buckets.length) svg.append(s('text', { x: w - pad, y: hgt - pad + 14, 'text-anchor': 'middle', class: 'label' }, String(pick(buckets[buckets.length - 1], 'to'))));
   svg.append(s('line', { x1: pad, x2: w - pad, y1: hgt - pad, y2: hgt - pad, class: 'axis' }));
   return svg;
 }
@@ -786,9 +790,9 @@ async function ownerInbox(route, me) {
       h('td', null, list(pick(g, 'datasets')).map((d) => h('a', { href: '#/dataset/' + enc(d) }, idCode(d)))),
       h('td', null, list(pick(g, 'ops')).join(', ')), h('td', null, list(pick(g, 'columns')).join(', ')),
       h('td', null, num(pick(g, 'uses'))), h('td', null, pick(g, 'purpose') || '—'), h('td', null, String(pick(g, 'epsilon') ?? '0')),
-      h('td', { class: 'row-actions' }, reason,
+      h('td', null, h('div', { class: 'row-actions' }, reason,
         h('button', { type: 'button', class: 'approve', onclick: act('approve') }, 'Approve'),
-        h('button', { type: 'button', class: 'reject danger', onclick: act('reject') }, 'Reject')));
+        h('button', { type: 'button', class: 'reject danger', onclick: act('reject') }, 'Reject'))));
   });
   return section('Pending grant requests', h('p', { class: 'hint' }, 'Requests for your datasets waiting for your approval. A grant becomes active once every holder approved.'),
     table('inbox-table', ['Grant', 'Buyer', 'Datasets', 'Ops', 'Columns', 'Uses', 'Purpose', 'ε', ''], rows, 'No pending requests.'));
@@ -1255,13 +1259,13 @@ async function holdsView(route, me) {
       h('td', null, idCode(pick(x, 'id'))), h('td', null, pick(x, 'kind')), h('td', null, idCode(pick(x, 'target'))), h('td', null, pick(x, 'reason')),
       h('td', null, idCode(pick(x, 'by'))), h('td', null, num(pick(x, 'height'))),
       h('td', null, released ? badge('released at ' + released, 'neutral') : badge('in force', 'bad')),
-      h('td', { class: 'row-actions' }, released ? null : [reason, h('button', { type: 'button', class: 'small', onclick: async (e) => {
+      h('td', null, h('div', { class: 'row-actions' }, released ? null : [reason, h('button', { type: 'button', class: 'small', onclick: async (e) => {
         e.target.disabled = true;
         try {
           await api('POST', '/holds/release', { body: { from: me.name, kind: pick(x, 'kind'), id: pick(x, 'target'), reason: reason.value.trim() } });
           render();
         } catch (err) { showProblem(err); e.target.disabled = false; }
-      } }, 'Release')]));
+      } }, 'Release')])));
   });
   return [form, section('Holds', table('holds-table', ['Hold', 'Kind', 'Target', 'Reason', 'By', 'Height', 'State', ''], rows, 'No holds.'))];
 }
@@ -1334,5 +1338,7 @@ $('#token-form').addEventListener('submit', async (e) => {
   }
 });
 $('#signout').addEventListener('click', signOut);
-window.addEventListener('hashchange', () => { clearProblem(); render(); });
+// A new page moves the keyboard focus to its content, as a page load would, so a keyboard or
+// screen-reader user continues from the top of what changed.
+window.addEventListener('hashchange', async () => { clearProblem(); await render(); $('#main').focus({ preventScroll: true }); });
 render();
