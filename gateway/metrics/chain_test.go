@@ -230,7 +230,8 @@ func testFollower(t *testing.T, ctx context.Context, s *marketplace.Session) {
 // level, and sends it what carries secrets: every token (the buyer's computing and reading the
 // decrypted result, another key's refused, an unknown one, one in a query string) and an upload
 // of rows. No log line holds a token, a key of the home, the result or a row, and the log has a
-// line for each request.
+// line for each request; the gateway's /metrics counted the computation, its tx and the
+// requests.
 func testGatewayLogs(t *testing.T, ctx context.Context, home, grant, result string) {
 	var logs syncBuffer
 	logger, err := metrics.NewLogger(&logs, metrics.LogJSON, slog.LevelDebug)
@@ -305,6 +306,22 @@ func testGatewayLogs(t *testing.T, ctx context.Context, home, grant, result stri
 	resp.Body.Close()
 	if _, err := gwclient.New(base, tokens["owner1"]).Upload(ctx, []byte("delta,income\n"+row+"\n")); err != nil {
 		t.Fatal(err)
+	}
+
+	// The gateway's own /metrics saw the same work.
+	fams := scrape(t, base+"/metrics")
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+	}{
+		{"dxp_gateway_computations_total", map[string]string{"op": "sum", "status": "completed"}},
+		{"dxp_gateway_txs_total", map[string]string{"kind": "request_computation", "code": "0"}},
+		{"dxp_http_requests_total", map[string]string{"route": "POST /api/v1/computations", "status": "202"}},
+		{"dxp_http_requests_total", map[string]string{"route": "POST /api/v1/computations", "status": "403"}},
+	} {
+		if got, _ := value(fams, c.name, c.labels); got != 1 {
+			t.Errorf("the gateway's %s%v = %v, want 1", c.name, c.labels, got)
+		}
 	}
 
 	out := logs.String()
