@@ -136,6 +136,7 @@ func (s *Server) holderWrite(r *http.Request, p principal, body []byte, req any,
 	if err != nil {
 		return 0, nil, err
 	}
+	s.catalog.invalidate()
 	d, err := s.detail(r.Context(), ds)
 	return http.StatusOK, d, err
 }

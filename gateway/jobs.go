@@ -288,6 +288,7 @@ func (j *jobs) run(ctx context.Context, jb *job) {
 					jb.log.append("progress", p)
 				}})
 			if err == nil {
+				j.s.catalog.invalidate()
 				j.s.observePublish(res.Rows, time.Since(start))
 				jb.mu.Lock()
 				jb.rec.State, jb.rec.Result = api.JobDone, res
