@@ -214,6 +214,20 @@ func TestPublishResume(t *testing.T) {
 	if d, err := all.RetireDataset(ctx, rid, "owner2", "done"); err != nil || d.Status != string(rights.DatasetRetired) {
 		t.Errorf("retire = %+v, %v", d, err)
 	}
+	// An idempotent write answered by the shared gateway is replayed by this one: the records
+	// are on disk, so a restarted gateway keeps them.
+	verify := func(url string) (int, string, []byte) {
+		req, _ := http.NewRequest("POST", url+api.Prefix+"/datasets/"+e.published(t)+"/verify", nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens["owner1"])
+		req.Header.Set("Idempotency-Key", "verify-across-restarts")
+		status, h, body := statusOf(t, req)
+		return status, h.Get("Idempotent-Replayed"), body
+	}
+	s1, r1, b1 := verify(e.gw.url)
+	s2, r2, b2 := verify(gw.url)
+	if s1 != 200 || r1 != "" || s2 != 200 || r2 != "true" || string(b1) != string(b2) {
+		t.Errorf("verify with a key: %d (replayed %q), then on another gateway %d (replayed %q)", s1, r1, s2, r2)
+	}
 	// The job's record survived on disk, 0600.
 	st, err := os.Stat(filepath.Join(e.home, "gateway", "jobs", ref.Job+".json"))
 	if err != nil || st.Mode().Perm() != 0o600 {

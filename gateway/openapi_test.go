@@ -54,3 +54,44 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("the document does not convert to JSON: %v", err)
 	}
 }
+
+// TestOpenAPIRefsResolve checks that every $ref of the document names a component it defines.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	n := 0
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if ref, ok := x.(string); ok && k == "$ref" {
+					n++
+					var at any = doc
+					for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+						m, ok := at.(map[string]any)
+						if !ok {
+							at = nil
+							break
+						}
+						at = m[part]
+					}
+					if at == nil {
+						t.Errorf("$ref %s names nothing in the document", ref)
+					}
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
+	if n < 50 {
+		t.Errorf("only %d $refs found; the walk is broken", n)
+	}
+}

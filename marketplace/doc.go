@@ -74,7 +74,13 @@
 // the chain fixes who switches, and each of them posts its key-switch share toward the buyer's
 // RLWE key (with its share of the DP noise, if any). The buyer aggregates the shares and decrypts
 // alone, and the chain settles the payment. A count without noise is answered by the chain from
-// the registered row counts. The committee's view of the chain (which listings and computations
+// the registered row counts. Compute is SubmitComputation (which returns once the chain
+// committed the request) then AwaitComputation (which waits and decrypts, and can be called again
+// from the SubmittedComputation's exported fields, as the gateway does after a restart);
+// QuoteComputation says, with nothing submitted, what a request would cost and why the chain
+// would refuse it. For the gateway and the audit explorer, Catalog takes search and filters,
+// VerifyDataset re-verifies one dataset as Audit does every dataset, and Flows finds the
+// transactions touching a dataset, party or grant in the node's tx index. The committee's view of the chain (which listings and computations
 // wait for a member, and its posts) is MemberBoard; package devnet runs members over it, with
 // InputChecker (inputs.go) as the check of input proofs: before attesting a pending listing a
 // member checks that each input proof's listed evaluations are those of the stored ciphertext and

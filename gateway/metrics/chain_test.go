@@ -2,11 +2,17 @@ package metrics_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +20,9 @@ import (
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/devnet/devnettest"
+	"github.com/dxplabs/dxp/gateway"
+	"github.com/dxplabs/dxp/gateway/api"
+	gwclient "github.com/dxplabs/dxp/gateway/client"
 	"github.com/dxplabs/dxp/gateway/metrics"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/rights"
@@ -102,12 +111,9 @@ func refuseInBlock(t *testing.T, ctx context.Context, s *marketplace.Session) st
 	return strconv.FormatUint(uint64(te.Code), 10)
 }
 
-// TestChainFollower follows a real devnet through a publish, a grant, a computation and a
-// refused tx: the txs it counts by kind and code are the chain's (the accepted ones agree with
-// the parties' nonces on chain), every member posted and owes nothing once the work is done,
-// and neither a restart on the state file nor a state file of another chain counts a block
-// twice or leaves one out.
-func TestChainFollower(t *testing.T) {
+// TestOnDevnet shares one devnet, with a dataset published, a grant approved and a sum computed,
+// between the chain follower's test and the gateway's logs.
+func TestOnDevnet(t *testing.T) {
 	home := t.TempDir()
 	dn := devnettest.Start(t, devnet.Config{Home: home})
 	defer dn.Stop()
@@ -119,9 +125,20 @@ func TestChainFollower(t *testing.T) {
 	}
 	defer s.Close()
 	g := devnettest.ApprovedGrant(t, ctx, s, home, devnettest.Table(t, 100, 1), "survey", 1, rights.OpSum, "delta", 2)
-	if _, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}}); err != nil {
+	sum, err := s.Compute(ctx, marketplace.ComputeRequest{From: "buyer1", Grant: g.ID, Op: rights.OpSum, Columns: []string{"delta"}})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("follower", func(t *testing.T) { testFollower(t, ctx, s) })
+	t.Run("gateway logs no secrets", func(t *testing.T) { testGatewayLogs(t, ctx, home, g.ID, sum.Result) })
+}
+
+// testFollower follows the devnet through the publish, the grant, the computation and a refused
+// tx: the txs it counts by kind and code are the chain's (the accepted ones agree with the
+// parties' nonces on chain), every member posted and owes nothing once the work is done, and
+// neither a restart on the state file nor a state file of another chain counts a block twice
+// or leaves one out.
+func testFollower(t *testing.T, ctx context.Context, s *marketplace.Session) {
 	refused := refuseInBlock(t, ctx, s)
 
 	stateFile := filepath.Join(t.TempDir(), "gateway", "metrics.json")
@@ -207,4 +224,98 @@ func TestChainFollower(t *testing.T) {
 		t.Errorf("with another chain's state file, accepted grant requests = %v, want 1", got)
 	}
 	stop()
+}
+
+// testGatewayLogs runs a real gateway on the devnet's home with the gateway's logger at debug
+// level, and sends it what carries secrets: every token (the buyer's computing and reading the
+// decrypted result, another key's refused, an unknown one, one in a query string) and an upload
+// of rows. No log line holds a token, a key of the home, the result or a row, and the log has a
+// line for each request.
+func testGatewayLogs(t *testing.T, ctx context.Context, home, grant, result string) {
+	var logs syncBuffer
+	logger, err := metrics.NewLogger(&logs, metrics.LogJSON, slog.LevelDebug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.New(ctx, gateway.Config{Home: home, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, l) }()
+	defer func() {
+		stop()
+		<-served
+	}()
+	base := "http://" + l.Addr().String()
+	secrets := map[string]string{}
+	tokens := map[string]string{}
+	for _, name := range []string{gateway.HomeToken, "owner1", "buyer1"} {
+		tok, err := gateway.Token(home, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = tok
+		secrets["the "+name+" token"] = tok
+	}
+	for _, name := range []string{"owner1", "buyer1"} {
+		k, err := marketplace.LoadKey(home, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed := k.Private.Seed()
+		secrets[name+"'s key (hex)"] = hex.EncodeToString(seed)
+		secrets[name+"'s key (base64)"] = base64.StdEncoding.EncodeToString(seed)
+		if len(k.RLWESecret) > 0 {
+			secrets[name+"'s RLWE secret key"] = base64.StdEncoding.EncodeToString(k.RLWESecret)[:64]
+		}
+	}
+	const row = "4817,987654.31"
+	secrets["a row"] = "987654.31"
+
+	buyer := gwclient.New(base, tokens["buyer1"])
+	ref, err := buyer.Compute(ctx, api.ComputationRequest{From: "buyer1", Grant: grant, Op: string(rights.OpSum), Columns: []string{"delta"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := buyer.WaitComputation(ctx, ref.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Result == nil || c.Result.Result != result {
+		t.Fatalf("the gateway's sum = %+v, want %s (the same data as the CLI's)", c.Result, result)
+	}
+	secrets["the result"] = result
+	if _, err := gwclient.New(base, tokens["owner1"]).Compute(ctx, api.ComputationRequest{From: "buyer1", Grant: grant, Op: string(rights.OpSum), Columns: []string{"delta"}}); err == nil {
+		t.Error("owner1's token computed as buyer1")
+	}
+	if _, err := gwclient.New(base, "not-a-token-"+tokens["buyer1"][:8]).Whoami(ctx); err == nil {
+		t.Error("an unknown token was let in")
+	}
+	resp, err := http.Get(base + "/api/v1/whoami?token=" + tokens[gateway.HomeToken])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := gwclient.New(base, tokens["owner1"]).Upload(ctx, []byte("delta,income\n"+row+"\n")); err != nil {
+		t.Fatal(err)
+	}
+
+	out := logs.String()
+	for name, secret := range secrets {
+		if strings.Contains(out, secret) {
+			t.Errorf("the gateway's log holds %s", name)
+		}
+	}
+	for _, route := range []string{"POST /api/v1/computations", "GET /api/v1/computations/{id}", "GET /api/v1/whoami", "POST /api/v1/uploads"} {
+		if !strings.Contains(out, route) {
+			t.Errorf("the gateway's log has no line for %s:\n%s", route, out)
+		}
+	}
 }
