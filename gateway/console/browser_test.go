@@ -58,7 +58,9 @@ type tab struct {
 
 func (b tab) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute) // a wait for what never shows fails
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("%s: %s: %v", b.role, what, err)
 	}
 }
@@ -121,8 +123,87 @@ func (b tab) snap(t *testing.T, name string) {
 	}
 }
 
+// page is the URL of a console page, loaded afresh: a new query string makes the browser load the
+// page again even when the tab already shows that hash (which would not even fire hashchange).
+func page(base, hash string) string {
+	return base + "/?" + strconv.FormatInt(time.Now().UnixNano(), 36) + hash
+}
+
 // css is a CSS selector for the chromedp actions.
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// startConsole starts a devnet with the keys owner1 and buyer1, a gateway over its home serving
+// the console on a loopback port, and a headless chromium with a tab per role (owner1, buyer1,
+// regulator), each signed in with its key's token. Everything stops when the test ends; page
+// errors fail the test, and screenshots are saved when it failed.
+func startConsole(t *testing.T) (home, base string, owner, buyer, regulator tab) {
+	t.Helper()
+	browser := chromium(t)
+	home = t.TempDir()
+	// The smallest ring and the one width the tests' columns need keep the setup loaded from the
+	// cache and the proofs quick; the flows are the same at any size.
+	dn := devnettest.Start(t, devnet.Config{Home: home, Slots: 1024, Widths: []int{32}})
+	t.Cleanup(func() {
+		if err := dn.Stop(); err != nil {
+			t.Errorf("stop the devnet: %v", err)
+		}
+	})
+	devnettest.MustKey(t, home, "owner1", rights.RoleOwner)
+	devnettest.MustKey(t, home, "buyer1", rights.RoleBuyer)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	gw, err := gateway.New(ctx, gateway.Config{Home: home})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("gateway: %v", err)
+		}
+	})
+	base = "http://" + ln.Addr().String()
+	tokens := gatewayTokens(t, home)
+
+	alloc, stopAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 1000))...)
+	t.Cleanup(stopAlloc)
+	browserCtx, stopBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(stopBrowser)
+	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", browser, err)
+	}
+	var tabs []tab
+	console := &consoleLog{}
+	for _, role := range []string{"owner", "buyer", "regulator"} {
+		tctx, closeTab := chromedp.NewContext(browserCtx)
+		t.Cleanup(closeTab)
+		if err := chromedp.Do(tctx); err != nil { // opens the tab
+			t.Fatal(err)
+		}
+		go console.read(tctx, role)
+		tabs = append(tabs, tab{role: role, ctx: tctx})
+	}
+	t.Cleanup(func() { console.check(t) })
+	t.Cleanup(func() { screenshots(t, base, tabs) })
+
+	for _, b := range tabs {
+		key := map[string]string{"owner": "owner1", "buyer": "buyer1", "regulator": "regulator"}[b.role]
+		b.run(t, "sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#token")),
+			chromedp.SendKeys(css("#token"), tokens[key]), chromedp.Click(css("#token-form button")))
+		b.waitFor(t, "see its role", fmt.Sprintf(`document.querySelector('#roles a[href="#/%s"]') !== null && document.querySelector('#view').dataset.ready !== undefined`, b.role), 20*time.Second)
+	}
+	return home, base, tabs[0], tabs[1], tabs[2]
+}
 
 // TestConsoleInBrowser drives the console in headless chromium against a real gateway over a
 // real devnet, as the three roles would: the owner publishes a CSV through the wizard and
@@ -130,36 +211,7 @@ func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 // buyer runs a mean and sees the exact answer, the regulator finds the flow and freezes the
 // dataset, and the buyer's next computation is refused on screen with the chain's code.
 func TestConsoleInBrowser(t *testing.T) {
-	browser := chromium(t)
-	home := t.TempDir()
-	// The smallest ring and the one width the survey needs keep the setup loaded from the cache and
-	// the proofs quick; the flow is the same at any size.
-	dn := devnettest.Start(t, devnet.Config{Home: home, Slots: 1024, Widths: []int{32}})
-	defer dn.Stop()
-	devnettest.MustKey(t, home, "owner1", rights.RoleOwner)
-	devnettest.MustKey(t, home, "buyer1", rights.RoleBuyer)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
-	gw, err := gateway.New(ctx, gateway.Config{Home: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- gw.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("gateway: %v", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
-	tokens := gatewayTokens(t, home)
+	_, base, owner, buyer, regulator := startConsole(t)
 
 	// The CSV the owner chooses in the wizard, and the exact mean the buyer must see.
 	csvPath := filepath.Join(t.TempDir(), "survey.csv")
@@ -180,36 +232,6 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantMean := devnet.PlaintextAnswer(rights.OpMean, "income", schema, []*marketplace.Table{table})
-
-	alloc, stopAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 1000))...)
-	defer stopAlloc()
-	browserCtx, stopBrowser := chromedp.NewContext(alloc)
-	defer stopBrowser()
-	if err := chromedp.Do(browserCtx); err != nil { // starts the browser
-		t.Fatalf("start %s: %v", browser, err)
-	}
-	var tabs []tab
-	var console consoleLog
-	for _, role := range []string{"owner", "buyer", "regulator"} {
-		tctx, closeTab := chromedp.NewContext(browserCtx)
-		defer closeTab()
-		if err := chromedp.Do(tctx); err != nil { // opens the tab
-			t.Fatal(err)
-		}
-		go console.read(tctx, role)
-		tabs = append(tabs, tab{role: role, ctx: tctx})
-	}
-	defer console.check(t)
-	owner, buyer, regulator := tabs[0], tabs[1], tabs[2]
-	defer screenshots(t, base, tabs)
-
-	for _, b := range tabs {
-		key := map[string]string{"owner": "owner1", "buyer": "buyer1", "regulator": "regulator"}[b.role]
-		b.run(t, "sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#token")),
-			chromedp.SendKeys(css("#token"), tokens[key]), chromedp.Click(css("#token-form button")))
-		b.waitFor(t, "see its role", fmt.Sprintf(`document.querySelector('#roles a[href="#/%s"]') !== null && document.querySelector('#view').dataset.ready !== undefined`, b.role), 20*time.Second)
-	}
 
 	// The owner publishes the CSV through the wizard and watches its progress.
 	owner.run(t, "open the wizard", chromedp.Navigate(base+"/#/owner/publish"), chromedp.WaitVisible(css("#csv-file")),
@@ -261,7 +283,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The buyer is quoted, runs a mean and sees the exact answer.
 	compute := func(op, column, edges string) {
-		buyer.run(t, "open a new computation", chromedp.Navigate(base+"/?"+strconv.FormatInt(time.Now().UnixNano(), 36)+"#/buyer/compute/"+grant),
+		buyer.run(t, "open a new computation", chromedp.Navigate(page(base, "#/buyer/compute/"+grant)),
 			chromedp.WaitVisible(css("#compute-form")))
 		// Choose as a user does: the op's change event shows the fields it takes.
 		if _, err := chromedp.Run(buyer.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
@@ -457,4 +479,65 @@ func ageCounts(table *marketplace.Table, edges []int64) []string {
 		out[b] = strconv.Itoa(n)
 	}
 	return out
+}
+
+// TestAttackConsoleMarkupInjection is an owner and a buyer who write markup where the other
+// party's console shows their words: the owner names and describes a dataset with an image whose
+// error handler runs script, and with a script element; the buyer requests a grant with such a
+// purpose. The victims' pages must show the words as text: no element made from them, and no
+// script run.
+func TestAttackConsoleMarkupInjection(t *testing.T) {
+	home, base, owner, buyer, _ := startConsole(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := marketplace.Open(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const (
+		image  = `<img src=x onerror="window.__pwned='image'">`
+		script = `<script>window.__pwned='script'</script>`
+	)
+	schema, err := marketplace.ParseSchema(strings.NewReader(`{"columns":[{"name":"score","type":"integer","min":0,"max":100}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := []byte("score\n1\n5\n9\n40\n")
+	pub, err := s.Publish(ctx, marketplace.PublishRequest{From: "owner1", Name: image, Description: script, Schema: schema,
+		CSV: marketplace.BytesSource("evil.csv", csv), Price: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.RequestGrant(ctx, marketplace.GrantRequest{From: "buyer1", Datasets: []string{pub.Dataset},
+		Ops: []rights.Op{rights.OpSum}, Columns: []string{"score"}, Uses: 1, Purpose: image})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// harmless checks the page: the words are there as text, no element came from them, and
+	// no script of theirs ran.
+	harmless := func(b tab, where, words string) {
+		t.Helper()
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+			const view = document.querySelector('#view');
+			if (window.__pwned !== undefined) return 'a script ran: ' + window.__pwned;
+			if (view.querySelector('img, script, svg image')) return 'an element was made: ' + view.querySelector('img, script').outerHTML;
+			if (!view.textContent.includes(%q)) return 'the words are not shown as text';
+			return 'ok'; })()`, words)))
+		if err != nil {
+			t.Fatalf("%s: check %s: %v", b.role, where, err)
+		}
+		if got != "ok" {
+			t.Errorf("%s: %s: %s", b.role, where, got)
+		}
+	}
+	row := fmt.Sprintf(`#catalog-table tr[data-id="%s"]`, pub.Dataset)
+	buyer.run(t, "open the catalog", chromedp.Navigate(page(base, "#/buyer")), chromedp.WaitVisible(css(row)), chromedp.Sleep(300*time.Millisecond))
+	harmless(buyer, "the catalog", image)
+	buyer.run(t, "open the dataset", chromedp.Navigate(page(base, "#/dataset/"+pub.Dataset)), chromedp.WaitVisible(css("#columns-table")), chromedp.Sleep(300*time.Millisecond))
+	harmless(buyer, "the dataset's page", script)
+	inbox := fmt.Sprintf(`#inbox-table tr[data-id="%s"]`, g.ID)
+	owner.run(t, "open the inbox", chromedp.Navigate(page(base, "#/owner/inbox")), chromedp.WaitVisible(css(inbox)), chromedp.Sleep(300*time.Millisecond))
+	harmless(owner, "the grant inbox", image)
 }

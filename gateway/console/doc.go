@@ -31,6 +31,8 @@
 // streams are read with fetch (EventSource cannot send a token), so the token never appears in
 // a URL or a log.
 //
-// Its browser test (console_test, TestConsoleInBrowser) drives Debian's chromium through chromedp
-// against a real gateway over a real devnet.
+// Its browser tests drive Debian's chromium through chromedp against a real gateway over a real
+// devnet: TestConsoleInBrowser runs the three roles' flow, and TestAttackConsoleMarkupInjection
+// has an owner and a buyer write markup into names, descriptions and purposes the other party's
+// page shows.
 package console
