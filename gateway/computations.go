@@ -147,8 +147,11 @@ func chainStage(st rights.ComputationStatus) string {
 // notYetGrace is how long a computation just committed may still be unknown to a query.
 const notYetGrace = 5 * time.Second
 
-// watchInterval is how often a computation under way is read from the chain.
-const watchInterval = 200 * time.Millisecond
+// watchInterval is how often a computation under way is read from the chain: as often as the
+// CLI's session does (marketplace's waitComputation), so an answer through the gateway is not
+// later than through the CLI by half a poll. At 200 ms, `dxp bench gateway` measured a mean
+// 22% slower through the gateway (0.84 s against 0.69 s, medians of 5, loaded machine).
+const watchInterval = 100 * time.Millisecond
 
 // watch reads computation id from the chain until it is no longer under way, calling onChange
 // whenever its status changes, and returns it as it ended.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-		"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp"
 
 	"github.com/dxplabs/dxp/devnet"
 	"github.com/dxplabs/dxp/devnet/devnettest"
