@@ -54,23 +54,11 @@ func newComputations(s *Server, dir string) (*computations, error) {
 		return nil, err
 	}
 	c := &computations{s: s, dir: dir, byID: map[string]*tracked{}}
-	entries, err := os.ReadDir(dir)
+	recs, err := readRecords[computationRecord](dir, "computation record")
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || !validID(id) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		var rec computationRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return nil, fmt.Errorf("computation record %s is corrupt: %w", id, err)
-		}
+	for id, rec := range recs {
 		sub := rec.Submitted
 		c.byID[id] = &tracked{rec: rec, sub: &sub, log: newEventLog()}
 	}

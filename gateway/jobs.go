@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,23 +66,11 @@ func newJobs(s *Server, dir, uploads string) (*jobs, error) {
 		}
 	}
 	j := &jobs{s: s, dir: dir, uploads: uploads, slots: make(chan struct{}, s.cfg.PublishWorkers), byID: map[string]*job{}}
-	entries, err := os.ReadDir(dir)
+	recs, err := readRecords[jobRecord](dir, "job")
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || !validID(id) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		var rec jobRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return nil, fmt.Errorf("job %s is corrupt: %w", id, err)
-		}
+	for id, rec := range recs {
 		jb := &job{rec: rec, log: newEventLog()}
 		switch rec.State {
 		case api.JobDone:

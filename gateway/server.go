@@ -242,6 +242,33 @@ func pathID(r *http.Request) (string, error) {
 	return id, nil
 }
 
+// readRecords reads the records the gateway kept in dir, one ID.json file each (jobs,
+// computations), by id; files that are not such a record are left alone, and a record that does
+// not decode is an error naming it as what.
+func readRecords[T any](dir, what string) (map[string]T, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	recs := map[string]T{}
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || !validID(id) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var rec T
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return nil, fmt.Errorf("%s %s is corrupt: %w", what, id, err)
+		}
+		recs[id] = rec
+	}
+	return recs, nil
+}
+
 func validID(id string) bool {
 	if id == "" || len(id) > 128 || id[0] == '.' || id[0] == '-' {
 		return false
