@@ -106,7 +106,7 @@ func (s *Server) listHolds(r *http.Request, _ principal) (int, any, error) {
 	}
 	out := make([]api.Hold, len(holds))
 	for i := range holds {
-		out[i] = api.HoldOf(&holds[i])
+		out[i] = marketplace.AuditHoldOf(&holds[i])
 	}
 	return http.StatusOK, page(out, func(h api.Hold) string { return h.ID }, limit, after), nil
 }
@@ -141,7 +141,7 @@ func (s *Server) freeze(r *http.Request, p principal, body []byte) (int, any, er
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, api.HoldOf(h), nil
+	return http.StatusCreated, marketplace.AuditHoldOf(h), nil
 }
 
 func (s *Server) unfreeze(r *http.Request, p principal, body []byte) (int, any, error) {
@@ -153,7 +153,7 @@ func (s *Server) unfreeze(r *http.Request, p principal, body []byte) (int, any, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, api.HoldOf(h), nil
+	return http.StatusOK, marketplace.AuditHoldOf(h), nil
 }
 
 func (s *Server) listProposals(r *http.Request, _ principal) (int, any, error) {
@@ -167,7 +167,7 @@ func (s *Server) listProposals(r *http.Request, _ principal) (int, any, error) {
 	}
 	out := make([]api.Proposal, len(props))
 	for i := range props {
-		out[i] = api.ProposalOf(&props[i])
+		out[i] = marketplace.AuditProposalOf(&props[i])
 	}
 	return http.StatusOK, page(out, func(p api.Proposal) string { return p.ID }, limit, after), nil
 }
@@ -189,7 +189,7 @@ func (s *Server) propose(r *http.Request, p principal, body []byte) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, api.ProposalOf(prop), nil
+	return http.StatusCreated, marketplace.AuditProposalOf(prop), nil
 }
 
 func (s *Server) vote(r *http.Request, p principal, body []byte) (int, any, error) {
@@ -209,5 +209,5 @@ func (s *Server) vote(r *http.Request, p principal, body []byte) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, api.ProposalOf(prop), nil
+	return http.StatusOK, marketplace.AuditProposalOf(prop), nil
 }

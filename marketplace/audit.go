@@ -155,6 +155,8 @@ type AuditProduct struct {
 	Issued      int64             `json:"issued_height"`
 }
 
+// AuditHold is a regulator's freeze of one object, in force until released: the audit report's
+// and the gateway's view of a rights.Hold.
 type AuditHold struct {
 	ID            string         `json:"id"`
 	Kind          string         `json:"kind"`
@@ -168,6 +170,14 @@ type AuditHold struct {
 	ReleaseReason string         `json:"release_reason,omitempty"`
 }
 
+// AuditHoldOf is h as the audit report and the gateway show it.
+func AuditHoldOf(h *rights.Hold) AuditHold {
+	return AuditHold{ID: h.ID, Kind: string(h.Kind), Target: h.Target, Reason: h.Reason, By: h.By,
+		Height: h.Height, InForce: h.Released == 0, Released: h.Released, ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason}
+}
+
+// AuditProposal is a proposed change to the regulators and its votes: the audit report's and the
+// gateway's view of a rights.Proposal.
 type AuditProposal struct {
 	ID         string           `json:"id"`
 	Change     string           `json:"change"`
@@ -179,6 +189,12 @@ type AuditProposal struct {
 	Proposed   int64            `json:"proposed_height"`
 	Decided    int64            `json:"decided_height,omitempty"`
 	Regulators []rights.Address `json:"regulators_after,omitempty"`
+}
+
+// AuditProposalOf is p as the audit report and the gateway show it.
+func AuditProposalOf(p *rights.Proposal) AuditProposal {
+	return AuditProposal{ID: p.ID, Change: string(p.Change), Address: p.Address, Proposer: p.Proposer, Reason: p.Reason,
+		Votes: p.Votes, Status: string(p.Status), Proposed: p.Proposed, Decided: p.Decided, Regulators: p.Regulators}
 }
 
 // AuditEpsilon is the privacy budget spent, per grant and per dataset, as decimals.
@@ -265,8 +281,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 	}
 	inForce := map[string]string{} // kind/target -> hold id
 	for _, h := range holds {
-		r.Holds = append(r.Holds, AuditHold{ID: h.ID, Kind: string(h.Kind), Target: h.Target, Reason: h.Reason, By: h.By,
-			Height: h.Height, InForce: h.Released == 0, Released: h.Released, ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason})
+		r.Holds = append(r.Holds, AuditHoldOf(&h))
 		if h.Released == 0 {
 			inForce[string(h.Kind)+"/"+h.Target] = h.ID
 		}
@@ -376,9 +391,7 @@ func (s *Session) Audit(ctx context.Context, from string) (*AuditReport, error) 
 		return nil, err
 	}
 	for _, p := range proposals {
-		r.RegulatorChanges = append(r.RegulatorChanges, AuditProposal{ID: p.ID, Change: string(p.Change), Address: p.Address,
-			Proposer: p.Proposer, Reason: p.Reason, Votes: p.Votes, Status: string(p.Status), Proposed: p.Proposed,
-			Decided: p.Decided, Regulators: p.Regulators})
+		r.RegulatorChanges = append(r.RegulatorChanges, AuditProposalOf(&p))
 	}
 
 	payments, err := client.List[rights.Payment](ctx, s.Chain)

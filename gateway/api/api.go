@@ -408,45 +408,12 @@ type Attestation struct {
 	Height int64          `json:"height"`
 }
 
-// Hold is a regulator's freeze of one object; InForce until released.
-type Hold struct {
-	ID            string         `json:"id"`
-	Kind          string         `json:"kind"`
-	Target        string         `json:"target"`
-	Reason        string         `json:"reason"`
-	By            rights.Address `json:"by"`
-	Height        int64          `json:"height"`
-	InForce       bool           `json:"in_force"`
-	Released      int64          `json:"released,omitempty"`
-	ReleasedBy    rights.Address `json:"released_by,omitempty"`
-	ReleaseReason string         `json:"release_reason,omitempty"`
-}
+// Hold is a regulator's freeze of one object; in force until released. It is the audit report's
+// view, so that a hold reads the same in `dxp audit` and through the API.
+type Hold = marketplace.AuditHold
 
-// HoldOf is h as the API shows it.
-func HoldOf(h *rights.Hold) Hold {
-	return Hold{ID: h.ID, Kind: string(h.Kind), Target: h.Target, Reason: h.Reason, By: h.By, Height: h.Height,
-		InForce: h.Released == 0, Released: h.Released, ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason}
-}
-
-// Proposal is a proposed change to the regulators.
-type Proposal struct {
-	ID         string           `json:"id"`
-	Proposer   rights.Address   `json:"proposer"`
-	Change     string           `json:"change"`
-	Address    rights.Address   `json:"address"`
-	Reason     string           `json:"reason"`
-	Votes      []rights.Address `json:"votes"`
-	Status     string           `json:"status"`
-	Proposed   int64            `json:"proposed"`
-	Decided    int64            `json:"decided,omitempty"`
-	Regulators []rights.Address `json:"regulators,omitempty"`
-}
-
-// ProposalOf is p as the API shows it.
-func ProposalOf(p *rights.Proposal) Proposal {
-	return Proposal{ID: p.ID, Proposer: p.Proposer, Change: string(p.Change), Address: p.Address, Reason: p.Reason,
-		Votes: p.Votes, Status: string(p.Status), Proposed: p.Proposed, Decided: p.Decided, Regulators: p.Regulators}
-}
+// Proposal is a proposed change to the regulators, as the audit report shows it.
+type Proposal = marketplace.AuditProposal
 
 // Product is a data product and whether it is frozen now.
 type Product struct {

@@ -1253,7 +1253,7 @@ async function holdsView(route, me) {
     } catch (err) { showProblem(err, form); }
   });
   const rows = holds.map((x) => {
-    const released = pick(x, 'in_force') === false || Number(pick(x, 'released') || 0) > 0 ? Number(pick(x, 'released') || 0) || 'once' : 0;
+    const released = pick(x, 'in_force') === false || Number(pick(x, 'released_height') || 0) > 0 ? Number(pick(x, 'released_height') || 0) || 'once' : 0;
     const reason = h('input', { 'aria-label': 'Reason to release hold ' + pick(x, 'id'), placeholder: 'reason', class: 'reason' });
     return h('tr', { 'data-id': pick(x, 'id'), 'data-target': pick(x, 'target') },
       h('td', null, idCode(pick(x, 'id'))), h('td', null, pick(x, 'kind')), h('td', null, idCode(pick(x, 'target'))), h('td', null, pick(x, 'reason')),
