@@ -31,6 +31,9 @@ type DemoConfig struct {
 	// SetupCache is where the devnet's insecure circuit setups are reused from (see
 	// Config.SetupCache); empty sets them up afresh.
 	SetupCache string
+	// Metrics, if set, is where the devnet's node serves CometBFT's metrics (Config.Metrics):
+	// `dxp demo --serve` points its gateway's cometbft_metrics there.
+	Metrics string
 	// Serve, if set, is called once every check passed, with the report so far, while the
 	// devnet still runs; the devnet stops (and a temporary home is removed) when it returns.
 	// `dxp demo --serve` starts a gateway in it and serves the console until interrupted.
@@ -102,7 +105,7 @@ func Demo(ctx context.Context, cfg DemoConfig) (rep *DemoReport, err error) {
 	}
 	// Only the widths the demo's columns need: each is one input-histogram setup on a first run
 	// (about as costly as a plain input setup of twice the width), on top of the frequency table's.
-	dn, err := Start(ctx, Config{Home: home, RPC: rpc, Log: cfg.Log, SetupCache: cfg.SetupCache, Widths: widthsFor(schema)})
+	dn, err := Start(ctx, Config{Home: home, RPC: rpc, Log: cfg.Log, SetupCache: cfg.SetupCache, Widths: widthsFor(schema), Metrics: cfg.Metrics})
 	if err != nil {
 		return nil, err
 	}

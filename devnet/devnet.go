@@ -68,6 +68,10 @@ type Config struct {
 	// ComputationDeadline is how many blocks a computation has to complete before it is
 	// refunded (first start only); zero means 600.
 	ComputationDeadline int64
+	// Metrics, if set ("127.0.0.1:26660"), is where the node serves CometBFT's own Prometheus
+	// metrics at /metrics (node.Config.MetricsListen), e.g. for a gateway's cometbft_metrics.
+	// Not recorded: each start says whether to serve them.
+	Metrics string
 	// Log receives progress lines (never secrets); nil discards them.
 	Log *slog.Logger
 }
@@ -178,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (*Devnet, error) {
 			}
 		}
 	}
-	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, log)
+	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, cfg.Metrics, log)
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
@@ -196,14 +200,15 @@ func Start(ctx context.Context, cfg Config) (*Devnet, error) {
 }
 
 // startHome runs the validator of an initialised home (a devnet's or a localnet validator's) and
-// the committee members whose identities the home holds.
-func startHome(ctx context.Context, home string, conf *marketplace.Config, timeoutCommit time.Duration, log *slog.Logger) (*Devnet, error) {
+// the committee members whose identities the home holds; with metrics set, the node serves
+// CometBFT's metrics there.
+func startHome(ctx context.Context, home string, conf *marketplace.Config, timeoutCommit time.Duration, metrics string, log *slog.Logger) (*Devnet, error) {
 	bucket, err := marketplace.OpenBucket(ctx, conf.Storage)
 	if err != nil {
 		return nil, fmt.Errorf("open storage %s: %w", marketplace.RedactURL(conf.Storage), err)
 	}
 	node, err := node.Start(ctx, node.Config{Home: filepath.Join(home, "node"), RPCListen: conf.RPC,
-		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: marketplace.Verifier{}})
+		P2PListen: conf.P2P, Peers: conf.Peers, TimeoutCommit: timeoutCommit, Verifier: marketplace.Verifier{}, MetricsListen: metrics})
 	if err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
 	}

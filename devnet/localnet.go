@@ -277,6 +277,7 @@ func freeLoopback() (string, error) {
 type ValidatorConfig struct {
 	Home          string        // the validator's home (ValidatorHome), or a devnet's
 	TimeoutCommit time.Duration // zero means the node's default
+	Metrics       string        // where the node serves CometBFT's metrics (Config.Metrics); "" none
 	Log           *slog.Logger  // nil discards progress lines
 }
 
@@ -295,7 +296,7 @@ func StartValidator(ctx context.Context, cfg ValidatorConfig) (*Devnet, error) {
 	if !node.Initialized(filepath.Join(cfg.Home, "node")) {
 		return nil, fmt.Errorf("%s holds no validator (no node/ with a genesis and keys)", cfg.Home)
 	}
-	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, log)
+	d, err := startHome(ctx, cfg.Home, conf, cfg.TimeoutCommit, cfg.Metrics, log)
 	if err != nil {
 		return nil, fmt.Errorf("validator %s: %w", cfg.Home, err)
 	}

@@ -29,8 +29,8 @@ type Config struct {
 	ComputeTimeout time.Duration
 	// PublishWorkers is how many publish jobs run at once (each uses every core while proving).
 	PublishWorkers int
-	// CometBFTMetrics is the URL of the node's own Prometheus metrics (its instrumentation
-	// listener), re-exposed at /metrics beside DXP's; empty: none.
+	// CometBFTMetrics is the URL of the node's own Prometheus metrics (node.Config.MetricsListen,
+	// `--metrics` of `dxp devnet start`), re-exposed at /metrics beside DXP's; empty: none.
 	CometBFTMetrics string
 	Logger          *slog.Logger // nil: discard; make it with metrics.NewLogger, which redacts secrets
 }
@@ -137,7 +137,7 @@ publish_workers = 1
 log_format = "text"
 log_level = "info"
 
-# The node's own Prometheus metrics (CometBFT's instrumentation listener, e.g.
+# The node's own Prometheus metrics (a node started with --metrics 127.0.0.1:26660 serves them at
 # "http://127.0.0.1:26660/metrics"), re-exposed at /metrics beside DXP's. Empty: none.
 cometbft_metrics = ""
 `

@@ -16,8 +16,9 @@ import (
 const demoListen = "127.0.0.1:8480"
 
 // serveDemo runs a gateway over the demo's home until ctx ends, after printing the console's
-// URL and the home's token (which acts for every key of the demo: owners, buyer, regulator).
-func serveDemo(ctx context.Context, c *cli.Context, home string) error {
+// URL and the home's token (which acts for every key of the demo: owners, buyer, regulator). Its
+// /metrics re-exposes the node's CometBFT metrics, read from cometMetrics.
+func serveDemo(ctx context.Context, c *cli.Context, home, cometMetrics string) error {
 	addr := c.String("listen")
 	ln, err := net.Listen("tcp", orDefault(addr, demoListen))
 	if err != nil && addr == "" { // the default port is taken: any free one will do
@@ -26,7 +27,7 @@ func serveDemo(ctx context.Context, c *cli.Context, home string) error {
 	if err != nil {
 		return fmt.Errorf("listen for the console: %w", err)
 	}
-	gw, err := gateway.New(ctx, gateway.Config{Home: home})
+	gw, err := gateway.New(ctx, gateway.Config{Home: home, CometBFTMetrics: cometMetrics})
 	if err != nil {
 		ln.Close()
 		return err

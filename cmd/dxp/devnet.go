@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dxplabs/dxp/devnet"
+	"github.com/dxplabs/dxp/internal/freeport"
 	"github.com/dxplabs/dxp/marketplace"
 	"github.com/dxplabs/dxp/mpc"
 	"github.com/dxplabs/dxp/rights"
@@ -36,12 +37,13 @@ func devnetCommand() *cli.Command {
 				&cli.BoolFlag{Name: "external-members", Usage: "write a member home per committee member (HOME/committee/member-K) and leave the members to " +
 					"`dxp committee member start --home HOME/committee/member-K`, one process each, instead of running them here"},
 				&cli.Int64Flag{Name: "deadline", Usage: "blocks a computation has to complete before it is refunded (first start only; default 600)"},
+				metricsFlag,
 			},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				dn, err := devnet.Start(c.Context, devnet.Config{Home: c.String("home"),
 					RPC: c.String("rpc"), Storage: c.String("storage"), Members: c.Int("members"), Threshold: c.Int("threshold"), ChunkSize: c.Int("chunk-size"),
-					Slots: c.Uint64("slots"), SecureInputs: c.Bool("input-proofs"), SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Log: log})
+					Slots: c.Uint64("slots"), SecureInputs: c.Bool("input-proofs"), SetupCache: setupCacheDir(), ExternalMembers: c.Bool("external-members"), ComputationDeadline: c.Int64("deadline"), Metrics: c.String("metrics"), Log: log})
 				if err != nil {
 					return err
 				}
@@ -57,6 +59,10 @@ func devnetCommand() *cli.Command {
 		}},
 	}
 }
+
+// metricsFlag is where a node serves CometBFT's own Prometheus metrics.
+var metricsFlag = &cli.StringFlag{Name: "metrics", Usage: "serve the node's CometBFT metrics (cometbft_*) at http://HOST:PORT/metrics, e.g. 127.0.0.1:26660, " +
+	"for a scraper or a gateway's cometbft_metrics (default: not served)"}
 
 // slotsFlag is the ring size of a new development network (devnet.Config.Slots).
 var slotsFlag = &cli.Uint64Flag{Name: "slots", Usage: "values per ciphertext, the committee's ring size: a power of two from 1024 to 16384, below 16384 INSECURE (first start only; default " + strconv.Itoa(devnet.DefaultSlots) + ")"}
@@ -164,11 +170,17 @@ func demoCommand() *cli.Command {
 				}
 			}
 			if c.Bool("serve") {
+				// The node's own metrics, for the gateway to show beside DXP's.
+				metrics, err := freeport.Loopback()
+				if err != nil {
+					return err
+				}
+				cfg.Metrics = metrics
 				cfg.Serve = func(ctx context.Context, rep *devnet.DemoReport) error {
 					if err := report(rep); err != nil {
 						return err
 					}
-					return serveDemo(ctx, c, rep.Home)
+					return serveDemo(ctx, c, rep.Home, "http://"+metrics+"/metrics")
 				}
 			}
 			ctx, cancel := context.WithCancel(c.Context)

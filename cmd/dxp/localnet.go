@@ -28,11 +28,11 @@ func nodeCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:  "start",
 			Usage: "run the validator in HOME (a localnet's validator-K, or a devnet) and its committee member, if it has one, until interrupted",
-			Flags: []cli.Flag{homeFlag, timeoutCommitFlag},
+			Flags: []cli.Flag{homeFlag, timeoutCommitFlag, metricsFlag},
 			Action: func(c *cli.Context) error {
 				log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				v, err := devnet.StartValidator(c.Context, devnet.ValidatorConfig{Home: c.String("home"),
-					TimeoutCommit: c.Duration("timeout-commit"), Log: log})
+					TimeoutCommit: c.Duration("timeout-commit"), Metrics: c.String("metrics"), Log: log})
 				if err != nil {
 					return err
 				}

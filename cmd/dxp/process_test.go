@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,11 +13,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dxplabs/dxp/gateway"
+	"github.com/dxplabs/dxp/internal/freeport"
 )
 
 // TestDevnetProcess runs `dxp devnet start --slots 1024` as a user does, in its own process: it
 // becomes ready on that ring, which status labels INSECURE, stops cleanly on SIGINT, a second
 // start on the same home resumes the same chain, and a start asking for another ring is refused.
+// Restarted with --metrics, its node serves CometBFT's metrics, which a gateway pointed at them
+// (what `dxp demo --serve` does) re-exposes beside DXP's.
 func TestDevnetProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -104,7 +112,11 @@ func TestDevnetProcess(t *testing.T) {
 		}
 	}
 
-	cmd = start()
+	metricsAddr, err := freeport.Loopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd = start("--metrics", metricsAddr)
 	h2, _ := status()
 	if h2 < height {
 		t.Errorf("after restart the chain is at height %v, before it was %v", h2, height)
@@ -112,6 +124,7 @@ func TestDevnetProcess(t *testing.T) {
 	if again := committeeKeys(t, home); again != keys {
 		t.Errorf("restart changed the committee's collective keys: a second ceremony ran")
 	}
+	checkGatewayCometMetrics(t, home, "http://"+metricsAddr+"/metrics")
 	stop(cmd)
 	out, err := exec.Command(bin, "devnet", "start", "--home", home, "--rpc", rpc, "--slots", "2048").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "fixed at its first start") {
@@ -135,4 +148,39 @@ func committeeKeys(t *testing.T, home string) string {
 		t.Fatal(err)
 	}
 	return strings.Join(r.Committee.Keys, ",")
+}
+
+// checkGatewayCometMetrics runs a gateway over home whose cometbft_metrics is url and reads its
+// /metrics: the node's consensus height is there, beside DXP's own figures.
+func checkGatewayCometMetrics(t *testing.T, home, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gw, err := gateway.New(ctx, gateway.Config{Home: home, CometBFTMetrics: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	serveCtx, stopServing := context.WithCancel(ctx)
+	go func() { served <- gw.Serve(serveCtx, ln) }()
+	defer func() { stopServing(); <-served }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"cometbft_consensus_height{", "dxp_cometbft_metrics_up 1", "dxp_chain_height"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the gateway's /metrics over a devnet started with --metrics has no %q:\n%.3000s", want, body)
+		}
+	}
 }

@@ -16,10 +16,10 @@ import (
 
 // CometBFT's own metrics.
 //
-// A CometBFT node exposes its metrics (consensus height and rounds, block interval and size,
-// mempool, peers, ABCI call times; names cometbft_*) when its config sets
-// instrumentation.prometheus, on instrumentation.prometheus_listen_addr, from the process's
-// default Prometheus registry. The gateway re-exposes them beside DXP's at its own /metrics,
+// A node exposes CometBFT's metrics (consensus height and rounds, block interval and size,
+// mempool, peers, ABCI call times; names cometbft_*) when started with node.Config.MetricsListen
+// (`--metrics` of `dxp devnet start` and `dxp node start`), from the process's default
+// Prometheus registry. The gateway re-exposes them beside DXP's at its own /metrics,
 // rather than leaving an operator to scrape two targets, because:
 //   - one target per organisation is what the operator configures and secures (the gateway's
 //     listener, with its TLS), and the node's metrics listener can stay on loopback;

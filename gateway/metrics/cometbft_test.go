@@ -13,7 +13,8 @@ import (
 	"github.com/dxplabs/dxp/rights/rightstest"
 )
 
-// TestCometBFTMetrics runs a real CometBFT node with its Prometheus listener on and re-exposes
+// TestCometBFTMetrics runs a real CometBFT node serving its metrics (node.Config.MetricsListen,
+// what `dxp devnet start --metrics` sets) and re-exposes
 // its metrics beside DXP's, read both ways: over its listener (a node in another process) and
 // from this process's default registry (a node in the gateway's process, whose Go and process
 // figures would clash with the gateway's own if they were not left out). With the node stopped,
@@ -28,19 +29,11 @@ func TestCometBFTMetrics(t *testing.T) {
 	if err := node.Init(home, rightstest.Genesis()); err != nil {
 		t.Fatal(err)
 	}
-	promAddr, err := freeport.Loopback() // written into the node's config before it listens
+	promAddr, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc := node.Config{Home: home, TimeoutCommit: 50 * time.Millisecond, Verifier: rightstest.Verifier{}}
-	comet, err := node.CometConfig(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comet.Instrumentation.Prometheus = true
-	comet.Instrumentation.PrometheusListenAddr = promAddr
-	nc.Comet = comet
-	n, err := node.Start(ctx, nc)
+	n, err := node.Start(ctx, node.Config{Home: home, TimeoutCommit: 50 * time.Millisecond, Verifier: rightstest.Verifier{}, MetricsListen: promAddr})
 	if err != nil {
 		t.Fatal(err)
 	}

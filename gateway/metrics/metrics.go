@@ -28,7 +28,7 @@ type Options struct {
 	// twice. Empty: every start counts the chain from its first block.
 	StateFile string
 	// CometBFT gathers the node's own metrics, re-exposed beside DXP's: Scrape(url) for a node in
-	// another process (its instrumentation.prometheus listener), prometheus.DefaultGatherer for a
+	// another process (its node.Config.MetricsListen), prometheus.DefaultGatherer for a
 	// node in this process (CometBFT registers there). Only families named cometbft_* are kept,
 	// so the node's process and Go runtime figures do not clash with the gateway's own.
 	CometBFT prometheus.Gatherer

@@ -61,6 +61,10 @@ type Config struct {
 	// Comet, if set, is the CometBFT configuration the node runs with: CometConfig's for this
 	// Config, changed by the caller (a larger mempool, say). Nil means CometConfig's.
 	Comet *cfg.Config
+	// MetricsListen, if set ("127.0.0.1:26660"), is where the node serves CometBFT's own
+	// Prometheus metrics (cometbft_*) at /metrics, for an operator's scraper or the gateway's
+	// cometbft_metrics. One node per process may serve them at a time (see metrics.go).
+	MetricsListen string
 }
 
 func (c *Config) validate() error {
@@ -72,6 +76,11 @@ func (c *Config) validate() error {
 	}
 	if c.TimeoutCommit < 0 {
 		return fmt.Errorf("timeout commit %v is negative", c.TimeoutCommit)
+	}
+	if c.MetricsListen != "" {
+		if err := checkMetricsListen(c.MetricsListen); err != nil {
+			return err
+		}
 	}
 	for _, p := range c.Peers {
 		if _, err := p2p.NewNetAddressString(p); err != nil {
@@ -283,6 +292,9 @@ type Node struct {
 	dbs      *dbTracker
 	logFile  *os.File
 	client   *client.Client
+	metrics  *metricsServer // nil without Config.MetricsListen
+	// heldMetrics: this node holds the process's CometBFT metrics (acquireMetrics).
+	heldMetrics bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -346,13 +358,27 @@ func Start(ctx context.Context, nc Config) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	metricsProvider := nm.DefaultMetricsProvider(c.Instrumentation)
+	if nc.MetricsListen != "" {
+		chainID, err := chainIDOf(c.GenesisFile())
+		if err != nil {
+			return fail(err)
+		}
+		if metricsProvider, err = acquireMetrics(chainID); err != nil {
+			return fail(err)
+		}
+		n.heldMetrics = true
+		if n.metrics, err = serveMetrics(nc.MetricsListen); err != nil {
+			return fail(err)
+		}
+	}
 	n.node, err = nm.NewNodeWithContext(ctx, c, pv, nodeKey,
 		// One lock per ABCI connection, not one for all: CheckTx can verify a signature while
 		// the consensus connection finalizes a block. The apps lock their own state.
 		proxy.NewConnSyncLocalClientCreator(abciApp),
 		nm.DefaultGenesisDocProviderFunc(c),
 		n.dbs.provider,
-		nm.DefaultMetricsProvider(c.Instrumentation),
+		metricsProvider,
 		logger)
 	if err != nil {
 		return fail(err)
@@ -395,10 +421,17 @@ func (n *Node) Stop() error {
 	return n.stopErr
 }
 
-// closeAll closes what the node opened: CometBFT's databases (its tx indexer is not closed by
-// Node.Stop), the app and the log.
+// closeAll closes what the node opened: its metrics listener, CometBFT's databases (its tx
+// indexer is not closed by Node.Stop), the app and the log, and gives back the process's
+// CometBFT metrics.
 func (n *Node) closeAll() error {
 	var errs []error
+	if n.metrics != nil {
+		errs = append(errs, n.metrics.close())
+	}
+	if n.heldMetrics {
+		releaseMetrics()
+	}
 	errs = append(errs, n.dbs.closeAll())
 	if n.closeApp != nil {
 		errs = append(errs, n.closeApp())
