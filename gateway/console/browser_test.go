@@ -267,7 +267,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the catalog shows %q for the dataset's proofs, want the verified badge", got)
 	}
 	buyer.run(t, "request a grant", chromedp.Click(css(row+" a.button")), chromedp.WaitVisible(css("#grant-form")),
-		chromedp.Click(css(`#grant-form input[name="ops"][value="histogram"]`)),
+		chromedp.Click(css(`#grant-form input[name="ops"][value="histogram"]`)), chromedp.Click(css(`#grant-form input[name="ops"][value="dot"]`)),
 		chromedp.Click(css(`#grant-form input[name="columns"][value="income"]`)), chromedp.Click(css(`#grant-form input[name="columns"][value="age"]`)),
 		chromedp.Click(css("#grant-submit")),
 		chromedp.WaitVisible(css("#grant-result")))
@@ -282,7 +282,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	owner.waitFor(t, "see the inbox empty", `document.querySelector('#inbox-table-empty') !== null`, 30*time.Second)
 
 	// The buyer is quoted, runs a mean and sees the exact answer.
-	compute := func(op, column, edges string) {
+	compute := func(op, column, edges string, more ...chromedp.Action[chromedp.Void]) {
 		buyer.run(t, "open a new computation", chromedp.Navigate(page(base, "#/buyer/compute/"+grant)),
 			chromedp.WaitVisible(css("#compute-form")))
 		// Choose as a user does: the op's change event shows the fields it takes.
@@ -291,6 +291,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			document.querySelector('#compute-column').value = %q; document.querySelector('#compute-edges').value = %q;
 			return true; })()`, op, column, edges))); err != nil {
 			t.Fatalf("buyer: fill in the computation: %v", err)
+		}
+		if len(more) > 0 {
+			buyer.run(t, "fill in the "+op+"'s inputs", more...)
 		}
 		buyer.run(t, "ask for a quote", chromedp.Click(css("#compute-quote")))
 		buyer.waitFor(t, "see a quote", `document.querySelector('#quote-price, #compute-form .problem-doc') !== null`, 30*time.Second)
@@ -331,6 +334,26 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the histogram is drawn with %d bars (%v), want 3", bars, err)
 	}
 	buyer.snap(t, "buyer-histogram")
+
+	// A dot product with the buyer's own weights, chosen as a file: the gateway encrypts them
+	// under the committee's key, and the answer is exact.
+	weightsPath := filepath.Join(t.TempDir(), "weights.txt")
+	var weights strings.Builder
+	var wantDot int64
+	for i := 0; i < 300; i++ {
+		w := int64(1 + i%5)
+		fmt.Fprintf(&weights, "%d\n", w)
+		wantDot += w * int64(18+(i*7)%70) // the CSV's age column
+	}
+	if err := os.WriteFile(weightsPath, []byte(weights.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	compute("dot", "age", "", chromedp.SetUploadFiles(css("#compute-weights"), []string{weightsPath}))
+	runIt()
+	if got := buyer.text(t, "#result-value"); got != strconv.FormatInt(wantDot, 10) {
+		t.Errorf("the console shows dot(age, weights) = %s, want %d", got, wantDot)
+	}
+	buyer.snap(t, "buyer-dot")
 
 	// The regulator finds the flow in the audit explorer and freezes the dataset.
 	flow := fmt.Sprintf(`#flows-table tr[data-computation="%s"]`, computation)

@@ -978,12 +978,14 @@ async function computeForm(route, me) {
   const colSel = h('select', { name: 'column', id: 'compute-column' });
   const xs = h('div', { id: 'compute-x' });
   const edges = h('input', { name: 'edges', id: 'compute-edges', placeholder: '0,10,20,50' });
+  const weights = h('input', { type: 'file', name: 'weights', id: 'compute-weights', accept: '.txt,.csv,text/plain,text/csv' });
   const eps = h('input', { name: 'epsilon', id: 'compute-epsilon', inputmode: 'decimal', placeholder: '0: exact' });
   const delta = h('input', { name: 'delta', id: 'compute-delta', inputmode: 'decimal', placeholder: '0: Laplace noise' });
   const quoteBox = h('div', { id: 'quote', 'aria-live': 'polite' });
   const run = h('button', { type: 'button', id: 'compute-run', disabled: true }, 'Run computation');
   const status = h('section', { class: 'card', id: 'compute-status', hidden: true, 'aria-live': 'polite' });
   const edgesField = field('Histogram edges (on the column\'s bins)', edges);
+  const weightsField = field('Weights (dot product)', weights, 'A text file, one integer weight per row of the grant\'s datasets, in their order. The gateway encrypts them under the committee\'s key; nobody sees them.');
   const xField = h('fieldset', { class: 'checks' }, h('legend', null, 'Regression features (x)'), xs);
   const colField = field('Column', colSel);
   let quoted = null;
@@ -992,13 +994,14 @@ async function computeForm(route, me) {
   function syncOps() {
     const g = grantOf();
     const prev = opSel.value;
-    opSel.replaceChildren(...list(pick(g, 'ops')).filter((o) => o !== 'dot').map((o) => h('option', { value: o, selected: o === prev }, o)));
+    opSel.replaceChildren(...list(pick(g, 'ops')).map((o) => h('option', { value: o, selected: o === prev }, o)));
     colSel.replaceChildren(...list(pick(g, 'columns')).map((c) => h('option', { value: c }, c)));
     xs.replaceChildren(...list(pick(g, 'columns')).map((c) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'x', value: c }), ' ', c)));
     syncOp();
   }
   function syncOp() {
     edgesField.hidden = opSel.value !== 'histogram';
+    weightsField.hidden = opSel.value !== 'dot';
     xField.hidden = opSel.value !== 'regression';
     colField.querySelector('label').textContent = opSel.value === 'regression' ? 'Target (y)' : 'Column';
     invalidate();
@@ -1010,17 +1013,22 @@ async function computeForm(route, me) {
   const form = h('form', { id: 'compute-form', class: 'card' },
     h('h2', null, 'New computation'),
     h('div', { class: 'grid' }, field('Grant', grantSel), field('Operation', opSel), colField),
-    xField, edgesField,
+    xField, edgesField, weightsField,
     h('div', { class: 'grid' }, field('Privacy ε (noise)', eps), field('δ (Gaussian noise)', delta)),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'compute-quote' }, 'Get price'), run),
     quoteBox);
   form.addEventListener('input', (e) => { if (e.target !== grantSel && e.target !== opSel) invalidate(); });
   syncOps();
 
-  const request = () => {
+  const request = async () => {
     const body = { from: me.name, grant: grantSel.value, op: opSel.value };
     body.columns = opSel.value === 'regression' ? [...checkedValues(form, 'x'), colSel.value] : [colSel.value];
     if (opSel.value === 'histogram') body.edges = edges.value.split(',').map((x) => x.trim()).filter(Boolean);
+    if (opSel.value === 'dot') {
+      const f = weights.files[0];
+      if (!f) throw new Error('Choose a weights file: one weight per row of the grant\'s datasets.');
+      body.weights = (await f.text()).split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
+    }
     if (eps.value.trim()) body.epsilon = eps.value.trim();
     if (delta.value.trim()) body.delta = delta.value.trim();
     return body;
@@ -1031,7 +1039,7 @@ async function computeForm(route, me) {
     clearProblem(form);
     invalidate();
     try {
-      const body = request();
+      const body = await request();
       const q = await api('POST', '/computations/quote', { body });
       const refused = pick(q, 'refused');
       quoteBox.replaceChildren(h('dl', { class: 'facts quote', id: 'quote-facts' },
