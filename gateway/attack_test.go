@@ -321,3 +321,26 @@ func TestAttackListenBeyondLoopback(t *testing.T) {
 		t.Errorf("a certificate without a key: %v, want refused", err)
 	}
 }
+
+// TestAttackSecondGateway starts a second gateway on the home the shared one serves: both would
+// resume the same publish jobs and computations and write the same records. Refused, naming the
+// lock; the running gateway keeps serving; once a gateway closes, its home takes a new one.
+func TestAttackSecondGateway(t *testing.T) {
+	e := getEnv(t)
+	srv, err := gateway.New(context.Background(), testConfig(e.home))
+	if err == nil {
+		srv.Close()
+		t.Fatal("a second gateway started on a home a gateway serves")
+	}
+	if !strings.Contains(err.Error(), "another gateway runs on this home") {
+		t.Errorf("a second gateway on the home: %v, want a refusal naming the running one", err)
+	}
+	if _, err := e.owner.Datasets(ctxT(t), client.Query{}); err != nil {
+		t.Errorf("the running gateway stopped serving after the refusal: %v", err)
+	}
+	home := clientHome(t, e)
+	first := startGateway(t, testConfig(home))
+	first.stop()
+	second := startGateway(t, testConfig(home)) // the lock went with the first
+	second.stop()
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -232,4 +233,34 @@ func (e *env) session(t *testing.T) (*marketplace.Session, error) {
 func (e *env) sessionKey(t *testing.T, name string) (rights.Address, error) {
 	t.Helper()
 	return marketplace.ResolveParty(e.home, name)
+}
+
+// clientHome returns a new home that reaches e's devnet with e's keys and gateway tokens, as
+// another machine of the same organisation would. A test that runs a gateway of its own runs it
+// there: one home takes one gateway (HOME/gateway/lock), and the shared one holds e.home.
+func clientHome(t *testing.T, e *env) string {
+	t.Helper()
+	home := t.TempDir()
+	copyFile := func(rel string) {
+		b, err := os.ReadFile(filepath.Join(e.home, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(home, rel)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, rel), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(marketplace.ConfigFile)
+	keys, err := os.ReadDir(filepath.Join(e.home, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		copyFile(filepath.Join("keys", k.Name()))
+	}
+	copyFile(filepath.Join("gateway", "tokens.json"))
+	return home
 }

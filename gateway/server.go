@@ -38,6 +38,7 @@ type Server struct {
 	comps   *computations
 	metrics *metrics.Metrics
 	catalog catalogCache
+	lock    *os.File // HOME/gateway/lock, held until Close
 
 	mux    *http.ServeMux
 	routes []string // every pattern registered, for the OpenAPI check
@@ -67,6 +68,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		session.Close()
 		return nil, err
 	}
+	if s.lock, err = lockHome(filepath.Join(dir, "lock")); err != nil {
+		session.Close()
+		return nil, err
+	}
 	if s.tokens, err = loadTokens(cfg.Home); err == nil {
 		if s.idem, err = newIdempotency(filepath.Join(dir, "idempotency")); err == nil {
 			if s.jobs, err = newJobs(s, filepath.Join(dir, "jobs"), filepath.Join(dir, "uploads")); err == nil {
@@ -76,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err != nil {
 		session.Close()
+		s.lock.Close()
 		return nil, err
 	}
 	opts := metrics.Options{Chain: session.Chain, StateFile: filepath.Join(dir, "metrics.json"), Logger: cfg.Logger}
@@ -134,7 +140,7 @@ func (s *Server) Close() error {
 	s.closed.Do(func() {
 		s.stop()
 		s.wg.Wait()
-		err = s.session.Close()
+		err = errors.Join(s.session.Close(), s.lock.Close())
 	})
 	return err
 }

@@ -48,7 +48,7 @@ func TestTLS(t *testing.T) {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(e.home)
+	cfg := testConfig(clientHome(t, e))
 	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
 	gw := startGateway(t, cfg)
 	defer gw.stop()
