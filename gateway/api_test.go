@@ -187,6 +187,9 @@ func TestPublishResume(t *testing.T) {
 		t.Fatalf("resumed job = %+v, %v; want done with %d rows", job, err, resumeRows)
 	}
 	t.Logf("the resumed publish reused %d chunks and ciphertexts", job.Result.Reused)
+	if _, err := os.Stat(filepath.Join(home, "gateway", "uploads", up.ID+".csv")); !os.IsNotExist(err) {
+		t.Errorf("the upload's CSV is still on disk after its publish (%v)", err)
+	}
 	// Its dataset is the one retired and transferred here, away from the other tests'.
 	rid := job.Result.Dataset
 	deadline := time.Now().Add(time.Minute)

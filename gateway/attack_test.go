@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dxplabs/dxp/gateway"
 	"github.com/dxplabs/dxp/gateway/api"
@@ -343,4 +345,81 @@ func TestAttackSecondGateway(t *testing.T) {
 	first.stop()
 	second := startGateway(t, testConfig(home)) // the lock went with the first
 	second.stop()
+}
+
+// TestAttackFillTheDisk keeps what a client leaves on the gateway's disk from growing for ever:
+// an upload goes once its publish is done (TestPublishResume) or a day after it was made, and an
+// idempotency record a day after it answered. Aged by a day, a restarted gateway has removed
+// both: the old upload cannot be published, and the key acts anew; a fresh upload stays.
+func TestAttackFillTheDisk(t *testing.T) {
+	e := getEnv(t)
+	ctx := ctxT(t)
+	home := clientHome(t, e)
+	gw := startGateway(t, testConfig(home))
+	owner := client.New(gw.url, e.tokens["owner1"])
+	keyed := client.WithIdempotencyKey(ctx, "upload-once")
+	old, err := owner.Upload(keyed, []byte("amount\n1\n2\n"))
+	if err != nil {
+		gw.stop()
+		t.Fatal(err)
+	}
+	if _, err := owner.Upload(keyed, []byte("amount\n3\n")); err == nil {
+		t.Error("the same Idempotency-Key with another body was accepted")
+	}
+	fresh, err := owner.Upload(ctx, []byte("amount\n4\n"))
+	gw.stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A day and a minute pass for the old upload and the record.
+	dir := filepath.Join(home, "gateway")
+	day := time.Now().Add(-24*time.Hour - time.Minute)
+	recPath := filepath.Join(dir, "uploads", old.ID+".json")
+	b, err := os.ReadFile(recPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["created"] = day.UTC().Format(time.RFC3339Nano)
+	if b, err = json.Marshal(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(recPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	records, err := os.ReadDir(filepath.Join(dir, "idempotency"))
+	if err != nil || len(records) == 0 {
+		t.Fatalf("no idempotency record was written: %v", err)
+	}
+	for _, r := range records {
+		if err := os.Chtimes(filepath.Join(dir, "idempotency", r.Name()), day, day); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	gw = startGateway(t, testConfig(home))
+	defer gw.stop()
+	owner = client.New(gw.url, e.tokens["owner1"])
+	for _, f := range []string{old.ID + ".csv", old.ID + ".json"} {
+		if _, err := os.Stat(filepath.Join(dir, "uploads", f)); !os.IsNotExist(err) {
+			t.Errorf("the day-old upload's %s is still on disk (%v)", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "uploads", fresh.ID+".csv")); err != nil {
+		t.Errorf("a fresh upload was removed: %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "idempotency")); len(left) != 0 {
+		t.Errorf("%d day-old idempotency records are still on disk", len(left))
+	}
+	_, err = owner.Publish(ctx, api.PublishRequest{From: "owner1", Upload: old.ID, Schema: json.RawMessage(resumeSchema), Name: "expired", Price: 1})
+	if err == nil || !strings.Contains(err.Error(), "there is no upload") {
+		t.Errorf("publishing an expired upload: %v, want refused", err)
+	}
+	if _, err := owner.Upload(client.WithIdempotencyKey(ctx, "upload-once"), []byte("amount\n3\n")); err != nil {
+		t.Errorf("the expired Idempotency-Key does not act anew: %v", err)
+	}
 }

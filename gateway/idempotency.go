@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/dxplabs/dxp/internal/atomicfile"
 )
@@ -27,7 +28,14 @@ type idempotency struct {
 	dir string
 
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex // one per record being written: concurrent retries wait
+	locks map[string]*recordLock // one per record in use: concurrent retries wait
+}
+
+// recordLock serialises the requests under one record; it is dropped when none holds or waits
+// for it, so the map does not grow with every key ever used.
+type recordLock struct {
+	sync.Mutex
+	users int
 }
 
 // idempotentRecord is one remembered response.
@@ -44,7 +52,7 @@ func newIdempotency(dir string) (*idempotency, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return &idempotency{dir: dir, locks: map[string]*sync.Mutex{}}, nil
+	return &idempotency{dir: dir, locks: map[string]*recordLock{}}, nil
 }
 
 func (s *idempotency) name(token, key string) string {
@@ -56,16 +64,36 @@ func (s *idempotency) lock(name string) func() {
 	s.mu.Lock()
 	l := s.locks[name]
 	if l == nil {
-		l = &sync.Mutex{}
+		l = &recordLock{}
 		s.locks[name] = l
 	}
+	l.users++
 	s.mu.Unlock()
 	l.Lock()
-	return l.Unlock
+	return func() {
+		l.Unlock()
+		s.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(s.locks, name)
+		}
+		s.mu.Unlock()
+	}
 }
 
+// load reads a record; one older than idempotencyTTL is no record (sweep removes it).
 func (s *idempotency) load(name string) (*idempotentRecord, error) {
-	b, err := os.ReadFile(filepath.Join(s.dir, name+".json"))
+	path := filepath.Join(s.dir, name+".json")
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if expired(info.ModTime(), time.Now(), idempotencyTTL) {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -284,6 +284,7 @@ func (j *jobs) run(ctx context.Context, jb *job) {
 				view := jb.rec.Job
 				jb.mu.Unlock()
 				jb.log.append("done", view)
+				j.removeUpload(req.Upload) // published: the CSV is no longer needed
 				return
 			}
 		}

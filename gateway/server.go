@@ -97,6 +97,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.routeAll()
 	s.jobs.resume()
 	s.comps.resume()
+	s.sweep(time.Now())
+	s.goBackground(func(ctx context.Context) {
+		t := time.NewTicker(sweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				s.sweep(now)
+			}
+		}
+	})
 	return s, nil
 }
 
