@@ -135,12 +135,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
-// wrap runs a write at most once per (token, Idempotency-Key): body is the request body the
-// handler will read (already limited and read in full). A retry with the same method, path and
-// body gets the stored response with Idempotent-Replayed: true; another request under the same
-// key gets 422 and nothing is done. A response with a 5xx status is not stored, so the retry
-// runs again.
-func (s *idempotency) wrap(w http.ResponseWriter, r *http.Request, p principal, body []byte, next func(http.ResponseWriter)) {
+// bodyDigest is the hex SHA-256 of a request body, which an idempotency record compares.
+func bodyDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// wrap runs a write at most once per (token, Idempotency-Key): digest is the bodyDigest of the
+// request body the handler acts on. A retry with the same method, path and body gets the stored
+// response with Idempotent-Replayed: true; another request under the same key gets 422 and
+// nothing is done. A response with a 5xx status is not stored, so the retry runs again.
+func (s *idempotency) wrap(w http.ResponseWriter, r *http.Request, p principal, digest string, next func(http.ResponseWriter)) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		next(w)
@@ -152,8 +157,6 @@ func (s *idempotency) wrap(w http.ResponseWriter, r *http.Request, p principal, 
 	}
 	name := s.name(p.name, key)
 	defer s.lock(name)()
-	sum := sha256.Sum256(body)
-	digest := hex.EncodeToString(sum[:])
 	rec, err := s.load(name)
 	if err != nil {
 		writeProblem(w, r, err)

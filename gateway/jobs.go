@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -120,17 +122,69 @@ func randomID(prefix string) (string, error) {
 	return prefix + hex.EncodeToString(b[:]), nil
 }
 
-// upload stores a CSV body for a later publish; it checks that it is CSV with a header row.
-func (s *Server) upload(r *http.Request, p principal, body []byte) (int, any, error) {
+// uploadStream is POST /uploads: it stores a CSV for a later publish. The body goes to a staging
+// file in the uploads directory as it arrives, hashed on the way, so an upload of up to MaxUpload
+// bytes costs the gateway a buffer, not its size in memory; the idempotency record compares the
+// digest. The staging file becomes the upload once the CSV checks out, and is removed otherwise.
+func (s *Server) uploadStream(w http.ResponseWriter, r *http.Request, p principal) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "text/csv" {
-		return 0, nil, &problemError{http.StatusUnsupportedMediaType, "unsupported-media-type", "an upload is a CSV sent as Content-Type: text/csv"}
+		writeProblem(w, r, &problemError{http.StatusUnsupportedMediaType, "unsupported-media-type", "an upload is a CSV sent as Content-Type: text/csv"})
+		return
 	}
-	cr := csv.NewReader(bytes.NewReader(body))
+	staging, err := os.CreateTemp(s.jobs.uploads, stagingPrefix+"*")
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	defer os.Remove(staging.Name()) // a no-op once it became the upload
+	h := sha256.New()
+	size, err := io.Copy(io.MultiWriter(staging, h), http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload))
+	if err == nil {
+		err = staging.Sync()
+	}
+	if cerr := staging.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeProblem(w, r, tooLarge(fmt.Sprintf("the request body is larger than %d bytes", s.cfg.MaxUpload)))
+		} else {
+			writeProblem(w, r, badRequest("the request body could not be read"))
+		}
+		return
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	s.idem.wrap(w, r, p, digest, func(w http.ResponseWriter) {
+		up, err := s.jobs.admitUpload(p, staging.Name(), size, digest)
+		s.observeTx("POST "+api.Prefix+"/uploads", err)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, up)
+	})
+}
+
+// stagingPrefix names an upload still arriving in the uploads directory.
+const stagingPrefix = "staging-"
+
+// admitUpload checks that the staged file is a CSV with a header row and makes it upload ID:
+// the CSV first, then its record, so a record always has its CSV.
+func (j *jobs) admitUpload(p principal, staged string, size int64, digest string) (*api.Upload, error) {
+	f, err := os.Open(staged)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(bufio.NewReader(f))
+	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return 0, nil, invalid("the upload is not a CSV with a header row: " + oneSentence(err.Error()))
+		return nil, invalid("the upload is not a CSV with a header row: " + oneSentence(err.Error()))
 	}
+	header = slices.Clone(header)
 	rows := 0
 	for {
 		_, err := cr.Read()
@@ -138,28 +192,28 @@ func (s *Server) upload(r *http.Request, p principal, body []byte) (int, any, er
 			break
 		}
 		if err != nil {
-			return 0, nil, invalid("the upload is not valid CSV: " + oneSentence(err.Error()))
+			return nil, invalid("the upload is not valid CSV: " + oneSentence(err.Error()))
 		}
 		rows++
 	}
 	id, err := randomID("up-")
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	sum := sha256.Sum256(body)
-	rec := uploadRecord{Upload: api.Upload{ID: id, Bytes: int64(len(body)), SHA256: hex.EncodeToString(sum[:]), Rows: rows, Header: header},
+	rec := uploadRecord{Upload: api.Upload{ID: id, Bytes: size, SHA256: digest, Rows: rows, Header: header},
 		Token: p.name, Created: time.Now().UTC()}
 	meta, err := json.Marshal(rec)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(s.jobs.uploads, id+".csv"), body, 0o600); err != nil {
-		return 0, nil, err
+	if err := os.Rename(staged, filepath.Join(j.uploads, id+".csv")); err != nil {
+		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(s.jobs.uploads, id+".json"), meta, 0o600); err != nil {
-		return 0, nil, err
+	if err := atomicfile.Write(filepath.Join(j.uploads, id+".json"), meta, 0o600); err != nil {
+		os.Remove(filepath.Join(j.uploads, id+".csv"))
+		return nil, err
 	}
-	return http.StatusCreated, rec.Upload, nil
+	return &rec.Upload, nil
 }
 
 // loadUpload reads an upload's record; only the token that made it (or the home token) may use it.

@@ -14,7 +14,8 @@ import (
 // retries for a day (as Stripe's and the IETF draft's keys do): a client retries within minutes,
 // and without a bound every keyed write would leave a file forever. An upload is a CSV of up to
 // MaxUpload bytes waiting for its publish: it goes once the publish that used it is done, or a
-// day after it was made if no job under way needs it, so uploads cannot fill the disk. Job and
+// day after it was made if no job under way needs it, so uploads cannot fill the disk (and one
+// still arriving, a staging file, an hour after its last byte). Job and
 // computation records stay: they are the owners' and buyers' history.
 const (
 	idempotencyTTL = 24 * time.Hour
@@ -75,6 +76,13 @@ func (j *jobs) sweepUploads(now time.Time) {
 		return
 	}
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), stagingPrefix) {
+			// An upload that stopped arriving an hour ago: its request (or its gateway) died.
+			if info, err := e.Info(); err == nil && expired(info.ModTime(), now, time.Hour) {
+				os.Remove(filepath.Join(j.uploads, e.Name()))
+			}
+			continue
+		}
 		id, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || needed[id] {
 			continue

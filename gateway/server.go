@@ -205,7 +205,7 @@ func (s *Server) write(pattern string, limit int64, f apiWrite) {
 			}
 			return
 		}
-		s.idem.wrap(w, r, p, body, func(w http.ResponseWriter) {
+		s.idem.wrap(w, r, p, bodyDigest(body), func(w http.ResponseWriter) {
 			status, v, err := f(r, p, body)
 			s.observeTx(pattern, err)
 			if err != nil {
@@ -327,7 +327,7 @@ func (s *Server) routeAll() {
 	s.write("POST "+v+"/datasets/{id}/retire", s.cfg.MaxBody, s.retireDataset)
 	s.write("POST "+v+"/datasets/{id}/transfer", s.cfg.MaxBody, s.transferDataset)
 
-	s.write("POST "+v+"/uploads", s.cfg.MaxUpload, s.upload)
+	s.handle("POST "+v+"/uploads", s.authed(s.uploadStream))
 	s.write("POST "+v+"/publish", s.cfg.MaxBody, s.publish)
 	s.read("GET "+v+"/jobs", s.listJobs)
 	s.read("GET "+v+"/jobs/{id}", s.getJob)
