@@ -21,6 +21,7 @@ func benchPublishCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "slots", Usage: "the devnet's ring, values per ciphertext and rows per proof; below 16384 INSECURE (tests only)", Value: mpc.SecureSlots},
 			&cli.IntFlag{Name: "proof-workers", Usage: "proofs made at once (default: one per four cores)"},
 			&cli.StringFlag{Name: "dir", Usage: "keep the devnet and the CSV here (default: a temporary directory, removed after)"},
+			&cli.StringFlag{Name: "profile", Usage: "write CPU and heap profiles and a memory timeline of the publish and of the baseline into this directory"},
 		},
 		Action: benchPublish,
 	}
@@ -28,7 +29,7 @@ func benchPublishCommand() *cli.Command {
 
 func benchPublish(c *cli.Context) error {
 	cfg := bench.PublishConfig{Rows: c.Int("rows"), Slots: c.Uint64("slots"),
-		ProofWorkers: c.Int("proof-workers"), SetupCache: setupCacheDir(), Dir: c.String("dir"), Progress: progress(c)}
+		ProofWorkers: c.Int("proof-workers"), SetupCache: setupCacheDir(), Dir: c.String("dir"), ProfileDir: c.String("profile"), Progress: progress(c)}
 	if c.String("output") != "json" {
 		cfg.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
