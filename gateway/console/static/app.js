@@ -985,7 +985,7 @@ async function computeForm(route, me) {
   const run = h('button', { type: 'button', id: 'compute-run', disabled: true }, 'Run computation');
   const status = h('section', { class: 'card', id: 'compute-status', hidden: true, 'aria-live': 'polite' });
   const edgesField = field('Histogram edges (on the column\'s bins)', edges);
-  const weightsField = field('Weights (dot product)', weights, 'A text file, one integer weight per row of the grant\'s datasets, in their order. The gateway encrypts them under the committee\'s key; nobody sees them.');
+  const weightsField = field('Weights (dot product)', weights, 'A text file, one integer weight per row of the grant\'s datasets, in their order. They are sealed to the committee\'s members, who check them before they compute; the datasets\' holders never see them.');
   const xField = h('fieldset', { class: 'checks' }, h('legend', null, 'Regression features (x)'), xs);
   const colField = field('Column', colSel);
   let quoted = null;
