@@ -493,11 +493,8 @@ func (t *tableProver) load(ctx context.Context, b storage.Bucket) error {
 		return nil
 	}
 	runtime.GC()
-	pk, err := storage.GetBytes(ctx, b, storage.Digest(t.circuit.PK))
-	if err != nil {
-		return fmt.Errorf("fetch the proving key of circuit %s: %w", t.circuit.ID(), err)
-	}
-	if t.prover, err = zk.NewInputProver(t.lay, pk); err != nil {
+	var err error
+	if t.prover, err = zk.NewInputProverFrom(t.lay, provingKeySource(ctx, b, t.circuit.PK)); err != nil {
 		return fmt.Errorf("load the proving key of circuit %s: %w", t.circuit.ID(), err)
 	}
 	return nil

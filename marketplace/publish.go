@@ -666,21 +666,21 @@ func (r *publishRun) loadProvers(ctx context.Context) error {
 			inputProvers[i] = p
 			continue
 		}
-		pk, err := storage.GetBytes(ctx, r.s.Bucket, storage.Digest(c.PK))
-		if err != nil {
-			return fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
-		}
 		if isInputKind(c.Kind) {
 			lay, err := KindLayout(c.Kind, c.ChunkSize, c.Width)
 			if err != nil {
 				return fmt.Errorf("circuit %s: %w", c.ID(), err)
 			}
-			p, err := zk.NewInputProver(lay, pk)
+			p, err := zk.NewInputProverFrom(lay, provingKeySource(ctx, r.s.Bucket, c.PK))
 			if err != nil {
 				return fmt.Errorf("load the proving key of circuit %s: %w", c.ID(), err)
 			}
 			inputByID[c.ID()], inputProvers[i] = p, p
 			continue
+		}
+		pk, err := storage.GetBytes(ctx, r.s.Bucket, storage.Digest(c.PK))
+		if err != nil {
+			return fmt.Errorf("fetch the proving key of circuit %s: %w", c.ID(), err)
 		}
 		p, err := zk.NewChunkProver(int(c.ChunkSize), int(c.Width), pk)
 		if err != nil {
@@ -690,6 +690,12 @@ func (r *publishRun) loadProvers(ctx context.Context) error {
 	}
 	r.provers, r.inputProvers = provers, inputProvers
 	return nil
+}
+
+// provingKeySource reads the proving key with digest d from storage, checked against d, each
+// time it is opened: an input circuit's key is streamed (zk.KeySource), never held as bytes.
+func provingKeySource(ctx context.Context, b storage.Bucket, d rights.Digest) zk.KeySource {
+	return func() (io.ReadCloser, error) { return storage.GetObject(ctx, b, storage.Digest(d)) }
 }
 
 // releaseProvers drops the columns' provers once every chunk is proven.

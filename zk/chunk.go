@@ -1,6 +1,7 @@
 package zk
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -134,6 +135,25 @@ func loadProvingKey(ccs constraint.ConstraintSystem, pk []byte) (key *groth16bn2
 // against the circuit's once both are done (checkProvingKey), so a key that
 // does not fit the circuit is refused as by loadProvingKey.
 func compileAndLoad(compile func() (constraint.ConstraintSystem, error), pk []byte) (*groth16bn254.ProvingKey, *csbn254.R1CS, error) {
+	return compileAndDecode(compile, func() (*groth16bn254.ProvingKey, error) { return decodeProvingKey(pk, 0, -1, false) })
+}
+
+// KeySource opens a proving key's bytes from the start. A prover built from
+// one ([NewInputProverFrom]) reads them twice, as streams: once to check
+// their framing, once to decode them, so that a key of hundreds of
+// megabytes is never held as bytes beside its decoded form. Each call must
+// give the same bytes; a source that checks them against a digest (as
+// storage's verifying reader does) makes any other bytes an error of the
+// read.
+type KeySource func() (io.ReadCloser, error)
+
+// compileAndLoadFrom is compileAndLoad for a key read from src.
+func compileAndLoadFrom(compile func() (constraint.ConstraintSystem, error), src KeySource) (*groth16bn254.ProvingKey, *csbn254.R1CS, error) {
+	return compileAndDecode(compile, func() (*groth16bn254.ProvingKey, error) { return decodeProvingKeyFrom(src) })
+}
+
+// compileAndDecode runs compile beside decode and checks that the key fits.
+func compileAndDecode(compile func() (constraint.ConstraintSystem, error), decode func() (*groth16bn254.ProvingKey, error)) (*groth16bn254.ProvingKey, *csbn254.R1CS, error) {
 	var ccs constraint.ConstraintSystem
 	var compileErr error
 	compiled := make(chan struct{})
@@ -141,7 +161,7 @@ func compileAndLoad(compile func() (constraint.ConstraintSystem, error), pk []by
 		defer close(compiled)
 		ccs, compileErr = compile() // recovers gnark's panics itself
 	}()
-	key, keyErr := decodeProvingKey(pk, 0, -1, false)
+	key, keyErr := decode()
 	<-compiled
 	if compileErr != nil {
 		return nil, nil, compileErr
@@ -189,6 +209,49 @@ func decodeProvingKey(pk []byte, cardinality uint64, nbWires int, precompute boo
 	}
 	if read != int64(len(pk)) {
 		return nil, fmt.Errorf("%w: proving key: %d trailing bytes", ErrInvalidKey, int64(len(pk))-read)
+	}
+	return key, nil
+}
+
+// decodeProvingKeyFrom is decodeProvingKey (its own sizes, no FFT tables)
+// for a key read from src: a first read walks its framing and measures it,
+// a second decodes exactly that many bytes and must then end.
+func decodeProvingKeyFrom(src KeySource) (key *groth16bn254.ProvingKey, err error) {
+	rc, err := src()
+	if err != nil {
+		return nil, fmt.Errorf("zk: read proving key: %w", err)
+	}
+	size, err := provingKeyFrame(rc, 0, -1)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
+	}
+	if rc, err = src(); err != nil {
+		return nil, fmt.Errorf("zk: read proving key: %w", err)
+	}
+	defer rc.Close()
+	defer recoverTo(&err, "zk: load proving key")
+	br := bufio.NewReaderSize(rc, 1<<20)
+	head := make([]byte, domainPrecomputeOffset+1)
+	if _, err := io.ReadFull(br, head); err != nil {
+		return nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
+	}
+	head[domainPrecomputeOffset] = 0 // no FFT tables (see decodeProvingKey)
+	key = new(groth16bn254.ProvingKey)
+	read, err := key.UnsafeReadFrom(io.MultiReader(bytes.NewReader(head), io.LimitReader(br, size-int64(len(head)))))
+	if err != nil {
+		return nil, fmt.Errorf("%w: proving key: %w", ErrInvalidKey, err)
+	}
+	if read != size {
+		return nil, fmt.Errorf("%w: proving key: read %d of its %d bytes", ErrInvalidKey, read, size)
+	}
+	// The rest must be empty, and reading to the end lets a verifying source check the bytes.
+	if extra, err := io.Copy(io.Discard, br); err != nil {
+		return nil, fmt.Errorf("zk: read proving key: %w", err)
+	} else if extra != 0 {
+		return nil, fmt.Errorf("%w: proving key: %d bytes more than its first read", ErrInvalidKey, extra)
 	}
 	return key, nil
 }

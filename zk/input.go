@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/constraint"
+	csbn254 "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 
@@ -65,6 +66,19 @@ type InputProver struct {
 // key of that circuit (see NewChunkProver for what is checked).
 func NewInputProver(lay circuits.InputLayout, pk []byte) (*InputProver, error) {
 	key, r1, err := compileAndLoad(func() (constraint.ConstraintSystem, error) { return CompileInput(lay) }, pk)
+	return newInputProver(lay, key, r1, err)
+}
+
+// NewInputProverFrom is NewInputProver for a proving key read from src as a
+// stream (see KeySource): at the secure ring it spares the key's bytes,
+// most of a gigabyte, beside the decoded key and the circuit being
+// compiled.
+func NewInputProverFrom(lay circuits.InputLayout, src KeySource) (*InputProver, error) {
+	key, r1, err := compileAndLoadFrom(func() (constraint.ConstraintSystem, error) { return CompileInput(lay) }, src)
+	return newInputProver(lay, key, r1, err)
+}
+
+func newInputProver(lay circuits.InputLayout, key *groth16bn254.ProvingKey, r1 *csbn254.R1CS, err error) (*InputProver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (input circuit)", err)
 	}

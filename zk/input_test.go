@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math/big"
 	"strings"
 	"sync"
@@ -98,6 +99,55 @@ func TestNewInputProverRefuses(t *testing.T) {
 		if _, err := NewInputProver(f.lay, pk); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("%s: NewInputProver = %v, want ErrInvalidKey", name, err)
 		}
+	}
+}
+
+// TestNewInputProverFrom loads the same key as a stream (twice read, never held as bytes): the
+// prover it makes proves what the fixture's verifies; every key NewInputProver refuses is
+// refused the same way; and a source whose second read gives other bytes than its first (a
+// key swapped between the framing walk and the decoding) or whose read fails is refused.
+func TestNewInputProverFrom(t *testing.T) {
+	f := inputSetup(t)
+	source := func(reads ...[]byte) KeySource {
+		n := 0
+		return func() (io.ReadCloser, error) {
+			b := reads[min(n, len(reads)-1)]
+			n++
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}
+	}
+	p, err := NewInputProverFrom(f.lay, source(f.pk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := f.honestCase(t, randomValues(t, 37, -1000, 30000), -1000, 30000)
+	ip, err := p.Prove(ic.values, ic.min, ic.max, ic.ec.witness(), ic.polys, ic.binding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyInput(f.vk, f.lay, ic.statement(ip), ip.Evaluations, ip.Proof); err != nil {
+		t.Fatalf("a proof of the streamed key's prover: %v", err)
+	}
+
+	hugeDomain := bytes.Clone(f.pk)
+	copy(hugeDomain, []byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	for name, src := range map[string]KeySource{
+		"huge domain":                  source(hugeDomain),
+		"garbage":                      source(bytes.Repeat([]byte{0xff}, 1<<12)),
+		"empty":                        source(nil),
+		"truncated":                    source(f.pk[:len(f.pk)/2]),
+		"trailing bytes":               source(append(bytes.Clone(f.pk), 1, 2, 3)),
+		"verifying key":                source(f.vk),
+		"longer on the second read":    source(f.pk, append(bytes.Clone(f.pk), 1)),
+		"truncated on the second read": source(f.pk, f.pk[:len(f.pk)-1]),
+	} {
+		if _, err := NewInputProverFrom(f.lay, src); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("%s: NewInputProverFrom = %v, want ErrInvalidKey", name, err)
+		}
+	}
+	broken := errors.New("the storage went away")
+	if _, err := NewInputProverFrom(f.lay, func() (io.ReadCloser, error) { return nil, broken }); !errors.Is(err, broken) {
+		t.Errorf("a source that cannot be read: %v, want its error", err)
 	}
 }
 

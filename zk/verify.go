@@ -1,10 +1,13 @@
 package zk
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"math"
 	"sync"
 
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
@@ -179,9 +182,56 @@ func parseProof(proof []byte, nbCommitments int) (*groth16bn254.Proof, error) {
 // 32-bit length prefix, so a few garbage bytes could make it allocate
 // gigabytes; checking every prefix against the bytes left first bounds all
 // allocations by the (already bounded) input size.
+//
+// A proving key, hundreds of megabytes at the secure ring, is walked as a
+// stream instead (r set, b unused): the walk allocates nothing, so a prefix
+// need not be bounded by what is left, and bytes that run out are
+// "truncated"; the key is then decoded from a second read of the same bytes
+// (decodeProvingKeyFrom).
 type framing struct {
 	b   []byte
+	r   *bufio.Reader // the stream form; nil for b
+	n   int64         // bytes the stream form has consumed
 	err error
+}
+
+// streamed sets f.err from a stream read's error.
+func (f *framing) streamed(err error) {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		f.err = fmt.Errorf("truncated")
+	} else if err != nil {
+		f.err = err
+	}
+}
+
+// left is how many bytes the rest of the input holds; the stream form does
+// not know, and needs no bound (see framing).
+func (f *framing) left() uint64 {
+	if f.r != nil {
+		return math.MaxUint64
+	}
+	return uint64(len(f.b))
+}
+
+// next reads the next k bytes (k <= 8).
+func (f *framing) next(k int) []byte {
+	if f.err != nil {
+		return nil
+	}
+	if f.r != nil {
+		var buf [8]byte
+		_, err := io.ReadFull(f.r, buf[:k])
+		f.n += int64(k)
+		f.streamed(err)
+		return buf[:k]
+	}
+	if len(f.b) < k {
+		f.err = fmt.Errorf("truncated")
+		return nil
+	}
+	out := f.b[:k]
+	f.b = f.b[k:]
+	return out
 }
 
 // point skips one G1 or G2 point, compressed or not; gnark marks an
@@ -190,15 +240,25 @@ func (f *framing) point(g2 bool) {
 	if f.err != nil {
 		return
 	}
-	if len(f.b) == 0 {
-		f.err = fmt.Errorf("truncated")
-		return
+	var first byte
+	if f.r != nil {
+		b, err := f.r.Peek(1)
+		if f.streamed(err); f.err != nil {
+			return
+		}
+		first = b[0]
+	} else {
+		if len(f.b) == 0 {
+			f.err = fmt.Errorf("truncated")
+			return
+		}
+		first = f.b[0]
 	}
 	size := curve.SizeOfG1AffineCompressed
 	if g2 {
 		size = curve.SizeOfG2AffineCompressed
 	}
-	if f.b[0]>>6 == 0 {
+	if first>>6 == 0 {
 		size *= 2
 	}
 	f.skip(size)
@@ -207,16 +267,12 @@ func (f *framing) point(g2 bool) {
 // length reads a 32-bit length prefix and checks that the rest of the input
 // can hold that many elements of at least minSize bytes each.
 func (f *framing) length(minSize int) int {
+	b := f.next(4)
 	if f.err != nil {
 		return 0
 	}
-	if len(f.b) < 4 {
-		f.err = fmt.Errorf("truncated")
-		return 0
-	}
-	n := binary.BigEndian.Uint32(f.b)
-	f.b = f.b[4:]
-	if uint64(n)*uint64(minSize) > uint64(len(f.b)) {
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n)*uint64(minSize) > f.left() {
 		f.err = fmt.Errorf("length prefix %d exceeds the input", n)
 		return 0
 	}
@@ -225,20 +281,21 @@ func (f *framing) length(minSize int) int {
 
 // uint64 reads a big-endian 64-bit integer.
 func (f *framing) uint64() uint64 {
+	b := f.next(8)
 	if f.err != nil {
 		return 0
 	}
-	if len(f.b) < 8 {
-		f.err = fmt.Errorf("truncated")
-		return 0
-	}
-	v := binary.BigEndian.Uint64(f.b)
-	f.b = f.b[8:]
-	return v
+	return binary.BigEndian.Uint64(b)
 }
 
 func (f *framing) skip(n int) {
 	if f.err != nil {
+		return
+	}
+	if f.r != nil {
+		d, err := f.r.Discard(n)
+		f.n += int64(d)
+		f.streamed(err)
 		return
 	}
 	if len(f.b) < n {
@@ -249,7 +306,19 @@ func (f *framing) skip(n int) {
 }
 
 func (f *framing) end() error {
-	if f.err == nil && len(f.b) != 0 {
+	if f.err != nil {
+		return f.err
+	}
+	if f.r != nil {
+		// Reading on to the end also lets a verifying reader check the whole object.
+		if extra, err := io.Copy(io.Discard, f.r); err != nil {
+			f.err = err
+		} else if extra != 0 {
+			f.err = fmt.Errorf("%d trailing bytes", extra)
+		}
+		return f.err
+	}
+	if len(f.b) != 0 {
 		f.err = fmt.Errorf("%d trailing bytes", len(f.b))
 	}
 	return f.err
@@ -311,7 +380,20 @@ func checkKeyFraming(b []byte) error {
 // the key's Z points (as groth16.Setup makes it, and checkProvingKey
 // requires once the circuit is known), and the wires' flags must be there.
 func checkProvingKeyFraming(b []byte, cardinality uint64, nbWires int) error {
-	f := framing{b: b}
+	return provingKeyFraming(&framing{b: b}, cardinality, nbWires)
+}
+
+// provingKeyFrame walks a proving key read from r as checkProvingKeyFraming
+// does, and returns its length.
+func provingKeyFrame(r io.Reader, cardinality uint64, nbWires int) (int64, error) {
+	f := &framing{r: bufio.NewReaderSize(r, 1<<20)}
+	if err := provingKeyFraming(f, cardinality, nbWires); err != nil {
+		return 0, err
+	}
+	return f.n, nil
+}
+
+func provingKeyFraming(f *framing, cardinality uint64, nbWires int) error {
 	domain := f.uint64()
 	if f.err == nil && cardinality != 0 && domain != cardinality {
 		return fmt.Errorf("domain size %d, want %d", domain, cardinality)
@@ -338,7 +420,7 @@ func checkProvingKeyFraming(b []byte, cardinality uint64, nbWires int) error {
 	if f.err == nil && nbWires >= 0 && wires != uint64(nbWires) {
 		return fmt.Errorf("%d wires, want %d", wires, nbWires)
 	}
-	if f.err == nil && wires > uint64(len(f.b)) {
+	if f.err == nil && wires > f.left() {
 		return fmt.Errorf("%d wires exceed the key", wires)
 	}
 	f.skip(16 + 2*int(wires))
