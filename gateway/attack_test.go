@@ -391,6 +391,14 @@ func TestAttackFillTheDisk(t *testing.T) {
 	if err := os.WriteFile(recPath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A CSV whose record a crashed gateway never wrote.
+	orphan := filepath.Join(dir, "uploads", "up-00000000000000000000.csv")
+	if err := os.WriteFile(orphan, []byte("amount\n5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(orphan, day, day); err != nil {
+		t.Fatal(err)
+	}
 	records, err := os.ReadDir(filepath.Join(dir, "idempotency"))
 	if err != nil || len(records) == 0 {
 		t.Fatalf("no idempotency record was written: %v", err)
@@ -408,6 +416,9 @@ func TestAttackFillTheDisk(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "uploads", f)); !os.IsNotExist(err) {
 			t.Errorf("the day-old upload's %s is still on disk (%v)", f, err)
 		}
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Errorf("a day-old CSV without its record is still on disk (%v)", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "uploads", fresh.ID+".csv")); err != nil {
 		t.Errorf("a fresh upload was removed: %v", err)

@@ -24,8 +24,11 @@
 //
 //	config.toml        the settings, written with their defaults and comments at first start
 //	tokens.json        0600: a token per key and the home token
-//	idempotency/       0600: the response to each write sent with an Idempotency-Key, per token
-//	uploads/           0600: CSVs uploaded for a publish, and their metadata
+//	lock               held (flock) while a gateway runs: one gateway per home
+//	idempotency/       0600: the response to each write sent with an Idempotency-Key, per token,
+//	                   for 24 hours
+//	uploads/           0600: CSVs uploaded for a publish (streamed in through staging-* files)
+//	                   and their metadata, removed once published or after 24 hours
 //	jobs/              publish jobs, resumed at start while queued or running
 //	results/           0600: computations the gateway submitted and their decrypted answers
 //

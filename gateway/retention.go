@@ -83,6 +83,16 @@ func (j *jobs) sweepUploads(now time.Time) {
 			}
 			continue
 		}
+		if id, ok := strings.CutSuffix(e.Name(), ".csv"); ok {
+			// A CSV whose record was never written (its gateway died between the two): the
+			// record's own sweep never sees it.
+			if _, err := os.Stat(filepath.Join(j.uploads, id+".json")); os.IsNotExist(err) {
+				if info, err := e.Info(); err == nil && expired(info.ModTime(), now, uploadTTL) {
+					j.removeUpload(id)
+				}
+			}
+			continue
+		}
 		id, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || needed[id] {
 			continue

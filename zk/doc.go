@@ -124,7 +124,10 @@
 // two after γ); the two-pass prover fixes one fresh mask per commitment and
 // solves on one task so that the k-th mask goes to the k-th commitment in
 // both passes, and its first pass stops as soon as γ is drawn.
-// [NewInputProver] compiles the circuit while it decodes the proving key. At N = 16,384 and w = 32 the circuit has 54.3 constraints
+// [NewInputProver] compiles the circuit while it decodes the proving key;
+// [NewInputProverFrom] reads the key as a stream twice (a framing walk, then
+// the decode), so that a key of hundreds of megabytes is never also held as
+// bytes. At N = 16,384 and w = 32 the circuit has 54.3 constraints
 // per row with one CRT group (889,069) and 60.3 with two (987,377): chunk
 // 11.7, encryption 18.75 or 24.75, slot link (two points) and padding
 // selector 23.8. On 2 cores a two-group input proves in about 15.3 s (both

@@ -81,12 +81,20 @@ func newInputFixture(t testing.TB) (*inputFixture, error) {
 // allocated by it (without that check the decoder panics making its tables).
 func TestNewInputProverRefuses(t *testing.T) {
 	f := inputSetup(t)
-	chunk := chunkSetup(t, "a")
+	for name, pk := range badInputKeys(t, f) {
+		if _, err := NewInputProver(f.lay, pk); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("%s: NewInputProver = %v, want ErrInvalidKey", name, err)
+		}
+	}
+}
+
+// badInputKeys are proving keys an input prover of f must refuse, by what is wrong with them.
+func badInputKeys(t *testing.T, f *inputFixture) map[string][]byte {
 	hugeDomain := bytes.Clone(f.pk)
 	copy(hugeDomain, []byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	otherDomain := bytes.Clone(f.pk)
 	binary.BigEndian.PutUint64(otherDomain, 2*binary.BigEndian.Uint64(f.pk))
-	for name, pk := range map[string][]byte{
+	return map[string][]byte{
 		"huge domain":         hugeDomain,
 		"doubled domain":      otherDomain,
 		"garbage":             bytes.Repeat([]byte{0xff}, 1<<12),
@@ -94,11 +102,7 @@ func TestNewInputProverRefuses(t *testing.T) {
 		"truncated":           f.pk[:len(f.pk)/2],
 		"trailing bytes":      append(bytes.Clone(f.pk), 1, 2, 3),
 		"verifying key":       f.vk,
-		"chunk circuit's key": chunk.pk,
-	} {
-		if _, err := NewInputProver(f.lay, pk); !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("%s: NewInputProver = %v, want ErrInvalidKey", name, err)
-		}
+		"chunk circuit's key": chunkSetup(t, "a").pk,
 	}
 }
 
@@ -129,18 +133,14 @@ func TestNewInputProverFrom(t *testing.T) {
 		t.Fatalf("a proof of the streamed key's prover: %v", err)
 	}
 
-	hugeDomain := bytes.Clone(f.pk)
-	copy(hugeDomain, []byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	for name, src := range map[string]KeySource{
-		"huge domain":                  source(hugeDomain),
-		"garbage":                      source(bytes.Repeat([]byte{0xff}, 1<<12)),
-		"empty":                        source(nil),
-		"truncated":                    source(f.pk[:len(f.pk)/2]),
-		"trailing bytes":               source(append(bytes.Clone(f.pk), 1, 2, 3)),
-		"verifying key":                source(f.vk),
+	bad := map[string]KeySource{
 		"longer on the second read":    source(f.pk, append(bytes.Clone(f.pk), 1)),
 		"truncated on the second read": source(f.pk, f.pk[:len(f.pk)-1]),
-	} {
+	}
+	for name, pk := range badInputKeys(t, f) {
+		bad[name] = source(pk)
+	}
+	for name, src := range bad {
 		if _, err := NewInputProverFrom(f.lay, src); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("%s: NewInputProverFrom = %v, want ErrInvalidKey", name, err)
 		}

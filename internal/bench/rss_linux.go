@@ -10,14 +10,20 @@ import (
 
 // peakRSSMB is the process's peak resident set size since start or the last resetPeakRSS, in
 // MiB (VmHWM in /proc/self/status); 0 if it cannot be read.
-func peakRSSMB() float64 {
+func peakRSSMB() float64 { return statusMB("VmHWM:") }
+
+// rssMB is the process's resident set now (VmRSS), in MiB; 0 if it cannot be read.
+func rssMB() float64 { return statusMB("VmRSS:") }
+
+// statusMB reads a size field of /proc/self/status ("VmHWM:"), in MiB; 0 if it cannot be read.
+func statusMB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			if err != nil {
 				return 0

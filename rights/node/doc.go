@@ -23,4 +23,7 @@
 // stdout. The app's state lives in AppDir(Home), apart from CometBFT's data. CometBFT's
 // goleveldb databases get the app's options (app.LevelDBOptions) and write batches of the
 // node's own that grow geometrically (levelBatch); Node.DBSyncs counts their fsyncs.
+// Config.MetricsListen serves CometBFT's own Prometheus metrics on a listener the node binds
+// itself; they live on the process's default registry, so one node per process serves them
+// (metrics.go).
 package node
