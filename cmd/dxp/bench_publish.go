@@ -1,9 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,7 +19,7 @@ import (
 func benchPublishCommand() *cli.Command {
 	return &cli.Command{
 		Name: "publish",
-		Usage: "publish one integer column (values up to 2^32) with input proofs end to end on an in-process devnet with fs storage, " +
+		Usage: "publish one integer column (values up to 2^32) with input proofs end to end on a devnet with fs storage, run as `dxp devnet start` in its own process, " +
 			"beside raw gnark proving of the same circuits and raw Lattigo encryption of the same values",
 		Flags: []cli.Flag{outputFlag,
 			&cli.IntFlag{Name: "rows", Usage: "rows of the column", Value: 1_000_000},
@@ -22,6 +27,8 @@ func benchPublishCommand() *cli.Command {
 			&cli.IntFlag{Name: "proof-workers", Usage: "proofs made at once (default: one per four cores)"},
 			&cli.StringFlag{Name: "dir", Usage: "keep the devnet and the CSV here (default: a temporary directory, removed after)"},
 			&cli.StringFlag{Name: "profile", Usage: "write CPU and heap profiles and a memory timeline of the publish and of the baseline into this directory"},
+			&cli.BoolFlag{Name: "in-process-devnet", Usage: "keep the devnet's node and committee in the publisher's process, sharing its heap, memory limit and peak RSS " +
+				"(default: the devnet runs as a `dxp devnet start` child, as a network runs apart from an owner)"},
 		},
 		Action: benchPublish,
 	}
@@ -32,6 +39,13 @@ func benchPublish(c *cli.Context) error {
 		ProofWorkers: c.Int("proof-workers"), SetupCache: setupCacheDir(), Dir: c.String("dir"), ProfileDir: c.String("profile"), Progress: progress(c)}
 	if c.String("output") != "json" {
 		cfg.Log = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if !c.Bool("in-process-devnet") {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the dxp binary to run the devnet: %w", err)
+		}
+		cfg.RunDevnet = func(home string) (*bench.DevnetProcess, error) { return startDevnetProcess(exe, home) }
 	}
 	rep, err := bench.Publish(c.Context, cfg)
 	if err != nil {
@@ -50,7 +64,50 @@ func benchPublish(c *cli.Context) error {
 			rep.RawProveSeconds, rep.RawEncryptSecs, rep.RawSeconds, rep.Ratio)
 		fmt.Fprintf(w, "every input proof verified as the chain does in %.2f s; peak RSS %.0f MB publishing (baseline %.0f MB) on %d cores\n",
 			rep.VerifySeconds, rep.PeakRSSMB, rep.BaselinePeakRSSMB, rep.Cores)
+		if rep.DevnetProcess {
+			fmt.Fprintf(w, "the devnet ran in its own process: peak RSS %.0f MB\n", rep.DevnetPeakRSSMB)
+		} else {
+			fmt.Fprintf(w, "the devnet ran in the publisher's process (%.0f MB of its RSS before publishing)\n", rep.DevnetRSSMB)
+		}
 		fmt.Fprintf(w, "setup %.1f s (cached: %v, peak RSS %.0f MB), committee ceremony %.1f s\n",
 			rep.SetupSeconds, rep.SetupCached, rep.SetupPeakRSSMB, rep.DevnetSeconds)
 	})
+}
+
+// devnetProcessStop is how long a devnet process has to stop once interrupted before it is killed.
+const devnetProcessStop = time.Minute
+
+// startDevnetProcess runs `exe devnet start --home HOME` as a child with its output in
+// HOME/process.log: the devnet already exists, so it resumes its chain and committee.
+func startDevnetProcess(exe, home string) (*bench.DevnetProcess, error) {
+	logf, err := os.OpenFile(filepath.Join(home, "process.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "devnet", "start", "--home", home)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = childAttr()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start the devnet process: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); logf.Close() }()
+	stop := func() error {
+		if err := interrupt(cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("stop the devnet process: %w", err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("the devnet process (log %s): %w", logf.Name(), err)
+			}
+			return nil
+		case <-time.After(devnetProcessStop):
+			cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("the devnet process did not stop within %s of an interrupt and was killed (log %s)", devnetProcessStop, logf.Name())
+		}
+	}
+	return &bench.DevnetProcess{PID: cmd.Process.Pid, Stop: stop}, nil
 }

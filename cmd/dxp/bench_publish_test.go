@@ -1,24 +1,48 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/dxplabs/dxp/devnet/devnettest"
 	"github.com/dxplabs/dxp/internal/bench"
 )
 
-// TestBenchPublish runs `dxp bench publish` on an INSECURE ring of 1,024 slots: 1,500 rows in two
-// ciphertexts are proven, published, registered, verified and re-proven by the baseline, and the
-// report's figures agree with each other.
+// TestBenchPublish runs the dxp binary's `bench publish` on an INSECURE ring of 1,024 slots: its
+// devnet is moved into a `dxp devnet start` child, 1,500 rows in two ciphertexts are proven,
+// published, registered, checked by the child's committee, verified and re-proven by the
+// baseline, the child is stopped, and the report's figures agree with each other.
 func TestBenchPublish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet")
 	}
-	t.Setenv("DXP_SETUP_CACHE", devnettest.SetupCache())
-	out := mustRun(t, "bench", "publish", "--rows", "1500", "--slots", "1024", "--output", "json")
-	rep := decode[bench.PublishReport](t, out)
+	bin := buildDXP(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "bench", "publish", "--rows", "1500", "--slots", "1024", "--output", "json", "--dir", dir)
+	cmd.Env = append(os.Environ(), "DXP_SETUP_CACHE="+devnettest.SetupCache())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("dxp bench publish: %v\n%s", err, stderr.Bytes())
+	}
+	rep := decode[bench.PublishReport](t, string(out))
 	if rep.Rows != 1500 || rep.Chunks != 2 || rep.Ciphertexts != 2 || rep.Dataset == "" || !rep.InsecureRing {
 		t.Errorf("report = %+v, want 1500 rows in 2 proven ciphertexts, registered, on an insecure ring", rep)
+	}
+	if !rep.DevnetProcess || rep.DevnetPeakRSSMB <= 0 {
+		t.Errorf("report = %+v, want the devnet in its own process, with its peak RSS", rep)
+	}
+	// The child checked the listing's inputs and stopped on the interrupt, not killed.
+	log, err := os.ReadFile(filepath.Join(dir, "devnet", "process.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(log, []byte("checked a listing's inputs")) || !bytes.Contains(log, []byte("shutting down")) {
+		t.Errorf("the devnet process's log does not show it checking the inputs and shutting down:\n%s", log)
 	}
 	if rep.DXPSeconds <= 0 || rep.RawSeconds <= 0 || rep.RawProveSeconds <= 0 || rep.RawEncryptSecs <= 0 ||
 		rep.ProofSeconds <= 0 || rep.ProofSeconds > rep.DXPSeconds || rep.VerifySeconds <= 0 {

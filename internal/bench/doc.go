@@ -38,8 +38,10 @@
 //	rep, err := bench.Compute(ctx, bench.ComputeConfig{Rows: 1_000_000})
 //
 // Publish (`dxp bench publish`) publishes one integer column of PublishConfig.Rows values end to
-// end on an in-process devnet at PublishConfig.Slots (mpc.SecureSlots by default) that requires
-// input proofs (devnet.Config.SecureInputs): validation, provable encryption, commitments, input
+// end on a devnet at PublishConfig.Slots (mpc.SecureSlots by default) that requires input proofs
+// (devnet.Config.SecureInputs), created in the bench's process and, when PublishConfig.RunDevnet
+// says how (the CLI: a `dxp devnet start` child), run in its own, so the publisher's heap,
+// memory limit and peak are an owner's alone: validation, provable encryption, commitments, input
 // proofs (and the frequency table's when the registered circuits have the histogram part),
 // upload, registration with every proof verified by the chain, the committee's check. It then
 // verifies every input proof as the chain does (marketplace.Verifier), and runs its baseline

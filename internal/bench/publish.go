@@ -52,10 +52,28 @@ type PublishConfig struct {
 	// publish.heap.pprof at its end) and of the baseline's (baseline.*), and their memory
 	// timelines (*.mem.tsv: resident set and Go heap every 250 ms).
 	ProfileDir string
+	// RunDevnet, if set, runs the devnet outside this process once it is created and its
+	// committee has its keys, as a network does: Publish stops the in-process devnet and calls
+	// RunDevnet with its home, which starts the same devnet elsewhere (cmd/dxp: `dxp devnet start
+	// --home HOME`, a child process) and says how to stop it. The publisher's process then holds
+	// what an owner's does: not the chain's node and the committee's members as well, whose
+	// ~500 MB were a third of the live heap the collector marked again and again under the
+	// memory limit, and counted in the publish's peak. Nil keeps the devnet in this process.
+	RunDevnet func(home string) (*DevnetProcess, error)
 	// Progress receives a line per step; nil discards them.
 	Progress func(line string)
 	Log      *slog.Logger
 }
+
+// DevnetProcess is a devnet PublishConfig.RunDevnet started out of the bench's process.
+type DevnetProcess struct {
+	PID int // for its peak resident set (Linux)
+	// Stop stops it and waits for it to exit; its error says how it exited if not cleanly.
+	Stop func() error
+}
+
+// devnetProcessStart is how long a devnet process has to serve the chain again once started.
+const devnetProcessStart = 2 * time.Minute
 
 // defaultPublishMemoryLimit is PublishConfig.MemoryLimit's default: 1,800 MiB, below the 2 GiB
 // the publish must fit in, with room for what the limit does not count (the binary's text).
@@ -101,14 +119,20 @@ type PublishReport struct {
 	// PeakRSSMB is the publish's peak resident set size (Linux; 0 elsewhere), with the devnet's
 	// node and committee resident; BaselinePeakRSSMB is the baseline's and the accounting's,
 	// after it; SetupPeakRSSMB the setups' and the devnet start's, before it.
+	// With DevnetProcess the devnet is not in the publisher's process (PublishConfig.RunDevnet)
+	// and DevnetPeakRSSMB is its own peak, from its start to the publish's end.
 	PeakRSSMB         float64 `json:"peak_rss_mb"`
 	MemoryLimitMB     float64 `json:"memory_limit_mb"` // the publish's soft limit (PublishConfig.MemoryLimit); 0: none
 	BaselinePeakRSSMB float64 `json:"baseline_peak_rss_mb"`
 	SetupPeakRSSMB    float64 `json:"setup_peak_rss_mb"`
-	DevnetRSSMB       float64 `json:"devnet_rss_mb"` // resident before publishing: the node, the committee, the runtime
-	SetupSeconds      float64 `json:"setup_s"`       // the devnet's creation: its circuits' setups, or reading them from the cache
-	SetupCached       bool    `json:"setup_cached"`  // no setup was made: every circuit came from the cache
-	DevnetSeconds     float64 `json:"devnet_s"`      // the committee's key ceremony, apart from everything
+	DevnetProcess     bool    `json:"devnet_process"`
+	DevnetPeakRSSMB   float64 `json:"devnet_peak_rss_mb,omitempty"`
+	// DevnetRSSMB is the publisher's resident set before publishing: the runtime, and the
+	// devnet's node and committee unless DevnetProcess.
+	DevnetRSSMB   float64 `json:"devnet_rss_mb"`
+	SetupSeconds  float64 `json:"setup_s"`      // the devnet's creation: its circuits' setups, or reading them from the cache
+	SetupCached   bool    `json:"setup_cached"` // no setup was made: every circuit came from the cache
+	DevnetSeconds float64 `json:"devnet_s"`     // the committee's key ceremony, apart from everything
 
 	Slots        uint64 `json:"slots"`
 	InsecureRing bool   `json:"insecure_ring"` // fewer slots than mpc.SecureSlots: a test ring, breakable
@@ -150,9 +174,9 @@ type CircuitDomain struct {
 	Fill        float64 `json:"fill"`
 }
 
-// Publish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on an
-// in-process devnet at cfg.Slots that requires input proofs (devnet.Config.SecureInputs), with
-// fs storage, then verifies every input proof as the chain does, times the raw gnark proving of
+// Publish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on a devnet
+// at cfg.Slots that requires input proofs (devnet.Config.SecureInputs), with fs storage, created
+// in this process and run in its own when cfg.RunDevnet says how, then verifies every input proof as the chain does, times the raw gnark proving of
 // the same circuits and the raw Lattigo encryption of the same values, and counts the
 // circuits' constraints per relation. The circuits are the ones the devnet registered and the
 // publish chose, read from the chain.
@@ -216,8 +240,9 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	if err != nil {
 		return nil, err
 	}
+	stopDevnet := dn.Stop
 	defer func() {
-		if stopErr := dn.Stop(); stopErr != nil && err == nil {
+		if stopErr := stopDevnet(); stopErr != nil && err == nil {
 			err = stopErr
 		}
 	}()
@@ -233,15 +258,34 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	if err := dn.WaitReady(ctx); err != nil {
 		return nil, err
 	}
+	if _, err := marketplace.CreateKey(home, "owner", []rights.Role{rights.RoleOwner}); err != nil {
+		return nil, err
+	}
+	rep.DevnetSeconds = time.Since(start).Seconds()
+	devnetPID := 0
+	if cfg.RunDevnet != nil {
+		say("restarting the devnet in its own process")
+		err := dn.Stop()
+		stopDevnet = func() error { return nil }
+		if err != nil {
+			return nil, err
+		}
+		proc, err := cfg.RunDevnet(home)
+		if err != nil {
+			return nil, err
+		}
+		stopDevnet, devnetPID, rep.DevnetProcess = proc.Stop, proc.PID, true
+		if err := waitServing(ctx, home, devnetProcessStart); err != nil {
+			return nil, fmt.Errorf("bench publish: the devnet process (pid %d, its log in %s) %w", proc.PID, home, err)
+		}
+	}
+	// Opened only now: a connection kept alive to the in-process node's RPC server outlives its
+	// Stop, and would be answered by the stopped app.
 	s, err := marketplace.Open(ctx, home)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	if _, err := marketplace.CreateKey(home, "owner", []rights.Role{rights.RoleOwner}); err != nil {
-		return nil, err
-	}
-	rep.DevnetSeconds = time.Since(start).Seconds()
 	rep.SetupPeakRSSMB = peakRSSMB()
 	debug.FreeOSMemory() // return the setup's garbage, so the peak below is publishing's own
 	if resetPeakRSS() {
@@ -288,6 +332,9 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 		}
 	}
 	rep.PeakRSSMB = peakRSSMB()
+	if devnetPID != 0 {
+		rep.DevnetPeakRSSMB = processPeakRSSMB(devnetPID)
+	}
 	say(fmt.Sprintf("published in %.1fs", rep.DXPSeconds))
 
 	ds, err := client.Get[rights.Dataset](ctx, s.Chain, pub.Dataset)
@@ -374,6 +421,51 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	}
 	rep.BaselinePeakRSSMB = peakRSSMB()
 	return rep, nil
+}
+
+// waitServing waits until home's node answers with a ready committee and has made two more
+// blocks, so a restarted node is past its handshake and its committee members are running;
+// a node still starting refuses connections, which is retried until within is over.
+func waitServing(ctx context.Context, home string, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	first := int64(-1)
+	last := errors.New("made no block")
+	for {
+		h, err := readyHeight(ctx, home)
+		switch {
+		case err != nil:
+			last = err
+		case first < 0:
+			first = h
+		case h >= first+2:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("did not serve the chain within %s: %w", within, last)
+		case <-t.C:
+		}
+	}
+}
+
+// readyHeight is the height of home's node if its committee is ready.
+func readyHeight(ctx context.Context, home string) (int64, error) {
+	s, err := marketplace.Open(ctx, home)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	c, err := client.Get[rights.Committee](ctx, s.Chain, "")
+	if err != nil {
+		return 0, err
+	}
+	if !c.Ready {
+		return 0, errors.New("the committee is not ready")
+	}
+	return s.Chain.Height(ctx)
 }
 
 // cacheFiles is the number of files in the setup cache; a setup adds one.

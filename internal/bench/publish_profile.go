@@ -100,4 +100,3 @@ func sampleMemory(f *os.File, stop <-chan struct{}) {
 		}
 	}
 }
-

@@ -10,14 +10,18 @@ import (
 
 // peakRSSMB is the process's peak resident set size since start or the last resetPeakRSS, in
 // MiB (VmHWM in /proc/self/status); 0 if it cannot be read.
-func peakRSSMB() float64 { return statusMB("VmHWM:") }
+func peakRSSMB() float64 { return statusMB("self", "VmHWM:") }
+
+// processPeakRSSMB is process pid's peak resident set size, in MiB; 0 if it cannot be read.
+func processPeakRSSMB(pid int) float64 { return statusMB(strconv.Itoa(pid), "VmHWM:") }
 
 // rssMB is the process's resident set now (VmRSS), in MiB; 0 if it cannot be read.
-func rssMB() float64 { return statusMB("VmRSS:") }
+func rssMB() float64 { return statusMB("self", "VmRSS:") }
 
-// statusMB reads a size field of /proc/self/status ("VmHWM:"), in MiB; 0 if it cannot be read.
-func statusMB(field string) float64 {
-	b, err := os.ReadFile("/proc/self/status")
+// statusMB reads a size field ("VmHWM:") of /proc/PROC/status (PROC is "self" or a pid), in
+// MiB; 0 if it cannot be read.
+func statusMB(proc, field string) float64 {
+	b, err := os.ReadFile("/proc/" + proc + "/status")
 	if err != nil {
 		return 0
 	}
