@@ -70,3 +70,25 @@ func TestBenchPublish(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchPublishInProcessDevnet runs `dxp bench publish --in-process-devnet`: the devnet stays
+// in the bench's process (no child is started; the test binary could not be one) and the
+// report says so.
+func TestBenchPublishInProcessDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	t.Setenv("DXP_SETUP_CACHE", devnettest.SetupCache())
+	dir := t.TempDir()
+	out := mustRun(t, "bench", "publish", "--rows", "100", "--slots", "1024", "--in-process-devnet", "--output", "json", "--dir", dir)
+	rep := decode[bench.PublishReport](t, out)
+	if rep.Rows != 100 || rep.Chunks != 1 || rep.Ratio <= 0 || rep.VerifySeconds <= 0 {
+		t.Errorf("report = %+v, want 100 rows in one proven ciphertext, measured", rep)
+	}
+	if rep.DevnetProcess || rep.DevnetPeakRSSMB != 0 || rep.DevnetRSSMB <= 0 {
+		t.Errorf("report = %+v, want the devnet in the publisher's process, counted in its RSS", rep)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "devnet", "process.log")); !os.IsNotExist(err) {
+		t.Errorf("a devnet process log exists (%v): a child was started", err)
+	}
+}
