@@ -117,10 +117,10 @@ type PublishReport struct {
 	// (marketplace.Verifier, with the histogram challenge and sum check when there is a table).
 	VerifySeconds float64 `json:"verify_s"`
 	// PeakRSSMB is the publish's peak resident set size (Linux; 0 elsewhere), with the devnet's
-	// node and committee resident; BaselinePeakRSSMB is the baseline's and the accounting's,
-	// after it; SetupPeakRSSMB the setups' and the devnet start's, before it.
-	// With DevnetProcess the devnet is not in the publisher's process (PublishConfig.RunDevnet)
-	// and DevnetPeakRSSMB is its own peak, from its start to the publish's end.
+	// node and committee resident unless DevnetProcess (PublishConfig.RunDevnet), when
+	// DevnetPeakRSSMB is the devnet process's own peak, from its start to the publish's end;
+	// BaselinePeakRSSMB is the baseline's and the accounting's, after it; SetupPeakRSSMB the
+	// setups' and the devnet's creation, before it.
 	PeakRSSMB         float64 `json:"peak_rss_mb"`
 	MemoryLimitMB     float64 `json:"memory_limit_mb"` // the publish's soft limit (PublishConfig.MemoryLimit); 0: none
 	BaselinePeakRSSMB float64 `json:"baseline_peak_rss_mb"`
@@ -175,10 +175,10 @@ type CircuitDomain struct {
 }
 
 // Publish publishes one integer column of cfg.Rows values in [0, 2^32) end to end on a devnet
-// at cfg.Slots that requires input proofs (devnet.Config.SecureInputs), with fs storage, created
-// in this process and run in its own when cfg.RunDevnet says how, then verifies every input proof as the chain does, times the raw gnark proving of
-// the same circuits and the raw Lattigo encryption of the same values, and counts the
-// circuits' constraints per relation. The circuits are the ones the devnet registered and the
+// at cfg.Slots that requires input proofs (devnet.Config.SecureInputs), with fs storage,
+// created in this process and run in its own when cfg.RunDevnet says how. It then verifies
+// every input proof as the chain does, times the raw gnark proving of the same circuits and the
+// raw Lattigo encryption of the same values, and counts the circuits' constraints per relation. The circuits are the ones the devnet registered and the
 // publish chose, read from the chain.
 func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err error) {
 	if cfg.Rows == 0 {
