@@ -92,24 +92,25 @@ func startDevnetProcess(exe, home string) (*bench.DevnetProcess, error) {
 		logf.Close()
 		return nil, fmt.Errorf("start the devnet process: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); logf.Close() }()
+	exited := make(chan struct{})
+	var exitErr error // how it exited, once exited is closed
+	go func() { exitErr = cmd.Wait(); logf.Close(); close(exited) }()
 	stop := func() error {
 		if err := interrupt(cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			return fmt.Errorf("stop the devnet process: %w", err)
 		}
 		select {
-		case err := <-done:
+		case <-exited:
 			// On Windows the interrupt is a kill (proc_windows.go), so its exit says nothing.
-			if err != nil && runtime.GOOS != "windows" {
-				return fmt.Errorf("the devnet process (log %s): %w", logf.Name(), err)
+			if exitErr != nil && runtime.GOOS != "windows" {
+				return fmt.Errorf("the devnet process (log %s): %w", logf.Name(), exitErr)
 			}
 			return nil
 		case <-time.After(devnetProcessStop):
 			cmd.Process.Kill()
-			<-done
+			<-exited
 			return fmt.Errorf("the devnet process did not stop within %s of an interrupt and was killed (log %s)", devnetProcessStop, logf.Name())
 		}
 	}
-	return &bench.DevnetProcess{PID: cmd.Process.Pid, Stop: stop}, nil
+	return &bench.DevnetProcess{PID: cmd.Process.Pid, Log: logf.Name(), Exited: exited, Stop: stop}, nil
 }

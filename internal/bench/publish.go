@@ -67,7 +67,9 @@ type PublishConfig struct {
 
 // DevnetProcess is a devnet PublishConfig.RunDevnet started out of the bench's process.
 type DevnetProcess struct {
-	PID int // for its peak resident set (Linux)
+	PID    int             // for its peak resident set (Linux)
+	Log    string          // where its output goes, for errors
+	Exited <-chan struct{} // closed once it has exited, for whatever reason
 	// Stop stops it and waits for it to exit; its error says how it exited if not cleanly.
 	Stop func() error
 }
@@ -275,8 +277,8 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 			return nil, err
 		}
 		stopDevnet, devnetPID, rep.DevnetProcess = proc.Stop, proc.PID, true
-		if err := waitServing(ctx, home, devnetProcessStart); err != nil {
-			return nil, fmt.Errorf("bench publish: the devnet process (pid %d, its log in %s) %w", proc.PID, home, err)
+		if err := waitServing(ctx, home, proc.Exited); err != nil {
+			return nil, fmt.Errorf("bench publish: the devnet process (pid %d, log %s) %w", proc.PID, proc.Log, err)
 		}
 	}
 	// Opened only now: a connection kept alive to the in-process node's RPC server outlives its
@@ -423,49 +425,40 @@ func Publish(ctx context.Context, cfg PublishConfig) (rep *PublishReport, err er
 	return rep, nil
 }
 
-// waitServing waits until home's node answers with a ready committee and has made two more
-// blocks, so a restarted node is past its handshake and its committee members are running;
-// a node still starting refuses connections, which is retried until within is over.
-func waitServing(ctx context.Context, home string, within time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, within)
+// waitServing waits until home's node answers with its committee ready, retrying while a node
+// still starting refuses connections, for devnetProcessStart at most or until the process has
+// exited. Its client is dialled here, after the in-process node stopped, so no connection
+// kept alive to that node's RPC server (which outlives its Stop) answers for it.
+func waitServing(ctx context.Context, home string, exited <-chan struct{}) error {
+	conf, err := marketplace.LoadConfig(home)
+	if err != nil {
+		return err
+	}
+	chain, err := client.Dial(conf.RPC)
+	if err != nil {
+		return err
+	}
+	defer chain.Close()
+	ctx, cancel := context.WithTimeout(ctx, devnetProcessStart)
 	defer cancel()
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
-	first := int64(-1)
-	last := errors.New("made no block")
 	for {
-		h, err := readyHeight(ctx, home)
-		switch {
-		case err != nil:
-			last = err
-		case first < 0:
-			first = h
-		case h >= first+2:
+		c, err := client.Get[rights.Committee](ctx, chain, "")
+		if err == nil && c.Ready {
 			return nil
 		}
+		if err == nil {
+			err = errors.New("its committee is not ready")
+		}
 		select {
+		case <-exited:
+			return errors.New("exited before serving the chain")
 		case <-ctx.Done():
-			return fmt.Errorf("did not serve the chain within %s: %w", within, last)
+			return fmt.Errorf("did not serve the chain within %s: %w", devnetProcessStart, err)
 		case <-t.C:
 		}
 	}
-}
-
-// readyHeight is the height of home's node if its committee is ready.
-func readyHeight(ctx context.Context, home string) (int64, error) {
-	s, err := marketplace.Open(ctx, home)
-	if err != nil {
-		return 0, err
-	}
-	defer s.Close()
-	c, err := client.Get[rights.Committee](ctx, s.Chain, "")
-	if err != nil {
-		return 0, err
-	}
-	if !c.Ready {
-		return 0, errors.New("the committee is not ready")
-	}
-	return s.Chain.Height(ctx)
 }
 
 // cacheFiles is the number of files in the setup cache; a setup adds one.
